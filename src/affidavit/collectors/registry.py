@@ -1,0 +1,102 @@
+"""The explicit list of every format affidavit reads, and detection by content.
+
+Nothing registers itself by being imported: a format exists because it is listed in ``_MODULES``
+below, and ``tests/collectors/test_registry.py`` fails when an evidence kind has no format, a
+format has no corpus test, or a module is listed twice.
+
+Detection never looks at the file name. Every format's detector scores the content; the highest
+score wins, and a tie between two formats of different kinds is an error rather than a guess.
+"""
+
+from __future__ import annotations
+
+import importlib
+from functools import cache
+from typing import TYPE_CHECKING
+
+from affidavit.collectors.base import NO, CollectOptions, Document, Format
+from affidavit.errors import InputError, UnknownFormatError
+
+if TYPE_CHECKING:
+    from affidavit.model import EvidenceKind
+
+# Each module exposes ``FORMATS: tuple[Format, ...]``. Modules are imported on first use, so that
+# ``affidavit --help`` does not pay for them.
+_MODULES: tuple[str, ...] = (
+    "affidavit.collectors.cyclonedx",
+    "affidavit.collectors.trivy",
+    "affidavit.collectors.gitleaks",
+    "affidavit.collectors.terraform_plan",
+    "affidavit.collectors.branch_protection",
+    "affidavit.collectors.cosign",
+)
+
+
+@cache
+def formats() -> tuple[Format, ...]:
+    """Every known format, in registry order."""
+    out: list[Format] = []
+    for name in _MODULES:
+        module = importlib.import_module(name)
+        out.extend(module.FORMATS)
+    names = [f.name for f in out]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:  # a programming error, caught by the registry test
+        raise RuntimeError(f"format names registered twice: {', '.join(duplicates)}")
+    return tuple(out)
+
+
+def format_by_name(name: str) -> Format:
+    """Look a format up by its name (``trivy-json``)."""
+    for fmt in formats():
+        if fmt.name == name:
+            return fmt
+    raise KeyError(name)
+
+
+def detect(doc: Document, options: CollectOptions | None = None) -> Format:
+    """Choose the format of ``doc`` from its content (``options.kind``/``format`` narrow the choice)."""
+    candidates = formats()
+    if options is not None and options.format is not None:
+        try:
+            return format_by_name(options.format)
+        except KeyError:
+            raise InputError(doc.source, f"unknown format {options.format!r}") from None
+    if options is not None and options.kind is not None:
+        candidates = tuple(f for f in candidates if f.kind == options.kind)
+
+    scored = sorted(
+        ((f.detect(doc), i, f) for i, f in enumerate(candidates)),
+        key=lambda t: (-t[0], t[1]),
+    )
+    best_score, _, best = scored[0] if scored else (NO, 0, None)
+    if best is None or best_score <= NO:
+        raise _unknown(doc, options)
+    if len(scored) > 1 and scored[1][0] == best_score and scored[1][2].kind != best.kind:
+        raise InputError(
+            doc.source,
+            f"content matches both {best.name} and {scored[1][2].name} equally well",
+            hint="pass --kind to say which it is",
+        )
+    return best
+
+
+def _unknown(doc: Document, options: CollectOptions | None) -> InputError:
+    kind_note = f" of kind {options.kind.value}" if options is not None and options.kind is not None else ""
+    if doc.looks_like_json:
+        value = doc.json()  # raises a clear error if it is broken JSON
+        if isinstance(value, dict):
+            keys = ", ".join(sorted(map(str, value))[:12]) or "none"
+            seen = f"an object with top-level keys: {keys}"
+        elif isinstance(value, list):
+            seen = f"an array of {len(value)} items"
+        else:
+            seen = f"a JSON {type(value).__name__}"
+        return UnknownFormatError(doc.source, f"not a format affidavit knows{kind_note} (JSON, {seen})")
+    first = doc.head.splitlines()[0][:60] if doc.head else ""
+    return UnknownFormatError(doc.source, f"not a format affidavit knows{kind_note} (starts with {first!r})")
+
+
+def kinds_with_formats() -> set[EvidenceKind]:
+    """The evidence kinds at least one format produces."""
+    return {f.kind for f in formats()}
