@@ -1,0 +1,55 @@
+# The two commands a newcomer needs: `make demo` and `make test`. Both create .venv on first use.
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+AFF    := $(VENV)/bin/affidavit
+NOW    := 2026-11-20T12:00:00Z
+SUBJECT := ghcr.io/acme/shop@$(shell cat evidence/demo/SUBJECT_DIGEST 2>/dev/null)
+export PYTHONHASHSEED := 0
+unexport RUST_BACKTRACE
+
+.PHONY: demo demo-go demo-nogo test lint typecheck policy-test unit venv clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $@
+
+venv: $(VENV)/.installed
+
+demo-go: $(VENV)/.installed
+	$(AFF) gate --evidence evidence/demo/go --environment prod --subject $(SUBJECT) \
+	  --key evidence/demo/cosign.pub --commit $$(cat evidence/demo/COMMIT) --now $(NOW) --out reports/demo-go
+
+demo-nogo: $(VENV)/.installed
+	$(AFF) gate --evidence evidence/demo/no-go --environment prod --subject $(SUBJECT) \
+	  --key evidence/demo/cosign.pub --commit $$(cat evidence/demo/COMMIT) --now $(NOW) --out reports/demo-nogo
+
+# Runs the GO release (expects exit 0), then the NO-GO release (expects exit 1).
+demo: $(VENV)/.installed
+	@echo "== GO release: evidence/demo/go =="; \
+	$(MAKE) --no-print-directory demo-go; go=$$?; \
+	echo; echo "== NO-GO release: evidence/demo/no-go =="; \
+	$(MAKE) --no-print-directory demo-nogo; nogo=$$?; \
+	echo; echo "exit codes: GO release -> $$go (want 0), NO-GO release -> $$nogo (want 1; make reports it as Error 1)"; \
+	test $$go -eq 0 -a $$nogo -ne 0
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check src tests tools evidence
+	$(VENV)/bin/ruff format --check src tests tools evidence
+
+typecheck: $(VENV)/.installed
+	$(VENV)/bin/mypy
+
+policy-test: $(VENV)/.installed
+	$(AFF) policy test
+
+unit: $(VENV)/.installed
+	$(PY) -m pytest
+
+# Everything CI runs: lint, types, the Rego tests, the Python tests.
+test: lint typecheck policy-test unit
+
+clean:
+	rm -rf $(VENV) reports/*/ reports/*.tar.gz

@@ -1,0 +1,330 @@
+"""The ``affidavit`` command line: the only module that prints or exits.
+
+Each command parses its options, calls the library, renders the result and maps errors to exit
+codes in one place (``_fail``). Heavy libraries are imported inside the commands that need them,
+so ``affidavit --help`` starts fast.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+
+from affidavit import __version__
+from affidavit.errors import Error, UsageError
+from affidavit.model import EvidenceKind
+
+EXIT_USAGE = 2
+EXIT_INCOMPLETE = 3
+
+_PATH = click.Path(path_type=Path)
+_EXISTING = click.Path(exists=True, path_type=Path)
+_FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
+
+
+def _fail(exc: Error, verbose: bool) -> NoReturn:
+    click.echo(f"affidavit: error: {exc.diagnostics()}", err=True)
+    if verbose:
+        raise exc
+    sys.exit(EXIT_USAGE if isinstance(exc, UsageError) else EXIT_INCOMPLETE)
+
+
+def _emit_json(value: Any) -> None:
+    click.echo(json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False))
+
+
+def _verification_options(f: Callable[..., Any]) -> Callable[..., Any]:
+    options = [
+        click.option("--trusted-root", type=_FILE, help="Sigstore trusted root JSON (default: the public-good root the sigstore library embeds)."),
+        click.option("--identity", help="Signer identity that must have signed (exact, or re:<regex>)."),
+        click.option("--issuer", help="OIDC issuer of that identity."),
+        click.option("--key", "public_key", type=_FILE, help="PEM public key for key-based signatures."),
+    ]
+    for option in reversed(options):
+        f = option(f)
+    return f
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="affidavit")
+@click.option("--verbose", is_flag=True, help="Show tracebacks for errors.")
+@click.pass_context
+def main(ctx: click.Context, verbose: bool) -> None:
+    """Turn release artefacts into a compliance decision and a verifiable evidence bundle.
+
+    Exit codes: 0 GO, 1 NO-GO (a control fails or lacks evidence), 2 usage error,
+    3 the run could not complete (unreadable input, engine error, bad policy or matrix).
+    """
+    ctx.obj = {"verbose": verbose}
+    os.environ.pop("RUST_BACKTRACE", None)
+
+
+@main.command()
+@click.option("--evidence", "evidence_paths", type=_EXISTING, multiple=True, required=True, help="Artefact file or folder (repeatable).")
+@click.option("--environment", "-e", default="prod", show_default=True, help="Target environment: selects rule data (prod, staging, dev).")
+@click.option("--subject", help="What is promoted: image@sha256:<hex>, or a bare sha256:<hex> digest.")
+@click.option("--out", type=_PATH, default=Path("reports"), show_default=True, help="Folder for the bundle (reports/<run-id>/).")
+@click.option("--now", help="Evaluation time, RFC 3339 (default: SOURCE_DATE_EPOCH or the clock).")
+@click.option("--commit", help="Source commit being promoted.")
+@click.option("--policies", "policy_dirs", type=_EXISTING, multiple=True, help="Extra Rego policy folder (repeatable).")
+@click.option("--controls", "control_files", type=_FILE, multiple=True, help="Extra or replacement control matrix (repeatable).")
+@click.option("--params", "param_files", type=_FILE, multiple=True, help="Rule data overrides, YAML (repeatable).")
+@click.option("--waivers", "waivers_file", type=_FILE, help="YAML list of waivers {rule, reason, owner, expires}.")
+@_verification_options
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.pass_context
+def gate(
+    ctx: click.Context,
+    evidence_paths: tuple[Path, ...],
+    environment: str,
+    subject: str | None,
+    out: Path,
+    now: str | None,
+    commit: str | None,
+    policy_dirs: tuple[Path, ...],
+    control_files: tuple[Path, ...],
+    param_files: tuple[Path, ...],
+    waivers_file: Path | None,
+    trusted_root: Path | None,
+    identity: str | None,
+    issuer: str | None,
+    public_key: Path | None,
+    fmt: str,
+) -> None:
+    """Collect, evaluate and decide GO or NO-GO; write the evidence bundle."""
+    from affidavit.gate import GateRequest, parse_now, run_gate, split_subject
+    from affidavit.report.bundle import write_bundle
+    from affidavit.report.markdown import render_markdown
+
+    verbose = bool(ctx.obj["verbose"])
+    try:
+        name, digest = split_subject(subject)
+        request = GateRequest(
+            evidence_paths=evidence_paths,
+            environment=environment,
+            subject_name=name,
+            subject_digest=digest,
+            now=parse_now(now),
+            commit=commit,
+            policy_dirs=policy_dirs,
+            control_files=control_files,
+            param_files=param_files,
+            waivers=tuple(_load_waivers(waivers_file)) if waivers_file else (),
+            trusted_root=trusted_root,
+            identity=identity,
+            issuer=issuer,
+            public_key=public_key,
+        )
+        run = run_gate(request)
+        bundle = write_bundle(run.results, run.evidence, run.sources, out, render_markdown(run.results))
+    except Error as exc:
+        _fail(exc, verbose)
+    for err in run.errors:
+        click.echo(f"affidavit: error: {err.diagnostics()}", err=True)
+    if fmt == "json":
+        _emit_json({"run_id": run.run_id, "decision": run.results["decision"], "exit_code": run.exit_code,
+                    "bundle": str(bundle.path), "archive": str(bundle.archive),
+                    "rules": [{"id": r["id"], "outcome": r["outcome"]} for r in run.results["rules"]]})
+    else:
+        click.echo(_gate_summary(run.results, bundle.path))
+    sys.exit(run.exit_code)
+
+
+def _gate_summary(results: dict[str, Any], bundle: Path) -> str:
+    subject = results["subject"]
+    what = subject.get("name") or ""
+    if subject.get("digest"):
+        what = f"{what}@{subject['digest']}" if what else subject["digest"]
+    lines = [f"{results['decision']}  {what or '(no subject given)'}  environment={results['environment']}  run={results['run_id']}"]
+    counts = ", ".join(f"{v} {k}" for k, v in results["summary"]["rules"].items())
+    lines.append(f"  {len(results['rules'])} rules: {counts}; {results['summary']['evidence']} evidence file(s)")
+    for err in results["input_errors"]:
+        lines.append(f"  ! unreadable {err['source']}: {err['message'].splitlines()[0]}")
+    marks = {"error": "!", "fail": "x", "insufficient_evidence": "?"}
+    order = {"error": 0, "fail": 1, "insufficient_evidence": 2}
+    blocking = sorted((r for r in results["rules"] if r["outcome"] in marks), key=lambda r: (order[r["outcome"]], r["id"]))
+    for rule in blocking:
+        controls = " / ".join(
+            ",".join(rule["controls"].get(fw) or []) for fw in ("soc2", "iso27001-2022") if rule["controls"].get(fw)
+        )
+        first = (rule["violations"] or rule["missing"] or [{"msg": rule.get("error") or rule.get("reason") or rule["outcome"]}])[0]["msg"]
+        lines.append(f"  {marks[rule['outcome']]} {controls}  {rule['title']}: {first}")
+        lines.append(f"      fix: {rule['remediation']}")
+    for rule in (r for r in results["rules"] if r["outcome"] == "warn"):
+        msg = (rule["warnings"] or rule["violations"] or [{"msg": rule.get("reason") or ""}])[0]["msg"]
+        lines.append(f"  ~ warning {rule['title']}: {msg}")
+    lines.append(f"  report: {bundle / 'PRODUCTION_GO_EVIDENCE.md'}")
+    return "\n".join(lines)
+
+
+def _load_waivers(path: Path) -> list[dict[str, Any]]:
+    import yaml
+
+    try:
+        loaded = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise UsageError(f"{path}: waivers file cannot be read: {exc}") from None
+    items = loaded.get("waivers") if isinstance(loaded, dict) else loaded
+    if items is None:
+        return []
+    if not isinstance(items, list) or not all(isinstance(w, dict) for w in items):
+        raise UsageError(f"{path}: waivers must be a list of {{rule, reason, owner, expires}} objects")
+    return [{k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in w.items()} for w in items]
+
+
+@main.command()
+@click.argument("paths", type=_PATH, nargs=-1, required=True)
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--kind", type=click.Choice([k.value for k in EvidenceKind]), help="Read the files as this kind (skips detection across kinds).")
+@click.option("--artifact", type=_FILE, help="The signed artefact, for signature bundles.")
+@click.option("--digest", help="Digest of the signed artefact (sha256:<hex>) when the file is not at hand.")
+@_verification_options
+@click.option("--now", help="Time recorded as collected_at (RFC 3339).")
+@click.pass_context
+def collect(
+    ctx: click.Context,
+    paths: tuple[Path, ...],
+    fmt: str,
+    kind: str | None,
+    artifact: Path | None,
+    digest: str | None,
+    trusted_root: Path | None,
+    identity: str | None,
+    issuer: str | None,
+    public_key: Path | None,
+    now: str | None,
+) -> None:
+    """Print the normalised evidence record of each artefact (folders are walked)."""
+    from affidavit.collectors import CollectOptions, collect_paths
+    from affidavit.gate import iso_now, normalise_digest, parse_now
+
+    verbose = bool(ctx.obj["verbose"])
+    try:
+        if artifact is not None and digest is not None:
+            raise UsageError("give either --artifact or --digest, not both")
+        extra: dict[str, Any] = {"artifact": artifact} if artifact is not None else {}
+        options = CollectOptions(
+            now=iso_now(parse_now(now)),
+            kind=EvidenceKind(kind) if kind else None,
+            artifact_digest=normalise_digest(digest),
+            trusted_root=trusted_root,
+            identity=identity,
+            issuer=issuer,
+            public_key=public_key,
+            extra=extra,
+        )
+    except Error as exc:
+        _fail(exc, verbose)
+    collection = collect_paths(paths, options)
+    records = [e.to_json() for e in collection.evidence]
+    if fmt == "json":
+        _emit_json(records)
+    else:
+        for e in collection.evidence:
+            click.echo(_record_line(e.to_json()))
+    for err in collection.errors:
+        click.echo(f"affidavit: error: {err.diagnostics()}", err=True)
+    sys.exit(EXIT_INCOMPLETE if collection.errors else 0)
+
+
+def _record_line(record: dict[str, Any]) -> str:
+    tool = record["tool"]
+    tool_text = f" by {tool['name']} {tool['version'] or ''}".rstrip() if tool else ""
+    subject = record["subject"]
+    about = " ".join(str(x) for x in (subject["name"], subject["version"], subject["digest"]) if x)
+    summary = record["data"].get("summary") if isinstance(record["data"], dict) else None
+    extra = ""
+    if isinstance(summary, dict):
+        extra = "  " + " ".join(f"{k}={v}" for k, v in summary.items())
+    if record["kind"] == "signature":
+        checks = record["data"].get("verifications") or []
+        extra = "  verified=" + ",".join(str(v.get("verified")).lower() for v in checks)
+    lines = [f"{record['source']}: {record['kind']} ({record['format']} {record['format_version'] or ''}){tool_text}".rstrip()]
+    lines.append(f"  id={record['id']}" + (f"  about={about}" if about else "") + extra)
+    lines.extend(f"  problem: {p}" for p in record["problems"])
+    return "\n".join(lines)
+
+
+@main.command()
+@click.argument("bundle", type=_PATH)
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.pass_context
+def verify(ctx: click.Context, bundle: Path, fmt: str) -> None:
+    """Recompute every hash of a bundle (folder or .tar.gz); exit 1 if anything changed."""
+    from affidavit.report.bundle import verify_bundle
+
+    try:
+        report = verify_bundle(bundle)
+    except Error as exc:
+        _fail(exc, bool(ctx.obj["verbose"]))
+    if fmt == "json":
+        _emit_json(report.to_json())
+    else:
+        state = "OK" if report.ok else "TAMPERED"
+        click.echo(f"{state}  {bundle}  run={report.run_id} decision={report.decision} files checked={report.checked}")
+        for problem in report.problems:
+            click.echo(f"  x {problem}")
+    sys.exit(0 if report.ok else 1)
+
+
+@main.command()
+@click.option("--framework", type=click.Choice(["soc2", "iso27001-2022"]), required=True)
+@click.option("--results", "results_file", type=_FILE, help="results.json of a run: show each control's status.")
+@click.option("--controls", "control_files", type=_FILE, multiple=True, help="Extra or replacement control matrix.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.pass_context
+def controls(ctx: click.Context, framework: str, results_file: Path | None, control_files: tuple[Path, ...], fmt: str) -> None:
+    """List every control of a framework with its coverage (and status after a run)."""
+    from affidavit.controls.listing import control_listing
+
+    try:
+        results = json.loads(results_file.read_text(encoding="utf-8")) if results_file else None
+        listing = control_listing(framework, extra=control_files, results=results)
+    except Error as exc:
+        _fail(exc, bool(ctx.obj["verbose"]))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        _fail(UsageError(f"{results_file}: not a results.json ({exc})"), bool(ctx.obj["verbose"]))
+    if fmt == "json":
+        _emit_json(listing.to_json())
+    else:
+        click.echo(listing.to_text())
+
+
+@main.group()
+def policy() -> None:
+    """Work with the Rego policy library."""
+
+
+@policy.command("test")
+@click.argument("dirs", type=_EXISTING, nargs=-1)
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.pass_context
+def policy_test(ctx: click.Context, dirs: tuple[Path, ...], fmt: str) -> None:
+    """Run every *_test.rego on the embedded engine (default: the built-in library)."""
+    from affidavit.policy.testing import run_policy_tests
+    from affidavit.resources import builtin_policies_dir
+
+    try:
+        report = run_policy_tests(list(dirs) or [builtin_policies_dir()])
+    except Error as exc:
+        _fail(exc, bool(ctx.obj["verbose"]))
+    if fmt == "json":
+        _emit_json(report.to_json())
+    else:
+        click.echo(report.to_text())
+    sys.exit(0 if report.ok else 1)
+
+
+def run(argv: Sequence[str] | None = None) -> int:
+    """Programmatic entry point returning the exit code (used by tests and ``python -m``)."""
+    try:
+        main.main(args=list(argv) if argv is not None else None, prog_name="affidavit", standalone_mode=True)
+    except SystemExit as exc:
+        return int(exc.code or 0)
+    return 0

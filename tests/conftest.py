@@ -1,0 +1,36 @@
+"""Shared fixtures: where the real-tool corpus lives, and the golden-file switch."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+CORPUS = SHARED / "corpus"
+GOLDEN = Path(__file__).resolve().parent / "golden"
+UPDATE_GOLDENS = os.environ.get("AFFIDAVIT_UPDATE_GOLDENS") == "1"
+NOW = "2026-11-20T12:00:00Z"
+
+
+def corpus_index(folder: str) -> list[dict[str, Any]]:
+    """The INDEX.json entries of one corpus folder."""
+    entries: list[dict[str, Any]] = json.loads((CORPUS / folder / "INDEX.json").read_text(encoding="utf-8"))
+    return entries
+
+
+@pytest.fixture(scope="session")
+def corpus_dir() -> Path:
+    """``../shared/corpus`` (the tests fail, never skip, when it is missing)."""
+    assert CORPUS.is_dir(), f"{CORPUS} is missing: the corpus must sit beside the repository in ../shared"
+    return CORPUS
+
+
+@pytest.fixture(scope="session")
+def repo_dir() -> Path:
+    """The repository root."""
+    return REPO
