@@ -363,11 +363,16 @@ class ControlRef:
 
 @dataclass(frozen=True, slots=True)
 class ControlStatus:
-    """A control's outcome: the worst outcome of the rules that test it."""
+    """A control's outcome: the worst outcome of the rules that test it.
+
+    ``outcome`` is ``None`` for a control no rule tests (``coverage`` ``manual`` or
+    ``not_covered``): affidavit has nothing to say about it, which is not a pass.
+    """
 
     framework: str
     control_id: str
     title: str
-    outcome: Outcome
+    outcome: Outcome | None
     rule_ids: tuple[str, ...]
     related: tuple[str, ...] = field(default_factory=tuple)
+    coverage: str = "automated"

@@ -1,0 +1,118 @@
+"""Check the control matrices against the rules that exist, before anything is evaluated.
+
+Two sources name the same links: a rule's METADATA says which controls it tests
+(``custom.controls``), and a matrix says which rules test each control (``rules``). They must
+agree in both directions, or a report would show a control as tested by a rule that does not
+think so (or silently drop a rule's control). A matrix that names a rule no policy defines stops
+the run (exit code 3) before any evidence is judged: it would otherwise look like a control
+nobody can fail.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from affidavit.controls.model import ControlMatrix, control_sort_key
+from affidavit.errors import ControlMatrixError
+
+RuleControls = Mapping[str, Mapping[str, Sequence[str]]]
+"""Rule id -> framework -> control ids, as the rules' METADATA states them."""
+
+_HINT = (
+    "a matrix and the rules' METADATA must agree both ways: fix the control's 'rules' list in the "
+    "matrix or the rule's 'custom.controls' METADATA"
+)
+
+
+def check_rules(matrices: Sequence[ControlMatrix], rules: RuleControls) -> None:
+    """Raise ``ControlMatrixError`` listing every disagreement between matrices and rules.
+
+    Checked: one matrix per framework and unique control ids; every rule a matrix names exists;
+    every framework a rule names has a matrix and every control it names is in that matrix; each
+    rule-control link is stated on both sides; every rule maps to at least one control.
+    """
+    problems: list[str] = []
+    by_framework: dict[str, ControlMatrix] = {}
+    for matrix in matrices:
+        if matrix.framework in by_framework:
+            problems.append(
+                f"framework {matrix.framework}: two matrices are loaded "
+                f"({by_framework[matrix.framework].file} and {matrix.file})"
+            )
+            continue
+        by_framework[matrix.framework] = matrix
+        seen: set[str] = set()
+        for control in matrix.controls:
+            if control.id in seen:
+                problems.append(f"{matrix.file}: control {control.id} appears more than once")
+            seen.add(control.id)
+
+    # Matrix -> rules: every named rule exists and names the control back.
+    for matrix in by_framework.values():
+        for control in matrix.controls:
+            if matrix.get(control.id) is not control:
+                continue  # a repeated id, reported above
+            for rule_id in control.rules:
+                if rule_id not in rules:
+                    problems.append(
+                        f"{matrix.file}: control {control.id} names rule {rule_id!r}, which no loaded policy defines"
+                    )
+                    continue
+                named = _control_ids(rules[rule_id].get(matrix.framework))
+                if control.id not in named:
+                    problems.append(
+                        f"{matrix.framework} {control.id}: {matrix.file} lists rule {rule_id} "
+                        f"but the rule's METADATA does not name {control.id}"
+                    )
+
+    # Rules -> matrix: every framework and control a rule names exists and lists the rule.
+    known = ", ".join(sorted(by_framework)) or "none"
+    for rule_id in sorted(rules):
+        mapping = rules[rule_id]
+        if not any(_control_ids(ids) for ids in mapping.values()):
+            problems.append(
+                f"rule {rule_id}: its METADATA maps it to no control, so its outcome could never "
+                "count in a decision"
+            )
+        for framework in sorted(mapping):
+            raw_ids = mapping[framework]
+            if isinstance(raw_ids, str):
+                problems.append(
+                    f"rule {rule_id}: METADATA controls for {framework} must be a list of ids, "
+                    f"not the string {raw_ids!r}"
+                )
+                continue
+            target = by_framework.get(framework)
+            if target is None:
+                problems.append(
+                    f"rule {rule_id}: its METADATA maps to framework {framework!r}, which has no "
+                    f"control matrix (loaded: {known})"
+                )
+                continue
+            for control_id in sorted(_control_ids(raw_ids), key=control_sort_key):
+                found = target.get(control_id)
+                if found is None:
+                    problems.append(
+                        f"rule {rule_id}: its METADATA names {framework} control {control_id}, "
+                        f"which is not in {target.file}"
+                    )
+                elif rule_id not in found.rules:
+                    problems.append(
+                        f"{framework} {control_id}: rule {rule_id}'s METADATA names this control "
+                        f"but {target.file} does not list the rule under it"
+                    )
+
+    if problems:
+        if len(problems) == 1:
+            raise ControlMatrixError(problems[0], hint=_HINT)
+        lines = "\n".join(f"  - {p}" for p in problems)
+        raise ControlMatrixError(
+            f"the control matrices and the policies disagree ({len(problems)} problems):\n{lines}", hint=_HINT
+        )
+
+
+def _control_ids(ids: Sequence[str] | None) -> frozenset[str]:
+    """The ids of a METADATA list as a set (a bare string counts as none; it is reported)."""
+    if ids is None or isinstance(ids, str):
+        return frozenset()
+    return frozenset(ids)
