@@ -1,0 +1,139 @@
+"""pip-audit JSON reports: the 1.x array and 2.x object, skipped dependencies, error output."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from typing import Any
+
+import pytest
+
+from affidavit.collectors import collect_document
+from affidavit.collectors.base import NO, CollectOptions, Document
+from affidavit.collectors.pip_audit import detect
+from affidavit.errors import InputError
+from affidavit.model import EvidenceKind
+from tests.collectors.test_severity import (
+    check_golden,
+    check_record,
+    collect,
+    is_empty_json,
+    other_corpus_files,
+    scanner_registry,
+)
+from tests.conftest import CORPUS, NOW, corpus_index
+
+__all__ = ["scanner_registry"]  # the fixture, used by name
+
+FOLDER = "scan-pip-audit"
+ENTRIES = corpus_index(FOLDER)
+GOLDEN_FILES = ("defectdojo-pip_audit-many_vulns_new.json",)
+
+pytestmark = pytest.mark.usefixtures("scanner_registry")
+
+
+def _raw(name: str) -> bytes:
+    """The bytes of a corpus file of this folder."""
+    return (CORPUS / FOLDER / name).read_bytes()
+
+
+def _dependencies(report: Any) -> list[dict[str, Any]]:
+    """The dependency entries of either report shape."""
+    return report if isinstance(report, list) else report["dependencies"]
+
+
+@pytest.mark.parametrize("entry", ENTRIES, ids=lambda e: e["file"])
+def test_corpus_file_normalises(entry: dict[str, Any]) -> None:
+    raw = _raw(entry["file"])
+    deps = _dependencies(json.loads(raw))
+    evidence = collect(FOLDER, entry["file"])
+    data = check_record(evidence)["data"]
+    assert evidence.kind is EvidenceKind.VULNERABILITY_SCAN and evidence.format == "pip-audit-json"
+    assert evidence.id == "sha256:" + hashlib.sha256(raw).hexdigest()
+    assert evidence.tool is not None and evidence.tool.name == "pip-audit"
+    expected = [
+        (v["id"], d["name"], d["version"], v["fix_versions"]) for d in deps for v in d.get("vulns") or []
+    ]
+    got = [
+        (f["id"], f["package"]["name"], f["package"]["version"], f["fixed_versions"])
+        for f in data["findings"]
+    ]
+    assert got == expected
+    for item in data["findings"]:
+        name = re.sub(r"[-_.]+", "-", item["package"]["name"]).lower()
+        assert item["package"]["purl"] == f"pkg:pypi/{name}@{item['package']['version']}"
+        assert item["package"]["ecosystem"] == "pypi"
+        assert item["severity"] == "unknown" and item["cvss_score"] is None  # pip-audit states neither
+    assert data["summary"] == {
+        "critical": 0,
+        "high": 0,
+        "medium": 0,
+        "low": 0,
+        "negligible": 0,
+        "unknown": len(expected),
+        "total": len(expected),
+    }
+    skipped = [d for d in deps if "skip_reason" in d]
+    assert len(evidence.problems) == len(skipped)
+    for dep, problem in zip(skipped, evidence.problems, strict=True):
+        assert dep["name"] in problem and dep["skip_reason"] in problem and entry["file"] in problem
+
+
+@pytest.mark.parametrize("name", GOLDEN_FILES)
+def test_golden(name: str) -> None:
+    check_golden(FOLDER, name)
+
+
+def test_aliases_and_skipped_fixes() -> None:
+    report = {
+        "dependencies": [
+            {
+                "name": "jinja2",
+                "version": "3.1.2",
+                "vulns": [
+                    {
+                        "id": "GHSA-h5c8-rqwp-cp95",
+                        "fix_versions": ["3.1.3"],
+                        "aliases": ["CVE-2024-22195", "GHSA-h5c8-rqwp-cp95"],
+                        "description": "xss",
+                    }
+                ],
+            },
+        ],
+        "fixes": [
+            {"name": "jinja2", "old_version": "3.1.2", "new_version": "3.1.3"},
+            {"name": "pillow", "version": "9.0.0", "skip_reason": "no compatible version"},
+        ],
+    }
+    evidence = collect(FOLDER, "new.json", raw=json.dumps(report).encode())
+    [item] = evidence.data["findings"]
+    assert item["aliases"] == ["CVE-2024-22195"]
+    assert item["package"]["purl"] == "pkg:pypi/jinja2@3.1.2"
+    [problem] = evidence.problems
+    assert "$.fixes[1]" in problem and "pillow" in problem and "no compatible version" in problem
+
+
+def test_error_output_is_refused_with_its_message() -> None:
+    raw = b"ERROR:pip_audit._cli:package flask has no version in requirements.txt\n"
+    with pytest.raises(InputError) as caught:
+        collect(FOLDER, "audit.json", raw=raw)
+    assert "scan-pip-audit/audit.json" in str(caught.value)
+    assert "flask has no version" in str(caught.value)
+
+
+@pytest.mark.parametrize("entry", [e for e in ENTRIES if e["size"] > 100], ids=lambda e: e["file"])
+def test_truncated_file_is_an_error_naming_it(entry: dict[str, Any]) -> None:
+    raw = _raw(entry["file"])
+    with pytest.raises(InputError) as caught:
+        collect_document(Document(f"{FOLDER}/{entry['file']}", raw[: len(raw) // 2]), CollectOptions(now=NOW))
+    assert entry["file"] in caught.value.diagnostics()
+
+
+def test_detector_claims_pip_audit_files_and_no_other_format() -> None:
+    for entry in ENTRIES:
+        assert detect(Document(entry["file"], _raw(entry["file"]))) > NO, entry["file"]
+    for path in other_corpus_files():
+        raw = path.read_bytes()
+        if raw and not is_empty_json(raw):
+            assert detect(Document(path.name, raw)) == NO, path

@@ -1,0 +1,366 @@
+"""Trivy JSON reports: every corpus file and era, goldens, hostile input, the 5,000-finding benchmark."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from affidavit.collectors import collect_document
+from affidavit.collectors.base import NO, POSSIBLE, CollectOptions, Document
+from affidavit.collectors.trivy import detect
+from affidavit.errors import InputError
+from affidavit.model import EvidenceKind
+from tests.collectors.test_severity import (
+    check_golden,
+    check_record,
+    collect,
+    is_empty_json,
+    other_corpus_files,
+    scanner_registry,
+)
+from tests.conftest import CORPUS, NOW, corpus_index
+
+__all__ = ["scanner_registry"]  # the fixture, used by name
+
+FOLDER = "scan-trivy"
+ENTRIES = corpus_index(FOLDER)
+GOLDEN_FILES = ("trivy-alpine-310.json", "defectdojo-trivy-kubernetes.json")
+BENCH = Path(__file__).resolve().parents[3] / "shared" / "bench" / "gen_evidence.py"
+VULN_CLASSES = ("os-pkgs", "lang-pkgs")
+
+pytestmark = pytest.mark.usefixtures("scanner_registry")
+
+
+def _raw(name: str) -> bytes:
+    """The bytes of a corpus file of this folder."""
+    return (CORPUS / FOLDER / name).read_bytes()
+
+
+def _kind(raw: bytes) -> EvidenceKind | None:
+    """``null``/``[]`` is also a Gitleaks report: say which kind, as a user would."""
+    return EvidenceKind.VULNERABILITY_SCAN if is_empty_json(raw) else None
+
+
+class Expected:
+    """The facts of a Trivy report, read here straight from the raw JSON."""
+
+    def __init__(self, report: Any) -> None:
+        """Walk the report as each era lays it out."""
+        self.rows: list[tuple[str, str, str, str | None, str]] = []
+        self.items: list[dict[str, Any]] = []
+        self.targets: set[str] = set()
+        self.misconfigurations = 0
+        self.secrets = 0
+        self.secret_texts: set[str] = set()
+        if isinstance(report, list):
+            self._results(report, None)
+        elif isinstance(report, dict) and "ClusterName" in report:
+            for section in ("Resources", "Vulnerabilities", "Misconfigurations"):
+                for res in report.get(section) or []:
+                    name = "/".join(res[k] for k in ("Namespace", "Kind", "Name") if res.get(k))
+                    self._results(res.get("Results") or [], name)
+        elif isinstance(report, dict):
+            self._results(report.get("Results") or [], None)
+
+    def _results(self, results: list[dict[str, Any]], resource: str | None) -> None:
+        """Collect the facts of a list of results (of an artifact or a k8s resource)."""
+        for result in results:
+            target = resource or result["Target"]
+            if result.get("Class") in VULN_CLASSES or ("Class" not in result and "Vulnerabilities" in result):
+                self.targets.add(target)
+            self.misconfigurations += sum(
+                1 for m in result.get("Misconfigurations") or [] if m.get("Status") == "FAIL"
+            )
+            for secret in result.get("Secrets") or []:
+                self.secrets += 1
+                self.secret_texts.add(secret["Match"])
+                lines = (secret.get("Code") or {}).get("Lines") or []
+                self.secret_texts.update(line["Content"] for line in lines if len(line["Content"]) > 8)
+            for vuln in result.get("Vulnerabilities") or []:
+                purl = (vuln.get("PkgIdentifier") or {}).get("PURL")
+                row = (vuln["VulnerabilityID"], vuln["PkgName"], vuln["InstalledVersion"], purl, target)
+                if row not in self.rows:
+                    self.rows.append(row)
+                    self.items.append(vuln)
+
+
+def _best_score(vuln: dict[str, Any]) -> float | None:
+    """The highest V3/V4 score over vendors, else the highest V2 score."""
+    cvss = vuln.get("CVSS") or {}
+    modern = [v[k] for v in cvss.values() for k in ("V3Score", "V40Score") if k in v]
+    legacy = [v["V2Score"] for v in cvss.values() if "V2Score" in v]
+    return float(max(modern)) if modern else float(max(legacy)) if legacy else None
+
+
+def test_the_index_lists_every_era() -> None:
+    notes = " ".join(e["note"] for e in ENTRIES)
+    assert "LEGACY" in notes and "SchemaVersion 2" in notes and "k8s" in notes and "null" in notes
+    assert len(ENTRIES) >= 12
+
+
+@pytest.mark.parametrize("entry", ENTRIES, ids=lambda e: e["file"])
+def test_corpus_file_normalises(entry: dict[str, Any]) -> None:
+    raw = _raw(entry["file"])
+    report = json.loads(raw)
+    want = Expected(report)
+    evidence = collect(FOLDER, entry["file"], kind=_kind(raw))
+    record = check_record(evidence)
+    data = record["data"]
+
+    assert evidence.kind is EvidenceKind.VULNERABILITY_SCAN
+    assert evidence.format == "trivy-json"
+    assert evidence.id == "sha256:" + hashlib.sha256(raw).hexdigest()
+    assert evidence.source == f"{FOLDER}/{entry['file']}"
+    got_rows = [
+        (f["id"], f["package"]["name"], f["package"]["version"], f["package"]["purl"], f["target"])
+        for f in data["findings"]
+    ]
+    assert got_rows == want.rows
+    for item, got in zip(want.items, data["findings"], strict=True):
+        assert got["severity"] == item["Severity"].lower()  # 1:1 in this corpus (no UNKNOWN with a score)
+        assert got["cvss_score"] == _best_score(item)
+        fixed = item.get("FixedVersion", "")
+        assert got["fixed_versions"] == [v.strip() for v in fixed.split(",") if v.strip()]
+        assert got["package"]["purl"] == (item.get("PkgIdentifier") or {}).get("PURL")
+        assert got["aliases"] == sorted(set(item.get("VendorIDs") or []) - {item["VulnerabilityID"]})
+        assert got["title"] == item.get("Title")
+        assert got["published_at"] == item.get("PublishedDate")
+        assert got["data_source"] == (item.get("DataSource") or {}).get("ID")
+        assert got["status"] == {None: None, "fixed": "fixed", "affected": "not_fixed"}[item.get("Status")]
+    words = [item["Severity"].lower() for item in want.items]
+    for level in ("critical", "high", "medium", "low", "negligible", "unknown"):
+        assert data["summary"][level] == words.count(level)
+    assert data["targets"] == sorted(want.targets)
+    assert data["other"] == {"misconfigurations": want.misconfigurations, "secrets": want.secrets}
+    assert "database" not in data
+
+    if isinstance(report, dict) and "SchemaVersion" in report:
+        assert evidence.format_version == str(report["SchemaVersion"])
+        assert evidence.subject.name == report["ArtifactName"]
+        assert evidence.effective_at == report.get("CreatedAt")
+        assert evidence.tool is not None and evidence.tool.version == (report.get("Trivy") or {}).get(
+            "Version"
+        )
+        repo_digests = (report.get("Metadata") or {}).get("RepoDigests") or []
+        assert evidence.subject.digest == (repo_digests[0].split("@")[1] if repo_digests else None)
+        if report.get("ArtifactType") == "container_image" and not repo_digests:
+            assert any("no repository digest" in p for p in evidence.problems)
+            image_id = (report.get("Metadata") or {}).get("ImageID")
+            if image_id:  # named as the fallback, in problems only, never as the digest
+                assert any(image_id in p for p in evidence.problems)
+    elif isinstance(report, dict):
+        assert evidence.subject.name == report["ClusterName"]
+    else:
+        assert evidence.format_version is None and evidence.subject.is_empty()
+    if report and not want.targets:
+        assert any("no vulnerability results" in p for p in evidence.problems)
+    text = json.dumps(record)
+    for secret in want.secret_texts:
+        assert secret not in text and secret not in "\n".join(evidence.problems)
+
+
+@pytest.mark.parametrize("name", GOLDEN_FILES)
+def test_golden(name: str) -> None:
+    check_golden(FOLDER, name)
+
+
+def test_kubernetes_targets_are_resources() -> None:
+    evidence = collect(FOLDER, "defectdojo-trivy-kubernetes.json")
+    assert evidence.data["targets"] == [
+        "default/Deployment/redis-follower",
+        "default/Deployment/redis-leader",
+    ]
+    assert evidence.data["other"]["misconfigurations"] == 10
+
+
+def test_newer_kubernetes_report_with_resources(tmp_path: Path) -> None:
+    report = {
+        "ClusterName": "prod",
+        "Resources": [
+            {
+                "Namespace": "shop",
+                "Kind": "Deployment",
+                "Name": "api",
+                "Results": [
+                    {
+                        "Target": "ghcr.io/acme/api:1 (alpine 3.19)",
+                        "Class": "os-pkgs",
+                        "Type": "alpine",
+                        "Vulnerabilities": [
+                            {
+                                "VulnerabilityID": "CVE-2024-0001",
+                                "PkgName": "musl",
+                                "InstalledVersion": "1.2.4-r0",
+                                "FixedVersion": "1.2.4-r1",
+                                "Status": "fixed",
+                                "Severity": "UNKNOWN",
+                                "CVSS": {"nvd": {"V3Score": 9.8}},
+                            }
+                        ],
+                    },
+                    {
+                        "Target": "Deployment/api",
+                        "Class": "config",
+                        "Misconfigurations": [{"Status": "FAIL"}],
+                    },
+                ],
+            },
+            {"Kind": "ClusterRole", "Name": "admin", "Error": "forbidden"},
+            {
+                "Namespace": "shop",
+                "Kind": "Secret",
+                "Name": "db",
+                "Results": [
+                    {"Target": "x", "Class": "secret", "Secrets": [{"Match": "PASSWORD=hunter2hunter2"}]}
+                ],
+            },
+        ],
+    }
+    raw = json.dumps(report).encode()
+    evidence = collect(FOLDER, "k8s-new.json", raw=raw)
+    check_record(evidence)
+    assert evidence.subject.name == "prod"
+    [item] = evidence.data["findings"]
+    assert item["target"] == "shop/Deployment/api"
+    assert item["severity"] == "critical"  # Trivy's UNKNOWN word, NVD's 9.8: the score decides
+    assert evidence.data["targets"] == ["shop/Deployment/api"]
+    assert evidence.data["other"] == {"misconfigurations": 1, "secrets": 1}
+    assert any("ClusterRole/admin" in p and "forbidden" in p for p in evidence.problems)
+    assert "hunter2" not in json.dumps(evidence.to_json())
+
+
+def test_repo_digest_of_the_scanned_repository_is_the_subject_digest() -> None:
+    wanted = "sha256:" + "1" * 64
+    report = {
+        "SchemaVersion": 2,
+        "ArtifactName": "ghcr.io/acme/app:2.0",
+        "ArtifactType": "container_image",
+        "Metadata": {
+            "ImageID": "sha256:" + "9" * 64,
+            "RepoDigests": ["mirror.example/acme/app@sha256:" + "2" * 64, "ghcr.io/acme/app@" + wanted],
+        },
+        "Results": [],
+    }
+    evidence = collect(FOLDER, "image.json", raw=json.dumps(report).encode())
+    assert evidence.subject.digest == wanted
+    assert evidence.subject.name == "ghcr.io/acme/app:2.0"
+    pinned = dict(report, ArtifactName="ghcr.io/acme/app@sha256:" + "3" * 64)
+    evidence = collect(FOLDER, "pinned.json", raw=json.dumps(pinned).encode())
+    assert (evidence.subject.name, evidence.subject.digest) == ("ghcr.io/acme/app", "sha256:" + "3" * 64)
+
+
+def test_null_and_empty_reports_are_empty_scans() -> None:
+    for raw in (b"null\n", b"[]"):
+        doc = Document("trivy.json", raw)
+        assert detect(doc) == POSSIBLE  # Gitleaks writes the same bytes: --kind decides
+        evidence = collect(FOLDER, "empty.json", raw=raw, kind=EvidenceKind.VULNERABILITY_SCAN)
+        assert evidence.data["summary"]["total"] == 0 and evidence.data["findings"] == []
+
+
+def test_trivy_log_instead_of_report_is_refused_with_its_message() -> None:
+    raw = (
+        b"2024-05-02T09:00:01.123Z\tINFO\t[vuln] Vulnerability scanning is enabled\n"
+        b"2024-05-02T09:00:03.456Z\tFATAL\tFatal error\timage scan error: unable to find the specified image\n"
+    )
+    with pytest.raises(InputError) as caught:
+        collect(FOLDER, "trivy.json", raw=raw)
+    assert "scan-trivy/trivy.json" in str(caught.value)
+    assert "unable to find the specified image" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("report", "path"),
+    [
+        ({"SchemaVersion": 2, "ArtifactName": "x", "Results": {"Target": "t"}}, "$.Results"),
+        (
+            {
+                "SchemaVersion": 2,
+                "ArtifactName": "x",
+                "Results": [{"Target": "t", "Vulnerabilities": [{"PkgName": "a"}]}],
+            },
+            "$.Results[0].Vulnerabilities[0]",
+        ),
+        (
+            {
+                "SchemaVersion": 2,
+                "ArtifactName": "x",
+                "Results": [{"Target": "t", "Vulnerabilities": "none"}],
+            },
+            "$.Results[0].Vulnerabilities",
+        ),
+    ],
+)
+def test_malformed_reports_name_the_place(report: dict[str, Any], path: str) -> None:
+    with pytest.raises(InputError) as caught:
+        collect(FOLDER, "bad.json", raw=json.dumps(report).encode())
+    assert caught.value.source == f"{FOLDER}/bad.json"
+    assert caught.value.path is not None and caught.value.path.startswith(path)
+
+
+@pytest.mark.parametrize("entry", [e for e in ENTRIES if e["size"] > 100], ids=lambda e: e["file"])
+def test_truncated_file_is_an_error_naming_it(entry: dict[str, Any]) -> None:
+    raw = _raw(entry["file"])
+    with pytest.raises(InputError) as caught:
+        collect_document(Document(f"{FOLDER}/{entry['file']}", raw[: len(raw) // 2]), CollectOptions(now=NOW))
+    assert entry["file"] in caught.value.diagnostics()
+    assert "truncated" in caught.value.diagnostics() or "JSON" in caught.value.diagnostics()
+
+
+def test_detector_claims_every_trivy_file_and_no_other_format() -> None:
+    for entry in ENTRIES:
+        assert detect(Document(entry["file"], _raw(entry["file"]))) > NO, entry["file"]
+    for path in other_corpus_files():
+        raw = path.read_bytes()
+        if not raw or is_empty_json(raw):
+            continue
+        assert detect(Document(path.name, raw)) == NO, path
+
+
+@pytest.fixture(scope="session")
+def generated_trivy(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The benchmark's 5,000-finding Trivy report (generated in about a second; not kept)."""
+    out = tmp_path_factory.mktemp("bench")
+    subprocess.run(
+        [
+            sys.executable,
+            str(BENCH),
+            "--out",
+            str(out),
+            "--resources",
+            "50",
+            "--components",
+            "50",
+            "--vulns",
+            "5000",
+        ],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    return out / "trivy.json"
+
+
+def test_generated_5000_finding_report(generated_trivy: Path) -> None:
+    raw = generated_trivy.read_bytes()
+    report = json.loads(raw)
+    want = Expected(report)
+    started = time.perf_counter()
+    evidence = collect_document(Document("trivy.json", raw), CollectOptions(now=NOW))
+    elapsed = time.perf_counter() - started
+    data = evidence.data
+    assert len(want.items) == 5000
+    assert data["summary"]["total"] == 5000
+    assert [(f["id"], f["package"]["purl"], f["target"]) for f in data["findings"]] == [
+        (r[0], r[3], r[4]) for r in want.rows
+    ]
+    for level in ("critical", "high", "medium", "low", "unknown"):
+        assert data["summary"][level] == sum(1 for v in want.items if v["Severity"].lower() == level)
+    assert evidence.subject.digest == report["Metadata"]["RepoDigests"][0].split("@")[1]
+    assert elapsed < 10, f"normalising 5,000 findings took {elapsed:.1f}s"
