@@ -164,7 +164,10 @@ class Document:
 
 
 def _describe_json_error(exc: json.JSONDecodeError, size: int) -> str:
-    if exc.pos >= size - 2 or "Expecting" in exc.msg and exc.pos >= size - 64:
+    # The parser stopped at the end of the bytes (or inside a string that never closes, which
+    # always runs to the end): the document was cut off, not malformed.
+    at_end = exc.pos >= size - 2 or ("Expecting" in exc.msg and exc.pos >= size - 64)
+    if at_end or exc.msg.startswith("Unterminated string"):
         return (
             f"JSON ends early at line {exc.lineno} column {exc.colno} ({exc.msg}): "
             "the file looks truncated; re-run the tool that wrote it"
