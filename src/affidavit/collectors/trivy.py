@@ -68,13 +68,19 @@ _OTHER_KEYS = ("Misconfigurations", "Secrets", "Licenses", "MisconfSummary")
 _LOG_LINE = re.compile(r"^\d{4}-\d{2}-\d{2}T[0-9:.]+(?:Z|[+-]\d{2}:?\d{2})\s+(DEBUG|INFO|WARN|ERROR|FATAL)\s")
 
 
+# ``[]`` and ``null`` are also what Gitleaks writes when it finds nothing, which pipelines produce
+# every day; a pre-2021 Trivy writing them is rare. So Gitleaks' reading wins by default, and
+# ``--kind vulnerability-scan`` selects this one.
+_EMPTY = POSSIBLE - 10
+
+
 def detect(doc: Document) -> int:
     """Score ``doc`` as a Trivy JSON report (or a Trivy log where a report should be)."""
     if not doc.looks_like_json:
         return POSSIBLE if _LOG_LINE.match(doc.head) else NO
     if doc.head.startswith("null"):
         try:
-            return POSSIBLE if doc.json() is None else NO
+            return _EMPTY if doc.json() is None else NO
         except InputError:
             return NO
     value = doc.try_json()
@@ -91,7 +97,7 @@ def detect(doc: Document) -> int:
         return NO
     if isinstance(value, list):
         if not value:
-            return POSSIBLE
+            return _EMPTY
         return LIKELY if all(_is_result(r) for r in value) else NO
     return NO
 
