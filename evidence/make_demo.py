@@ -476,6 +476,71 @@ def change_record(self_approved: bool) -> bytes:
 
 
 # --------------------------------------------------------------------------------------------
+# SLSA v1 provenance in a DSSE envelope, signed with the demo cosign key (cosign attest --key)
+
+
+def _demo_key() -> Any:
+    """The demo's ECDSA P-256 key, derived from a fixed seed (deterministic, demo only)."""
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    seed = int.from_bytes(hashlib.sha256(b"affidavit demo signing key, signs nothing real").digest(), "big")
+    return ec.derive_private_key(seed % (2**255), ec.SECP256R1())
+
+
+def public_key_pem() -> bytes:
+    """The demo key's public half, as ``cosign generate-key-pair`` writes cosign.pub."""
+    from cryptography.hazmat.primitives import serialization
+
+    return _demo_key().public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+
+
+def _pae(payload_type: str, payload: bytes) -> bytes:
+    """DSSE's pre-authentication encoding."""
+    t = payload_type.encode()
+    return b"DSSEv1 %d %s %d %s" % (len(t), t, len(payload), payload)
+
+
+def provenance(digest: str, tamper: bool = False) -> bytes:
+    """An in-toto v1 Statement with a SLSA v1 predicate for the image, in a signed DSSE envelope."""
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    statement = {
+        "_type": "https://in-toto.io/Statement/v1",
+        "subject": [{"name": IMAGE, "digest": {"sha256": digest.split(":", 1)[1]}}],
+        "predicateType": "https://slsa.dev/provenance/v1",
+        "predicate": {
+            "buildDefinition": {
+                "buildType": "https://actions.github.io/buildtypes/workflow/v1",
+                "externalParameters": {
+                    "workflow": {"ref": "refs/heads/main", "repository": f"https://github.com/{REPO}", "path": ".github/workflows/release.yml"}
+                },
+                "internalParameters": {"github": {"event_name": "push", "repository_id": "771234501", "repository_owner_id": "90211876"}},
+                "resolvedDependencies": [{"uri": f"git+https://github.com/{REPO}@refs/heads/main", "digest": {"gitCommit": COMMIT}}],
+            },
+            "runDetails": {
+                "builder": {"id": "https://github.com/actions/runner/github-hosted"},
+                "metadata": {"invocationId": f"https://github.com/{REPO}/actions/runs/11932245871/attempts/1",
+                             "startedOn": BUILD_STARTED, "finishedOn": "2026-11-20T09:10:58Z"},
+            },
+        },
+    }
+    payload = json.dumps(statement, separators=(",", ":")).encode()
+    payload_type = "application/vnd.in-toto+json"
+    signature = _demo_key().sign(_pae(payload_type, payload), ec.ECDSA(hashes.SHA256(), deterministic_signing=True))
+    if tamper:
+        payload = payload.replace(COMMIT.encode(), COMMIT[::-1].encode())
+    envelope = {
+        "payloadType": payload_type,
+        "payload": base64.b64encode(payload).decode(),
+        "signatures": [{"keyid": "", "sig": base64.b64encode(signature).decode()}],
+    }
+    return dumps(envelope)
+
+
+# --------------------------------------------------------------------------------------------
 
 
 def files_for(variant: str) -> dict[str, bytes]:
@@ -493,6 +558,7 @@ def files_for(variant: str) -> dict[str, bytes]:
         "main.tf": MAIN_TF.encode(),
         "branch-protection.json": branch_protection(nogo),
         "change-record.json": change_record(nogo),
+        "provenance.intoto.json": provenance(DIGEST),
     }
     return files
 
@@ -507,6 +573,7 @@ def main(argv: list[str] | None = None) -> int:
         args.out / "SUBJECT_DIGEST": DIGEST.encode() + b"\n",
         args.out / "COMMIT": COMMIT.encode() + b"\n",
         args.out / "image-manifest.json": image_manifest(),
+        args.out / "cosign.pub": public_key_pem(),
     }
     for variant in ("go", "no-go"):
         for name, data in files_for(variant).items():
