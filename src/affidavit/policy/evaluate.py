@@ -1,0 +1,370 @@
+"""Judging evidence: one ``RuleResult`` per rule of the policy set.
+
+The Rego input is built once and set once::
+
+    {"evidence": {<kind>: [record, ...] for every EvidenceKind (empty lists included)},
+     "context": {"environment", "subject": {"name", "digest"}, "now": RFC 3339 UTC,
+                 "commit", "params", "waivers"}}
+
+Then each rule's ``deny``, ``warn`` and ``missing`` sets are evaluated on their own (an engine error
+in one rule is that rule's ``error``). The outcome of a rule, first match wins:
+
+1. an engine error in any of its sets: ``error``;
+2. the environment is not in ``custom.environments``: ``not_applicable`` (the rule is not evaluated);
+3. a kind in ``custom.requires`` has no record: ``insufficient_evidence`` (never ``pass``);
+4. ``deny`` is non-empty: ``fail``, or ``warn`` before ``custom.effective_on`` (grace period);
+5. ``missing`` is non-empty: ``insufficient_evidence``;
+6. ``warn`` is non-empty: ``warn``;
+7. otherwise ``pass``.
+
+A waiver ``{rule, reason, owner, expires, evidence_id?}`` turns ``fail`` or ``insufficient_evidence``
+into ``waived`` when it names the rule, has an owner and a reason, and ``expires`` is after ``now``
+(a date means the end of that day, UTC). With ``evidence_id`` it covers only results about that
+record: the rule is waived only when every blocking result is covered. An ``error`` is never waived.
+An expired or incomplete waiver is ignored and the result's ``reason`` says so.
+
+Results from Rego are objects ``{msg, evidence_ids?, evidence_id?, details?}``; any other value is
+accepted with ``msg`` = its text. Violations are sorted by (msg, evidence ids), so that the same
+inputs always give the same results.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from affidavit.errors import EngineError
+from affidavit.model import Evidence, EvidenceKind, Outcome, RuleResult, Violation
+from affidavit.policy.engine import RegorusEngine
+
+if TYPE_CHECKING:
+    from affidavit.policy.interface import Evaluation, PolicyEngine
+    from affidavit.policy.loader import PolicySet, RuleMeta
+
+
+@dataclass(frozen=True, slots=True)
+class EvalContext:
+    """What the rules know about the run besides the evidence."""
+
+    environment: str
+    subject_name: str | None
+    subject_digest: str | None
+    now: dt.datetime
+    commit: str | None = None
+    params: Mapping[str, Any] = field(default_factory=dict)
+    waivers: Sequence[Mapping[str, Any]] = ()
+
+    def __post_init__(self) -> None:
+        """Refuse a naive clock: every time in affidavit is UTC."""
+        if self.now.tzinfo is None or self.now.utcoffset() is None:
+            raise ValueError("EvalContext.now must be timezone-aware (UTC)")
+
+    @property
+    def now_utc(self) -> dt.datetime:
+        """``now`` converted to UTC."""
+        return self.now.astimezone(dt.UTC)
+
+    @property
+    def now_ns(self) -> int:
+        """``now`` in nanoseconds since the epoch (what ``time.now_ns()`` returns)."""
+        return epoch_ns(self.now)
+
+    def to_json(self) -> dict[str, Any]:
+        """The ``context`` object of the Rego input."""
+        return {
+            "environment": self.environment,
+            "subject": {"name": self.subject_name, "digest": self.subject_digest},
+            "now": rfc3339(self.now),
+            "commit": self.commit,
+            "params": dict(self.params),
+            "waivers": [dict(w) for w in self.waivers],
+        }
+
+
+def epoch_ns(moment: dt.datetime) -> int:
+    """An aware datetime in integer nanoseconds since the Unix epoch (no float rounding)."""
+    delta = moment.astimezone(dt.UTC) - dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000_000 + delta.microseconds * 1_000
+
+
+def rfc3339(moment: dt.datetime) -> str:
+    """A UTC timestamp as ``2026-11-22T10:00:00Z`` (microseconds only when present)."""
+    utc = moment.astimezone(dt.UTC)
+    if utc.microsecond:
+        return utc.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return utc.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def build_input(evidence: Sequence[Evidence], context: EvalContext) -> dict[str, Any]:
+    """The Rego input document (see the module docstring)."""
+    grouped: dict[str, list[dict[str, Any]]] = {kind.value: [] for kind in EvidenceKind}
+    for record in sorted(evidence, key=lambda e: (e.kind.value, e.id, e.source)):
+        grouped[record.kind.value].append(record.to_json())
+    return {"evidence": grouped, "context": context.to_json()}
+
+
+def _json_default(value: Any) -> Any:
+    """JSON for the few non-JSON values a context may carry (dates in waivers read from YAML, sets)."""
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    if isinstance(value, set | frozenset):
+        return sorted(value, key=str)
+    raise TypeError(f"{type(value).__name__} is not JSON")
+
+
+def input_json(evidence: Sequence[Evidence], context: EvalContext) -> str:
+    """The Rego input as JSON text (built once; the engine parses it once)."""
+    try:
+        return json.dumps(build_input(evidence, context), separators=(",", ":"), default=_json_default)
+    except (TypeError, ValueError) as exc:
+        raise EngineError(
+            f"the policy input cannot be written as JSON: {exc}",
+            hint="evidence data, params and waivers must hold only JSON values",
+        ) from None
+
+
+# ---------------------------------------------------------------------------------------------
+# Result objects
+
+
+def _violation(value: Any) -> Violation:
+    """One element of a deny/warn/missing set as a ``Violation``."""
+    if isinstance(value, Mapping) and "msg" in value:
+        ids: list[str] = []
+        many = value.get("evidence_ids")
+        if isinstance(many, list | tuple):
+            ids.extend(str(i) for i in many if i is not None)
+        elif isinstance(many, str):
+            ids.append(many)
+        one = value.get("evidence_id")
+        if isinstance(one, str):
+            ids.append(one)
+        details = value.get("details")
+        if details is not None and not isinstance(details, Mapping):
+            details = {"value": details}
+        msg = value["msg"]
+        return Violation(
+            msg=msg if isinstance(msg, str) else json.dumps(msg, sort_keys=True),
+            evidence_ids=tuple(sorted(set(ids))),
+            details=details or None,
+        )
+    if isinstance(value, str):
+        return Violation(msg=value)
+    return Violation(msg=json.dumps(value, sort_keys=True))
+
+
+def _violations(evaluation: Evaluation, set_name: str) -> tuple[tuple[Violation, ...], str | None]:
+    """The sorted results of one set, or an error when the set is not a set of results."""
+    if evaluation.error is not None:
+        return (), f"{set_name}: {evaluation.error}"
+    if not evaluation.defined or evaluation.value is None:
+        return (), None
+    value = evaluation.value
+    if not isinstance(value, list):
+        return (), f"{set_name} must be a set of results, got {type(value).__name__}"
+    out = {_violation(item) for item in value} if all(_hashable(item) for item in value) else None
+    items = list(out) if out is not None else [_violation(item) for item in value]
+    items.sort(key=lambda v: (v.msg, v.evidence_ids, json.dumps(v.details, sort_keys=True, default=str)))
+    return tuple(items), None
+
+
+def _hashable(value: Any) -> bool:
+    """Whether the Violation made from ``value`` can go into a set (details may hold lists)."""
+    return not (isinstance(value, Mapping) and value.get("details") is not None)
+
+
+# ---------------------------------------------------------------------------------------------
+# Waivers
+
+
+def _expiry(value: Any) -> dt.datetime | None:
+    """A waiver's ``expires`` as an aware UTC instant; a bare date lasts until the end of that day."""
+    if isinstance(value, dt.datetime):
+        moment = value
+    elif isinstance(value, dt.date):
+        return dt.datetime.combine(value + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC)
+    elif isinstance(value, str) and value.strip():
+        text = value.strip()
+        try:
+            if len(text) == 10:
+                day = dt.date.fromisoformat(text)
+                return dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC)
+            moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except ValueError:
+            return None
+    else:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    return moment.astimezone(dt.UTC)
+
+
+def _apply_waivers(
+    rule: RuleMeta,
+    outcome: Outcome,
+    blocking: Sequence[Violation],
+    waivers: Sequence[Mapping[str, Any]],
+    now: dt.datetime,
+) -> tuple[Outcome, Mapping[str, Any] | None, list[str]]:
+    """The outcome after waivers, the waiver used, and notes on waivers that were ignored."""
+    notes: list[str] = []
+    valid: list[Mapping[str, Any]] = []
+    for waiver in waivers:
+        if waiver.get("rule") != rule.id:
+            continue
+        problems = [key for key in ("owner", "reason") if not str(waiver.get(key) or "").strip()]
+        expiry = _expiry(waiver.get("expires"))
+        if expiry is None:
+            problems.append("expires")
+        if problems:
+            notes.append(f"waiver ignored: it has no valid {', '.join(problems)}")
+            continue
+        assert expiry is not None
+        if expiry <= now:
+            notes.append(f"waiver ignored: it expired at {rfc3339(expiry)} (owner {waiver.get('owner')})")
+            continue
+        valid.append(waiver)
+    if outcome not in (Outcome.FAIL, Outcome.INSUFFICIENT_EVIDENCE) or not valid:
+        return outcome, None, notes
+    for waiver in valid:
+        scope = waiver.get("evidence_id")
+        if scope is None:
+            return Outcome.WAIVED, dict(waiver), notes
+        uncovered = [v for v in blocking if scope not in v.evidence_ids]
+        if blocking and not uncovered:
+            return Outcome.WAIVED, dict(waiver), notes
+        notes.append(
+            f"waiver for evidence {scope} does not cover "
+            + (f"{len(uncovered)} other result(s)" if blocking else "missing evidence")
+        )
+    return outcome, None, notes
+
+
+# ---------------------------------------------------------------------------------------------
+# Evaluation
+
+
+def _decide(
+    rule: RuleMeta,
+    results: Mapping[str, Evaluation],
+    present: set[EvidenceKind],
+    context: EvalContext,
+    ids_by_kind: Mapping[EvidenceKind, list[str]],
+    all_ids: Sequence[str],
+) -> RuleResult:
+    """The outcome of one evaluated rule (steps 1 and 3-7 of the module docstring, then waivers)."""
+    errors: list[str] = []
+    found: dict[str, tuple[Violation, ...]] = {}
+    for set_name in rule.sets:
+        violations, error = _violations(results[set_name], set_name)
+        found[set_name] = violations
+        if error is not None:
+            errors.append(error)
+    deny, warn, missing = found.get("deny", ()), found.get("warn", ()), found.get("missing", ())
+
+    cited = {i for v in (*deny, *warn, *missing) for i in v.evidence_ids}
+    basis = (
+        {i for kind in rule.requires for i in ids_by_kind.get(kind, [])} if rule.requires else set(all_ids)
+    )
+    evidence_ids = tuple(sorted(cited | basis))
+
+    reasons: list[str] = []
+    if errors:
+        return RuleResult(
+            rule_id=rule.id,
+            outcome=Outcome.ERROR,
+            violations=deny,
+            warnings=warn,
+            missing=missing,
+            error="; ".join(errors),
+            reason="the policy could not be evaluated",
+            evidence_ids=evidence_ids,
+        )
+    absent = [kind.value for kind in rule.requires if kind not in present]
+    blocking: tuple[Violation, ...] = ()
+    if absent:
+        outcome = Outcome.INSUFFICIENT_EVIDENCE
+        reasons.append(f"no {', '.join(absent)} evidence was provided")
+        blocking = missing
+    elif deny:
+        today = context.now_utc.date()
+        if rule.effective_on is not None and today < rule.effective_on:
+            outcome = Outcome.WARN
+            reasons.append(
+                f"grace period: the rule takes effect on {rule.effective_on.isoformat()}; until then a failure only warns"
+            )
+        else:
+            outcome = Outcome.FAIL
+        blocking = deny
+    elif missing:
+        outcome = Outcome.INSUFFICIENT_EVIDENCE
+        reasons.append("the evidence provided lacks what the rule needs")
+        blocking = missing
+    elif warn:
+        outcome = Outcome.WARN
+    else:
+        outcome = Outcome.PASS
+
+    outcome, waiver, notes = _apply_waivers(rule, outcome, blocking, context.waivers, context.now_utc)
+    if waiver is not None:
+        reasons.append(
+            f"waived by {waiver.get('owner')} until {waiver.get('expires')}: {waiver.get('reason')}"
+        )
+    reasons.extend(notes)
+    return RuleResult(
+        rule_id=rule.id,
+        outcome=outcome,
+        violations=deny,
+        warnings=warn,
+        missing=missing,
+        reason="; ".join(reasons) or None,
+        evidence_ids=evidence_ids,
+        waiver=waiver,
+    )
+
+
+def evaluate(
+    policy_set: PolicySet,
+    evidence: Sequence[Evidence],
+    context: EvalContext,
+    engine: PolicyEngine | None = None,
+) -> list[RuleResult]:
+    """Judge ``evidence`` with every rule of ``policy_set``; results are sorted by rule id."""
+    engine = engine or RegorusEngine()
+    present = {record.kind for record in evidence}
+    ids_by_kind: dict[EvidenceKind, list[str]] = {}
+    for record in evidence:
+        ids_by_kind.setdefault(record.kind, []).append(record.id)
+    all_ids = sorted({record.id for record in evidence})
+
+    applicable = {
+        r.id for r in policy_set.rules if r.environments is None or context.environment in r.environments
+    }
+    paths = [
+        f"{rule.data_path}.{name}" for rule in policy_set.rules if rule.id in applicable for name in rule.sets
+    ]
+    values: dict[str, Evaluation] = {}
+    if paths:
+        values = engine.evaluate(
+            policy_set.modules, input_json(evidence, context), paths, now_ns=context.now_ns
+        )
+
+    results: list[RuleResult] = []
+    for rule in policy_set.rules:
+        if rule.id not in applicable:
+            assert rule.environments is not None
+            results.append(
+                RuleResult(
+                    rule_id=rule.id,
+                    outcome=Outcome.NOT_APPLICABLE,
+                    reason=f"applies only to {', '.join(rule.environments)}, not {context.environment}",
+                )
+            )
+            continue
+        by_set = {set_name: values[f"{rule.data_path}.{set_name}"] for set_name in rule.sets}
+        results.append(_decide(rule, by_set, present, context, ids_by_kind, all_ids))
+    results.sort(key=lambda r: r.rule_id)
+    return results

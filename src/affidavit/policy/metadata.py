@@ -1,0 +1,333 @@
+"""``# METADATA`` annotation blocks, parsed and validated by affidavit itself.
+
+No Rego engine available here implements ``rego.metadata.rule()``/``chain()``, so the annotations
+are read from the source text, following OPA's annotation syntax: a comment line ``# METADATA``
+starts a block, the comment lines right after it hold YAML, and the block belongs to the statement
+directly below it. A block directly before ``package`` (or any block with ``scope: package``) is the
+package's annotation; blocks before rules are checked for valid YAML and known keys only.
+
+Every rule package (``package affidavit.rules.<id>``) must carry, in its package annotation:
+
+=======================  ===================================================================
+``title``                one line
+``description``          what the rule checks and why
+``custom.id``            the package path after ``affidavit.rules.`` (stable; the matrices use it)
+``custom.severity``      ``critical``, ``high``, ``medium`` or ``low``
+``custom.requires``      evidence kinds without which the rule is ``insufficient_evidence`` (may be ``[]``)
+``custom.controls``      ``{soc2: [CC8.1, ...], iso27001-2022: [A.8.32, ...]}`` (at least one control)
+``custom.remediation``   what to do when the rule fails
+``custom.effective_on``  optional date; before it a ``deny`` only warns (grace period)
+``custom.environments``  optional list; outside them the rule is ``not_applicable``
+=======================  ===================================================================
+
+Any problem is a ``PolicyError`` naming ``file:line``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import re
+import textwrap
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import yaml
+
+from affidavit.errors import PolicyError
+from affidavit.model import EvidenceKind, Severity
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+# libyaml's safe loader when available (same semantics as yaml.safe_load, several times faster).
+_YAML_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+RULES_PREFIX = "affidavit.rules."
+
+_METADATA = re.compile(r"^\s*#\s*METADATA\s*$")
+_COMMENT = re.compile(r"^\s*#(?P<text>.*)$")
+_PACKAGE = re.compile(r"^\s*package\s")
+# OPA's annotation keys; anything else is a mistake OPA itself would reject.
+_TOP_KEYS = frozenset(
+    {
+        "scope",
+        "title",
+        "description",
+        "related_resources",
+        "authors",
+        "organizations",
+        "schemas",
+        "entrypoint",
+        "custom",
+    }
+)
+_SCOPES = frozenset({"package", "subpackages", "rule", "document"})
+_CUSTOM_KEYS = ("id", "severity", "requires", "controls", "remediation", "effective_on", "environments")
+_REQUIRED_CUSTOM = ("id", "severity", "requires", "controls", "remediation")
+RULE_SEVERITIES = (Severity.CRITICAL, Severity.HIGH, Severity.MEDIUM, Severity.LOW)
+#: Frameworks a rule may map to, and the shape of their control ids.
+FRAMEWORKS: Mapping[str, re.Pattern[str]] = {
+    "soc2": re.compile(r"^(CC|A|C|PI|P)\d+\.\d+$"),
+    "iso27001-2022": re.compile(r"^A\.[5-8]\.\d+$"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class MetadataBlock:
+    """One ``# METADATA`` block: where it is, the statement it annotates, and its parsed YAML."""
+
+    file: str
+    line: int
+    lines: tuple[str, ...]
+    data: Mapping[str, Any]
+    target: str  # "package" or "rule"
+
+    def key_line(self, *keys: str) -> int:
+        """The file line where the innermost of ``keys`` is written (the block's line when not found)."""
+        want = keys[-1]
+        pattern = re.compile(rf"^\s*{re.escape(want)}\s*:")
+        for offset, text in enumerate(self.lines, start=1):
+            if pattern.match(text):
+                return self.line + offset
+        return self.line
+
+    def error(self, message: str, *keys: str, hint: str | None = None) -> PolicyError:
+        """A ``PolicyError`` located at ``file:line`` of the key (or of the block)."""
+        line = self.key_line(*keys) if keys else self.line
+        return PolicyError(f"{self.file}:{line}: METADATA: {message}", hint=hint)
+
+
+@dataclass(frozen=True, slots=True)
+class RuleAnnotations:
+    """The validated package annotation of one rule package."""
+
+    id: str
+    title: str
+    description: str
+    severity: Severity
+    requires: tuple[EvidenceKind, ...]
+    controls: Mapping[str, tuple[str, ...]]
+    remediation: str
+    effective_on: dt.date | None = None
+    environments: tuple[str, ...] | None = None
+    line: int = 0
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+
+def parse_blocks(file: str, text: str) -> list[MetadataBlock]:
+    """Every ``# METADATA`` block of a module, with its YAML parsed; malformed YAML is a ``PolicyError``."""
+    lines = text.splitlines()
+    blocks: list[MetadataBlock] = []
+    i = 0
+    while i < len(lines):
+        if not _METADATA.match(lines[i]):
+            i += 1
+            continue
+        start = i + 1  # 1-based line of "# METADATA"
+        body: list[str] = []
+        j = i + 1
+        while j < len(lines):
+            match = _COMMENT.match(lines[j])
+            if match is None:
+                break
+            body.append(match.group("text"))
+            j += 1
+        following = lines[j] if j < len(lines) else ""
+        if not following.strip():
+            raise PolicyError(
+                f"{file}:{start}: METADATA block is not directly followed by a package or rule",
+                hint="remove the blank line between the comment block and the statement it describes",
+            )
+        target = "package" if _PACKAGE.match(following) else "rule"
+        block_text = textwrap.dedent("\n".join(body))
+        try:
+            data = yaml.load(block_text, Loader=_YAML_LOADER) if block_text.strip() else {}
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            where = start + 1 + (mark.line if mark is not None else 0)
+            problem = getattr(exc, "problem", None) or str(exc)
+            raise PolicyError(
+                f"{file}:{where}: METADATA is not valid YAML: {problem}",
+                hint="each line of the block is a comment ('# key: value') holding YAML",
+            ) from None
+        if data is None:
+            data = {}
+        if not isinstance(data, dict):
+            raise PolicyError(f"{file}:{start}: METADATA must be a YAML mapping, not {type(data).__name__}")
+        block = MetadataBlock(file, start, tuple(body), data, target)
+        _check_keys(block)
+        blocks.append(block)
+        i = j
+    return blocks
+
+
+def _check_keys(block: MetadataBlock) -> None:
+    """Refuse keys OPA's annotation syntax does not have, and unknown scopes."""
+    for key in block.data:
+        if key not in _TOP_KEYS:
+            raise block.error(
+                f"unknown key {key!r}",
+                str(key),
+                hint=f"OPA annotation keys are {', '.join(sorted(_TOP_KEYS))}; put your own under 'custom'",
+            )
+    scope = block.data.get("scope")
+    if scope is not None and scope not in _SCOPES:
+        raise block.error(f"scope must be one of {', '.join(sorted(_SCOPES))}, not {scope!r}", "scope")
+
+
+def package_block(blocks: list[MetadataBlock]) -> MetadataBlock | None:
+    """The block annotating the package: directly before ``package``, or with ``scope: package``."""
+    found = [b for b in blocks if b.target == "package" or b.data.get("scope") == "package"]
+    if len(found) > 1:
+        raise found[1].error(f"a second package annotation (the first is at line {found[0].line})")
+    return found[0] if found else None
+
+
+def _text(block: MetadataBlock, value: object, *keys: str) -> str:
+    """A required non-empty string field."""
+    if not isinstance(value, str) or not value.strip():
+        raise block.error(f"{'.'.join(keys)} must be a non-empty string", *keys)
+    return value.strip()
+
+
+def _date(block: MetadataBlock, value: object) -> dt.date:
+    """``custom.effective_on`` as a date (YAML gives a date for ``2026-01-31``, a string when quoted)."""
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value.strip())
+        except ValueError:
+            pass
+    raise block.error(
+        f"custom.effective_on must be a date (YYYY-MM-DD), not {value!r}", "custom", "effective_on"
+    )
+
+
+def rule_annotations(
+    block: MetadataBlock | None, package: str, file: str, package_line: int
+) -> RuleAnnotations:
+    """Validate the package annotation of rule package ``package`` (``affidavit.rules.x.y``)."""
+    if block is None:
+        raise PolicyError(
+            f"{file}:{package_line}: rule package {package} has no METADATA block",
+            hint="put a '# METADATA' comment block with title, description and custom fields directly above 'package'",
+        )
+    rule_id = package[len(RULES_PREFIX) :]
+    data = block.data
+    title = _text(block, data.get("title"), "title")
+    description = _text(block, data.get("description"), "description")
+    custom = data.get("custom")
+    if not isinstance(custom, dict):
+        raise block.error(
+            "custom must be a mapping with id, severity, requires, controls and remediation", "custom"
+        )
+    for key in custom:
+        if key in _CUSTOM_KEYS:
+            continue
+        close = difflib.get_close_matches(str(key), _CUSTOM_KEYS, n=1, cutoff=0.75)
+        if close:
+            raise block.error(
+                f"unknown key custom.{key}; did you mean custom.{close[0]}?", "custom", str(key)
+            )
+    for key in _REQUIRED_CUSTOM:
+        if key not in custom:
+            raise block.error(f"custom.{key} is missing", "custom")
+
+    declared = _text(block, custom["id"], "custom", "id")
+    if declared != rule_id:
+        raise block.error(
+            f"custom.id is {declared!r} but the package makes the rule id {rule_id!r}",
+            "custom",
+            "id",
+            hint="the id is the package path after 'affidavit.rules.'; rename one so they agree",
+        )
+
+    severity_raw = custom["severity"]
+    allowed = [s.value for s in RULE_SEVERITIES]
+    if severity_raw not in allowed:
+        raise block.error(
+            f"custom.severity must be one of {', '.join(allowed)}, not {severity_raw!r}", "custom", "severity"
+        )
+    severity = Severity(severity_raw)
+
+    requires_raw = custom["requires"]
+    if requires_raw is None:
+        requires_raw = []
+    if not isinstance(requires_raw, list):
+        raise block.error(
+            "custom.requires must be a list of evidence kinds (may be empty)", "custom", "requires"
+        )
+    kinds = {k.value: k for k in EvidenceKind}
+    requires: list[EvidenceKind] = []
+    for item in requires_raw:
+        if item not in kinds:
+            raise block.error(
+                f"custom.requires names unknown evidence kind {item!r}",
+                "custom",
+                "requires",
+                hint=f"evidence kinds are {', '.join(sorted(kinds))}",
+            )
+        if kinds[item] not in requires:
+            requires.append(kinds[item])
+
+    controls_raw = custom["controls"]
+    if not isinstance(controls_raw, dict) or not controls_raw:
+        raise block.error(
+            "custom.controls must map a framework to a list of control ids", "custom", "controls"
+        )
+    controls: dict[str, tuple[str, ...]] = {}
+    for framework in sorted(controls_raw, key=str):
+        ids = controls_raw[framework]
+        pattern = FRAMEWORKS.get(str(framework))
+        if pattern is None:
+            raise block.error(
+                f"custom.controls names unknown framework {framework!r}",
+                "custom",
+                str(framework),
+                hint=f"frameworks are {', '.join(FRAMEWORKS)}",
+            )
+        if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
+            raise block.error(
+                f"custom.controls.{framework} must be a list of control ids", "custom", str(framework)
+            )
+        for control in ids:
+            if not pattern.match(control):
+                raise block.error(
+                    f"custom.controls.{framework} has malformed control id {control!r}",
+                    "custom",
+                    str(framework),
+                )
+        controls[str(framework)] = tuple(dict.fromkeys(ids))
+    if not any(controls.values()):
+        raise block.error("custom.controls must name at least one control", "custom", "controls")
+
+    remediation = _text(block, custom["remediation"], "custom", "remediation")
+
+    effective_on = _date(block, custom["effective_on"]) if custom.get("effective_on") is not None else None
+
+    environments: tuple[str, ...] | None = None
+    if "environments" in custom:
+        envs = custom["environments"]
+        if not isinstance(envs, list) or not envs or not all(isinstance(e, str) and e for e in envs):
+            raise block.error(
+                "custom.environments must be a non-empty list of environment names", "custom", "environments"
+            )
+        environments = tuple(sorted(set(envs)))
+
+    extra = {k: v for k, v in custom.items() if k not in _CUSTOM_KEYS}
+    return RuleAnnotations(
+        id=rule_id,
+        title=title,
+        description=description,
+        severity=severity,
+        requires=tuple(sorted(requires, key=lambda k: k.value)),
+        controls=controls,
+        remediation=remediation,
+        effective_on=effective_on,
+        environments=environments,
+        line=block.line,
+        extra=extra,
+    )

@@ -1,0 +1,374 @@
+"""``affidavit policy test``: the project's own ``opa test``, plus two checks OPA does not make.
+
+``run_policy_tests(dirs)`` loads the rules of ``dirs`` (with the built-in ``lib/``) and then:
+
+1. **Unit tests.** Every ``test_*`` rule of every ``*_test.rego`` is evaluated, each file in an engine
+   holding the non-test modules plus that file. A test passes when the rule is defined and ``true``.
+   A syntax error or an unknown function in a test file is reported against that file.
+
+2. **Both ways.** Every rule must have at least one passing test that makes it *fire* and one that
+   makes it *pass*. Which test does what is found by mutation, not by reading assertions, so that it
+   does not depend on how a test is written. For each passing test and each rule package it refers
+   to, the test is re-run twice with ``with`` overrides:
+
+   - *forced clean*: the rule's ``deny`` and ``missing`` replaced by empty sets. A test that now fails
+     needed the rule to block: it **makes the rule fire**.
+   - *forced fire*: ``deny`` (or ``missing`` when the rule has no ``deny``) replaced by a set holding
+     one invented violation. A test that still passed when clean but now fails needed the rule not to
+     block: it **makes the rule pass**.
+
+   A test that passes in all three runs does not observe the rule's verdict and counts for neither.
+
+3. **Vacuity.** Every rule is evaluated on empty evidence (every kind an empty list) with the
+   default context of each environment of the rule data. The outcome must be
+   ``insufficient_evidence`` (or ``not_applicable``): a rule that passes, warns, fails or errors on
+   no evidence at all is reported. Rules whose Rego itself says nothing on empty evidence (they rely
+   on ``custom.requires`` alone) are noted, not failed.
+
+The report has ``ok``, ``to_text()`` and ``to_json()``; the CLI prints one of them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from affidavit.errors import PolicyError
+from affidavit.model import Outcome
+from affidavit.policy.engine import RegorusEngine
+from affidavit.policy.evaluate import EvalContext, epoch_ns, evaluate
+from affidavit.policy.loader import PolicySet, build_policy_set, check_functions, read_modules
+from affidavit.policy.params import PARAMS_FILE, known_environments, load_params
+from affidavit.resources import builtin_policies_dir
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from pathlib import Path
+
+    from affidavit.policy.interface import EngineSession, ModuleInfo, PolicyEngine, PolicyModule
+
+#: The clock of policy tests and of the vacuity check (tests must not depend on the wall clock).
+DEFAULT_NOW = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+VACUITY_SUBJECT = "example.invalid/affidavit/vacuity-check"
+VACUITY_DIGEST = "sha256:" + "0" * 64
+VACUITY_COMMIT = "0" * 40
+_MUTANT = '{{"msg": "affidavit policy test: invented violation (mutation)", "evidence_ids": []}}'
+_OK_EMPTY = (Outcome.INSUFFICIENT_EVIDENCE, Outcome.NOT_APPLICABLE)
+
+
+@dataclass(frozen=True, slots=True)
+class TestCase:
+    """One ``test_*`` rule and what running it showed."""
+
+    file: str
+    line: int
+    package: str
+    name: str
+    status: str  # "pass", "fail" or "error"
+    message: str | None = None
+    prints: tuple[str, ...] = ()
+    fires: tuple[str, ...] = ()
+    passes: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON shape of one test."""
+        return {
+            "file": self.file,
+            "line": self.line,
+            "package": self.package,
+            "name": self.name,
+            "status": self.status,
+            "message": self.message,
+            "prints": list(self.prints),
+            "makes_fire": list(self.fires),
+            "makes_pass": list(self.passes),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class RuleCheck:
+    """Whether one rule is exercised both ways and is not vacuous."""
+
+    rule_id: str
+    file: str
+    fired_by: tuple[str, ...]
+    passed_by: tuple[str, ...]
+    empty_evidence: tuple[tuple[str, str], ...]  # (environment, outcome)
+    problems: tuple[str, ...]
+    notes: tuple[str, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        """True when nothing is wrong with this rule's tests."""
+        return not self.problems
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON shape of one rule's check."""
+        return {
+            "rule": self.rule_id,
+            "file": self.file,
+            "ok": self.ok,
+            "fired_by": list(self.fired_by),
+            "passed_by": list(self.passed_by),
+            "empty_evidence": dict(self.empty_evidence),
+            "problems": list(self.problems),
+            "notes": list(self.notes),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyTestReport:
+    """Everything ``affidavit policy test`` found."""
+
+    tests: tuple[TestCase, ...]
+    rules: tuple[RuleCheck, ...]
+    file_errors: tuple[str, ...] = ()
+    engine: str = ""
+
+    @property
+    def ok(self) -> bool:
+        """True when every test passes, every rule is exercised both ways and none is vacuous."""
+        return (
+            not self.file_errors
+            and all(t.status == "pass" for t in self.tests)
+            and all(r.ok for r in self.rules)
+            and bool(self.tests)
+        )
+
+    def counts(self) -> dict[str, int]:
+        """Numbers for the summary line."""
+        return {
+            "tests": len(self.tests),
+            "passed": sum(t.status == "pass" for t in self.tests),
+            "failed": sum(t.status == "fail" for t in self.tests),
+            "errors": sum(t.status == "error" for t in self.tests) + len(self.file_errors),
+            "rules": len(self.rules),
+            "rules_ok": sum(r.ok for r in self.rules),
+        }
+
+    def to_json(self) -> dict[str, Any]:
+        """The whole report as JSON."""
+        return {
+            "ok": self.ok,
+            "engine": self.engine,
+            "summary": self.counts(),
+            "file_errors": list(self.file_errors),
+            "tests": [t.to_json() for t in self.tests],
+            "rules": [r.to_json() for r in self.rules],
+        }
+
+    def to_text(self) -> str:
+        """A readable report: one line per test, one per rule, failures explained, a summary."""
+        lines = [f"ERROR {error}" for error in self.file_errors]
+        for test in self.tests:
+            label = {"pass": "PASS ", "fail": "FAIL ", "error": "ERROR"}[test.status]
+            lines.append(f"{label} {test.file}:{test.line}: {test.name}")
+            if test.status != "pass":
+                if test.message:
+                    lines.append(f"      {test.message}")
+                lines.extend(f"      print: {p}" for p in test.prints)
+        lines.append("")
+        for rule in self.rules:
+            envs = ", ".join(f"{env}: {outcome}" for env, outcome in rule.empty_evidence)
+            head = "ok   " if rule.ok else "FAIL "
+            lines.append(
+                f"{head} {rule.rule_id}: fires in {len(rule.fired_by)} test(s), passes in "
+                f"{len(rule.passed_by)}; on empty evidence {envs}"
+            )
+            lines.extend(f"      {p}" for p in rule.problems)
+            lines.extend(f"      note: {n}" for n in rule.notes)
+        c = self.counts()
+        lines.append("")
+        lines.append(
+            f"{c['tests']} tests: {c['passed']} passed, {c['failed']} failed, {c['errors']} errors; "
+            f"{c['rules']} rules: {c['rules_ok']} exercised both ways and not vacuous"
+            + ("" if self.ok else " -- FAILED")
+        )
+        return "\n".join(lines) + "\n"
+
+
+def _related_rules(info: ModuleInfo, rules_by_package: dict[str, Any]) -> list[str]:
+    """Rule packages a test module refers to (through imports, ``data.`` refs or its own package)."""
+    found: set[str] = set()
+    own = ("data", *info.package.split("."))
+    for ref in info.refs:
+        candidates = [info.resolve(ref), (*own, *ref)]
+        for path in candidates:
+            if path is None:
+                continue
+            dotted = ".".join(path[1:])
+            for package in rules_by_package:
+                if dotted == package or dotted.startswith(package + "."):
+                    found.add(package)
+    return sorted(found)
+
+
+def _truthy(session: EngineSession, query: str) -> bool | None:
+    """True/False for a test query, None when the engine raised (the mutation says nothing then)."""
+    result = session.eval_query(query)
+    if result.error is not None:
+        return None
+    return result.defined and result.value is True
+
+
+def _run_file(
+    engine: PolicyEngine,
+    base: EngineSession,
+    base_infos: Sequence[ModuleInfo],
+    test: PolicyModule,
+    policy_set: PolicySet,
+) -> tuple[list[TestCase], str | None]:
+    """Run every test of one test file, with its mutations; a load problem is returned as text."""
+    try:
+        (info,) = engine.analyse([test])
+        check_functions([*base_infos, info], engine, only=[info])
+        session = base.with_modules([test])
+    except PolicyError as exc:
+        return [], exc.diagnostics()
+    rules_by_package = {r.package: r for r in policy_set.rules}
+    related = _related_rules(info, rules_by_package)
+
+    tests: dict[str, int] = {}
+    for rule in info.rules:
+        if rule.name.startswith("test_") and len(rule.parts) == 1 and rule.kind != "function":
+            tests.setdefault(rule.name, rule.line)
+    out: list[TestCase] = []
+    for name, line in sorted(tests.items(), key=lambda kv: (kv[1], kv[0])):
+        path = f"data.{info.package}.{name}"
+        result = session.eval_rule(path)
+        prints = tuple(session.take_prints())
+        if result.error is not None:
+            out.append(TestCase(test.path, line, info.package, name, "error", result.error, prints))
+            continue
+        if not result.defined or result.value is not True:
+            message = (
+                "undefined (some expression in the test was false)"
+                if not result.defined
+                else f"value {result.value!r}, not true"
+            )
+            out.append(TestCase(test.path, line, info.package, name, "fail", message, prints))
+            continue
+        fires: list[str] = []
+        passes: list[str] = []
+        for package in related:
+            rule_meta = rules_by_package[package]
+            blocking = [s for s in ("deny", "missing") if s in rule_meta.sets]
+            if not blocking:
+                continue
+            clean = path + "".join(f" with data.{package}.{s} as set()" for s in blocking)
+            fire = f"{path} with data.{package}.{blocking[0]} as {_MUTANT}"
+            clean_ok = _truthy(session, clean)
+            if clean_ok is False:
+                fires.append(rule_meta.id)
+            elif clean_ok is True and _truthy(session, fire) is False:
+                passes.append(rule_meta.id)
+        session.take_prints()
+        out.append(
+            TestCase(test.path, line, info.package, name, "pass", None, prints, tuple(fires), tuple(passes))
+        )
+    if not tests:
+        return out, f"{test.path}: no test_* rules"
+    return out, None
+
+
+def _overrides(dirs: Sequence[Path]) -> list[Path]:
+    """``params.yaml`` files of user folders (the built-in one is the base)."""
+    builtin = (builtin_policies_dir() / PARAMS_FILE).resolve()
+    found = []
+    for directory in dirs:
+        candidate = directory / PARAMS_FILE if directory.is_dir() else None
+        if candidate is not None and candidate.is_file() and candidate.resolve() != builtin:
+            found.append(candidate)
+    return found
+
+
+def _vacuity(
+    policy_set: PolicySet, dirs: Sequence[Path], now: dt.datetime, engine: PolicyEngine
+) -> dict[str, list[tuple[str, Outcome, str]]]:
+    """Per rule: (environment, outcome, explanation) on empty evidence for each environment."""
+    overrides = _overrides(dirs)
+    out: dict[str, list[tuple[str, Outcome, str]]] = {r.id: [] for r in policy_set.rules}
+    for environment in known_environments(overrides):
+        context = EvalContext(
+            environment=environment,
+            subject_name=VACUITY_SUBJECT,
+            subject_digest=VACUITY_DIGEST,
+            now=now,
+            commit=VACUITY_COMMIT,
+            params=load_params(environment, overrides),
+        )
+        for result in evaluate(policy_set, [], context, engine):
+            rego_says = "missing" if result.missing else ("deny" if result.violations else "nothing")
+            detail = result.error or rego_says
+            out[result.rule_id].append((environment, result.outcome, detail))
+    return out
+
+
+def run_policy_tests(
+    dirs: Sequence[Path] = (),
+    *,
+    engine: PolicyEngine | None = None,
+    now: dt.datetime = DEFAULT_NOW,
+) -> PolicyTestReport:
+    """Run the policy tests of ``dirs`` (default: the built-in library); see the module docstring."""
+    engine = engine or RegorusEngine()
+    dirs = list(dirs)
+    modules = read_modules(dirs, include_builtin=not dirs)
+    policy_set = build_policy_set(modules, engine=engine)
+    base = engine.session(policy_set.modules, now_ns=epoch_ns(now))
+
+    tests: list[TestCase] = []
+    file_errors: list[str] = []
+    for test_module in policy_set.test_modules:
+        cases, problem = _run_file(engine, base, policy_set.infos, test_module, policy_set)
+        tests.extend(cases)
+        if problem is not None:
+            file_errors.append(problem)
+
+    vacuity = _vacuity(policy_set, dirs, now, engine)
+    checks: list[RuleCheck] = []
+    for rule in policy_set.rules:
+        fired_by = tuple(f"{t.package}.{t.name}" for t in tests if rule.id in t.fires)
+        passed_by = tuple(f"{t.package}.{t.name}" for t in tests if rule.id in t.passes)
+        problems: list[str] = []
+        notes: list[str] = []
+        if not fired_by:
+            problems.append("no passing test makes it fire (deny or missing non-empty)")
+        if not passed_by:
+            problems.append("no passing test makes it pass (deny empty)")
+        bad: dict[tuple[str, str], list[str]] = {}
+        quiet: list[str] = []
+        for environment, outcome, detail in vacuity[rule.id]:
+            if outcome not in _OK_EMPTY:
+                bad.setdefault((outcome.value, detail), []).append(environment)
+            elif outcome is Outcome.INSUFFICIENT_EVIDENCE and detail == "nothing":
+                quiet.append(environment)
+        for (outcome_value, detail), envs in sorted(bad.items()):
+            said = "its Rego reported nothing" if detail == "nothing" else f"its Rego said: {detail}"
+            problems.append(
+                f"vacuous: on empty evidence it is {outcome_value} in {', '.join(envs)}, "
+                f"not insufficient_evidence ({said})"
+            )
+        if quiet:
+            notes.append(
+                f"its Rego reports nothing on empty evidence (in {', '.join(quiet)}); "
+                "only custom.requires makes it insufficient_evidence"
+            )
+        checks.append(
+            RuleCheck(
+                rule_id=rule.id,
+                file=rule.file,
+                fired_by=fired_by,
+                passed_by=passed_by,
+                empty_evidence=tuple((env, outcome.value) for env, outcome, _ in vacuity[rule.id]),
+                problems=tuple(problems),
+                notes=tuple(notes),
+            )
+        )
+    return PolicyTestReport(
+        tests=tuple(tests),
+        rules=tuple(checks),
+        file_errors=tuple(file_errors),
+        engine=f"{engine.name} {engine.version}",
+    )

@@ -1,0 +1,269 @@
+"""The regorus adapter: isolation of errors and panics, pinned clock, disabled network, extensions."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import hmac
+import ipaddress
+import json
+from importlib import metadata
+from typing import Any
+
+import pytest
+
+from affidavit.policy.engine import RegorusEngine, clean_error
+from affidavit.policy.evaluate import epoch_ns
+from affidavit.policy.extensions import EXTENSION_NAMES, extensions
+from affidavit.policy.interface import PolicyModule
+
+from .helpers import NOW
+
+
+def _session(text: str, input_doc: Any = None, now: dt.datetime = NOW) -> Any:
+    """A session over one module ``package t``."""
+    module = PolicyModule.from_text("t.rego", "package t\n\n" + text)
+    return RegorusEngine().session(
+        [module], now_ns=epoch_ns(now), input_json=None if input_doc is None else json.dumps(input_doc)
+    )
+
+
+def _value(text: str, rule: str = "x", input_doc: Any = None) -> Any:
+    """The value of ``data.t.<rule>``, failing the test on an engine error."""
+    result = _session(text, input_doc).eval_rule(f"data.t.{rule}")
+    assert result.error is None, result.error
+    return result.value
+
+
+def test_version_is_the_installed_distribution() -> None:
+    engine = RegorusEngine()
+    assert engine.name == "regorus"
+    assert engine.version == metadata.version("gordon-to-regorus")
+
+
+def test_clean_error_keeps_location_and_message_and_drops_backtrace() -> None:
+    raw = (
+        '\n--> policies/x.rego:13:41\n   |\n13 | m := to_number("x")\n   |   ^\n'
+        "error: could not parse string as number\n\nStack backtrace:\n   0: <unknown>\n"
+    )
+    assert clean_error(raw) == "policies/x.rego:13:41: could not parse string as number"
+    assert clean_error("not a valid rule path\n\nStack backtrace:\n 0: x") == "not a valid rule path"
+
+
+def test_error_in_one_rule_does_not_hide_another() -> None:
+    session = _session('bad := to_number("x")\n\ngood := 42\n')
+    bad = session.eval_rule("data.t.bad")
+    assert bad.error == "t.rego:3:19: could not parse string as number"
+    good = session.eval_rule("data.t.good")
+    assert (good.error, good.value) == (None, 42)
+
+
+def test_panic_is_caught_and_the_engine_stays_usable() -> None:
+    session = _session('boom := strings.count("abc", "")\n\nfine := count([1, 2, 3])\n')
+    first = session.eval_rule("data.t.boom")
+    assert first.error is not None and first.error.startswith("engine panic:")
+    assert "window size must be non-zero" in first.error
+    # A fresh clone per evaluation: the same rule panics again (regorus would otherwise report
+    # "recursion detected" on the poisoned engine), and other rules still evaluate.
+    again = session.eval_rule("data.t.boom")
+    assert again.error == first.error
+    assert session.eval_rule("data.t.fine").value == 3
+
+
+def test_http_send_is_disabled() -> None:
+    result = _session('r := http.send({"method": "get", "url": "http://127.0.0.1:9/"})\n').eval_rule(
+        "data.t.r"
+    )
+    assert result.error == (
+        "t.rego:3:15: http.send is disabled in affidavit: policies judge collected evidence, they do not fetch it"
+    )
+
+
+def test_net_lookup_ip_addr_is_disabled() -> None:
+    result = _session('r := net.lookup_ip_addr("example.com")\n').eval_rule("data.t.r")
+    assert result.error is not None and "net.lookup_ip_addr is disabled" in result.error
+
+
+def test_time_now_ns_is_the_run_clock() -> None:
+    now = dt.datetime(2031, 5, 17, 8, 30, 15, 123456, tzinfo=dt.UTC)
+    result = _session("n := time.now_ns()\n", now=now).eval_rule("data.t.n")
+    expected = int(now.timestamp()) * 1_000_000_000 + 123_456_000
+    assert result.value == expected
+    # ... and a policy can still mock it in its own tests.
+    mocked = _session("n := v if { v := time.now_ns() with time.now_ns as 7 }\n").eval_rule("data.t.n")
+    assert mocked.value == 7
+
+
+def test_prints_are_gathered_not_written(capfd: pytest.CaptureFixture[str]) -> None:
+    session = _session('x := 1 if { print("hello", input.who) }\n', {"who": "policy"})
+    assert session.eval_rule("data.t.x").value == 1
+    assert session.take_prints() == ["t.rego:3: hello policy"]
+    assert session.take_prints() == []
+    out, err = capfd.readouterr()
+    assert "hello" not in out + err
+
+
+def test_undefined_complete_rule() -> None:
+    result = _session("x := 1 if { false }\n").eval_rule("data.t.x")
+    assert (result.defined, result.error) == (False, None)
+
+
+def test_function_lookup() -> None:
+    engine = RegorusEngine()
+    count = engine.function("count")
+    assert count is not None and count.arity == 1
+    sprintf = engine.function("sprintf")
+    assert sprintf is not None and sprintf.arity == 2
+    assert engine.function("crypto.sha256") is not None  # an extension: regorus lacks it
+    assert engine.function("no.such.function") is None
+    assert engine.function("io.jwt.decode") is None
+    assert set(EXTENSION_NAMES) == {e.name for e in extensions(0)}
+
+
+def test_a_long_line_loads() -> None:
+    # regorus' default limit is 1,024 columns; embedded certificates are longer.
+    assert _value('x := "' + "a" * 5000 + '"\n') == "a" * 5000
+
+
+# ---------------------------------------------------------------------------------------------
+# Extensions
+
+
+def test_digests_match_hashlib() -> None:
+    text = "lörem ipsum ✓"
+    assert _value(f"x := crypto.sha256({json.dumps(text)})") == hashlib.sha256(text.encode()).hexdigest()
+    assert _value(f"x := crypto.sha1({json.dumps(text)})") == hashlib.sha1(text.encode()).hexdigest()
+    assert _value(f"x := crypto.md5({json.dumps(text)})") == hashlib.md5(text.encode()).hexdigest()
+
+
+@pytest.mark.parametrize("alg", ["sha256", "sha512", "sha1", "md5"])
+def test_hmac_matches_stdlib(alg: str) -> None:
+    expected = hmac.new(b"k\xc3\xa9y", b"message", alg).hexdigest()
+    assert _value(f'x := crypto.hmac.{alg}("message", "kéy")') == expected
+
+
+def test_hmac_equal() -> None:
+    assert _value('x := crypto.hmac.equal("abc", "abc")') is True
+    assert _value('x := crypto.hmac.equal("abc", "abd")') is False
+
+
+def test_extension_type_errors_use_opa_wording() -> None:
+    result = _session("x := crypto.sha256(1)").eval_rule("data.t.x")
+    assert result.error == "t.rego:3:19: crypto.sha256: operand 1 must be string but got number"
+    flat = _session("x := array.flatten({1, 2})").eval_rule("data.t.x")
+    assert flat.error == "t.rego:3:19: array.flatten: operand 1 must be array but got set"
+
+
+def test_array_flatten_one_level() -> None:
+    assert _value('x := array.flatten([[1, 2], "s", [[3]], {"a": [4]}])') == [1, 2, "s", [3], {"a": [4]}]
+
+
+def _certificate() -> tuple[bytes, str]:
+    """A self-signed CA certificate with SANs, as DER and PEM, made here with cryptography."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name(
+        [
+            x509.NameAttribute(NameOID.COUNTRY_NAME, "DE"),
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Acme"),
+            x509.NameAttribute(NameOID.COMMON_NAME, "release signer"),
+        ]
+    )
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(0x1234ABCD)
+        .not_valid_before(dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.UTC))
+        .not_valid_after(dt.datetime(2027, 1, 2, 3, 4, 5, tzinfo=dt.UTC))
+        .add_extension(
+            x509.SubjectAlternativeName(
+                [
+                    x509.DNSName("shop.example.com"),
+                    x509.UniformResourceIdentifier(
+                        "https://github.com/acme/shop/.github/workflows/release.yml@refs/heads/main"
+                    ),
+                    x509.RFC822Name("release@example.com"),
+                    x509.IPAddress(ipaddress.ip_address("192.0.2.7")),
+                ]
+            ),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=True,
+                crl_sign=False,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CODE_SIGNING]), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    return cert.public_bytes(serialization.Encoding.DER), cert.public_bytes(
+        serialization.Encoding.PEM
+    ).decode()
+
+
+def test_x509_parse_certificates_shapes_like_opa() -> None:
+    der, pem = _certificate()
+    inputs = {
+        "pem": pem,
+        "b64_pem": base64.b64encode(pem.encode()).decode(),
+        "b64_der": base64.b64encode(der).decode(),
+        "b64_der_chain": base64.b64encode(der + der).decode(),
+    }
+    session = _session(
+        "\n".join(f"{k} := crypto.x509.parse_certificates(input.{k})" for k in inputs) + "\n", inputs
+    )
+    parsed = {k: session.eval_rule(f"data.t.{k}") for k in inputs}
+    for name, result in parsed.items():
+        assert result.error is None, (name, result.error)
+    assert len(parsed["b64_der_chain"].value) == 2
+    cert = parsed["pem"].value[0]
+    assert parsed["b64_pem"].value == [cert] and parsed["b64_der"].value == [cert]
+    assert cert["Subject"]["CommonName"] == "release signer"
+    assert cert["Subject"]["Country"] == ["DE"] and cert["Subject"]["Organization"] == ["Acme"]
+    assert cert["Subject"]["Names"][2] == {"Type": [2, 5, 4, 3], "Value": "release signer"}
+    assert cert["Issuer"] == cert["Subject"]
+    assert cert["SerialNumber"] == 0x1234ABCD and cert["SerialNumberHex"] == "1234abcd"
+    assert (cert["NotBefore"], cert["NotAfter"]) == ("2026-01-02T03:04:05Z", "2027-01-02T03:04:05Z")
+    assert cert["DNSNames"] == ["shop.example.com"]
+    assert cert["URIStrings"] == [
+        "https://github.com/acme/shop/.github/workflows/release.yml@refs/heads/main"
+    ]
+    assert cert["EmailAddresses"] == ["release@example.com"]
+    assert cert["IPAddresses"] == ["192.0.2.7"]
+    assert (cert["IsCA"], cert["BasicConstraintsValid"], cert["MaxPathLen"], cert["MaxPathLenZero"]) == (
+        True,
+        True,
+        0,
+        True,
+    )
+    assert cert["KeyUsage"] == 1 | 32  # digitalSignature | keyCertSign, Go's bit order
+    assert cert["ExtKeyUsage"] == [3]  # x509.ExtKeyUsageCodeSigning
+    assert cert["SignatureAlgorithm"] == 10 and cert["PublicKeyAlgorithm"] == 3  # ECDSAWithSHA256, ECDSA
+    assert cert["Version"] == 3
+    assert base64.b64decode(cert["Raw"]) == der
+    assert cert["CRLDistributionPoints"] is None
+
+
+def test_x509_parse_certificates_rejects_garbage() -> None:
+    bad = _session('x := crypto.x509.parse_certificates("not base64!")').eval_rule("data.t.x")
+    assert bad.error is not None and "illegal base64 data" in bad.error
+    not_der = base64.b64encode(b"\x30\x03abc").decode()
+    malformed = _session(f'x := crypto.x509.parse_certificates("{not_der}")').eval_rule("data.t.x")
+    assert malformed.error is not None and "x509: malformed certificate" in malformed.error
