@@ -1,0 +1,512 @@
+"""GitHub branch protection: classic REST (every era), 404, rulesets (REST, GraphQL), rejections.
+
+Expected values are read from the raw responses by the test's own code.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import jsonschema  # type: ignore[import-untyped]
+import pytest
+
+from affidavit.collectors import collect_document, registry
+from affidavit.collectors.base import CollectOptions, Document
+from affidavit.errors import InputError
+from affidavit.model import EvidenceKind
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+REPO = Path(__file__).resolve().parents[2]
+FOLDER = REPO.parent / "shared" / "corpus" / "branch-protection"
+GOLDEN = REPO / "tests" / "golden" / "branch-protection"
+UPDATE = os.environ.get("AFFIDAVIT_UPDATE_GOLDENS") == "1"
+NOW = "2026-11-20T12:00:00Z"
+OPTIONS = CollectOptions(now=NOW)
+INDEX: list[dict[str, Any]] = json.loads((FOLDER / "INDEX.json").read_text(encoding="utf-8"))
+
+# Recognised and refused, with a word the message must contain (see the module docstring for why).
+REJECTED = {
+    "defectdojo-legitify_many_findings.json": "Legitify posture report",
+    "octokit-fixtures-branch-protection-raw-fixture.json": r"octokit/fixtures \(nock\) recording of 7 HTTP",
+}
+KEYS = [
+    "repository",
+    "branch",
+    "sources",
+    "protected",
+    "required_approving_review_count",
+    "require_code_owner_reviews",
+    "dismiss_stale_reviews",
+    "required_status_checks",
+    "strict_status_checks",
+    "enforce_admins",
+    "required_signatures",
+    "required_linear_history",
+    "allow_force_pushes",
+    "allow_deletions",
+]
+
+_OWN_MODULES = (
+    "affidavit.collectors.terraform_plan",
+    "affidavit.collectors.terraform_config",
+    "affidavit.collectors.branch_protection",
+    "affidavit.collectors.change_record",
+)
+
+
+@pytest.fixture(autouse=True)
+def _own_formats(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Run detection over this area's formats only, so that these tests do not depend on others'."""
+    monkeypatch.setattr(registry, "_MODULES", _OWN_MODULES)
+    registry.formats.cache_clear()
+    yield
+    registry.formats.cache_clear()
+
+
+def _collect_bytes(name: str, raw: bytes, options: CollectOptions = OPTIONS) -> dict[str, Any]:
+    """The record of ``raw`` read under ``name``, as JSON."""
+    return collect_document(Document(name, raw), options).to_json()
+
+
+def _collect(name: str) -> dict[str, Any]:
+    """The record of a corpus file, as JSON."""
+    return _collect_bytes(f"branch-protection/{name}", (FOLDER / name).read_bytes())
+
+
+def _collect_json(value: Any, options: CollectOptions = OPTIONS) -> dict[str, Any]:
+    """The record of a JSON value written to bytes, as JSON."""
+    return _collect_bytes("response.json", json.dumps(value).encode(), options)
+
+
+def _unprotected(repository: str | None = None, branch: str | None = None) -> dict[str, Any]:
+    """The data of a branch with no protection at all."""
+    return {
+        "repository": repository,
+        "branch": branch,
+        "sources": [],
+        "protected": False,
+        "required_approving_review_count": 0,
+        "require_code_owner_reviews": False,
+        "dismiss_stale_reviews": False,
+        "required_status_checks": [],
+        "strict_status_checks": False,
+        "enforce_admins": False,
+        "required_signatures": False,
+        "required_linear_history": False,
+        "allow_force_pushes": True,
+        "allow_deletions": True,
+    }
+
+
+def _expected_classic(body: dict[str, Any]) -> dict[str, Any]:
+    """The effective settings of a classic protection response, read independently."""
+    parts = body["url"].split("/")
+    at = parts.index("repos")
+    expected = _unprotected(f"{parts[at + 1]}/{parts[at + 2]}", "/".join(parts[at + 4 : -1]))
+    expected["sources"] = ["classic"]
+    expected["protected"] = True
+    checks = body.get("required_status_checks") or {}
+    if checks.get("enforcement_level") != "off":
+        names = set(checks.get("contexts", [])) | {c["context"] for c in checks.get("checks", [])}
+        expected["required_status_checks"] = sorted(names)
+        expected["strict_status_checks"] = checks.get("strict", False)
+    reviews = body.get("required_pull_request_reviews")
+    if reviews is not None:
+        expected["required_approving_review_count"] = reviews.get("required_approving_review_count", 1)
+        expected["require_code_owner_reviews"] = reviews.get("require_code_owner_reviews", False)
+        expected["dismiss_stale_reviews"] = reviews.get("dismiss_stale_reviews", False)
+    expected["enforce_admins"] = (body.get("enforce_admins") or {}).get("enabled", False)
+    for key in ("required_signatures", "required_linear_history"):
+        expected[key] = (body.get(key) or {}).get("enabled", False)
+    for key in ("allow_force_pushes", "allow_deletions"):
+        expected[key] = (body.get(key) or {}).get("enabled", True)
+    return expected
+
+
+def _expected_rules_for_branch(rules: list[dict[str, Any]]) -> dict[str, Any]:
+    """The effective settings of a rules/branches response, read independently."""
+    expected = _unprotected()
+    expected["protected"] = bool(rules)
+    expected["sources"] = list(dict.fromkeys(f"ruleset:{r['ruleset_id']}" for r in rules))
+    repos = [r["ruleset_source"] for r in rules if r["ruleset_source_type"] == "Repository"]
+    expected["repository"] = repos[0] if repos else None
+    types = {r["type"] for r in rules}
+    expected["required_signatures"] = "required_signatures" in types
+    expected["required_linear_history"] = "required_linear_history" in types
+    expected["allow_force_pushes"] = "non_fast_forward" not in types
+    expected["allow_deletions"] = "deletion" not in types
+    counts = [
+        r["parameters"]["required_approving_review_count"] for r in rules if r["type"] == "pull_request"
+    ]
+    expected["required_approving_review_count"] = max(counts, default=0)
+    return expected
+
+
+def _expected_ruleset(ruleset: dict[str, Any]) -> dict[str, Any]:
+    """The effective settings of one REST ruleset, read independently."""
+    expected = _unprotected()
+    if ruleset["source_type"] == "Repository":
+        expected["repository"] = ruleset["source"]
+    include = ruleset["conditions"]["ref_name"]["include"]
+    if len(include) == 1 and include[0].startswith("refs/heads/") and "*" not in include[0]:
+        expected["branch"] = include[0][len("refs/heads/") :]
+    if ruleset["enforcement"] != "active":
+        return expected
+    types = {r["type"] for r in ruleset["rules"]}
+    expected["sources"] = [f"ruleset:{ruleset['id']}"]
+    expected["protected"] = bool(ruleset["rules"])
+    expected["required_signatures"] = "required_signatures" in types
+    expected["allow_force_pushes"] = "non_fast_forward" not in types
+    expected["allow_deletions"] = "deletion" not in types
+    expected["enforce_admins"] = ruleset.get("bypass_actors") == []
+    return expected
+
+
+@pytest.mark.parametrize("entry", INDEX, ids=[e["file"] for e in INDEX])
+def test_corpus_file(entry: dict[str, Any]) -> None:
+    """Every corpus file gives the settings read from it here, or is refused."""
+    name = entry["file"]
+    if name in REJECTED:
+        with pytest.raises(InputError, match=REJECTED[name]) as info:
+            _collect(name)
+        assert "gh api repos/OWNER/REPO/branches/BRANCH/protection" in info.value.diagnostics()
+        return
+    body = json.loads((FOLDER / name).read_bytes())
+    record = _collect(name)
+    data = record["data"]
+    assert record["kind"] == EvidenceKind.BRANCH_PROTECTION.value
+    assert list(data) == KEYS
+    if isinstance(body, list):
+        expected = _expected_rules_for_branch(body)
+    elif "rules" in body:
+        expected = _expected_ruleset(body)
+    elif body.get("message") == "Branch not protected":
+        expected = _unprotected()
+    else:
+        expected = _expected_classic(body)
+    assert data == expected
+    assert record["subject"] == {
+        "name": expected["repository"],
+        "version": expected["branch"],
+        "digest": None,
+    }
+
+
+def test_full_response_values() -> None:
+    """The 2022 full PUT response, value by value."""
+    data = _collect("octokit-fixtures-put-protection-full-response.json")["data"]
+    assert data["branch"] == "main"
+    assert data["repository"].startswith("octokit-fixture-org/tmp-scenario-branch-protection-")
+    assert data["required_status_checks"] == ["foo/bar"]
+    assert (data["strict_status_checks"], data["enforce_admins"], data["dismiss_stale_reviews"]) == (
+        True,
+        True,
+        True,
+    )
+    assert (data["allow_force_pushes"], data["allow_deletions"]) == (False, False)
+
+
+def test_2017_preview_response_assumes_off_and_says_so() -> None:
+    """Absent settings of a 2017 response read as off, and a problem names them."""
+    record = _collect("github3py-get-protection-2017.json")
+    assert record["data"]["required_approving_review_count"] == 1
+    assert record["data"]["allow_force_pushes"] is True
+    (assumed,) = [p for p in record["problems"] if "read as no protection" in p]
+    for setting in (
+        "dismiss_stale_reviews",
+        "require_code_owner_reviews",
+        "required_linear_history",
+        "allow_force_pushes",
+    ):
+        assert setting in assumed
+    assert any("counted as 1" in p for p in record["problems"])
+
+
+def test_404_is_a_valid_unprotected_record() -> None:
+    """GitHub's 404 'Branch not protected' is a valid record."""
+    record = _collect("octokit-fixtures-get-protection-404-not-protected.json")
+    assert record["data"]["protected"] is False and record["data"]["sources"] == []
+    assert record["format"] == "github-branch-protection"
+
+
+def test_legacy_enforcement_level_off_requires_no_checks() -> None:
+    """Legacy ``enforcement_level: off`` means no required checks."""
+    body = {
+        "url": "https://api.github.com/repos/acme/api/branches/main/protection",
+        "required_status_checks": {"enforcement_level": "off", "contexts": ["ci/build"]},
+    }
+    record = _collect_json(body)
+    assert record["data"]["required_status_checks"] == []
+    assert any("'off'" in p for p in record["problems"])
+
+
+def test_branch_with_slash_from_url() -> None:
+    """A URL-encoded branch name with a slash is decoded."""
+    body = {
+        "url": "https://api.github.com/repos/acme/api/branches/release%2F2.x/protection",
+        "enforce_admins": {"enabled": False},
+        "allow_force_pushes": {"enabled": False},
+    }
+    data = _collect_json(body)["data"]
+    assert (data["repository"], data["branch"]) == ("acme/api", "release/2.x")
+    assert data["allow_force_pushes"] is False and data["allow_deletions"] is True
+
+
+def test_github_error_bodies_are_rejected() -> None:
+    """Other GitHub error bodies are refused with GitHub's message."""
+    body = {
+        "message": "Not Found",
+        "documentation_url": "https://docs.github.com/rest/branches/branch-protection#get-branch-protection",
+    }
+    with pytest.raises(InputError, match="GitHub API error response \\('Not Found'\\)"):
+        _collect_json(body)
+
+
+def test_protection_part_is_rejected() -> None:
+    """A protection sub-resource response is refused as partial."""
+    part = {
+        "url": "https://api.github.com/repos/acme/api/branches/main/protection/required_status_checks",
+        "strict": True,
+        "contexts": ["ci/build"],
+        "checks": [{"context": "ci/build", "app_id": None}],
+    }
+    with pytest.raises(InputError, match="only the required_status_checks part"):
+        _collect_json(part)
+
+
+def test_branch_summary() -> None:
+    """The branch summary is refused when protected, a record when not."""
+    summary = {
+        "name": "main",
+        "commit": {"sha": "6dcb09b5b57875f334f61aebed695e2e4193db5e"},
+        "protected": True,
+        "protection_url": "https://api.github.com/repos/acme/api/branches/main/protection",
+    }
+    with pytest.raises(InputError, match="branch summary") as info:
+        _collect_json(summary)
+    assert "gh api repos/acme/api/branches/main/protection" in info.value.diagnostics()
+    data = _collect_json(dict(summary, protected=False))["data"]
+    assert data == _unprotected("acme/api", "main")
+
+
+def _ruleset(
+    rid: int, rules: list[dict[str, Any]], *, enforcement: str = "active", bypass: Any = ()
+) -> dict[str, Any]:
+    """A REST ruleset response for acme/api's main branch."""
+    out: dict[str, Any] = {
+        "id": rid,
+        "name": f"rs-{rid}",
+        "target": "branch",
+        "source_type": "Repository",
+        "source": "acme/api",
+        "enforcement": enforcement,
+        "conditions": {"ref_name": {"include": ["refs/heads/main"], "exclude": []}},
+        "rules": rules,
+    }
+    if bypass != ():
+        out["bypass_actors"] = bypass
+    return out
+
+
+def test_several_rulesets_strictest_wins() -> None:
+    """Several rulesets combine: the strictest setting wins; evaluate mode counts for nothing."""
+    first = _ruleset(
+        1,
+        [
+            {
+                "type": "pull_request",
+                "parameters": {
+                    "required_approving_review_count": 1,
+                    "require_code_owner_review": True,
+                    "dismiss_stale_reviews_on_push": False,
+                },
+            },
+            {
+                "type": "required_status_checks",
+                "parameters": {
+                    "strict_required_status_checks_policy": False,
+                    "required_status_checks": [{"context": "build"}],
+                },
+            },
+        ],
+        bypass=[],
+    )
+    second = _ruleset(
+        2,
+        [
+            {
+                "type": "pull_request",
+                "parameters": {
+                    "required_approving_review_count": 2,
+                    "require_code_owner_review": False,
+                    "dismiss_stale_reviews_on_push": True,
+                },
+            },
+            {
+                "type": "required_status_checks",
+                "parameters": {
+                    "strict_required_status_checks_policy": True,
+                    "required_status_checks": [{"context": "test"}, {"context": "build"}],
+                },
+            },
+            {"type": "non_fast_forward"},
+            {"type": "deletion"},
+            {"type": "required_linear_history"},
+        ],
+        bypass=[{"actor_id": 5, "actor_type": "RepositoryRole", "bypass_mode": "always"}],
+    )
+    disabled = _ruleset(3, [{"type": "required_signatures"}], enforcement="evaluate")
+    record = _collect_json([first, second, disabled])
+    data = record["data"]
+    assert data["sources"] == ["ruleset:1", "ruleset:2"]
+    assert data["required_approving_review_count"] == 2
+    assert data["require_code_owner_reviews"] is True and data["dismiss_stale_reviews"] is True
+    assert data["required_status_checks"] == ["build", "test"] and data["strict_status_checks"] is True
+    assert data["allow_force_pushes"] is False and data["allow_deletions"] is False
+    assert data["required_linear_history"] is True
+    assert data["required_signatures"] is False  # only the evaluate-mode ruleset asks for it
+    assert data["enforce_admins"] is True  # ruleset 1 has no bypass actors
+    assert (data["repository"], data["branch"]) == ("acme/api", "main")
+    assert any("ruleset:3 has enforcement 'evaluate'" in p for p in record["problems"])
+    assert any("ruleset:2 can be bypassed by RepositoryRole" in p for p in record["problems"])
+
+
+def test_ruleset_list_without_rules_is_rejected() -> None:
+    """The ruleset list (without rules) is refused."""
+    listing = [
+        {
+            "id": 42,
+            "name": "main",
+            "target": "branch",
+            "source_type": "Repository",
+            "source": "acme/api",
+            "enforcement": "active",
+        }
+    ]
+    with pytest.raises(InputError, match="without their rules"):
+        _collect_json(listing)
+
+
+def _graphql(
+    rules: list[dict[str, Any]], rulesets: list[dict[str, Any]], default: str | None
+) -> dict[str, Any]:
+    """A GraphQL repository response with the given nodes."""
+    repo: dict[str, Any] = {
+        "nameWithOwner": "acme/api",
+        "branchProtectionRules": {"nodes": rules},
+        "rulesets": {"nodes": rulesets},
+    }
+    if default is not None:
+        repo["defaultBranchRef"] = {"name": default}
+    return {"data": {"repository": repo}}
+
+
+CLASSIC_MAIN = {
+    "pattern": "main",
+    "requiresApprovingReviews": True,
+    "requiredApprovingReviewCount": 1,
+    "requiresCodeOwnerReviews": True,
+    "dismissesStaleReviews": False,
+    "requiresStatusChecks": True,
+    "requiresStrictStatusChecks": True,
+    "requiredStatusCheckContexts": ["ci/lint"],
+    "isAdminEnforced": False,
+    "requiresCommitSignatures": False,
+    "requiresLinearHistory": False,
+    "allowsForcePushes": False,
+    "allowsDeletions": False,
+}
+CLASSIC_RELEASE = dict(
+    CLASSIC_MAIN, pattern="release/*", requiredApprovingReviewCount=4, requiresCommitSignatures=True
+)
+RULESET_DEFAULT = {
+    "databaseId": 77,
+    "name": "default branch",
+    "enforcement": "ACTIVE",
+    "target": "BRANCH",
+    "conditions": {"refName": {"include": ["~DEFAULT_BRANCH"], "exclude": []}},
+    "bypassActors": {"totalCount": 0, "nodes": []},
+    "rules": {
+        "nodes": [
+            {
+                "type": "PULL_REQUEST",
+                "parameters": {
+                    "requiredApprovingReviewCount": 3,
+                    "dismissStaleReviewsOnPush": True,
+                    "requireCodeOwnerReview": False,
+                },
+            },
+            {
+                "type": "REQUIRED_STATUS_CHECKS",
+                "parameters": {
+                    "strictRequiredStatusChecksPolicy": False,
+                    "requiredStatusChecks": [{"context": "ci/test"}],
+                },
+            },
+            {"type": "REQUIRED_SIGNATURES", "parameters": None},
+        ]
+    },
+}
+
+
+def test_graphql_default_branch_combines_classic_and_ruleset() -> None:
+    """GraphQL: the default branch's classic rule and ruleset combine."""
+    record = _collect_json(_graphql([CLASSIC_MAIN, CLASSIC_RELEASE], [RULESET_DEFAULT], "main"))
+    assert record["format"] == "github-graphql-branch-protection"
+    data = record["data"]
+    assert (data["repository"], data["branch"]) == ("acme/api", "main")
+    assert data["sources"] == ["classic", "ruleset:77"]
+    assert data["required_approving_review_count"] == 3
+    assert data["require_code_owner_reviews"] is True and data["dismiss_stale_reviews"] is True
+    assert data["required_status_checks"] == ["ci/lint", "ci/test"] and data["strict_status_checks"] is True
+    assert data["required_signatures"] is True and data["enforce_admins"] is True
+    assert data["allow_force_pushes"] is False and data["allow_deletions"] is False
+
+
+def test_graphql_branch_from_options_matches_glob() -> None:
+    """GraphQL: a branch from the options matches a glob rule."""
+    options = CollectOptions(now=NOW, extra={"branch": "release/2.0"})
+    data = _collect_json(_graphql([CLASSIC_MAIN, CLASSIC_RELEASE], [RULESET_DEFAULT], "main"), options)[
+        "data"
+    ]
+    assert data["branch"] == "release/2.0"
+    assert data["sources"] == ["classic"]  # the ruleset covers only the default branch
+    assert data["required_approving_review_count"] == 4 and data["required_signatures"] is True
+
+
+def test_graphql_without_a_branch_is_an_error() -> None:
+    """GraphQL: several rules and no branch is an error."""
+    with pytest.raises(InputError, match="2 branch protection rules .* does not say which branch"):
+        _collect_json(_graphql([CLASSIC_MAIN, CLASSIC_RELEASE], [], None))
+
+
+def _check_shape(record: dict[str, Any]) -> None:
+    """Validate a record (public schema, then data keys) before comparing it with its golden file."""
+    schema = json.loads((REPO / "src" / "affidavit" / "schemas" / "evidence.v1.schema.json").read_bytes())
+    jsonschema.Draft202012Validator(schema).validate(record)
+    assert record["schema"] == "affidavit.evidence/v1" and record["kind"] == "branch-protection"
+    assert list(record["data"]) == KEYS
+    assert all(
+        isinstance(record["data"][k], bool) for k in KEYS if k.startswith(("require_", "allow_", "enforce"))
+    )
+
+
+@pytest.mark.parametrize(
+    "name", ["octokit-fixtures-put-protection-full-response.json", "github3py-get-protection-2017.json"]
+)
+def test_golden(name: str) -> None:
+    """Records of two responses equal their golden files."""
+    record = _collect(name)
+    _check_shape(record)
+    golden = GOLDEN / f"{name.removesuffix('.json')}.record.json"
+    text = json.dumps(record, indent=2) + "\n"
+    if UPDATE:
+        golden.parent.mkdir(parents=True, exist_ok=True)
+        golden.write_text(text, encoding="utf-8")
+    assert golden.is_file(), f"{golden} is missing: run with AFFIDAVIT_UPDATE_GOLDENS=1"
+    assert text == golden.read_text(encoding="utf-8")
