@@ -24,11 +24,23 @@ if TYPE_CHECKING:
 # ``affidavit --help`` does not pay for them.
 _MODULES: tuple[str, ...] = (
     "affidavit.collectors.cyclonedx",
+    "affidavit.collectors.spdx",
     "affidavit.collectors.trivy",
+    "affidavit.collectors.grype",
+    "affidavit.collectors.osv_scanner",
+    "affidavit.collectors.pip_audit",
+    "affidavit.collectors.npm_audit",
     "affidavit.collectors.gitleaks",
+    "affidavit.collectors.sarif",
+    "affidavit.collectors.checkov",
+    "affidavit.collectors.tfsec",
     "affidavit.collectors.terraform_plan",
+    "affidavit.collectors.terraform_config",
     "affidavit.collectors.branch_protection",
+    "affidavit.collectors.change_record",
     "affidavit.collectors.cosign",
+    "affidavit.collectors.sigstore_bundle",
+    "affidavit.collectors.attestation",
 )
 
 

@@ -1,0 +1,226 @@
+"""Checkov JSON reports: every corpus file, several frameworks, bare summaries, goldens."""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import jsonschema  # type: ignore[import-untyped]
+import pytest
+
+import affidavit
+from affidavit.collectors import collect_document
+from affidavit.collectors.base import NO, CollectOptions, Document
+from affidavit.collectors.checkov import detect
+from affidavit.errors import InputError
+from affidavit.model import Evidence, EvidenceKind
+from tests.conftest import CORPUS, GOLDEN, NOW, UPDATE_GOLDENS, corpus_index
+
+FOLDER = "scan-checkov"
+ENTRIES = corpus_index(FOLDER)
+GOLDEN_FILES = ("defectdojo-checkov-report-severity.json", "mitre-saf-checkov_with_skips.json")
+
+
+@cache
+def _schema_validator() -> jsonschema.Draft202012Validator:
+    schema = json.loads(
+        (Path(affidavit.__file__).parent / "schemas" / "evidence.v1.schema.json").read_text("utf-8")
+    )
+    return jsonschema.Draft202012Validator(schema)
+
+
+def _check_schema(evidence: Evidence) -> None:
+    """The record is valid against the public evidence schema (the lead's contract)."""
+    _schema_validator().validate(json.loads(json.dumps(evidence.to_json())))
+
+
+def _collect(raw: bytes, source: str = "checkov.json") -> Evidence:
+    return collect_document(Document(source, raw), CollectOptions(now=NOW))
+
+
+def _raw(name: str) -> bytes:
+    return (CORPUS / FOLDER / name).read_bytes()
+
+
+@pytest.mark.parametrize("entry", ENTRIES, ids=lambda e: e["file"])
+def test_corpus_file_normalises(entry: dict[str, Any]) -> None:
+    raw = _raw(entry["file"])
+    value = json.loads(raw)
+    reports = value if isinstance(value, list) else [value]
+    evidence = _collect(raw, f"{FOLDER}/{entry['file']}")
+    data = evidence.data
+    _check_schema(evidence)
+
+    assert evidence.kind is EvidenceKind.SAST and evidence.format == "checkov-json"
+    assert data["runs"] == len(reports) and data["tools"] == ["checkov"]
+    failed = [c for r in reports for c in (r.get("results") or {}).get("failed_checks") or []]
+    expected = [
+        {
+            "rule_id": c["check_id"],
+            "level": "error",
+            "severity": (c.get("severity") or "unknown").lower(),
+            "file": c["file_path"],
+            "line": c["file_line_range"][0],
+            "tool": "checkov",
+        }
+        for c in failed
+    ]
+    assert [{k: v for k, v in f.items() if k != "message"} for f in data["findings"]] == expected
+    for check, finding in zip(failed, data["findings"], strict=True):
+        assert finding["message"].startswith(check["check_name"])
+        assert check["resource"] in finding["message"]
+
+    def listed(key: str) -> int:
+        return sum(len((r.get("results") or {}).get(key) or []) for r in reports)
+
+    passed = listed("passed_checks") + sum(r.get("passed", 0) for r in reports if "results" not in r)
+    assert data["summary"] == {
+        "error": len(failed),
+        "warning": 0,
+        "note": 0,
+        "none": 0,
+        "total": len(failed),
+        "passed": passed,
+        "suppressed": listed("skipped_checks"),
+        "parsing_errors": listed("parsing_errors"),
+    }
+    versions = {(r.get("summary") or r).get("checkov_version") for r in reports}
+    assert evidence.tool is not None and evidence.tool.name == "checkov"
+    assert evidence.tool.version == versions.pop()
+
+
+def test_summary_that_disagrees_with_the_listed_checks_is_a_problem() -> None:
+    evidence = _collect(_raw("defectdojo-checkov-report-many-vuln.json"))
+    assert evidence.data["summary"]["total"] == 3
+    assert any("$.summary.failed: says 2 but the report lists 3" in p for p in evidence.problems)
+
+
+def test_parsing_errors_are_problems() -> None:
+    evidence = _collect(_raw("mitre-saf-checkov_with_skips.json"))
+    assert evidence.data["summary"]["parsing_errors"] == 1
+    assert any("could not parse 1 file(s)" in p and "/sample/broken.tf" in p for p in evidence.problems)
+
+
+def test_several_frameworks_in_one_report(tmp_path: Path) -> None:
+    first = json.loads(_raw("defectdojo-checkov-report-severity.json"))
+    second = json.loads(_raw("mitre-saf-checkov_with_skips.json"))
+    second["check_type"] = "cloudformation"
+    path = tmp_path / "multi.json"
+    path.write_text(json.dumps([first, second]), encoding="utf-8")
+    evidence = collect_document(Document.from_path(path), CollectOptions(now=NOW))
+    assert evidence.data["runs"] == 2
+    ids = [c["check_id"] for r in (first, second) for c in r["results"]["failed_checks"]]
+    assert [f["rule_id"] for f in evidence.data["findings"]] == ids
+    assert evidence.tool is not None and evidence.tool.version is None  # 2.2.34 and 3.2.506
+    assert any("different Checkov versions" in p for p in evidence.problems)
+
+
+def test_bare_summary_counting_failures_is_rejected() -> None:
+    raw = json.dumps(
+        {"passed": 3, "failed": 2, "skipped": 0, "parsing_errors": 0, "checkov_version": "3.0.0"}
+    ).encode()
+    with pytest.raises(
+        InputError, match=r"\$\.failed: is a Checkov summary that counts 2 failed check\(s\) but lists none"
+    ) as caught:
+        _collect(raw)
+    assert caught.value.hint is not None and "-o json" in caught.value.hint
+
+
+def test_failed_check_without_id_or_severity(tmp_path: Path) -> None:
+    report = {
+        "check_type": "kubernetes",
+        "results": {
+            "failed_checks": [
+                {
+                    "check_name": "Do the thing",
+                    "file_path": "/k.yaml",
+                    "file_line_range": [0, 0],
+                    "severity": "CRITICAL",
+                }
+            ]
+        },
+        "summary": {"failed": 1, "checkov_version": "3.2.0"},
+    }
+    evidence = _collect(json.dumps(report).encode())
+    finding = evidence.data["findings"][0]
+    assert (finding["rule_id"], finding["severity"], finding["line"], finding["message"]) == (
+        "unknown",
+        "critical",
+        None,
+        "Do the thing",
+    )
+    assert any("has no check_id" in p for p in evidence.problems)
+
+
+def test_results_not_an_object_is_rejected() -> None:
+    raw = json.dumps({"check_type": "terraform", "results": [], "summary": {}}).encode()
+    with pytest.raises(InputError, match=r"\$\.results: expected a results object, found an array"):
+        collect_document(Document("c.json", raw), CollectOptions(now=NOW, format="checkov-json"))
+
+
+@pytest.mark.parametrize("name", GOLDEN_FILES)
+def test_golden(name: str) -> None:
+    evidence = _collect(_raw(name), f"{FOLDER}/{name}")
+    _check_schema(evidence)
+    record = evidence.to_json()
+    text = json.dumps(record, indent=2, ensure_ascii=False) + "\n"
+    golden = GOLDEN / "sast" / (Path(name).stem + ".json")
+    if UPDATE_GOLDENS:
+        golden.parent.mkdir(parents=True, exist_ok=True)
+        golden.write_text(text, encoding="utf-8")
+    assert golden.is_file(), f"{golden} is missing: run with AFFIDAVIT_UPDATE_GOLDENS=1 to write it"
+    stored = json.loads(golden.read_text(encoding="utf-8"))
+    assert stored["format"] == "checkov-json" and stored["data"]["tools"] == ["checkov"]
+    assert text == golden.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("entry", [e for e in ENTRIES if e["size"] > 1000], ids=lambda e: e["file"])
+def test_truncated_file_is_a_clear_error(entry: dict[str, Any]) -> None:
+    raw = _raw(entry["file"])
+    with pytest.raises(InputError, match=r"truncated|is not valid JSON") as caught:
+        _collect(raw[: len(raw) // 2], entry["file"])
+    assert entry["file"] in caught.value.diagnostics()
+
+
+@pytest.mark.parametrize(
+    ("folder", "name"),
+    [
+        ("scan-trivy", "trivy-alpine-310.json"),
+        ("scan-grype", "defectdojo-grype-no_vuln.json"),
+        ("scan-tfsec", "defectdojo-tfsec-many_findings_current.json"),
+        ("scan-sarif", "checkov-openapi-results.sarif"),
+        ("scan-pip-audit", "defectdojo-pip_audit-many_vulns.json"),
+        ("scan-npm-audit", "defectdojo-npm_audit_7_plus-no_vuln.json"),
+    ],
+)
+def test_detector_does_not_claim_other_reports(folder: str, name: str) -> None:
+    assert detect(Document(name, (CORPUS / folder / name).read_bytes())) == NO
+
+
+def test_console_output_instead_of_json_is_rejected() -> None:
+    console = (
+        "\n       _               _\n   ___| |__   ___  ___| | _______   __\n\nBy Prisma Cloud | version: 3.2.506\n\n"
+        "terraform scan results:\n\nPassed checks: 8, Failed checks: 12, Skipped checks: 2\n\n"
+        'Check: CKV_AWS_18: "Ensure the S3 bucket has access logging enabled"\n'
+        "\tFAILED for resource: aws_s3_bucket.example\n"
+    )
+    doc = Document("checkov.txt", console.encode())
+    assert detect(doc) > NO
+    with pytest.raises(InputError, match="is Checkov's console output, not its JSON report") as caught:
+        collect_document(doc, CollectOptions(now=NOW))
+    assert caught.value.hint is not None and "-o json" in caught.value.hint
+
+
+def test_crash_traceback_is_rejected_with_its_last_line() -> None:
+    crash = (
+        "Traceback (most recent call last):\n"
+        '  File "/usr/local/bin/checkov", line 8, in <module>\n'
+        "    sys.exit(run())\n"
+        "ValueError: could not parse the plan file\n"
+    )
+    with pytest.raises(
+        InputError, match=r"is a Checkov crash \(a Python traceback\), not a report: 'ValueError: could"
+    ):
+        collect_document(Document("checkov.json", crash.encode()), CollectOptions(now=NOW))

@@ -1,0 +1,256 @@
+"""Gitleaks JSON reports: every corpus file, secrets never leaking, goldens and hostile input."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import jsonschema  # type: ignore[import-untyped]
+import pytest
+
+import affidavit
+from affidavit.collectors import collect_document
+from affidavit.collectors.base import NO, CollectOptions, Document
+from affidavit.collectors.gitleaks import detect
+from affidavit.collectors.redact import redact_secret_scan, secret_values
+from affidavit.errors import InputError
+from affidavit.model import Evidence, EvidenceKind
+from tests.conftest import CORPUS, GOLDEN, NOW, UPDATE_GOLDENS, corpus_index
+
+FOLDER = "scan-gitleaks"
+ENTRIES = corpus_index(FOLDER)
+GOLDEN_FILES = ("defectdojo-gitleaks8_many.json", "defectdojo-gitleaks-version_7.5.0.json")
+
+
+@cache
+def _schema_validator() -> jsonschema.Draft202012Validator:
+    schema = json.loads(
+        (Path(affidavit.__file__).parent / "schemas" / "evidence.v1.schema.json").read_text("utf-8")
+    )
+    return jsonschema.Draft202012Validator(schema)
+
+
+def _check_schema(evidence: Evidence) -> None:
+    """The record is valid against the public evidence schema (the lead's contract)."""
+    _schema_validator().validate(json.loads(json.dumps(evidence.to_json())))
+
+
+def _raw(name: str) -> bytes:
+    return (CORPUS / FOLDER / name).read_bytes()
+
+
+def _is_empty_report(raw: bytes) -> bool:
+    """``[]`` and ``null``: valid empty reports that Trivy also writes, so detection needs --kind."""
+    return json.loads(raw) in (None, [])
+
+
+def _collect(name: str, raw: bytes | None = None) -> Evidence:
+    raw = _raw(name) if raw is None else raw
+    kind = EvidenceKind.SECRET_SCAN if _is_empty_report(raw) else None
+    return collect_document(Document(f"{FOLDER}/{name}", raw), CollectOptions(now=NOW, kind=kind))
+
+
+def _raw_secret_strings(raw: bytes) -> set[str]:
+    """Every secret-bearing string of a gitleaks report, read here independently of the collector."""
+    items = json.loads(raw) or []
+    found: set[str] = set()
+    for item in items:
+        for key in ("Secret", "Match", "Line", "offender", "line"):
+            value = item.get(key)
+            if isinstance(value, str) and value:
+                found.add(value)
+    return found
+
+
+def _leaks(text: str, secrets: set[str]) -> list[str]:
+    """The secrets that appear in ``text``, as they are or JSON-escaped."""
+    return sorted(s for s in secrets if s in text or json.dumps(s)[1:-1] in text)
+
+
+def _line(item: dict[str, Any]) -> int | None:
+    value = item.get("StartLine", item.get("lineNumber"))
+    return value if isinstance(value, int) and value > 0 else None
+
+
+@pytest.mark.parametrize("entry", ENTRIES, ids=lambda e: e["file"])
+def test_corpus_file_normalises(entry: dict[str, Any]) -> None:
+    raw = _raw(entry["file"])
+    items = json.loads(raw) or []
+    evidence = _collect(entry["file"])
+    data = evidence.data
+    _check_schema(evidence)
+
+    assert evidence.kind is EvidenceKind.SECRET_SCAN
+    assert evidence.format == "gitleaks-json"
+    assert evidence.id == "sha256:" + hashlib.sha256(raw).hexdigest()
+    assert evidence.tool is not None and evidence.tool.name == "gitleaks"
+    findings = data["findings"]
+    assert data["summary"] == {"total": len(items)}
+    assert len(findings) == len(items)
+    v8 = bool(items) and "RuleID" in items[0]
+    assert evidence.format_version == (None if not items else "8" if v8 else "7")
+    for item, finding in zip(items, findings, strict=True):
+        rule = item["RuleID"] if v8 else item["rule"]
+        secret = (item.get("Secret") or item.get("Match")) if v8 else item["offender"]
+        commit: str | None = (item.get("Commit") if v8 else item.get("commit")) or None
+        file: str | None = (item.get("File") if v8 else item.get("file")) or None
+        assert finding["rule_id"] == rule
+        assert finding["file"] == file
+        assert finding["commit"] == commit
+        assert finding["line"] == _line(item)
+        assert finding["secret_sha256"] == hashlib.sha256(secret.encode()).hexdigest()
+        tool_fp = item.get("Fingerprint") or None
+        line = _line(item)
+        own = f"{commit or ''}:{file or ''}:{rule}:{'' if line is None else line}"
+        assert finding["fingerprint"] == (tool_fp or own)
+    expected_commits = sorted({(i.get("Commit") if v8 else i.get("commit")) for i in items} - {None, ""})
+    assert data["commits"] == expected_commits
+
+
+@pytest.mark.parametrize("entry", ENTRIES, ids=lambda e: e["file"])
+def test_no_secret_leaves_the_collector(entry: dict[str, Any]) -> None:
+    raw = _raw(entry["file"])
+    secrets = _raw_secret_strings(raw)
+    assert secrets <= secret_values(raw)  # the helper the bundle writer relies on finds them all
+    evidence = _collect(entry["file"])
+    record = json.dumps(evidence.to_json(), ensure_ascii=False)
+    assert _leaks(record, secrets) == []
+    assert _leaks("\n".join(evidence.problems), secrets) == []
+    redacted = redact_secret_scan(raw).decode("utf-8")
+    assert _leaks(redacted, secrets) == []
+    if secrets:
+        assert redacted != raw.decode("utf-8")
+        assert len(json.loads(redacted)) == len(json.loads(raw))
+
+
+@pytest.mark.parametrize("entry", [e for e in ENTRIES if e["size"] > 10], ids=lambda e: e["file"])
+def test_truncated_file_is_a_clear_error_without_secrets(entry: dict[str, Any]) -> None:
+    raw = _raw(entry["file"])
+    secrets = _raw_secret_strings(raw)
+    cut = raw[: len(raw) // 2]
+    with pytest.raises(InputError) as caught:
+        collect_document(Document(f"{FOLDER}/{entry['file']}", cut), CollectOptions(now=NOW))
+    message = caught.value.diagnostics()
+    assert entry["file"] in message
+    assert "truncated" in message or "JSON" in message
+    assert _leaks(message, secrets) == []
+    assert _leaks(str(caught.value), secrets) == []
+
+
+@pytest.mark.parametrize("name", GOLDEN_FILES)
+def test_golden(name: str) -> None:
+    evidence = _collect(name)
+    _check_schema(evidence)
+    record = evidence.to_json()
+    text = json.dumps(record, indent=2, ensure_ascii=False) + "\n"
+    golden = GOLDEN / "secret-scan" / (Path(name).stem + ".json")
+    if UPDATE_GOLDENS:
+        golden.parent.mkdir(parents=True, exist_ok=True)
+        golden.write_text(text, encoding="utf-8")
+    assert golden.is_file(), f"{golden} is missing: run with AFFIDAVIT_UPDATE_GOLDENS=1 to write it"
+    stored = json.loads(golden.read_text(encoding="utf-8"))
+    assert stored["schema"] == "affidavit.evidence/v1" and stored["kind"] == "secret-scan"
+    assert text == golden.read_text(encoding="utf-8")
+
+
+def test_detector_claims_reports_and_not_other_scanners() -> None:
+    assert detect(Document("a", _raw("defectdojo-gitleaks8_many.json"))) > NO
+    assert detect(Document("b", _raw("defectdojo-gitleaks-data_many.json"))) > NO
+    for folder, name in (
+        ("scan-trivy", "trivy-alpine-310-legacy-2021.json"),
+        ("scan-pip-audit", "defectdojo-pip_audit-many_vulns.json"),
+        ("scan-checkov", "defectdojo-checkov-report-severity.json"),
+        ("scan-sarif", "gitleaks-sarif_simple.sarif"),
+    ):
+        assert detect(Document(name, (CORPUS / folder / name).read_bytes())) == NO, name
+
+
+def _v8(**overrides: Any) -> dict[str, Any]:
+    item: dict[str, Any] = {
+        "RuleID": "generic-api-key",
+        "StartLine": 3,
+        "Match": "token = 'hunter2hunter2hunter2'",
+        "Secret": "hunter2hunter2hunter2",
+        "File": "app/settings.py",
+        "Commit": "abc123",
+        "Fingerprint": "abc123:app/settings.py:generic-api-key:3",
+    }
+    item.update(overrides)
+    return item
+
+
+def _collect_items(items: Any) -> Evidence:
+    raw = json.dumps(items).encode()
+    return collect_document(Document("t.json", raw), CollectOptions(now=NOW, kind=EvidenceKind.SECRET_SCAN))
+
+
+def test_fingerprint_quoting_the_secret_is_rebuilt() -> None:
+    evidence = _collect_items([_v8(Fingerprint="abc123:hunter2hunter2hunter2")])
+    finding = evidence.data["findings"][0]
+    assert finding["fingerprint"] == "abc123:app/settings.py:generic-api-key:3"
+    assert any("quotes the secret" in p for p in evidence.problems)
+    assert "hunter2" not in json.dumps(evidence.to_json())
+
+
+def test_report_written_with_redact_hashes_the_placeholder_and_says_so() -> None:
+    evidence = _collect_items([_v8(Secret="REDACTED", Match="token = 'REDACTED'")])
+    assert evidence.data["findings"][0]["secret_sha256"] == hashlib.sha256(b"REDACTED").hexdigest()
+    assert any("--redact" in p and "identifies nothing" in p for p in evidence.problems)
+
+
+def test_missing_rule_and_secret_are_problems_not_guesses() -> None:
+    evidence = _collect_items([{"offender": "", "file": "x", "commit": "c1"}])
+    finding = evidence.data["findings"][0]
+    assert finding["rule_id"] == "unknown"
+    assert finding["secret_sha256"] == hashlib.sha256(b"").hexdigest()
+    assert finding["fingerprint"] == "c1:x:unknown:"
+    assert len(evidence.problems) == 2
+
+
+def test_not_an_array_is_rejected_with_a_hint() -> None:
+    doc = Document("t.json", b'{"leaks": []}')
+    with pytest.raises(
+        InputError, match=r"t\.json: \$: expected a JSON array of Gitleaks findings"
+    ) as caught:
+        collect_document(doc, CollectOptions(now=NOW, format="gitleaks-json"))
+    assert caught.value.hint is not None and "--report-format json" in caught.value.hint
+
+
+def test_unknown_finding_shape_names_its_path() -> None:
+    with pytest.raises(InputError, match=r"\$\[1\]: is neither a Gitleaks v8 finding"):
+        _collect_items([_v8(), {"name": "x"}])
+
+
+def test_errors_never_quote_a_secret() -> None:
+    # a second finding that is not an object: the error must not carry the first one's secret
+    with pytest.raises(InputError) as caught:
+        _collect_items([_v8(), "hunter2hunter2hunter2"])
+    assert "hunter2" not in caught.value.diagnostics()
+    assert caught.value.path == "$[1]"
+
+
+def test_console_log_instead_of_report_is_rejected() -> None:
+    log = (
+        "\n    \u25cb\n    \u2502\u2572\n    \u2502 \u25cb\n    \u25cb \u2591\n    \u2591    gitleaks\n\n"
+        "1:16PM INF 1 commits scanned.\n"
+        '1:16PM ERR failed to scan Git repository error="fatal: not a git repository"\n'
+        "1:16PM WRN leaks found: 1\n"
+    )
+    doc = Document("gitleaks.log", log.encode())
+    assert detect(doc) > NO
+    with pytest.raises(InputError, match="gitleaks' console log, not its JSON report") as caught:
+        collect_document(doc, CollectOptions(now=NOW))
+    assert "not a git repository" in caught.value.diagnostics()
+    assert caught.value.hint is not None and "--report-format json" in caught.value.hint
+
+
+def test_console_log_quoting_a_secret_is_not_echoed() -> None:
+    log = "1:16PM ERR leak Secret: hunter2hunter2hunter2 in gitleaks scan\n"
+    with pytest.raises(InputError) as caught:
+        collect_document(
+            Document("g.log", log.encode()), CollectOptions(now=NOW, kind=EvidenceKind.SECRET_SCAN)
+        )
+    assert "hunter2" not in caught.value.diagnostics()
