@@ -68,7 +68,11 @@ def image_manifest() -> bytes:
                 "digest": "sha256:" + hashlib.sha256(b"acme-shop-config-" + VERSION.encode()).hexdigest(),
             },
             "layers": [
-                {"mediaType": mt, "size": size, "digest": "sha256:" + hashlib.sha256(name.encode()).hexdigest()}
+                {
+                    "mediaType": mt,
+                    "size": size,
+                    "digest": "sha256:" + hashlib.sha256(name.encode()).hexdigest(),
+                }
                 for mt, size, name in layers
             ],
         },
@@ -149,7 +153,11 @@ def sbom(packages: list[tuple[str, str, str, str]]) -> bytes:
         "version": 1,
         "metadata": {
             "timestamp": "2026-11-20T09:11:42Z",
-            "tools": {"components": [{"type": "application", "author": "anchore", "name": "syft", "version": "1.18.1"}]},
+            "tools": {
+                "components": [
+                    {"type": "application", "author": "anchore", "name": "syft", "version": "1.18.1"}
+                ]
+            },
             "component": {
                 "bom-ref": root,
                 "type": "container",
@@ -200,11 +208,38 @@ def _vuln(
 def trivy(extra_vulns: list[dict[str, Any]]) -> bytes:
     """A Trivy 0.58 image report of the demo image."""
     os_vulns = [
-        _vuln("deb", "CVE-2026-41021", "libexpat1", "2.5.0-1+deb12u1", None, "MEDIUM", 5.3, "expat: excessive memory on crafted input"),
-        _vuln("deb", "CVE-2025-0167", "libc6", "2.36-9+deb12u9", None, "LOW", 3.4, "glibc: minor information leak in iconv"),
+        _vuln(
+            "deb",
+            "CVE-2026-41021",
+            "libexpat1",
+            "2.5.0-1+deb12u1",
+            None,
+            "MEDIUM",
+            5.3,
+            "expat: excessive memory on crafted input",
+        ),
+        _vuln(
+            "deb",
+            "CVE-2025-0167",
+            "libc6",
+            "2.36-9+deb12u9",
+            None,
+            "LOW",
+            3.4,
+            "glibc: minor information leak in iconv",
+        ),
     ]
     py_vulns = [
-        _vuln("pypi", "CVE-2026-30112", "urllib3", "2.2.3", "2.2.4", "MEDIUM", 4.4, "urllib3: proxy-authorization header kept on redirect"),
+        _vuln(
+            "pypi",
+            "CVE-2026-30112",
+            "urllib3",
+            "2.2.3",
+            "2.2.4",
+            "MEDIUM",
+            4.4,
+            "urllib3: proxy-authorization header kept on redirect",
+        ),
         *extra_vulns,
     ]
     doc = {
@@ -219,7 +254,12 @@ def trivy(extra_vulns: list[dict[str, Any]]) -> bytes:
             "RepoDigests": [f"{IMAGE}@{DIGEST}"],
         },
         "Results": [
-            {"Target": f"{IMAGE}@{DIGEST} (debian 12.8)", "Class": "os-pkgs", "Type": "debian", "Vulnerabilities": os_vulns},
+            {
+                "Target": f"{IMAGE}@{DIGEST} (debian 12.8)",
+                "Class": "os-pkgs",
+                "Type": "debian",
+                "Vulnerabilities": os_vulns,
+            },
             {"Target": "Python", "Class": "lang-pkgs", "Type": "python-pkg", "Vulnerabilities": py_vulns},
         ],
     }
@@ -265,10 +305,18 @@ def gitleaks(leak: bool) -> bytes:
 def codeql(blocking: bool) -> bytes:
     """A CodeQL 2.19 SARIF for the Python code: one warning, plus one error in the NO-GO release."""
     rules = [
-        {"id": "py/clear-text-logging-sensitive-data", "name": "py/clear-text-logging-sensitive-data",
-         "defaultConfiguration": {"level": "error"}, "properties": {"security-severity": "7.5", "tags": ["security"]}},
-        {"id": "py/sql-injection", "name": "py/sql-injection",
-         "defaultConfiguration": {"level": "error"}, "properties": {"security-severity": "8.8", "tags": ["security"]}},
+        {
+            "id": "py/clear-text-logging-sensitive-data",
+            "name": "py/clear-text-logging-sensitive-data",
+            "defaultConfiguration": {"level": "error"},
+            "properties": {"security-severity": "7.5", "tags": ["security"]},
+        },
+        {
+            "id": "py/sql-injection",
+            "name": "py/sql-injection",
+            "defaultConfiguration": {"level": "error"},
+            "properties": {"security-severity": "8.8", "tags": ["security"]},
+        },
         {"id": "py/unused-import", "name": "py/unused-import", "defaultConfiguration": {"level": "note"}},
     ]
     results: list[dict[str, Any]] = [
@@ -276,15 +324,35 @@ def codeql(blocking: bool) -> bytes:
     ]
     if blocking:
         results.append(
-            _sarif_result("py/sql-injection", 1, "error", "This SQL query depends on a user-provided value.", "shop/api/search.py", 41)
+            _sarif_result(
+                "py/sql-injection",
+                1,
+                "error",
+                "This SQL query depends on a user-provided value.",
+                "shop/api/search.py",
+                41,
+            )
         )
     doc = {
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
         "version": "2.1.0",
         "runs": [
             {
-                "tool": {"driver": {"name": "CodeQL", "organization": "GitHub", "semanticVersion": "2.19.3", "rules": rules}},
-                "versionControlProvenance": [{"repositoryUri": f"https://github.com/{REPO}", "revisionId": COMMIT, "branch": "refs/heads/main"}],
+                "tool": {
+                    "driver": {
+                        "name": "CodeQL",
+                        "organization": "GitHub",
+                        "semanticVersion": "2.19.3",
+                        "rules": rules,
+                    }
+                },
+                "versionControlProvenance": [
+                    {
+                        "repositoryUri": f"https://github.com/{REPO}",
+                        "revisionId": COMMIT,
+                        "branch": "refs/heads/main",
+                    }
+                ],
                 "results": results,
                 "automationDetails": {"id": "/language:python/"},
             }
@@ -299,9 +367,17 @@ def _sarif_result(rule: str, index: int, level: str, text: str, uri: str, line: 
         "ruleIndex": index,
         "level": level,
         "message": {"text": text},
-        "locations": [{"physicalLocation": {"artifactLocation": {"uri": uri, "uriBaseId": "%SRCROOT%"},
-                                            "region": {"startLine": line, "startColumn": 5, "endColumn": 40}}}],
-        "partialFingerprints": {"primaryLocationLineHash": hashlib.sha256(f"{rule}{uri}{line}".encode()).hexdigest()[:16] + ":1"},
+        "locations": [
+            {
+                "physicalLocation": {
+                    "artifactLocation": {"uri": uri, "uriBaseId": "%SRCROOT%"},
+                    "region": {"startLine": line, "startColumn": 5, "endColumn": 40},
+                }
+            }
+        ],
+        "partialFingerprints": {
+            "primaryLocationLineHash": hashlib.sha256(f"{rule}{uri}{line}".encode()).hexdigest()[:16] + ":1"
+        },
     }
 
 
@@ -309,8 +385,17 @@ def _sarif_result(rule: str, index: int, level: str, text: str, uri: str, line: 
 # Terraform plan (terraform show -json, format 1.2)
 
 
-def _change(address: str, rtype: str, name: str, actions: list[str], before: Any, after: Any,
-            after_unknown: Any | None = None, reason: str | None = None, replace_paths: list[Any] | None = None) -> dict[str, Any]:
+def _change(
+    address: str,
+    rtype: str,
+    name: str,
+    actions: list[str],
+    before: Any,
+    after: Any,
+    after_unknown: Any | None = None,
+    reason: str | None = None,
+    replace_paths: list[Any] | None = None,
+) -> dict[str, Any]:
     change: dict[str, Any] = {
         "actions": actions,
         "before": before,
@@ -336,38 +421,134 @@ def _change(address: str, rtype: str, name: str, actions: list[str], before: Any
 
 def tfplan(risky: bool) -> bytes:
     """The prod plan of the release: a new bucket and a task update, or (NO-GO) worse."""
-    bucket = {"bucket": "acme-shop-exports-prod", "force_destroy": False, "tags": {"service": "shop", "env": "prod"}}
-    sse = {"bucket": "acme-shop-exports-prod", "rule": [{"apply_server_side_encryption_by_default": [{"sse_algorithm": "aws:kms", "kms_master_key_id": "alias/shop"}], "bucket_key_enabled": True}]}
-    pab = {"bucket": "acme-shop-exports-prod", "block_public_acls": True, "block_public_policy": True, "ignore_public_acls": True, "restrict_public_buckets": True}
-    sg_before = {"name": "shop-api", "ingress": [{"from_port": 443, "to_port": 443, "protocol": "tcp", "cidr_blocks": ["10.20.0.0/16"], "ipv6_cidr_blocks": [], "description": "https from the VPC"}]}
+    bucket = {
+        "bucket": "acme-shop-exports-prod",
+        "force_destroy": False,
+        "tags": {"service": "shop", "env": "prod"},
+    }
+    sse = {
+        "bucket": "acme-shop-exports-prod",
+        "rule": [
+            {
+                "apply_server_side_encryption_by_default": [
+                    {"sse_algorithm": "aws:kms", "kms_master_key_id": "alias/shop"}
+                ],
+                "bucket_key_enabled": True,
+            }
+        ],
+    }
+    pab = {
+        "bucket": "acme-shop-exports-prod",
+        "block_public_acls": True,
+        "block_public_policy": True,
+        "ignore_public_acls": True,
+        "restrict_public_buckets": True,
+    }
+    sg_before = {
+        "name": "shop-api",
+        "ingress": [
+            {
+                "from_port": 443,
+                "to_port": 443,
+                "protocol": "tcp",
+                "cidr_blocks": ["10.20.0.0/16"],
+                "ipv6_cidr_blocks": [],
+                "description": "https from the VPC",
+            }
+        ],
+    }
     sg_after = copy.deepcopy(sg_before)
-    db = {"identifier": "shop-prod", "engine": "postgres", "engine_version": "16.4", "instance_class": "db.t4g.large",
-          "storage_encrypted": True, "publicly_accessible": False, "allocated_storage": 100}
+    db = {
+        "identifier": "shop-prod",
+        "engine": "postgres",
+        "engine_version": "16.4",
+        "instance_class": "db.t4g.large",
+        "storage_encrypted": True,
+        "publicly_accessible": False,
+        "allocated_storage": 100,
+    }
     changes = [
-        _change("aws_s3_bucket.exports", "aws_s3_bucket", "exports", ["create"], None, bucket,
-                {"arn": True, "id": True, "tags_all": True}),
-        _change("aws_s3_bucket_server_side_encryption_configuration.exports", "aws_s3_bucket_server_side_encryption_configuration",
-                "exports", ["create"], None, sse, {"id": True}),
-        _change("aws_s3_bucket_public_access_block.exports", "aws_s3_bucket_public_access_block", "exports", ["create"], None, pab, {"id": True}),
-        _change("aws_ecs_task_definition.api", "aws_ecs_task_definition", "api", ["update"],
-                {"family": "shop-api", "container_definitions": f"[{{\"image\":\"{IMAGE}@sha256:0000\"}}]"},
-                {"family": "shop-api", "container_definitions": f"[{{\"image\":\"{IMAGE}@{DIGEST}\"}}]"}),
+        _change(
+            "aws_s3_bucket.exports",
+            "aws_s3_bucket",
+            "exports",
+            ["create"],
+            None,
+            bucket,
+            {"arn": True, "id": True, "tags_all": True},
+        ),
+        _change(
+            "aws_s3_bucket_server_side_encryption_configuration.exports",
+            "aws_s3_bucket_server_side_encryption_configuration",
+            "exports",
+            ["create"],
+            None,
+            sse,
+            {"id": True},
+        ),
+        _change(
+            "aws_s3_bucket_public_access_block.exports",
+            "aws_s3_bucket_public_access_block",
+            "exports",
+            ["create"],
+            None,
+            pab,
+            {"id": True},
+        ),
+        _change(
+            "aws_ecs_task_definition.api",
+            "aws_ecs_task_definition",
+            "api",
+            ["update"],
+            {"family": "shop-api", "container_definitions": f'[{{"image":"{IMAGE}@sha256:0000"}}]'},
+            {"family": "shop-api", "container_definitions": f'[{{"image":"{IMAGE}@{DIGEST}"}}]'},
+        ),
         _change("aws_db_instance.main", "aws_db_instance", "main", ["no-op"], db, db),
     ]
     if risky:
-        sg_after["ingress"].append({"from_port": 22, "to_port": 22, "protocol": "tcp", "cidr_blocks": ["0.0.0.0/0"], "ipv6_cidr_blocks": [], "description": "temporary debug access"})
+        sg_after["ingress"].append(
+            {
+                "from_port": 22,
+                "to_port": 22,
+                "protocol": "tcp",
+                "cidr_blocks": ["0.0.0.0/0"],
+                "ipv6_cidr_blocks": [],
+                "description": "temporary debug access",
+            }
+        )
         db_after = dict(db, engine_version="17.2", identifier="shop-prod-v17")
-        changes[4] = _change("aws_db_instance.main", "aws_db_instance", "main", ["delete", "create"], db, db_after,
-                             {"arn": True, "endpoint": True, "id": True}, "replace_because_cannot_update", [["identifier"]])
-        changes.append(_change("aws_security_group.api", "aws_security_group", "api", ["update"], sg_before, sg_after))
+        changes[4] = _change(
+            "aws_db_instance.main",
+            "aws_db_instance",
+            "main",
+            ["delete", "create"],
+            db,
+            db_after,
+            {"arn": True, "endpoint": True, "id": True},
+            "replace_because_cannot_update",
+            [["identifier"]],
+        )
+        changes.append(
+            _change("aws_security_group.api", "aws_security_group", "api", ["update"], sg_before, sg_after)
+        )
     else:
-        changes.append(_change("aws_security_group.api", "aws_security_group", "api", ["no-op"], sg_before, sg_after))
+        changes.append(
+            _change("aws_security_group.api", "aws_security_group", "api", ["no-op"], sg_before, sg_after)
+        )
     doc = {
         "format_version": "1.2",
         "terraform_version": "1.9.8",
         "planned_values": {"root_module": {}},
         "resource_changes": changes,
-        "configuration": {"provider_config": {"aws": {"name": "aws", "full_name": "registry.terraform.io/hashicorp/aws", "version_constraint": "~> 5.80"}}},
+        "configuration": {
+            "provider_config": {
+                "aws": {
+                    "name": "aws",
+                    "full_name": "registry.terraform.io/hashicorp/aws",
+                    "version_constraint": "~> 5.80",
+                }
+            }
+        },
         "timestamp": "2026-11-20T09:13:30Z",
         "applyable": True,
         "complete": True,
@@ -432,7 +613,11 @@ def branch_protection(weak: bool) -> bytes:
             "strict": True,
             "contexts": ["ci/build", "ci/test", "CodeQL"],
             "contexts_url": f"{base}/required_status_checks/contexts",
-            "checks": [{"context": "ci/build", "app_id": 15368}, {"context": "ci/test", "app_id": 15368}, {"context": "CodeQL", "app_id": 57789}],
+            "checks": [
+                {"context": "ci/build", "app_id": 15368},
+                {"context": "ci/test", "app_id": 15368},
+                {"context": "CodeQL", "app_id": 57789},
+            ],
         },
         "required_pull_request_reviews": {
             "url": f"{base}/required_pull_request_reviews",
@@ -491,8 +676,10 @@ def public_key_pem() -> bytes:
     """The demo key's public half, as ``cosign generate-key-pair`` writes cosign.pub."""
     from cryptography.hazmat.primitives import serialization
 
-    return _demo_key().public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    return (
+        _demo_key()
+        .public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
     )
 
 
@@ -515,21 +702,38 @@ def provenance(digest: str, tamper: bool = False) -> bytes:
             "buildDefinition": {
                 "buildType": "https://actions.github.io/buildtypes/workflow/v1",
                 "externalParameters": {
-                    "workflow": {"ref": "refs/heads/main", "repository": f"https://github.com/{REPO}", "path": ".github/workflows/release.yml"}
+                    "workflow": {
+                        "ref": "refs/heads/main",
+                        "repository": f"https://github.com/{REPO}",
+                        "path": ".github/workflows/release.yml",
+                    }
                 },
-                "internalParameters": {"github": {"event_name": "push", "repository_id": "771234501", "repository_owner_id": "90211876"}},
-                "resolvedDependencies": [{"uri": f"git+https://github.com/{REPO}@refs/heads/main", "digest": {"gitCommit": COMMIT}}],
+                "internalParameters": {
+                    "github": {
+                        "event_name": "push",
+                        "repository_id": "771234501",
+                        "repository_owner_id": "90211876",
+                    }
+                },
+                "resolvedDependencies": [
+                    {"uri": f"git+https://github.com/{REPO}@refs/heads/main", "digest": {"gitCommit": COMMIT}}
+                ],
             },
             "runDetails": {
                 "builder": {"id": "https://github.com/actions/runner/github-hosted"},
-                "metadata": {"invocationId": f"https://github.com/{REPO}/actions/runs/11932245871/attempts/1",
-                             "startedOn": BUILD_STARTED, "finishedOn": "2026-11-20T09:10:58Z"},
+                "metadata": {
+                    "invocationId": f"https://github.com/{REPO}/actions/runs/11932245871/attempts/1",
+                    "startedOn": BUILD_STARTED,
+                    "finishedOn": "2026-11-20T09:10:58Z",
+                },
             },
         },
     }
     payload = json.dumps(statement, separators=(",", ":")).encode()
     payload_type = "application/vnd.in-toto+json"
-    signature = _demo_key().sign(_pae(payload_type, payload), ec.ECDSA(hashes.SHA256(), deterministic_signing=True))
+    signature = _demo_key().sign(
+        _pae(payload_type, payload), ec.ECDSA(hashes.SHA256(), deterministic_signing=True)
+    )
     if tamper:
         payload = payload.replace(COMMIT.encode(), COMMIT[::-1].encode())
     envelope = {
@@ -546,9 +750,22 @@ def provenance(digest: str, tamper: bool = False) -> bytes:
 def files_for(variant: str) -> dict[str, bytes]:
     """Every file of one release variant, by relative name."""
     nogo = variant == "no-go"
-    critical = [
-        _vuln("pypi", "CVE-2026-28877", "pyjwt", "2.10.1", "2.10.2", "CRITICAL", 9.8, "pyjwt: signature check bypass with crafted algorithm header")
-    ] if nogo else []
+    critical = (
+        [
+            _vuln(
+                "pypi",
+                "CVE-2026-28877",
+                "pyjwt",
+                "2.10.1",
+                "2.10.2",
+                "CRITICAL",
+                9.8,
+                "pyjwt: signature check bypass with crafted algorithm header",
+            )
+        ]
+        if nogo
+        else []
+    )
     files = {
         "sbom.cdx.json": sbom(PACKAGES),
         "trivy-image.json": trivy(critical),
@@ -566,7 +783,9 @@ def files_for(variant: str) -> dict[str, bytes]:
 def main(argv: list[str] | None = None) -> int:
     """Write (or with --check, compare) the demo evidence."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--check", action="store_true", help="compare with the files on disk; exit 1 if they differ")
+    parser.add_argument(
+        "--check", action="store_true", help="compare with the files on disk; exit 1 if they differ"
+    )
     parser.add_argument("--out", type=Path, default=HERE)
     args = parser.parse_args(argv)
     expected: dict[Path, bytes] = {

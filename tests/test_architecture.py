@@ -45,9 +45,7 @@ def test_imports_point_one_way(path: Path) -> None:
     stage = _stage(path)
     forbidden = FORBIDDEN.get(stage, set())
     bad = sorted(
-        name
-        for name in _imports(path)
-        if name.startswith("affidavit.") and name.split(".")[1] in forbidden
+        name for name in _imports(path) if name.startswith("affidavit.") and name.split(".")[1] in forbidden
     )
     assert not bad, f"{path.relative_to(SRC)} ({stage}) must not import {bad}"
     if stage != "cli":

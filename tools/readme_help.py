@@ -16,7 +16,14 @@ from affidavit.cli import main
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 START, END = "<!-- help:start -->", "<!-- help:end -->"
-COMMANDS: tuple[tuple[str, ...], ...] = ((), ("gate",), ("collect",), ("verify",), ("controls",), ("policy", "test"))
+COMMANDS: tuple[tuple[str, ...], ...] = (
+    (),
+    ("gate",),
+    ("collect",),
+    ("verify",),
+    ("controls",),
+    ("policy", "test"),
+)
 
 
 def help_block() -> str:
@@ -25,7 +32,9 @@ def help_block() -> str:
     parts = []
     for args in COMMANDS:
         result = runner.invoke(main, [*args, "--help"], prog_name="affidavit", terminal_width=100)
-        parts.append(f"$ affidavit {' '.join(args)} --help".replace("  ", " ") + "\n" + result.output.rstrip())
+        parts.append(
+            f"$ affidavit {' '.join(args)} --help".replace("  ", " ") + "\n" + result.output.rstrip()
+        )
     return "```text\n" + "\n\n".join(parts) + "\n```"
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -41,7 +41,11 @@ def _emit_json(value: Any) -> None:
 
 def _verification_options(f: Callable[..., Any]) -> Callable[..., Any]:
     options = [
-        click.option("--trusted-root", type=_FILE, help="Sigstore trusted root JSON (default: the public-good root the sigstore library embeds)."),
+        click.option(
+            "--trusted-root",
+            type=_FILE,
+            help="Sigstore trusted root JSON (default: the public-good root the sigstore library embeds).",
+        ),
         click.option("--identity", help="Signer identity that must have signed (exact, or re:<regex>)."),
         click.option("--issuer", help="OIDC issuer of that identity."),
         click.option("--key", "public_key", type=_FILE, help="PEM public key for key-based signatures."),
@@ -66,16 +70,47 @@ def main(ctx: click.Context, verbose: bool) -> None:
 
 
 @main.command()
-@click.option("--evidence", "evidence_paths", type=_EXISTING, multiple=True, required=True, help="Artefact file or folder (repeatable).")
-@click.option("--environment", "-e", default="prod", show_default=True, help="Target environment: selects rule data (prod, staging, dev).")
+@click.option(
+    "--evidence",
+    "evidence_paths",
+    type=_EXISTING,
+    multiple=True,
+    required=True,
+    help="Artefact file or folder (repeatable).",
+)
+@click.option(
+    "--environment",
+    "-e",
+    default="prod",
+    show_default=True,
+    help="Target environment: selects rule data (prod, staging, dev).",
+)
 @click.option("--subject", help="What is promoted: image@sha256:<hex>, or a bare sha256:<hex> digest.")
-@click.option("--out", type=_PATH, default=Path("reports"), show_default=True, help="Folder for the bundle (reports/<run-id>/).")
+@click.option(
+    "--out",
+    type=_PATH,
+    default=Path("reports"),
+    show_default=True,
+    help="Folder for the bundle (reports/<run-id>/).",
+)
 @click.option("--now", help="Evaluation time, RFC 3339 (default: SOURCE_DATE_EPOCH or the clock).")
 @click.option("--commit", help="Source commit being promoted.")
-@click.option("--policies", "policy_dirs", type=_EXISTING, multiple=True, help="Extra Rego policy folder (repeatable).")
-@click.option("--controls", "control_files", type=_FILE, multiple=True, help="Extra or replacement control matrix (repeatable).")
-@click.option("--params", "param_files", type=_FILE, multiple=True, help="Rule data overrides, YAML (repeatable).")
-@click.option("--waivers", "waivers_file", type=_FILE, help="YAML list of waivers {rule, reason, owner, expires}.")
+@click.option(
+    "--policies", "policy_dirs", type=_EXISTING, multiple=True, help="Extra Rego policy folder (repeatable)."
+)
+@click.option(
+    "--controls",
+    "control_files",
+    type=_FILE,
+    multiple=True,
+    help="Extra or replacement control matrix (repeatable).",
+)
+@click.option(
+    "--params", "param_files", type=_FILE, multiple=True, help="Rule data overrides, YAML (repeatable)."
+)
+@click.option(
+    "--waivers", "waivers_file", type=_FILE, help="YAML list of waivers {rule, reason, owner, expires}."
+)
 @_verification_options
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.pass_context
@@ -128,9 +163,16 @@ def gate(
     for err in run.errors:
         click.echo(f"affidavit: error: {err.diagnostics()}", err=True)
     if fmt == "json":
-        _emit_json({"run_id": run.run_id, "decision": run.results["decision"], "exit_code": run.exit_code,
-                    "bundle": str(bundle.path), "archive": str(bundle.archive),
-                    "rules": [{"id": r["id"], "outcome": r["outcome"]} for r in run.results["rules"]]})
+        _emit_json(
+            {
+                "run_id": run.run_id,
+                "decision": run.results["decision"],
+                "exit_code": run.exit_code,
+                "bundle": str(bundle.path),
+                "archive": str(bundle.archive),
+                "rules": [{"id": r["id"], "outcome": r["outcome"]} for r in run.results["rules"]],
+            }
+        )
     else:
         click.echo(_gate_summary(run.results, bundle.path))
     sys.exit(run.exit_code)
@@ -141,19 +183,32 @@ def _gate_summary(results: dict[str, Any], bundle: Path) -> str:
     what = subject.get("name") or ""
     if subject.get("digest"):
         what = f"{what}@{subject['digest']}" if what else subject["digest"]
-    lines = [f"{results['decision']}  {what or '(no subject given)'}  environment={results['environment']}  run={results['run_id']}"]
+    lines = [
+        f"{results['decision']}  {what or '(no subject given)'}  environment={results['environment']}  run={results['run_id']}"
+    ]
     counts = ", ".join(f"{v} {k}" for k, v in results["summary"]["rules"].items())
-    lines.append(f"  {len(results['rules'])} rules: {counts}; {results['summary']['evidence']} evidence file(s)")
-    for err in results["input_errors"]:
-        lines.append(f"  ! unreadable {err['source']}: {err['message'].splitlines()[0]}")
+    lines.append(
+        f"  {len(results['rules'])} rules: {counts}; {results['summary']['evidence']} evidence file(s)"
+    )
+    lines.extend(
+        f"  ! unreadable {e['source']}: {e['message'].splitlines()[0]}" for e in results["input_errors"]
+    )
     marks = {"error": "!", "fail": "x", "insufficient_evidence": "?"}
     order = {"error": 0, "fail": 1, "insufficient_evidence": 2}
-    blocking = sorted((r for r in results["rules"] if r["outcome"] in marks), key=lambda r: (order[r["outcome"]], r["id"]))
+    blocking = sorted(
+        (r for r in results["rules"] if r["outcome"] in marks), key=lambda r: (order[r["outcome"]], r["id"])
+    )
     for rule in blocking:
         controls = " / ".join(
-            ",".join(rule["controls"].get(fw) or []) for fw in ("soc2", "iso27001-2022") if rule["controls"].get(fw)
+            ",".join(rule["controls"].get(fw) or [])
+            for fw in ("soc2", "iso27001-2022")
+            if rule["controls"].get(fw)
         )
-        first = (rule["violations"] or rule["missing"] or [{"msg": rule.get("error") or rule.get("reason") or rule["outcome"]}])[0]["msg"]
+        first = (
+            rule["violations"]
+            or rule["missing"]
+            or [{"msg": rule.get("error") or rule.get("reason") or rule["outcome"]}]
+        )[0]["msg"]
         lines.append(f"  {marks[rule['outcome']]} {controls}  {rule['title']}: {first}")
         lines.append(f"      fix: {rule['remediation']}")
     for rule in (r for r in results["rules"] if r["outcome"] == "warn"):
@@ -181,7 +236,11 @@ def _load_waivers(path: Path) -> list[dict[str, Any]]:
 @main.command()
 @click.argument("paths", type=_PATH, nargs=-1, required=True)
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
-@click.option("--kind", type=click.Choice([k.value for k in EvidenceKind]), help="Read the files as this kind (skips detection across kinds).")
+@click.option(
+    "--kind",
+    type=click.Choice([k.value for k in EvidenceKind]),
+    help="Read the files as this kind (skips detection across kinds).",
+)
 @click.option("--artifact", type=_FILE, help="The signed artefact, for signature bundles.")
 @click.option("--digest", help="Digest of the signed artefact (sha256:<hex>) when the file is not at hand.")
 @_verification_options
@@ -245,7 +304,9 @@ def _record_line(record: dict[str, Any]) -> str:
     if record["kind"] == "signature":
         checks = record["data"].get("verifications") or []
         extra = "  verified=" + ",".join(str(v.get("verified")).lower() for v in checks)
-    lines = [f"{record['source']}: {record['kind']} ({record['format']} {record['format_version'] or ''}){tool_text}".rstrip()]
+    lines = [
+        f"{record['source']}: {record['kind']} ({record['format']} {record['format_version'] or ''}){tool_text}".rstrip()
+    ]
     lines.append(f"  id={record['id']}" + (f"  about={about}" if about else "") + extra)
     lines.extend(f"  problem: {p}" for p in record["problems"])
     return "\n".join(lines)
@@ -267,7 +328,9 @@ def verify(ctx: click.Context, bundle: Path, fmt: str) -> None:
         _emit_json(report.to_json())
     else:
         state = "OK" if report.ok else "TAMPERED"
-        click.echo(f"{state}  {bundle}  run={report.run_id} decision={report.decision} files checked={report.checked}")
+        click.echo(
+            f"{state}  {bundle}  run={report.run_id} decision={report.decision} files checked={report.checked}"
+        )
         for problem in report.problems:
             click.echo(f"  x {problem}")
     sys.exit(0 if report.ok else 1)
@@ -275,11 +338,17 @@ def verify(ctx: click.Context, bundle: Path, fmt: str) -> None:
 
 @main.command()
 @click.option("--framework", type=click.Choice(["soc2", "iso27001-2022"]), required=True)
-@click.option("--results", "results_file", type=_FILE, help="results.json of a run: show each control's status.")
-@click.option("--controls", "control_files", type=_FILE, multiple=True, help="Extra or replacement control matrix.")
+@click.option(
+    "--results", "results_file", type=_FILE, help="results.json of a run: show each control's status."
+)
+@click.option(
+    "--controls", "control_files", type=_FILE, multiple=True, help="Extra or replacement control matrix."
+)
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.pass_context
-def controls(ctx: click.Context, framework: str, results_file: Path | None, control_files: tuple[Path, ...], fmt: str) -> None:
+def controls(
+    ctx: click.Context, framework: str, results_file: Path | None, control_files: tuple[Path, ...], fmt: str
+) -> None:
     """List every control of a framework with its coverage (and status after a run)."""
     from affidavit.controls.listing import control_listing
 
@@ -319,12 +388,3 @@ def policy_test(ctx: click.Context, dirs: tuple[Path, ...], fmt: str) -> None:
     else:
         click.echo(report.to_text())
     sys.exit(0 if report.ok else 1)
-
-
-def run(argv: Sequence[str] | None = None) -> int:
-    """Programmatic entry point returning the exit code (used by tests and ``python -m``)."""
-    try:
-        main.main(args=list(argv) if argv is not None else None, prog_name="affidavit", standalone_mode=True)
-    except SystemExit as exc:
-        return int(exc.code or 0)
-    return 0

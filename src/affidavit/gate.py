@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from affidavit import __version__
 from affidavit.collectors import CollectOptions, collect_paths
 from affidavit.errors import InputError, UsageError
-from affidavit.model import RESULTS_SCHEMA, Decision, Evidence, EvidenceKind, Outcome, RuleResult
+from affidavit.model import RESULTS_SCHEMA, Decision, Evidence, Outcome, RuleResult
 
 if TYPE_CHECKING:
     from affidavit.controls.model import ControlMatrix
@@ -176,7 +176,9 @@ def run_gate(request: GateRequest) -> GateRun:
         engine_version=engine.version,
         params=params,
     )
-    return GateRun(results=document, evidence=evidence, sources=collection.documents, errors=collection.errors)
+    return GateRun(
+        results=document, evidence=evidence, sources=collection.documents, errors=collection.errors
+    )
 
 
 def _mark_unreadable(
@@ -185,14 +187,13 @@ def _mark_unreadable(
     """Rules that needed a kind whose artefact could not be read become ``error``, not pass."""
     if not errors:
         return results
+    # An error whose kind is unknown (not a format affidavit knows) cannot be pinned on any rule;
+    # it still makes the run incomplete (exit 3) through ``collection.errors``.
     broken_kinds: dict[str, list[str]] = {}
-    unknown: list[str] = []
     for err in errors:
         if err.kind:
             broken_kinds.setdefault(err.kind, []).append(err.source)
-        else:
-            unknown.append(err.source)
-    requires = {rule.id: {k.value if isinstance(k, EvidenceKind) else str(k) for k in rule.requires} for rule in policy_set.rules}
+    requires = {rule.id: {str(k) for k in rule.requires} for rule in policy_set.rules}
     out: list[RuleResult] = []
     for result in results:
         hit = sorted(
@@ -306,7 +307,11 @@ def _results_document(
         "commit": request.commit,
         "decision": decision.value,
         "exit_code": exit_code,
-        "summary": {"rules": dict(sorted(counts.items())), "evidence": len(evidence), "input_errors": len(errors)},
+        "summary": {
+            "rules": dict(sorted(counts.items())),
+            "evidence": len(evidence),
+            "input_errors": len(errors),
+        },
         "inputs": [
             {
                 "id": e.id,
@@ -329,7 +334,9 @@ def _results_document(
         "engine": {"name": engine_name, "version": engine_version},
         "policies": {
             "digest": policy_set.digest,
-            "files": [{"path": m.name, "sha256": m.sha256} for m in sorted(policy_set.modules, key=lambda m: m.name)],
+            "files": [
+                {"path": m.path, "sha256": m.sha256} for m in sorted(policy_set.modules, key=lambda m: m.path)
+            ],
         },
         "params": params,
         "matrices": [

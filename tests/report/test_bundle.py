@@ -15,7 +15,9 @@ from affidavit.model import Evidence, EvidenceKind, Subject, Tool
 from affidavit.report.bundle import verify_bundle, write_bundle
 
 
-def _evidence(tmp_path: Path, name: str, raw: bytes, kind: EvidenceKind = EvidenceKind.SBOM) -> tuple[Evidence, Path]:
+def _evidence(
+    tmp_path: Path, name: str, raw: bytes, kind: EvidenceKind = EvidenceKind.SBOM
+) -> tuple[Evidence, Path]:
     path = tmp_path / "in" / name
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(raw)
@@ -67,7 +69,11 @@ def test_two_writes_are_byte_identical(tmp_path: Path) -> None:
 @pytest.mark.parametrize("target", ["results.json", "PRODUCTION_GO_EVIDENCE.md", "evidence"])
 def test_changed_file_is_reported(tmp_path: Path, target: str) -> None:
     folder = _write(tmp_path)
-    victim = next(p for p in sorted(folder.rglob("*")) if p.is_file() and p.relative_to(folder).as_posix().startswith(target))
+    victim = next(
+        p
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and p.relative_to(folder).as_posix().startswith(target)
+    )
     victim.write_bytes(victim.read_bytes() + b" ")
     report = verify_bundle(folder)
     assert not report.ok

@@ -28,16 +28,28 @@ def _marked_values(value: Any, marks: Any) -> list[Any]:
     return []
 
 
-SYNTHETIC = json.dumps({
-    "format_version": "1.2",
-    "variables": {"db_password": {"value": "hunter2-correct-horse"}},
-    "resource_changes": [{
-        "address": "aws_db_instance.main", "mode": "managed", "type": "aws_db_instance", "name": "main",
-        "change": {"actions": ["update"], "before": {"password": "old-secret-value", "port": 5432},
-                   "after": {"password": "hunter2-correct-horse", "port": 5432},
-                   "before_sensitive": {"password": True}, "after_sensitive": {"password": True}, "after_unknown": {}},
-    }],
-}).encode()
+SYNTHETIC = json.dumps(
+    {
+        "format_version": "1.2",
+        "variables": {"db_password": {"value": "hunter2-correct-horse"}},
+        "resource_changes": [
+            {
+                "address": "aws_db_instance.main",
+                "mode": "managed",
+                "type": "aws_db_instance",
+                "name": "main",
+                "change": {
+                    "actions": ["update"],
+                    "before": {"password": "old-secret-value", "port": 5432},
+                    "after": {"password": "hunter2-correct-horse", "port": 5432},
+                    "before_sensitive": {"password": True},
+                    "after_sensitive": {"password": True},
+                    "after_unknown": {},
+                },
+            }
+        ],
+    }
+).encode()
 
 
 @pytest.mark.parametrize("name", ["opentofu-show-json-sensitive-values.json", "synthetic"])
@@ -62,7 +74,9 @@ def test_a_plan_without_marks_is_still_valid_json_with_same_changes() -> None:
     raw = (CORPUS / "terraform-plan" / "checkov-plan_with_for_each-tf_plan.json").read_bytes()
     before = json.loads(raw)
     after = json.loads(redact_plan(raw))
-    assert [rc["address"] for rc in after["resource_changes"]] == [rc["address"] for rc in before["resource_changes"]]
+    assert [rc["address"] for rc in after["resource_changes"]] == [
+        rc["address"] for rc in before["resource_changes"]
+    ]
     assert [rc["change"]["actions"] for rc in after["resource_changes"]] == [
         rc["change"]["actions"] for rc in before["resource_changes"]
     ]

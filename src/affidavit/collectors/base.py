@@ -81,7 +81,9 @@ class Document:
         except OSError as exc:
             raise InputError(name, f"cannot be read: {exc.strerror or exc}") from None
         if not raw:
-            raise InputError(name, "is empty (0 bytes): the tool that should have written it produced nothing")
+            raise InputError(
+                name, "is empty (0 bytes): the tool that should have written it produced nothing"
+            )
         return cls(name, raw)
 
     @property

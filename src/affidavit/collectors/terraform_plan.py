@@ -701,7 +701,7 @@ def redact_plan(raw: bytes) -> bytes:
     for section in ("planned_values", "prior_state"):
         state = plan.get(section)
         if isinstance(state, dict):
-            values = state.get("values") if isinstance(state.get("values"), dict) else state
+            values: dict[str, Any] = state["values"] if isinstance(state.get("values"), dict) else state
             _mask_module(values.get("root_module"), masked)
             for output in (values.get("outputs") or {}).values():
                 if isinstance(output, dict) and output.get("sensitive") and "value" in output:

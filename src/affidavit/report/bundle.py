@@ -188,7 +188,9 @@ def verify_bundle(path: Path) -> VerifyReport:
     listed = manifest.get("files")
     if not isinstance(listed, dict):
         raise BundleError(f"{path}: manifest.json has no files table")
-    report = VerifyReport(path=str(path), ok=True, run_id=manifest.get("run_id"), decision=manifest.get("decision"))
+    report = VerifyReport(
+        path=str(path), ok=True, run_id=manifest.get("run_id"), decision=manifest.get("decision")
+    )
     for name in sorted(listed):
         expected = listed[name]
         data = files.get(name)
@@ -198,15 +200,21 @@ def verify_bundle(path: Path) -> VerifyReport:
         actual = hashlib.sha256(data).hexdigest()
         report.checked += 1
         if actual != expected:
-            report.problems.append(f"{name}: sha256 is {actual}, the manifest says {expected}: the file was changed")
+            report.problems.append(
+                f"{name}: sha256 is {actual}, the manifest says {expected}: the file was changed"
+            )
     for name in sorted(set(files) - set(listed) - {"manifest.json"}):
         report.problems.append(f"{name}: present but not in the manifest: added after the bundle was written")
     results_raw = files.get("results.json")
     if results_raw is not None:
         try:
             results = json.loads(results_raw)
-            if results.get("decision") != manifest.get("decision") or results.get("run_id") != manifest.get("run_id"):
-                report.problems.append("results.json and manifest.json disagree on the run id or the decision")
+            if results.get("decision") != manifest.get("decision") or results.get("run_id") != manifest.get(
+                "run_id"
+            ):
+                report.problems.append(
+                    "results.json and manifest.json disagree on the run id or the decision"
+                )
         except (json.JSONDecodeError, UnicodeDecodeError, AttributeError):
             report.problems.append("results.json is not valid JSON")
     report.ok = not report.problems
@@ -227,7 +235,9 @@ def _read_bundle_files(path: Path) -> dict[str, bytes]:
                         continue
                     parts = member.name.split("/", 1)
                     if len(parts) != 2 or ".." in member.name.split("/"):
-                        raise BundleError(f"{path}: archive member {member.name!r} is outside the bundle folder")
+                        raise BundleError(
+                            f"{path}: archive member {member.name!r} is outside the bundle folder"
+                        )
                     handle = tar.extractfile(member)
                     if handle is not None:
                         out[parts[1]] = handle.read()

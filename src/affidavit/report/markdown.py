@@ -77,9 +77,14 @@ def render_markdown(results: Mapping[str, Any]) -> str:
     soc2_rows, iso_rows = _control_rows(results, evidence_by_rule, evidence_refs)
     problems = [p for e in results["inputs"] for p in e["problems"]]
     subject = results["subject"]
-    subject_text = " ".join(
-        x for x in (subject.get("name") or "", f"`{subject['digest']}`" if subject.get("digest") else "") if x
-    ) or "(not given)"
+    subject_text = (
+        " ".join(
+            x
+            for x in (subject.get("name") or "", f"`{subject['digest']}`" if subject.get("digest") else "")
+            if x
+        )
+        or "(not given)"
+    )
     return template.render(
         r=results,
         blocking=blocking,

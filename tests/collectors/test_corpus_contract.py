@@ -1,0 +1,125 @@
+"""Every file of every corpus folder, through the public entry point, against the public schema.
+
+The per-format tests assert each file's facts; this one asserts the contract they all share:
+a file either becomes a record valid against ``evidence.v1.schema.json`` whose id is the sha256
+of its bytes, or is refused with an ``InputError`` that names it. Never another exception, and
+never a secret in the output.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+
+from affidavit.collectors import CollectOptions, Document, collect_document
+from affidavit.errors import InputError
+from tests.conftest import CORPUS, NOW
+
+SCHEMA_PATH = (
+    Path(__file__).resolve().parents[2] / "src" / "affidavit" / "schemas" / "evidence.v1.schema.json"
+)
+
+
+def _all_corpus_files() -> list[Path]:
+    return [
+        index.parent / entry["file"]
+        for index in sorted(CORPUS.glob("*/INDEX.json"))
+        for entry in json.loads(index.read_text(encoding="utf-8"))
+    ]
+
+
+@cache
+def _validator() -> jsonschema.Draft202012Validator:
+    schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    jsonschema.Draft202012Validator.check_schema(schema)
+    return jsonschema.Draft202012Validator(schema)
+
+
+@cache
+def _gitleaks_secrets() -> frozenset[str]:
+    """Every secret, match and offender string of the gitleaks corpus, read independently."""
+    values: set[str] = set()
+    for path in (CORPUS / "scan-gitleaks").glob("*.json"):
+        if path.name == "INDEX.json":
+            continue
+        doc = json.loads(path.read_text(encoding="utf-8"))
+        for item in doc or []:
+            for key in ("Secret", "Match", "offender", "secret", "match", "line", "Line"):
+                value = item.get(key)
+                if isinstance(value, str) and len(value.strip()) >= 6:
+                    values.add(value.strip())
+    return frozenset(values)
+
+
+def _collect(path: Path) -> Any:
+    options = CollectOptions(now=NOW)
+    doc = Document.from_path(path, source=str(path.relative_to(CORPUS.parent)))
+    return collect_document(doc, options)
+
+
+CORPUS_FILES = _all_corpus_files()
+
+
+def test_corpus_is_there() -> None:
+    assert len(CORPUS_FILES) > 200, "the shared corpus should list a few hundred files"
+
+
+@pytest.mark.parametrize(
+    "path",
+    CORPUS_FILES,
+    ids=lambda p: (
+        f"{p.parent.name}/{p.name}"
+        if p.parent.parent == CORPUS
+        else f"{p.parent.parent.name}/{p.parent.name}/{p.name}"
+    ),
+)
+def test_file_normalises_to_schema_or_is_refused_by_name(path: Path) -> None:
+    source = str(path.relative_to(CORPUS.parent))
+    try:
+        record = _collect(path)
+    except InputError as exc:
+        text = exc.diagnostics()
+        assert source in text, f"the error must name the file: {text}"
+        assert len(text) < 2000
+        for secret in _gitleaks_secrets():
+            assert secret not in text
+        return
+    document = record.to_json()
+    errors = sorted(_validator().iter_errors(document), key=lambda e: list(e.absolute_path))
+    assert not errors, "; ".join(
+        f"{'/'.join(map(str, e.absolute_path))}: {e.message}"[:300] for e in errors[:5]
+    )
+    assert record.id == "sha256:" + hashlib.sha256(path.read_bytes()).hexdigest()
+    assert record.source == source
+    text = json.dumps(document)
+    raw_text = path.read_bytes().decode("utf-8", "replace")
+    for secret in _gitleaks_secrets():
+        if path.parent.name != "scan-gitleaks" and secret in raw_text:
+            continue  # ordinary words in another tool's file ("a secret" in a rule's help text)
+        assert secret not in text, f"a gitleaks secret leaked into the record of {source}"
+    # deterministic: a second read gives the same record
+    assert json.dumps(_collect(path).to_json(), sort_keys=True) == json.dumps(document, sort_keys=True)
+
+
+def test_detection_never_uses_the_file_name(tmp_path: Path) -> None:
+    """The same bytes under a misleading name get the same kind and format."""
+    checked = 0
+    for path in CORPUS_FILES[::7]:
+        try:
+            original = _collect(path)
+        except InputError:
+            continue
+        renamed = tmp_path / re.sub(r"[^a-z]", "", "renamed")
+        renamed.write_bytes(path.read_bytes())
+        doc = Document.from_path(renamed, source="renamed")
+        other = collect_document(doc, CollectOptions(now=NOW))
+        assert (other.kind, other.format) == (original.kind, original.format), path.name
+        checked += 1
+    assert checked > 10

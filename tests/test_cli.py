@@ -1,0 +1,238 @@
+"""End to end through the command line, on the demo release and on the real corpus."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from affidavit.cli import main
+from tests.conftest import CORPUS, REPO
+
+DEMO = REPO / "evidence" / "demo"
+DIGEST = (DEMO / "SUBJECT_DIGEST").read_text().strip()
+COMMIT = (DEMO / "COMMIT").read_text().strip()
+SUBJECT = f"ghcr.io/acme/shop@{DIGEST}"
+NOW = "2026-11-20T12:00:00Z"
+FAKE_SECRET = "AKIA" + "DEMO7EXAMPLE0KEY9X2Q"
+
+
+def _gate(tmp_path: Path, evidence: Path, *extra: str, out: str = "out") -> tuple[int, str, str, Path | None]:
+    runner = CliRunner()
+    args = [
+        "gate",
+        "--evidence",
+        str(evidence),
+        "--environment",
+        "prod",
+        "--subject",
+        SUBJECT,
+        "--commit",
+        COMMIT,
+        "--now",
+        NOW,
+        "--out",
+        str(tmp_path / out),
+        "--key",
+        str(DEMO / "cosign.pub"),
+        *extra,
+    ]
+    result = runner.invoke(main, args)
+    bundles = [p for p in (tmp_path / out).glob("*") if p.is_dir()] if (tmp_path / out).exists() else []
+    return result.exit_code, result.stdout, result.stderr, bundles[0] if bundles else None
+
+
+def _results(bundle: Path) -> dict[str, Any]:
+    loaded: dict[str, Any] = json.loads((bundle / "results.json").read_text())
+    return loaded
+
+
+def test_go_release_exits_0_and_writes_a_verifiable_bundle(tmp_path: Path) -> None:
+    code, out, err, bundle = _gate(tmp_path, DEMO / "go")
+    assert code == 0, out + err
+    assert out.startswith("GO ")
+    assert bundle is not None
+    results = _results(bundle)
+    assert results["decision"] == "GO"
+    outcomes = {r["id"]: r["outcome"] for r in results["rules"]}
+    assert not {k: v for k, v in outcomes.items() if v in ("fail", "error", "insufficient_evidence")}
+    report = (bundle / "PRODUCTION_GO_EVIDENCE.md").read_text()
+    assert "# Production go/no-go evidence: GO" in report
+    assert DIGEST in report
+    verify = CliRunner().invoke(main, ["verify", str(bundle)])
+    assert verify.exit_code == 0, verify.output
+    assert verify.output.startswith("OK")
+
+
+def test_nogo_release_fails_on_at_least_five_controls_in_both_frameworks(tmp_path: Path) -> None:
+    code, out, err, bundle = _gate(tmp_path, DEMO / "no-go")
+    assert code == 1, out + err
+    assert out.startswith("NO-GO ")
+    assert bundle is not None
+    results = _results(bundle)
+    failing_rules = {r["id"] for r in results["rules"] if r["outcome"] == "fail"}
+    assert {
+        "vulnerabilities.fixable_within_window",
+        "secrets.no_secrets",
+        "source_control.required_reviews",
+        "source_control.no_force_push",
+        "iac.protected_resource_changes",
+        "iac.no_open_admin_ports",
+        "code_analysis.no_blocking_findings",
+    } <= failing_rules
+    failing_soc2 = {c["id"] for c in results["controls"]["soc2"] if c["outcome"] == "fail"}
+    failing_iso = {c["id"] for c in results["controls"]["iso27001-2022"] if c["outcome"] == "fail"}
+    assert len(failing_soc2 | failing_iso) >= 5
+    assert {"CC8.1", "CC7.1", "CC6.1", "CC6.6"} <= failing_soc2
+    assert {"A.8.8", "A.8.32", "A.8.20"} <= failing_iso
+    report = (bundle / "PRODUCTION_GO_EVIDENCE.md").read_text()
+    assert "## Why promotion is blocked" in report
+    for rule in results["rules"]:
+        if rule["outcome"] == "fail":
+            assert rule["remediation"] in report
+    # each failure names the control in both frameworks
+    assert "SOC 2 CC8.1" in report and "ISO 27001 A.8.32" in report
+    # the summary printed for the CI log: one line per blocking rule, with its fix
+    assert out.count("fix: ") >= len(failing_rules)
+
+
+def test_bundles_are_byte_identical_for_identical_inputs(tmp_path: Path) -> None:
+    _, _, _, a = _gate(tmp_path, DEMO / "no-go", out="a")
+    _, _, _, b = _gate(tmp_path, DEMO / "no-go", out="b")
+    assert a is not None and b is not None and a.name == b.name
+    files_a = {p.relative_to(a): p.read_bytes() for p in sorted(a.rglob("*")) if p.is_file()}
+    files_b = {p.relative_to(b): p.read_bytes() for p in sorted(b.rglob("*")) if p.is_file()}
+    assert files_a == files_b
+    assert (a.parent / f"{a.name}.tar.gz").read_bytes() == (b.parent / f"{b.name}.tar.gz").read_bytes()
+
+
+def test_no_secret_reaches_the_bundle_or_the_output(tmp_path: Path) -> None:
+    evidence = tmp_path / "evidence"
+    shutil.copytree(DEMO / "no-go", evidence)
+    for path in sorted((CORPUS / "scan-gitleaks").glob("*.json")):
+        if path.name != "INDEX.json":
+            shutil.copy(path, evidence / f"corpus-{path.name}")
+    from affidavit.collectors.redact import secret_values
+
+    secrets = {FAKE_SECRET}
+    for path in evidence.glob("*.json"):
+        try:
+            secrets |= {s for s in secret_values(path.read_bytes()) if len(s) >= 6}
+        except ValueError:
+            pass
+    assert len(secrets) > 5
+    code, out, err, bundle = _gate(tmp_path, evidence)
+    assert code in (1, 3)
+    assert bundle is not None
+    blobs = [out, err] + [p.read_bytes().decode("utf-8", "replace") for p in bundle.rglob("*") if p.is_file()]
+    for secret in secrets:
+        for blob in blobs:
+            assert secret not in blob
+
+
+def test_unreadable_artefact_exits_3_and_still_writes_the_bundle(tmp_path: Path) -> None:
+    evidence = tmp_path / "evidence"
+    shutil.copytree(DEMO / "go", evidence)
+    raw = (evidence / "trivy-image.json").read_bytes()
+    (evidence / "trivy-image.json").write_bytes(raw[: len(raw) // 2])
+    code, out, err, bundle = _gate(tmp_path, evidence)
+    assert code == 3
+    assert "trivy-image.json" in err
+    assert bundle is not None
+    results = _results(bundle)
+    assert results["decision"] == "NO-GO"
+    assert results["input_errors"] and "trivy-image.json" in results["input_errors"][0]["source"]
+
+
+def test_missing_evidence_kind_is_insufficient_not_pass(tmp_path: Path) -> None:
+    evidence = tmp_path / "evidence"
+    shutil.copytree(DEMO / "go", evidence)
+    (evidence / "branch-protection.json").unlink()
+    code, out, _, bundle = _gate(tmp_path, evidence)
+    assert code == 1
+    assert bundle is not None
+    outcomes = {r["id"]: r["outcome"] for r in _results(bundle)["rules"]}
+    assert outcomes["source_control.required_reviews"] == "insufficient_evidence"
+    assert outcomes["source_control.branch_protected"] == "insufficient_evidence"
+
+
+def test_another_subject_digest_is_no_go(tmp_path: Path) -> None:
+    other = "sha256:" + "0" * 64
+    runner = CliRunner()
+    result = runner.invoke(
+        main,
+        [
+            "gate",
+            "--evidence",
+            str(DEMO / "go"),
+            "--subject",
+            f"ghcr.io/acme/shop@{other}",
+            "--commit",
+            COMMIT,
+            "--now",
+            NOW,
+            "--out",
+            str(tmp_path / "out"),
+            "--key",
+            str(DEMO / "cosign.pub"),
+        ],
+    )
+    assert result.exit_code == 1, result.output
+    bundle = next(p for p in (tmp_path / "out").glob("*") if p.is_dir())
+    outcomes = {r["id"]: r["outcome"] for r in _results(bundle)["rules"]}
+    assert outcomes["supply_chain.same_subject"] == "fail"
+    assert outcomes["supply_chain.sbom_present"] in ("fail", "insufficient_evidence")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--subject", "ghcr.io/acme/shop@sha256:xyz"], "not a digest"),
+        (["--now", "yesterday"], "RFC 3339"),
+        (["--environment", "moon"], "moon"),
+    ],
+)
+def test_usage_errors_exit_2(tmp_path: Path, args: list[str], message: str) -> None:
+    base = ["gate", "--evidence", str(DEMO / "go"), "--out", str(tmp_path / "o")]
+    if "--subject" not in args:
+        base += ["--subject", SUBJECT]
+    result = CliRunner().invoke(main, base + args)
+    assert result.exit_code == 2, result.output
+    assert message in result.stderr
+
+
+def test_collect_json_one_record_per_file_and_errors_name_the_file(tmp_path: Path) -> None:
+    bad = tmp_path / "broken.json"
+    bad.write_text('{"SchemaVersion": 2, "Results": [')
+    empty = tmp_path / "empty.json"
+    empty.write_bytes(b"")
+    result = CliRunner().invoke(
+        main, ["collect", "--format", "json", "--now", NOW, str(DEMO / "go"), str(bad), str(empty)]
+    )
+    assert result.exit_code == 3
+    records = json.loads(result.stdout)
+    assert len(records) == len([p for p in (DEMO / "go").iterdir() if p.is_file()])
+    assert {r["kind"] for r in records} >= {
+        "sbom",
+        "vulnerability-scan",
+        "secret-scan",
+        "terraform-plan",
+        "branch-protection",
+    }
+    lines = [line for line in result.stderr.splitlines() if line.startswith("affidavit: error:")]
+    assert any(str(bad) in line for line in lines)
+    assert any(str(empty) in line and "empty" in line for line in lines)
+
+
+def test_verify_finds_a_tampered_bundle(tmp_path: Path) -> None:
+    _, _, _, bundle = _gate(tmp_path, DEMO / "no-go")
+    assert bundle is not None
+    results = bundle / "results.json"
+    results.write_text(results.read_text().replace('"NO-GO"', '"GO"'))
+    result = CliRunner().invoke(main, ["verify", str(bundle)])
+    assert result.exit_code == 1
+    assert "TAMPERED" in result.output and "results.json" in result.output
