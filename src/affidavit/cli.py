@@ -365,6 +365,34 @@ def controls(
         click.echo(listing.to_text())
 
 
+@main.command()
+@click.argument("target")
+@click.option("--environment", "-e", default="prod", show_default=True, help="Show the rule data of this environment.")
+@click.option("--policies", "policy_dirs", type=_EXISTING, multiple=True, help="Extra Rego policy folder.")
+@click.option("--controls", "control_files", type=_FILE, multiple=True, help="Extra or replacement control matrix.")
+@click.pass_context
+def explain(
+    ctx: click.Context, target: str, environment: str, policy_dirs: tuple[Path, ...], control_files: tuple[Path, ...]
+) -> None:
+    """Explain a rule (supply_chain.sbom_present) or a control (CC8.1, A.8.32)."""
+    from affidavit.controls.loader import load_crosswalk, load_matrices
+    from affidavit.explain import explain as explain_target
+    from affidavit.policy.loader import load_policy_set
+    from affidavit.policy.params import load_params
+
+    try:
+        text = explain_target(
+            target,
+            load_policy_set(policy_dirs),
+            load_matrices(control_files),
+            crosswalk=load_crosswalk(),
+            params=load_params(environment),
+        )
+    except Error as exc:
+        _fail(exc, bool(ctx.obj["verbose"]))
+    click.echo(text)
+
+
 @main.group()
 def policy() -> None:
     """Work with the Rego policy library."""
