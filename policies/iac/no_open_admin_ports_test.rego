@@ -1,0 +1,104 @@
+package affidavit.rules.iac.no_open_admin_ports_test
+
+import data.affidavit.lib.testing
+import data.affidavit.rules.iac.no_open_admin_ports as rule
+
+_params := {"iac": {"admin_ports": [22, 3389, 5432], "open_cidrs": ["0.0.0.0/0", "::/0"]}}
+
+_rc(address, after, after_unknown) := {
+	"address": address,
+	"type": split(address, ".")[0],
+	"name": split(address, ".")[1],
+	"module": null,
+	"provider": "registry.terraform.io/hashicorp/aws",
+	"mode": "managed",
+	"actions": ["create"],
+	"before": null,
+	"after": after,
+	"after_unknown": after_unknown,
+}
+
+_ingress(from, to, protocol, cidrs, ipv6) := {
+	"cidr_blocks": cidrs, "description": "", "from_port": from, "ipv6_cidr_blocks": ipv6,
+	"prefix_list_ids": [], "protocol": protocol, "security_groups": [], "self": false, "to_port": to,
+}
+
+_sg(ingress) := _rc("aws_security_group.web", {
+	"name": "shop-web",
+	"description": "shop web tier",
+	"ingress": ingress,
+	"egress": [_ingress(0, 0, "-1", ["0.0.0.0/0"], [])],
+	"revoke_rules_on_delete": false,
+}, {"id": true, "arn": true, "owner_id": true, "vpc_id": true})
+
+_plan(rcs) := testing.record("terraform-plan", "p", {
+	"format": "terraform-plan-json",
+	"tool": {"name": "terraform", "version": "1.9.8"},
+	"data": {"terraform_version": "1.9.8", "format_version": "1.2", "resource_changes": rcs, "summary": {}},
+})
+
+_input(rcs) := testing.input_for({"terraform-plan": [_plan(rcs)]}, "prod", _params)
+
+test_passes_when_only_web_ports_are_open if {
+	inp := _input([_sg([
+		_ingress(443, 443, "tcp", ["0.0.0.0/0"], ["::/0"]),
+		_ingress(22, 22, "tcp", ["10.20.0.0/16"], []),
+	])])
+	count(rule.deny) == 0 with input as inp
+	count(rule.missing) == 0 with input as inp
+}
+
+test_fires_for_ssh_open_to_the_internet if {
+	denies := rule.deny with input as _input([_sg([_ingress(443, 443, "tcp", ["0.0.0.0/0"], []), _ingress(22, 22, "tcp", ["0.0.0.0/0"], [])])])
+	count(denies) == 1
+	some d in denies
+	d.msg == "aws_security_group.web ingress[1] admits tcp 22 from 0.0.0.0/0 to administrative port(s) 22 (artefacts/terraform-plan-p.json)"
+	d.evidence_ids == [testing.id("p")]
+}
+
+test_fires_for_a_port_range_over_ipv6 if {
+	r := _rc("aws_security_group_rule.admin", {"type": "ingress", "from_port": 3000, "to_port": 3400, "protocol": "tcp", "cidr_blocks": null, "ipv6_cidr_blocks": ["::/0"], "security_group_id": "sg-0a1b2c3d"}, {"id": true})
+	denies := rule.deny with input as _input([r])
+	count(denies) == 1
+	some d in denies
+	d.msg == "aws_security_group_rule.admin admits tcp 3000-3400 from ::/0 to administrative port(s) 3389 (artefacts/terraform-plan-p.json)"
+}
+
+test_fires_for_all_traffic_rule if {
+	r := _rc("aws_vpc_security_group_ingress_rule.all", {"ip_protocol": "-1", "cidr_ipv4": "0.0.0.0/0", "security_group_id": "sg-0a1b2c3d"}, {"id": true, "arn": true})
+	denies := rule.deny with input as _input([r])
+	count(denies) == 1
+	some d in denies
+	contains(d.msg, "admits all traffic from 0.0.0.0/0 to administrative port(s) 22, 3389, 5432")
+}
+
+test_ignores_egress_rules if {
+	r := _rc("aws_security_group_rule.out", {"type": "egress", "from_port": 0, "to_port": 0, "protocol": "-1", "cidr_blocks": ["0.0.0.0/0"]}, {})
+	count(rule.deny) == 0 with input as _input([r])
+}
+
+test_missing_when_source_ranges_unknown if {
+	r := _rc("aws_security_group_rule.ssh", {"type": "ingress", "from_port": 22, "to_port": 22, "protocol": "tcp", "ipv6_cidr_blocks": null}, {"cidr_blocks": true, "id": true})
+	inp := _input([r])
+	count(rule.deny) == 0 with input as inp
+	count(rule.missing) == 1 with input as inp
+}
+
+test_missing_when_no_plan if {
+	inp := testing.input_for({}, "prod", _params)
+	count(rule.deny) == 0 with input as inp
+	count(rule.missing) == 1 with input as inp
+}
+
+test_missing_when_rule_data_absent if {
+	inp := testing.input_for({"terraform-plan": [_plan([])]}, "prod", {})
+	missing := rule.missing with input as inp
+	{m.details.param | some m in missing; m.details.param} == {"iac.admin_ports", "iac.open_cidrs"}
+}
+
+test_missing_when_plan_has_no_resource_changes if {
+	r := json.remove(_plan([]), ["data/resource_changes"])
+	inp := testing.input_for({"terraform-plan": [r]}, "prod", _params)
+	count(rule.deny) == 0 with input as inp
+	count(rule.missing) == 1 with input as inp
+}

@@ -1,0 +1,135 @@
+package affidavit.rules.iac.no_public_buckets_test
+
+import data.affidavit.lib.testing
+import data.affidavit.rules.iac.no_public_buckets as rule
+
+_params := {"iac": {
+	"public_acls": ["public-read", "public-read-write", "authenticated-read"],
+	"public_grantee_uris": ["http://acs.amazonaws.com/groups/global/AllUsers", "http://acs.amazonaws.com/groups/global/AuthenticatedUsers"],
+}}
+
+_rc(address, after, after_unknown) := {
+	"address": address,
+	"type": split(address, ".")[0],
+	"name": split(address, ".")[1],
+	"module": null,
+	"provider": "registry.terraform.io/hashicorp/aws",
+	"mode": "managed",
+	"actions": ["create"],
+	"before": null,
+	"after": after,
+	"after_unknown": after_unknown,
+}
+
+_bucket := _rc("aws_s3_bucket.assets", {"bucket": "acme-shop-assets", "force_destroy": false}, {"id": true, "acl": true, "grant": true, "policy": true})
+
+_block(changes) := _rc("aws_s3_bucket_public_access_block.assets", object.union(
+	{"bucket": "acme-shop-assets", "block_public_acls": true, "block_public_policy": true, "ignore_public_acls": true, "restrict_public_buckets": true},
+	changes,
+), {"id": true})
+
+_acl(acl) := _rc("aws_s3_bucket_acl.assets", {"bucket": "acme-shop-assets", "acl": acl, "expected_bucket_owner": null}, {"id": true, "access_control_policy": true})
+
+_policy(doc) := _rc("aws_s3_bucket_policy.assets", {"bucket": "acme-shop-assets", "policy": json.marshal(doc)}, {"id": true})
+
+_plan(rcs) := testing.record("terraform-plan", "p", {
+	"format": "terraform-plan-json",
+	"tool": {"name": "terraform", "version": "1.9.8"},
+	"data": {"terraform_version": "1.9.8", "format_version": "1.2", "resource_changes": rcs, "summary": {}},
+})
+
+_input(rcs) := testing.input_for({"terraform-plan": [_plan(rcs)]}, "prod", _params)
+
+_tls_only := {"Version": "2012-10-17", "Statement": [{
+	"Sid": "DenyInsecureTransport",
+	"Effect": "Deny",
+	"Principal": "*",
+	"Action": "s3:*",
+	"Resource": ["arn:aws:s3:::acme-shop-assets", "arn:aws:s3:::acme-shop-assets/*"],
+	"Condition": {"Bool": {"aws:SecureTransport": "false"}},
+}]}
+
+test_passes_for_private_bucket_with_full_block if {
+	inp := _input([_bucket, _block({}), _acl("private"), _policy(_tls_only)])
+	count(rule.deny) == 0 with input as inp
+	count(rule.missing) == 0 with input as inp
+}
+
+test_fires_for_public_canned_acl if {
+	denies := rule.deny with input as _input([_bucket, _block({}), _acl("public-read")])
+	denies == {{
+		"msg": "aws_s3_bucket_acl.assets is public: acl = public-read (artefacts/terraform-plan-p.json)",
+		"evidence_ids": [testing.id("p")],
+		"details": {"address": "aws_s3_bucket_acl.assets"},
+	}}
+}
+
+test_fires_for_inline_acl_on_legacy_bucket if {
+	legacy := _rc("aws_s3_bucket.data", {"bucket": "acme-shop-data", "acl": "public-read-write", "grant": []}, {})
+	count(rule.deny) == 1 with input as _input([legacy])
+}
+
+test_fires_for_grant_to_all_users if {
+	b := _rc("aws_s3_bucket.media", {"bucket": "acme-shop-media", "acl": null, "grant": [{"id": null, "permissions": ["READ"], "type": "Group", "uri": "http://acs.amazonaws.com/groups/global/AllUsers"}]}, {})
+	denies := rule.deny with input as _input([b])
+	count(denies) == 1
+	some d in denies
+	contains(d.msg, "it grants [\"READ\"] to http://acs.amazonaws.com/groups/global/AllUsers")
+}
+
+test_fires_when_public_access_block_is_disabled if {
+	denies := rule.deny with input as _input([_bucket, _block({"block_public_policy": false, "restrict_public_buckets": null})])
+	count(denies) == 1
+	some d in denies
+	d.msg == "aws_s3_bucket_public_access_block.assets is public: its public access block has block_public_policy = false, restrict_public_buckets = not set (false) (artefacts/terraform-plan-p.json)"
+}
+
+test_fires_for_policy_allowing_anyone if {
+	doc := {"Version": "2012-10-17", "Statement": {"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "s3:GetObject", "Resource": "arn:aws:s3:::acme-shop-assets/*"}}
+	denies := rule.deny with input as _input([_bucket, _block({}), _policy(doc)])
+	count(denies) == 1
+	some d in denies
+	contains(d.msg, "its bucket policy allows any principal")
+}
+
+test_missing_when_acl_known_only_after_apply if {
+	inp := _input([_bucket, _block({}), _rc("aws_s3_bucket_acl.assets", {"bucket": "acme-shop-assets"}, {"acl": true})])
+	count(rule.deny) == 0 with input as inp
+	count(rule.missing) == 1 with input as inp
+}
+
+test_warns_when_policy_known_only_after_apply if {
+	inp := _input([_bucket, _block({}), _rc("aws_s3_bucket_policy.assets", {"bucket": "acme-shop-assets"}, {"policy": true})])
+	count(rule.deny) == 0 with input as inp
+	count(rule.missing) == 0 with input as inp
+	count(rule.warn) == 1 with input as inp
+}
+
+test_missing_when_no_plan if {
+	inp := testing.input_for({}, "prod", _params)
+	count(rule.deny) == 0 with input as inp
+	count(rule.missing) == 1 with input as inp
+}
+
+test_missing_when_rule_data_absent if {
+	inp := testing.input_for({"terraform-plan": [_plan([_bucket])]}, "prod", {})
+	missing := rule.missing with input as inp
+	{m.details.param | some m in missing; m.details.param} == {"iac.public_acls", "iac.public_grantee_uris"}
+}
+
+test_missing_when_public_access_block_known_only_after_apply if {
+	b := _rc("aws_s3_bucket_public_access_block.assets", {"bucket": "acme-shop-assets", "block_public_acls": true, "ignore_public_acls": true, "restrict_public_buckets": true}, {"block_public_policy": true})
+	inp := _input([_bucket, b])
+	count(rule.deny) == 0 with input as inp
+	missing := rule.missing with input as inp
+	count(missing) == 1
+	some m in missing
+	contains(m.msg, "block_public_policy only known after apply")
+}
+
+test_missing_when_plan_has_no_resource_changes if {
+	r := json.remove(_plan([]), ["data/resource_changes"])
+	inp := testing.input_for({"terraform-plan": [r]}, "prod", _params)
+	count(rule.deny) == 0 with input as inp
+	count(rule.missing) == 1 with input as inp
+}

@@ -1,0 +1,70 @@
+package affidavit.rules.secrets.no_secrets_test
+
+import data.affidavit.lib.testing
+import data.affidavit.rules.secrets.no_secrets as rule
+
+_params := {"secrets": {"allowed_fingerprints": []}}
+
+# A finding as the collector normalises gitleaks v8 JSON: the secret itself is only a hash.
+_aws_key := {
+	"rule_id": "aws-access-token",
+	"file": "deploy/settings.env",
+	"line": 14,
+	"commit": "5d1e3c0f9b8a7c6d5e4f3a2b1c0d9e8f7a6b5c4d",
+	"fingerprint": "5d1e3c0f9b8a7c6d5e4f3a2b1c0d9e8f7a6b5c4d:deploy/settings.env:aws-access-token:14",
+	"secret_sha256": "0b3f1c9a6d4e8f2a7c5b9d1e3f6a8c0b2d4e6f8a1c3e5b7d9f0a2c4e6b8d0f1a",
+}
+
+_scan(findings) := testing.record("secret-scan", "g", {
+	"format": "gitleaks-json",
+	"tool": {"name": "gitleaks", "version": "8.21.2"},
+	"subject": {"name": "github.com/acme/shop", "version": null, "digest": null},
+	"data": {"findings": findings, "summary": {"total": count(findings)}, "commits": [f.commit | some f in findings]},
+})
+
+test_passes_when_scan_is_clean if {
+	inp := testing.input_for({"secret-scan": [_scan([])]}, "prod", _params)
+	count(rule.deny) == 0 with input as inp
+	count(rule.missing) == 0 with input as inp
+	count(rule.warn) == 0 with input as inp
+}
+
+test_fires_for_a_secret_finding if {
+	denies := rule.deny with input as testing.input_for({"secret-scan": [_scan([_aws_key])]}, "prod", _params)
+	count(denies) == 1
+	some d in denies
+	d.msg == "gitleaks found a secret (rule aws-access-token) in deploy/settings.env line 14 (commit 5d1e3c0f9b8a); revoke and rotate it, then remove it from the code and history"
+	d.evidence_ids == [testing.id("g")]
+	d.details.fingerprint == _aws_key.fingerprint
+}
+
+test_fires_once_per_finding if {
+	other := object.union(_aws_key, {"file": "src/shop/payments.py", "line": 3, "rule_id": "stripe-access-token", "fingerprint": "x:src/shop/payments.py:stripe-access-token:3"})
+	count(rule.deny) == 2 with input as testing.input_for({"secret-scan": [_scan([_aws_key, other])]}, "prod", _params)
+}
+
+test_warns_for_a_triaged_fingerprint if {
+	p := {"secrets": {"allowed_fingerprints": [_aws_key.fingerprint]}}
+	inp := testing.input_for({"secret-scan": [_scan([_aws_key])]}, "prod", p)
+	count(rule.deny) == 0 with input as inp
+	count(rule.warn) == 1 with input as inp
+}
+
+test_missing_when_no_secret_scan if {
+	inp := testing.input_for({}, "prod", _params)
+	count(rule.deny) == 0 with input as inp
+	count(rule.missing) == 1 with input as inp
+}
+
+test_missing_and_still_fires_when_rule_data_absent if {
+	inp := testing.input_for({"secret-scan": [_scan([_aws_key])]}, "prod", {})
+	count(rule.deny) == 1 with input as inp
+	count(rule.missing) == 1 with input as inp
+}
+
+test_missing_when_scan_has_no_findings_list if {
+	r := json.remove(_scan([]), ["data/findings"])
+	inp := testing.input_for({"secret-scan": [r]}, "prod", _params)
+	count(rule.deny) == 0 with input as inp
+	count(rule.missing) == 1 with input as inp
+}

@@ -1,0 +1,66 @@
+package affidavit.rules.source_control.admins_enforced_test
+
+import data.affidavit.lib.testing
+import data.affidavit.rules.source_control.admins_enforced as rule
+
+_protection(changes) := testing.record("branch-protection", "b", {
+	"format": "github-branch-protection",
+	"tool": {"name": "github-rest", "version": "2022-11-28"},
+	"subject": {"name": "github.com/acme/shop", "version": "main", "digest": null},
+	"data": object.union(
+		{
+			"repository": "acme/shop",
+			"branch": "main",
+			"sources": ["classic"],
+			"protected": true,
+			"required_approving_review_count": 2,
+			"require_code_owner_reviews": true,
+			"dismiss_stale_reviews": true,
+			"required_status_checks": ["ci/build", "ci/test"],
+			"strict_status_checks": true,
+			"enforce_admins": true,
+			"required_signatures": false,
+			"required_linear_history": true,
+			"allow_force_pushes": false,
+			"allow_deletions": false,
+		},
+		changes,
+	),
+})
+
+_input(records) := testing.input_for({"branch-protection": records}, "prod", {"source_control": {"require_admins_enforced": true}})
+
+test_passes_when_admins_enforced if {
+	inp := _input([_protection({})])
+	count(rule.deny) == 0 with input as inp
+	count(rule.missing) == 0 with input as inp
+}
+
+test_fires_when_admins_can_bypass if {
+	denies := rule.deny with input as _input([_protection({"enforce_admins": false})])
+	count(denies) == 1
+	some d in denies
+	d.msg == "acme/shop branch main lets administrators bypass its protection (enforce_admins = false)"
+}
+
+test_only_warns_where_rule_data_allows if {
+	inp := testing.input_for({"branch-protection": [_protection({"enforce_admins": false})]}, "staging", {"source_control": {"require_admins_enforced": false}})
+	count(rule.deny) == 0 with input as inp
+	count(rule.warn) == 1 with input as inp
+}
+
+test_missing_when_no_branch_protection_evidence if {
+	inp := _input([])
+	count(rule.deny) == 0 with input as inp
+	count(rule.missing) == 1 with input as inp
+}
+
+test_missing_when_rule_data_absent if {
+	inp := testing.input_for({"branch-protection": [_protection({})]}, "prod", {})
+	missing := rule.missing with input as inp
+	{m.details.param | some m in missing; m.details.param} == {"source_control.require_admins_enforced"}
+}
+
+test_missing_when_setting_not_stated if {
+	count(rule.missing) == 1 with input as _input([json.remove(_protection({}), ["data/enforce_admins"])])
+}

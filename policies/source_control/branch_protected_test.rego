@@ -1,0 +1,68 @@
+package affidavit.rules.source_control.branch_protected_test
+
+import data.affidavit.lib.testing
+import data.affidavit.rules.source_control.branch_protected as rule
+
+_protection(changes) := testing.record("branch-protection", "b", {
+	"format": "github-branch-protection",
+	"tool": {"name": "github-rest", "version": "2022-11-28"},
+	"subject": {"name": "github.com/acme/shop", "version": "main", "digest": null},
+	"data": object.union(
+		{
+			"repository": "acme/shop",
+			"branch": "main",
+			"sources": ["classic"],
+			"protected": true,
+			"required_approving_review_count": 2,
+			"require_code_owner_reviews": true,
+			"dismiss_stale_reviews": true,
+			"required_status_checks": ["ci/build", "ci/test"],
+			"strict_status_checks": true,
+			"enforce_admins": true,
+			"required_signatures": false,
+			"required_linear_history": true,
+			"allow_force_pushes": false,
+			"allow_deletions": false,
+		},
+		changes,
+	),
+})
+
+_input(records) := testing.input_for({"branch-protection": records}, "prod", {})
+
+test_passes_when_branch_is_protected if {
+	inp := _input([_protection({})])
+	count(rule.deny) == 0 with input as inp
+	count(rule.missing) == 0 with input as inp
+}
+
+test_fires_when_branch_is_not_protected if {
+	inp := _input([_protection({"protected": false, "sources": []})])
+	denies := rule.deny with input as inp
+	count(denies) == 1
+	some d in denies
+	d.msg == "acme/shop branch main is not protected: anyone with write access can push to it directly (artefacts/branch-protection-b.json)"
+	d.evidence_ids == [testing.id("b")]
+}
+
+test_fires_for_each_unprotected_record if {
+	other := object.union(_protection({"protected": false, "branch": "release"}), {"id": testing.id("c")})
+	denies := rule.deny with input as _input([_protection({}), other])
+	count(denies) == 1
+	some d in denies
+	contains(d.msg, "acme/shop branch release is not protected")
+}
+
+test_missing_when_no_branch_protection_evidence if {
+	inp := _input([])
+	count(rule.deny) == 0 with input as inp
+	count(rule.missing) == 1 with input as inp
+}
+
+test_missing_when_record_does_not_state_protection if {
+	r := json.remove(_protection({}), ["data/protected"])
+	missing := rule.missing with input as _input([r])
+	count(missing) == 1
+	some m in missing
+	contains(m.msg, "does not state protected")
+}

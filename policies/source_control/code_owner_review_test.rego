@@ -1,0 +1,69 @@
+package affidavit.rules.source_control.code_owner_review_test
+
+import data.affidavit.lib.testing
+import data.affidavit.rules.source_control.code_owner_review as rule
+
+_protection(changes) := testing.record("branch-protection", "b", {
+	"format": "github-branch-protection",
+	"tool": {"name": "github-rest", "version": "2022-11-28"},
+	"subject": {"name": "github.com/acme/shop", "version": "main", "digest": null},
+	"data": object.union(
+		{
+			"repository": "acme/shop",
+			"branch": "main",
+			"sources": ["classic"],
+			"protected": true,
+			"required_approving_review_count": 2,
+			"require_code_owner_reviews": true,
+			"dismiss_stale_reviews": true,
+			"required_status_checks": ["ci/build", "ci/test"],
+			"strict_status_checks": true,
+			"enforce_admins": true,
+			"required_signatures": false,
+			"required_linear_history": true,
+			"allow_force_pushes": false,
+			"allow_deletions": false,
+		},
+		changes,
+	),
+})
+
+_input(records) := testing.input_for({"branch-protection": records}, "prod", {"source_control": {"require_code_owner_review": true}})
+
+test_passes_when_code_owner_review_required if {
+	inp := _input([_protection({})])
+	count(rule.deny) == 0 with input as inp
+	count(rule.missing) == 0 with input as inp
+	count(rule.warn) == 0 with input as inp
+}
+
+test_fires_when_code_owner_review_not_required if {
+	denies := rule.deny with input as _input([_protection({"require_code_owner_reviews": false})])
+	count(denies) == 1
+	some d in denies
+	d.msg == "acme/shop branch main does not require code-owner review (require_code_owner_reviews = false)"
+	d.evidence_ids == [testing.id("b")]
+}
+
+test_only_warns_where_rule_data_allows if {
+	inp := testing.input_for({"branch-protection": [_protection({"require_code_owner_reviews": false})]}, "dev", {"source_control": {"require_code_owner_review": false}})
+	count(rule.deny) == 0 with input as inp
+	count(rule.warn) == 1 with input as inp
+}
+
+test_missing_when_no_branch_protection_evidence if {
+	inp := _input([])
+	count(rule.deny) == 0 with input as inp
+	count(rule.missing) == 1 with input as inp
+}
+
+test_missing_when_setting_not_stated if {
+	r := json.remove(_protection({}), ["data/require_code_owner_reviews"])
+	count(rule.missing) == 1 with input as _input([r])
+}
+
+test_missing_when_rule_data_absent if {
+	inp := testing.input_for({"branch-protection": [_protection({})]}, "prod", {})
+	missing := rule.missing with input as inp
+	{m.details.param | some m in missing; m.details.param} == {"source_control.require_code_owner_review"}
+}

@@ -1,0 +1,119 @@
+package affidavit.rules.supply_chain.provenance_trusted_test
+
+import data.affidavit.lib.testing
+import data.affidavit.rules.supply_chain.provenance_trusted as rule
+
+_generic := "https://github.com/slsa-framework/slsa-github-generator/.github/workflows/generator_generic_slsa3.yml@refs/tags/v2.0.0"
+
+_params := {"supply_chain": {
+	"allowed_builders": [_generic, "https://github.com/actions/runner/github-hosted"],
+	"allowed_source_repos": ["github.com/acme/shop"],
+}}
+
+# SLSA v0.2 provenance from the generic generator, as the collector normalises it.
+_provenance(n, changes) := testing.record("provenance", n, object.union(
+	{
+		"format": "in-toto-slsa",
+		"format_version": "0.2",
+		"tool": null,
+		"subject": {"name": "shop-linux-amd64", "version": null, "digest": testing.digest},
+		"effective_at": "2026-11-22T09:05:00Z",
+		"data": {
+			"predicate_type": "https://slsa.dev/provenance/v0.2",
+			"builder_id": "https://github.com/slsa-framework/slsa-github-generator/.github/workflows/generator_generic_slsa3.yml@refs/tags/v2.1.0",
+			"build_type": "https://github.com/slsa-framework/slsa-github-generator/generic@v1",
+			"source": {"repo": "git+https://github.com/acme/shop@refs/heads/main", "ref": "refs/heads/main", "commit": testing.commit},
+			"subjects": [{"name": "shop-linux-amd64", "digest": testing.digest}],
+			"slsa_level": 3,
+			"verified": true,
+		},
+	},
+	changes,
+))
+
+_input(records) := testing.input_for({"provenance": records}, "prod", _params)
+
+test_passes_for_allowed_builder_and_repository if {
+	# The builder's ref (v2.1.0) differs from the allowed one (v2.0.0): only the part before @ counts.
+	inp := _input([_provenance("p", {})])
+	count(rule.deny) == 0 with input as inp
+	count(rule.missing) == 0 with input as inp
+}
+
+test_passes_for_repository_written_as_url if {
+	r := _provenance("p", {"data": {
+		"builder_id": "https://github.com/actions/runner/github-hosted",
+		"source": {"repo": "https://github.com/Acme/shop.git"},
+	}})
+	count(rule.deny) == 0 with input as _input([r])
+}
+
+test_fires_for_builder_not_allowed if {
+	r := _provenance("p", {"data": {"builder_id": "https://jenkins.acme.example/job/shop-release"}})
+	denies := rule.deny with input as _input([r])
+	count(denies) == 1
+	some d in denies
+	d.msg == sprintf("provenance artefacts/provenance-p.json for %s is not trusted: its builder https://jenkins.acme.example/job/shop-release is not allowed (supply_chain.allowed_builders)", [testing.digest])
+	d.evidence_ids == [testing.id("p")]
+}
+
+test_fires_for_source_repository_not_allowed if {
+	r := _provenance("p", {"data": {"source": {"repo": "git+https://github.com/mallory/shop@refs/heads/main"}}})
+	denies := rule.deny with input as _input([r])
+	count(denies) == 1
+	some d in denies
+	endswith(d.msg, "its source repository git+https://github.com/mallory/shop@refs/heads/main is not allowed (supply_chain.allowed_source_repos)")
+}
+
+test_fires_for_unverified_provenance if {
+	denies := rule.deny with input as _input([_provenance("p", {"data": {"verified": false}})])
+	count(denies) == 1
+	some d in denies
+	endswith(d.msg, "it is not verified (its signature or attestation was not checked)")
+}
+
+test_fires_for_provenance_of_another_artefact if {
+	r := _provenance("p", {"subject": {"digest": testing.other_digest}, "data": {"subjects": [{"name": "shop-linux-arm64", "digest": testing.other_digest}]}})
+	denies := rule.deny with input as _input([r])
+	count(denies) == 1
+	some d in denies
+	contains(d.msg, "no provenance names the promoted artefact")
+}
+
+test_missing_when_no_provenance if {
+	inp := _input([])
+	count(rule.deny) == 0 with input as inp
+	count(rule.missing) == 1 with input as inp
+}
+
+test_missing_when_rule_data_absent if {
+	inp := testing.input_for({"provenance": [_provenance("p", {})]}, "prod", {})
+	missing := rule.missing with input as inp
+	{m.details.param | some m in missing; m.details.param} == {"supply_chain.allowed_builders", "supply_chain.allowed_source_repos"}
+}
+
+test_missing_when_context_names_no_digest if {
+	inp := testing.with_context(_input([_provenance("p", {})]), {"subject": {"name": "ghcr.io/acme/shop", "digest": null}})
+	count(rule.deny) == 0 with input as inp
+	missing := rule.missing with input as inp
+	some m in missing
+	startswith(m.msg, "the promotion names no subject digest")
+}
+
+test_missing_when_provenance_names_no_digest if {
+	r := _provenance("p", {"subject": {"digest": null}, "data": {"subjects": []}})
+	inp := _input([r])
+	count(rule.deny) == 0 with input as inp
+	missing := rule.missing with input as inp
+	count(missing) == 1
+	some m in missing
+	contains(m.msg, "names no subject digest")
+}
+
+test_fires_when_provenance_does_not_say_it_was_verified if {
+	r := json.remove(_provenance("p", {}), ["data/verified"])
+	denies := rule.deny with input as _input([r])
+	count(denies) == 1
+	some d in denies
+	endswith(d.msg, "it is not verified (its signature or attestation was not checked)")
+}
