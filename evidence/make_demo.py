@@ -689,7 +689,7 @@ def _pae(payload_type: str, payload: bytes) -> bytes:
     return b"DSSEv1 %d %s %d %s" % (len(t), t, len(payload), payload)
 
 
-def provenance(digest: str, tamper: bool = False) -> bytes:
+def provenance(digest: str) -> bytes:
     """An in-toto v1 Statement with a SLSA v1 predicate for the image, in a signed DSSE envelope."""
     from cryptography.hazmat.primitives import hashes
     from cryptography.hazmat.primitives.asymmetric import ec
@@ -734,8 +734,6 @@ def provenance(digest: str, tamper: bool = False) -> bytes:
     signature = _demo_key().sign(
         _pae(payload_type, payload), ec.ECDSA(hashes.SHA256(), deterministic_signing=True)
     )
-    if tamper:
-        payload = payload.replace(COMMIT.encode(), COMMIT[::-1].encode())
     envelope = {
         "payloadType": payload_type,
         "payload": base64.b64encode(payload).decode(),
