@@ -367,12 +367,20 @@ def controls(
 
 @main.command()
 @click.argument("target")
-@click.option("--environment", "-e", default="prod", show_default=True, help="Show the rule data of this environment.")
+@click.option(
+    "--environment", "-e", default="prod", show_default=True, help="Show the rule data of this environment."
+)
 @click.option("--policies", "policy_dirs", type=_EXISTING, multiple=True, help="Extra Rego policy folder.")
-@click.option("--controls", "control_files", type=_FILE, multiple=True, help="Extra or replacement control matrix.")
+@click.option(
+    "--controls", "control_files", type=_FILE, multiple=True, help="Extra or replacement control matrix."
+)
 @click.pass_context
 def explain(
-    ctx: click.Context, target: str, environment: str, policy_dirs: tuple[Path, ...], control_files: tuple[Path, ...]
+    ctx: click.Context,
+    target: str,
+    environment: str,
+    policy_dirs: tuple[Path, ...],
+    control_files: tuple[Path, ...],
 ) -> None:
     """Explain a rule (supply_chain.sbom_present) or a control (CC8.1, A.8.32)."""
     from affidavit.controls.loader import load_crosswalk, load_matrices

@@ -101,7 +101,11 @@ def explain(
     if texts:
         return "\n\n".join(texts)
     close = sorted(r for r in rules if target.lower() in r.lower())[:5]
-    hint = f"did you mean: {', '.join(close)}" if close else "list rules with `affidavit policy test` and controls with `affidavit controls`"
+    hint = (
+        f"did you mean: {', '.join(close)}"
+        if close
+        else "list rules with `affidavit policy test` and controls with `affidavit controls`"
+    )
     raise UsageError(f"{target!r} is neither a rule id nor a control id", hint=hint)
 
 
@@ -138,7 +142,9 @@ def reference_markdown(policy_set: PolicySet, matrices: Sequence[ControlMatrix])
         out.append("")
         out.append(" ".join(rule.description.split()))
         out.append("")
-        out.append(f"- Severity: {rule.severity.value}; requires: {', '.join(k.value for k in rule.requires) or 'any evidence'}")
+        out.append(
+            f"- Severity: {rule.severity.value}; requires: {', '.join(k.value for k in rule.requires) or 'any evidence'}"
+        )
         for matrix in matrices:
             ids = rule.controls.get(matrix.framework) or ()
             if ids:
@@ -152,7 +158,12 @@ def reference_markdown(policy_set: PolicySet, matrices: Sequence[ControlMatrix])
         out.append("")
     for matrix in matrices:
         label = FRAMEWORK_LABEL.get(matrix.framework, matrix.framework)
-        out += [f"## {label} ({matrix.version})", "", "| control | title | coverage | rules |", "|---|---|---|---|"]
+        out += [
+            f"## {label} ({matrix.version})",
+            "",
+            "| control | title | coverage | rules |",
+            "|---|---|---|---|",
+        ]
         for control in matrix.controls:
             rule_list = "<br>".join(f"`{r}`" for r in control.rules) or "-"
             out.append(f"| {control.id} | {control.title} | {control.coverage.value} | {rule_list} |")
