@@ -54,14 +54,15 @@ def render_markdown(results: Mapping[str, Any]) -> str:
         return "; ".join(parts) or "no control mapped"
 
     def evidence_refs(ids: Sequence[str]) -> str:
-        return ", ".join(f"E{index[i]}" if i in index else f"`{i[:19]}…`" for i in ids)
+        ordered = sorted(set(ids), key=lambda i: (index.get(i, len(index) + 1), i))
+        return ", ".join(f"E{index[i]}" if i in index else f"`{i[:19]}…`" for i in ordered)
 
     def subject_of(e: Mapping[str, Any]) -> str:
         s = e["subject"]
         name = s.get("name") or ""
-        if s.get("version"):
-            name = f"{name} {s['version']}".strip()
         digest = s.get("digest")
+        if s.get("version") and s["version"] != digest:
+            name = f"{name} {s['version']}".strip()
         if digest:
             return f"{name} `{digest[:19]}…`".strip()
         return name or "-"
