@@ -94,6 +94,9 @@ def test_nogo_release_fails_on_at_least_five_controls_in_both_frameworks(tmp_pat
     for rule in results["rules"]:
         if rule["outcome"] == "fail":
             assert rule["remediation"] in report
+    # Markdown structure: every blocking rule is its own section, every bullet its own line
+    assert "\n\n### 2. " in report and "\n\n## Controls\n" in report
+    assert ")- **" not in report and "\n- **Fix:** " in report
     # each failure names the control in both frameworks
     assert "SOC 2 CC8.1" in report and "ISO 27001 A.8.32" in report
     # the summary printed for the CI log: one line per blocking rule, with its fix
