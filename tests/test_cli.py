@@ -241,3 +241,22 @@ def test_verify_finds_a_tampered_bundle(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["verify", str(bundle)])
     assert result.exit_code == 1
     assert "TAMPERED" in result.output and "results.json" in result.output
+
+
+def test_controls_lists_every_control_and_the_status_of_a_run(tmp_path: Path) -> None:
+    _, _, _, bundle = _gate(tmp_path, DEMO / "no-go")
+    assert bundle is not None
+    runner = CliRunner()
+    listing = runner.invoke(main, ["controls", "--framework", "soc2", "--format", "json"])
+    assert listing.exit_code == 0, listing.output
+    doc = json.loads(listing.stdout)
+    text = json.dumps(doc)
+    for cid in ("CC1.1", "CC6.1", "CC8.1", "A1.3", "C1.2", "PI1.5", "P8.1"):
+        assert f'"{cid}"' in text
+    with_status = runner.invoke(
+        main, ["controls", "--framework", "iso27001-2022", "--results", str(bundle / "results.json")]
+    )
+    assert with_status.exit_code == 0, with_status.output
+    line = next(x for x in with_status.stdout.splitlines() if x.startswith("A.8.32 "))
+    assert "automated" in line and "fail" in line
+    assert "93 controls" in with_status.stdout
