@@ -301,13 +301,17 @@ def _record_line(record: dict[str, Any]) -> str:
     extra = ""
     if isinstance(summary, dict):
         extra = "  " + " ".join(f"{k}={v}" for k, v in summary.items())
-    if record["kind"] == "signature":
-        checks = record["data"].get("verifications") or []
-        extra = "  verified=" + ",".join(str(v.get("verified")).lower() for v in checks)
+    signed = record["data"].get("signature") if record["kind"] == "provenance" else record["data"]
+    reasons: list[str] = []
+    if record["kind"] in ("signature", "provenance") and isinstance(signed, dict):
+        checks = signed.get("verifications") or []
+        extra = "  verified=" + (",".join(str(v.get("verified")).lower() for v in checks) or "false")
+        reasons = [str(v["error"]) for v in checks if v.get("error")]
     lines = [
         f"{record['source']}: {record['kind']} ({record['format']} {record['format_version'] or ''}){tool_text}".rstrip()
     ]
     lines.append(f"  id={record['id']}" + (f"  about={about}" if about else "") + extra)
+    lines.extend(f"  not verified: {r}" for r in reasons)
     lines.extend(f"  problem: {p}" for p in record["problems"])
     return "\n".join(lines)
 
