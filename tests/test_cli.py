@@ -42,6 +42,7 @@ def _gate(tmp_path: Path, evidence: Path, *extra: str, out: str = "out") -> tupl
         *extra,
     ]
     result = runner.invoke(main, args)
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
     bundles = [p for p in (tmp_path / out).glob("*") if p.is_dir()] if (tmp_path / out).exists() else []
     return result.exit_code, result.stdout, result.stderr, bundles[0] if bundles else None
 

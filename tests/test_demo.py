@@ -45,6 +45,7 @@ def _gate(evidence: Path, out: Path, *extra: str) -> tuple[int, dict[str, Any]]:
             *extra,
         ],
     )
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
     bundle = next(p for p in out.iterdir() if p.is_dir())
     return result.exit_code, {r["id"]: r for r in json.loads((bundle / "results.json").read_text())["rules"]}
 

@@ -134,6 +134,7 @@ def run_gate(request: GateRequest) -> GateRun:
         trusted_root=request.trusted_root,
         identity=request.identity,
         issuer=request.issuer,
+        identities=allowed_signers(params),
         public_key=request.public_key,
         artifact_digest=request.subject_digest,
     )
@@ -179,6 +180,28 @@ def run_gate(request: GateRequest) -> GateRun:
     return GateRun(
         results=document, evidence=evidence, sources=collection.documents, errors=collection.errors
     )
+
+
+def allowed_signers(params: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
+    """Who may sign in this environment, from the rule data, as (identity, issuer) pairs.
+
+    ``supply_chain.allowed_identities`` are exact; ``supply_chain.identity_patterns`` become
+    ``re:`` patterns. Signatures are verified against these when ``--identity`` is not given, so
+    that the rule data, not only the command line, decides who may sign.
+    """
+    area = params.get("supply_chain")
+    if not isinstance(area, Mapping):
+        return ()
+    out: list[tuple[str, str]] = []
+    for key, prefix in (("allowed_identities", ""), ("identity_patterns", "re:")):
+        for item in area.get(key) or []:
+            if (
+                isinstance(item, Mapping)
+                and isinstance(item.get("identity"), str)
+                and isinstance(item.get("issuer"), str)
+            ):
+                out.append((prefix + item["identity"], item["issuer"]))
+    return tuple(out)
 
 
 def _mark_unreadable(

@@ -53,6 +53,9 @@ class CollectOptions:
     trusted_root: Path | None = None
     identity: str | None = None
     issuer: str | None = None
+    # (identity, issuer) pairs any one of which may sign, used when ``identity`` is not given
+    # (the gate fills it from the environment's rule data); ``re:`` marks a pattern
+    identities: tuple[tuple[str, str], ...] = ()
     public_key: Path | None = None
     offline: bool = True
     extra: dict[str, Any] = field(default_factory=dict)

@@ -45,7 +45,7 @@ from affidavit.collectors.base import (
 )
 from affidavit.errors import InputError
 from affidavit.model import EvidenceKind, Subject
-from affidavit.verify.policy import IdentityPolicy
+from affidavit.verify.policy import AnyIdentityPolicy, IdentityPolicy
 from affidavit.verify.result import Settings
 from affidavit.verify.sigstore import verify_bundle
 from affidavit.verify.trust import TRUST_CONFIG_MEDIA_TYPE, TRUSTED_ROOT_MEDIA_TYPE
@@ -68,8 +68,11 @@ def verification_settings(options: CollectOptions) -> Settings:
     detached signature file (base64, as cosign writes it) and ``extra["payload"]`` the signed
     simple-signing payload of a cosign OCI signature manifest.
     """
+    policy: IdentityPolicy | AnyIdentityPolicy = IdentityPolicy.build(options.identity, options.issuer)
+    if options.identity is None and options.issuer is None and options.identities:
+        policy = AnyIdentityPolicy(tuple(IdentityPolicy.build(i, s) for i, s in options.identities))
     return Settings.build(
-        policy=IdentityPolicy.build(options.identity, options.issuer),
+        policy=policy,
         artifact_digest=options.artifact_digest,
         artifact=_opt_path(options.extra.get("artifact")),
         trusted_root=options.trusted_root,

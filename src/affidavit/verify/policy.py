@@ -70,6 +70,10 @@ class IdentityPolicy:
             issuer=Matcher.parse(issuer, "issuer") if issuer else None,
         )
 
+    def allows_identity(self, name: str) -> bool:
+        """True when ``name`` matches the identity part of this policy."""
+        return self.identity is not None and self.identity.matches(name)
+
     def describe(self) -> dict[str, Any]:
         """The policy as recorded in ``data.policy``: what was checked."""
         return {
@@ -101,6 +105,49 @@ class IdentityPolicy:
             shown = ", ".join(repr(n) for n in identities) or "none"
             return f"the certificate's identities ({shown}) do not match the allowed identity {self.identity.text!r}"
         return None
+
+
+@dataclass(frozen=True, slots=True)
+class AnyIdentityPolicy:
+    """Several allowed signers (the rule data's list for an environment): any one of them will do.
+
+    Used by the gate when no ``--identity`` is given: the environment's
+    ``supply_chain.allowed_identities`` (exact) and ``identity_patterns`` (``re:``) become the
+    policy, so a keyless signature is checked against who may sign *in this environment*.
+    """
+
+    choices: tuple[IdentityPolicy, ...]
+
+    def allows_identity(self, name: str) -> bool:
+        """True when ``name`` matches the identity of any allowed signer."""
+        return any(c.allows_identity(name) for c in self.choices)
+
+    def describe(self) -> dict[str, Any]:
+        """The policy as recorded in ``data.policy``."""
+        return {"any_of": [c.describe() for c in self.choices]}
+
+    def missing(self) -> str | None:
+        """Why this policy cannot decide who signed (an empty list, or an incomplete entry)."""
+        if not self.choices:
+            return "no identity policy given (--identity and --issuer): who signed was not checked"
+        for choice in self.choices:
+            if (problem := choice.missing()) is not None:
+                return problem
+        return None
+
+    def check(self, identities: list[str], issuer: str | None) -> str | None:
+        """``None`` when any allowed signer matches, else why none did."""
+        problem = self.missing()
+        if problem is not None:
+            return problem
+        reasons = [c.check(identities, issuer) for c in self.choices]
+        if any(r is None for r in reasons):
+            return None
+        shown = ", ".join(repr(n) for n in identities) or "none"
+        return (
+            f"the certificate's identities ({shown}, issuer {issuer!r}) match none of the "
+            f"{len(self.choices)} allowed signer(s)"
+        )
 
 
 def certificate_identity(cert: Certificate) -> tuple[list[str], str | None]:

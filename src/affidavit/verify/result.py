@@ -25,7 +25,7 @@ from affidavit.errors import InputError
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from affidavit.verify.policy import IdentityPolicy
+    from affidavit.verify.policy import AnyIdentityPolicy, IdentityPolicy
 
 REPORTED_REASON = "reported by cosign, not verified by affidavit"
 
@@ -73,7 +73,7 @@ def _hash_file(name: str, mtime_ns: int, size: int) -> str:
 class Settings:
     """What a signature is verified against; built from the collector options."""
 
-    policy: IdentityPolicy
+    policy: IdentityPolicy | AnyIdentityPolicy
     artifact_digest: str | None = None
     trusted_root: Path | None = None
     public_key: Path | None = None
@@ -85,7 +85,7 @@ class Settings:
     def build(
         cls,
         *,
-        policy: IdentityPolicy,
+        policy: IdentityPolicy | AnyIdentityPolicy,
         artifact_digest: str | None = None,
         artifact: Path | None = None,
         trusted_root: Path | None = None,

@@ -333,11 +333,9 @@ def _not_in_the_future(check: SignatureCheck, settings: Settings) -> None:
 
 def _shown_identity(identities: list[str], settings: Settings) -> str | None:
     """The certificate identity to record: the one the policy allows, else the first."""
-    wanted = settings.policy.identity
-    if wanted is not None:
-        for name in identities:
-            if wanted.matches(name):
-                return name
+    for name in identities:
+        if settings.policy.allows_identity(name):
+            return name
     return identities[0] if identities else None
 
 
