@@ -192,16 +192,14 @@ def allowed_signers(params: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
     area = params.get("supply_chain")
     if not isinstance(area, Mapping):
         return ()
-    out: list[tuple[str, str]] = []
-    for key, prefix in (("allowed_identities", ""), ("identity_patterns", "re:")):
-        for item in area.get(key) or []:
-            if (
-                isinstance(item, Mapping)
-                and isinstance(item.get("identity"), str)
-                and isinstance(item.get("issuer"), str)
-            ):
-                out.append((prefix + item["identity"], item["issuer"]))
-    return tuple(out)
+    return tuple(
+        (prefix + item["identity"], item["issuer"])
+        for key, prefix in (("allowed_identities", ""), ("identity_patterns", "re:"))
+        for item in area.get(key) or []
+        if isinstance(item, Mapping)
+        and isinstance(item.get("identity"), str)
+        and isinstance(item.get("issuer"), str)
+    )
 
 
 def _mark_unreadable(
