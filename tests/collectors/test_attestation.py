@@ -426,6 +426,14 @@ def test_goldens() -> None:
     check_golden(
         collect(FOLDER / "slsa-verifier-gcb-v0.3-gcloud-container-github.json"), "provenance", "gcloud-gcb"
     )
+    check_golden(
+        collect(FOLDER / "guac-oci-kubectl-linux-amd64-in-toto.json"), "provenance", "guac-kubectl-statement"
+    )
+    check_golden(
+        collect(FOLDER / "slsa-verifier-npm-gundam-visor-cli-v1-tag.tgz.json"),
+        "provenance",
+        "npm-gundam-attestations",
+    )
 
 
 @pytest.mark.parametrize(

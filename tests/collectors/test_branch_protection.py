@@ -497,7 +497,12 @@ def _check_shape(record: dict[str, Any]) -> None:
 
 
 @pytest.mark.parametrize(
-    "name", ["octokit-fixtures-put-protection-full-response.json", "github3py-get-protection-2017.json"]
+    "name",
+    [
+        "octokit-fixtures-put-protection-full-response.json",
+        "github3py-get-protection-2017.json",
+        "gh-cli-rulesetCheck.json",
+    ],
 )
 def test_golden(name: str) -> None:
     """Records of two responses equal their golden files."""

@@ -227,3 +227,4 @@ def test_goldens() -> None:
     """Goldens."""
     check_golden(collect(FOLDER / VERIFY_OUTPUTS[1]), "signature", "cosign-verify-2022-11")
     check_golden(collect(MANIFEST, extra={"payload": PAYLOAD}), "signature", "cosign-signature-manifest")
+    check_golden(collect(PAYLOAD), "signature", "cosign-simplesigning-payload")
