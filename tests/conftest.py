@@ -34,3 +34,15 @@ def corpus_dir() -> Path:
 def repo_dir() -> Path:
     """The repository root."""
     return REPO
+
+
+def golden_text(text: str, path: Path) -> str:
+    """The stored golden ``path`` (rewritten from ``text`` first when AFFIDAVIT_UPDATE_GOLDENS=1).
+
+    Callers validate the record before calling and compare ``text`` with what this returns.
+    """
+    if UPDATE_GOLDENS:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    assert path.is_file(), f"{path} is missing: run with AFFIDAVIT_UPDATE_GOLDENS=1 to write it"
+    return path.read_text(encoding="utf-8")

@@ -6,7 +6,6 @@ Expected values are read from the raw responses by the test's own code.
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -17,6 +16,7 @@ from affidavit.collectors import collect_document, registry
 from affidavit.collectors.base import CollectOptions, Document
 from affidavit.errors import InputError
 from affidavit.model import EvidenceKind
+from tests.conftest import golden_text
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -24,7 +24,6 @@ if TYPE_CHECKING:
 REPO = Path(__file__).resolve().parents[2]
 FOLDER = REPO.parent / "shared" / "corpus" / "branch-protection"
 GOLDEN = REPO / "tests" / "golden" / "branch-protection"
-UPDATE = os.environ.get("AFFIDAVIT_UPDATE_GOLDENS") == "1"
 NOW = "2026-11-20T12:00:00Z"
 OPTIONS = CollectOptions(now=NOW)
 INDEX: list[dict[str, Any]] = json.loads((FOLDER / "INDEX.json").read_text(encoding="utf-8"))
@@ -510,8 +509,5 @@ def test_golden(name: str) -> None:
     _check_shape(record)
     golden = GOLDEN / f"{name.removesuffix('.json')}.record.json"
     text = json.dumps(record, indent=2) + "\n"
-    if UPDATE:
-        golden.parent.mkdir(parents=True, exist_ok=True)
-        golden.write_text(text, encoding="utf-8")
-    assert golden.is_file(), f"{golden} is missing: run with AFFIDAVIT_UPDATE_GOLDENS=1"
-    assert text == golden.read_text(encoding="utf-8")
+    stored_text = golden_text(text, golden)
+    assert text == stored_text

@@ -8,7 +8,6 @@ itself, so the documentation cannot drift from the reader.
 from __future__ import annotations
 
 import json
-import os
 import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -21,6 +20,7 @@ from affidavit.collectors.base import NO, CollectOptions, Document
 from affidavit.collectors.change_record import FORMATS
 from affidavit.errors import InputError
 from affidavit.model import EvidenceKind
+from tests.conftest import golden_text
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -29,7 +29,6 @@ REPO = Path(__file__).resolve().parents[2]
 GOLDEN = REPO / "tests" / "golden" / "change-record"
 EXAMPLES = GOLDEN / "examples"
 DOC = REPO / "docs" / "change-record.md"
-UPDATE = os.environ.get("AFFIDAVIT_UPDATE_GOLDENS") == "1"
 NOW = "2026-11-20T12:00:00Z"
 OPTIONS = CollectOptions(now=NOW)
 OWN_EXAMPLES = ["prod-release-approved.json", "staging-self-approved-then-rejected.json"]
@@ -256,7 +255,5 @@ def test_golden(name: str) -> None:
     _check_shape(record)
     golden = GOLDEN / f"{name.removesuffix('.json')}.record.json"
     text = json.dumps(record, indent=2) + "\n"
-    if UPDATE:
-        golden.write_text(text, encoding="utf-8")
-    assert golden.is_file(), f"{golden} is missing: run with AFFIDAVIT_UPDATE_GOLDENS=1"
-    assert text == golden.read_text(encoding="utf-8")
+    stored_text = golden_text(text, golden)
+    assert text == stored_text

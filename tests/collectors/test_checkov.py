@@ -16,7 +16,7 @@ from affidavit.collectors.base import NO, CollectOptions, Document
 from affidavit.collectors.checkov import detect
 from affidavit.errors import InputError
 from affidavit.model import Evidence, EvidenceKind
-from tests.conftest import CORPUS, GOLDEN, NOW, UPDATE_GOLDENS, corpus_index
+from tests.conftest import CORPUS, GOLDEN, NOW, corpus_index, golden_text
 
 FOLDER = "scan-checkov"
 ENTRIES = corpus_index(FOLDER)
@@ -167,13 +167,10 @@ def test_golden(name: str) -> None:
     record = evidence.to_json()
     text = json.dumps(record, indent=2, ensure_ascii=False) + "\n"
     golden = GOLDEN / "sast" / (Path(name).stem + ".json")
-    if UPDATE_GOLDENS:
-        golden.parent.mkdir(parents=True, exist_ok=True)
-        golden.write_text(text, encoding="utf-8")
-    assert golden.is_file(), f"{golden} is missing: run with AFFIDAVIT_UPDATE_GOLDENS=1 to write it"
-    stored = json.loads(golden.read_text(encoding="utf-8"))
+    stored_text = golden_text(text, golden)
+    stored = json.loads(stored_text)
     assert stored["format"] == "checkov-json" and stored["data"]["tools"] == ["checkov"]
-    assert text == golden.read_text(encoding="utf-8")
+    assert text == stored_text
 
 
 @pytest.mark.parametrize("entry", [e for e in ENTRIES if e["size"] > 1000], ids=lambda e: e["file"])

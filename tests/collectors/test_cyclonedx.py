@@ -25,7 +25,7 @@ from affidavit.collectors.cyclonedx import FORMATS as CDX_FORMATS
 from affidavit.collectors.spdx import FORMATS as SPDX_FORMATS
 from affidavit.errors import InputError
 from affidavit.model import Evidence, EvidenceKind
-from tests.conftest import CORPUS, GOLDEN, NOW, UPDATE_GOLDENS, corpus_index
+from tests.conftest import CORPUS, GOLDEN, NOW, corpus_index, golden_text
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -122,14 +122,11 @@ def check_golden(folder: str, name: str) -> None:
     record = check_record(collect(folder, name))
     text = json.dumps(record, indent=2, ensure_ascii=False) + "\n"
     golden = GOLDEN / "sbom" / (name + ".json")
-    if UPDATE_GOLDENS:
-        golden.parent.mkdir(parents=True, exist_ok=True)
-        golden.write_text(text, encoding="utf-8")
-    assert golden.is_file(), f"{golden} is missing: run with AFFIDAVIT_UPDATE_GOLDENS=1 to write it"
-    stored = json.loads(golden.read_text(encoding="utf-8"))
+    stored_text = golden_text(text, golden)
+    stored = json.loads(stored_text)
     assert stored["schema"] == "affidavit.evidence/v1" and stored["kind"] == "sbom"
     assert not list(_validator().iter_errors(stored))
-    assert text == golden.read_text(encoding="utf-8")
+    assert text == stored_text
 
 
 def same_instant(effective_at: str | None, raw: str | None) -> bool:

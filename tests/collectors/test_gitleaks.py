@@ -18,7 +18,7 @@ from affidavit.collectors.gitleaks import detect
 from affidavit.collectors.redact import redact_secret_scan, secret_values
 from affidavit.errors import InputError
 from affidavit.model import Evidence, EvidenceKind
-from tests.conftest import CORPUS, GOLDEN, NOW, UPDATE_GOLDENS, corpus_index
+from tests.conftest import CORPUS, GOLDEN, NOW, corpus_index, golden_text
 
 FOLDER = "scan-gitleaks"
 ENTRIES = corpus_index(FOLDER)
@@ -147,13 +147,10 @@ def test_golden(name: str) -> None:
     record = evidence.to_json()
     text = json.dumps(record, indent=2, ensure_ascii=False) + "\n"
     golden = GOLDEN / "secret-scan" / (Path(name).stem + ".json")
-    if UPDATE_GOLDENS:
-        golden.parent.mkdir(parents=True, exist_ok=True)
-        golden.write_text(text, encoding="utf-8")
-    assert golden.is_file(), f"{golden} is missing: run with AFFIDAVIT_UPDATE_GOLDENS=1 to write it"
-    stored = json.loads(golden.read_text(encoding="utf-8"))
+    stored_text = golden_text(text, golden)
+    stored = json.loads(stored_text)
     assert stored["schema"] == "affidavit.evidence/v1" and stored["kind"] == "secret-scan"
-    assert text == golden.read_text(encoding="utf-8")
+    assert text == stored_text
 
 
 def test_detector_claims_reports_and_not_other_scanners() -> None:

@@ -18,7 +18,7 @@ from affidavit.collectors.base import NO, CollectOptions, Document
 from affidavit.collectors.sarif import detect, severity_from_level, severity_from_score, severity_from_word
 from affidavit.errors import InputError
 from affidavit.model import Evidence, EvidenceKind, Severity
-from tests.conftest import CORPUS, GOLDEN, NOW, UPDATE_GOLDENS, corpus_index
+from tests.conftest import CORPUS, GOLDEN, NOW, corpus_index, golden_text
 
 FOLDER = "scan-sarif"
 ENTRIES = corpus_index(FOLDER)
@@ -180,13 +180,10 @@ def test_golden(name: str) -> None:
     record = evidence.to_json()
     text = json.dumps(record, indent=2, ensure_ascii=False) + "\n"
     golden = GOLDEN / "sast" / (name.replace(".", "_") + ".json")
-    if UPDATE_GOLDENS:
-        golden.parent.mkdir(parents=True, exist_ok=True)
-        golden.write_text(text, encoding="utf-8")
-    assert golden.is_file(), f"{golden} is missing: run with AFFIDAVIT_UPDATE_GOLDENS=1 to write it"
-    stored = json.loads(golden.read_text(encoding="utf-8"))
+    stored_text = golden_text(text, golden)
+    stored = json.loads(stored_text)
     assert stored["kind"] == "sast" and set(stored["data"]) == {"findings", "summary", "tools", "runs"}
-    assert text == golden.read_text(encoding="utf-8")
+    assert text == stored_text
 
 
 @pytest.mark.parametrize("entry", [e for e in ENTRIES if e["size"] > 200], ids=lambda e: e["file"])

@@ -38,7 +38,7 @@ from affidavit.collectors.severity import (
     worst_severity,
 )
 from affidavit.model import Evidence, EvidenceKind, Severity
-from tests.conftest import CORPUS, GOLDEN, NOW, UPDATE_GOLDENS
+from tests.conftest import CORPUS, GOLDEN, NOW, golden_text
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -123,13 +123,10 @@ def check_golden(folder: str, name: str) -> None:
     record = check_record(collect(folder, name))
     text = json.dumps(record, indent=2, ensure_ascii=False) + "\n"
     golden = GOLDEN / "vulnerability-scan" / (Path(name).stem + ".json")
-    if UPDATE_GOLDENS:
-        golden.parent.mkdir(parents=True, exist_ok=True)
-        golden.write_text(text, encoding="utf-8")
-    assert golden.is_file(), f"{golden} is missing: run with AFFIDAVIT_UPDATE_GOLDENS=1 to write it"
-    stored = json.loads(golden.read_text(encoding="utf-8"))
+    stored_text = golden_text(text, golden)
+    stored = json.loads(stored_text)
     assert stored["schema"] == "affidavit.evidence/v1" and stored["kind"] == "vulnerability-scan"
-    assert text == golden.read_text(encoding="utf-8")
+    assert text == stored_text
 
 
 def other_corpus_files() -> list[Path]:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import codecs
 import json
-import os
 import subprocess
 import sys
 import time
@@ -22,6 +21,7 @@ from affidavit.collectors import collect_document, collect_paths, registry
 from affidavit.collectors.base import CollectOptions, Document
 from affidavit.errors import InputError
 from affidavit.model import EvidenceKind
+from tests.conftest import golden_text
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -30,7 +30,6 @@ REPO = Path(__file__).resolve().parents[2]
 SHARED = REPO.parent / "shared"
 FOLDER = SHARED / "corpus" / "terraform-plan"
 GOLDEN = REPO / "tests" / "golden" / "terraform-plan"
-UPDATE = os.environ.get("AFFIDAVIT_UPDATE_GOLDENS") == "1"
 NOW = "2026-11-20T12:00:00Z"
 OPTIONS = CollectOptions(now=NOW)
 INDEX: list[dict[str, Any]] = json.loads((FOLDER / "INDEX.json").read_text(encoding="utf-8"))
@@ -642,8 +641,5 @@ def test_golden(name: str) -> None:
     _check_shape(record)
     golden = GOLDEN / f"{name.removesuffix('.json')}.record.json"
     text = json.dumps(record, indent=2, sort_keys=False) + "\n"
-    if UPDATE:
-        golden.parent.mkdir(parents=True, exist_ok=True)
-        golden.write_text(text, encoding="utf-8")
-    assert golden.is_file(), f"{golden} is missing: run with AFFIDAVIT_UPDATE_GOLDENS=1"
-    assert text == golden.read_text(encoding="utf-8")
+    stored_text = golden_text(text, golden)
+    assert text == stored_text
