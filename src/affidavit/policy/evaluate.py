@@ -266,9 +266,12 @@ def _decide(
     deny, warn, missing = found.get("deny", ()), found.get("warn", ()), found.get("missing", ())
 
     cited = {i for v in (*deny, *warn, *missing) for i in v.evidence_ids}
-    basis = (
-        {i for kind in rule.requires for i in ids_by_kind.get(kind, [])} if rule.requires else set(all_ids)
-    )
+    # The evidence behind the outcome: what the rule's messages cite, plus every record of the
+    # kinds it requires; a rule that requires no kind and cites nothing stands on all the evidence.
+    if rule.requires:
+        basis = {i for kind in rule.requires for i in ids_by_kind.get(kind, [])}
+    else:
+        basis = set() if cited else set(all_ids)
     evidence_ids = tuple(sorted(cited | basis))
 
     reasons: list[str] = []
