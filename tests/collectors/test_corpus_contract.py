@@ -123,3 +123,43 @@ def test_detection_never_uses_the_file_name(tmp_path: Path) -> None:
         assert (other.kind, other.format) == (original.kind, original.format), path.name
         checked += 1
     assert checked > 10
+
+
+@pytest.mark.parametrize(
+    ("folder", "name", "path", "value"),
+    [
+        (
+            "branch-protection",
+            "github3py-branch_protection_example.json",
+            ("required_status_checks", "contexts"),
+            True,
+        ),
+        ("scan-npm-audit", "defectdojo-npm_audit-one_vuln.json", ("advisories", "146", "cves"), -1),
+        (
+            "scan-grype",
+            "defectdojo-grype-check_all_fields.json",
+            ("matches", 0, "vulnerability", "fix", "versions"),
+            7,
+        ),
+        (
+            "terraform-plan",
+            "opentofu-show-json-moved.json",
+            ("prior_state", "values", "root_module", "resources"),
+            7,
+        ),
+        ("scan-gitleaks", "gitleaks-json_simple.json", (0, "StartLine"), {"a": [1]}),
+    ],
+)
+def test_a_value_of_the_wrong_type_is_an_error_naming_the_file(
+    folder: str, name: str, path: tuple[Any, ...], value: Any
+) -> None:
+    """Found by mutating corpus files: every such shape must end as an InputError, never a crash."""
+    doc = json.loads((CORPUS / folder / name).read_bytes())
+    cursor = doc
+    for key in path[:-1]:
+        cursor = cursor[key]
+    cursor[path[-1]] = value
+    try:
+        collect_document(Document(f"mutated/{name}", json.dumps(doc).encode()), CollectOptions(now=NOW))
+    except InputError as exc:
+        assert f"mutated/{name}" in exc.diagnostics()

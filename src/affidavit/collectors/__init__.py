@@ -6,6 +6,7 @@ every error gathered, nothing lost) and ``iter_files``.
 
 from __future__ import annotations
 
+import traceback
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +30,16 @@ def collect_document(doc: Document, options: CollectOptions) -> Evidence:
         raise
     except RecursionError:
         raise InputError(doc.source, "is nested too deeply to be read safely", kind=fmt.kind.value) from None
+    except (TypeError, ValueError, KeyError, IndexError, AttributeError) as exc:
+        # A shape the collector did not expect (a number where a list belongs, ...). Each
+        # collector checks the shapes it relies on; this is the net under those checks, so that
+        # a malformed artefact is still an error naming the file (exit 3), never a crash.
+        raise InputError(
+            doc.source,
+            f"has a shape the {fmt.name} reader does not understand ({_where(exc)})",
+            hint="check that the file is the tool's unmodified output; if it is, please report it",
+            kind=fmt.kind.value,
+        ) from None
     finally:
         doc.release()
     return Evidence(
@@ -44,6 +55,16 @@ def collect_document(doc: Document, options: CollectOptions) -> Evidence:
         data=parsed.data,
         problems=tuple(parsed.problems),
     )
+
+
+def _where(exc: BaseException) -> str:
+    """The exception's type and the collector line that raised it; never its message, which
+    could quote a value of the artefact (a secret, a sensitive plan value)."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    if not frames:
+        return type(exc).__name__
+    last = frames[-1]
+    return f"{type(exc).__name__} at {Path(last.filename).name}:{last.lineno}"
 
 
 def iter_files(paths: Iterable[Path]) -> Iterator[Path]:
