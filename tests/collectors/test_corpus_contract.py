@@ -163,3 +163,11 @@ def test_a_value_of_the_wrong_type_is_an_error_naming_the_file(
         collect_document(Document(f"mutated/{name}", json.dumps(doc).encode()), CollectOptions(now=NOW))
     except InputError as exc:
         assert f"mutated/{name}" in exc.diagnostics()
+
+
+def test_damaged_utf8_is_an_error_naming_the_file() -> None:
+    raw = bytearray((CORPUS / "scan-trivy" / "trivy-npm.json").read_bytes())
+    raw[len(raw) // 2] = 0xF0
+    raw[len(raw) // 2 + 1] = 0x28
+    with pytest.raises(InputError, match=r"damaged/trivy-npm\.json: .*not valid utf-8"):
+        collect_document(Document("damaged/trivy-npm.json", bytes(raw)), CollectOptions(now=NOW))

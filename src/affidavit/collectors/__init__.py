@@ -21,7 +21,10 @@ __all__ = ["CollectOptions", "Collection", "Document", "collect_document", "coll
 
 def collect_document(doc: Document, options: CollectOptions) -> Evidence:
     """Detect the format of ``doc`` and normalise it; raises ``InputError`` on bad input."""
-    fmt = detect(doc, options)
+    try:
+        fmt = detect(doc, options)
+    except (TypeError, ValueError, KeyError, IndexError, AttributeError) as exc:
+        raise InputError(doc.source, f"could not be recognised ({_where(exc)})") from None
     try:
         parsed = fmt.parse(doc, options)
     except InputError as exc:

@@ -149,6 +149,10 @@ class Document:
                 )
             except RecursionError:
                 self._json_error = InputError(self.source, "JSON is nested too deeply to be read safely")
+            except UnicodeDecodeError as exc:
+                self._json_error = InputError(
+                    self.source, f"is not valid {self.encoding} text (byte {exc.start}): the file is damaged"
+                )
         if self._json_error is not None:
             raise self._json_error
         return self._json
