@@ -261,3 +261,21 @@ def test_controls_lists_every_control_and_the_status_of_a_run(tmp_path: Path) ->
     line = next(x for x in with_status.stdout.splitlines() if x.startswith("A.8.32 "))
     assert "automated" in line and "fail" in line
     assert "93 controls" in with_status.stdout
+
+
+def test_an_unexpected_crash_exits_3_not_1(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import sys as _sys
+
+    from affidavit import cli, gate
+
+    def boom(request: object) -> None:
+        raise RuntimeError("simulated bug")
+
+    monkeypatch.setattr(gate, "run_gate", boom)
+    monkeypatch.setattr(_sys, "argv", ["affidavit", "gate", "--evidence", str(DEMO / "go"), "--now", NOW])
+    with pytest.raises(SystemExit) as caught:
+        cli.run()
+    assert caught.value.code == 3
+    assert "internal error: RuntimeError: simulated bug" in capsys.readouterr().err

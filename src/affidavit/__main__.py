@@ -1,5 +1,5 @@
 """``python -m affidavit``."""
 
-from affidavit.cli import main
+from affidavit.cli import run
 
-main(prog_name="affidavit")
+run()

@@ -428,3 +428,22 @@ def policy_test(ctx: click.Context, dirs: tuple[Path, ...], fmt: str) -> None:
     else:
         click.echo(report.to_text())
     sys.exit(0 if report.ok else 1)
+
+
+def run() -> None:
+    """The console entry point: ``main``, with any unexpected exception turned into exit 3.
+
+    A crash must never look like a decision: Python's own exit code for an uncaught exception is
+    1, which a pipeline would read as NO-GO-with-a-report. ``--verbose`` shows the traceback.
+    """
+    try:
+        main(prog_name="affidavit")
+    except Exception as exc:
+        if "--verbose" in sys.argv[1:]:
+            raise
+        click.echo(
+            f"affidavit: internal error: {type(exc).__name__}: {exc}\n"
+            "  the run could not complete (exit 3); re-run with --verbose for the traceback and report it",
+            err=True,
+        )
+        sys.exit(EXIT_INCOMPLETE)
