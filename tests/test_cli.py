@@ -279,3 +279,20 @@ def test_an_unexpected_crash_exits_3_not_1(
         cli.run()
     assert caught.value.code == 3
     assert "internal error: RuntimeError: simulated bug" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("expires", "outcome"), [("2026-12-05", "waived"), ("2026-11-01", "fail")])
+def test_waiver_file_waives_until_it_expires(tmp_path: Path, expires: str, outcome: str) -> None:
+    waivers = tmp_path / "waivers.yaml"
+    waivers.write_text(
+        "- rule: vulnerabilities.fixable_within_window\n"
+        "  reason: fix lands next release\n"
+        "  owner: sam.release-manager\n"
+        f"  expires: {expires}\n"
+    )
+    code, _, _, bundle = _gate(tmp_path, DEMO / "no-go", "--waivers", str(waivers))
+    assert code == 1 and bundle is not None
+    rule = next(r for r in _results(bundle)["rules"] if r["id"] == "vulnerabilities.fixable_within_window")
+    assert rule["outcome"] == outcome
+    report = (bundle / "PRODUCTION_GO_EVIDENCE.md").read_text()
+    assert ("waived by sam.release-manager until 2026-12-05" in report) == (outcome == "waived")
