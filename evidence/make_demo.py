@@ -131,7 +131,12 @@ def sbom(packages: list[tuple[str, str, str, str]]) -> bytes:
     components = []
     for eco, name, version, lic in packages:
         p = purl(eco, name, version)
-        lic_entry = {"expression": lic} if " OR " in lic else {"license": {"id": lic}}
+        # an SPDX id goes in license.id; a compound or LicenseRef- one is an expression
+        lic_entry = (
+            {"expression": lic}
+            if " OR " in lic or lic.startswith("LicenseRef-")
+            else {"license": {"id": lic}}
+        )
         components.append(
             {
                 "bom-ref": p,

@@ -98,3 +98,13 @@ def test_payload_changed_after_signing_is_no_go(tmp_path: Path) -> None:
     assert code == 1
     assert rules["supply_chain.signature_verified"]["outcome"] != "pass"
     assert rules["supply_chain.provenance_trusted"]["outcome"] != "pass"
+
+
+def test_demo_sbom_is_valid_cyclonedx_by_the_official_schema() -> None:
+    """cyclonedx-python-lib's strict validator (too slow for the gate's path, right for a small file)."""
+    from cyclonedx.schema import SchemaVersion
+    from cyclonedx.validation.json import JsonStrictValidator
+
+    for variant in ("go", "no-go"):
+        text = (DEMO / variant / "sbom.cdx.json").read_text()
+        assert JsonStrictValidator(SchemaVersion.V1_5).validate_str(text) is None
