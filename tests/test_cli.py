@@ -102,6 +102,8 @@ def test_nogo_release_fails_on_at_least_five_controls_in_both_frameworks(tmp_pat
     assert "SOC 2 CC8.1" in report and "ISO 27001 A.8.32" in report
     # the summary printed for the CI log: one line per blocking rule, with its fix
     assert out.count("fix: ") >= len(failing_rules)
+    # the README quotes this very run (runs are deterministic, so its run id is too)
+    assert f"run={bundle.name}" in (REPO / "README.md").read_text(encoding="utf-8")
 
 
 def test_bundles_are_byte_identical_for_identical_inputs(tmp_path: Path) -> None:
