@@ -298,3 +298,88 @@ def test_waiver_file_waives_until_it_expires(tmp_path: Path, expires: str, outco
     assert rule["outcome"] == outcome
     report = (bundle / "PRODUCTION_GO_EVIDENCE.md").read_text()
     assert ("waived by sam.release-manager until 2026-12-05" in report) == (outcome == "waived")
+
+
+_OWN_RULE = """# METADATA
+# title: Images come from the organisation's registry
+# description: The promoted image must be pulled from ghcr.io/acme.
+# custom:
+#   id: org.image_from_registry
+#   severity: high
+#   requires: []
+#   controls:
+#     soc2: [{soc2}]
+#     iso27001-2022: [A.8.32]
+#   remediation: Push the image to ghcr.io/acme and promote it from there.
+package affidavit.rules.org.image_from_registry
+
+deny contains {{"msg": sprintf("%v is not in ghcr.io/acme", [input.context.subject.name])}} if {{
+	is_string(input.context.subject.name)
+	not startswith(input.context.subject.name, "ghcr.io/acme/")
+}}
+
+missing contains {{"msg": "no subject name was given"}} if not is_string(input.context.subject.name)
+"""
+
+
+@pytest.mark.parametrize("soc2", ["CC8.1", "CC3.4"])
+def test_an_organisations_own_rule_joins_the_controls_it_names(tmp_path: Path, soc2: str) -> None:
+    own = tmp_path / "own" / "org"
+    own.mkdir(parents=True)
+    (own / "image_from_registry.rego").write_text(_OWN_RULE.format(soc2=soc2))
+    result = CliRunner().invoke(
+        main,
+        [
+            "gate",
+            "--evidence",
+            str(DEMO / "go"),
+            "--subject",
+            f"docker.io/evil/shop@{DIGEST}",
+            "--commit",
+            COMMIT,
+            "--now",
+            NOW,
+            "--out",
+            str(tmp_path / "out"),
+            "--key",
+            str(DEMO / "cosign.pub"),
+            "--policies",
+            str(tmp_path / "own"),
+        ],
+    )
+    assert result.exit_code == 1, result.output + result.stderr
+    bundle = next(p for p in (tmp_path / "out").iterdir() if p.is_dir())
+    results = _results(bundle)
+    rule = next(r for r in results["rules"] if r["id"] == "org.image_from_registry")
+    assert (
+        rule["outcome"] == "fail"
+        and "docker.io/evil/shop is not in ghcr.io/acme" in rule["violations"][0]["msg"]
+    )
+    control = next(c for c in results["controls"]["soc2"] if c["id"] == soc2)
+    assert "org.image_from_registry" in control["rules"] and control["outcome"] == "fail"
+    # CC3.4 is manual in the built-in matrix: the organisation's rule makes it partly tested
+    assert control["coverage"] == ("automated" if soc2 == "CC8.1" else "partial")
+
+
+def test_an_own_rule_naming_an_unknown_control_stops_the_run(tmp_path: Path) -> None:
+    own = tmp_path / "own"
+    own.mkdir()
+    (own / "r.rego").write_text(_OWN_RULE.format(soc2="CC99.9"))
+    result = CliRunner().invoke(
+        main,
+        [
+            "gate",
+            "--evidence",
+            str(DEMO / "go"),
+            "--subject",
+            SUBJECT,
+            "--now",
+            NOW,
+            "--out",
+            str(tmp_path / "out"),
+            "--policies",
+            str(own),
+        ],
+    )
+    assert result.exit_code == 3
+    assert "CC99.9" in result.stderr

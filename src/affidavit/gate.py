@@ -114,7 +114,7 @@ def run_gate(request: GateRequest) -> GateRun:
     (unloadable policies or matrices, bad usage); unreadable artefacts are recorded, not raised."""
     from affidavit.controls.loader import load_crosswalk, load_matrices
     from affidavit.controls.status import control_statuses
-    from affidavit.controls.validate import check_rules
+    from affidavit.controls.validate import attach_rules, check_rules
     from affidavit.policy.engine import RegorusEngine
     from affidavit.policy.evaluate import EvalContext, evaluate
     from affidavit.policy.loader import load_policy_set
@@ -125,7 +125,10 @@ def run_gate(request: GateRequest) -> GateRun:
     # run before any evidence is judged.
     policy_set = load_policy_set(request.policy_dirs)
     matrices = load_matrices(request.control_files)
-    check_rules(matrices, {rule.id: rule.controls for rule in policy_set.rules})
+    rule_controls = {rule.id: rule.controls for rule in policy_set.rules}
+    own_rules = {rule.id for rule in policy_set.rules if not rule.builtin}
+    check_rules(matrices, rule_controls, attachable=own_rules)
+    matrices = attach_rules(matrices, rule_controls, own_rules)
     crosswalk = load_crosswalk()
     params = load_params(request.environment, request.param_files)
 

@@ -6,13 +6,18 @@ agree in both directions, or a report would show a control as tested by a rule t
 think so (or silently drop a rule's control). A matrix that names a rule no policy defines stops
 the run (exit code 3) before any evidence is judged: it would otherwise look like a control
 nobody can fail.
+
+An organisation's own rules (``--policies DIR``) are the one exception to "both ways": their
+METADATA names the controls they test, and ``attach_rules`` adds them to those controls, so a
+user does not have to copy a whole matrix to add one rule. The controls they name must exist.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import dataclasses
+from collections.abc import Collection, Mapping, Sequence
 
-from affidavit.controls.model import ControlMatrix, control_sort_key
+from affidavit.controls.model import Control, ControlMatrix, Coverage, control_sort_key
 from affidavit.errors import ControlMatrixError
 
 RuleControls = Mapping[str, Mapping[str, Sequence[str]]]
@@ -24,12 +29,16 @@ _HINT = (
 )
 
 
-def check_rules(matrices: Sequence[ControlMatrix], rules: RuleControls) -> None:
+def check_rules(
+    matrices: Sequence[ControlMatrix], rules: RuleControls, attachable: Collection[str] = ()
+) -> None:
     """Raise ``ControlMatrixError`` listing every disagreement between matrices and rules.
 
     Checked: one matrix per framework and unique control ids; every rule a matrix names exists;
     every framework a rule names has a matrix and every control it names is in that matrix; each
-    rule-control link is stated on both sides; every rule maps to at least one control.
+    rule-control link is stated on both sides (except that a matrix need not list the rules in
+    ``attachable``, the user's own, which ``attach_rules`` adds); every rule maps to at least one
+    control.
     """
     problems: list[str] = []
     by_framework: dict[str, ControlMatrix] = {}
@@ -96,7 +105,7 @@ def check_rules(matrices: Sequence[ControlMatrix], rules: RuleControls) -> None:
                         f"rule {rule_id}: its METADATA names {framework} control {control_id}, "
                         f"which is not in {target.file}"
                     )
-                elif rule_id not in found.rules:
+                elif rule_id not in found.rules and rule_id not in attachable:
                     problems.append(
                         f"{framework} {control_id}: rule {rule_id}'s METADATA names this control "
                         f"but {target.file} does not list the rule under it"
@@ -116,3 +125,37 @@ def _control_ids(ids: Sequence[str] | None) -> frozenset[str]:
     if ids is None or isinstance(ids, str):
         return frozenset()
     return frozenset(ids)
+
+
+def attach_rules(
+    matrices: Sequence[ControlMatrix], rules: RuleControls, attachable: Collection[str]
+) -> tuple[ControlMatrix, ...]:
+    """The matrices with each rule of ``attachable`` added to the controls its METADATA names.
+
+    A control that had no rules (``manual`` or ``not_covered``) becomes ``partial``: a rule now
+    gives evidence of it, and what a person must provide still stands. Call after ``check_rules``.
+    """
+    out = []
+    for matrix in matrices:
+        extra: dict[str, list[str]] = {}
+        for rule_id in sorted(attachable):
+            for control_id in _control_ids(rules.get(rule_id, {}).get(matrix.framework)):
+                extra.setdefault(control_id, []).append(rule_id)
+        if not extra:
+            out.append(matrix)
+            continue
+        controls: list[Control] = []
+        for control in matrix.controls:
+            added = [r for r in extra.get(control.id, []) if r not in control.rules]
+            if not added:
+                controls.append(control)
+                continue
+            coverage = control.coverage if control.coverage.tested else Coverage.PARTIAL
+            note = control.note
+            if not control.coverage.tested:
+                note = f"{control.coverage.value} in the built-in matrix; the organisation's own rules now test part of it"
+            controls.append(
+                dataclasses.replace(control, rules=(*control.rules, *added), coverage=coverage, note=note)
+            )
+        out.append(dataclasses.replace(matrix, controls=tuple(controls)))
+    return tuple(out)

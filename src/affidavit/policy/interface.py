@@ -29,6 +29,7 @@ class PolicyModule:
     path: str
     text: str
     sha256: str
+    builtin: bool = False  # shipped with affidavit (policies/), as opposed to a user's --policies
 
     @classmethod
     def from_text(cls, path: str, text: str) -> PolicyModule:

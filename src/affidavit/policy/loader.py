@@ -63,6 +63,7 @@ class RuleMeta:
     file: str
     sha256: str
     sets: tuple[str, ...] = RULE_SETS
+    builtin: bool = False
 
     @property
     def data_path(self) -> str:
@@ -137,7 +138,7 @@ def _files(root: Path, label: str, seen: set[Path], only: str | None = None) -> 
     return out
 
 
-def _read(display: str, path: Path) -> PolicyModule:
+def _read(display: str, path: Path, builtin: bool) -> PolicyModule:
     """A module from disk; bytes that are not UTF-8 are a ``PolicyError``."""
     raw = path.read_bytes()
     try:
@@ -146,22 +147,27 @@ def _read(display: str, path: Path) -> PolicyModule:
         raise PolicyError(
             f"{display}: not UTF-8 text (byte {exc.start})", hint="Rego files must be UTF-8"
         ) from None
-    return PolicyModule(display, text, hashlib.sha256(raw).hexdigest())
+    return PolicyModule(display, text, hashlib.sha256(raw).hexdigest(), builtin=builtin)
 
 
 def read_modules(extra_dirs: Sequence[Path] = (), include_builtin: bool = True) -> list[PolicyModule]:
     """Every ``.rego`` file of the built-in library (or only its ``lib/``) and of ``extra_dirs``."""
     seen: set[Path] = set()
-    found: list[tuple[str, Path]] = []
     builtin = builtin_policies_dir()
-    found += _files(builtin, "policies", seen, only=None if include_builtin else LIB_DIR)
+    modules = [
+        _read(display, path, builtin=True)
+        for display, path in _files(builtin, "policies", seen, only=None if include_builtin else LIB_DIR)
+    ]
     for directory in extra_dirs:
         if not directory.exists():
             raise PolicyError(
                 f"policy folder {directory} does not exist", hint="check the --policies argument"
             )
-        found += _files(directory, str(directory).rstrip("/") or ".", seen)
-    return [_read(display, path) for display, path in found]
+        modules += [
+            _read(display, path, builtin=False)
+            for display, path in _files(directory, str(directory).rstrip("/") or ".", seen)
+        ]
+    return modules
 
 
 def load_policy_set(
@@ -233,6 +239,7 @@ def build_policy_set(modules: Sequence[PolicyModule], *, engine: PolicyEngine | 
                 file=module.path,
                 sha256=module.sha256,
                 sets=sets,
+                builtin=module.builtin,
             )
         )
     rules.sort(key=lambda r: r.id)
