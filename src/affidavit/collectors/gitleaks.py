@@ -124,7 +124,14 @@ def _parse(doc: Document, secrets: set[str]) -> Parsed:
         raise _log_error(doc)
     value = doc.json()
     problems = Problems(doc.source)
-    if value is None:
+    if value is None or value == []:
+        # The bytes say nothing about their tool: Gitleaks writes them for a clean scan, and so
+        # does a pre-2021 Trivy. Read as the common case, but say so in the record.
+        problems.add(
+            "$",
+            "an empty report names no tool or version; it is read as a Gitleaks scan that found "
+            "nothing (if a legacy Trivy report wrote it, pass --kind vulnerability-scan)",
+        )
         return _parsed([], None, problems)
     if not isinstance(value, list):
         raise InputError(
