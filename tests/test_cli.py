@@ -21,7 +21,9 @@ NOW = "2026-11-20T12:00:00Z"
 FAKE_SECRET = "AKIA" + "DEMO7EXAMPLE0KEY9X2Q"
 
 
-def _gate(tmp_path: Path, evidence: Path, *extra: str, out: str = "out") -> tuple[int, str, str, Path | None]:
+def _gate(
+    tmp_path: Path, evidence: Path, *extra: str, out: str = "out", subject: str = SUBJECT
+) -> tuple[int, str, str, Path | None]:
     runner = CliRunner()
     args = [
         "gate",
@@ -30,7 +32,7 @@ def _gate(tmp_path: Path, evidence: Path, *extra: str, out: str = "out") -> tupl
         "--environment",
         "prod",
         "--subject",
-        SUBJECT,
+        subject,
         "--commit",
         COMMIT,
         "--now",
@@ -170,27 +172,9 @@ def test_missing_evidence_kind_is_insufficient_not_pass(tmp_path: Path) -> None:
 
 def test_another_subject_digest_is_no_go(tmp_path: Path) -> None:
     other = "sha256:" + "0" * 64
-    runner = CliRunner()
-    result = runner.invoke(
-        main,
-        [
-            "gate",
-            "--evidence",
-            str(DEMO / "go"),
-            "--subject",
-            f"ghcr.io/acme/shop@{other}",
-            "--commit",
-            COMMIT,
-            "--now",
-            NOW,
-            "--out",
-            str(tmp_path / "out"),
-            "--key",
-            str(DEMO / "cosign.pub"),
-        ],
-    )
-    assert result.exit_code == 1, result.output
-    bundle = next(p for p in (tmp_path / "out").glob("*") if p.is_dir())
+    code, out, _, bundle = _gate(tmp_path, DEMO / "go", subject=f"ghcr.io/acme/shop@{other}")
+    assert code == 1, out
+    assert bundle is not None
     outcomes = {r["id"]: r["outcome"] for r in _results(bundle)["rules"]}
     assert outcomes["supply_chain.same_subject"] == "fail"
     assert outcomes["supply_chain.sbom_present"] in ("fail", "insufficient_evidence")
@@ -327,28 +311,11 @@ def test_an_organisations_own_rule_joins_the_controls_it_names(tmp_path: Path, s
     own = tmp_path / "own" / "org"
     own.mkdir(parents=True)
     (own / "image_from_registry.rego").write_text(_OWN_RULE.format(soc2=soc2))
-    result = CliRunner().invoke(
-        main,
-        [
-            "gate",
-            "--evidence",
-            str(DEMO / "go"),
-            "--subject",
-            f"docker.io/evil/shop@{DIGEST}",
-            "--commit",
-            COMMIT,
-            "--now",
-            NOW,
-            "--out",
-            str(tmp_path / "out"),
-            "--key",
-            str(DEMO / "cosign.pub"),
-            "--policies",
-            str(tmp_path / "own"),
-        ],
+    code, out, err, bundle = _gate(
+        tmp_path, DEMO / "go", "--policies", str(tmp_path / "own"), subject=f"docker.io/evil/shop@{DIGEST}"
     )
-    assert result.exit_code == 1, result.output + result.stderr
-    bundle = next(p for p in (tmp_path / "out").iterdir() if p.is_dir())
+    assert code == 1, out + err
+    assert bundle is not None
     results = _results(bundle)
     rule = next(r for r in results["rules"] if r["id"] == "org.image_from_registry")
     assert (
