@@ -359,3 +359,33 @@ def test_an_own_rule_naming_an_unknown_control_stops_the_run(tmp_path: Path) -> 
     )
     assert result.exit_code == 3
     assert "CC99.9" in result.stderr
+
+
+def test_diff_tells_a_reviewer_what_changed_since_the_last_run(tmp_path: Path) -> None:
+    _, _, _, go = _gate(tmp_path, DEMO / "go", out="go")
+    _, _, _, nogo = _gate(tmp_path, DEMO / "no-go", out="nogo")
+    assert go is not None and nogo is not None
+    result = CliRunner().invoke(main, ["diff", str(go), f"{nogo}.tar.gz", "--format", "json"])
+    assert result.exit_code == 0, result.output + result.stderr
+    doc = json.loads(result.stdout)
+    assert doc["decision"] == {"old": "GO", "new": "NO-GO"}
+    rules = {r["id"]: r for r in doc["rules"]}
+    assert rules["secrets.no_secrets"]["old"] == "pass" and rules["secrets.no_secrets"]["new"] == "fail"
+    assert any("deploy/settings.py" in m for m in rules["secrets.no_secrets"]["added"])
+    assert "supply_chain.sbom_present" not in rules  # unchanged rules are not listed
+    assert {"framework": "soc2", "id": "CC6.6"} in [
+        {"framework": c["framework"], "id": c["id"]} for c in doc["controls"]
+    ]
+    changed_kinds = {e["kind"] for e in doc["evidence"]}
+    assert "sbom" not in changed_kinds  # the same SBOM in both releases
+    text = CliRunner().invoke(main, ["diff", str(go), str(nogo)]).stdout
+    assert text.startswith(f"{go.name} -> {nogo.name}: decision GO -> NO-GO")
+
+
+def test_diff_refuses_a_tampered_bundle(tmp_path: Path) -> None:
+    _, _, _, go = _gate(tmp_path, DEMO / "go", out="go")
+    assert go is not None
+    (go / "results.json").write_text((go / "results.json").read_text().replace('"GO"', '"NO-GO"'))
+    result = CliRunner().invoke(main, ["diff", str(go), str(go)])
+    assert result.exit_code == 3
+    assert "does not match its manifest" in result.stderr

@@ -341,6 +341,25 @@ def verify(ctx: click.Context, bundle: Path, fmt: str) -> None:
 
 
 @main.command()
+@click.argument("old", type=_PATH)
+@click.argument("new", type=_PATH)
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.pass_context
+def diff(ctx: click.Context, old: Path, new: Path, fmt: str) -> None:
+    """What changed between two runs (bundle folders or .tar.gz): decision, rules, controls, evidence."""
+    from affidavit.report.diff import diff_results, load_results
+
+    try:
+        result = diff_results(load_results(old), load_results(new))
+    except Error as exc:
+        _fail(exc, bool(ctx.obj["verbose"]))
+    if fmt == "json":
+        _emit_json(result.to_json())
+    else:
+        click.echo(result.to_text())
+
+
+@main.command()
 @click.option("--framework", type=click.Choice(["soc2", "iso27001-2022"]), required=True)
 @click.option(
     "--results", "results_file", type=_FILE, help="results.json of a run: show each control's status."

@@ -176,7 +176,7 @@ def verify_bundle(path: Path) -> VerifyReport:
     Any file changed, missing or added, and any manifest entry that disagrees with results.json,
     is a problem. Raises ``BundleError`` only when there is no readable manifest at all.
     """
-    files = _read_bundle_files(path)
+    files = read_bundle_files(path)
     if "manifest.json" not in files:
         raise BundleError(f"{path}: no manifest.json: this is not an affidavit bundle or it is incomplete")
     try:
@@ -221,7 +221,8 @@ def verify_bundle(path: Path) -> VerifyReport:
     return report
 
 
-def _read_bundle_files(path: Path) -> dict[str, bytes]:
+def read_bundle_files(path: Path) -> dict[str, bytes]:
+    """Every file of a bundle folder or .tar.gz, by its name inside the bundle."""
     if path.is_dir():
         return {
             p.relative_to(path).as_posix(): p.read_bytes() for p in sorted(path.rglob("*")) if p.is_file()
