@@ -79,18 +79,20 @@ def iso_now(now: datetime) -> str:
 
 
 def normalise_digest(digest: str | None) -> str | None:
-    """``sha256:<hex>`` in lower case; accepts a bare hex digest or ``image@sha256:...``."""
+    """``sha256:<hex>`` in lower case; accepts a bare hex digest or ``image@sha256:...``.
+
+    The same rule as the signature collectors' (``verify.result.normalise_digest``), but a bad
+    value here is the caller's usage error (exit 2), not an unreadable artefact.
+    """
+    from affidavit.verify.result import normalise_digest as normalise
+
     if digest is None:
         return None
-    value = digest.strip()
-    if "@" in value:
-        value = value.rsplit("@", 1)[1]
-    if ":" not in value and len(value) == 64:
-        value = "sha256:" + value
-    algo, _, hexpart = value.partition(":")
-    if algo.lower() not in ("sha256", "sha384", "sha512") or not hexpart or not _is_hex(hexpart):
-        raise UsageError(f"--subject digest {digest!r} is not a digest like sha256:<64 hex>")
-    return f"{algo.lower()}:{hexpart.lower()}"
+    value = digest.strip().rsplit("@", 1)[-1]
+    try:
+        return normalise(value, "--subject")
+    except InputError:
+        raise UsageError(f"--subject digest {digest!r} is not a digest like sha256:<64 hex>") from None
 
 
 def split_subject(subject: str | None) -> tuple[str | None, str | None]:
@@ -103,10 +105,6 @@ def split_subject(subject: str | None) -> tuple[str | None, str | None]:
     if subject.count(":") == 1 and subject.split(":", 1)[0].lower().startswith("sha"):
         return None, normalise_digest(subject)
     return subject, None
-
-
-def _is_hex(text: str) -> bool:
-    return all(c in "0123456789abcdefABCDEF" for c in text)
 
 
 def run_gate(request: GateRequest) -> GateRun:
