@@ -133,7 +133,7 @@ def test_no_secret_reaches_the_bundle_or_the_output(tmp_path: Path) -> None:
     for path in sorted((CORPUS / "scan-gitleaks").glob("*.json")):
         if path.name != "INDEX.json":
             shutil.copy(path, evidence / f"corpus-{path.name}")
-    from affidavit.collectors.redact import secret_values
+    from affidavit.collectors.kinds.secrets import secret_values
 
     secrets = {FAKE_SECRET}
     for path in evidence.glob("*.json"):
@@ -263,12 +263,12 @@ def test_an_unexpected_crash_exits_3_not_1(
 ) -> None:
     import sys as _sys
 
-    from affidavit import cli, gate
+    from affidavit import cli, pipeline
 
     def boom(request: object) -> None:
         raise RuntimeError("simulated bug")
 
-    monkeypatch.setattr(gate, "run_gate", boom)
+    monkeypatch.setattr(pipeline, "run_gate", boom)
     monkeypatch.setattr(_sys, "argv", ["affidavit", "gate", "--evidence", str(DEMO / "go"), "--now", NOW])
     with pytest.raises(SystemExit) as caught:
         cli.run()

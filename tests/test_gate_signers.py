@@ -11,7 +11,7 @@ from typing import Any
 from click.testing import CliRunner
 
 from affidavit.cli import main
-from affidavit.gate import allowed_signers
+from affidavit.pipeline import allowed_signers
 from tests.conftest import CORPUS
 
 CASES = CORPUS / "sigstore" / "sigstore-conformance"

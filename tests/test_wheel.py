@@ -33,7 +33,7 @@ def test_wheel_members(wheel: Path) -> None:
         "affidavit/_data/controls/soc2-2017.yaml",
         "affidavit/_data/controls/iso27001-2022.yaml",
         "affidavit/_data/controls/crosswalk.yaml",
-        "affidavit/report/templates/PRODUCTION_GO_EVIDENCE.md.j2",
+        "affidavit/render/templates/PRODUCTION_GO_EVIDENCE.md.j2",
         "affidavit/schemas/evidence.v1.schema.json",
         "affidavit/py.typed",
     ):

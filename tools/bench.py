@@ -79,8 +79,8 @@ def fmt(values: list[float]) -> str:
 
 COLLECT = (
     "import sys; from pathlib import Path\n"
-    "from affidavit.collectors import CollectOptions, Document, collect_document\n"
-    "e = collect_document(Document.from_path(Path(sys.argv[1])), CollectOptions(now='2026-11-20T12:00:00Z'))\n"
+    "from affidavit.collectors import CollectOptions, Artefact, collect_document\n"
+    "e = collect_document(Artefact.from_path(Path(sys.argv[1])), CollectOptions(now='2026-11-20T12:00:00Z'))\n"
     "assert e.kind"
 )
 JSON_LOAD = "import json, sys; json.loads(open(sys.argv[1], 'rb').read())"

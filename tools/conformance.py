@@ -130,7 +130,7 @@ def rewrite_output_args(module: str) -> str:
     """
     import re
 
-    from affidavit.policy.extensions import extensions
+    from affidavit.policy.engines.extensions import extensions
 
     for ext in extensions(0):
         pattern = re.compile(rf"(?<![\w.]){re.escape(ext.name)}\(([^()]*)\)")
@@ -181,7 +181,7 @@ def _input_document(spec: dict[str, Any]) -> Any:
 
 def _error_text(exc: BaseException) -> str:
     """An engine exception as one line (the adapter's cleaning, backtrace removed)."""
-    from affidavit.policy.engine import clean_error
+    from affidavit.policy.engines.regorus import clean_error
 
     return clean_error(str(exc))
 
@@ -209,7 +209,7 @@ def run_case(spec: dict[str, Any], baseline: bool, rewrite: bool = False) -> dic
                 engine.set_input_json(input_json)
             raw: Any = json.loads(engine.eval_query_as_json(spec["query"]))
         else:
-            from affidavit.policy.engine import RegorusEngine
+            from affidavit.policy.engines.regorus import RegorusEngine
             from affidavit.policy.interface import PolicyModule
 
             session = RegorusEngine().session(

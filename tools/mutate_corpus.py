@@ -23,7 +23,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from affidavit.collectors import CollectOptions, Document, collect_document
+from affidavit.collectors import Artefact, CollectOptions, collect_document
 from affidavit.errors import InputError
 
 CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
@@ -102,7 +102,7 @@ def crashes(
         for data in (*shape_mutations(raw, rng, per_file), *byte_mutations(raw, rng, per_file)):
             runs += 1
             try:
-                collect_document(Document(f"mutated/{path.name}", data), options)
+                collect_document(Artefact(f"mutated/{path.name}", data), options)
             except InputError:
                 continue
             except Exception as exc:  # noqa: BLE001 - finding these is the point

@@ -133,9 +133,9 @@ def gate(
     fmt: str,
 ) -> None:
     """Collect, evaluate and decide GO or NO-GO; write the evidence bundle."""
-    from affidavit.gate import GateRequest, parse_now, run_gate, split_subject
-    from affidavit.report.bundle import write_bundle
-    from affidavit.report.markdown import render_markdown
+    from affidavit.bundle.write import write_bundle
+    from affidavit.pipeline import GateRequest, parse_now, run_gate, split_subject
+    from affidavit.render.markdown import render_markdown
 
     verbose = bool(ctx.obj["verbose"])
     try:
@@ -261,7 +261,7 @@ def collect(
 ) -> None:
     """Print the normalised evidence record of each artefact (folders are walked)."""
     from affidavit.collectors import CollectOptions, collect_paths
-    from affidavit.gate import iso_now, normalise_digest, parse_now
+    from affidavit.pipeline import iso_now, normalise_digest, parse_now
 
     verbose = bool(ctx.obj["verbose"])
     try:
@@ -322,7 +322,7 @@ def _record_line(record: dict[str, Any]) -> str:
 @click.pass_context
 def verify(ctx: click.Context, bundle: Path, fmt: str) -> None:
     """Recompute every hash of a bundle (folder or .tar.gz); exit 1 if anything changed."""
-    from affidavit.report.bundle import verify_bundle
+    from affidavit.bundle.write import verify_bundle
 
     try:
         report = verify_bundle(bundle)
@@ -347,7 +347,7 @@ def verify(ctx: click.Context, bundle: Path, fmt: str) -> None:
 @click.pass_context
 def diff(ctx: click.Context, old: Path, new: Path, fmt: str) -> None:
     """What changed between two runs (bundle folders or .tar.gz): decision, rules, controls, evidence."""
-    from affidavit.report.diff import diff_results, load_results
+    from affidavit.bundle.diff import diff_results, load_results
 
     try:
         result = diff_results(load_results(old), load_results(new))

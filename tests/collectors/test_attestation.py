@@ -16,7 +16,7 @@ import pytest
 from affidavit.errors import InputError, UnknownFormatError
 from affidavit.model import EvidenceKind
 from tests.conftest import CORPUS, corpus_index
-from tests.verify.helpers import check_golden, collect, validate
+from tests.signatures.helpers import check_golden, collect, validate
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -369,11 +369,12 @@ def test_vsa_changed_after_signing_fails(tmp_path: Path) -> None:
     envelope["payload"] = base64.b64encode(json.dumps(statement).encode()).decode()
     changed = tmp_path / "vsa.json"
     changed.write_text(json.dumps(envelope))
+    from affidavit.artefact import Artefact
     from affidavit.collectors import collect_document
-    from affidavit.collectors.base import CollectOptions, Document
+    from affidavit.collectors.interface import CollectOptions
     from tests.conftest import NOW
 
-    record = collect_document(Document.from_path(changed), CollectOptions(now=NOW, public_key=VSA_KEY))
+    record = collect_document(Artefact.from_path(changed), CollectOptions(now=NOW, public_key=VSA_KEY))
     assert record.data["verification"]["verification_result"] == "FAILED"
     assert record.data["signature"]["verifications"][0]["checks"]["signature"] is False
 
@@ -448,10 +449,11 @@ def test_json_lines_with_several_attestations_are_refused_clearly(name: str, tmp
     line = json.dumps(_load(name))
     path = tmp_path / "two.jsonl"
     path.write_text(line + "\n" + line + "\n")
+    from affidavit.artefact import Artefact
     from affidavit.collectors import collect_document
-    from affidavit.collectors.base import CollectOptions, Document
+    from affidavit.collectors.interface import CollectOptions
     from tests.conftest import NOW
 
     with pytest.raises(InputError, match="holds 2 JSON documents, one per line") as refused:
-        collect_document(Document.from_path(path), CollectOptions(now=NOW))
+        collect_document(Artefact.from_path(path), CollectOptions(now=NOW))
     assert refused.value.hint is not None and "split" in refused.value.hint

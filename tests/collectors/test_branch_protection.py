@@ -12,8 +12,9 @@ from typing import TYPE_CHECKING, Any
 import jsonschema  # type: ignore[import-untyped]
 import pytest
 
+from affidavit.artefact import Artefact
 from affidavit.collectors import collect_document, registry
-from affidavit.collectors.base import CollectOptions, Document
+from affidavit.collectors.interface import CollectOptions
 from affidavit.errors import InputError
 from affidavit.model import EvidenceKind
 from tests.conftest import golden_text
@@ -51,10 +52,10 @@ KEYS = [
 ]
 
 _OWN_MODULES = (
-    "affidavit.collectors.terraform_plan",
-    "affidavit.collectors.terraform_config",
-    "affidavit.collectors.branch_protection",
-    "affidavit.collectors.change_record",
+    "affidavit.collectors.formats.terraform_plan",
+    "affidavit.collectors.formats.terraform_config",
+    "affidavit.collectors.formats.branch_protection",
+    "affidavit.collectors.formats.change_record",
 )
 
 
@@ -69,7 +70,7 @@ def _own_formats(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 def _collect_bytes(name: str, raw: bytes, options: CollectOptions = OPTIONS) -> dict[str, Any]:
     """The record of ``raw`` read under ``name``, as JSON."""
-    return collect_document(Document(name, raw), options).to_json()
+    return collect_document(Artefact(name, raw), options).to_json()
 
 
 def _collect(name: str) -> dict[str, Any]:

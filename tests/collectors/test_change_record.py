@@ -15,9 +15,10 @@ from typing import TYPE_CHECKING, Any
 import jsonschema  # type: ignore[import-untyped]
 import pytest
 
+from affidavit.artefact import Artefact
 from affidavit.collectors import collect_document, registry
-from affidavit.collectors.base import NO, CollectOptions, Document
-from affidavit.collectors.change_record import FORMATS
+from affidavit.collectors.formats.change_record import FORMATS
+from affidavit.collectors.interface import NO, CollectOptions
 from affidavit.errors import InputError
 from affidavit.model import EvidenceKind
 from tests.conftest import golden_text
@@ -34,10 +35,10 @@ OPTIONS = CollectOptions(now=NOW)
 OWN_EXAMPLES = ["prod-release-approved.json", "staging-self-approved-then-rejected.json"]
 
 _OWN_MODULES = (
-    "affidavit.collectors.terraform_plan",
-    "affidavit.collectors.terraform_config",
-    "affidavit.collectors.branch_protection",
-    "affidavit.collectors.change_record",
+    "affidavit.collectors.formats.terraform_plan",
+    "affidavit.collectors.formats.terraform_config",
+    "affidavit.collectors.formats.branch_protection",
+    "affidavit.collectors.formats.change_record",
 )
 
 
@@ -52,7 +53,7 @@ def _own_formats(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 def _collect_bytes(name: str, raw: bytes) -> dict[str, Any]:
     """The record of ``raw`` read under ``name``, as JSON."""
-    return collect_document(Document(name, raw), OPTIONS).to_json()
+    return collect_document(Artefact(name, raw), OPTIONS).to_json()
 
 
 def _collect_example(name: str) -> dict[str, Any]:
@@ -227,7 +228,7 @@ def test_github_rejection_and_several_environments() -> None:
 @pytest.mark.parametrize("value", [[], {}, [{"state": "approved"}], {"schema": "other/v1"}])
 def test_does_not_claim_other_json(value: Any) -> None:
     """Other JSON is not claimed."""
-    doc = Document("x.json", json.dumps(value).encode())
+    doc = Artefact("x.json", json.dumps(value).encode())
     assert all(fmt.detect(doc) == NO for fmt in FORMATS)
 
 

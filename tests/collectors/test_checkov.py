@@ -11,9 +11,10 @@ import jsonschema  # type: ignore[import-untyped]
 import pytest
 
 import affidavit
+from affidavit.artefact import Artefact
 from affidavit.collectors import collect_document
-from affidavit.collectors.base import NO, CollectOptions, Document
-from affidavit.collectors.checkov import detect
+from affidavit.collectors.formats.checkov import detect
+from affidavit.collectors.interface import NO, CollectOptions
 from affidavit.errors import InputError
 from affidavit.model import Evidence, EvidenceKind
 from tests.conftest import CORPUS, GOLDEN, NOW, corpus_index, golden_text
@@ -37,7 +38,7 @@ def _check_schema(evidence: Evidence) -> None:
 
 
 def _collect(raw: bytes, source: str = "checkov.json") -> Evidence:
-    return collect_document(Document(source, raw), CollectOptions(now=NOW))
+    return collect_document(Artefact(source, raw), CollectOptions(now=NOW))
 
 
 def _raw(name: str) -> bytes:
@@ -109,7 +110,7 @@ def test_several_frameworks_in_one_report(tmp_path: Path) -> None:
     second["check_type"] = "cloudformation"
     path = tmp_path / "multi.json"
     path.write_text(json.dumps([first, second]), encoding="utf-8")
-    evidence = collect_document(Document.from_path(path), CollectOptions(now=NOW))
+    evidence = collect_document(Artefact.from_path(path), CollectOptions(now=NOW))
     assert evidence.data["runs"] == 2
     ids = [c["check_id"] for r in (first, second) for c in r["results"]["failed_checks"]]
     assert [f["rule_id"] for f in evidence.data["findings"]] == ids
@@ -157,7 +158,7 @@ def test_failed_check_without_id_or_severity(tmp_path: Path) -> None:
 def test_results_not_an_object_is_rejected() -> None:
     raw = json.dumps({"check_type": "terraform", "results": [], "summary": {}}).encode()
     with pytest.raises(InputError, match=r"\$\.results: expected a results object, found an array"):
-        collect_document(Document("c.json", raw), CollectOptions(now=NOW, format="checkov-json"))
+        collect_document(Artefact("c.json", raw), CollectOptions(now=NOW, format="checkov-json"))
 
 
 @pytest.mark.parametrize("name", GOLDEN_FILES)
@@ -193,7 +194,7 @@ def test_truncated_file_is_a_clear_error(entry: dict[str, Any]) -> None:
     ],
 )
 def test_detector_does_not_claim_other_reports(folder: str, name: str) -> None:
-    assert detect(Document(name, (CORPUS / folder / name).read_bytes())) == NO
+    assert detect(Artefact(name, (CORPUS / folder / name).read_bytes())) == NO
 
 
 def test_console_output_instead_of_json_is_rejected() -> None:
@@ -203,7 +204,7 @@ def test_console_output_instead_of_json_is_rejected() -> None:
         'Check: CKV_AWS_18: "Ensure the S3 bucket has access logging enabled"\n'
         "\tFAILED for resource: aws_s3_bucket.example\n"
     )
-    doc = Document("checkov.txt", console.encode())
+    doc = Artefact("checkov.txt", console.encode())
     assert detect(doc) > NO
     with pytest.raises(InputError, match="is Checkov's console output, not its JSON report") as caught:
         collect_document(doc, CollectOptions(now=NOW))
@@ -220,4 +221,4 @@ def test_crash_traceback_is_rejected_with_its_last_line() -> None:
     with pytest.raises(
         InputError, match=r"is a Checkov crash \(a Python traceback\), not a report: 'ValueError: could"
     ):
-        collect_document(Document("checkov.json", crash.encode()), CollectOptions(now=NOW))
+        collect_document(Artefact("checkov.json", crash.encode()), CollectOptions(now=NOW))

@@ -18,7 +18,7 @@ from typing import Any
 import jsonschema
 import pytest
 
-from affidavit.collectors import CollectOptions, Document, collect_document
+from affidavit.collectors import Artefact, CollectOptions, collect_document
 from affidavit.errors import InputError
 from tests.conftest import CORPUS, NOW
 
@@ -60,7 +60,7 @@ def _gitleaks_secrets() -> frozenset[str]:
 
 def _collect(path: Path) -> Any:
     options = CollectOptions(now=NOW)
-    doc = Document.from_path(path, source=str(path.relative_to(CORPUS.parent)))
+    doc = Artefact.from_path(path, source=str(path.relative_to(CORPUS.parent)))
     return collect_document(doc, options)
 
 
@@ -118,7 +118,7 @@ def test_detection_never_uses_the_file_name(tmp_path: Path) -> None:
             continue
         renamed = tmp_path / re.sub(r"[^a-z]", "", "renamed")
         renamed.write_bytes(path.read_bytes())
-        doc = Document.from_path(renamed, source="renamed")
+        doc = Artefact.from_path(renamed, source="renamed")
         other = collect_document(doc, CollectOptions(now=NOW))
         assert (other.kind, other.format) == (original.kind, original.format), path.name
         checked += 1
@@ -160,7 +160,7 @@ def test_a_value_of_the_wrong_type_is_an_error_naming_the_file(
         cursor = cursor[key]
     cursor[path[-1]] = value
     try:
-        collect_document(Document(f"mutated/{name}", json.dumps(doc).encode()), CollectOptions(now=NOW))
+        collect_document(Artefact(f"mutated/{name}", json.dumps(doc).encode()), CollectOptions(now=NOW))
     except InputError as exc:
         assert f"mutated/{name}" in exc.diagnostics()
 
@@ -170,4 +170,4 @@ def test_damaged_utf8_is_an_error_naming_the_file() -> None:
     raw[len(raw) // 2] = 0xF0
     raw[len(raw) // 2 + 1] = 0x28
     with pytest.raises(InputError, match=r"damaged/trivy-npm\.json: .*not valid utf-8"):
-        collect_document(Document("damaged/trivy-npm.json", bytes(raw)), CollectOptions(now=NOW))
+        collect_document(Artefact("damaged/trivy-npm.json", bytes(raw)), CollectOptions(now=NOW))

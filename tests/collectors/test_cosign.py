@@ -14,12 +14,13 @@ import pytest
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from affidavit.artefact import Artefact
 from affidavit.collectors import collect_document
-from affidavit.collectors.base import CollectOptions, Document
+from affidavit.collectors.interface import CollectOptions
 from affidavit.model import EvidenceKind
-from affidavit.verify.result import REPORTED_REASON
+from affidavit.signatures.result import REPORTED_REASON
 from tests.conftest import CORPUS, NOW
-from tests.verify.helpers import check_golden, collect, validate
+from tests.signatures.helpers import check_golden, collect, validate
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -61,7 +62,7 @@ def _collect_bytes(raw: bytes, name: str, **options: Any) -> Any:
     """Collect ``raw`` bytes (a test-made artefact) with the given options."""
     values: dict[str, Any] = {"now": NOW}
     values.update(options)
-    return collect_document(Document(name, raw), CollectOptions(**values))
+    return collect_document(Artefact(name, raw), CollectOptions(**values))
 
 
 @pytest.mark.parametrize("name", VERIFY_OUTPUTS)

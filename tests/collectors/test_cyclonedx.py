@@ -19,10 +19,11 @@ from typing import TYPE_CHECKING, Any
 import jsonschema  # type: ignore[import-untyped]  # no stubs installed
 import pytest
 
+from affidavit.artefact import Artefact
 from affidavit.collectors import collect_document, registry
-from affidavit.collectors.base import DEFINITE, LIKELY, NO, POSSIBLE, CollectOptions, Document
-from affidavit.collectors.cyclonedx import FORMATS as CDX_FORMATS
-from affidavit.collectors.spdx import FORMATS as SPDX_FORMATS
+from affidavit.collectors.formats.cyclonedx import FORMATS as CDX_FORMATS
+from affidavit.collectors.formats.spdx import FORMATS as SPDX_FORMATS
+from affidavit.collectors.interface import DEFINITE, LIKELY, NO, POSSIBLE, CollectOptions
 from affidavit.errors import InputError
 from affidavit.model import Evidence, EvidenceKind
 from tests.conftest import CORPUS, GOLDEN, NOW, corpus_index, golden_text
@@ -32,7 +33,7 @@ if TYPE_CHECKING:
 
 FOLDER = "sbom-cyclonedx"
 ENTRIES = corpus_index(FOLDER)
-SBOM_MODULES = ("affidavit.collectors.cyclonedx", "affidavit.collectors.spdx")
+SBOM_MODULES = ("affidavit.collectors.formats.cyclonedx", "affidavit.collectors.formats.spdx")
 SBOM_FOLDERS = ("sbom-cyclonedx", "sbom-spdx")
 SCHEMA_PATH = (
     Path(__file__).resolve().parents[2] / "src" / "affidavit" / "schemas" / "evidence.v1.schema.json"
@@ -80,7 +81,7 @@ def sbom_registry(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 def collect(folder: str, name: str, raw: bytes | None = None) -> Evidence:
     """Collect a corpus file (or ``raw`` bytes under its name) through ``collect_document``."""
     data = (CORPUS / folder / name).read_bytes() if raw is None else raw
-    return collect_document(Document(f"{folder}/{name}", data), CollectOptions(now=NOW))
+    return collect_document(Artefact(f"{folder}/{name}", data), CollectOptions(now=NOW))
 
 
 @cache
@@ -296,7 +297,7 @@ def test_detectors_claim_no_file_of_other_folders() -> None:
         if index.parent.name in SBOM_FOLDERS:
             continue
         for entry in json.loads(index.read_text(encoding="utf-8")):
-            doc = Document(entry["file"], (index.parent / entry["file"]).read_bytes())
+            doc = Artefact(entry["file"], (index.parent / entry["file"]).read_bytes())
             for fmt in (*CDX_FORMATS, *SPDX_FORMATS):
                 assert fmt.detect(doc) == NO, (index.parent.name, entry["file"], fmt.name)
             checked += 1
@@ -401,7 +402,7 @@ def test_a_bom_without_bom_format_is_read_as_likely_with_a_problem() -> None:
     """specVersion and components without bomFormat: LIKELY, read, with a problem."""
     raw = json.loads((CORPUS / FOLDER / "trivy-pom-cyclonedx.json").read_bytes())
     del raw["bomFormat"]
-    doc = Document("no-format.json", json.dumps(raw).encode())
+    doc = Artefact("no-format.json", json.dumps(raw).encode())
     assert [f.detect(doc) for f in CDX_FORMATS] == [LIKELY, NO]
     evidence = collect(FOLDER, "no-format.json", json.dumps(raw).encode())
     assert evidence.data["completeness"]["components"] == len(raw["components"])
@@ -524,7 +525,7 @@ def test_xml_external_entity_is_refused() -> None:
 def test_xml_in_another_namespace_is_refused_by_name() -> None:
     """A <bom> outside the CycloneDX namespaces is refused, naming the namespace."""
     doc = b'<?xml version="1.0"?><bom xmlns="http://example.com/not-cyclonedx"><components/></bom>'
-    assert [f.detect(Document("x", doc)) for f in CDX_FORMATS] == [NO, POSSIBLE]
+    assert [f.detect(Artefact("x", doc)) for f in CDX_FORMATS] == [NO, POSSIBLE]
     with pytest.raises(
         InputError, match=r"root element <bom> in namespace 'http://example.com/not-cyclonedx'"
     ):
@@ -553,7 +554,7 @@ def test_detection_scores() -> None:
 
     def scores(raw: bytes) -> list[int]:
         """The two CycloneDX detectors' scores for ``raw``."""
-        return [f.detect(Document("x", raw)) for f in CDX_FORMATS]
+        return [f.detect(Artefact("x", raw)) for f in CDX_FORMATS]
 
     assert scores((CORPUS / FOLDER / "witness-sbom.cdx.json").read_bytes()) == [DEFINITE, NO]
     assert scores((CORPUS / FOLDER / "guac-laravel-cyclonedx.xml").read_bytes()) == [NO, DEFINITE]

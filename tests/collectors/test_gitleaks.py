@@ -12,10 +12,11 @@ import jsonschema  # type: ignore[import-untyped]
 import pytest
 
 import affidavit
+from affidavit.artefact import Artefact
 from affidavit.collectors import collect_document
-from affidavit.collectors.base import NO, CollectOptions, Document
-from affidavit.collectors.gitleaks import detect
-from affidavit.collectors.redact import redact_secret_scan, secret_values
+from affidavit.collectors.formats.gitleaks import detect
+from affidavit.collectors.interface import NO, CollectOptions
+from affidavit.collectors.kinds.secrets import redact_secret_scan, secret_values
 from affidavit.errors import InputError
 from affidavit.model import Evidence, EvidenceKind
 from tests.conftest import CORPUS, GOLDEN, NOW, corpus_index, golden_text
@@ -50,7 +51,7 @@ def _is_empty_report(raw: bytes) -> bool:
 def _collect(name: str, raw: bytes | None = None) -> Evidence:
     raw = _raw(name) if raw is None else raw
     kind = EvidenceKind.SECRET_SCAN if _is_empty_report(raw) else None
-    return collect_document(Document(f"{FOLDER}/{name}", raw), CollectOptions(now=NOW, kind=kind))
+    return collect_document(Artefact(f"{FOLDER}/{name}", raw), CollectOptions(now=NOW, kind=kind))
 
 
 def _raw_secret_strings(raw: bytes) -> set[str]:
@@ -132,7 +133,7 @@ def test_truncated_file_is_a_clear_error_without_secrets(entry: dict[str, Any]) 
     secrets = _raw_secret_strings(raw)
     cut = raw[: len(raw) // 2]
     with pytest.raises(InputError) as caught:
-        collect_document(Document(f"{FOLDER}/{entry['file']}", cut), CollectOptions(now=NOW))
+        collect_document(Artefact(f"{FOLDER}/{entry['file']}", cut), CollectOptions(now=NOW))
     message = caught.value.diagnostics()
     assert entry["file"] in message
     assert "truncated" in message or "JSON" in message
@@ -154,15 +155,15 @@ def test_golden(name: str) -> None:
 
 
 def test_detector_claims_reports_and_not_other_scanners() -> None:
-    assert detect(Document("a", _raw("defectdojo-gitleaks8_many.json"))) > NO
-    assert detect(Document("b", _raw("defectdojo-gitleaks-data_many.json"))) > NO
+    assert detect(Artefact("a", _raw("defectdojo-gitleaks8_many.json"))) > NO
+    assert detect(Artefact("b", _raw("defectdojo-gitleaks-data_many.json"))) > NO
     for folder, name in (
         ("scan-trivy", "trivy-alpine-310-legacy-2021.json"),
         ("scan-pip-audit", "defectdojo-pip_audit-many_vulns.json"),
         ("scan-checkov", "defectdojo-checkov-report-severity.json"),
         ("scan-sarif", "gitleaks-sarif_simple.sarif"),
     ):
-        assert detect(Document(name, (CORPUS / folder / name).read_bytes())) == NO, name
+        assert detect(Artefact(name, (CORPUS / folder / name).read_bytes())) == NO, name
 
 
 def _v8(**overrides: Any) -> dict[str, Any]:
@@ -181,7 +182,7 @@ def _v8(**overrides: Any) -> dict[str, Any]:
 
 def _collect_items(items: Any) -> Evidence:
     raw = json.dumps(items).encode()
-    return collect_document(Document("t.json", raw), CollectOptions(now=NOW, kind=EvidenceKind.SECRET_SCAN))
+    return collect_document(Artefact("t.json", raw), CollectOptions(now=NOW, kind=EvidenceKind.SECRET_SCAN))
 
 
 def test_fingerprint_quoting_the_secret_is_rebuilt() -> None:
@@ -208,7 +209,7 @@ def test_missing_rule_and_secret_are_problems_not_guesses() -> None:
 
 
 def test_not_an_array_is_rejected_with_a_hint() -> None:
-    doc = Document("t.json", b'{"leaks": []}')
+    doc = Artefact("t.json", b'{"leaks": []}')
     with pytest.raises(
         InputError, match=r"t\.json: \$: expected a JSON array of Gitleaks findings"
     ) as caught:
@@ -236,7 +237,7 @@ def test_console_log_instead_of_report_is_rejected() -> None:
         '1:16PM ERR failed to scan Git repository error="fatal: not a git repository"\n'
         "1:16PM WRN leaks found: 1\n"
     )
-    doc = Document("gitleaks.log", log.encode())
+    doc = Artefact("gitleaks.log", log.encode())
     assert detect(doc) > NO
     with pytest.raises(InputError, match="gitleaks' console log, not its JSON report") as caught:
         collect_document(doc, CollectOptions(now=NOW))
@@ -248,6 +249,6 @@ def test_console_log_quoting_a_secret_is_not_echoed() -> None:
     log = "1:16PM ERR leak Secret: hunter2hunter2hunter2 in gitleaks scan\n"
     with pytest.raises(InputError) as caught:
         collect_document(
-            Document("g.log", log.encode()), CollectOptions(now=NOW, kind=EvidenceKind.SECRET_SCAN)
+            Artefact("g.log", log.encode()), CollectOptions(now=NOW, kind=EvidenceKind.SECRET_SCAN)
         )
     assert "hunter2" not in caught.value.diagnostics()

@@ -11,9 +11,10 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from affidavit.artefact import Artefact
 from affidavit.collectors import collect_document
-from affidavit.collectors.base import NO, CollectOptions, Document
-from affidavit.collectors.grype import detect
+from affidavit.collectors.formats.grype import detect
+from affidavit.collectors.interface import NO, CollectOptions
 from affidavit.errors import InputError
 from affidavit.model import EvidenceKind
 from tests.collectors.test_severity import (
@@ -230,14 +231,14 @@ def test_missing_vulnerability_id_names_the_place() -> None:
 def test_truncated_file_is_an_error_naming_it(entry: dict[str, Any]) -> None:
     raw = _raw(entry["file"])
     with pytest.raises(InputError) as caught:
-        collect_document(Document(f"{FOLDER}/{entry['file']}", raw[: len(raw) // 2]), CollectOptions(now=NOW))
+        collect_document(Artefact(f"{FOLDER}/{entry['file']}", raw[: len(raw) // 2]), CollectOptions(now=NOW))
     assert entry["file"] in caught.value.diagnostics()
 
 
 def test_detector_claims_every_grype_file_and_no_other_format() -> None:
     for entry in ENTRIES:
-        assert detect(Document(entry["file"], _raw(entry["file"]))) > NO, entry["file"]
+        assert detect(Artefact(entry["file"], _raw(entry["file"]))) > NO, entry["file"]
     for path in other_corpus_files():
         raw = path.read_bytes()
         if raw and not is_empty_json(raw):
-            assert detect(Document(path.name, raw)) == NO, path
+            assert detect(Artefact(path.name, raw)) == NO, path

@@ -9,9 +9,10 @@ from typing import Any
 
 import pytest
 
+from affidavit.artefact import Artefact
 from affidavit.collectors import collect_document
-from affidavit.collectors.base import NO, CollectOptions, Document
-from affidavit.collectors.npm_audit import detect
+from affidavit.collectors.formats.npm_audit import detect
+from affidavit.collectors.interface import NO, CollectOptions
 from affidavit.errors import InputError
 from affidavit.model import EvidenceKind
 from tests.collectors.test_severity import (
@@ -185,7 +186,7 @@ def test_npm_text_error_output_is_refused() -> None:
 def test_truncated_file_is_an_error_naming_it(entry: dict[str, Any]) -> None:
     raw = _raw(entry["file"])
     with pytest.raises(InputError) as caught:
-        collect_document(Document(f"{FOLDER}/{entry['file']}", raw[: len(raw) // 2]), CollectOptions(now=NOW))
+        collect_document(Artefact(f"{FOLDER}/{entry['file']}", raw[: len(raw) // 2]), CollectOptions(now=NOW))
     assert entry["file"] in caught.value.diagnostics()
 
 
@@ -196,18 +197,18 @@ def test_golden(name: str) -> None:
 
 def test_detector_claims_npm_files_and_no_other_format() -> None:
     for entry in ENTRIES:
-        assert detect(Document(entry["file"], _raw(entry["file"]))) > NO, entry["file"]
+        assert detect(Artefact(entry["file"], _raw(entry["file"]))) > NO, entry["file"]
     for path in other_corpus_files():
         raw = path.read_bytes()
         if raw and not is_empty_json(raw):
-            assert detect(Document(path.name, raw)) == NO, path
+            assert detect(Artefact(path.name, raw)) == NO, path
 
 
 def test_other_error_objects_and_html_pages_are_not_taken_for_npm() -> None:
     foreign = b'{"error": {"code": 404, "message": "Not Found"}}'
-    assert detect(Document("x.json", foreign)) == NO
+    assert detect(Artefact("x.json", foreign)) == NO
     page = b"<!DOCTYPE html><html><head><title>502 Bad Gateway</title></head><body>nginx</body></html>"
-    assert detect(Document("audit.json", page)) == NO
+    assert detect(Artefact("audit.json", page)) == NO
     with pytest.raises(InputError) as caught:  # no scanner format claims it: the registry refuses it by name
         collect(FOLDER, "audit.json", raw=page)
     assert "scan-npm-audit/audit.json" in str(caught.value)

@@ -8,9 +8,10 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from affidavit.artefact import Artefact
 from affidavit.collectors import collect_document
-from affidavit.collectors.base import NO, CollectOptions, Document
-from affidavit.collectors.osv_scanner import detect
+from affidavit.collectors.formats.osv_scanner import detect
+from affidavit.collectors.interface import NO, CollectOptions
 from affidavit.errors import InputError
 from affidavit.model import EvidenceKind
 from tests.collectors.test_severity import (
@@ -72,7 +73,7 @@ def test_corpus_file_normalises_or_is_refused(entry: dict[str, Any]) -> None:
     raw = path.read_bytes()
     if entry["size"] == 0:  # "edge case: EMPTY FILE": the tool wrote nothing, which is no scan
         with pytest.raises(InputError) as caught:
-            Document.from_path(path, source=f"{FOLDER}/{entry['file']}")
+            Artefact.from_path(path, source=f"{FOLDER}/{entry['file']}")
         assert entry["file"] in str(caught.value) and "empty" in str(caught.value)
         return
     report = json.loads(raw)
@@ -265,7 +266,7 @@ def test_record_without_id_names_the_place() -> None:
 def test_truncated_file_is_an_error_naming_it() -> None:
     raw = _path("defectdojo-osv_scanner-some_findings.json").read_bytes()
     with pytest.raises(InputError) as caught:
-        collect_document(Document(f"{FOLDER}/cut.json", raw[: len(raw) // 2]), CollectOptions(now=NOW))
+        collect_document(Artefact(f"{FOLDER}/cut.json", raw[: len(raw) // 2]), CollectOptions(now=NOW))
     assert "cut.json" in caught.value.diagnostics()
 
 
@@ -273,8 +274,8 @@ def test_detector_claims_osv_files_and_no_other_format() -> None:
     for entry in ENTRIES:
         raw = _path(entry["file"]).read_bytes()
         if raw:
-            assert detect(Document(entry["file"], raw)) > NO, entry["file"]
+            assert detect(Artefact(entry["file"], raw)) > NO, entry["file"]
     for path in other_corpus_files():
         raw = path.read_bytes()
         if raw and not is_empty_json(raw):
-            assert detect(Document(path.name, raw)) == NO, path
+            assert detect(Artefact(path.name, raw)) == NO, path

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from affidavit.collectors.redact import (
+from affidavit.collectors.kinds.secrets import (
     REDACTED_PREFIX,
     is_secret_scanner,
     redact_secret_scan,

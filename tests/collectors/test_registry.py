@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from affidavit.collectors import CollectOptions, Document, collect_document, registry
+from affidavit.collectors import Artefact, CollectOptions, collect_document, registry
 from affidavit.errors import InputError
 from affidavit.model import EvidenceKind
 from tests.conftest import CORPUS, GOLDEN, NOW
@@ -67,7 +67,7 @@ def test_every_format_is_met_in_the_corpus() -> None:
     for index in sorted(CORPUS.glob("*/INDEX.json")):
         for entry in json.loads(index.read_text(encoding="utf-8")):
             try:
-                doc = Document.from_path(index.parent / entry["file"])
+                doc = Artefact.from_path(index.parent / entry["file"])
                 seen.add(registry.detect(doc, options).name)
                 collect_document(doc, options)
             except InputError:

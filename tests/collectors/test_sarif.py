@@ -13,9 +13,15 @@ import jsonschema  # type: ignore[import-untyped]
 import pytest
 
 import affidavit
+from affidavit.artefact import Artefact
 from affidavit.collectors import collect_document
-from affidavit.collectors.base import NO, CollectOptions, Document
-from affidavit.collectors.sarif import detect, severity_from_level, severity_from_score, severity_from_word
+from affidavit.collectors.formats.sarif import (
+    detect,
+    severity_from_level,
+    severity_from_score,
+    severity_from_word,
+)
+from affidavit.collectors.interface import NO, CollectOptions
 from affidavit.errors import InputError
 from affidavit.model import Evidence, EvidenceKind, Severity
 from tests.conftest import CORPUS, GOLDEN, NOW, corpus_index, golden_text
@@ -39,7 +45,7 @@ def _check_schema(evidence: Evidence) -> None:
 
 
 def _collect_path(path: Path, source: str | None = None) -> Evidence:
-    return collect_document(Document.from_path(path, source), CollectOptions(now=NOW))
+    return collect_document(Artefact.from_path(path, source), CollectOptions(now=NOW))
 
 
 def _collect_log(tmp_path: Path, log: Any, name: str = "log.sarif") -> Evidence:
@@ -208,12 +214,12 @@ def test_truncated_file_is_a_clear_error(entry: dict[str, Any], tmp_path: Path) 
     ],
 )
 def test_detector_does_not_claim_other_reports(folder: str, name: str) -> None:
-    assert detect(Document(name, (CORPUS / folder / name).read_bytes())) == NO
+    assert detect(Artefact(name, (CORPUS / folder / name).read_bytes())) == NO
 
 
 def test_detector_does_not_claim_cyclonedx() -> None:
     for path in sorted((CORPUS / "sbom-cyclonedx").glob("*.json")):
-        assert detect(Document(path.name, path.read_bytes())) == NO, path.name
+        assert detect(Artefact(path.name, path.read_bytes())) == NO, path.name
 
 
 # -- hostile logs -----------------------------------------------------------------------------

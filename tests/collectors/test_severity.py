@@ -16,9 +16,10 @@ from typing import TYPE_CHECKING, Any
 import jsonschema  # type: ignore[import-untyped]  # no stubs installed
 import pytest
 
+from affidavit.artefact import Artefact
 from affidavit.collectors import collect_document, registry
-from affidavit.collectors.base import CollectOptions, Document
-from affidavit.collectors.severity import (
+from affidavit.collectors.interface import CollectOptions
+from affidavit.collectors.kinds.vulnerability import (
     FindingSet,
     clean_ids,
     cvss_vector_score,
@@ -44,11 +45,11 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
 
 SCANNER_MODULES = (
-    "affidavit.collectors.trivy",
-    "affidavit.collectors.grype",
-    "affidavit.collectors.osv_scanner",
-    "affidavit.collectors.pip_audit",
-    "affidavit.collectors.npm_audit",
+    "affidavit.collectors.formats.trivy",
+    "affidavit.collectors.formats.grype",
+    "affidavit.collectors.formats.osv_scanner",
+    "affidavit.collectors.formats.pip_audit",
+    "affidavit.collectors.formats.npm_audit",
 )
 SCANNER_FOLDERS = ("scan-trivy", "scan-grype", "scan-osv-scanner", "scan-pip-audit", "scan-npm-audit")
 SCHEMA_PATH = (
@@ -85,7 +86,7 @@ def scanner_registry(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 def collect(folder: str, name: str, raw: bytes | None = None, kind: EvidenceKind | None = None) -> Evidence:
     """Collect a corpus file (or ``raw`` bytes under its name) through ``collect_document``."""
     data = (CORPUS / folder / name).read_bytes() if raw is None else raw
-    return collect_document(Document(f"{folder}/{name}", data), CollectOptions(now=NOW, kind=kind))
+    return collect_document(Artefact(f"{folder}/{name}", data), CollectOptions(now=NOW, kind=kind))
 
 
 @cache

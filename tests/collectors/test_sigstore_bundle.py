@@ -4,7 +4,7 @@ Support files of the folder (artefacts, READMEs, identity/issuer files, keys, de
 signatures and certificates) are not evidence: they are listed explicitly below and must be
 refused with an ``InputError`` naming the file (an unknown format). Trusted roots and
 ClientTrustConfigs are refused with a message pointing at ``--trusted-root``. The conformance
-cases are collected with their case settings (``tests/verify/test_sigstore_conformance.py``).
+cases are collected with their case settings (``tests/signatures/test_sigstore_conformance.py``).
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ import pytest
 from affidavit.errors import InputError, UnknownFormatError
 from affidavit.model import EvidenceKind
 from tests.conftest import CORPUS, corpus_index
-from tests.verify.helpers import check_golden, collect, validate
-from tests.verify.test_sigstore_conformance import collect_case, signature_of
+from tests.signatures.helpers import check_golden, collect, validate
+from tests.signatures.test_sigstore_conformance import collect_case, signature_of
 
 FOLDER = CORPUS / "sigstore"
 ENTRIES = corpus_index("sigstore")

@@ -14,8 +14,9 @@ from typing import Any
 
 import pytest
 
-from affidavit.collectors.base import DEFINITE, LIKELY, NO, Document
-from affidavit.collectors.spdx import FORMATS, split_tool
+from affidavit.artefact import Artefact
+from affidavit.collectors.formats.spdx import FORMATS, split_tool
+from affidavit.collectors.interface import DEFINITE, LIKELY, NO
 from affidavit.errors import InputError
 from affidavit.model import EvidenceKind
 from tests.collectors.test_cyclonedx import (
@@ -387,7 +388,7 @@ def test_spdx3_json_ld_is_recognised_and_refused() -> None:
         "@graph": [{"type": "software_Package", "spdxId": "urn:p", "name": "p"}],
     }
     raw = json.dumps(doc).encode()
-    assert [f.detect(Document("x", raw)) for f in FORMATS] == [DEFINITE, NO]
+    assert [f.detect(Artefact("x", raw)) for f in FORMATS] == [DEFINITE, NO]
     with pytest.raises(InputError, match="SPDX 3.0 is recognised but not yet normalised") as info:
         collect(FOLDER, "v3.json", raw)
     assert "SPDX 2.3" in info.value.diagnostics()
@@ -410,7 +411,7 @@ def test_detection_scores() -> None:
 
     def scores(raw: bytes) -> list[int]:
         """The two SPDX detectors' scores for ``raw``."""
-        return [f.detect(Document("x", raw)) for f in FORMATS]
+        return [f.detect(Artefact("x", raw)) for f in FORMATS]
 
     assert scores(_raw("witness-sbom.spdx.json")) == [DEFINITE, NO]
     assert scores(_raw("cosign-bom-go-mod.spdx")) == [NO, DEFINITE]

@@ -16,9 +16,10 @@ from typing import TYPE_CHECKING, Any
 import jsonschema  # type: ignore[import-untyped]
 import pytest
 
+from affidavit.artefact import Artefact
 from affidavit.collectors import collect_document, registry
-from affidavit.collectors.base import NO, CollectOptions, Document
-from affidavit.collectors.terraform_config import FORMATS
+from affidavit.collectors.formats.terraform_config import FORMATS
+from affidavit.collectors.interface import NO, CollectOptions
 from affidavit.errors import InputError
 from affidavit.model import EvidenceKind
 from tests.conftest import golden_text
@@ -36,10 +37,10 @@ INDEX: list[dict[str, Any]] = json.loads((FOLDER / "INDEX.json").read_text(encod
 DETECT = FORMATS[0].detect
 
 _OWN_MODULES = (
-    "affidavit.collectors.terraform_plan",
-    "affidavit.collectors.terraform_config",
-    "affidavit.collectors.branch_protection",
-    "affidavit.collectors.change_record",
+    "affidavit.collectors.formats.terraform_plan",
+    "affidavit.collectors.formats.terraform_config",
+    "affidavit.collectors.formats.branch_protection",
+    "affidavit.collectors.formats.change_record",
 )
 
 
@@ -54,13 +55,13 @@ def _own_formats(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 def _collect_text(name: str, text: str) -> dict[str, Any]:
     """The record of a .tf text, as JSON."""
-    return collect_document(Document(name, text.encode("utf-8")), OPTIONS).to_json()
+    return collect_document(Artefact(name, text.encode("utf-8")), OPTIONS).to_json()
 
 
 def _collect(name: str) -> dict[str, Any]:
     """The record of a corpus .tf file, as JSON."""
     return collect_document(
-        Document(f"terraform-hcl/{name}", (FOLDER / name).read_bytes()), OPTIONS
+        Artefact(f"terraform-hcl/{name}", (FOLDER / name).read_bytes()), OPTIONS
     ).to_json()
 
 
@@ -253,7 +254,7 @@ def test_windows_line_endings_and_encodings(encoding: str) -> None:
     """CRLF, a UTF-8 BOM and UTF-16 give the same record."""
     text = (FOLDER / "conftest-gke.tf").read_text(encoding="utf-8")
     raw = text.replace("\n", "\r\n").encode() if encoding == "crlf" else text.encode(encoding)
-    record = collect_document(Document("gke.tf", raw), OPTIONS).to_json()
+    record = collect_document(Artefact("gke.tf", raw), OPTIONS).to_json()
     assert record["data"] == _collect("conftest-gke.tf")["data"]
 
 
@@ -300,7 +301,7 @@ def test_syntax_error_names_file_and_line(text: str, line: int) -> None:
 )
 def test_does_not_claim_other_formats(text: str, why: str) -> None:
     """JSON, YAML, SPDX tag-value and plain text are not claimed."""
-    assert DETECT(Document("x", text.encode())) == NO, why
+    assert DETECT(Artefact("x", text.encode())) == NO, why
 
 
 def test_detector_claims_no_other_corpus_file() -> None:
@@ -310,14 +311,14 @@ def test_detector_claims_no_other_corpus_file() -> None:
         if not path.is_file() or path.parent == FOLDER or path.name in ("INDEX.json", "SOURCES.md"):
             continue
         raw = path.read_bytes()
-        if raw and DETECT(Document(str(path), raw)) != NO:
+        if raw and DETECT(Artefact(str(path), raw)) != NO:
             claimed.append(str(path.relative_to(CORPUS)))
     assert claimed == []
 
 
 def test_importing_the_collector_does_not_import_hcl2() -> None:
     """python-hcl2 (and lark) load only when a .tf file is parsed."""
-    code = "import sys, affidavit.collectors.terraform_config; print('hcl2' in sys.modules, 'lark' in sys.modules)"
+    code = "import sys, affidavit.collectors.formats.terraform_config; print('hcl2' in sys.modules, 'lark' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout
     assert out.split() == ["False", "False"]
 

@@ -17,8 +17,9 @@ from typing import TYPE_CHECKING, Any
 import jsonschema  # type: ignore[import-untyped]
 import pytest
 
+from affidavit.artefact import Artefact
 from affidavit.collectors import collect_document, collect_paths, registry
-from affidavit.collectors.base import CollectOptions, Document
+from affidavit.collectors.interface import CollectOptions
 from affidavit.errors import InputError
 from affidavit.model import EvidenceKind
 from tests.conftest import golden_text
@@ -39,10 +40,10 @@ INDEX: list[dict[str, Any]] = json.loads((FOLDER / "INDEX.json").read_text(encod
 REJECTED = {"checkov-corrupted-tfplan.json": "Terraform state"}
 
 _OWN_MODULES = (
-    "affidavit.collectors.terraform_plan",
-    "affidavit.collectors.terraform_config",
-    "affidavit.collectors.branch_protection",
-    "affidavit.collectors.change_record",
+    "affidavit.collectors.formats.terraform_plan",
+    "affidavit.collectors.formats.terraform_config",
+    "affidavit.collectors.formats.branch_protection",
+    "affidavit.collectors.formats.change_record",
 )
 
 
@@ -58,7 +59,7 @@ def _own_formats(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 def _collect(name: str, raw: bytes | None = None) -> dict[str, Any]:
     """The record of a corpus plan (or of ``raw`` under that name), as JSON."""
     data = (FOLDER / name).read_bytes() if raw is None else raw
-    return collect_document(Document(f"terraform-plan/{name}", data), OPTIONS).to_json()
+    return collect_document(Artefact(f"terraform-plan/{name}", data), OPTIONS).to_json()
 
 
 def _raw_plan(name: str) -> dict[str, Any]:
@@ -399,7 +400,7 @@ def generated_plan(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_generated_plan_leaks_no_sensitive_value(generated_plan: Path) -> None:
     """No sensitive value of the generated benchmark-shaped plan reaches the record."""
     plan = json.loads(generated_plan.read_bytes())
-    record = collect_document(Document.from_path(generated_plan), OPTIONS).to_json()
+    record = collect_document(Artefact.from_path(generated_plan), OPTIONS).to_json()
     checked = _assert_no_plaintext(plan, record)
     assert checked > 10  # the generator marks RDS passwords (and the db_password variable) sensitive
     masked = [c for c in record["data"]["resource_changes"] if c["sensitive_paths"]]
@@ -426,7 +427,7 @@ def test_benchmark_plan_is_fast(tmp_path: Path) -> None:
         check=True,
         capture_output=True,
     )
-    doc = Document.from_path(tmp_path / "tfplan.json")
+    doc = Artefact.from_path(tmp_path / "tfplan.json")
     start = time.perf_counter()
     record = collect_document(doc, OPTIONS)
     elapsed = time.perf_counter() - start
@@ -452,7 +453,7 @@ def test_raw_state_file_is_rejected(tmp_path: Path) -> None:
     path = tmp_path / "terraform.tfstate"
     path.write_text(json.dumps(state), encoding="utf-8")
     with pytest.raises(InputError, match="raw Terraform state file") as info:
-        collect_document(Document.from_path(path), OPTIONS)
+        collect_document(Artefact.from_path(path), OPTIONS)
     assert "terraform plan -out tf.plan && terraform show -json tf.plan" in info.value.diagnostics()
 
 
@@ -466,7 +467,7 @@ def test_show_json_of_state_is_rejected(tmp_path: Path) -> None:
     path = tmp_path / "state.json"
     path.write_text(json.dumps(shown), encoding="utf-8")
     with pytest.raises(InputError, match="is Terraform state .* not a plan"):
-        collect_document(Document.from_path(path), OPTIONS)
+        collect_document(Artefact.from_path(path), OPTIONS)
 
 
 def test_setup_terraform_wrapper_output_is_read_with_a_problem() -> None:
@@ -491,7 +492,7 @@ def test_wrapper_with_pretty_json_and_debug_lines(tmp_path: Path) -> None:
     )
     path = tmp_path / "plan.json"
     path.write_text(text, encoding="utf-8")
-    record = collect_document(Document.from_path(path), OPTIONS).to_json()
+    record = collect_document(Artefact.from_path(path), OPTIONS).to_json()
     assert record["data"]["summary"]["delete"] == 1 and record["data"]["summary"]["update"] == 1
     assert any("terraform_wrapper: false" in p for p in record["problems"])
 
@@ -520,7 +521,7 @@ def test_streamed_plan_log_is_rejected(tmp_path: Path) -> None:
         "\n".join(json.dumps(line, separators=(",", ":")) for line in lines) + "\n", encoding="utf-8"
     )
     with pytest.raises(InputError, match="streamed log of `terraform plan -json`"):
-        collect_document(Document.from_path(path), OPTIONS)
+        collect_document(Artefact.from_path(path), OPTIONS)
 
 
 def test_empty_file_is_an_error(tmp_path: Path) -> None:
@@ -528,7 +529,7 @@ def test_empty_file_is_an_error(tmp_path: Path) -> None:
     path = tmp_path / "tfplan.json"
     path.write_bytes(b"")
     with pytest.raises(InputError, match="is empty"):
-        Document.from_path(path)
+        Artefact.from_path(path)
     collection = collect_paths([path], OPTIONS)
     assert collection.evidence == [] and len(collection.errors) == 1
 
@@ -572,7 +573,7 @@ def test_malformed_plans_name_the_place(plan: dict[str, Any], path: str) -> None
     """Wrong shapes are InputErrors naming the JSON path."""
     with pytest.raises(InputError, match=path):
         collect_document(
-            Document("bad.json", json.dumps(plan).encode()),
+            Artefact("bad.json", json.dumps(plan).encode()),
             CollectOptions(now=NOW, format="terraform-plan-json"),
         )
 

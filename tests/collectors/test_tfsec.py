@@ -11,9 +11,10 @@ import jsonschema  # type: ignore[import-untyped]
 import pytest
 
 import affidavit
+from affidavit.artefact import Artefact
 from affidavit.collectors import collect_document
-from affidavit.collectors.base import NO, CollectOptions, Document
-from affidavit.collectors.tfsec import detect
+from affidavit.collectors.formats.tfsec import detect
+from affidavit.collectors.interface import NO, CollectOptions
 from affidavit.errors import InputError
 from affidavit.model import Evidence, EvidenceKind
 from tests.conftest import CORPUS, GOLDEN, NOW, corpus_index, golden_text
@@ -58,7 +59,7 @@ SEVERITY = {
 
 
 def _collect(raw: bytes, source: str = "tfsec.json") -> Evidence:
-    return collect_document(Document(source, raw), CollectOptions(now=NOW))
+    return collect_document(Artefact(source, raw), CollectOptions(now=NOW))
 
 
 def _raw(name: str) -> bytes:
@@ -179,7 +180,7 @@ def test_null_provider_and_missing_location() -> None:
         ]
     }
     evidence = collect_document(
-        Document("t.json", json.dumps(hostile).encode()), CollectOptions(now=NOW, format="tfsec-json")
+        Artefact("t.json", json.dumps(hostile).encode()), CollectOptions(now=NOW, format="tfsec-json")
     )
     assert [(f["file"], f["line"]) for f in evidence.data["findings"]] == [("f.tf", None), (None, None)]
     assert any("$.results[1]: has no location" in p for p in evidence.problems)
@@ -188,11 +189,11 @@ def test_null_provider_and_missing_location() -> None:
 def test_results_of_the_wrong_type_are_rejected() -> None:
     with pytest.raises(InputError, match=r"\$\.results: expected an array of results, found a string"):
         collect_document(
-            Document("t.json", b'{"results": "none"}'), CollectOptions(now=NOW, format="tfsec-json")
+            Artefact("t.json", b'{"results": "none"}'), CollectOptions(now=NOW, format="tfsec-json")
         )
     with pytest.raises(InputError, match=r"\$\.results\[0\]: expected a result object, found a number"):
         collect_document(
-            Document("t.json", b'{"results": [1]}'), CollectOptions(now=NOW, format="tfsec-json")
+            Artefact("t.json", b'{"results": [1]}'), CollectOptions(now=NOW, format="tfsec-json")
         )
 
 
@@ -233,7 +234,7 @@ def test_truncated_file_is_a_clear_error(entry: dict[str, Any]) -> None:
     ],
 )
 def test_detector_does_not_claim_other_reports(folder: str, name: str) -> None:
-    assert detect(Document(name, (CORPUS / folder / name).read_bytes())) == NO
+    assert detect(Artefact(name, (CORPUS / folder / name).read_bytes())) == NO
 
 
 def test_console_output_instead_of_json_is_rejected() -> None:
@@ -242,7 +243,7 @@ def test_console_output_instead_of_json_is_rejected() -> None:
         "\u2500" * 40 + "\n  main.tf:5\n\n  timings\n  \u2500\u2500\u2500\u2500\n  disk i/o   18.04\u00b5s\n"
         "  total      4.450ms\n\n  1 potential problem(s) detected.\n"
     )
-    doc = Document("tfsec.out", console.encode())
+    doc = Artefact("tfsec.out", console.encode())
     assert detect(doc) > NO
     with pytest.raises(InputError, match="is tfsec's console output, not its JSON report") as caught:
         collect_document(doc, CollectOptions(now=NOW))

@@ -12,9 +12,10 @@ from typing import Any
 
 import pytest
 
+from affidavit.artefact import Artefact
 from affidavit.collectors import collect_document
-from affidavit.collectors.base import NO, POSSIBLE, CollectOptions, Document
-from affidavit.collectors.trivy import detect
+from affidavit.collectors.formats.trivy import detect
+from affidavit.collectors.interface import NO, POSSIBLE, CollectOptions
 from affidavit.errors import InputError
 from affidavit.model import EvidenceKind
 from tests.collectors.test_severity import (
@@ -258,7 +259,7 @@ def test_repo_digest_of_the_scanned_repository_is_the_subject_digest() -> None:
 
 def test_null_and_empty_reports_are_empty_scans() -> None:
     for raw in (b"null\n", b"[]"):
-        doc = Document("trivy.json", raw)
+        doc = Artefact("trivy.json", raw)
         # Gitleaks writes the same bytes and wins by default; --kind vulnerability-scan selects Trivy
         assert 0 < detect(doc) < POSSIBLE
         evidence = collect(FOLDER, "empty.json", raw=raw, kind=EvidenceKind.VULNERABILITY_SCAN)
@@ -309,19 +310,19 @@ def test_malformed_reports_name_the_place(report: dict[str, Any], path: str) -> 
 def test_truncated_file_is_an_error_naming_it(entry: dict[str, Any]) -> None:
     raw = _raw(entry["file"])
     with pytest.raises(InputError) as caught:
-        collect_document(Document(f"{FOLDER}/{entry['file']}", raw[: len(raw) // 2]), CollectOptions(now=NOW))
+        collect_document(Artefact(f"{FOLDER}/{entry['file']}", raw[: len(raw) // 2]), CollectOptions(now=NOW))
     assert entry["file"] in caught.value.diagnostics()
     assert "truncated" in caught.value.diagnostics() or "JSON" in caught.value.diagnostics()
 
 
 def test_detector_claims_every_trivy_file_and_no_other_format() -> None:
     for entry in ENTRIES:
-        assert detect(Document(entry["file"], _raw(entry["file"]))) > NO, entry["file"]
+        assert detect(Artefact(entry["file"], _raw(entry["file"]))) > NO, entry["file"]
     for path in other_corpus_files():
         raw = path.read_bytes()
         if not raw or is_empty_json(raw):
             continue
-        assert detect(Document(path.name, raw)) == NO, path
+        assert detect(Artefact(path.name, raw)) == NO, path
 
 
 @pytest.fixture(scope="session")
@@ -353,7 +354,7 @@ def test_generated_5000_finding_report(generated_trivy: Path) -> None:
     report = json.loads(raw)
     want = Expected(report)
     started = time.perf_counter()
-    evidence = collect_document(Document("trivy.json", raw), CollectOptions(now=NOW))
+    evidence = collect_document(Artefact("trivy.json", raw), CollectOptions(now=NOW))
     elapsed = time.perf_counter() - started
     data = evidence.data
     assert len(want.items) == 5000

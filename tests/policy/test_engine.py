@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
-from affidavit.policy.engine import RegorusEngine, clean_error
+from affidavit.policy.engines.extensions import EXTENSION_NAMES, extensions
+from affidavit.policy.engines.regorus import RegorusEngine, clean_error
 from affidavit.policy.evaluate import epoch_ns
-from affidavit.policy.extensions import EXTENSION_NAMES, extensions
 from affidavit.policy.interface import PolicyModule
 
 from .helpers import NOW

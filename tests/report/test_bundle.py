@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
+from affidavit.bundle.write import verify_bundle, write_bundle
 from affidavit.errors import BundleError
 from affidavit.model import Evidence, EvidenceKind, Subject, Tool
-from affidavit.report.bundle import verify_bundle, write_bundle
 
 
 def _evidence(

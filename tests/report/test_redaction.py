@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from affidavit.collectors.terraform_plan import redact_plan
+from affidavit.collectors.formats.terraform_plan import redact_plan
 from tests.conftest import CORPUS
 
 

@@ -11,15 +11,16 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from affidavit.collectors.base import CollectOptions, Document
+from affidavit.artefact import Artefact
+from affidavit.collectors.interface import CollectOptions
 from affidavit.collectors.registry import detect
 from affidavit.errors import InputError
 from affidavit.model import Evidence
 
-__all__ = ["CollectOptions", "Collection", "Document", "collect_document", "collect_paths", "iter_files"]
+__all__ = ["CollectOptions", "Collection", "Artefact", "collect_document", "collect_paths", "iter_files"]
 
 
-def collect_document(doc: Document, options: CollectOptions) -> Evidence:
+def collect_document(doc: Artefact, options: CollectOptions) -> Evidence:
     """Detect the format of ``doc`` and normalise it; raises ``InputError`` on bad input."""
     try:
         fmt = detect(doc, options)
@@ -98,7 +99,7 @@ def collect_paths(paths: Iterable[Path], options: CollectOptions) -> Collection:
     result = Collection()
     for path in iter_files(paths):
         try:
-            doc = Document.from_path(path)
+            doc = Artefact.from_path(path)
             evidence = collect_document(doc, options)
         except InputError as exc:
             result.errors.append(exc)

@@ -14,33 +14,34 @@ import importlib
 from functools import cache
 from typing import TYPE_CHECKING
 
-from affidavit.collectors.base import NO, CollectOptions, Document, Format
+from affidavit.collectors.interface import NO, CollectOptions, Format
 from affidavit.errors import InputError, UnknownFormatError
 
 if TYPE_CHECKING:
+    from affidavit.artefact import Artefact
     from affidavit.model import EvidenceKind
 
 # Each module exposes ``FORMATS: tuple[Format, ...]``. Modules are imported on first use, so that
 # ``affidavit --help`` does not pay for them.
 _MODULES: tuple[str, ...] = (
-    "affidavit.collectors.cyclonedx",
-    "affidavit.collectors.spdx",
-    "affidavit.collectors.trivy",
-    "affidavit.collectors.grype",
-    "affidavit.collectors.osv_scanner",
-    "affidavit.collectors.pip_audit",
-    "affidavit.collectors.npm_audit",
-    "affidavit.collectors.gitleaks",
-    "affidavit.collectors.sarif",
-    "affidavit.collectors.checkov",
-    "affidavit.collectors.tfsec",
-    "affidavit.collectors.terraform_plan",
-    "affidavit.collectors.terraform_config",
-    "affidavit.collectors.branch_protection",
-    "affidavit.collectors.change_record",
-    "affidavit.collectors.cosign",
-    "affidavit.collectors.sigstore_bundle",
-    "affidavit.collectors.attestation",
+    "affidavit.collectors.formats.cyclonedx",
+    "affidavit.collectors.formats.spdx",
+    "affidavit.collectors.formats.trivy",
+    "affidavit.collectors.formats.grype",
+    "affidavit.collectors.formats.osv_scanner",
+    "affidavit.collectors.formats.pip_audit",
+    "affidavit.collectors.formats.npm_audit",
+    "affidavit.collectors.formats.gitleaks",
+    "affidavit.collectors.formats.sarif",
+    "affidavit.collectors.formats.checkov",
+    "affidavit.collectors.formats.tfsec",
+    "affidavit.collectors.formats.terraform_plan",
+    "affidavit.collectors.formats.terraform_config",
+    "affidavit.collectors.formats.branch_protection",
+    "affidavit.collectors.formats.change_record",
+    "affidavit.collectors.formats.cosign",
+    "affidavit.collectors.formats.sigstore_bundle",
+    "affidavit.collectors.formats.attestation",
 )
 
 
@@ -66,7 +67,7 @@ def format_by_name(name: str) -> Format:
     raise KeyError(name)
 
 
-def detect(doc: Document, options: CollectOptions | None = None) -> Format:
+def detect(doc: Artefact, options: CollectOptions | None = None) -> Format:
     """Choose the format of ``doc`` from its content (``options.kind``/``format`` narrow the choice)."""
     candidates = formats()
     if options is not None and options.format is not None:
@@ -93,7 +94,7 @@ def detect(doc: Document, options: CollectOptions | None = None) -> Format:
     return best
 
 
-def _unknown(doc: Document, options: CollectOptions | None) -> InputError:
+def _unknown(doc: Artefact, options: CollectOptions | None) -> InputError:
     kind_note = f" of kind {options.kind.value}" if options is not None and options.kind is not None else ""
     if doc.looks_like_json:
         value = doc.json()  # raises a clear error if it is broken JSON

@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, Any
 
 from affidavit.errors import EngineError
 from affidavit.model import Evidence, EvidenceKind, Outcome, RuleResult, Violation
-from affidavit.policy.engine import RegorusEngine
+from affidavit.policy.engines.regorus import RegorusEngine
 
 if TYPE_CHECKING:
     from affidavit.policy.interface import Evaluation, PolicyEngine

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from affidavit.errors import PolicyError
-from affidavit.policy.engine import RegorusEngine
+from affidavit.policy.engines.regorus import RegorusEngine
 from affidavit.policy.interface import ModuleInfo, PolicyEngine, PolicyModule
 from affidavit.policy.metadata import (
     RULES_PREFIX,

@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Any
 
 from affidavit.errors import PolicyError
 from affidavit.model import Outcome
-from affidavit.policy.engine import RegorusEngine
+from affidavit.policy.engines.regorus import RegorusEngine
 from affidavit.policy.evaluate import EvalContext, epoch_ns, evaluate
 from affidavit.policy.loader import PolicySet, build_policy_set, check_functions, read_modules
 from affidavit.policy.params import PARAMS_FILE, known_environments, load_params

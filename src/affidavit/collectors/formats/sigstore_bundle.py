@@ -1,0 +1,280 @@
+"""Sigstore bundles: signatures affidavit verifies itself, offline.
+
+A bundle (media types v0.1, v0.2, v0.3 in both spellings) is verified by
+``affidavit.signatures.sigstore`` against the trust root, identity policy, public key and artefact
+digest of the ``CollectOptions``:
+
+- ``trusted_root``: a ``trusted_root.json`` or ClientTrustConfig; default: the public-good root
+  embedded in sigstore-python (never refreshed over the network);
+- ``identity`` / ``issuer``: who may sign; exact, or ``re:<pattern>`` (a whole-value regular
+  expression); without them the record is ``verified: false`` ("no identity policy given"),
+  though the cryptography is still checked and the result recorded;
+- ``public_key``: for bundles signed with a managed key;
+- ``artifact_digest`` (``sha256:<hex>``) or ``extra["artifact"]`` (a file, hashed): the artefact
+  the signature must cover.
+
+What a bundle yields:
+
+- a message signature: a ``signature`` record, ``data.verifications[0]`` saying what was checked;
+- a DSSE envelope carrying an in-toto Statement (an attestation): a ``provenance`` record (see
+  ``affidavit.collectors.formats.attestation``) whose ``data.signature`` holds the same signature data
+  and whose ``verified`` is true only when the envelope verified.
+
+A trusted root or ClientTrustConfig is recognised too, and refused with a message saying it is
+a verification setting, not evidence.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from affidavit.collectors.interface import (
+    DEFINITE,
+    LIKELY,
+    NO,
+    POSSIBLE,
+    CollectOptions,
+    Format,
+    Parsed,
+    Problems,
+    require_mapping,
+)
+from affidavit.errors import InputError
+from affidavit.model import EvidenceKind, Subject
+from affidavit.signatures.identity import AnyIdentityPolicy, IdentityPolicy
+from affidavit.signatures.result import Settings
+from affidavit.signatures.sigstore import verify_bundle
+from affidavit.signatures.trust import TRUST_CONFIG_MEDIA_TYPE, TRUSTED_ROOT_MEDIA_TYPE
+
+if TYPE_CHECKING:
+    from affidavit.artefact import Artefact
+    from affidavit.signatures.result import SignatureCheck
+
+BUNDLE_MEDIA_PREFIX = "application/vnd.dev.sigstore.bundle"
+IN_TOTO_PAYLOAD_TYPE = "application/vnd.in-toto+json"
+
+
+# ---------------------------------------------------------------------------------------------
+# Shared with the cosign and attestation collectors
+
+
+def verification_settings(options: CollectOptions) -> Settings:
+    """The verification settings of ``options`` (``extra``: ``artifact``, ``signature``, ``payload``).
+
+    ``extra["artifact"]`` is the artefact file (hashed to its digest), ``extra["signature"]`` a
+    detached signature file (base64, as cosign writes it) and ``extra["payload"]`` the signed
+    simple-signing payload of a cosign OCI signature manifest.
+    """
+    policy: IdentityPolicy | AnyIdentityPolicy = IdentityPolicy.build(options.identity, options.issuer)
+    if options.identity is None and options.issuer is None and options.identities:
+        policy = AnyIdentityPolicy(tuple(IdentityPolicy.build(i, s) for i, s in options.identities))
+    return Settings.build(
+        policy=policy,
+        artifact_digest=options.artifact_digest,
+        artifact=_opt_path(options.extra.get("artifact")),
+        trusted_root=options.trusted_root,
+        public_key=options.public_key,
+        signature=_opt_path(options.extra.get("signature")),
+        payload=_opt_path(options.extra.get("payload")),
+        now=options.now,
+    )
+
+
+def _opt_path(value: Any) -> Path | None:
+    """A path setting from ``options.extra`` (a string or a ``Path``), or ``None``."""
+    if value is None or value == "":
+        return None
+    return value if isinstance(value, Path) else Path(str(value))
+
+
+def signature_data(
+    checks: list[SignatureCheck],
+    settings: Settings,
+    *,
+    bundle: dict[str, Any] | None = None,
+    trust_root: dict[str, Any] | None = None,
+    extra_reasons: list[str] | None = None,
+) -> dict[str, Any]:
+    """The ``data`` of a signature record (also ``data.signature`` of a provenance record).
+
+    ``verified`` is true when there is at least one verification and every one verified.
+    ``reasons`` gathers every reason against, in order, without repeats.
+    """
+    verifications = [c.to_json() for c in checks]
+    reasons: list[str] = []
+    for item in [*(extra_reasons or []), *(r for c in checks for r in c.reasons)]:
+        if item not in reasons:
+            reasons.append(item)
+    policy = settings.policy.describe()
+    policy["public_key"] = str(settings.public_key) if settings.public_key is not None else None
+    return {
+        "verified": bool(checks) and all(c.verified for c in checks),
+        "verifications": verifications,
+        "bundle": bundle,
+        "policy": policy,
+        "artifact_digest": settings.artifact_digest,
+        "trust_root": trust_root,
+        "reasons": reasons,
+    }
+
+
+def first_of_json_lines(doc: Artefact) -> Any:
+    """The first document of a JSON Lines file (several JSON documents, one per line), else ``None``.
+
+    ``gh attestation download`` and ``cosign verify-attestation`` write one bundle or envelope per
+    line; a file with one line is plain JSON and never reaches here.
+    """
+    if not doc.looks_like_json or doc.try_json() is not None:
+        return None
+    raw = doc.raw if doc.encoding == "utf-8" else doc.text.encode("utf-8")
+    end = raw.find(b"\n")
+    if end < 0 or not raw[end:].strip():
+        return None
+    try:
+        return json.loads(raw[:end])
+    except ValueError:
+        return None
+
+
+def single_document(doc: Artefact) -> Any:
+    """``doc.json()``, or an ``InputError`` saying a JSON Lines file holds several attestations."""
+    if first_of_json_lines(doc) is not None:
+        count = sum(1 for line in doc.text.splitlines() if line.strip())
+        raise InputError(
+            doc.source,
+            f"holds {count} JSON documents, one per line (JSON Lines): affidavit reads one bundle or "
+            "envelope per file",
+            hint="split it into one file per line (for example with `split -l 1`) and collect each",
+        )
+    return doc.json()
+
+
+def unix_to_iso(value: Any) -> str | None:
+    """An ISO 8601 UTC time from Unix seconds (``None`` when absent or not a number)."""
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        return None
+    return datetime.fromtimestamp(value, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+# ---------------------------------------------------------------------------------------------
+# Sigstore bundle
+
+
+def detect_bundle(doc: Artefact) -> int:
+    """A Sigstore bundle: its media type, or the shape of one (for a wrong or unknown media type)."""
+    value = doc.try_json()
+    if isinstance(value, dict):
+        media = value.get("mediaType")
+        if isinstance(media, str) and media.startswith(BUNDLE_MEDIA_PREFIX):
+            return DEFINITE
+        if isinstance(value.get("verificationMaterial"), dict) and (
+            "messageSignature" in value or "dsseEnvelope" in value
+        ):
+            return LIKELY
+        return NO
+    if value is None and doc.looks_like_json and f'"{BUNDLE_MEDIA_PREFIX}' in doc.head:
+        return POSSIBLE  # broken JSON or JSON Lines that start like a bundle: parse() says which
+    return NO
+
+
+def parse_bundle(doc: Artefact, options: CollectOptions) -> Parsed:
+    """Verify a bundle; a message signature gives a signature record, an attestation a provenance one."""
+    from affidavit.collectors.formats import attestation  # imports this module: so not at the top
+
+    data = require_mapping(doc, single_document(doc), "$")
+    problems = Problems(doc.source)
+    if not isinstance(data.get("verificationMaterial"), dict):
+        raise InputError(
+            doc.source, "the bundle has no verificationMaterial object", path="$.verificationMaterial"
+        )
+    settings = verification_settings(options)
+    result = verify_bundle(doc.raw, data, settings)
+    check = result.check
+    sig = signature_data([check], settings, bundle=result.bundle, trust_root=result.trust_root)
+    signed_at = unix_to_iso((check.tlog or {}).get("integrated_time"))
+    version = result.bundle["version"]
+
+    if result.bundle["content"] == "dsse":
+        if result.payload is None:
+            raise InputError(
+                doc.source, "the DSSE payload is missing or not base64", path="$.dsseEnvelope.payload"
+            )
+        if result.payload_type == IN_TOTO_PAYLOAD_TYPE:
+            statement = attestation.decode_statement(doc, result.payload, "$.dsseEnvelope.payload")
+            parsed = attestation.provenance_parsed(statement, sig, problems, "$.dsseEnvelope.payload")
+            parsed.format_version = version
+            parsed.effective_at = parsed.effective_at or signed_at
+            return parsed
+        problems.add(
+            "$.dsseEnvelope.payloadType", f"payload type {result.payload_type!r} is not an in-toto Statement"
+        )
+
+    subject = Subject(name=_artifact_name(options), digest=check.subject_digest)
+    return Parsed(
+        data=sig,
+        format_version=version,
+        subject=subject,
+        effective_at=signed_at,
+        problems=problems.items,
+        kind=EvidenceKind.SIGNATURE,
+    )
+
+
+def _artifact_name(options: CollectOptions) -> str | None:
+    """The artefact's file name, when the artefact was given as a file."""
+    artifact = options.extra.get("artifact")
+    if artifact:
+        return Path(str(artifact)).name
+    return None
+
+
+# ---------------------------------------------------------------------------------------------
+# Trusted roots: settings, not evidence
+
+
+def detect_trust_root(doc: Artefact) -> int:
+    """A Sigstore trusted root or ClientTrustConfig (by media type)."""
+    value = doc.try_json()
+    if isinstance(value, dict) and value.get("mediaType") in (
+        TRUSTED_ROOT_MEDIA_TYPE,
+        TRUST_CONFIG_MEDIA_TYPE,
+    ):
+        return DEFINITE
+    return NO
+
+
+def parse_trust_root(doc: Artefact, options: CollectOptions) -> Parsed:
+    """Refuse a trust root as evidence, saying how it is meant to be used."""
+    value = doc.json()
+    media = value.get("mediaType") if isinstance(value, dict) else None
+    what = "Sigstore ClientTrustConfig" if media == TRUST_CONFIG_MEDIA_TYPE else "Sigstore trusted root"
+    raise InputError(
+        doc.source,
+        f"this is a {what} (whom to trust when verifying signatures), not evidence: "
+        "pass it with --trusted-root",
+        hint=f"affidavit collect BUNDLE --trusted-root {doc.source}",
+    )
+
+
+FORMATS: tuple[Format, ...] = (
+    Format(
+        name="sigstore-bundle",
+        kind=EvidenceKind.SIGNATURE,
+        detect=detect_bundle,
+        parse=parse_bundle,
+        description=(
+            "Sigstore bundle (v0.1-v0.3; message signature or DSSE attestation), verified offline "
+            "against a pinned trust root"
+        ),
+    ),
+    Format(
+        name="sigstore-trusted-root",
+        kind=EvidenceKind.SIGNATURE,
+        detect=detect_trust_root,
+        parse=parse_trust_root,
+        description="Sigstore trusted root / ClientTrustConfig: recognised and refused (a setting, not evidence)",
+    ),
+)

@@ -1,0 +1,263 @@
+"""Terraform configuration sources (``.tf`` files in HCL native syntax).
+
+One format, ``terraform-hcl``, read with python-hcl2 (imported inside the parser: importing it
+costs about 0.15 s, which ``affidavit --help`` must not pay). Detection is by content only: a
+top-level Terraform block (``resource "t" "n" {``, ``data``, ``terraform {``, ``provider "p" {``,
+``module "m" {``, ``variable``, ``output``, ``locals``) at the start of a line. JSON (including
+``.tf.json``), YAML and SPDX tag-value documents are never claimed.
+
+The record (kind ``terraform-config``) keeps:
+
+- ``backend``: ``{type, config}`` from ``terraform { backend "s3" { ... } }`` (HCP Terraform's
+  ``cloud { ... }`` block reads as type ``cloud``), or ``null`` when the file declares none;
+- ``required_version``: the ``terraform { required_version = ... }`` constraint, or ``null``;
+- ``providers[]``: ``{name, source, version_constraint}`` from ``required_providers`` (the object
+  form ``aws = { source = ..., version = ... }`` and the old string form ``aws = "~> 3.0"``), plus
+  every ``provider "x" {}`` block not listed there (``source: null``; ``version_constraint`` from
+  the pre-0.13 ``version`` argument of the block when present, else ``null``), sorted by name;
+- ``resources[]``: ``{address, mode, type, name, arguments}`` for ``resource`` (mode ``managed``)
+  and ``data`` (mode ``data``, address ``data.<type>.<name>``) blocks, in file order;
+  ``arguments`` are the block's attributes as python-hcl2 reads them: literals as JSON values,
+  expressions as their source text wrapped in ``${...}`` (``"${var.region}"``), nested blocks
+  as lists of objects (as in a plan's ``after``), ``dynamic`` blocks as written; literal values
+  that look like secrets (``admin_password = "..."``, an AWS key in ``user_data``) are replaced
+  by ``"(sensitive)"`` as in plan records, and ``problems`` lists where;
+- ``modules[]``: ``{name, source, version}``.
+
+Values are not evaluated: a ``.tf`` file says what was written, a plan says what will happen.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any
+
+from affidavit.collectors.formats.terraform_plan import scrub_secrets
+from affidavit.collectors.interface import LIKELY, NO, POSSIBLE, CollectOptions, Format, Parsed, Problems
+from affidavit.errors import InputError
+from affidavit.model import EvidenceKind, Subject
+
+if TYPE_CHECKING:
+    from affidavit.artefact import Artefact
+
+# A block label: quoted, or (HCL allows it) a bare identifier.
+_L = r'(?:"[^"\n]+"|[A-Za-z_][\w-]*)'
+# Blocks only Terraform (and OpenTofu) write at the top level of a file.
+_STRONG = re.compile(
+    rf"^(?:resource|data)[ \t]+{_L}[ \t]+{_L}[ \t]*\{{"
+    rf"|^terraform[ \t]*\{{"
+    rf"|^(?:provider|module)[ \t]+{_L}[ \t]*\{{",
+    re.MULTILINE,
+)
+# Blocks that other HCL dialects (Packer, for instance) share with Terraform.
+_WEAK = re.compile(rf"^(?:variable|output)[ \t]+{_L}[ \t]*\{{|^locals[ \t]*\{{", re.MULTILINE)
+_SPDX = re.compile(r"^SPDXVersion:", re.MULTILINE)
+_SNIFF_BYTES = 65536
+_META_KEY = re.compile(r"^__\w+__$")
+
+
+def _detect(doc: Artefact) -> int:
+    """Score ``doc`` as a Terraform ``.tf`` source from its first 64 KiB."""
+    if doc.looks_like_json or doc.head.startswith(("---", "%YAML")):
+        return NO
+    if doc.encoding == "utf-8" or doc.encoding == "utf-8-sig":
+        sample = doc.raw[:_SNIFF_BYTES].decode("utf-8", errors="replace")
+    else:
+        try:
+            sample = doc.text[:_SNIFF_BYTES]
+        except InputError:
+            return NO
+    if "\x00" in sample or _SPDX.search(sample):
+        return NO
+    if _STRONG.search(sample):
+        return LIKELY
+    if _WEAK.search(sample):
+        return POSSIBLE
+    return NO
+
+
+def _load_hcl(doc: Artefact) -> dict[str, Any]:
+    """Parse ``doc`` with python-hcl2; a syntax error is an ``InputError`` naming line and column."""
+    import hcl2
+    from lark.exceptions import (
+        LarkError,
+        UnexpectedCharacters,
+        UnexpectedEOF,
+        UnexpectedInput,
+        UnexpectedToken,
+    )
+
+    options = hcl2.SerializationOptions(
+        with_comments=False, strip_string_quotes=True, preserve_heredocs=False
+    )
+    try:
+        value = hcl2.loads(doc.text, serialization_options=options)
+    except UnexpectedInput as exc:
+        if isinstance(exc, UnexpectedEOF) or (isinstance(exc, UnexpectedToken) and exc.token.type == "$END"):
+            what = "the file ends before a block or expression is closed"
+        elif isinstance(exc, UnexpectedToken):
+            token = (str(exc.token).strip().splitlines() or [""])[0]
+            what = f"unexpected {token[:40]!r}" if token else "unexpected end of line"
+        elif isinstance(exc, UnexpectedCharacters):
+            what = f"unexpected character {exc.char!r}"
+        else:
+            what = "unexpected input"
+        raise InputError(
+            doc.source,
+            f"is not valid HCL: {what} at line {exc.line}, column {exc.column}",
+            hint="run `terraform fmt` or `terraform validate` on it to see the error in context",
+        ) from None
+    except (LarkError, ValueError, TypeError) as exc:
+        raise InputError(doc.source, f"is not valid HCL: {exc}") from None
+    if not isinstance(value, dict):
+        raise InputError(doc.source, "is not a Terraform configuration (no top-level blocks)")
+    return value
+
+
+def _clean(value: Any) -> Any:
+    """``value`` without python-hcl2's ``__is_block__``-style marker keys."""
+    if isinstance(value, dict):
+        return {k: _clean(v) for k, v in value.items() if not _META_KEY.match(k)}
+    if isinstance(value, list):
+        return [_clean(v) for v in value]
+    return value
+
+
+def _labelled(blocks: Any) -> list[tuple[str, Any]]:
+    """``(label, body)`` pairs of a one-label block list (``provider "aws" {}`` -> ``("aws", {...})``)."""
+    out: list[tuple[str, Any]] = []
+    for block in blocks if isinstance(blocks, list) else ():
+        if isinstance(block, dict):
+            out.extend((label, body) for label, body in block.items() if not _META_KEY.match(label))
+    return out
+
+
+def _str(value: Any) -> str | None:
+    """A string attribute, or ``None`` when absent or not a string."""
+    return value if isinstance(value, str) else None
+
+
+def _terraform_block(
+    tree: dict[str, Any], problems: Problems
+) -> tuple[dict[str, Any] | None, str | None, dict[str, dict[str, Any]]]:
+    """``backend``, ``required_version`` and the ``required_providers`` entries by name."""
+    backend: dict[str, Any] | None = None
+    required_version: str | None = None
+    providers: dict[str, dict[str, Any]] = {}
+    for block in tree.get("terraform") or ():
+        if not isinstance(block, dict):
+            continue
+        version = _str(block.get("required_version"))
+        if version is not None:
+            if required_version is not None and version != required_version:
+                problems.add("terraform", f"required_version given twice ({required_version!r}, {version!r})")
+            required_version = required_version or version
+        declared = _labelled(block.get("backend"))
+        declared += [("cloud", body) for body in block.get("cloud") or () if isinstance(body, dict)]
+        for btype, body in declared:
+            if backend is not None:
+                problems.add("terraform", f"more than one backend declared; kept {backend['type']!r}")
+                continue
+            backend = {"type": btype, "config": _clean(body) if isinstance(body, dict) else {}}
+        for req in block.get("required_providers") or ():
+            if not isinstance(req, dict):
+                continue
+            for name, spec in req.items():
+                if _META_KEY.match(name):
+                    continue
+                if isinstance(spec, str):  # the pre-0.13 string form: aws = "~> 3.0"
+                    providers[name] = {"name": name, "source": None, "version_constraint": spec}
+                elif isinstance(spec, dict):
+                    providers[name] = {
+                        "name": name,
+                        "source": _str(spec.get("source")),
+                        "version_constraint": _str(spec.get("version")),
+                    }
+                else:
+                    problems.add(f"terraform.required_providers.{name}", "is neither a string nor an object")
+    return backend, required_version, providers
+
+
+def _parse(doc: Artefact, options: CollectOptions) -> Parsed:
+    """Normalise a ``.tf`` source into ``terraform-config`` data."""
+    problems = Problems(doc.source)
+    tree = _load_hcl(doc)
+    backend, required_version, providers = _terraform_block(tree, problems)
+
+    for name, body in _labelled(tree.get("provider")):
+        version = _str(body.get("version")) if isinstance(body, dict) else None
+        if version is not None:
+            problems.add(
+                f'provider "{name}"',
+                f"sets version = {version!r} inside the provider block, a form deprecated since "
+                f"Terraform 0.13 (use terraform {{ required_providers }})",
+            )
+        entry = providers.get(name)
+        if entry is None:
+            providers[name] = {"name": name, "source": None, "version_constraint": version}
+        elif entry["version_constraint"] is None and version is not None:
+            entry["version_constraint"] = version
+
+    resources: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    masked: list[list[Any]] = []
+    for mode, key in (("managed", "resource"), ("data", "data")):
+        for rtype, named in _labelled(tree.get(key)):
+            for name, body in named.items() if isinstance(named, dict) else ():
+                if _META_KEY.match(name):
+                    continue
+                address = f"{rtype}.{name}" if mode == "managed" else f"data.{rtype}.{name}"
+                if address in seen:
+                    problems.add(address, "is declared more than once (Terraform rejects this configuration)")
+                seen.add(address)
+                resources.append(
+                    {
+                        "address": address,
+                        "mode": mode,
+                        "type": rtype,
+                        "name": name,
+                        "arguments": scrub_secrets(_clean(body), [address], masked)
+                        if isinstance(body, dict)
+                        else {},
+                    }
+                )
+
+    if masked:
+        shown = ", ".join(".".join(map(str, p)) for p in masked[:5])
+        problems.add(
+            "resources",
+            f"{len(masked)} argument value(s) that look like secrets were replaced by '(sensitive)' "
+            f"({shown}{', ...' if len(masked) > 5 else ''}): keep secrets out of .tf files",
+        )
+
+    modules = [
+        {
+            "name": name,
+            "source": _str(body.get("source")) if isinstance(body, dict) else None,
+            "version": _str(body.get("version")) if isinstance(body, dict) else None,
+        }
+        for name, body in _labelled(tree.get("module"))
+    ]
+    for module in modules:
+        if module["source"] is None:
+            problems.add(f'module "{module["name"]}"', "has no source")
+
+    data: dict[str, Any] = {
+        "backend": backend,
+        "required_version": required_version,
+        "providers": [providers[name] for name in sorted(providers)],
+        "resources": resources,
+        "modules": modules,
+    }
+    return Parsed(data=data, subject=Subject(), problems=problems.items)
+
+
+FORMATS: tuple[Format, ...] = (
+    Format(
+        name="terraform-hcl",
+        kind=EvidenceKind.TERRAFORM_CONFIG,
+        detect=_detect,
+        parse=_parse,
+        description="Terraform/OpenTofu configuration source (.tf, HCL native syntax)",
+    ),
+)

@@ -1,0 +1,770 @@
+"""Terraform and OpenTofu plans, as ``terraform show -json tf.plan`` / ``tofu show -json`` write them.
+
+One format, ``terraform-plan-json``, covers plan JSON ``format_version`` 0.1 to 1.2 (Terraform 0.12
+to 1.14 and OpenTofu). The record keeps what a change-management policy needs and drops the rest
+(``planned_values``, ``prior_state``, ``configuration``, ``variables``): per resource change its
+address, previous address (moved blocks), type, name, index, module, provider, mode, the
+``actions`` exactly as the plan lists them (a replacement is ``["delete", "create"]`` or, with
+``create_before_destroy``, ``["create", "delete"]``), the reason, ``before``, ``after`` and
+``after_unknown``; a summary that counts a replacement once, as ``replace``; the drift Terraform
+detected; whether the plan errored; and the names (only) of the changed outputs.
+
+Sensitive values. Every value the plan marks in ``before_sensitive`` / ``after_sensitive`` is
+replaced by the string ``"(sensitive)"`` in ``before`` / ``after`` (the marks mirror the value's
+structure; ``true`` on an object or list masks it whole), and the masked places are listed in
+``sensitive_paths`` (each a list of keys and indexes, as Terraform's ``replace_paths``). The
+plaintext never reaches the record.
+
+Values that only *look* like secrets are masked the same way (``scrub_secrets``: a string holding
+a well-known credential format, such as an AWS access key id, a private key, a GitHub or Slack
+token or ``SECRET=...`` in a script, or a literal under a name that says secret, such as
+``password``, ``AWS_SECRET_ACCESS_KEY`` or ``api_key``) in two cases: in resource changes without
+any marks (plans from before Terraform 0.15, where this is the only protection), and in every
+change of a plan whose bytes contain a credential prefix (``AKIA``, ``ASIA``, ``PRIVATE KEY``,
+``ghp_``, ``github_pat_``, ``xox``; a few byte searches, where walking every value of a 60 MB
+plan would cost a second). Otherwise Terraform's marks are the whole story: a secret in an
+attribute no provider marks sensitive is kept, so mark it sensitive in the configuration. The
+record's ``problems`` say where a value was masked on a guess.
+
+Unknown values. ``after`` is kept exactly as Terraform wrote it: a value that is only known after
+apply is simply *absent* from ``after`` (or ``null`` inside a list), and ``after_unknown`` (kept
+unchanged) says which. Policies must consult ``after_unknown`` before concluding anything from a
+missing or null ``after`` value; nothing here guesses.
+
+Rejected with a message that says what to do instead: a Terraform *state* (``terraform show -json``
+without a plan file, or a raw ``terraform.tfstate``) and the streamed UI log of
+``terraform plan -json``. Accepted with a ``problems`` entry: the output of the
+``hashicorp/setup-terraform`` wrapper (a ``[command]...terraform-bin show -json`` line before the
+JSON and ``::debug::`` lines after it), errored plans, plans that look partial (``-target``).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime
+from typing import Any
+
+from affidavit.artefact import Artefact, gc_paused
+from affidavit.collectors.interface import (
+    DEFINITE,
+    LIKELY,
+    NO,
+    CollectOptions,
+    Format,
+    Parsed,
+    Problems,
+    opt_str,
+    require_list,
+    require_mapping,
+)
+from affidavit.errors import InputError
+from affidavit.model import EvidenceKind, Subject, Tool
+
+SENSITIVE = "(sensitive)"
+
+_KNOWN_FORMAT_MAJOR = 1
+_ACTIONS = frozenset({"no-op", "create", "read", "update", "delete", "forget"})
+_SINGLE = {
+    "create": "create",
+    "update": "update",
+    "delete": "delete",
+    "no-op": "no_op",
+    "read": "read",
+    "forget": "forget",
+}
+_PLAN_KEYS = ("resource_changes", "planned_values", "resource_drift", "output_changes")
+_MAKE_PLAN = (
+    "make a plan JSON with: terraform plan -out tf.plan && terraform show -json tf.plan > tfplan.json"
+)
+_WRAPPER_FIX = (
+    "set `terraform_wrapper: false` on the hashicorp/setup-terraform step (or call the real binary) "
+    "so that `terraform show -json` writes plain JSON"
+)
+_UI_LOG = re.compile(r'"@module"\s*:\s*"(terraform|tofu)\.ui"')
+
+
+# ---------------------------------------------------------------------------------------------
+# Detection
+
+
+def _detect(doc: Artefact) -> int:
+    """Score ``doc`` as a plan (or as one of the things people pass instead of a plan)."""
+    head = doc.head
+    if head.startswith("[command]"):
+        first = head.split("\n", 1)[0]
+        if ("terraform" in first or "tofu" in first) and '"format_version"' in head:
+            return DEFINITE
+        return NO
+    if head.startswith('{"@level"') and _UI_LOG.search(head[:1024]):
+        return DEFINITE
+    value = doc.try_json()
+    if not isinstance(value, dict):
+        return NO
+    if "format_version" in value:
+        if any(k in value for k in _PLAN_KEYS):
+            return DEFINITE
+        if "values" in value and "terraform_version" in value:
+            return DEFINITE  # `terraform show -json` of a state: ours to reject clearly
+        if "errored" in value:
+            return LIKELY
+    if "lineage" in value and "serial" in value and ("resources" in value or "modules" in value):
+        return DEFINITE  # a raw terraform.tfstate
+    return NO
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading the document (plain JSON, or JSON inside the setup-terraform wrapper's output)
+
+
+def _load(doc: Artefact, problems: Problems) -> Any:
+    """The plan object, unwrapped from the setup-terraform wrapper's output when needed."""
+    if doc.head.startswith("[command]"):
+        return _unwrap(doc, problems)
+    if doc.head.startswith('{"@level"'):
+        raise InputError(
+            doc.source,
+            "is the streamed log of `terraform plan -json` (one UI message per line), not a plan",
+            hint=_MAKE_PLAN,
+        )
+    return doc.json()
+
+
+def _unwrap(doc: Artefact, problems: Problems) -> Any:
+    """Find and parse the plan JSON between the wrapper's ``[command]`` and ``::`` lines."""
+    text = doc.text
+    offset = 0
+    line_no = 1
+    for line in text.splitlines(keepends=True):
+        if line.lstrip().startswith("{"):
+            break
+        offset += len(line)
+        line_no += 1
+    else:
+        raise InputError(
+            doc.source,
+            "holds the hashicorp/setup-terraform wrapper's '[command]' line but no plan JSON after it",
+            hint=_WRAPPER_FIX,
+        )
+    try:
+        with gc_paused():
+            value, end = json.JSONDecoder().raw_decode(text, text.index("{", offset))
+    except json.JSONDecodeError as exc:
+        raise InputError(
+            doc.source,
+            f"the plan JSON after the setup-terraform wrapper's '[command]' line is broken: "
+            f"{exc.msg} at line {exc.lineno} column {exc.colno}",
+            hint=_WRAPPER_FIX,
+        ) from None
+    rest = [ln for ln in text[end:].splitlines() if ln.strip() and ln.strip() != "%0A"]
+    stray = [ln for ln in rest if not ln.startswith("::")]
+    problems.add(
+        "$",
+        f"is the output of the hashicorp/setup-terraform wrapper (a '[command]' line before the JSON"
+        f"{' and ' + str(len(rest)) + ' workflow-command lines after it' if rest else ''}); "
+        f"the plan JSON was read from line {line_no}. To record plain JSON, {_WRAPPER_FIX}",
+    )
+    if stray:
+        problems.add(
+            "$", f"{len(stray)} line(s) after the plan JSON are neither JSON nor '::' workflow commands"
+        )
+    return value
+
+
+def _reject_state(doc: Artefact, plan: dict[str, Any]) -> None:
+    """Raise when ``plan`` is a Terraform state rather than a plan."""
+    if "lineage" in plan and "serial" in plan:
+        raise InputError(
+            doc.source,
+            "is a raw Terraform state file (terraform.tfstate: version, serial, lineage, resources), "
+            "not a plan: a state says what exists, not what a change will do",
+            hint=_MAKE_PLAN,
+        )
+    if "values" in plan and not any(k in plan for k in _PLAN_KEYS):
+        raise InputError(
+            doc.source,
+            "is Terraform state as `terraform show -json` prints it without a plan file "
+            "('values' but no 'resource_changes' or 'planned_values'), not a plan",
+            hint=_MAKE_PLAN,
+        )
+
+
+# ---------------------------------------------------------------------------------------------
+# Sensitive values
+
+
+def _has_mark(sens: Any) -> bool:
+    """True when a ``*_sensitive`` mirror marks anything at all."""
+    if sens is True:
+        return True
+    if isinstance(sens, dict):
+        return any(_has_mark(v) for v in sens.values())
+    if isinstance(sens, list):
+        return any(_has_mark(v) for v in sens)
+    return False
+
+
+def _mask(value: Any, sens: Any, path: list[Any], masked: list[list[Any]]) -> Any:
+    """``value`` with every place ``sens`` marks replaced by ``"(sensitive)"``.
+
+    Copy-on-write: containers are copied only along the paths that hold a mark, so an unmarked
+    value is returned as the very same object (no cost on the common case).
+    """
+    if sens is True:
+        masked.append(list(path))
+        return SENSITIVE
+    if isinstance(sens, dict) and sens:
+        if not isinstance(value, dict):
+            if value is None or not _has_mark(sens):
+                return value
+            masked.append(list(path))  # marks and value disagree in shape: mask it all
+            return SENSITIVE
+        out: dict[str, Any] | None = None
+        for key, mark in sens.items():
+            if not mark or key not in value:  # False, {} and [] mark nothing
+                continue
+            old = value[key]
+            path.append(key)
+            new = _mask(old, mark, path, masked)
+            path.pop()
+            if new is not old:
+                if out is None:
+                    out = dict(value)
+                out[key] = new
+        return value if out is None else out
+    if isinstance(sens, list) and sens:
+        if not isinstance(value, list):
+            if value is None or not _has_mark(sens):
+                return value
+            masked.append(list(path))
+            return SENSITIVE
+        items: list[Any] | None = None
+        for i, mark in enumerate(sens):
+            if not mark or i >= len(value):
+                continue
+            old = value[i]
+            path.append(i)
+            new = _mask(old, mark, path, masked)
+            path.pop()
+            if new is not old:
+                if items is None:
+                    items = list(value)
+                items[i] = new
+        return value if items is None else items
+    return value
+
+
+# Values that look like secrets although nothing marks them (old plans without marks, a key in
+# user_data, a password in a Lambda environment): masked too, and said so in `problems`.
+
+# Byte strings whose absence from a whole plan shows that no token below can be in it (a few
+# `bytes in` searches cost little; a regex over tens of MB would not).
+_TOKEN_HINTS = (b"AKIA", b"ASIA", b"PRIVATE KEY", b"ghp_", b"github_pat_", b"xox")
+_TOKEN = re.compile(
+    r"\b(?:A3T[A-Z0-9]|AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}\b"  # AWS access key id
+    r"|-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----"
+    r"|\bgh[pousr]_[A-Za-z0-9]{36,}|\bgithub_pat_[A-Za-z0-9_]{22,}"
+    r"|\bxox[abposr]-[A-Za-z0-9-]{10,}"
+    # NAME=value inside text (shell scripts in user_data, .env content)
+    r"|\b[A-Za-z0-9_]*(?:PASSWORD|SECRET|TOKEN|API_KEY|ACCESS_KEY|password|secret|token|api_key|access_key)"
+    r"[A-Za-z0-9_]*[ \t]*=[ \t]*[\"']?[A-Za-z0-9/+_.!@#%^&*-]{8,}"
+)
+_SECRET_NAME = re.compile(
+    r"password|passwd|passphrase|secret|token|api_?key|access_?key|private_?key|credential"
+)
+_NOT_A_SECRET_NAME = re.compile(
+    r"(?:_arn|_arns|_id|_ids|_name|_names|_type|_version|_path|_length|_enabled|_policy|_rotation|_count"
+    r"|_ttl|_mode|_url|_uri|_location|_prevention|_age|_days|_period|_duration)$"
+    r"|^(?:require|minimum|max|min|allow)_|^creation_token$"
+)
+
+
+def secret_name(key: str) -> bool:
+    """True when an attribute, map key or variable name says that its value is a secret."""
+    lowered = key.lower().replace("-", "_")
+    return bool(_SECRET_NAME.search(lowered)) and not _NOT_A_SECRET_NAME.search(lowered)
+
+
+def looks_secret(text: str) -> bool:
+    """True when ``text`` holds a well-known credential format (an AWS key id, a private key, ...)."""
+    return len(text) >= 16 and _TOKEN.search(text) is not None
+
+
+def _literal(value: str) -> bool:
+    """True for a string that is a value, not masked already and not an unevaluated expression."""
+    return bool(value.strip()) and value != SENSITIVE and not value.startswith("${")
+
+
+def scrub_secrets(value: Any, path: list[Any], masked: list[list[Any]]) -> Any:
+    """``value`` with every string that looks like a secret replaced by ``"(sensitive)"``.
+
+    A string is masked when it holds a well-known credential format, or when it is a literal
+    under a key whose name says secret (``password``, ``AWS_SECRET_ACCESS_KEY``, ``api_key``...).
+    Copy-on-write, like ``_mask``; masked places are appended to ``masked``.
+    """
+    if isinstance(value, dict):
+        out: dict[str, Any] | None = None
+        for key, item in value.items():
+            path.append(key)
+            if isinstance(item, str):
+                new: Any = item
+                if _literal(item) and (secret_name(str(key)) or looks_secret(item)):
+                    new = SENSITIVE
+                    masked.append(list(path))
+            elif isinstance(item, list) and secret_name(str(key)) and all(isinstance(x, str) for x in item):
+                new = [SENSITIVE if _literal(x) else x for x in item]
+                if new != item:
+                    masked.append(list(path))
+                else:
+                    new = item
+            else:
+                new = scrub_secrets(item, path, masked)
+            path.pop()
+            if new is not item:
+                if out is None:
+                    out = dict(value)
+                out[key] = new
+        return value if out is None else out
+    if isinstance(value, list):
+        items: list[Any] | None = None
+        for i, item in enumerate(value):
+            path.append(i)
+            if isinstance(item, str):
+                new = item
+                if _literal(item) and looks_secret(item):
+                    new = SENSITIVE
+                    masked.append(list(path))
+            else:
+                new = scrub_secrets(item, path, masked)
+            path.pop()
+            if new is not item:
+                if items is None:
+                    items = list(value)
+                items[i] = new
+        return value if items is None else items
+    return value
+
+
+def _may_hold_tokens(doc: Artefact) -> bool:
+    """False when no credential format can occur anywhere in the document (cheap byte search)."""
+    if doc.encoding in ("utf-8", "utf-8-sig"):
+        return any(hint in doc.raw for hint in _TOKEN_HINTS)
+    text = doc.text
+    return any(hint.decode() in text for hint in _TOKEN_HINTS)
+
+
+# ---------------------------------------------------------------------------------------------
+# Parsing
+
+
+def _address(rc: dict[str, Any]) -> str | None:
+    """The address a resource change should have had, from its parts (some tools drop it)."""
+    rtype, name = opt_str(rc.get("type")), opt_str(rc.get("name"))
+    if rtype is None or name is None:
+        return None
+    base = f"data.{rtype}.{name}" if rc.get("mode") == "data" else f"{rtype}.{name}"
+    index = rc.get("index")
+    if isinstance(index, bool) or index is None:
+        pass
+    elif isinstance(index, int):
+        base += f"[{index}]"
+    elif isinstance(index, str):
+        base += f"[{json.dumps(index)}]"
+    module = opt_str(rc.get("module_address"))
+    return f"{module}.{base}" if module else base
+
+
+def _classify(actions: list[str]) -> str | None:
+    """The summary bucket of one action list (a replacement counts once, as ``replace``)."""
+    if len(actions) == 2 and set(actions) == {"create", "delete"}:
+        return "replace"
+    if len(actions) == 1:
+        return _SINGLE.get(actions[0])
+    return None
+
+
+def _timestamp(value: Any) -> str | None:
+    """``value`` if it is an RFC 3339 timestamp, else ``None``."""
+    if not isinstance(value, str) or "T" not in value:
+        return None
+    try:
+        datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return value
+
+
+def _prior_managed(plan: dict[str, Any]) -> set[str]:
+    """Addresses of the managed resources in ``prior_state`` (to spot partial plans)."""
+    prior = plan.get("prior_state")
+    if not isinstance(prior, dict) or not isinstance(prior.get("values"), dict):
+        return set()
+    out: set[str] = set()
+    stack = [prior["values"].get("root_module")]
+    while stack:
+        module = stack.pop()
+        if not isinstance(module, dict):
+            continue
+        for res in module.get("resources") or ():
+            if isinstance(res, dict) and res.get("mode") == "managed" and isinstance(res.get("address"), str):
+                out.add(res["address"])
+        stack.extend(module.get("child_modules") or ())
+    return out
+
+
+def _parse(doc: Artefact, options: CollectOptions) -> Parsed:
+    """Normalise a plan JSON document into ``terraform-plan`` data.
+
+    The cyclic garbage collector stays paused throughout: the records built here are many small
+    containers, and each automatic collection would walk the whole parsed plan (tens of MB) again.
+    """
+    with gc_paused():
+        return _parse_plan(doc)
+
+
+def _parse_plan(doc: Artefact) -> Parsed:
+    """The body of ``_parse``."""
+    problems = Problems(doc.source)
+    plan = require_mapping(doc, _load(doc, problems), "$")
+    _reject_state(doc, plan)
+
+    format_version = opt_str(plan.get("format_version"))
+    if format_version is None:
+        raise InputError(doc.source, "has no 'format_version': not `terraform show -json` output", path="$")
+    major = format_version.split(".", 1)[0]
+    if not major.isdigit() or int(major) > _KNOWN_FORMAT_MAJOR:
+        problems.add(
+            "$.format_version",
+            f"plan format {format_version} is newer than the 1.x formats this reader knows; read as 1.x",
+        )
+    terraform_version = opt_str(plan.get("terraform_version"))
+
+    changes = _changes(doc, plan, problems)
+    summary = _summary(changes, problems)
+    drift = _drift(doc, plan, problems)
+
+    errored = plan.get("errored") is True
+    if errored:
+        problems.add(
+            "$.errored",
+            "Terraform reports that planning failed (errored: true): the plan is incomplete and cannot be applied",
+        )
+    partial = _looks_partial(plan, changes, problems) or plan.get("complete") is False
+
+    outputs = plan.get("output_changes")
+    effective_at = _timestamp(plan.get("timestamp"))
+    if "timestamp" in plan and effective_at is None:
+        problems.add("$.timestamp", f"{plan.get('timestamp')!r} is not an RFC 3339 timestamp; ignored")
+
+    data: dict[str, Any] = {
+        "terraform_version": terraform_version,
+        "format_version": format_version,
+        "resource_changes": changes,
+        "summary": summary,
+        "drift": drift,
+        "errored": errored,
+        "applyable": _opt_bool(plan.get("applyable")),
+        "complete": _opt_bool(plan.get("complete")),
+        "partial": partial,
+        "output_changes": sorted(outputs) if isinstance(outputs, dict) else [],
+    }
+    tool: Tool | None = None
+    if _is_opentofu(plan, changes):
+        tool = Tool("opentofu", terraform_version)
+    elif terraform_version is not None:
+        tool = Tool("terraform", terraform_version)
+    return Parsed(
+        data=data,
+        format_version=format_version,
+        tool=tool,
+        subject=Subject(),
+        effective_at=effective_at,
+        problems=problems.items,
+    )
+
+
+def _changes(doc: Artefact, plan: dict[str, Any], problems: Problems) -> list[dict[str, Any]]:
+    """Every resource change, with its sensitive values masked."""
+    raw_changes = require_list(doc, plan.get("resource_changes") or [], "$.resource_changes")
+    changes: list[dict[str, Any]] = []
+    unmarked = 0
+    tokens = _may_hold_tokens(doc)
+    guessed: list[str] = []
+    for i, raw in enumerate(raw_changes):
+        where = f"$.resource_changes[{i}]"
+        rc = require_mapping(doc, raw, where)
+        change = require_mapping(doc, rc.get("change"), f"{where}.change")
+        actions = require_list(doc, change.get("actions"), f"{where}.change.actions")
+        if not actions or not all(isinstance(a, str) for a in actions):
+            raise InputError(
+                doc.source, "expected a non-empty array of action names", path=f"{where}.change.actions"
+            )
+        address = opt_str(rc.get("address"))
+        if address is None:
+            address = _address(rc)
+            if address is None:
+                raise InputError(doc.source, "resource change has no address, type or name", path=where)
+            problems.add(
+                where, f"has no 'address'; built {address!r} from its module, mode, type, name and index"
+            )
+        unknown = [a for a in actions if a not in _ACTIONS]
+        if unknown:
+            raise InputError(
+                doc.source,
+                f"unknown action(s) {', '.join(map(repr, unknown))} on {address}: this reader knows "
+                f"{', '.join(sorted(_ACTIONS))} (a plan from a newer Terraform?)",
+                path=f"{where}.change.actions",
+            )
+        rtype, name = opt_str(rc.get("type")), opt_str(rc.get("name"))
+        if rtype is None or name is None:
+            raise InputError(doc.source, f"resource change {address} has no type or name", path=where)
+        mode = opt_str(rc.get("mode"))
+        if mode is None:
+            mode = "data" if address.startswith("data.") or ".data." in address else "managed"
+            problems.add(where, f"has no 'mode'; read as {mode!r} from the address")
+
+        masked: list[list[Any]] = []
+        before, after = change.get("before"), change.get("after")
+        marked = "before_sensitive" in change or "after_sensitive" in change
+        if marked:
+            before = _mask(before, change.get("before_sensitive"), ["before"], masked)
+            after = _mask(after, change.get("after_sensitive"), ["after"], masked)
+        elif before is not None or after is not None:
+            unmarked += 1
+        if tokens or not marked:
+            found: list[list[Any]] = []
+            before = scrub_secrets(before, ["before"], found)
+            after = scrub_secrets(after, ["after"], found)
+            if found:
+                masked.extend(found)
+                guessed.append(address)
+        changes.append(
+            {
+                "address": address,
+                "previous_address": opt_str(rc.get("previous_address")),
+                "type": rtype,
+                "name": name,
+                "index": rc.get("index"),
+                "module": opt_str(rc.get("module_address")),
+                "provider": opt_str(rc.get("provider_name")),
+                "mode": mode,
+                "actions": list(actions),
+                "action_reason": opt_str(rc.get("action_reason")),
+                "replace_paths": change.get("replace_paths") or [],
+                "before": before,
+                "after": after,
+                "after_unknown": change.get("after_unknown"),
+                "sensitive_paths": masked,
+            }
+        )
+    if unmarked:
+        problems.add(
+            "$.resource_changes",
+            f"{unmarked} resource change(s) carry no before_sensitive/after_sensitive marks (a plan "
+            f"from before Terraform 0.15): only values that look like secrets (by their name or "
+            f"format) could be masked; other values Terraform treats as sensitive are kept as written",
+        )
+    if guessed:
+        problems.add(
+            "$.resource_changes",
+            f"values that look like secrets but are not marked sensitive by the plan were masked in "
+            f"{len(guessed)} resource change(s) ({', '.join(guessed[:3])}{', ...' if len(guessed) > 3 else ''}); "
+            f"mark them sensitive in the configuration so that Terraform hides them too",
+        )
+    return changes
+
+
+def _summary(changes: list[dict[str, Any]], problems: Problems) -> dict[str, int]:
+    """Counts per kind of change; a replacement counts once, as ``replace``."""
+    summary = dict.fromkeys(("create", "update", "delete", "replace", "no_op", "read", "forget"), 0)
+    for i, change in enumerate(changes):
+        actions = change["actions"]
+        bucket = _classify(actions)
+        if bucket is not None:
+            summary[bucket] += 1
+            continue
+        for action in actions:
+            if action in _SINGLE:
+                summary[_SINGLE[action]] += 1
+        problems.add(
+            f"$.resource_changes[{i}].change.actions",
+            f"unusual action list {actions} on {change['address']}: each action counted on its own in the summary",
+        )
+    return summary
+
+
+def _drift(doc: Artefact, plan: dict[str, Any], problems: Problems) -> list[dict[str, Any]]:
+    """The changes Terraform found made outside of it (``resource_drift``), address and actions."""
+    raw_drift = plan.get("resource_drift")
+    if raw_drift is None:
+        return []
+    drift: list[dict[str, Any]] = []
+    built: list[str] = []
+    for i, raw in enumerate(require_list(doc, raw_drift, "$.resource_drift")):
+        where = f"$.resource_drift[{i}]"
+        entry = require_mapping(doc, raw, where)
+        change = entry.get("change")
+        actions = change.get("actions") if isinstance(change, dict) else None
+        address = opt_str(entry.get("address"))
+        if address is None:
+            address = _address(entry)
+            built.append(where)
+        drift.append({"address": address, "actions": list(actions) if isinstance(actions, list) else []})
+    if built:
+        problems.add(
+            "$.resource_drift",
+            f"{len(built)} drift entr{'y has' if len(built) == 1 else 'ies have'} no 'address' "
+            f"(first: {built[0]}); addresses were built from module, mode, type, name and index",
+        )
+    return drift
+
+
+def _looks_partial(plan: dict[str, Any], changes: list[dict[str, Any]], problems: Problems) -> bool:
+    """True (with a problem) when managed resources of the prior state have no change at all.
+
+    Terraform lists every managed resource of the configuration in ``resource_changes`` (unchanged
+    ones as ``no-op``), except in a ``-target`` plan, which lists only the targets.
+    """
+    prior = _prior_managed(plan)
+    if not prior:
+        return False
+    missing = sorted(prior - {c["address"] for c in changes})
+    if not missing:
+        return False
+    problems.add(
+        "$.resource_changes",
+        f"{len(missing)} managed resource(s) in prior_state have no resource change "
+        f"(e.g. {missing[0]}): the plan looks partial, as made with -target, and does not "
+        f"cover the whole configuration",
+    )
+    return True
+
+
+def _opt_bool(value: Any) -> bool | None:
+    """A boolean the plan may leave out (``None`` then)."""
+    return value if isinstance(value, bool) else None
+
+
+def _is_opentofu(plan: dict[str, Any], changes: list[dict[str, Any]]) -> bool:
+    """True when providers come from the OpenTofu registry (both tools write ``terraform_version``)."""
+    prefix = "registry.opentofu.org/"
+    if any((c["provider"] or "").startswith(prefix) for c in changes):
+        return True
+    config = plan.get("configuration")
+    providers = config.get("provider_config") if isinstance(config, dict) else None
+    if not isinstance(providers, dict):
+        return False
+    return any(
+        isinstance(p, dict) and str(p.get("full_name", "")).startswith(prefix) for p in providers.values()
+    )
+
+
+FORMATS: tuple[Format, ...] = (
+    Format(
+        name="terraform-plan-json",
+        kind=EvidenceKind.TERRAFORM_PLAN,
+        detect=_detect,
+        parse=_parse,
+        description="Terraform/OpenTofu plan JSON (terraform show -json tf.plan), format 0.1-1.2",
+    ),
+)
+
+
+# ---------------------------------------------------------------------------------------------
+# Redaction of the raw plan for evidence bundles
+
+
+def redact_plan(raw: bytes) -> bytes:
+    """The plan JSON with every sensitive value masked, for copying into an evidence bundle.
+
+    Terraform writes sensitive values in clear and marks them in mirror objects. This masks,
+    by those marks, ``resource_changes`` and ``resource_drift`` (``before``/``after``),
+    ``output_changes``, the resources and outputs of ``planned_values`` and ``prior_state``
+    (``sensitive_values``), and the input ``variables`` the configuration declares sensitive;
+    then every value that looks like a credential, as the collector does. The result is compact
+    JSON (the raw bytes cannot be kept: they hold the secrets).
+    """
+    doc = Artefact("plan", raw)
+    plan = _load(doc, Problems("plan"))
+    if not isinstance(plan, dict):
+        return raw
+    masked: list[list[Any]] = []
+    for section in ("resource_changes", "resource_drift"):
+        for rc in plan.get(section) or []:
+            change = rc.get("change") if isinstance(rc, dict) else None
+            if isinstance(change, dict):
+                _mask_change(change, masked)
+    for change in (plan.get("output_changes") or {}).values():
+        if isinstance(change, dict):
+            _mask_change(change, masked)
+    for section in ("planned_values", "prior_state"):
+        state = plan.get(section)
+        if isinstance(state, dict):
+            values: dict[str, Any] = state["values"] if isinstance(state.get("values"), dict) else state
+            _mask_module(values.get("root_module"), masked)
+            for output in (values.get("outputs") or {}).values():
+                if isinstance(output, dict) and output.get("sensitive") and "value" in output:
+                    output["value"] = SENSITIVE
+    config_vars = ((plan.get("configuration") or {}).get("root_module") or {}).get("variables") or {}
+    for name, variable in (plan.get("variables") or {}).items():
+        declared = config_vars.get(name) if isinstance(config_vars, dict) else None
+        if isinstance(variable, dict) and isinstance(declared, dict) and declared.get("sensitive"):
+            variable["value"] = SENSITIVE
+    # A sensitive value also appears where nothing marks it (the input variable it came from,
+    # a constant in the configuration): mask every string equal to one masked above.
+    plan = _mask_equal(plan, _sensitive_leaves(json.loads(doc.raw) if doc.looks_like_json else plan, plan))
+    plan = scrub_secrets(plan, [], masked)
+    return (json.dumps(plan, separators=(",", ":"), sort_keys=True) + "\n").encode()
+
+
+def _sensitive_leaves(original: Any, redacted: Any) -> set[str]:
+    """Strings of ``original`` that sit where ``redacted`` now says ``(sensitive)``."""
+    out: set[str] = set()
+    if isinstance(redacted, str):
+        if redacted == SENSITIVE and original != SENSITIVE:
+            stack = [original]
+            while stack:
+                item = stack.pop()
+                if isinstance(item, str) and len(item) >= 3:
+                    out.add(item)
+                elif isinstance(item, dict):
+                    stack.extend(item.values())
+                elif isinstance(item, list):
+                    stack.extend(item)
+        return out
+    if isinstance(redacted, dict) and isinstance(original, dict):
+        for key, value in redacted.items():
+            if key in original:
+                out |= _sensitive_leaves(original[key], value)
+    elif isinstance(redacted, list) and isinstance(original, list):
+        for old, new in zip(original, redacted, strict=False):
+            out |= _sensitive_leaves(old, new)
+    return out
+
+
+def _mask_equal(value: Any, secrets: set[str]) -> Any:
+    if not secrets:
+        return value
+    if isinstance(value, str):
+        return SENSITIVE if value in secrets else value
+    if isinstance(value, dict):
+        return {k: _mask_equal(v, secrets) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_mask_equal(v, secrets) for v in value]
+    return value
+
+
+def _mask_change(change: dict[str, Any], masked: list[list[Any]]) -> None:
+    for side in ("before", "after"):
+        if side in change:
+            change[side] = _mask(change[side], change.get(f"{side}_sensitive"), [], masked)
+
+
+def _mask_module(module: Any, masked: list[list[Any]]) -> None:
+    if not isinstance(module, dict):
+        return
+    for resource in module.get("resources") or []:
+        if isinstance(resource, dict) and "values" in resource:
+            resource["values"] = _mask(resource["values"], resource.get("sensitive_values"), [], masked)
+    for child in module.get("child_modules") or []:
+        _mask_module(child, masked)

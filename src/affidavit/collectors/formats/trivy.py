@@ -1,0 +1,358 @@
+"""Trivy JSON reports (``trivy image|fs|repo|k8s --format json``) as ``vulnerability-scan`` evidence.
+
+Every shape Trivy has written is read:
+
+* the legacy report (before Trivy 0.20, mid 2021): a top-level array of ``{Target, Type,
+  Vulnerabilities}`` results, with ``Vulnerabilities`` possibly ``null``;
+* ``SchemaVersion`` 2 (0.20 on): ``{SchemaVersion, ArtifactName, ArtifactType, Metadata, Results}``,
+  grown over the years with ``Trivy.Version``, ``CreatedAt``, ``Class``, ``PkgIdentifier.PURL``,
+  ``Status``, ``VendorIDs``, CVSS v4 scores, and misconfiguration, secret and licence results;
+* the ``trivy k8s`` cluster report: ``{ClusterName, Vulnerabilities: [resource], Misconfigurations:
+  [resource]}`` (older) or ``{ClusterName, Resources: [resource]}`` (newer), where each resource is
+  ``{Namespace, Kind, Name, Results}``; the targets are then the Kubernetes resources
+  (``namespace/Kind/name``);
+* ``null`` (the legacy report of a scan that found nothing) and ``[]``: an empty scan.
+
+Only vulnerabilities become findings. Misconfigurations (failed checks only) and secrets are
+counted in ``data.other``; nothing of a secret (not its match, not its code lines) is copied.
+
+A Trivy log written where the report should be (``2024-05-01T10:00:00Z  FATAL  ...``) is refused
+with the log's own error line.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any
+
+from affidavit.collectors.interface import (
+    DEFINITE,
+    LIKELY,
+    NO,
+    POSSIBLE,
+    CollectOptions,
+    Format,
+    Parsed,
+    Problems,
+    json_type,
+    opt_str,
+    require_list,
+    require_mapping,
+)
+from affidavit.collectors.kinds.vulnerability import (
+    FindingSet,
+    clean_ids,
+    cvss_vector_score,
+    ecosystem_of,
+    finding,
+    highest_score,
+    is_known_severity_word,
+    iso_time,
+    pick_repo_digest,
+    score,
+    severity_of,
+    status_of,
+    unique_strings,
+)
+from affidavit.errors import InputError
+from affidavit.model import EvidenceKind, Subject, Tool
+
+if TYPE_CHECKING:
+    from affidavit.artefact import Artefact
+
+FORMAT = "trivy-json"
+
+# Result classes that hold package vulnerabilities (the others: config, secret, license, license-file).
+_VULN_CLASSES = frozenset({"os-pkgs", "lang-pkgs"})
+_OTHER_KEYS = ("Misconfigurations", "Secrets", "Licenses", "MisconfSummary")
+
+# A zap console log line, as Trivy writes on stderr: "2024-05-01T10:00:00.123Z<TAB>FATAL<TAB>...".
+_LOG_LINE = re.compile(r"^\d{4}-\d{2}-\d{2}T[0-9:.]+(?:Z|[+-]\d{2}:?\d{2})\s+(DEBUG|INFO|WARN|ERROR|FATAL)\s")
+
+
+# ``[]`` and ``null`` are also what Gitleaks writes when it finds nothing, which pipelines produce
+# every day; a pre-2021 Trivy writing them is rare. So Gitleaks' reading wins by default, and
+# ``--kind vulnerability-scan`` selects this one.
+_EMPTY = POSSIBLE - 10
+
+
+def detect(doc: Artefact) -> int:
+    """Score ``doc`` as a Trivy JSON report (or a Trivy log where a report should be)."""
+    if not doc.looks_like_json:
+        return POSSIBLE if _LOG_LINE.match(doc.head) else NO
+    if doc.head.startswith("null"):
+        try:
+            return _EMPTY if doc.json() is None else NO
+        except InputError:
+            return NO
+    value = doc.try_json()
+    if isinstance(value, dict):
+        if "SchemaVersion" in value and any(k in value for k in ("ArtifactName", "ArtifactType", "Results")):
+            return DEFINITE
+        if "ClusterName" in value and any(
+            k in value for k in ("Resources", "Vulnerabilities", "Misconfigurations")
+        ):
+            return DEFINITE
+        results = value.get("Results")
+        if isinstance(results, list) and results and all(_is_result(r) for r in results):
+            return LIKELY
+        return NO
+    if isinstance(value, list):
+        if not value:
+            return _EMPTY
+        return LIKELY if all(_is_result(r) for r in value) else NO
+    return NO
+
+
+def _is_result(value: Any) -> bool:
+    """True when ``value`` looks like one Trivy result (``Target`` plus a section or type)."""
+    return (
+        isinstance(value, dict)
+        and "Target" in value
+        and any(k in value for k in ("Vulnerabilities", "Type", "Class", *_OTHER_KEYS))
+    )
+
+
+def parse(doc: Artefact, options: CollectOptions) -> Parsed:
+    """Normalise a Trivy report of any era into a ``vulnerability-scan`` record."""
+    if not doc.looks_like_json and _LOG_LINE.match(doc.head):
+        raise _log_error(doc)
+    value = doc.json()
+    reader = _Reader(doc)
+    tool = Tool("trivy", None)
+    subject = Subject()
+    format_version: str | None = None
+    effective_at: str | None = None
+    if value is None:
+        pass  # the legacy report of a scan with nothing to report
+    elif isinstance(value, list):
+        reader.results(value, "$", None)
+    elif isinstance(value, dict):
+        format_version = opt_str(value.get("SchemaVersion"))
+        version_block = value.get("Trivy")
+        if isinstance(version_block, dict):
+            tool = Tool("trivy", opt_str(version_block.get("Version")))
+        effective_at = iso_time(value.get("CreatedAt"))
+        if "ClusterName" in value:
+            subject = Subject(name=opt_str(value.get("ClusterName")))
+            for section in ("Resources", "Vulnerabilities", "Misconfigurations"):
+                if value.get(section) is not None:
+                    resources = require_list(doc, value[section], f"$.{section}")
+                    reader.resources(resources, f"$.{section}")
+        else:
+            subject = _subject(value, reader.problems)
+            results = value.get("Results")
+            if results is not None:
+                reader.results(require_list(doc, results, "$.Results"), "$.Results", None)
+    else:
+        raise InputError(doc.source, f"is not a Trivy report: the JSON document is {json_type(value)}")
+    return Parsed(
+        data=reader.finish(),
+        format_version=format_version,
+        tool=tool,
+        subject=subject,
+        effective_at=effective_at,
+        problems=reader.problems.items,
+    )
+
+
+class _Reader:
+    """Walks results (of an artifact or of Kubernetes resources) into findings and counts."""
+
+    def __init__(self, doc: Artefact) -> None:
+        """Start reading ``doc`` with nothing found yet."""
+        self.doc = doc
+        self.problems = Problems(doc.source)
+        self.findings = FindingSet()
+        self.misconfigurations = 0
+        self.secrets = 0
+        self.modified = 0
+        self.results_seen = 0
+        self.vuln_results = 0
+        self.unknown_words: dict[str, str] = {}
+
+    def resources(self, resources: list[Any], path: str) -> None:
+        """Read the resources of a ``trivy k8s`` report; each resource's results target it."""
+        for i, item in enumerate(resources):
+            rpath = f"{path}[{i}]"
+            resource = require_mapping(self.doc, item, rpath)
+            name = "/".join(
+                part
+                for part in (opt_str(resource.get(k)) for k in ("Namespace", "Kind", "Name"))
+                if part is not None
+            )
+            error = opt_str(resource.get("Error"))
+            if error is not None:
+                self.problems.add(rpath, f"Trivy could not scan {name or 'this resource'}: {error}")
+            results = resource.get("Results")
+            if results is not None:
+                self.results(require_list(self.doc, results, f"{rpath}.Results"), f"{rpath}.Results", name)
+
+    def results(self, results: list[Any], path: str, resource: str | None) -> None:
+        """Read a list of Trivy results; ``resource`` (k8s) replaces each result's own target."""
+        for i, item in enumerate(results):
+            rpath = f"{path}[{i}]"
+            result = require_mapping(self.doc, item, rpath)
+            self.results_seen += 1
+            target = resource or opt_str(result.get("Target"))
+            klass = opt_str(result.get("Class"))
+            raw_vulns = result.get("Vulnerabilities")
+            vulns = [] if raw_vulns is None else require_list(self.doc, raw_vulns, f"{rpath}.Vulnerabilities")
+            if (
+                raw_vulns is not None
+                or klass in _VULN_CLASSES
+                or (klass is None and not any(k in result for k in _OTHER_KEYS))
+            ):
+                self.vuln_results += 1
+                self.findings.add_target(target)
+            misconfigs = result.get("Misconfigurations")
+            if isinstance(misconfigs, list):
+                self.misconfigurations += sum(
+                    1
+                    for m in misconfigs
+                    if not (isinstance(m, dict) and m.get("Status") in ("PASS", "EXCEPTION"))
+                )
+            secrets = result.get("Secrets")
+            if isinstance(secrets, list):
+                self.secrets += len(secrets)
+            for key in ("ModifiedFindings", "ExperimentalModifiedFindings"):
+                modified = result.get(key)
+                if isinstance(modified, list):
+                    self.modified += len(modified)
+            kind = opt_str(result.get("Type"))
+            for j, vuln in enumerate(vulns):
+                self.vulnerability(vuln, f"{rpath}.Vulnerabilities[{j}]", target, kind)
+
+    def vulnerability(self, item: Any, path: str, target: str | None, kind: str | None) -> None:
+        """Read one entry of ``Vulnerabilities`` into a finding."""
+        vuln = require_mapping(self.doc, item, path)
+        vid = opt_str(vuln.get("VulnerabilityID"))
+        if vid is None:
+            raise InputError(self.doc.source, "a vulnerability has no VulnerabilityID", path=path)
+        identifier = vuln.get("PkgIdentifier")
+        purl = opt_str(identifier.get("PURL")) if isinstance(identifier, dict) else None
+        word = opt_str(vuln.get("Severity"))
+        if word is not None and not is_known_severity_word(word):
+            self.unknown_words.setdefault(word, f"{path}.Severity")
+        cvss_score = _cvss(vuln.get("CVSS"))
+        fixed = vuln.get("FixedVersion")
+        data_source = vuln.get("DataSource")
+        self.findings.add(
+            finding(
+                id=vid,
+                aliases=clean_ids(vuln.get("VendorIDs") or (), exclude=vid),
+                severity=severity_of(word, cvss_score),
+                cvss_score=cvss_score,
+                name=opt_str(vuln.get("PkgName")),
+                version=opt_str(vuln.get("InstalledVersion")),
+                purl=purl,
+                ecosystem=ecosystem_of(purl, kind),
+                fixed_versions=unique_strings(fixed.split(",")) if isinstance(fixed, str) else [],
+                target=target,
+                title=opt_str(vuln.get("Title")),
+                status=status_of(vuln.get("Status")),
+                published_at=iso_time(vuln.get("PublishedDate")),
+                data_source=opt_str(data_source.get("ID")) if isinstance(data_source, dict) else None,
+            )
+        )
+
+    def finish(self) -> dict[str, Any]:
+        """The data mapping, after noting what deserves a problem sentence."""
+        for word, where in sorted(self.unknown_words.items()):
+            self.problems.add(where, f"unknown severity {word!r}: counted as unknown")
+        if self.findings.duplicates:
+            self.problems.add(
+                "$",
+                f"{self.findings.duplicates} vulnerability entries repeat a (vulnerability, package, "
+                "target) already listed (the same package at several paths); each is counted once",
+            )
+        if self.results_seen and not self.vuln_results:
+            self.problems.add(
+                "$",
+                "the report holds no vulnerability results (only misconfiguration, secret or licence "
+                "results): it is no evidence that vulnerabilities were scanned for",
+            )
+        if self.modified:
+            self.problems.add(
+                "$",
+                f"{self.modified} findings were suppressed by a VEX document or ignore policy "
+                "(ModifiedFindings) and are not counted",
+            )
+        return self.findings.data(
+            other={"misconfigurations": self.misconfigurations, "secrets": self.secrets}
+        )
+
+
+def _cvss(block: Any) -> float | None:
+    """The highest v3/v4 base score over every vendor (v2 only if none), computing missing ones."""
+    if not isinstance(block, dict):
+        return None
+    modern: list[float | None] = []
+    legacy: list[float | None] = []
+    for entry in block.values():
+        if not isinstance(entry, dict):
+            continue
+        for score_key, vector_key, bucket in (
+            ("V3Score", "V3Vector", modern),
+            ("V40Score", "V40Vector", modern),
+            ("V2Score", "V2Vector", legacy),
+        ):
+            value = score(entry.get(score_key))
+            if value is None and isinstance(entry.get(vector_key), str):
+                value = cvss_vector_score(entry[vector_key])
+            bucket.append(value)
+    return highest_score(modern, legacy)
+
+
+def _subject(report: dict[str, Any], problems: Problems) -> Subject:
+    """The scanned artifact: its name and, for an image, the manifest digest from ``RepoDigests``."""
+    name = opt_str(report.get("ArtifactName"))
+    digest: str | None = None
+    if name is not None and "@sha256:" in name:
+        name, _, rest = name.partition("@")
+        digest = rest
+    metadata = report.get("Metadata")
+    metadata = metadata if isinstance(metadata, dict) else {}
+    image = report.get("ArtifactType") == "container_image" or "RepoDigests" in metadata
+    if digest is None and image:
+        repo_digests = metadata.get("RepoDigests")
+        digest, note = pick_repo_digest(repo_digests if isinstance(repo_digests, list) else [], name)
+        if note is not None:
+            problems.add("$.Metadata.RepoDigests", note)
+        if digest is None:
+            image_id = opt_str(metadata.get("ImageID"))
+            fallback = (
+                f"; Metadata.ImageID {image_id} is the image's config digest, not its manifest digest, "
+                "and is not used as the subject digest"
+                if image_id
+                else ""
+            )
+            problems.add(
+                "$.Metadata.RepoDigests",
+                "no repository digest: the image's manifest digest is unknown (a local or never-pushed "
+                f"image){fallback}",
+            )
+    return Subject(name=name, version=None, digest=digest)
+
+
+def _log_error(doc: Artefact) -> InputError:
+    """The error for a Trivy log found where the JSON report should be."""
+    lines = doc.text.splitlines()
+    message = next((ln for ln in lines if re.search(r"\s(FATAL|ERROR)\s", ln)), lines[0] if lines else "")
+    message = " ".join(message.split())[:300]
+    return InputError(
+        doc.source,
+        f"is Trivy's log output, not a JSON report: {message}",
+        hint="write the report with `trivy ... --format json --output FILE`, keeping the log apart",
+    )
+
+
+FORMATS: tuple[Format, ...] = (
+    Format(
+        name=FORMAT,
+        kind=EvidenceKind.VULNERABILITY_SCAN,
+        detect=detect,
+        parse=parse,
+        description="Trivy JSON report (legacy array, SchemaVersion 2, trivy k8s cluster report)",
+    ),
+)

@@ -1,0 +1,138 @@
+"""The collector interface: a raw artefact in, one evidence record out.
+
+A ``Artefact`` is read once. Its bytes are hashed once, decoded once (BOM and UTF-16 aware) and,
+when it is JSON, parsed once with the cyclic garbage collector paused (half the parse time of a
+large Terraform plan is the collector walking a tree that has no cycles). Every format's
+``detect`` looks at the same parsed object and the winning ``parse`` receives it too.
+
+A ``Format`` is one way of reading one tool's output. It declares the evidence kind it yields,
+a ``detect`` function returning a confidence (0 means "not mine") and a ``parse`` function
+returning a ``Parsed`` value. ``collect`` wraps that into an ``Evidence`` with its provenance.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from affidavit.artefact import Artefact
+from affidavit.errors import InputError
+from affidavit.model import EvidenceKind, Subject, Tool
+
+# Confidence levels used by detectors. A format that recognises its own declared marker
+# (``bomFormat: CycloneDX``, ``SchemaVersion`` + ``ArtifactName``) says DEFINITE; a shape guess
+# from a combination of keys says LIKELY; a weak hint says POSSIBLE.
+DEFINITE = 100
+LIKELY = 60
+POSSIBLE = 30
+NO = 0
+
+
+@dataclass(frozen=True, slots=True)
+class CollectOptions:
+    """Settings that change how artefacts are read or verified.
+
+    ``now`` is the run's clock (ISO 8601, UTC), used as ``collected_at`` so that two runs with the
+    same inputs produce the same records. Verification settings are read by the signature and
+    attestation collectors only.
+    """
+
+    now: str
+    kind: EvidenceKind | None = None
+    format: str | None = None
+    artifact_digest: str | None = None
+    trusted_root: Path | None = None
+    identity: str | None = None
+    issuer: str | None = None
+    # (identity, issuer) pairs any one of which may sign, used when ``identity`` is not given
+    # (the gate fills it from the environment's rule data); ``re:`` marks a pattern
+    identities: tuple[tuple[str, str], ...] = ()
+    public_key: Path | None = None
+    offline: bool = True
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class Parsed:
+    """What a format's parser returns; ``collect`` adds id, source and times."""
+
+    data: dict[str, Any]
+    format_version: str | None = None
+    tool: Tool | None = None
+    subject: Subject = field(default_factory=Subject)
+    effective_at: str | None = None
+    problems: list[str] = field(default_factory=list)
+    kind: EvidenceKind | None = None  # only when one format yields more than one kind
+
+
+Detector = Callable[[Artefact], int]
+Parser = Callable[[Artefact, CollectOptions], Parsed]
+
+
+@dataclass(frozen=True, slots=True)
+class Format:
+    """One readable artefact format (one tool's output in one shape)."""
+
+    name: str
+    kind: EvidenceKind
+    detect: Detector
+    parse: Parser
+    description: str
+
+
+class Problems:
+    """Collects non-fatal oddities while parsing; each becomes one sentence naming the place."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.items: list[str] = []
+
+    def add(self, path: str, message: str) -> None:
+        """Record that ``path`` (a JSON path) has an oddity described by ``message``."""
+        self.items.append(f"{self.source}: {path}: {message}")
+
+
+def require_mapping(doc: Artefact, value: Any, path: str) -> dict[str, Any]:
+    """Return ``value`` if it is a JSON object, else raise an ``InputError`` at ``path``."""
+    if not isinstance(value, dict):
+        raise InputError(doc.source, f"expected an object, found {json_type(value)}", path=path)
+    return value
+
+
+def require_list(doc: Artefact, value: Any, path: str) -> list[Any]:
+    """Return ``value`` if it is a JSON array, else raise an ``InputError`` at ``path``."""
+    if not isinstance(value, list):
+        raise InputError(doc.source, f"expected an array, found {json_type(value)}", path=path)
+    return value
+
+
+def opt_str(value: Any) -> str | None:
+    """A string field that may be absent, null or (wrongly) a number."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value if value != "" else None
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return str(value)
+    return None
+
+
+def json_type(value: Any) -> str:
+    """JSON's name for the type of a Python value from ``json.loads``."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, dict):
+        return "an object"
+    return type(value).__name__

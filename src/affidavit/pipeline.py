@@ -1,0 +1,400 @@
+"""The gate: collect every artefact, evaluate the policies, map to controls, decide.
+
+This is the one place that joins the stages. It returns the decision as a plain JSON document
+(``results.json``, schema ``affidavit.results/v1``) together with the evidence it judged; the
+reporter renders that document and never re-evaluates anything.
+
+Fail closed, everywhere: an unreadable artefact makes the run incomplete (exit 3) and marks the
+controls that needed it ``error``; a control with no passing evidence is NO-GO (exit 1).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from affidavit import __version__
+from affidavit.collectors import CollectOptions, collect_paths
+from affidavit.errors import InputError, UsageError
+from affidavit.model import RESULTS_SCHEMA, Decision, Evidence, Outcome, RuleResult
+
+if TYPE_CHECKING:
+    from affidavit.controls.model import ControlMatrix
+    from affidavit.policy.loader import PolicySet
+
+EXIT_GO = 0
+EXIT_NO_GO = 1
+EXIT_USAGE = 2
+EXIT_INCOMPLETE = 3
+
+
+@dataclass(frozen=True, slots=True)
+class GateRequest:
+    """Everything a gate run depends on; two runs with equal requests give equal results."""
+
+    evidence_paths: tuple[Path, ...]
+    environment: str
+    subject_digest: str | None
+    subject_name: str | None
+    now: datetime
+    commit: str | None = None
+    policy_dirs: tuple[Path, ...] = ()
+    control_files: tuple[Path, ...] = ()
+    param_files: tuple[Path, ...] = ()
+    waivers: tuple[Mapping[str, Any], ...] = ()
+    trusted_root: Path | None = None
+    identity: str | None = None
+    issuer: str | None = None
+    public_key: Path | None = None
+
+
+@dataclass(slots=True)
+class GateRun:
+    """The outcome of a run: the results document plus what the bundle needs to copy."""
+
+    results: dict[str, Any]
+    evidence: list[Evidence]
+    sources: dict[str, Path]
+    errors: list[InputError] = field(default_factory=list)
+
+    @property
+    def exit_code(self) -> int:
+        """0 GO, 1 NO-GO, 3 could not complete."""
+        return int(self.results["exit_code"])
+
+    @property
+    def run_id(self) -> str:
+        """The run's id (also the bundle folder's name)."""
+        return str(self.results["run_id"])
+
+
+def iso_now(now: datetime) -> str:
+    """RFC 3339 UTC with a ``Z``, to the second (what every record and report shows)."""
+    return now.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def normalise_digest(digest: str | None) -> str | None:
+    """``sha256:<hex>`` in lower case; accepts a bare hex digest or ``image@sha256:...``.
+
+    The same rule as the signature collectors' (``verify.result.normalise_digest``), but a bad
+    value here is the caller's usage error (exit 2), not an unreadable artefact.
+    """
+    from affidavit.signatures.result import normalise_digest as normalise
+
+    if digest is None:
+        return None
+    value = digest.strip().rsplit("@", 1)[-1]
+    try:
+        return normalise(value, "--subject")
+    except InputError:
+        raise UsageError(f"--subject digest {digest!r} is not a digest like sha256:<64 hex>") from None
+
+
+def split_subject(subject: str | None) -> tuple[str | None, str | None]:
+    """``ghcr.io/acme/shop@sha256:...`` → (name, digest); a bare digest → (None, digest)."""
+    if not subject:
+        return None, None
+    if "@" in subject:
+        name, _, digest = subject.rpartition("@")
+        return name or None, normalise_digest(digest)
+    if subject.count(":") == 1 and subject.split(":", 1)[0].lower().startswith("sha"):
+        return None, normalise_digest(subject)
+    return subject, None
+
+
+def run_gate(request: GateRequest) -> GateRun:
+    """Collect, evaluate and decide. Raises only for problems that make any decision impossible
+    (unloadable policies or matrices, bad usage); unreadable artefacts are recorded, not raised."""
+    from affidavit.controls.loader import load_crosswalk, load_matrices
+    from affidavit.controls.status import control_statuses
+    from affidavit.controls.validate import attach_rules, check_rules
+    from affidavit.policy.engines.regorus import RegorusEngine
+    from affidavit.policy.evaluate import EvalContext, evaluate
+    from affidavit.policy.loader import load_policy_set
+    from affidavit.policy.params import load_params
+
+    now_text = iso_now(request.now)
+    # Policies and matrices first: a broken rule set or a matrix naming an unknown rule stops the
+    # run before any evidence is judged.
+    policy_set = load_policy_set(request.policy_dirs)
+    matrices = load_matrices(request.control_files)
+    rule_controls = {rule.id: rule.controls for rule in policy_set.rules}
+    own_rules = {rule.id for rule in policy_set.rules if not rule.builtin}
+    check_rules(matrices, rule_controls, attachable=own_rules)
+    matrices = attach_rules(matrices, rule_controls, own_rules)
+    crosswalk = load_crosswalk()
+    params = load_params(request.environment, request.param_files)
+
+    options = CollectOptions(
+        now=now_text,
+        trusted_root=request.trusted_root,
+        identity=request.identity,
+        issuer=request.issuer,
+        identities=allowed_signers(params),
+        public_key=request.public_key,
+        artifact_digest=request.subject_digest,
+    )
+    collection = collect_paths(request.evidence_paths, options)
+    evidence = sorted(collection.evidence, key=lambda e: (e.kind.value, e.source, e.id))
+
+    context = EvalContext(
+        environment=request.environment,
+        subject_name=request.subject_name,
+        subject_digest=request.subject_digest,
+        now=request.now.astimezone(UTC),
+        commit=request.commit,
+        params=params,
+        waivers=tuple(request.waivers),
+    )
+    engine = RegorusEngine()
+    results = evaluate(policy_set, evidence, context, engine=engine)
+    results = _mark_unreadable(results, policy_set, collection.errors)
+
+    statuses = {m.framework: control_statuses(m, results, crosswalk) for m in matrices}
+    blocking = any(r.outcome.blocks for r in results)
+    incomplete = bool(collection.errors) or any(r.outcome is Outcome.ERROR for r in results)
+    exit_code = EXIT_INCOMPLETE if incomplete else (EXIT_NO_GO if blocking else EXIT_GO)
+    decision = Decision.GO if exit_code == EXIT_GO else Decision.NO_GO
+
+    run_id = _run_id(request, evidence, policy_set, matrices, now_text)
+    document = _results_document(
+        request=request,
+        run_id=run_id,
+        now_text=now_text,
+        decision=decision,
+        exit_code=exit_code,
+        evidence=evidence,
+        errors=collection.errors,
+        policy_set=policy_set,
+        results=results,
+        statuses=statuses,
+        matrices=matrices,
+        engine_name=engine.name,
+        engine_version=engine.version,
+        params=params,
+    )
+    return GateRun(
+        results=document, evidence=evidence, sources=collection.documents, errors=collection.errors
+    )
+
+
+def allowed_signers(params: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
+    """Who may sign in this environment, from the rule data, as (identity, issuer) pairs.
+
+    ``supply_chain.allowed_identities`` are exact; ``supply_chain.identity_patterns`` become
+    ``re:`` patterns. Signatures are verified against these when ``--identity`` is not given, so
+    that the rule data, not only the command line, decides who may sign.
+    """
+    area = params.get("supply_chain")
+    if not isinstance(area, Mapping):
+        return ()
+    return tuple(
+        (prefix + item["identity"], item["issuer"])
+        for key, prefix in (("allowed_identities", ""), ("identity_patterns", "re:"))
+        for item in area.get(key) or []
+        if isinstance(item, Mapping)
+        and isinstance(item.get("identity"), str)
+        and isinstance(item.get("issuer"), str)
+    )
+
+
+def _mark_unreadable(
+    results: list[RuleResult], policy_set: PolicySet, errors: Sequence[InputError]
+) -> list[RuleResult]:
+    """Rules that needed a kind whose artefact could not be read become ``error``, not pass."""
+    if not errors:
+        return results
+    # An error whose kind is unknown (not a format affidavit knows) cannot be pinned on any rule;
+    # it still makes the run incomplete (exit 3) through ``collection.errors``.
+    broken_kinds: dict[str, list[str]] = {}
+    for err in errors:
+        if err.kind:
+            broken_kinds.setdefault(err.kind, []).append(err.source)
+    requires = {rule.id: {str(k) for k in rule.requires} for rule in policy_set.rules}
+    out: list[RuleResult] = []
+    for result in results:
+        hit = sorted(
+            src for kind in requires.get(result.rule_id, set()) for src in broken_kinds.get(kind, [])
+        )
+        if hit:
+            reason = "could not read evidence it requires: " + ", ".join(hit)
+            out.append(
+                RuleResult(
+                    rule_id=result.rule_id,
+                    outcome=Outcome.ERROR,
+                    violations=result.violations,
+                    warnings=result.warnings,
+                    missing=result.missing,
+                    error=reason,
+                    reason=reason,
+                    evidence_ids=result.evidence_ids,
+                )
+            )
+        else:
+            out.append(result)
+    return out
+
+
+def _run_id(
+    request: GateRequest,
+    evidence: Sequence[Evidence],
+    policy_set: PolicySet,
+    matrices: Sequence[ControlMatrix],
+    now_text: str,
+) -> str:
+    h = hashlib.sha256()
+    for part in (
+        request.environment,
+        request.subject_name or "",
+        request.subject_digest or "",
+        request.commit or "",
+        policy_set.digest,
+        *sorted(m.sha256 for m in matrices),
+        *sorted(e.id for e in evidence),
+        json.dumps(list(request.waivers), sort_keys=True, default=str),
+    ):
+        h.update(part.encode())
+        h.update(b"\0")
+    stamp = now_text.replace("-", "").replace(":", "")
+    return f"{stamp}-{h.hexdigest()[:12]}"
+
+
+def _results_document(
+    *,
+    request: GateRequest,
+    run_id: str,
+    now_text: str,
+    decision: Decision,
+    exit_code: int,
+    evidence: Sequence[Evidence],
+    errors: Sequence[InputError],
+    policy_set: PolicySet,
+    results: Sequence[RuleResult],
+    statuses: Mapping[str, Sequence[Any]],
+    matrices: Sequence[ControlMatrix],
+    engine_name: str,
+    engine_version: str,
+    params: Mapping[str, Any],
+) -> dict[str, Any]:
+    by_id = {e.id: e for e in evidence}
+    rules_meta = {rule.id: rule for rule in policy_set.rules}
+    rule_docs = []
+    for result in sorted(results, key=lambda r: r.rule_id):
+        meta = rules_meta[result.rule_id]
+        rule_docs.append(
+            {
+                "id": result.rule_id,
+                "title": meta.title,
+                "severity": meta.severity,
+                "outcome": result.outcome.value,
+                "controls": {fw: list(ids) for fw, ids in sorted(meta.controls.items())},
+                "requires": sorted(str(getattr(k, "value", k)) for k in meta.requires),
+                "remediation": meta.remediation,
+                "violations": [v.to_json() for v in result.violations],
+                "warnings": [v.to_json() for v in result.warnings],
+                "missing": [v.to_json() for v in result.missing],
+                "evidence_ids": sorted(set(result.evidence_ids) & set(by_id) | _ids_of(result)),
+                "error": result.error,
+                "reason": result.reason,
+                "waiver": dict(result.waiver) if result.waiver else None,
+            }
+        )
+    control_docs: dict[str, list[dict[str, Any]]] = {}
+    for framework, items in sorted(statuses.items()):
+        control_docs[framework] = [
+            {
+                "id": s.control_id,
+                "title": s.title,
+                "outcome": s.outcome.value if s.outcome is not None else None,
+                "coverage": getattr(s, "coverage", "automated"),
+                "rules": list(s.rule_ids),
+                "related": list(s.related),
+            }
+            for s in items
+        ]
+    counts: dict[str, int] = {}
+    for r in results:
+        counts[r.outcome.value] = counts.get(r.outcome.value, 0) + 1
+    return {
+        "schema": RESULTS_SCHEMA,
+        "run_id": run_id,
+        "time": now_text,
+        "environment": request.environment,
+        "subject": {"name": request.subject_name, "digest": request.subject_digest},
+        "commit": request.commit,
+        "decision": decision.value,
+        "exit_code": exit_code,
+        "summary": {
+            "rules": dict(sorted(counts.items())),
+            "evidence": len(evidence),
+            "input_errors": len(errors),
+        },
+        "inputs": [
+            {
+                "id": e.id,
+                "kind": e.kind.value,
+                "format": e.format,
+                "format_version": e.format_version,
+                "tool": None if e.tool is None else {"name": e.tool.name, "version": e.tool.version},
+                "subject": {"name": e.subject.name, "version": e.subject.version, "digest": e.subject.digest},
+                "source": e.source,
+                "effective_at": e.effective_at,
+                "problems": list(e.problems),
+            }
+            for e in evidence
+        ],
+        "input_errors": [
+            {"source": err.source, "kind": err.kind, "message": err.diagnostics()} for err in errors
+        ],
+        "rules": rule_docs,
+        "controls": control_docs,
+        "engine": {"name": engine_name, "version": engine_version},
+        "policies": {
+            "digest": policy_set.digest,
+            "files": [
+                {"path": m.path, "sha256": m.sha256} for m in sorted(policy_set.modules, key=lambda m: m.path)
+            ],
+        },
+        "params": params,
+        "matrices": [
+            {"framework": m.framework, "version": m.version, "file": m.file, "sha256": m.sha256}
+            for m in sorted(matrices, key=lambda m: m.framework)
+        ],
+        "waivers": [dict(w) for w in request.waivers],
+        "affidavit": {"version": __version__},
+    }
+
+
+def _ids_of(result: RuleResult) -> set[str]:
+    ids: set[str] = set()
+    for group in (result.violations, result.warnings, result.missing):
+        for v in group:
+            ids.update(v.evidence_ids)
+    return ids
+
+
+def parse_now(value: str | None) -> datetime:
+    """``--now`` (RFC 3339), else ``SOURCE_DATE_EPOCH``, else the wall clock, in UTC."""
+    import os
+
+    if value:
+        text = value.strip().replace("Z", "+00:00")
+        try:
+            parsed = datetime.fromisoformat(text)
+        except ValueError:
+            raise UsageError(f"--now {value!r} is not an RFC 3339 time like 2026-11-22T10:00:00Z") from None
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=UTC)
+        return parsed.astimezone(UTC)
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch:
+        try:
+            return datetime.fromtimestamp(int(epoch), tz=UTC)
+        except ValueError:
+            raise UsageError(f"SOURCE_DATE_EPOCH={epoch!r} is not a number of seconds") from None
+    return datetime.now(tz=UTC).replace(microsecond=0)

@@ -1,0 +1,368 @@
+"""The default policy engine: regorus (Microsoft's Rust Rego interpreter), in-process.
+
+Installed from PyPI as ``gordon-to-regorus`` (import name ``regorus``); see
+``../shared/notes/rego-engines.md`` for why, and for the differences from OPA this adapter works
+around:
+
+- a failing built-in raises and aborts the whole query (OPA makes the expression undefined), so every
+  rule set is evaluated on its own: one rule's error is that rule's ``error`` and never hides the
+  others. The sets run one after another in one clone of the prepared engine (a clone must
+  prepare the policies again on its first evaluation, about 7 ms for the built-in library, so a
+  clone per set would cost 20x the evaluation itself); after any error that clone is thrown away
+  and the next set gets a fresh one, so a failed evaluation can never leave state behind;
+- some built-ins panic (``strings.count(s, "")``); pyo3 raises ``PanicException``, a ``BaseException``,
+  which is caught here too, and the panicked clone is thrown away;
+- with ``RUST_BACKTRACE=1`` every error carries a Rust stack trace: the variable is cleared from the
+  process environment when the engine is created, and the text after ``Stack backtrace:`` is cut in
+  any case. A panic still makes Rust's panic hook write two lines to stderr (not capturable from
+  Python); the panic's message is recorded as the rule's error;
+- unknown functions are reported only when their line runs: ``function()`` lets the loader check
+  every call when the policies are loaded;
+- ``time.now_ns`` and ``http.send`` are overridden and missing OPA built-ins are supplied from Python
+  (``affidavit.policy.engines.extensions``);
+- regorus refuses policy lines longer than 1,024 columns by default (embedded certificates are
+  longer); the limits are raised;
+- columns in regorus' messages count a tab as four columns.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import threading
+from functools import cached_property
+from importlib import metadata
+from typing import TYPE_CHECKING, Any
+
+from affidavit.errors import EngineError, PolicyError
+from affidavit.policy.engines.extensions import EXTENSION_NAMES, extensions
+from affidavit.policy.interface import (
+    EngineSession,
+    Evaluation,
+    FunctionInfo,
+    ModuleInfo,
+    PolicyEngine,
+    PolicyModule,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+
+__all__ = ["EngineSession", "Evaluation", "PolicyEngine", "RegorusEngine", "clean_error"]
+
+_DISTRIBUTIONS = ("gordon-to-regorus", "celine-regorus", "regorus")
+_BACKTRACE = "\nStack backtrace:"
+_LOCATION = re.compile(r"^\s*-->\s*(?P<loc>\S+:\d+:\d+)\s*$")
+_EXTENSION_ERROR = re.compile(r"extension '(?P<name>[^']+)' raises Python error: BuiltinError: ")
+_ARITY = re.compile(r"`(?P<name>[^`]+)` expects (?P<n>\d+) argument")
+_NOT_FOUND = "could not find function"
+_FUNCTION_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
+_MAX_COLUMNS = 1 << 20
+_MAX_FILE_BYTES = 64 << 20
+_MAX_LINES = 1 << 20
+# Names that take any number of arguments (the probe's zero-argument call says nothing about them).
+_VARIADIC = frozenset({"print"})
+
+
+def clean_error(text: str) -> str:
+    """A regorus error as one line: ``file:line:col: message`` without the Rust stack trace."""
+    text = text.split(_BACKTRACE, 1)[0].strip()
+    location = None
+    message = None
+    for line in text.splitlines():
+        match = _LOCATION.match(line)
+        if match and location is None:
+            location = match.group("loc")
+        elif line.startswith("error: ") and message is None:
+            message = line[len("error: ") :].strip()
+    if message is None:
+        message = (
+            " ".join(part.strip() for part in text.splitlines() if part.strip()) or "unknown engine error"
+        )
+    message = _EXTENSION_ERROR.sub("", message)
+    return f"{location}: {message}" if location else message
+
+
+def _syntax_error(text: str) -> str:
+    """A parse error with its caret excerpt kept (useful to whoever fixes the policy)."""
+    text = text.split(_BACKTRACE, 1)[0].strip("\n")
+    first = clean_error(text)
+    excerpt = [line for line in text.splitlines() if "|" in line and not line.lstrip().startswith("-->")]
+    return first + ("\n" + "\n".join(excerpt) if excerpt else "")
+
+
+def _is_fatal(exc: BaseException) -> bool:
+    """Exceptions that must propagate even from inside an evaluation."""
+    return isinstance(exc, KeyboardInterrupt | SystemExit)
+
+
+def _describe(exc: BaseException) -> str:
+    """The message recorded for an evaluation that raised (panics are labelled as such)."""
+    text = clean_error(str(exc))
+    if not isinstance(exc, Exception):
+        return f"engine panic: {text}"
+    return text
+
+
+def _parse_query_result(raw: str) -> Evaluation:
+    """The value of the first expression of the first result of ``eval_query_as_json``."""
+    parsed = json.loads(raw)
+    results = parsed.get("result") if isinstance(parsed, dict) else None
+    if not results:
+        return Evaluation(defined=False)
+    expressions = results[0].get("expressions") or []
+    if not expressions:
+        return Evaluation(defined=False)
+    return Evaluation(value=expressions[0].get("value"))
+
+
+def _load(engine: Any, modules: Sequence[PolicyModule]) -> None:
+    """Add every module to ``engine``; a parse error becomes ``PolicyError`` naming file:line:col."""
+    for module in modules:
+        try:
+            engine.add_policy(module.path, module.text)
+        except BaseException as exc:
+            if _is_fatal(exc):
+                raise
+            raise PolicyError(
+                f"cannot load policy {_syntax_error(str(exc))}",
+                hint="fix the Rego syntax (Rego v1: `contains` and `if` are required)",
+            ) from None
+
+
+class RegorusSession:
+    """A prepared regorus engine; every evaluation runs in a cheap clone of it (see module docstring)."""
+
+    def __init__(self, template: Any) -> None:
+        """Wrap an engine that already holds modules, data, extensions and input."""
+        self._template = template
+        self._live: Any = None
+        self._prints: list[str] = []
+
+    def _run(self, method: str, argument: str) -> tuple[str | None, str | None]:
+        """Call ``method`` on the live clone; return (raw JSON, None) or (None, error message).
+
+        A clone that raised (an error or a panic) is discarded: the next call starts from a fresh
+        clone of the template, so nothing of a failed evaluation carries over.
+        """
+        if self._live is None:
+            self._live = self._template.clone()
+        engine = self._live
+        try:
+            raw = getattr(engine, method)(argument)
+        except BaseException as exc:
+            self._live = None
+            if _is_fatal(exc):
+                raise
+            return None, _describe(exc)
+        finally:
+            self._gather(engine)
+        return str(raw), None
+
+    def _gather(self, engine: Any) -> None:
+        """Move ``print()`` output of a clone into this session's buffer."""
+        try:
+            self._prints.extend(str(p) for p in engine.take_prints())
+        except BaseException as exc:  # pragma: no cover - a clone that cannot report prints
+            if _is_fatal(exc):
+                raise
+
+    def eval_rule(self, path: str) -> Evaluation:
+        """The value of a rule; a complete rule with no value is undefined."""
+        raw, error = self._run("eval_rule_as_json", path)
+        if error is not None or raw is None:
+            return Evaluation(defined=False, error=error)
+        value = json.loads(raw)
+        if value == "<undefined>":
+            return Evaluation(defined=False)
+        return Evaluation(value=value)
+
+    def eval_query(self, query: str) -> Evaluation:
+        """The value of the first expression of a query; undefined when the query has no result."""
+        raw, error = self._run("eval_query_as_json", query)
+        if error is not None or raw is None:
+            return Evaluation(defined=False, error=error)
+        return _parse_query_result(raw)
+
+    def query_results(self, query: str) -> tuple[Any, str | None]:
+        """The whole ``eval_query_as_json`` document (for the conformance runner), or an error."""
+        raw, error = self._run("eval_query_as_json", query)
+        if error is not None or raw is None:
+            return None, error
+        return json.loads(raw), None
+
+    def with_modules(self, modules: Sequence[PolicyModule]) -> RegorusSession:
+        """A new session: this one's engine (input, data, extensions) plus ``modules``."""
+        engine = self._template.clone()
+        _load(engine, modules)
+        return RegorusSession(engine)
+
+    def take_prints(self) -> list[str]:
+        """``print()`` output gathered so far; the buffer is emptied."""
+        out, self._prints = self._prints, []
+        return out
+
+
+# Module facts by (path, sha256): the same file is analysed once per process (policy test, tests).
+_ANALYSIS_CACHE: dict[tuple[str, str], ModuleInfo] = {}
+_PROBE_LOCK = threading.Lock()
+_PROBE_CACHE: dict[str, FunctionInfo | None] = {}
+
+
+def _probe(name: str) -> FunctionInfo | None:
+    """Ask regorus whether it has a built-in ``name`` by calling it with no arguments.
+
+    regorus (0.13) cannot list its built-ins, but a call reports either "could not find function"
+    or "`name` expects N arguments" before any argument is looked at. The answer is cached.
+    """
+    import regorus
+
+    with _PROBE_LOCK:
+        if name in _PROBE_CACHE:
+            return _PROBE_CACHE[name]
+    info: FunctionInfo | None
+    if not _FUNCTION_NAME.match(name):
+        info = None
+    else:
+        engine = regorus.Engine()
+        engine.set_gather_prints(True)
+        try:
+            engine.add_policy("probe.rego", f"package affidavit_probe\n\nx if {{ {name}() }}\n")
+            engine.eval_rule_as_json("data.affidavit_probe.x")
+            info = FunctionInfo(name, None)
+        except BaseException as exc:
+            if _is_fatal(exc):
+                raise
+            text = str(exc).split(_BACKTRACE, 1)[0]
+            arity = _ARITY.search(text)
+            if _NOT_FOUND in text:
+                info = None
+            elif arity is not None:
+                info = FunctionInfo(name, int(arity.group("n")))
+            else:
+                info = FunctionInfo(name, None)
+    if info is not None and name in _VARIADIC:
+        info = FunctionInfo(name, None)
+    with _PROBE_LOCK:
+        _PROBE_CACHE[name] = info
+    return info
+
+
+class RegorusEngine:
+    """``PolicyEngine`` backed by regorus, with affidavit's extensions registered."""
+
+    name = "regorus"
+
+    def __init__(self) -> None:
+        """Check that regorus can be imported, and silence Rust backtrace capture."""
+        # With RUST_BACKTRACE set, every regorus error captures a Rust stack trace (slow, and noise
+        # in messages) and a panic prints one to stderr. Rust reads the variable when the first
+        # error happens, so it is cleared before any evaluation; anyhow reads RUST_LIB_BACKTRACE
+        # first, and "0" keeps error capture off should something set RUST_BACKTRACE again.
+        os.environ.pop("RUST_BACKTRACE", None)
+        os.environ["RUST_LIB_BACKTRACE"] = "0"
+        try:
+            import regorus  # noqa: F401
+        except ImportError as exc:  # pragma: no cover - regorus is a hard dependency
+            raise EngineError(
+                "the regorus Rego engine is not installed", hint="pip install gordon-to-regorus==0.13.0"
+            ) from exc
+
+    @cached_property
+    def version(self) -> str:
+        """Version of the installed regorus distribution."""
+        for dist in _DISTRIBUTIONS:
+            try:
+                return metadata.version(dist)
+            except metadata.PackageNotFoundError:
+                continue
+        return "unknown"  # pragma: no cover - regorus imported from outside a distribution
+
+    def _new_engine(self) -> Any:
+        """A bare regorus engine with prints gathered (the library never writes to the terminal)."""
+        import regorus
+
+        engine = regorus.Engine()
+        engine.set_gather_prints(True)
+        # regorus refuses lines longer than 1,024 columns by default; embedded certificates, keys
+        # and long regular expressions need more (OPA has no such limit).
+        engine.set_policy_length_config(
+            max_col=_MAX_COLUMNS, max_file_bytes=_MAX_FILE_BYTES, max_lines=_MAX_LINES
+        )
+        return engine
+
+    def analyse(self, modules: Sequence[PolicyModule]) -> tuple[ModuleInfo, ...]:
+        """Parse every module (separately, so that one file's error names that file) and read its AST."""
+        from affidavit.policy.engines._regorus_ast import module_info
+
+        infos: list[ModuleInfo] = []
+        for module in modules:
+            cached = _ANALYSIS_CACHE.get((module.path, module.sha256))
+            if cached is not None:
+                infos.append(cached)
+                continue
+            engine = self._new_engine()
+            _load(engine, [module])
+            try:
+                ast = json.loads(engine.get_ast_as_json())
+            except BaseException as exc:  # pragma: no cover - AST export of a parsed module
+                if _is_fatal(exc):
+                    raise
+                raise EngineError(
+                    f"regorus could not export the AST of {module.path}: {clean_error(str(exc))}"
+                ) from None
+            (entry,) = ast
+            info = module_info(module.path, module.text, entry["ast"])
+            _ANALYSIS_CACHE[(module.path, module.sha256)] = info
+            infos.append(info)
+        return tuple(infos)
+
+    def function(self, name: str) -> FunctionInfo | None:
+        """A built-in of regorus, or one of affidavit's extensions (which take precedence)."""
+        if name in EXTENSION_NAMES:
+            for ext in extensions(0):
+                if ext.name == name:
+                    return FunctionInfo(name, ext.nargs)
+        return _probe(name)
+
+    def session(
+        self,
+        modules: Sequence[PolicyModule],
+        *,
+        now_ns: int,
+        input_json: str | None = None,
+        data: Mapping[str, Any] | None = None,
+    ) -> RegorusSession:
+        """Load modules and data, register the extensions (clock pinned to ``now_ns``), set the input once."""
+        engine = self._new_engine()
+        for ext in extensions(now_ns):
+            engine.add_extension(ext.name, ext.nargs, ext.fn)
+        _load(engine, modules)
+        try:
+            if data:
+                engine.add_data_json(json.dumps(data))
+            if input_json is not None:
+                engine.set_input_json(input_json)
+        except BaseException as exc:
+            if _is_fatal(exc):
+                raise
+            raise EngineError(
+                f"regorus rejected the input or data document: {clean_error(str(exc))}"
+            ) from None
+        return RegorusSession(engine)
+
+    def evaluate(
+        self,
+        modules: Sequence[PolicyModule],
+        input_json: str,
+        rule_paths: Sequence[str],
+        *,
+        now_ns: int,
+        data: Mapping[str, Any] | None = None,
+    ) -> dict[str, Evaluation]:
+        """Evaluate each rule path on its own (see module docstring); errors are per path."""
+        session = self.session(modules, now_ns=now_ns, input_json=input_json, data=data)
+        out = {path: session.eval_rule(path) for path in rule_paths}
+        session.take_prints()
+        return out

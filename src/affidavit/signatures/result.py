@@ -1,0 +1,191 @@
+"""What a verification is checked against (``Settings``) and what it found (``SignatureCheck``).
+
+A ``SignatureCheck`` keeps three checks apart, each ``True`` (passed), ``False`` (failed) or
+``None`` (not carried out):
+
+- ``signature``: the cryptography: the signature over the artefact or envelope, and, for
+  keyless signatures, the certificate chain to the trust root, its SCT, the transparency-log
+  entry (inclusion proof, checkpoint, signed entry timestamp) and signed timestamps;
+- ``identity``: the signer is the one the policy allows (an identity and issuer, or the key);
+- ``artifact``: the signed digest is the digest of the artefact being verified.
+
+``verified`` is true only when all three passed and no reason against it was recorded.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from functools import cache
+from typing import TYPE_CHECKING, Any
+
+from affidavit.errors import InputError
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from affidavit.signatures.identity import AnyIdentityPolicy, IdentityPolicy
+
+REPORTED_REASON = "reported by cosign, not verified by affidavit"
+
+_DIGEST = re.compile(r"^(sha256|sha384|sha512):([0-9a-f]+)$")
+_HEX_LENGTH = {"sha256": 64, "sha384": 96, "sha512": 128}
+
+
+def normalise_digest(value: str, source: str) -> str:
+    """``sha256:<hex>`` in lower case; anything else is an ``InputError`` naming ``source``."""
+    text = value.strip()
+    if ":" not in text and re.fullmatch(r"[0-9a-fA-F]{64}", text):
+        text = "sha256:" + text
+    text = text.lower()
+    match = _DIGEST.match(text)
+    if match is None or len(match.group(2)) != _HEX_LENGTH[match.group(1)]:
+        raise InputError(
+            source,
+            f"{value!r} is not an artefact digest",
+            hint="give it as sha256:<64 hex digits> (the output of `sha256sum`, prefixed)",
+        )
+    return text
+
+
+def file_digest(path: Path) -> str:
+    """``sha256:<hex>`` of a file's bytes (hashed once per run); unreadable is an ``InputError``."""
+    try:
+        stat = path.stat()
+    except OSError as exc:
+        raise InputError(str(path), f"the artefact cannot be read: {exc.strerror or exc}") from None
+    return _hash_file(str(path), stat.st_mtime_ns, stat.st_size)
+
+
+@cache
+def _hash_file(name: str, mtime_ns: int, size: int) -> str:
+    """The digest of one version of a file (``mtime_ns`` and ``size`` make a changed file a new key)."""
+    try:
+        with open(name, "rb") as handle:
+            digest = hashlib.file_digest(handle, "sha256").hexdigest()
+    except OSError as exc:
+        raise InputError(name, f"the artefact cannot be read: {exc.strerror or exc}") from None
+    return f"sha256:{digest}"
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """What a signature is verified against; built from the collector options."""
+
+    policy: IdentityPolicy | AnyIdentityPolicy
+    artifact_digest: str | None = None
+    trusted_root: Path | None = None
+    public_key: Path | None = None
+    signature: Path | None = None
+    payload: Path | None = None
+    now: str | None = None
+
+    @classmethod
+    def build(
+        cls,
+        *,
+        policy: IdentityPolicy | AnyIdentityPolicy,
+        artifact_digest: str | None = None,
+        artifact: Path | None = None,
+        trusted_root: Path | None = None,
+        public_key: Path | None = None,
+        signature: Path | None = None,
+        payload: Path | None = None,
+        now: str | None = None,
+    ) -> Settings:
+        """Resolve the artefact digest from ``artifact_digest`` and/or an ``artifact`` file.
+
+        When both are given they must agree; a disagreement is an ``InputError`` (the caller
+        named two different artefacts).
+        """
+        digest = normalise_digest(artifact_digest, "--digest") if artifact_digest else None
+        if artifact is not None:
+            from_file = file_digest(artifact)
+            if digest is not None and digest != from_file:
+                raise InputError(
+                    str(artifact),
+                    f"has digest {from_file}, but the digest given is {digest}",
+                    hint="pass either the artefact or its digest, not two different artefacts",
+                )
+            digest = from_file
+        return cls(
+            policy=policy,
+            artifact_digest=digest,
+            trusted_root=trusted_root,
+            public_key=public_key,
+            signature=signature,
+            payload=payload,
+            now=now,
+        )
+
+
+@dataclass(slots=True)
+class SignatureCheck:
+    """One signature and what affidavit established about it (see the module docstring)."""
+
+    method: str
+    subject_digest: str | None = None
+    identity: str | None = None
+    issuer: str | None = None
+    key_id: str | None = None
+    tlog: dict[str, Any] | None = None
+    signature: bool | None = None
+    identity_ok: bool | None = None
+    artifact: bool | None = None
+    reasons: list[str] = field(default_factory=list)
+    checked: list[str] = field(default_factory=list)
+
+    @property
+    def verified(self) -> bool:
+        """True only when every check passed and nothing was recorded against it."""
+        return (
+            self.signature is True and self.identity_ok is True and self.artifact is True and not self.reasons
+        )
+
+    def fail(self, reason: str) -> None:
+        """Record a reason why this signature is not verified (kept once, in order)."""
+        if reason not in self.reasons:
+            self.reasons.append(reason)
+
+    def to_json(self) -> dict[str, Any]:
+        """The ``data.verifications[]`` item of a signature record."""
+        return {
+            "verified": self.verified,
+            "method": self.method,
+            "subject_digest": self.subject_digest,
+            "identity": self.identity,
+            "issuer": self.issuer,
+            "key_id": self.key_id,
+            "tlog": self.tlog,
+            "checks": {"signature": self.signature, "identity": self.identity_ok, "artifact": self.artifact},
+            "error": "; ".join(self.reasons) if self.reasons else None,
+            "reasons": list(self.reasons),
+            "checked": list(self.checked),
+        }
+
+    def check_artifact(self, signed_digests: list[str], settings: Settings) -> None:
+        """Compare the digests the signature covers with the artefact digest being verified."""
+        wanted = settings.artifact_digest
+        if self.subject_digest is None and signed_digests:
+            self.subject_digest = signed_digests[0]
+        if wanted is None:
+            self.artifact = None
+            shown = ", ".join(signed_digests) if signed_digests else "no digest"
+            self.fail(
+                f"no artefact digest given (--artifact FILE or --digest sha256:...): the signature "
+                f"covers {shown}, but that this is the artefact being promoted was not checked"
+            )
+            return
+        if wanted in signed_digests:
+            self.artifact = True
+            self.subject_digest = wanted
+            return
+        self.artifact = False
+        shown = ", ".join(signed_digests) if signed_digests else "no sha256 digest"
+        self.fail(f"the signature covers {shown}, not the artefact {wanted}")
+
+
+def key_fingerprint(der_spki: bytes) -> str:
+    """The id affidavit gives a public key: ``sha256:`` of its DER SubjectPublicKeyInfo."""
+    return "sha256:" + hashlib.sha256(der_spki).hexdigest()
