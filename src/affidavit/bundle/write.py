@@ -24,8 +24,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from affidavit.bundle.redact import redacted_copy
 from affidavit.errors import BundleError
-from affidavit.model import Evidence, EvidenceKind
+from affidavit.model import Evidence
 
 MANIFEST_SCHEMA = "affidavit.manifest/v1"
 REPORT_NAME = "PRODUCTION_GO_EVIDENCE.md"
@@ -34,31 +35,6 @@ REPORT_NAME = "PRODUCTION_GO_EVIDENCE.md"
 def canonical_json(value: Any) -> bytes:
     """Deterministic JSON bytes: sorted keys, two-space indent, UTF-8, final newline."""
     return (json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode()
-
-
-def _needs_redaction(record: Evidence) -> bool:
-    if record.kind is EvidenceKind.SECRET_SCAN:
-        return True
-    if record.kind is EvidenceKind.SAST:
-        tools = record.data.get("tools") or []
-        return any("gitleaks" in str(t).lower() or "trufflehog" in str(t).lower() for t in tools)
-    if record.kind is EvidenceKind.VULNERABILITY_SCAN:
-        other = record.data.get("other") or {}
-        return bool(isinstance(other, Mapping) and other.get("secrets"))
-    return record.kind is EvidenceKind.TERRAFORM_PLAN
-
-
-def redacted_copy(record: Evidence, raw: bytes) -> tuple[bytes, bool]:
-    """The bytes to store for ``record``: secret values and sensitive plan values removed."""
-    if not _needs_redaction(record):
-        return raw, False
-    if record.kind is EvidenceKind.TERRAFORM_PLAN:
-        from affidavit.collectors.formats.terraform_plan import redact_plan
-
-        return redact_plan(raw), True
-    from affidavit.collectors.kinds.secrets import redact_secret_scan
-
-    return redact_secret_scan(raw), True
 
 
 @dataclass(slots=True)
