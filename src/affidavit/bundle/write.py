@@ -22,11 +22,13 @@ import tarfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from affidavit.bundle.redact import redacted_copy
 from affidavit.errors import BundleError
-from affidavit.model import Evidence
+
+if TYPE_CHECKING:
+    from affidavit.model import Evidence
 
 MANIFEST_SCHEMA = "affidavit.manifest/v1"
 REPORT_NAME = "PRODUCTION_GO_EVIDENCE.md"
