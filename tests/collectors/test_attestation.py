@@ -457,3 +457,36 @@ def test_json_lines_with_several_attestations_are_refused_clearly(name: str, tmp
     with pytest.raises(InputError, match="holds 2 JSON documents, one per line") as refused:
         collect_document(Artefact.from_path(path), CollectOptions(now=NOW))
     assert refused.value.hint is not None and "split" in refused.value.hint
+
+
+SIGNED_FORMATS = ("attestation", "sigstore_bundle", "cosign")
+
+
+@pytest.mark.parametrize("module", SIGNED_FORMATS)
+def test_signed_evidence_formats_import_no_other_format(module: str) -> None:
+    """The three signed-evidence formats share ``envelopes`` and ``kinds``, never each other.
+
+    Every import in the module is looked at, including those inside functions and relative ones
+    (an import of ``affidavit.collectors.formats`` itself counts too).
+    """
+    import ast
+    from pathlib import Path
+
+    import affidavit.collectors.formats as formats
+
+    path = Path(formats.__file__).parent / f"{module}.py"
+    found: list[str] = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found.extend(a.name for a in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                base = (
+                    "affidavit.collectors.formats." + base
+                    if node.level == 1
+                    else "affidavit.collectors." + base
+                )
+            found.extend(f"{base}.{a.name}".strip(".") for a in node.names)
+    bad = sorted(n for n in found if n.startswith("affidavit.collectors.formats"))
+    assert not bad, f"{path.name} imports {bad}"

@@ -24,7 +24,6 @@ import hashlib
 import json
 from typing import TYPE_CHECKING, Any
 
-from affidavit.collectors.formats.sigstore_bundle import signature_data, unix_to_iso, verification_settings
 from affidavit.collectors.interface import (
     DEFINITE,
     LIKELY,
@@ -37,6 +36,7 @@ from affidavit.collectors.interface import (
     require_list,
     require_mapping,
 )
+from affidavit.collectors.kinds.signature import signature_data, unix_to_iso, verification_settings
 from affidavit.errors import InputError
 from affidavit.model import EvidenceKind, Subject, Tool
 from affidavit.signatures.result import REPORTED_REASON, Settings, SignatureCheck

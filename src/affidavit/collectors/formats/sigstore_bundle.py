@@ -17,7 +17,7 @@ What a bundle yields:
 
 - a message signature: a ``signature`` record, ``data.verifications[0]`` saying what was checked;
 - a DSSE envelope carrying an in-toto Statement (an attestation): a ``provenance`` record (see
-  ``affidavit.collectors.formats.attestation``) whose ``data.signature`` holds the same signature data
+  ``affidavit.collectors.kinds.provenance``) whose ``data.signature`` holds the same signature data
   and whose ``verified`` is true only when the envelope verified.
 
 A trusted root or ClientTrustConfig is recognised too, and refused with a message saying it is
@@ -26,11 +26,15 @@ a verification setting, not evidence.
 
 from __future__ import annotations
 
-import json
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from affidavit.collectors.envelopes import (
+    BUNDLE_MEDIA_PREFIX,
+    IN_TOTO_PAYLOAD_TYPE,
+    decode_statement,
+    single_document,
+)
 from affidavit.collectors.interface import (
     DEFINITE,
     LIKELY,
@@ -42,121 +46,15 @@ from affidavit.collectors.interface import (
     Problems,
     require_mapping,
 )
+from affidavit.collectors.kinds.provenance import provenance_parsed
+from affidavit.collectors.kinds.signature import signature_data, unix_to_iso, verification_settings
 from affidavit.errors import InputError
 from affidavit.model import EvidenceKind, Subject
-from affidavit.signatures.identity import AnyIdentityPolicy, IdentityPolicy
-from affidavit.signatures.result import Settings
 from affidavit.signatures.sigstore import verify_bundle
 from affidavit.signatures.trust import TRUST_CONFIG_MEDIA_TYPE, TRUSTED_ROOT_MEDIA_TYPE
 
 if TYPE_CHECKING:
     from affidavit.artefact import Artefact
-    from affidavit.signatures.result import SignatureCheck
-
-BUNDLE_MEDIA_PREFIX = "application/vnd.dev.sigstore.bundle"
-IN_TOTO_PAYLOAD_TYPE = "application/vnd.in-toto+json"
-
-
-# ---------------------------------------------------------------------------------------------
-# Shared with the cosign and attestation collectors
-
-
-def verification_settings(options: CollectOptions) -> Settings:
-    """The verification settings of ``options`` (``extra``: ``artifact``, ``signature``, ``payload``).
-
-    ``extra["artifact"]`` is the artefact file (hashed to its digest), ``extra["signature"]`` a
-    detached signature file (base64, as cosign writes it) and ``extra["payload"]`` the signed
-    simple-signing payload of a cosign OCI signature manifest.
-    """
-    policy: IdentityPolicy | AnyIdentityPolicy = IdentityPolicy.build(options.identity, options.issuer)
-    if options.identity is None and options.issuer is None and options.identities:
-        policy = AnyIdentityPolicy(tuple(IdentityPolicy.build(i, s) for i, s in options.identities))
-    return Settings.build(
-        policy=policy,
-        artifact_digest=options.artifact_digest,
-        artifact=_opt_path(options.extra.get("artifact")),
-        trusted_root=options.trusted_root,
-        public_key=options.public_key,
-        signature=_opt_path(options.extra.get("signature")),
-        payload=_opt_path(options.extra.get("payload")),
-        now=options.now,
-    )
-
-
-def _opt_path(value: Any) -> Path | None:
-    """A path setting from ``options.extra`` (a string or a ``Path``), or ``None``."""
-    if value is None or value == "":
-        return None
-    return value if isinstance(value, Path) else Path(str(value))
-
-
-def signature_data(
-    checks: list[SignatureCheck],
-    settings: Settings,
-    *,
-    bundle: dict[str, Any] | None = None,
-    trust_root: dict[str, Any] | None = None,
-    extra_reasons: list[str] | None = None,
-) -> dict[str, Any]:
-    """The ``data`` of a signature record (also ``data.signature`` of a provenance record).
-
-    ``verified`` is true when there is at least one verification and every one verified.
-    ``reasons`` gathers every reason against, in order, without repeats.
-    """
-    verifications = [c.to_json() for c in checks]
-    reasons: list[str] = []
-    for item in [*(extra_reasons or []), *(r for c in checks for r in c.reasons)]:
-        if item not in reasons:
-            reasons.append(item)
-    policy = settings.policy.describe()
-    policy["public_key"] = str(settings.public_key) if settings.public_key is not None else None
-    return {
-        "verified": bool(checks) and all(c.verified for c in checks),
-        "verifications": verifications,
-        "bundle": bundle,
-        "policy": policy,
-        "artifact_digest": settings.artifact_digest,
-        "trust_root": trust_root,
-        "reasons": reasons,
-    }
-
-
-def first_of_json_lines(doc: Artefact) -> Any:
-    """The first document of a JSON Lines file (several JSON documents, one per line), else ``None``.
-
-    ``gh attestation download`` and ``cosign verify-attestation`` write one bundle or envelope per
-    line; a file with one line is plain JSON and never reaches here.
-    """
-    if not doc.looks_like_json or doc.try_json() is not None:
-        return None
-    raw = doc.raw if doc.encoding == "utf-8" else doc.text.encode("utf-8")
-    end = raw.find(b"\n")
-    if end < 0 or not raw[end:].strip():
-        return None
-    try:
-        return json.loads(raw[:end])
-    except ValueError:
-        return None
-
-
-def single_document(doc: Artefact) -> Any:
-    """``doc.json()``, or an ``InputError`` saying a JSON Lines file holds several attestations."""
-    if first_of_json_lines(doc) is not None:
-        count = sum(1 for line in doc.text.splitlines() if line.strip())
-        raise InputError(
-            doc.source,
-            f"holds {count} JSON documents, one per line (JSON Lines): affidavit reads one bundle or "
-            "envelope per file",
-            hint="split it into one file per line (for example with `split -l 1`) and collect each",
-        )
-    return doc.json()
-
-
-def unix_to_iso(value: Any) -> str | None:
-    """An ISO 8601 UTC time from Unix seconds (``None`` when absent or not a number)."""
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        return None
-    return datetime.fromtimestamp(value, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -182,8 +80,6 @@ def detect_bundle(doc: Artefact) -> int:
 
 def parse_bundle(doc: Artefact, options: CollectOptions) -> Parsed:
     """Verify a bundle; a message signature gives a signature record, an attestation a provenance one."""
-    from affidavit.collectors.formats import attestation  # imports this module: so not at the top
-
     data = require_mapping(doc, single_document(doc), "$")
     problems = Problems(doc.source)
     if not isinstance(data.get("verificationMaterial"), dict):
@@ -203,8 +99,8 @@ def parse_bundle(doc: Artefact, options: CollectOptions) -> Parsed:
                 doc.source, "the DSSE payload is missing or not base64", path="$.dsseEnvelope.payload"
             )
         if result.payload_type == IN_TOTO_PAYLOAD_TYPE:
-            statement = attestation.decode_statement(doc, result.payload, "$.dsseEnvelope.payload")
-            parsed = attestation.provenance_parsed(statement, sig, problems, "$.dsseEnvelope.payload")
+            statement = decode_statement(doc, result.payload, "$.dsseEnvelope.payload")
+            parsed = provenance_parsed(statement, sig, problems, "$.dsseEnvelope.payload")
             parsed.format_version = version
             parsed.effective_at = parsed.effective_at or signed_at
             return parsed

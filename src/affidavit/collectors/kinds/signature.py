@@ -1,0 +1,90 @@
+"""The shared vocabulary of signature evidence: what a verification is checked against, and its record.
+
+Used by every format that verifies a signature (``formats.sigstore_bundle``, ``formats.cosign``,
+``formats.attestation``): ``verification_settings`` turns the read options into the
+``affidavit.signatures`` settings, and ``signature_data`` is the ``data`` of a ``signature``
+record (and ``data.signature`` of a signed ``provenance`` record).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from affidavit.signatures.identity import AnyIdentityPolicy, IdentityPolicy
+from affidavit.signatures.result import Settings
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from affidavit.collectors.interface import CollectOptions
+    from affidavit.signatures.result import SignatureCheck
+
+
+def verification_settings(options: CollectOptions) -> Settings:
+    """The verification settings of ``options`` (``extra``: ``artifact``, ``signature``, ``payload``).
+
+    ``extra["artifact"]`` is the artefact file (hashed to its digest), ``extra["signature"]`` a
+    detached signature file (base64, as cosign writes it) and ``extra["payload"]`` the signed
+    simple-signing payload of a cosign OCI signature manifest.
+    """
+    policy: IdentityPolicy | AnyIdentityPolicy = IdentityPolicy.build(options.identity, options.issuer)
+    if options.identity is None and options.issuer is None and options.identities:
+        policy = AnyIdentityPolicy(tuple(IdentityPolicy.build(i, s) for i, s in options.identities))
+    return Settings.build(
+        policy=policy,
+        artifact_digest=options.artifact_digest,
+        artifact=_opt_path(options.extra.get("artifact")),
+        trusted_root=options.trusted_root,
+        public_key=options.public_key,
+        signature=_opt_path(options.extra.get("signature")),
+        payload=_opt_path(options.extra.get("payload")),
+        now=options.now,
+    )
+
+
+def _opt_path(value: Any) -> Path | None:
+    """A path setting from ``options.extra`` (a string or a ``Path``), or ``None``."""
+    from pathlib import Path
+
+    if value is None or value == "":
+        return None
+    return value if isinstance(value, Path) else Path(str(value))
+
+
+def signature_data(
+    checks: list[SignatureCheck],
+    settings: Settings,
+    *,
+    bundle: dict[str, Any] | None = None,
+    trust_root: dict[str, Any] | None = None,
+    extra_reasons: list[str] | None = None,
+) -> dict[str, Any]:
+    """The ``data`` of a signature record (also ``data.signature`` of a provenance record).
+
+    ``verified`` is true when there is at least one verification and every one verified.
+    ``reasons`` gathers every reason against, in order, without repeats.
+    """
+    verifications = [c.to_json() for c in checks]
+    reasons: list[str] = []
+    for item in [*(extra_reasons or []), *(r for c in checks for r in c.reasons)]:
+        if item not in reasons:
+            reasons.append(item)
+    policy = settings.policy.describe()
+    policy["public_key"] = str(settings.public_key) if settings.public_key is not None else None
+    return {
+        "verified": bool(checks) and all(c.verified for c in checks),
+        "verifications": verifications,
+        "bundle": bundle,
+        "policy": policy,
+        "artifact_digest": settings.artifact_digest,
+        "trust_root": trust_root,
+        "reasons": reasons,
+    }
+
+
+def unix_to_iso(value: Any) -> str | None:
+    """An ISO 8601 UTC time from Unix seconds (``None`` when absent or not a number)."""
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        return None
+    return datetime.fromtimestamp(value, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
