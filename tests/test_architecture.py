@@ -1,4 +1,12 @@
-"""The import direction of DESIGN.md, checked on the source: errors <- model <- stages <- report <- cli."""
+"""The import direction of DESIGN.md, checked on the source.
+
+errors <- model <- artefact <- signatures <- {collectors (kinds <- formats), policy, controls}
+       <- {pipeline, explain} <- render (reads only the model) <- bundle <- cli
+
+A module may import its own package and any package of a lower layer, never one of its own layer
+or a higher one. Inside collectors, a format never imports another format and kinds never import
+formats. Renderers import only the model.
+"""
 
 from __future__ import annotations
 
@@ -11,20 +19,29 @@ import pytest
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "affidavit"
 
-# For each package (or module), the affidavit packages it must never import.
-FORBIDDEN = {
-    "errors": {"model", "collectors", "policy", "controls", "report", "gate", "cli", "verify"},
-    "model": {"collectors", "policy", "controls", "report", "gate", "cli", "verify"},
-    "collectors": {"policy", "controls", "report", "gate", "cli"},
-    "verify": {"policy", "controls", "report", "gate", "cli"},
-    "policy": {"collectors", "controls", "report", "gate", "cli"},
-    "controls": {"collectors", "policy", "report", "gate", "cli"},
-    "report": {"gate", "cli", "policy"},
-    "gate": {"cli"},
+LAYER = {
+    "errors": 0,
+    "model": 1,
+    "artefact": 2,
+    "resources": 2,
+    "signatures": 3,
+    "collectors": 4,
+    "policy": 4,
+    "controls": 4,
+    "pipeline": 5,
+    "explain": 5,
+    "render": 6,
+    "bundle": 7,
+    "cli": 8,
+    "__main__": 9,
+    "__init__": 9,
 }
+
+MODULES = sorted(p for p in SRC.rglob("*.py"))
 
 
 def _imports(path: Path) -> set[str]:
+    """Every affidavit module ``path`` imports, at the top or inside a function."""
     tree = ast.parse(path.read_text(encoding="utf-8"))
     names: set[str] = set()
     for node in ast.walk(tree):
@@ -32,24 +49,79 @@ def _imports(path: Path) -> set[str]:
             names.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
             names.add(node.module)
-    return names
+            names.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return {n for n in names if n == "affidavit" or n.startswith("affidavit.")}
 
 
-def _stage(path: Path) -> str:
-    rel = path.relative_to(SRC)
-    return rel.parts[0].removesuffix(".py")
+def _package(path: Path) -> str:
+    return path.relative_to(SRC).parts[0].removesuffix(".py")
 
 
-@pytest.mark.parametrize("path", sorted(SRC.rglob("*.py")), ids=lambda p: str(p.relative_to(SRC)))
-def test_imports_point_one_way(path: Path) -> None:
-    stage = _stage(path)
-    forbidden = FORBIDDEN.get(stage, set())
-    bad = sorted(
-        name for name in _imports(path) if name.startswith("affidavit.") and name.split(".")[1] in forbidden
-    )
-    assert not bad, f"{path.relative_to(SRC)} ({stage}) must not import {bad}"
-    if stage != "cli":
-        assert "click" not in {n.split(".")[0] for n in _imports(path)}, "only the CLI imports click"
+def _id(path: Path) -> str:
+    return str(path.relative_to(SRC))
+
+
+def test_every_package_has_a_layer() -> None:
+    assert {_package(p) for p in MODULES} <= set(LAYER)
+
+
+@pytest.mark.parametrize("path", MODULES, ids=_id)
+def test_imports_point_down(path: Path) -> None:
+    own = _package(path)
+    bad = []
+    for name in _imports(path):
+        parts = name.split(".")
+        if len(parts) < 2 or parts[1] not in LAYER:
+            continue  # ``from affidavit import __version__``, or a name imported from a package
+        target = parts[1]
+        if target != own and LAYER[target] >= LAYER[own]:
+            bad.append(name)
+    assert not bad, f"{_id(path)} ({own}, layer {LAYER[own]}) must not import {sorted(bad)}"
+    if own != "cli":
+        top = {n.split(".")[0] for n in _plain_imports(path)}
+        assert "click" not in top, "only the CLI imports click"
+
+
+def _plain_imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    out: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            out.update(a.name for a in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            out.add(node.module)
+    return out
+
+
+FORMATS = sorted((SRC / "collectors" / "formats").glob("*.py"))
+KINDS = sorted((SRC / "collectors" / "kinds").glob("*.py"))
+
+
+@pytest.mark.parametrize("path", FORMATS, ids=_id)
+def test_a_format_never_imports_another_format(path: Path) -> None:
+    others = {n for n in _imports(path) if n.startswith("affidavit.collectors.formats")}
+    others -= {"affidavit.collectors.formats", f"affidavit.collectors.formats.{path.stem}"}
+    assert not others, f"{_id(path)} imports {sorted(others)}: share it through collectors/kinds/"
+
+
+@pytest.mark.parametrize("path", [*KINDS, SRC / "collectors" / "envelopes.py"], ids=_id)
+def test_kinds_and_envelopes_never_import_formats(path: Path) -> None:
+    if not path.exists():
+        pytest.fail(f"{_id(path)} is missing")
+    bad = {n for n in _imports(path) if n.startswith("affidavit.collectors.formats")}
+    assert not bad, f"{_id(path)} imports {sorted(bad)}"
+
+
+@pytest.mark.parametrize("path", sorted((SRC / "render").glob("*.py")), ids=_id)
+def test_renderers_import_only_the_model(path: Path) -> None:
+    allowed = ("affidavit.model", "affidavit.render")
+    bad = {n for n in _imports(path) if not n.startswith(allowed)}
+    assert not bad, f"{_id(path)} imports {sorted(bad)}: a renderer reads a Run and nothing else"
+
+
+def test_the_pipeline_knows_no_exit_codes_and_no_argv() -> None:
+    text = (SRC / "pipeline.py").read_text()
+    assert "sys.exit" not in text and "sys.argv" not in text and "exit_code" not in text
 
 
 def test_help_does_not_import_heavy_libraries() -> None:

@@ -78,3 +78,7 @@ class EngineError(Error):
 
 class BundleError(Error):
     """An evidence bundle is missing, malformed or does not match its manifest."""
+
+
+class ResultsError(Error):
+    """A results document (``results.json``) is not a well-formed ``affidavit.results/v1``."""

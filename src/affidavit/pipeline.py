@@ -1,11 +1,11 @@
-"""The gate: collect every artefact, evaluate the policies, map to controls, decide.
+"""The pipeline: collect every artefact, evaluate the policies, map to controls, decide.
 
-This is the one place that joins the stages. It returns the decision as a plain JSON document
-(``results.json``, schema ``affidavit.results/v1``) together with the evidence it judged; the
-reporter renders that document and never re-evaluates anything.
+This is the one place that joins the stages. It returns the decision as a typed ``Run`` (the only
+writer of ``results.json``) together with the evidence it judged; renderers and the bundle read
+the ``Run`` and never re-evaluate anything. It parses no command line and knows no exit codes.
 
-Fail closed, everywhere: an unreadable artefact makes the run incomplete (exit 3) and marks the
-controls that needed it ``error``; a control with no passing evidence is NO-GO (exit 1).
+Fail closed, everywhere: an unreadable artefact makes the run INCOMPLETE and marks the rules that
+needed it ``error``; a control with no passing evidence makes it NO-GO.
 """
 
 from __future__ import annotations
@@ -21,16 +21,24 @@ from typing import TYPE_CHECKING, Any
 from affidavit import __version__
 from affidavit.collectors import CollectOptions, collect_paths
 from affidavit.errors import InputError, UsageError
-from affidavit.model import RESULTS_SCHEMA, Decision, Evidence, Outcome, RuleResult
+from affidavit.model import (
+    Decision,
+    Evidence,
+    InputFailure,
+    InputRef,
+    MatrixRef,
+    Named,
+    Outcome,
+    PolicyFile,
+    RuleReport,
+    RuleResult,
+    Run,
+    RunSubject,
+)
 
 if TYPE_CHECKING:
     from affidavit.controls.model import ControlMatrix
     from affidavit.policy.loader import PolicySet
-
-EXIT_GO = 0
-EXIT_NO_GO = 1
-EXIT_USAGE = 2
-EXIT_INCOMPLETE = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,22 +63,17 @@ class GateRequest:
 
 @dataclass(slots=True)
 class GateRun:
-    """The outcome of a run: the results document plus what the bundle needs to copy."""
+    """The outcome of a run: the decision (``Run``) plus what the bundle needs to copy."""
 
-    results: dict[str, Any]
+    run: Run
     evidence: list[Evidence]
     sources: dict[str, Path]
     errors: list[InputError] = field(default_factory=list)
 
     @property
-    def exit_code(self) -> int:
-        """0 GO, 1 NO-GO, 3 could not complete."""
-        return int(self.results["exit_code"])
-
-    @property
     def run_id(self) -> str:
         """The run's id (also the bundle folder's name)."""
-        return str(self.results["run_id"])
+        return self.run.run_id
 
 
 def iso_now(now: datetime) -> str:
@@ -155,32 +158,45 @@ def run_gate(request: GateRequest) -> GateRun:
     results = evaluate(policy_set, evidence, context, engine=engine)
     results = _mark_unreadable(results, policy_set, collection.errors)
 
-    statuses = {m.framework: control_statuses(m, results, crosswalk) for m in matrices}
-    blocking = any(r.outcome.blocks for r in results)
+    statuses = {
+        m.framework: tuple(control_statuses(m, results, crosswalk))
+        for m in sorted(matrices, key=lambda m: m.display_key)
+    }
     incomplete = bool(collection.errors) or any(r.outcome is Outcome.ERROR for r in results)
-    exit_code = EXIT_INCOMPLETE if incomplete else (EXIT_NO_GO if blocking else EXIT_GO)
-    decision = Decision.GO if exit_code == EXIT_GO else Decision.NO_GO
+    if incomplete:
+        decision = Decision.INCOMPLETE
+    elif any(r.outcome.blocks for r in results):
+        decision = Decision.NO_GO
+    else:
+        decision = Decision.GO
 
-    run_id = _run_id(request, evidence, policy_set, matrices, now_text)
-    document = _results_document(
-        request=request,
-        run_id=run_id,
-        now_text=now_text,
+    run = Run(
+        run_id=_run_id(request, evidence, policy_set, matrices, now_text),
+        time=now_text,
+        environment=request.environment,
+        subject=RunSubject(request.subject_name, request.subject_digest),
+        commit=request.commit,
         decision=decision,
-        exit_code=exit_code,
-        evidence=evidence,
-        errors=collection.errors,
-        policy_set=policy_set,
-        results=results,
-        statuses=statuses,
-        matrices=matrices,
-        engine_name=engine.name,
-        engine_version=engine.version,
+        inputs=tuple(_input_ref(e) for e in evidence),
+        input_errors=tuple(
+            InputFailure(err.source, err.kind, err.diagnostics()) for err in collection.errors
+        ),
+        rules=_rule_reports(policy_set, results, evidence),
+        controls=statuses,
+        engine=Named(engine.name, engine.version),
+        policy_digest=policy_set.digest,
+        policy_files=tuple(
+            PolicyFile(m.path, m.sha256) for m in sorted(policy_set.modules, key=lambda m: m.path)
+        ),
         params=params,
+        matrices=tuple(
+            MatrixRef(m.framework, m.version, m.file, m.sha256, m.label)
+            for m in sorted(matrices, key=lambda m: m.display_key)
+        ),
+        waivers=tuple(dict(w) for w in request.waivers),
+        affidavit_version=__version__,
     )
-    return GateRun(
-        results=document, evidence=evidence, sources=collection.documents, errors=collection.errors
-    )
+    return GateRun(run=run, evidence=evidence, sources=collection.documents, errors=collection.errors)
 
 
 def allowed_signers(params: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
@@ -264,110 +280,48 @@ def _run_id(
     return f"{stamp}-{h.hexdigest()[:12]}"
 
 
-def _results_document(
-    *,
-    request: GateRequest,
-    run_id: str,
-    now_text: str,
-    decision: Decision,
-    exit_code: int,
-    evidence: Sequence[Evidence],
-    errors: Sequence[InputError],
-    policy_set: PolicySet,
-    results: Sequence[RuleResult],
-    statuses: Mapping[str, Sequence[Any]],
-    matrices: Sequence[ControlMatrix],
-    engine_name: str,
-    engine_version: str,
-    params: Mapping[str, Any],
-) -> dict[str, Any]:
-    by_id = {e.id: e for e in evidence}
-    rules_meta = {rule.id: rule for rule in policy_set.rules}
-    rule_docs = []
+def _input_ref(e: Evidence) -> InputRef:
+    return InputRef(
+        id=e.id,
+        kind=e.kind.value,
+        format=e.format,
+        format_version=e.format_version,
+        tool=None if e.tool is None else Named(e.tool.name, e.tool.version),
+        subject_name=e.subject.name,
+        subject_version=e.subject.version,
+        subject_digest=e.subject.digest,
+        source=e.source,
+        effective_at=e.effective_at,
+        problems=e.problems,
+    )
+
+
+def _rule_reports(
+    policy_set: PolicySet, results: Sequence[RuleResult], evidence: Sequence[Evidence]
+) -> tuple[RuleReport, ...]:
+    known = {e.id for e in evidence}
+    reports = []
     for result in sorted(results, key=lambda r: r.rule_id):
-        meta = rules_meta[result.rule_id]
-        rule_docs.append(
-            {
-                "id": result.rule_id,
-                "title": meta.title,
-                "severity": meta.severity,
-                "outcome": result.outcome.value,
-                "controls": {fw: list(ids) for fw, ids in sorted(meta.controls.items())},
-                "requires": sorted(str(getattr(k, "value", k)) for k in meta.requires),
-                "remediation": meta.remediation,
-                "violations": [v.to_json() for v in result.violations],
-                "warnings": [v.to_json() for v in result.warnings],
-                "missing": [v.to_json() for v in result.missing],
-                "evidence_ids": sorted(set(result.evidence_ids) & set(by_id) | _ids_of(result)),
-                "error": result.error,
-                "reason": result.reason,
-                "waiver": dict(result.waiver) if result.waiver else None,
-            }
+        meta = policy_set.rule(result.rule_id)
+        reports.append(
+            RuleReport(
+                id=result.rule_id,
+                title=meta.title,
+                severity=meta.severity.value,
+                outcome=result.outcome,
+                controls={fw: tuple(ids) for fw, ids in sorted(meta.controls.items())},
+                requires=tuple(sorted(str(getattr(k, "value", k)) for k in meta.requires)),
+                remediation=meta.remediation,
+                violations=result.violations,
+                warnings=result.warnings,
+                missing=result.missing,
+                evidence_ids=tuple(sorted(set(result.evidence_ids) & known | _ids_of(result))),
+                error=result.error,
+                reason=result.reason,
+                waiver=dict(result.waiver) if result.waiver else None,
+            )
         )
-    control_docs: dict[str, list[dict[str, Any]]] = {}
-    for framework, items in sorted(statuses.items()):
-        control_docs[framework] = [
-            {
-                "id": s.control_id,
-                "title": s.title,
-                "outcome": s.outcome.value if s.outcome is not None else None,
-                "coverage": getattr(s, "coverage", "automated"),
-                "rules": list(s.rule_ids),
-                "related": list(s.related),
-            }
-            for s in items
-        ]
-    counts: dict[str, int] = {}
-    for r in results:
-        counts[r.outcome.value] = counts.get(r.outcome.value, 0) + 1
-    return {
-        "schema": RESULTS_SCHEMA,
-        "run_id": run_id,
-        "time": now_text,
-        "environment": request.environment,
-        "subject": {"name": request.subject_name, "digest": request.subject_digest},
-        "commit": request.commit,
-        "decision": decision.value,
-        "exit_code": exit_code,
-        "summary": {
-            "rules": dict(sorted(counts.items())),
-            "evidence": len(evidence),
-            "input_errors": len(errors),
-        },
-        "inputs": [
-            {
-                "id": e.id,
-                "kind": e.kind.value,
-                "format": e.format,
-                "format_version": e.format_version,
-                "tool": None if e.tool is None else {"name": e.tool.name, "version": e.tool.version},
-                "subject": {"name": e.subject.name, "version": e.subject.version, "digest": e.subject.digest},
-                "source": e.source,
-                "effective_at": e.effective_at,
-                "problems": list(e.problems),
-            }
-            for e in evidence
-        ],
-        "input_errors": [
-            {"source": err.source, "kind": err.kind, "message": err.diagnostics()} for err in errors
-        ],
-        "rules": rule_docs,
-        "controls": control_docs,
-        "engine": {"name": engine_name, "version": engine_version},
-        "policies": {
-            "digest": policy_set.digest,
-            "files": [
-                {"path": m.path, "sha256": m.sha256} for m in sorted(policy_set.modules, key=lambda m: m.path)
-            ],
-        },
-        "params": params,
-        "matrices": [
-            {"framework": m.framework, "version": m.version, "file": m.file, "sha256": m.sha256}
-            for m in sorted(matrices, key=lambda m: m.framework)
-        ],
-        "waivers": [dict(w) for w in request.waivers],
-        "affidavit": {"version": __version__},
-    }
+    return tuple(reports)
 
 
 def _ids_of(result: RuleResult) -> set[str]:

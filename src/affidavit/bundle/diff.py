@@ -8,14 +8,11 @@ tools and their versions, subjects).
 
 from __future__ import annotations
 
-import json
-from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from affidavit.bundle.write import read_bundle_files, verify_bundle
-from affidavit.errors import BundleError
+if TYPE_CHECKING:
+    from affidavit.model import InputRef, RuleReport, Run
 
 
 @dataclass(slots=True)
@@ -68,32 +65,16 @@ class RunDiff:
         return "\n".join(lines)
 
 
-def load_results(path: Path) -> dict[str, Any]:
-    """The results.json of a bundle folder or archive, after checking its manifest."""
-    report = verify_bundle(path)
-    if not report.ok:
-        raise BundleError(
-            f"{path}: does not match its manifest ({report.problems[0]})",
-            hint="compare only bundles that `affidavit verify` accepts",
-        )
-    raw = read_bundle_files(path).get("results.json")
-    if raw is None:  # pragma: no cover - verify_bundle reports a listed but missing file
-        raise BundleError(f"{path}: no results.json")
-    loaded: dict[str, Any] = json.loads(raw)
-    return loaded
-
-
-def diff_results(old: Mapping[str, Any], new: Mapping[str, Any]) -> RunDiff:
-    """Compare two results documents (older first)."""
-    out = RunDiff(
-        old_run=str(old["run_id"]), new_run=str(new["run_id"]), decision=(old["decision"], new["decision"])
-    )
-    old_rules = {r["id"]: r for r in old["rules"]}
-    new_rules = {r["id"]: r for r in new["rules"]}
+def diff_runs(old: Run, new: Run) -> RunDiff:
+    """Compare two runs (older first)."""
+    out = RunDiff(old_run=old.run_id, new_run=new.run_id, decision=(old.decision.value, new.decision.value))
+    old_rules = {r.id: r for r in old.rules}
+    new_rules = {r.id: r for r in new.rules}
     for rule_id in sorted(old_rules.keys() | new_rules.keys()):
         a, b = old_rules.get(rule_id), new_rules.get(rule_id)
         msgs_a, msgs_b = _messages(a), _messages(b)
-        outcome_a, outcome_b = (a or {}).get("outcome"), (b or {}).get("outcome")
+        outcome_a = a.outcome.value if a is not None else None
+        outcome_b = b.outcome.value if b is not None else None
         if outcome_a != outcome_b or msgs_a != msgs_b:
             out.rules.append(
                 {
@@ -104,22 +85,22 @@ def diff_results(old: Mapping[str, Any], new: Mapping[str, Any]) -> RunDiff:
                     "removed": sorted(msgs_a - msgs_b),
                 }
             )
-    for framework in sorted(old["controls"].keys() | new["controls"].keys()):
-        before = {c["id"]: c for c in old["controls"].get(framework, [])}
-        for control in new["controls"].get(framework, []):
-            previous = before.get(control["id"], {}).get("outcome")
-            if previous != control["outcome"]:
+    for framework in sorted(old.controls.keys() | new.controls.keys()):
+        before = {c.control_id: c.outcome for c in old.controls.get(framework, ())}
+        for control in new.controls.get(framework, ()):
+            previous = before.get(control.control_id)
+            if previous != control.outcome:
                 out.controls.append(
                     {
                         "framework": framework,
-                        "id": control["id"],
-                        "title": control["title"],
-                        "old": previous,
-                        "new": control["outcome"],
+                        "id": control.control_id,
+                        "title": control.title,
+                        "old": None if previous is None else previous.value,
+                        "new": None if control.outcome is None else control.outcome.value,
                     }
                 )
-    old_inputs = {_evidence_key(e): e for e in old["inputs"]}
-    new_inputs = {_evidence_key(e): e for e in new["inputs"]}
+    old_inputs = {_evidence_key(e): e for e in old.inputs}
+    new_inputs = {_evidence_key(e): e for e in new.inputs}
     for key in sorted(old_inputs.keys() - new_inputs.keys()):
         out.evidence.append({"change": "-", "kind": key[0], "what": _describe(old_inputs[key])})
     for key in sorted(new_inputs.keys() - old_inputs.keys()):
@@ -127,30 +108,18 @@ def diff_results(old: Mapping[str, Any], new: Mapping[str, Any]) -> RunDiff:
     return out
 
 
-def _messages(rule: Mapping[str, Any] | None) -> set[str]:
+def _messages(rule: RuleReport | None) -> set[str]:
     if rule is None:
         return set()
-    return {v["msg"] for group in ("violations", "missing", "warnings") for v in rule.get(group, [])}
+    return {v.msg for group in (rule.violations, rule.missing, rule.warnings) for v in group}
 
 
-def _evidence_key(e: Mapping[str, Any]) -> tuple[str, str, str, str]:
-    tool = e.get("tool") or {}
-    subject = e.get("subject") or {}
-    return (
-        str(e["kind"]),
-        f"{tool.get('name') or '-'} {tool.get('version') or ''}".strip(),
-        str(subject.get("digest") or subject.get("name") or "-"),
-        str(e.get("format")),
-    )
+def _evidence_key(e: InputRef) -> tuple[str, str, str, str]:
+    tool = f"{e.tool.name} {e.tool.version or ''}".strip() if e.tool else "-"
+    return (e.kind, tool, e.subject_digest or e.subject_name or "-", e.format)
 
 
-def _describe(e: Mapping[str, Any]) -> str:
-    tool = e.get("tool") or {}
-    subject = e.get("subject") or {}
-    about = (
-        subject.get("digest")
-        or " ".join(str(x) for x in (subject.get("name"), subject.get("version")) if x)
-        or "-"
-    )
-    by = f"{tool.get('name')} {tool.get('version') or ''}".strip() if tool else e.get("format")
-    return f"{e.get('format')} by {by} about {about} ({e.get('source')})"
+def _describe(e: InputRef) -> str:
+    about = e.subject_digest or " ".join(x for x in (e.subject_name, e.subject_version) if x) or "-"
+    by = f"{e.tool.name} {e.tool.version or ''}".strip() if e.tool else e.format
+    return f"{e.format} by {by} about {about} ({e.source})"

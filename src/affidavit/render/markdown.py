@@ -1,33 +1,75 @@
-"""Render ``PRODUCTION_GO_EVIDENCE.md`` from a results document (never from live objects)."""
+"""``PRODUCTION_GO_EVIDENCE.md``: the human report of one run, rendered from its ``Run``.
+
+Frameworks are shown in the order of ``run.matrices`` under the labels the matrices give; no
+framework is named here, so a framework added as a matrix file shows up without a code change.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from affidavit.model import Outcome
+
+if TYPE_CHECKING:
+    from affidavit.model import ControlStatus, InputRef, RuleReport, Run
 
 OUTCOME_WORD = {
-    "pass": "passed",
-    "fail": "failed",
-    "warn": "warning",
-    "insufficient_evidence": "insufficient evidence",
-    "waived": "waived",
-    "not_applicable": "not applicable",
-    "error": "could not be evaluated",
+    Outcome.PASS: "passed",
+    Outcome.FAIL: "failed",
+    Outcome.WARN: "warning",
+    Outcome.INSUFFICIENT_EVIDENCE: "insufficient evidence",
+    Outcome.WAIVED: "waived",
+    Outcome.NOT_APPLICABLE: "not applicable",
+    Outcome.ERROR: "could not be evaluated",
 }
 _BADGE = {
-    "pass": "✅ pass",
-    "fail": "❌ fail",
-    "warn": "⚠️ warn",
-    "insufficient_evidence": "❔ insufficient evidence",
-    "waived": "🟦 waived",
-    "not_applicable": "➖ n/a",
-    "error": "💥 error",
+    Outcome.PASS: "✅ pass",
+    Outcome.FAIL: "❌ fail",
+    Outcome.WARN: "⚠️ warn",
+    Outcome.INSUFFICIENT_EVIDENCE: "❔ insufficient evidence",
+    Outcome.WAIVED: "🟦 waived",
+    Outcome.NOT_APPLICABLE: "➖ n/a",
+    Outcome.ERROR: "💥 error",
 }
-_BLOCKING = ("error", "fail", "insufficient_evidence")
+_ORDER = {Outcome.ERROR: 0, Outcome.FAIL: 1, Outcome.INSUFFICIENT_EVIDENCE: 2}
 MAX_MESSAGES = 10
 
 
-def render_markdown(results: Mapping[str, Any]) -> str:
+@dataclass(frozen=True, slots=True)
+class ControlRow:
+    """One tested control in a framework's table."""
+
+    id: str
+    title: str
+    outcome: Outcome | None
+    elsewhere: tuple[str, ...]
+    rules: tuple[str, ...]
+    evidence: str
+
+
+@dataclass(frozen=True, slots=True)
+class FrameworkTable:
+    """A framework's tested controls, under its label."""
+
+    framework: str
+    label: str
+    rows: tuple[ControlRow, ...]
+
+
+class MarkdownRenderer:
+    """The report a person reads first."""
+
+    name = "markdown"
+    filename = "PRODUCTION_GO_EVIDENCE.md"
+
+    def render(self, run: Run) -> str:
+        """The Markdown report of ``run``."""
+        return render_markdown(run)
+
+
+def render_markdown(run: Run) -> str:
     """The human report of one run."""
     import jinja2
 
@@ -40,126 +82,115 @@ def render_markdown(results: Mapping[str, Any]) -> str:
         undefined=jinja2.StrictUndefined,
     )
     template = env.get_template("PRODUCTION_GO_EVIDENCE.md.j2")
-    rules = list(results["rules"])
-    titles = _control_titles(results)
-    index = {e["id"]: i + 1 for i, e in enumerate(results["inputs"])}
+    index = {e.id: i + 1 for i, e in enumerate(run.inputs)}
+    titles = {
+        (framework, s.control_id): s.title for framework, statuses in run.controls.items() for s in statuses
+    }
 
-    def control_line(rule: Mapping[str, Any]) -> str:
+    def control_line(rule: RuleReport) -> str:
         parts = []
-        for framework, label in (("soc2", "SOC 2"), ("iso27001-2022", "ISO 27001")):
-            ids = rule["controls"].get(framework) or []
+        for matrix in run.matrices:
+            ids = rule.controls.get(matrix.framework) or ()
             if ids:
-                named = [f"{cid} {titles.get((framework, cid), '')}".strip() for cid in ids]
-                parts.append(f"{label} {' / '.join(named)}")
+                named = [f"{cid} {titles.get((matrix.framework, cid), '')}".strip() for cid in ids]
+                parts.append(f"{matrix.display} {' / '.join(named)}")
         return "; ".join(parts) or "no control mapped"
 
     def evidence_refs(ids: Sequence[str]) -> str:
         ordered = sorted(set(ids), key=lambda i: (index.get(i, len(index) + 1), i))
         return ", ".join(f"E{index[i]}" if i in index else f"`{i[:19]}…`" for i in ordered)
 
-    def subject_of(e: Mapping[str, Any]) -> str:
-        s = e["subject"]
-        name = s.get("name") or ""
-        digest = s.get("digest")
-        if s.get("version") and s["version"] != digest:
-            name = f"{name} {s['version']}".strip()
-        if digest:
-            return f"{name} `{digest[:19]}…`".strip()
-        return name or "-"
+    def badge(outcome: Outcome | None) -> str:
+        return "-" if outcome is None else _BADGE[outcome]
 
-    def badge(outcome: str | None) -> str:
-        return _BADGE.get(outcome or "", "-")
-
-    order = {"error": 0, "fail": 1, "insufficient_evidence": 2}
-    blocking = sorted(
-        (r for r in rules if r["outcome"] in _BLOCKING), key=lambda r: (order[r["outcome"]], r["id"])
-    )
-    evidence_by_rule = {r["id"]: r["evidence_ids"] for r in rules}
-    soc2_rows, iso_rows = _control_rows(results, evidence_by_rule, evidence_refs)
-    problems = [p for e in results["inputs"] for p in e["problems"]]
-    subject = results["subject"]
+    blocking = sorted((r for r in run.rules if r.outcome in _ORDER), key=lambda r: (_ORDER[r.outcome], r.id))
+    tables = _tables(run, evidence_refs)
+    failed_controls = [
+        (table.framework, row.id)
+        for table in tables
+        for row in table.rows
+        if row.outcome is not None and row.outcome in _ORDER
+    ]
+    subject = run.subject
     subject_text = (
-        " ".join(
-            x
-            for x in (subject.get("name") or "", f"`{subject['digest']}`" if subject.get("digest") else "")
-            if x
-        )
+        " ".join(x for x in (subject.name or "", f"`{subject.digest}`" if subject.digest else "") if x)
         or "(not given)"
     )
     return template.render(
-        r=results,
+        r=run,
         blocking=blocking,
-        failed_controls=[row for row in soc2_rows + iso_rows if row["outcome"] in _BLOCKING],
-        warnings=[r for r in rules if r["outcome"] == "warn"],
-        waived=[r for r in rules if r["outcome"] == "waived"],
-        soc2_rows=soc2_rows,
-        iso_rows=iso_rows,
-        problems=problems,
+        failed_controls=failed_controls,
+        warnings=[r for r in run.rules if r.outcome is Outcome.WARN],
+        waived=[r for r in run.rules if r.outcome is Outcome.WAIVED],
+        tables=tables,
+        problems=[p for e in run.inputs for p in e.problems],
         subject_text=subject_text,
         outcome_word=OUTCOME_WORD,
         control_line=control_line,
         evidence_refs=evidence_refs,
-        subject_of=subject_of,
+        subject_of=_subject_of,
         badge=badge,
         max_messages=MAX_MESSAGES,
+        labels=", ".join(m.display for m in run.matrices),
+        rule_controls=lambda rule, fw: ", ".join(rule.controls.get(fw) or ()),
     )
 
 
-def _control_titles(results: Mapping[str, Any]) -> dict[tuple[str, str], str]:
-    return {
-        (framework, c["id"]): c["title"] for framework, items in results["controls"].items() for c in items
+def _subject_of(e: InputRef) -> str:
+    name = e.subject_name or ""
+    digest = e.subject_digest
+    if e.subject_version and e.subject_version != digest:
+        name = f"{name} {e.subject_version}".strip()
+    if digest:
+        return f"{name} `{digest[:19]}…`".strip()
+    return name or "-"
+
+
+def _tables(run: Run, evidence_refs: object) -> list[FrameworkTable]:
+    """One table per framework (display order) of the controls its rules test."""
+    assert callable(evidence_refs)
+    evidence_by_rule = {r.id: r.evidence_ids for r in run.rules}
+    tested: dict[str, list[ControlStatus]] = {
+        fw: [s for s in statuses if s.rule_ids] for fw, statuses in run.controls.items()
     }
+    by_rule: dict[str, list[tuple[str, str]]] = {}
+    for fw, statuses in tested.items():
+        for s in statuses:
+            for rule in s.rule_ids:
+                by_rule.setdefault(rule, []).append((fw, s.control_id))
+    outcome_of = {(fw, s.control_id): s.outcome for fw, statuses in tested.items() for s in statuses}
+    tables = []
+    for matrix in run.matrices:
+        rows = []
+        for s in tested.get(matrix.framework, []):
+            others: dict[str, set[str]] = {}
+            for rule in s.rule_ids:
+                for fw, cid in by_rule.get(rule, []):
+                    if fw != matrix.framework:
+                        others.setdefault(fw, set()).add(cid)
+            elsewhere = []
+            for other in run.matrices:
+                for cid in sorted(others.get(other.framework, ()), key=_control_sort):
+                    word = OUTCOME_WORD.get(outcome_of.get((other.framework, cid)) or Outcome.ERROR, "-")
+                    elsewhere.append(f"{other.display} {cid} ({word})")
+            ids = sorted({e for rule in s.rule_ids for e in evidence_by_rule.get(rule, ())})
+            rows.append(
+                ControlRow(
+                    id=s.control_id,
+                    title=s.title,
+                    outcome=s.outcome,
+                    elsewhere=tuple(elsewhere),
+                    rules=tuple(f"`{r}`" for r in s.rule_ids),
+                    evidence=evidence_refs(ids) if ids else "-",
+                )
+            )
+        tables.append(FrameworkTable(matrix.framework, matrix.display, tuple(rows)))
+    return tables
 
 
-def _control_rows(
-    results: Mapping[str, Any],
-    evidence_by_rule: Mapping[str, Sequence[str]],
-    evidence_refs: Any,
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    soc2 = [c for c in results["controls"].get("soc2", []) if c["rules"]]
-    iso = [c for c in results["controls"].get("iso27001-2022", []) if c["rules"]]
-    iso_by_rule: dict[str, set[str]] = {}
-    for c in iso:
-        for rule in c["rules"]:
-            iso_by_rule.setdefault(rule, set()).add(c["id"])
-    soc_by_rule: dict[str, set[str]] = {}
-    for c in soc2:
-        for rule in c["rules"]:
-            soc_by_rule.setdefault(rule, set()).add(c["id"])
-    iso_outcome = {c["id"]: c["outcome"] for c in iso}
-    soc2_rows = []
-    for c in soc2:
-        iso_ids = sorted({i for rule in c["rules"] for i in iso_by_rule.get(rule, ())}, key=_control_sort)
-        ids = sorted({e for rule in c["rules"] for e in evidence_by_rule.get(rule, ())})
-        soc2_rows.append(
-            {
-                "id": c["id"],
-                "title": c["title"],
-                "outcome": c["outcome"],
-                "iso": [f"{i} ({OUTCOME_WORD.get(iso_outcome.get(i) or '', '-')})" for i in iso_ids],
-                "rules": [f"`{r}`" for r in c["rules"]],
-                "evidence": evidence_refs(ids) if ids else "-",
-            }
-        )
-    iso_rows = []
-    for c in sorted(iso, key=lambda c: _control_sort(c["id"])):
-        soc_ids = sorted({i for rule in c["rules"] for i in soc_by_rule.get(rule, ())}, key=_control_sort)
-        iso_rows.append(
-            {
-                "id": c["id"],
-                "title": c["title"],
-                "outcome": c["outcome"],
-                "soc2": soc_ids,
-                "rules": [f"`{r}`" for r in c["rules"]],
-            }
-        )
-    return soc2_rows, iso_rows
+def _control_sort(control_id: str) -> tuple[tuple[int, str | int], ...]:
+    import re
 
-
-def _control_sort(control_id: str) -> tuple[Any, ...]:
-    parts: list[Any] = []
-    for chunk in control_id.replace("A.", "A").split("."):
-        digits = "".join(c for c in chunk if c.isdigit())
-        letters = "".join(c for c in chunk if not c.isdigit())
-        parts.append((letters, int(digits) if digits else 0))
-    return tuple(parts)
+    return tuple(
+        (1, int(part)) if part.isdigit() else (0, part) for part in re.split(r"(\d+)", control_id) if part
+    )

@@ -1,0 +1,36 @@
+"""The explicit table of renderers. Nothing registers itself by being imported.
+
+``tests/render/test_registry.py`` fails when a module of this package defines a renderer that is
+not listed here, or when two renderers share a name or a bundle file name.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from affidavit.render.json import JsonRenderer
+from affidavit.render.markdown import MarkdownRenderer
+from affidavit.render.text import TextRenderer
+
+if TYPE_CHECKING:
+    from affidavit.render.interface import Renderer
+
+RENDERERS: tuple[Renderer, ...] = (MarkdownRenderer(), JsonRenderer(), TextRenderer())
+
+
+def renderer(name: str) -> Renderer:
+    """The renderer called ``name``; ``KeyError`` when there is none."""
+    for candidate in RENDERERS:
+        if candidate.name == name:
+            return candidate
+    raise KeyError(name)
+
+
+def names() -> tuple[str, ...]:
+    """Every renderer's name, in registry order."""
+    return tuple(r.name for r in RENDERERS)
+
+
+def bundle_renderers() -> tuple[Renderer, ...]:
+    """The renderers whose output every bundle holds."""
+    return tuple(r for r in RENDERERS if r.filename is not None)
