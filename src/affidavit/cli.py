@@ -267,7 +267,6 @@ def collect(
     try:
         if artifact is not None and digest is not None:
             raise UsageError("give either --artifact or --digest, not both")
-        extra: dict[str, Any] = {"artifact": artifact} if artifact is not None else {}
         options = CollectOptions(
             now=iso_now(parse_now(now)),
             kind=EvidenceKind(kind) if kind else None,
@@ -276,7 +275,7 @@ def collect(
             identity=identity,
             issuer=issuer,
             public_key=public_key,
-            extra=extra,
+            artifact=artifact,
         )
     except Error as exc:
         _fail(exc, verbose)

@@ -70,7 +70,7 @@ FILES: dict[str, tuple[str, dict[str, Any], bool, str | None]] = {
         {
             "identity": "https://github.com/bazel-contrib/publish-to-bcr/.github/workflows/publish.yaml@refs/tags/v0.0.1",
             "issuer": ACTIONS,
-            "extra": {"artifact": FOLDER / "slsa-verifier-bcr-MODULE.bazel.txt"},
+            "artifact": FOLDER / "slsa-verifier-bcr-MODULE.bazel.txt",
         },
         True,
         None,
@@ -139,7 +139,7 @@ def _options(name: str) -> dict[str, Any]:
     """The file's options; the artefact digest comes from its statement when no artefact is in the corpus."""
     _, options, verified, _ = FILES[name]
     options = dict(options)
-    if verified and "extra" not in options:
+    if verified and "artifact" not in options:
         subject = _statement(name)["subject"][0]["digest"]
         alg = "sha256" if "sha256" in subject else "sha512"
         options["artifact_digest"] = f"{alg}:{subject[alg]}"
@@ -286,7 +286,7 @@ def test_bcr_provenance_for_another_artifact_is_not_verified(tmp_path: Path) -> 
     name = "slsa-verifier-bcr-MODULE.bazel.intoto.jsonl"
     other = tmp_path / "MODULE.bazel"
     other.write_bytes((FOLDER / "slsa-verifier-bcr-MODULE.bazel.txt").read_bytes() + b"\n# changed\n")
-    options = _options(name) | {"extra": {"artifact": other}}
+    options = _options(name) | {"artifact": other}
     record = collect(FOLDER / name, **options)
     assert record.data["verified"] is False
     assert record.data["signature"]["verifications"][0]["checks"]["artifact"] is False

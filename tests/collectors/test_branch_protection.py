@@ -470,7 +470,7 @@ def test_graphql_default_branch_combines_classic_and_ruleset() -> None:
 
 def test_graphql_branch_from_options_matches_glob() -> None:
     """GraphQL: a branch from the options matches a glob rule."""
-    options = CollectOptions(now=NOW, extra={"branch": "release/2.0"})
+    options = CollectOptions(now=NOW, branch="release/2.0")
     data = _collect_json(_graphql([CLASSIC_MAIN, CLASSIC_RELEASE], [RULESET_DEFAULT], "main"), options)[
         "data"
     ]

@@ -110,7 +110,7 @@ def test_key_pair_signature_on_simple_signing_payload(
     payload = PAYLOAD.read_bytes()
     signature = _sign(private, payload, tmp_path / "payload.sig")
     digest = _load(PAYLOAD)["critical"]["image"]["docker-manifest-digest"]
-    record = collect(PAYLOAD, public_key=public, artifact_digest=digest, extra={"signature": signature})
+    record = collect(PAYLOAD, public_key=public, artifact_digest=digest, signature=signature)
     validate(record)
     (item,) = record.data["verifications"]
     assert record.format == "cosign-simplesigning"
@@ -136,7 +136,7 @@ def test_payload_changed_after_signing_is_not_verified(
         "changed-payload.json",
         public_key=public,
         artifact_digest="sha256:" + "e" * 64,
-        extra={"signature": signature},
+        signature=signature,
     )
     (item,) = record.data["verifications"]
     assert item["verified"] is False
@@ -150,7 +150,7 @@ def test_wrong_key_is_not_verified(key_pair: tuple[ec.EllipticCurvePrivateKey, P
     other = ec.generate_private_key(ec.SECP256R1())
     signature = _sign(other, PAYLOAD.read_bytes(), tmp_path / "payload.sig")
     digest = _load(PAYLOAD)["critical"]["image"]["docker-manifest-digest"]
-    record = collect(PAYLOAD, public_key=public, artifact_digest=digest, extra={"signature": signature})
+    record = collect(PAYLOAD, public_key=public, artifact_digest=digest, signature=signature)
     assert record.data["verifications"][0]["checks"]["signature"] is False
     assert record.data["verified"] is False
 
@@ -165,7 +165,7 @@ def test_payload_without_signature_is_not_verified() -> None:
 
 def test_signature_manifest_keyless_is_recorded_not_verified() -> None:
     """Signature manifest keyless is recorded not verified."""
-    record = collect(MANIFEST, extra={"payload": PAYLOAD})
+    record = collect(MANIFEST, payload=PAYLOAD)
     validate(record)
     manifest = _load(MANIFEST)
     notes = manifest["layers"][0]["annotations"]
@@ -207,7 +207,7 @@ def test_signature_manifest_with_key_pair(
         "key-manifest.json",
         public_key=public,
         artifact_digest=digest,
-        extra={"payload": PAYLOAD},
+        payload=PAYLOAD,
     )
     (item,) = record.data["verifications"]
     assert item["method"] == "cosign-key"
@@ -219,7 +219,7 @@ def test_signature_manifest_with_key_pair(
         "key-manifest.json",
         public_key=public,
         artifact_digest=digest,
-        extra={"payload": other_payload},
+        payload=other_payload,
     )
     assert "not this layer's payload" in record.data["verifications"][0]["error"]
 
@@ -227,5 +227,5 @@ def test_signature_manifest_with_key_pair(
 def test_goldens() -> None:
     """Goldens."""
     check_golden(collect(FOLDER / VERIFY_OUTPUTS[1]), "signature", "cosign-verify-2022-11")
-    check_golden(collect(MANIFEST, extra={"payload": PAYLOAD}), "signature", "cosign-signature-manifest")
+    check_golden(collect(MANIFEST, payload=PAYLOAD), "signature", "cosign-signature-manifest")
     check_golden(collect(PAYLOAD), "signature", "cosign-simplesigning-payload")

@@ -76,7 +76,7 @@ BUNDLES: dict[str, dict[str, Any]] = {
             "trusted_root": STAGING,
             "identity": "a@tny.town",
             "issuer": GITHUB_OAUTH,
-            "extra": {"artifact": FOLDER / "sigstore-python-bundle.txt"},
+            "artifact": FOLDER / "sigstore-python-bundle.txt",
         },
         "verified": True,
     },
@@ -85,7 +85,7 @@ BUNDLES: dict[str, dict[str, Any]] = {
             "trusted_root": STAGING,
             "identity": "william@yossarian.net",
             "issuer": GITHUB_OAUTH,
-            "extra": {"artifact": FOLDER / "sigstore-python-bundle_v3.txt"},
+            "artifact": FOLDER / "sigstore-python-bundle_v3.txt",
         },
         "verified": True,
     },
@@ -94,7 +94,7 @@ BUNDLES: dict[str, dict[str, Any]] = {
             "trusted_root": STAGING,
             "identity": "william@yossarian.net",
             "issuer": GITHUB_OAUTH,
-            "extra": {"artifact": FOLDER / "sigstore-python-bundle_v3_alt.txt"},
+            "artifact": FOLDER / "sigstore-python-bundle_v3_alt.txt",
         },
         "verified": True,
     },
@@ -103,7 +103,7 @@ BUNDLES: dict[str, dict[str, Any]] = {
             "trusted_root": FOLDER / "sigstore-python-tsa-trust_config.json",
             "identity": r"re:[a-z.]+@trailofbits\.com",
             "issuer": GOOGLE,
-            "extra": {"artifact": FOLDER / "sigstore-python-tsa-bundle.txt"},
+            "artifact": FOLDER / "sigstore-python-tsa-bundle.txt",
         },
         "verified": True,
     },
@@ -129,7 +129,7 @@ BUNDLES: dict[str, dict[str, Any]] = {
             "trusted_root": STAGING,
             "identity": "william@yossarian.net",
             "issuer": GITHUB_OAUTH,
-            "extra": {"artifact": FOLDER / "sigstore-python-bundle_invalid_version.txt"},
+            "artifact": FOLDER / "sigstore-python-bundle_invalid_version.txt",
         },
         "verified": False,
         "reason": "unsupported bundle media type 'this is completely wrong'",
@@ -222,7 +222,7 @@ def test_verified_bundle_facts(name: str) -> None:
     record = collect(FOLDER / name, **expect["options"])
     raw = json.loads((FOLDER / name).read_bytes())
     (item,) = record.data["verifications"]
-    artifact = expect["options"].get("extra", {}).get("artifact")
+    artifact = expect["options"].get("artifact")
     digest = _sha256(artifact) if artifact else expect["options"]["artifact_digest"]
     assert record.kind is EvidenceKind.SIGNATURE
     assert record.subject.digest == item["subject_digest"] == digest
@@ -240,7 +240,7 @@ def test_verified_bundle_facts(name: str) -> None:
 def test_wrong_artifact_fails_the_staging_bundle() -> None:
     """Wrong artifact fails the staging bundle."""
     options = dict(BUNDLES["sigstore-python-bundle_v3.txt.sigstore"]["options"])
-    options["extra"] = {"artifact": FOLDER / "sigstore-python-bundle_v3_alt.txt"}
+    options["artifact"] = FOLDER / "sigstore-python-bundle_v3_alt.txt"
     record = collect(FOLDER / "sigstore-python-bundle_v3.txt.sigstore", **options)
     (item,) = record.data["verifications"]
     assert item["checks"] == {"signature": True, "identity": True, "artifact": False}

@@ -71,7 +71,7 @@ def case_options(case: str, **override: Any) -> CollectOptions:
         "issuer": issuer,
         "trusted_root": root,
         "public_key": key,
-        "extra": {"artifact": artifact},
+        "artifact": artifact,
     }
     values.update(override)
     return CollectOptions(**values)
@@ -217,7 +217,7 @@ def test_managed_key_rejects_another_artifact(tmp_path: Path) -> None:
     """Managed key rejects another artifact."""
     other = tmp_path / "b.txt"
     other.write_bytes(b"not the signed artefact\n")
-    record = collect_case("managed-key-happy-path", extra={"artifact": other})
+    record = collect_case("managed-key-happy-path", artifact=other)
     item = record.data["verifications"][0]
     assert item["checks"] == {"signature": True, "identity": True, "artifact": False}
     assert "sha256:" + hashlib.sha256(other.read_bytes()).hexdigest() in item["error"]
@@ -262,9 +262,9 @@ def test_wrong_issuer_is_not_verified() -> None:
 def test_digest_alone_is_enough() -> None:
     """Digest alone is enough."""
     digest = "sha256:" + hashlib.sha256((CASES_DIR / "a.txt").read_bytes()).hexdigest()
-    record = collect_case("happy-path-v0.1", extra={}, artifact_digest=digest)
+    record = collect_case("happy-path-v0.1", artifact=None, artifact_digest=digest)
     assert record.data["verified"] is True
-    record = collect_case("happy-path-v0.1", extra={}, artifact_digest="sha256:" + "0" * 64)
+    record = collect_case("happy-path-v0.1", artifact=None, artifact_digest="sha256:" + "0" * 64)
     assert record.data["verifications"][0]["checks"] == {
         "signature": True,
         "identity": True,
@@ -274,7 +274,7 @@ def test_digest_alone_is_enough() -> None:
 
 def test_no_artifact_is_not_verified() -> None:
     """No artifact is not verified."""
-    record = collect_case("happy-path-v0.3-new-mediaType", extra={})
+    record = collect_case("happy-path-v0.3-new-mediaType", artifact=None)
     item = record.data["verifications"][0]
     assert item["checks"]["artifact"] is None
     assert "no artefact digest given" in item["error"]

@@ -36,13 +36,24 @@ class CollectOptions:
 
     ``now`` is the run's clock (ISO 8601, UTC), used as ``collected_at`` so that two runs with the
     same inputs produce the same records. Verification settings are read by the signature and
-    attestation collectors only.
+    attestation collectors only:
+
+    - ``artifact_digest`` (``sha256:<hex>``) or ``artifact`` (the file, hashed): the artefact a
+      signature must cover;
+    - ``trusted_root``, ``identity`` / ``issuer``, ``public_key``: what a signature is verified
+      against (see ``affidavit.signatures``);
+    - ``signature``: a detached signature file (base64, as cosign writes it) for a cosign
+      simple-signing payload; ``payload``: the signed simple-signing blob of a cosign ``.sig``
+      OCI manifest.
+
+    ``branch`` is the branch a GitHub GraphQL branch-protection response is read for.
     """
 
     now: str
     kind: EvidenceKind | None = None
     format: str | None = None
     artifact_digest: str | None = None
+    artifact: Path | None = None
     trusted_root: Path | None = None
     identity: str | None = None
     issuer: str | None = None
@@ -50,8 +61,10 @@ class CollectOptions:
     # (the gate fills it from the environment's rule data); ``re:`` marks a pattern
     identities: tuple[tuple[str, str], ...] = ()
     public_key: Path | None = None
+    signature: Path | None = None
+    payload: Path | None = None
+    branch: str | None = None
     offline: bool = True
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(slots=True)

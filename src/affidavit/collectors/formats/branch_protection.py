@@ -16,7 +16,7 @@ Formats (detection by content):
     ``ruleset_id`` and ``ruleset_source``).
 ``github-graphql-branch-protection``
     A GraphQL response whose ``data.repository`` holds ``branchProtectionRules`` and/or
-    ``rulesets`` nodes. The branch is ``CollectOptions.extra["branch"]`` when given, else
+    ``rulesets`` nodes. The branch is ``CollectOptions.branch`` when given, else
     ``defaultBranchRef.name`` when queried, else the only rule's literal pattern.
 ``octokit-recording`` (rejected)
     octokit/fixtures' recorded scenarios (an array of nock interactions: ``scope``, ``method``,
@@ -611,7 +611,7 @@ def _parse_graphql(doc: Artefact, options: CollectOptions) -> Parsed:
     rules = _nodes(repo.get("branchProtectionRules"))
     rulesets = _nodes(repo.get("rulesets"))
 
-    wanted = options.extra.get("branch")
+    wanted = options.branch
     branch: str | None = wanted if isinstance(wanted, str) else default
     if branch is None:
         patterns: list[str] = [r["pattern"] for r in rules if isinstance(r.get("pattern"), str)]

@@ -8,9 +8,9 @@
   claimed digest is still compared with the artefact digest when one is given.
 - a simple-signing payload (``cosign sign --output-payload``; the OCI blob cosign signs):
   verified as a cosign key-pair signature when a public key (``public_key``) and the detached
-  signature (``extra["signature"]``, base64 as cosign writes it) are given.
+  signature (``signature``, base64 as cosign writes it) are given.
 - a cosign ``.sig`` OCI manifest (a layer per signature, with the signature, certificate and
-  Rekor bundle in its annotations): recognised. With ``extra["payload"]`` (the layer's
+  Rekor bundle in its annotations): recognised. With ``payload`` (the layer's
   simple-signing blob, checked against the layer digest) and a public key, a key-pair
   signature is verified; keyless signatures stored this way are recorded but not verified
   (affidavit verifies keyless signatures from Sigstore bundles).

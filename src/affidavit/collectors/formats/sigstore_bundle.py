@@ -10,7 +10,7 @@ digest of the ``CollectOptions``:
   expression); without them the record is ``verified: false`` ("no identity policy given"),
   though the cryptography is still checked and the result recorded;
 - ``public_key``: for bundles signed with a managed key;
-- ``artifact_digest`` (``sha256:<hex>``) or ``extra["artifact"]`` (a file, hashed): the artefact
+- ``artifact_digest`` (``sha256:<hex>``) or ``artifact`` (a file, hashed): the artefact
   the signature must cover.
 
 What a bundle yields:
@@ -26,7 +26,6 @@ a verification setting, not evidence.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from affidavit.collectors.envelopes import (
@@ -121,10 +120,7 @@ def parse_bundle(doc: Artefact, options: CollectOptions) -> Parsed:
 
 def _artifact_name(options: CollectOptions) -> str | None:
     """The artefact's file name, when the artefact was given as a file."""
-    artifact = options.extra.get("artifact")
-    if artifact:
-        return Path(str(artifact)).name
-    return None
+    return options.artifact.name if options.artifact is not None else None
 
 
 # ---------------------------------------------------------------------------------------------

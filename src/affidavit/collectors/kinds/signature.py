@@ -15,41 +15,27 @@ from affidavit.signatures.identity import AnyIdentityPolicy, IdentityPolicy
 from affidavit.signatures.result import Settings
 
 if TYPE_CHECKING:
-    from pathlib import Path
-
     from affidavit.collectors.interface import CollectOptions
     from affidavit.signatures.result import SignatureCheck
 
 
 def verification_settings(options: CollectOptions) -> Settings:
-    """The verification settings of ``options`` (``extra``: ``artifact``, ``signature``, ``payload``).
-
-    ``extra["artifact"]`` is the artefact file (hashed to its digest), ``extra["signature"]`` a
-    detached signature file (base64, as cosign writes it) and ``extra["payload"]`` the signed
-    simple-signing payload of a cosign OCI signature manifest.
-    """
+    """The verification settings of ``options``: the artefact (a digest, or a file hashed to its
+    digest), trust root, identity policy, public key, and the detached signature and payload files
+    of cosign's own formats."""
     policy: IdentityPolicy | AnyIdentityPolicy = IdentityPolicy.build(options.identity, options.issuer)
     if options.identity is None and options.issuer is None and options.identities:
         policy = AnyIdentityPolicy(tuple(IdentityPolicy.build(i, s) for i, s in options.identities))
     return Settings.build(
         policy=policy,
         artifact_digest=options.artifact_digest,
-        artifact=_opt_path(options.extra.get("artifact")),
+        artifact=options.artifact,
         trusted_root=options.trusted_root,
         public_key=options.public_key,
-        signature=_opt_path(options.extra.get("signature")),
-        payload=_opt_path(options.extra.get("payload")),
+        signature=options.signature,
+        payload=options.payload,
         now=options.now,
     )
-
-
-def _opt_path(value: Any) -> Path | None:
-    """A path setting from ``options.extra`` (a string or a ``Path``), or ``None``."""
-    from pathlib import Path
-
-    if value is None or value == "":
-        return None
-    return value if isinstance(value, Path) else Path(str(value))
 
 
 def signature_data(
