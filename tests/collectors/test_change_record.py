@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -69,6 +70,11 @@ def _doc_example() -> dict[str, Any]:
     return value
 
 
+def _utc(text: str) -> str:
+    """An RFC 3339 time in the one written form: UTC, to the second (computed independently)."""
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def _valid() -> dict[str, Any]:
     """A valid change record to break in tests."""
     return json.loads((EXAMPLES / "prod-release-approved.json").read_bytes())  # type: ignore[no-any-return]
@@ -93,9 +99,10 @@ def test_own_examples(name: str) -> None:
     assert data["self_approved"] is any(
         a["decision"] == "approved" and a["approver"].lower() == requester for a in raw["approvals"]
     )
-    assert sorted(map(json.dumps, data["approvals"])) == sorted(map(json.dumps, raw["approvals"]))
-    assert [a["approved_at"] for a in data["approvals"]] == sorted(a["approved_at"] for a in raw["approvals"])
-    assert record["effective_at"] == raw["created_at"]
+    written = [dict(a, approved_at=_utc(a["approved_at"])) for a in raw["approvals"]]
+    assert sorted(map(json.dumps, data["approvals"])) == sorted(map(json.dumps, written))
+    assert [a["approved_at"] for a in data["approvals"]] == sorted(a["approved_at"] for a in written)
+    assert record["effective_at"] == _utc(raw["created_at"])
     subject = raw.get("subject") or {}
     assert record["subject"] == {
         "name": subject.get("name"),
@@ -109,6 +116,22 @@ def test_self_approval_and_rejection() -> None:
     data = _collect_example("staging-self-approved-then-rejected.json")["data"]
     assert data["approved"] is False  # someone rejected it
     assert data["self_approved"] is True  # "lchen" approved a change "LChen" requested
+
+
+def test_approvals_are_sorted_by_time_not_by_how_the_time_is_written() -> None:
+    """An approval at 08:40+01:00 (07:40 UTC) came before one at 07:45Z, and is listed first."""
+    value = _valid()
+    value["approvals"] = [
+        {"approver": "zoe", "approved_at": "2026-11-19T07:45:00Z", "decision": "approved"},
+        {"approver": "yann", "approved_at": "2026-11-19T08:40:00.250+01:00", "decision": "approved"},
+    ]
+    value["created_at"] = "2026-11-19T08:05:00+01:00"
+    record = _collect_bytes("offsets.json", json.dumps(value).encode())
+    assert [(a["approver"], a["approved_at"]) for a in record["data"]["approvals"]] == [
+        ("yann", "2026-11-19T07:40:00Z"),
+        ("zoe", "2026-11-19T07:45:00Z"),
+    ]
+    assert record["effective_at"] == "2026-11-19T07:05:00Z"
 
 
 def test_documented_example_is_valid() -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import codecs
 import hashlib
 import json
+import re
 import time
 import xml.etree.ElementTree as ET
 from datetime import datetime
@@ -131,12 +132,16 @@ def check_golden(folder: str, name: str) -> None:
 
 
 def same_instant(effective_at: str | None, raw: str | None) -> bool:
-    """True when the record's ``effective_at`` is the instant the raw timestamp names."""
+    """True when the record's ``effective_at`` is the instant the raw timestamp names, to the second.
+
+    The one timestamp rule (``model.time``) writes UTC to the second: a fraction is cut off.
+    """
     if raw is None or not any(c.isdigit() for c in raw):
         # absent, or a placeholder such as "redacted": the time is unknown
         return effective_at is None
-    assert effective_at is not None and effective_at.endswith("Z")
-    return datetime.fromisoformat(effective_at.replace("Z", "+00:00")) == datetime.fromisoformat(raw)
+    assert effective_at is not None and re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", effective_at)
+    named = datetime.fromisoformat(raw).replace(microsecond=0)
+    return datetime.fromisoformat(effective_at.replace("Z", "+00:00")) == named
 
 
 def edge_count(pairs: list[tuple[str, list[str]]]) -> tuple[int, int]:

@@ -146,7 +146,8 @@ def test_corpus_file_normalises(entry: dict[str, Any]) -> None:
     )
     if descriptor.get("timestamp"):
         assert evidence.effective_at is not None
-        assert _moment(evidence.effective_at) == _moment(descriptor["timestamp"])
+        # the one timestamp rule: UTC, to the second
+        assert _moment(evidence.effective_at) == _moment(descriptor["timestamp"]).replace(microsecond=0)
     else:
         assert evidence.effective_at is None
     db = descriptor.get("db")
@@ -156,7 +157,7 @@ def test_corpus_file_normalises(entry: dict[str, Any]) -> None:
         info = db.get("status", db)
         checksum = info.get("checksum") or parse_qs(urlsplit(info.get("from", "")).query)["checksum"][0]
         assert data["database"] == {
-            "updated_at": info["built"],
+            "updated_at": _moment(info["built"]).strftime("%Y-%m-%dT%H:%M:%SZ"),
             "version": checksum,
             "schema": str(info["schemaVersion"]),
         }

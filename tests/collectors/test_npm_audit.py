@@ -110,7 +110,7 @@ def test_npm6_ids_fixed_versions_and_dates() -> None:
     assert pg["id"] == "CVE-2017-16082" and pg["aliases"] == ["NPM-521"]
     assert pg["fixed_versions"][:3] == ["2.11.2", "3.6.4", "4.5.7"] and pg["fixed_versions"][-1] == "7.1.2"
     assert pg["status"] == "fixed"
-    assert pg["published_at"] == "2017-08-13T04:26:17.96Z"
+    assert pg["published_at"] == "2017-08-13T04:26:17Z"  # 04:26:17.96Z, to the second
     assert pg["package"]["purl"] == "pkg:npm/pg@5.1.0"
 
 

@@ -15,13 +15,9 @@ import pytest
 import affidavit
 from affidavit.artefact import Artefact
 from affidavit.collectors import collect_document
-from affidavit.collectors.formats.sarif import (
-    detect,
-    severity_from_level,
-    severity_from_score,
-    severity_from_word,
-)
+from affidavit.collectors.formats.sarif import detect
 from affidavit.collectors.interface import NO, CollectOptions
+from affidavit.collectors.kinds.sast import severity_from_level, severity_from_score, severity_from_word
 from affidavit.errors import InputError
 from affidavit.model import Evidence, EvidenceKind, Severity
 from tests.conftest import CORPUS, GOLDEN, NOW, corpus_index, golden_text
@@ -665,9 +661,11 @@ def test_not_a_score(score: Any) -> None:
         ("ERROR", "high"),
         ("moderate", "medium"),
         ("WARNING", "medium"),
-        ("INFO", "low"),
+        ("INFO", "negligible"),  # informational, as npm's info: one table for every kind
+        ("informational", "negligible"),
+        ("note", "low"),
         ("LOW", "low"),
-        ("unknown", "unknown"),
+        ("Important", "high"),
     ],
 )
 def test_severity_from_word(word: str, expected: str) -> None:
@@ -675,5 +673,6 @@ def test_severity_from_word(word: str, expected: str) -> None:
 
 
 def test_unrecognised_word_is_none() -> None:
+    assert severity_from_word("unknown") is None  # says nothing: the level decides
     assert severity_from_word("urgent") is None
     assert severity_from_word(5) is None

@@ -1,4 +1,4 @@
-"""The shared vocabulary of the scanner collectors: severity words and bands, CVSS, fix state, time.
+"""The shared vocabulary of the scanner collectors: severity words and bands, CVSS, fix state, packages.
 
 Also home of the helpers the five scanner test modules share (``collect``, ``scanner_registry``,
 ``check_golden``): they read corpus files through the public ``collect_document`` with the registry
@@ -19,6 +19,13 @@ import pytest
 from affidavit.artefact import Artefact
 from affidavit.collectors import collect_document, registry
 from affidavit.collectors.interface import CollectOptions
+from affidavit.collectors.kinds.severity import (
+    is_known_severity_word,
+    score,
+    severity_of,
+    severity_of_score,
+    worst_severity,
+)
 from affidavit.collectors.kinds.vulnerability import (
     FindingSet,
     clean_ids,
@@ -28,15 +35,9 @@ from affidavit.collectors.kinds.vulnerability import (
     finding,
     highest_score,
     image_repository,
-    is_known_severity_word,
-    iso_time,
     language_purl,
     pick_repo_digest,
-    score,
-    severity_of,
-    severity_of_score,
     status_of,
-    worst_severity,
 )
 from affidavit.model import Evidence, EvidenceKind, Severity
 from tests.conftest import CORPUS, GOLDEN, NOW, golden_text
@@ -276,7 +277,7 @@ def test_highest_score_prefers_v3_and_v4_over_v2() -> None:
 
 
 # ---------------------------------------------------------------------------------------------
-# Fix state, time, packages
+# Fix state, packages
 
 
 @pytest.mark.parametrize(
@@ -298,24 +299,6 @@ def test_highest_score_prefers_v3_and_v4_over_v2() -> None:
 )
 def test_fix_states(word: str | None, expected: str | None) -> None:
     assert status_of(word) == expected
-
-
-@pytest.mark.parametrize(
-    ("value", "expected"),
-    [
-        ("2021-08-25T12:20:30.000000005Z", "2021-08-25T12:20:30.000000005Z"),
-        ("2023-09-01T08:13:42.20194-04:00", "2023-09-01T12:13:42.20194Z"),
-        ("2016-09-06T12:49:40.000Z", "2016-09-06T12:49:40Z"),
-        ("2020-01-01 10:00:00+0530", "2020-01-01T04:30:00Z"),
-        ("2025-06-18", "2025-06-18"),
-        ("0001-01-01T00:00:00Z", None),
-        ("2021-02-30T00:00:00Z", None),
-        ("yesterday", None),
-        (20210101, None),
-    ],
-)
-def test_iso_time(value: Any, expected: str | None) -> None:
-    assert iso_time(value) == expected
 
 
 def test_ecosystems_are_purl_types() -> None:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +39,14 @@ BENCH = Path(__file__).resolve().parents[3] / "shared" / "bench" / "gen_evidence
 VULN_CLASSES = ("os-pkgs", "lang-pkgs")
 
 pytestmark = pytest.mark.usefixtures("scanner_registry")
+
+
+def _utc_second(text: str | None) -> str | None:
+    """A Trivy timestamp as the one timestamp rule writes it: UTC, to the second (read independently)."""
+    if text is None:
+        return None
+    moment = datetime.fromisoformat(re.sub(r"(\.\d{6})\d+", r"\1", text).replace("Z", "+00:00"))
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _raw(name: str) -> bytes:
@@ -132,7 +142,7 @@ def test_corpus_file_normalises(entry: dict[str, Any]) -> None:
         assert got["package"]["purl"] == (item.get("PkgIdentifier") or {}).get("PURL")
         assert got["aliases"] == sorted(set(item.get("VendorIDs") or []) - {item["VulnerabilityID"]})
         assert got["title"] == item.get("Title")
-        assert got["published_at"] == item.get("PublishedDate")
+        assert got["published_at"] == _utc_second(item.get("PublishedDate"))
         assert got["data_source"] == (item.get("DataSource") or {}).get("ID")
         assert got["status"] == {None: None, "fixed": "fixed", "affected": "not_fixed"}[item.get("Status")]
     words = [item["Severity"].lower() for item in want.items]
@@ -145,7 +155,7 @@ def test_corpus_file_normalises(entry: dict[str, Any]) -> None:
     if isinstance(report, dict) and "SchemaVersion" in report:
         assert evidence.format_version == str(report["SchemaVersion"])
         assert evidence.subject.name == report["ArtifactName"]
-        assert evidence.effective_at == report.get("CreatedAt")
+        assert evidence.effective_at == _utc_second(report.get("CreatedAt"))
         assert evidence.tool is not None and evidence.tool.version == (report.get("Trivy") or {}).get(
             "Version"
         )

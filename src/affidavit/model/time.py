@@ -130,7 +130,7 @@ def _zone(text: str | None) -> timezone:
 
 def _from_epoch(seconds: float) -> datetime | None:
     """Unix seconds as a UTC ``datetime`` (``None`` when not finite, negative or out of range)."""
-    if isinstance(seconds, float) and not math.isfinite(seconds):
+    if not math.isfinite(seconds):
         return None
     if seconds < 0:
         return None

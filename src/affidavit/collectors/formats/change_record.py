@@ -14,7 +14,9 @@ Two formats yield the ``change-record`` kind:
     when each review was given; those fields are ``null`` and the record says so in ``problems``.
 
 The record's ``data``: ``id``, ``environment``, ``approvals[] {approver, approved_at, decision}``
-(sorted by time, then approver), ``approved`` (at least one approval and no rejection),
+(sorted by time, then approver; ``approved_at`` and the record's ``effective_at``, the change's
+``created_at``, are written in UTC to the second by the one timestamp rule of ``model.time``, so
+that an approval given at ``08:30+01:00`` sorts before one given at ``07:45Z``), ``approved`` (at least one approval and no rejection),
 ``self_approved`` (an approver is the requester, compared case-insensitively; ``null`` when the
 requester is unknown, which a separation-of-duties policy must not read as "no"), ``ticket`` and
 ``requested_by``.
@@ -23,7 +25,6 @@ requester is unknown, which a separation-of-duties policy must not read as "no")
 from __future__ import annotations
 
 import re
-from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from affidavit.collectors.interface import (
@@ -38,6 +39,7 @@ from affidavit.collectors.interface import (
 )
 from affidavit.errors import InputError
 from affidavit.model import EvidenceKind, Subject
+from affidavit.model.time import format_utc, parse_timestamp
 
 if TYPE_CHECKING:
     from affidavit.artefact import Artefact
@@ -55,13 +57,13 @@ _DOC_HINT = "see docs/change-record.md for the format and an example"
 
 def _rfc3339(value: Any) -> bool:
     """True when ``value`` is an RFC 3339 date-time with a time zone."""
-    if not isinstance(value, str) or "T" not in value:
-        return False
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return False
-    return parsed.tzinfo is not None
+    return parse_timestamp(value, time_required=True, zone_required=True) is not None
+
+
+def _utc(value: Any) -> str | None:
+    """A valid (``_rfc3339``) date-time in the one written form of ``model.time``; ``None`` stays."""
+    moment = parse_timestamp(value, time_required=True, zone_required=True)
+    return None if moment is None else format_utc(moment)
 
 
 def _summarise(approvals: list[dict[str, Any]], requested_by: str | None) -> tuple[bool, bool | None]:
@@ -184,7 +186,7 @@ def _parse_own(doc: Artefact, options: CollectOptions) -> Parsed:
         )
     approvals = _sorted(
         [
-            {"approver": a["approver"], "approved_at": a["approved_at"], "decision": a["decision"]}
+            {"approver": a["approver"], "approved_at": _utc(a["approved_at"]), "decision": a["decision"]}
             for a in record["approvals"]
         ]
     )
@@ -206,7 +208,7 @@ def _parse_own(doc: Artefact, options: CollectOptions) -> Parsed:
         data=data,
         format_version=SCHEMA.rsplit("/", 1)[1],
         subject=Subject(name=subject.get("name"), digest=subject.get("digest")),
-        effective_at=record.get("created_at"),
+        effective_at=_utc(record.get("created_at")),
         problems=problems.items,
     )
 

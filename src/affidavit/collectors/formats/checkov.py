@@ -14,7 +14,7 @@ Each failed check is a finding: ``rule_id`` = ``check_id``, ``file`` = ``file_pa
 ``file_line_range[0]``, ``message`` = ``check_name`` followed by the resource it is about,
 ``level`` = ``error`` (Checkov has no softer outcome for a failed check) and ``severity`` = the
 check's ``severity`` word (CRITICAL, HIGH, MEDIUM, LOW, INFO; mapped as in
-``affidavit.collectors.formats.sarif.severity_from_word``), else ``unknown``: open-source Checkov leaves
+``affidavit.collectors.kinds.sast.severity_from_word``), else ``unknown``: open-source Checkov leaves
 ``severity`` null, and a missing severity is not evidence of a low one.
 
 ``summary`` has the level counts of every ``sast`` record plus ``passed`` (passed checks),
@@ -31,14 +31,6 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
-from affidavit.collectors.formats.sarif import (
-    count_levels,
-    new_summary,
-    positive_int,
-    sast_finding,
-    severity_from_word,
-    truncate,
-)
 from affidavit.collectors.interface import (
     DEFINITE,
     LIKELY,
@@ -49,6 +41,14 @@ from affidavit.collectors.interface import (
     Problems,
     json_type,
     opt_str,
+)
+from affidavit.collectors.kinds.sast import (
+    count_levels,
+    new_summary,
+    positive_int,
+    sast_finding,
+    severity_from_word,
+    truncate,
 )
 from affidavit.errors import InputError
 from affidavit.model import EvidenceKind, Severity, Tool

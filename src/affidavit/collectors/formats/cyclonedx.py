@@ -33,18 +33,15 @@ package URLs, a BOM that lists no components, a VEX-only BOM (vulnerabilities bu
 components: kept as an ``sbom`` record with no components, and said so), a serial number that is
 not a ``urn:uuid``, dependencies on refs the BOM does not define.
 
-The helpers ``parse_timestamp``, ``subject_digest``, ``sbom_data`` and ``Tally`` are shared
-with the SPDX collector.
+What this reader shares with the SPDX one (the data shape, subject digests, the creation time,
+``Tally``) is the ``sbom`` vocabulary, ``kinds.sbom``.
 """
 
 from __future__ import annotations
 
-import json
 import re
 import xml.etree.ElementTree as ET
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, cast
-from urllib.parse import unquote
 
 from affidavit.artefact import Artefact, gc_paused
 from affidavit.collectors.interface import (
@@ -62,8 +59,21 @@ from affidavit.collectors.interface import (
     require_mapping,
 )
 from affidavit.collectors.kinds import licenses as lic
+from affidavit.collectors.kinds.sbom import (
+    Tally,
+    broken_json_mentions,
+    check_component,
+    empty_subject,
+    envelope_subject,
+    first_tool,
+    load_json,
+    make_component,
+    sbom_data,
+    sbom_timestamp,
+    subject_digest,
+)
 from affidavit.errors import InputError
-from affidavit.model import EvidenceKind, Subject, Tool
+from affidavit.model import EvidenceKind
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
@@ -82,11 +92,6 @@ _HASH_LENGTHS = frozenset({32, 40, 64, 96, 128})
 _SERIAL = re.compile(
     r"^urn:uuid:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 )
-_TIMESTAMP = re.compile(
-    r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(?P<zone>[Zz]|[+-]\d{2}(:?\d{2})?)?$"
-)
-_SHA256_DIGEST = re.compile(r"^sha256:[0-9a-fA-F]{64}$")
-_PURL_DIGEST = re.compile(r"(?:@|[?&]digest=)sha256:([0-9a-fA-F]{64})(?:[?&#]|$)")
 
 
 def component_types(spec_version: str) -> frozenset[str]:
@@ -96,178 +101,6 @@ def component_types(spec_version: str) -> frozenset[str]:
     if spec_version == "1.5":
         return _TYPES_1_5
     return _TYPES_1_6
-
-
-# ---------------------------------------------------------------------------------------------
-# Helpers shared with the SPDX collector
-
-
-class Tally:
-    """Counts one kind of per-component oddity and reports it once, with its first place."""
-
-    def __init__(self, problems: Problems) -> None:
-        """Report into ``problems``."""
-        self.problems = problems
-        self._seen: dict[str, list[Any]] = {}
-
-    def add(self, key: str, path: str, message: str) -> None:
-        """Note that the item at ``path`` has the oddity ``key`` (described by ``message``)."""
-        entry = self._seen.get(key)
-        if entry is None:
-            self._seen[key] = [1, path, message]
-        else:
-            entry[0] += 1
-
-    def flush(self) -> None:
-        """Write one problem sentence per kind of oddity seen."""
-        for count, path, message in self._seen.values():
-            more = f" (and {count - 1} more like it)" if count > 1 else ""
-            self.problems.add(path, message + more)
-        self._seen.clear()
-
-
-def parse_timestamp(doc: Artefact, value: Any, path: str, problems: Problems) -> str | None:
-    """Normalise a date-time to UTC ``YYYY-MM-DDTHH:MM:SS[.ffffff]Z``; a bad one is an ``InputError``."""
-    if value is None:
-        return None
-    text = value.strip() if isinstance(value, str) else None
-    if text is not None and not any(c.isdigit() for c in text):
-        # A placeholder with no date in it at all ("redacted", as syft's own test snapshots
-        # write): not an attempt at a time, so the record stays readable and the freshness
-        # rule gets no time (insufficient evidence) instead of the whole SBOM being refused.
-        problems.add(path, f"{text!r} is a placeholder, not a time: when the SBOM was made is unknown")
-        return None
-    match = _TIMESTAMP.match(text) if text else None
-    if text is None or match is None:
-        shown = repr(value) if isinstance(value, str) else json_type(value)
-        raise InputError(
-            doc.source,
-            f"{shown} is not a date-time (RFC 3339 with a time, e.g. 2024-05-01T12:00:00Z)",
-            path=path,
-            hint="re-generate the SBOM with its tool: affidavit needs the time the SBOM was made "
-            "to judge its freshness, and a placeholder or a bare date cannot be trusted",
-        )
-    try:
-        parsed = datetime.fromisoformat(text.replace("z", "Z"))
-    except ValueError:
-        raise InputError(doc.source, f"{text!r} is not a valid date-time", path=path) from None
-    if parsed.tzinfo is None:
-        problems.add(path, f"{text!r} has no time zone; read as UTC")
-        parsed = parsed.replace(tzinfo=UTC)
-    parsed = parsed.astimezone(UTC)
-    out = parsed.strftime("%Y-%m-%dT%H:%M:%S")
-    if parsed.microsecond:
-        out += f".{parsed.microsecond:06d}"
-    return out + "Z"
-
-
-def purl_digest(purl: str | None) -> str | None:
-    """``sha256:<hex>`` from a container image purl (``pkg:oci``/``pkg:docker``), else ``None``."""
-    if purl is None or not (purl.startswith("pkg:oci/") or purl.startswith("pkg:docker/")):
-        return None
-    match = _PURL_DIGEST.search(unquote(purl))
-    return f"sha256:{match.group(1).lower()}" if match else None
-
-
-def subject_digest(
-    hashes: dict[str, str], purl: str | None, version: str | None, ctype: str | None
-) -> str | None:
-    """The subject's digest: its SHA-256 hash, else its image purl's digest, else an image version."""
-    sha = hashes.get("sha-256")
-    if sha:
-        return f"sha256:{sha}"
-    from_purl = purl_digest(purl)
-    if from_purl:
-        return from_purl
-    if ctype == "container" and version and _SHA256_DIGEST.match(version):
-        return version.lower()
-    return None
-
-
-def sbom_data(
-    *,
-    spec: str,
-    spec_version: str,
-    serial_number: str | None,
-    subject: dict[str, Any],
-    tools: list[dict[str, str | None]],
-    components: list[dict[str, Any]],
-    dependencies: dict[str, set[str]],
-) -> dict[str, Any]:
-    """Assemble the ``sbom`` data mapping (dependencies sorted, completeness counted)."""
-    without_version = without_purl = without_license = 0
-    for comp in components:
-        if comp["version"] is None:
-            without_version += 1
-        if comp["purl"] is None:
-            without_purl += 1
-        if not comp["licenses"]:
-            without_license += 1
-    return {
-        "spec": spec,
-        "spec_version": spec_version,
-        "serial_number": serial_number,
-        "subject": subject,
-        "tools": tools,
-        "components": components,
-        "dependencies": [
-            {"ref": ref, "depends_on": sorted(dependencies[ref])} for ref in sorted(dependencies)
-        ],
-        "completeness": {
-            "components": len(components),
-            "without_version": without_version,
-            "without_purl": without_purl,
-            "without_license": without_license,
-        },
-    }
-
-
-def make_component(
-    name: str | None,
-    version: str | None,
-    purl: str | None,
-    ctype: str | None,
-    licenses: list[str],
-    hashes: dict[str, str],
-    bom_ref: str | None,
-) -> dict[str, Any]:
-    """One component of ``data.components`` (the key order is the public one)."""
-    return {
-        "name": name,
-        "version": version,
-        "purl": purl,
-        "type": ctype,
-        "licenses": licenses,
-        "hashes": hashes,
-        "bom_ref": bom_ref,
-    }
-
-
-def check_component(tally: Tally, comp: dict[str, Any], path: str) -> None:
-    """Note the non-fatal gaps of one component (no name, a purl that is not a package URL)."""
-    if comp["name"] is None:
-        tally.add("no-name", path, "component has no name")
-    purl = comp["purl"]
-    if purl is not None and not purl.startswith("pkg:"):
-        tally.add("bad-purl", path, f"purl {purl!r} is not a package URL (pkg:type/name@version)")
-
-
-def empty_subject() -> dict[str, Any]:
-    """A subject the document did not name."""
-    return {"name": None, "version": None, "purl": None, "digest": None}
-
-
-def envelope_subject(subject: dict[str, Any]) -> Subject:
-    """The envelope's subject from ``data.subject``."""
-    return Subject(name=subject["name"], version=subject["version"], digest=subject["digest"])
-
-
-def first_tool(tools: list[dict[str, str | None]]) -> Tool | None:
-    """The envelope's tool: the first one the document names."""
-    for tool in tools:
-        if tool["name"]:
-            return Tool(name=tool["name"], version=tool["version"])
-    return None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -387,39 +220,6 @@ class _Reader:
             effective_at=effective_at,
             problems=problems.items,
         )
-
-
-def load_json(doc: Artefact, label: str) -> Any:
-    """``doc.json()``, with a JSON error at the end of the file reported as a truncated ``label``.
-
-    ``Artefact.json`` calls a file truncated only when the parser stops within a few bytes of the
-    end; a file cut inside a string ("Unterminated string starting at ...") is also cut short,
-    and says so here.
-    """
-    try:
-        return doc.json()
-    except InputError as exc:
-        try:
-            json.loads(doc.text)
-        except json.JSONDecodeError as err:
-            rest = doc.text[err.pos :].strip()
-            if err.msg.startswith("Unterminated string") or not rest:
-                raise InputError(
-                    doc.source,
-                    f"{label} JSON ends early at line {err.lineno} column {err.colno} ({err.msg}): "
-                    "the file looks truncated; re-run the tool that wrote it",
-                ) from None
-        except (InputError, RecursionError, ValueError):
-            pass
-        raise exc from None
-
-
-def broken_json_mentions(doc: Artefact, *markers: str) -> bool:
-    """True when ``doc`` starts like JSON, does not parse, and its head has every marker."""
-    if not doc.looks_like_json or doc.try_json() is not None:
-        return False
-    head = doc.head
-    return all(m in head for m in markers)
 
 
 def _check_version(doc: Artefact, value: Any, path: str) -> str:
@@ -631,7 +431,7 @@ def _read_json(doc: Artefact, bom: dict[str, Any]) -> Parsed:
         )
     metadata_raw = bom.get("metadata")
     metadata = {} if metadata_raw is None else require_mapping(doc, metadata_raw, "$.metadata")
-    effective_at = parse_timestamp(doc, metadata.get("timestamp"), "$.metadata.timestamp", reader.problems)
+    effective_at = sbom_timestamp(doc, metadata.get("timestamp"), "$.metadata.timestamp", reader.problems)
     tools = _json_tools(doc, metadata.get("tools"), reader.problems)
     subject = _json_subject(reader, metadata.get("component"))
 
@@ -917,7 +717,7 @@ class _XmlBom:
         assert reader is not None
         stamp = el.find(q + "timestamp")
         if stamp is not None:
-            self.effective_at = parse_timestamp(
+            self.effective_at = sbom_timestamp(
                 self.doc, (stamp.text or "").strip(), "/bom/metadata/timestamp", reader.problems
             )
         tools = el.find(q + "tools")

@@ -38,6 +38,7 @@ from affidavit.collectors.interface import (
     require_list,
     require_mapping,
 )
+from affidavit.collectors.kinds.severity import is_known_severity_word, score, severity_of
 from affidavit.collectors.kinds.vulnerability import (
     FindingSet,
     clean_ids,
@@ -45,16 +46,13 @@ from affidavit.collectors.kinds.vulnerability import (
     ecosystem_of,
     finding,
     highest_score,
-    is_known_severity_word,
-    iso_time,
     pick_repo_digest,
-    score,
-    severity_of,
     status_of,
     unique_strings,
 )
 from affidavit.errors import InputError
 from affidavit.model import EvidenceKind, Subject, Tool
+from affidavit.model.time import normalise as normalise_time
 
 if TYPE_CHECKING:
     from affidavit.artefact import Artefact
@@ -113,7 +111,7 @@ def parse(doc: Artefact, options: CollectOptions) -> Parsed:
         format_version=None,
         tool=Tool("grype", None if version == _NOT_PROVIDED else version),
         subject=_subject(report.get("source"), problems),
-        effective_at=iso_time(descriptor.get("timestamp")),
+        effective_at=normalise_time(descriptor.get("timestamp")),
         problems=problems.items,
     )
 
@@ -218,7 +216,7 @@ def _database(descriptor: dict[str, Any]) -> dict[str, Any] | None:
         found = parse_qs(urlsplit(source).query).get("checksum")
         checksum = found[0] if found else None
     return {
-        "updated_at": iso_time(info.get("built")),
+        "updated_at": normalise_time(info.get("built")),
         "version": checksum,
         "schema": opt_str(info.get("schemaVersion")),
     }

@@ -37,20 +37,18 @@ from affidavit.collectors.interface import (
     require_list,
     require_mapping,
 )
+from affidavit.collectors.kinds.severity import is_known_severity_word, score, severity_of
 from affidavit.collectors.kinds.vulnerability import (
     FindingSet,
     clean_ids,
     cvss_vector_score,
     finding,
-    is_known_severity_word,
-    iso_time,
     language_purl,
-    score,
-    severity_of,
     unique_strings,
 )
 from affidavit.errors import InputError
 from affidavit.model import EvidenceKind, Subject, Tool
+from affidavit.model.time import normalise as normalise_time
 
 if TYPE_CHECKING:
     from affidavit.artefact import Artefact
@@ -204,7 +202,7 @@ def _npm6(doc: Artefact, report: dict[str, Any], findings: FindingSet, unknown: 
                     target=None,
                     title=opt_str(advisory.get("title")),
                     status=status,
-                    published_at=iso_time(advisory.get("created")),
+                    published_at=normalise_time(advisory.get("created")),
                     data_source=_source(advisory),
                 )
             )

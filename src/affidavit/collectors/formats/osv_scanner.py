@@ -33,6 +33,13 @@ from affidavit.collectors.interface import (
     require_list,
     require_mapping,
 )
+from affidavit.collectors.kinds.severity import (
+    is_known_severity_word,
+    score,
+    severity_of,
+    severity_of_score,
+    worst_severity,
+)
 from affidavit.collectors.kinds.vulnerability import (
     FindingSet,
     clean_ids,
@@ -41,17 +48,12 @@ from affidavit.collectors.kinds.vulnerability import (
     ecosystem_of,
     finding,
     highest_score,
-    is_known_severity_word,
-    iso_time,
     language_purl,
-    score,
-    severity_of,
-    severity_of_score,
     unique_strings,
-    worst_severity,
 )
 from affidavit.errors import InputError
 from affidavit.model import EvidenceKind, Severity, Subject, Tool
+from affidavit.model.time import normalise as normalise_time
 
 if TYPE_CHECKING:
     from affidavit.artefact import Artefact
@@ -238,7 +240,7 @@ def _finding(
         target=target,
         title=title,
         status=None,
-        published_at=iso_time(main.get("published")),
+        published_at=normalise_time(main.get("published")),
         data_source="osv",
     )
 

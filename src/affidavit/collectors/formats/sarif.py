@@ -1,4 +1,4 @@
-"""SARIF logs -> ``sast`` evidence; also the shared vocabulary of every ``sast`` collector.
+"""SARIF logs -> ``sast`` evidence (the vocabulary every ``sast`` collector shares is ``kinds.sast``).
 
 Versions: SARIF 2.1.0 is read in full. The two older shapes are recognised by ``version`` (or, when
 ``version`` is missing, by the ``$schema`` URI) and read where their shape allows: 1.0.0 (``tool``
@@ -22,9 +22,11 @@ Per result, the finding is ``{rule_id, level, severity, file, line, message, too
      string) is a CVSS-like score: >= 9.0 critical, >= 7.0 high, >= 4.0 medium, > 0 low, 0
      negligible. A word (Semgrep writes ``"HIGH"``) is mapped as in 2.
   2. the tool's own severity word in ``properties["severity"]`` of the result, then of its rule
-     (Checkov/tfsec/dependency-check style): critical -> critical; high, error -> high; medium,
-     moderate, warning -> medium; low, info, note, minor -> low; negligible, none -> negligible;
-     unknown -> unknown. Unrecognised words are ignored.
+     (Checkov/tfsec/dependency-check style), read with the one severity table (``kinds.severity``:
+     critical; high, important; medium, moderate; low, minor; negligible, info, informational,
+     none ...), where SARIF level words written as a severity count as their level (error ->
+     high, warning -> medium, note -> low). Words that say nothing (``unknown``) and words the
+     table does not know are ignored.
   3. the level: error -> high, warning -> medium, note -> low, none -> negligible.
 
 * ``file`` and ``line``: the first location's ``physicalLocation.artifactLocation.uri`` (by
@@ -51,7 +53,6 @@ makes the whole log an ``InputError``: a failed scan must not look like a clean 
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -67,128 +68,30 @@ from affidavit.collectors.interface import (
     json_type,
     opt_str,
 )
+from affidavit.collectors.kinds.sast import (
+    LEVELS,
+    MESSAGE_LIMIT,
+    count_levels,
+    new_summary,
+    positive_int,
+    sast_finding,
+    severity_from_level,
+    severity_from_score,
+    severity_from_word,
+    truncate,
+)
 from affidavit.collectors.kinds.secrets import is_secret_scanner, scrub
 from affidavit.errors import InputError
 from affidavit.model import EvidenceKind, Severity, Subject, Tool
+from affidavit.model.time import format_utc, parse_timestamp
 
 if TYPE_CHECKING:
     from affidavit.artefact import Artefact
 
 FORMAT_NAME = "sarif"
 
-LEVELS: tuple[str, ...] = ("error", "warning", "note", "none")
-MESSAGE_LIMIT = 1000
 UNKNOWN_TOOL = "unknown"
 UNKNOWN_RULE = "unknown"
-
-# ---------------------------------------------------------------------------------------------
-# The sast vocabulary shared by the SARIF, Checkov and tfsec collectors
-
-_SEVERITY_WORDS: dict[str, Severity] = {
-    "critical": Severity.CRITICAL,
-    "high": Severity.HIGH,
-    "error": Severity.HIGH,
-    "medium": Severity.MEDIUM,
-    "moderate": Severity.MEDIUM,
-    "warning": Severity.MEDIUM,
-    "low": Severity.LOW,
-    "info": Severity.LOW,
-    "note": Severity.LOW,
-    "minor": Severity.LOW,
-    "negligible": Severity.NEGLIGIBLE,
-    "none": Severity.NEGLIGIBLE,
-    "unknown": Severity.UNKNOWN,
-}
-
-_LEVEL_SEVERITY: dict[str, Severity] = {
-    "error": Severity.HIGH,
-    "warning": Severity.MEDIUM,
-    "note": Severity.LOW,
-    "none": Severity.NEGLIGIBLE,
-}
-
-
-def severity_from_word(word: Any) -> Severity | None:
-    """A tool's severity word (any case) on the common scale, or ``None`` if it is not one we know."""
-    if not isinstance(word, str):
-        return None
-    return _SEVERITY_WORDS.get(word.strip().lower())
-
-
-def severity_from_score(score: Any) -> Severity | None:
-    """A CVSS-like 0-10 score (number or numeric string) on the common scale; ``None`` if not a score."""
-    if isinstance(score, bool):
-        return None
-    if isinstance(score, str):
-        if len(score) > 32:
-            return None
-        try:
-            score = float(score.strip())
-        except ValueError:
-            return None
-    if not isinstance(score, int | float) or math.isnan(score) or score < 0 or score > 10:
-        return None
-    if score >= 9.0:
-        return Severity.CRITICAL
-    if score >= 7.0:
-        return Severity.HIGH
-    if score >= 4.0:
-        return Severity.MEDIUM
-    if score > 0:
-        return Severity.LOW
-    return Severity.NEGLIGIBLE
-
-
-def severity_from_level(level: str) -> Severity:
-    """The severity implied by a SARIF level when the tool states none."""
-    return _LEVEL_SEVERITY.get(level, Severity.UNKNOWN)
-
-
-def new_summary() -> dict[str, int]:
-    """A sast summary with every level count at zero."""
-    return {"error": 0, "warning": 0, "note": 0, "none": 0, "total": 0}
-
-
-def count_levels(findings: list[dict[str, Any]], summary: dict[str, int]) -> dict[str, int]:
-    """Add the level counts of ``findings`` to ``summary`` (which may carry extra keys) and return it."""
-    for finding in findings:
-        summary[finding["level"]] += 1
-    summary["total"] += len(findings)
-    return summary
-
-
-def sast_finding(
-    rule_id: str, level: str, severity: str, file: str | None, line: int | None, message: str, tool: str
-) -> dict[str, Any]:
-    """One finding in the public ``sast`` shape (key order fixed)."""
-    return {
-        "rule_id": rule_id,
-        "level": level,
-        "severity": severity,
-        "file": file,
-        "line": line,
-        "message": message,
-        "tool": tool,
-    }
-
-
-def positive_int(value: Any) -> int | None:
-    """A 1-based line number from an int or a digit string; ``None`` otherwise."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value if value > 0 else None
-    if isinstance(value, str) and value.isdigit() and len(value) < 12:
-        number = int(value)
-        return number if number > 0 else None
-    return None
-
-
-def truncate(message: str) -> tuple[str, bool]:
-    """``message`` cut to ``MESSAGE_LIMIT`` characters (ending in an ellipsis) and whether it was cut."""
-    if len(message) <= MESSAGE_LIMIT:
-        return message, False
-    return message[: MESSAGE_LIMIT - 1] + "\u2026", True
 
 
 # ---------------------------------------------------------------------------------------------
@@ -337,7 +240,6 @@ _GITLEAKS7_MESSAGE = re.compile(r"^(?P<rule>.+) secret detected$")
 _ACCEPTED_SUPPRESSION = frozenset({"accepted"})
 _V1_SUPPRESSED = frozenset({"suppressedInSource", "suppressedExternally"})
 _OLD_LEVELS = {"pass": "none", "notApplicable": "none", "open": "none"}
-_ISO_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
 
 
 # a rule's default level, its stated security-severity, its severity word
@@ -500,12 +402,12 @@ class _RunReader:
                     self.problems.add(path, f"the tool reported {n} {level} notification(s){named}")
 
     def finished_at(self) -> str | None:
-        """When the run ended (else started), from its first invocation, if stated."""
+        """When the run ended (else started), from its first invocation, if stated (``model.time``)."""
         for _, inv in self._invocations():
             for key in ("endTimeUtc", "startTimeUtc", "endTime", "startTime"):
-                value = inv.get(key)
-                if isinstance(value, str) and _ISO_TIME.match(value):
-                    return value
+                value = parse_timestamp(inv.get(key), time_required=True)
+                if value is not None:
+                    return format_utc(value)
         return None
 
     def subject(self) -> Subject:

@@ -45,19 +45,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from affidavit.artefact import Artefact, gc_paused
-from affidavit.collectors.formats.cyclonedx import (
-    Tally,
-    broken_json_mentions,
-    check_component,
-    empty_subject,
-    envelope_subject,
-    first_tool,
-    load_json,
-    make_component,
-    parse_timestamp,
-    sbom_data,
-    subject_digest,
-)
 from affidavit.collectors.interface import (
     DEFINITE,
     LIKELY,
@@ -72,6 +59,19 @@ from affidavit.collectors.interface import (
     require_mapping,
 )
 from affidavit.collectors.kinds import licenses as lic
+from affidavit.collectors.kinds.sbom import (
+    Tally,
+    broken_json_mentions,
+    check_component,
+    empty_subject,
+    envelope_subject,
+    first_tool,
+    load_json,
+    make_component,
+    sbom_data,
+    sbom_timestamp,
+    subject_digest,
+)
 from affidavit.errors import InputError
 from affidavit.model import EvidenceKind
 
@@ -483,7 +483,7 @@ def _normalise(doc: Artefact, sd: _SpdxDoc, problems: Problems | None = None) ->
     """Turn the common shape of either serialisation into the ``sbom`` record."""
     problems = problems if problems is not None else Problems(doc.source)
     tally = Tally(problems)
-    effective_at = parse_timestamp(doc, sd.created, sd.created_path, problems)
+    effective_at = sbom_timestamp(doc, sd.created, sd.created_path, problems)
     if sd.created is None:
         problems.add(sd.created_path, "the document does not say when it was created")
 

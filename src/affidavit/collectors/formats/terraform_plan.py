@@ -42,7 +42,6 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import datetime
 from typing import Any
 
 from affidavit.artefact import Artefact, gc_paused
@@ -60,6 +59,7 @@ from affidavit.collectors.interface import (
 )
 from affidavit.errors import InputError
 from affidavit.model import EvidenceKind, Subject, Tool
+from affidavit.model.time import format_utc, parse_timestamp
 
 SENSITIVE = "(sensitive)"
 
@@ -384,14 +384,9 @@ def _classify(actions: list[str]) -> str | None:
 
 
 def _timestamp(value: Any) -> str | None:
-    """``value`` if it is an RFC 3339 timestamp, else ``None``."""
-    if not isinstance(value, str) or "T" not in value:
-        return None
-    try:
-        datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return value
+    """The plan's ``timestamp`` (RFC 3339) in the one written form of ``model.time``, else ``None``."""
+    moment = parse_timestamp(value, time_required=True)
+    return None if moment is None else format_utc(moment)
 
 
 def _prior_managed(plan: dict[str, Any]) -> set[str]:

@@ -9,7 +9,7 @@ start_line, end_line}``.
 Per result: ``rule_id`` = ``rule_id``, else ``long_id``, else ``legacy_rule_id``; ``message`` =
 ``description`` (else ``rule_description``); ``file``/``line`` from ``location``. ``severity`` maps
 tfsec's words (CRITICAL, HIGH, MEDIUM, LOW; the legacy ERROR, WARNING, INFO) as
-``affidavit.collectors.formats.sarif.severity_from_word`` does, else ``unknown``. ``level`` follows tfsec's
+``affidavit.collectors.kinds.sast.severity_from_word`` does, else ``unknown``. ``level`` follows tfsec's
 own SARIF output: CRITICAL/HIGH/ERROR -> ``error``, MEDIUM/WARNING -> ``warning``, LOW/INFO ->
 ``note``, anything else -> ``warning``; a result tfsec flags as a mere ``warning: true`` is at most
 ``warning``.
@@ -27,14 +27,6 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
-from affidavit.collectors.formats.sarif import (
-    count_levels,
-    new_summary,
-    positive_int,
-    sast_finding,
-    severity_from_word,
-    truncate,
-)
 from affidavit.collectors.interface import (
     DEFINITE,
     LIKELY,
@@ -46,6 +38,14 @@ from affidavit.collectors.interface import (
     Problems,
     json_type,
     opt_str,
+)
+from affidavit.collectors.kinds.sast import (
+    count_levels,
+    new_summary,
+    positive_int,
+    sast_finding,
+    severity_from_word,
+    truncate,
 )
 from affidavit.errors import InputError
 from affidavit.model import EvidenceKind, Severity, Tool

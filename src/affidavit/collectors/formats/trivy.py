@@ -39,6 +39,7 @@ from affidavit.collectors.interface import (
     require_list,
     require_mapping,
 )
+from affidavit.collectors.kinds.severity import is_known_severity_word, score, severity_of
 from affidavit.collectors.kinds.vulnerability import (
     FindingSet,
     clean_ids,
@@ -46,16 +47,13 @@ from affidavit.collectors.kinds.vulnerability import (
     ecosystem_of,
     finding,
     highest_score,
-    is_known_severity_word,
-    iso_time,
     pick_repo_digest,
-    score,
-    severity_of,
     status_of,
     unique_strings,
 )
 from affidavit.errors import InputError
 from affidavit.model import EvidenceKind, Subject, Tool
+from affidavit.model.time import normalise as normalise_time
 
 if TYPE_CHECKING:
     from affidavit.artefact import Artefact
@@ -132,7 +130,7 @@ def parse(doc: Artefact, options: CollectOptions) -> Parsed:
         version_block = value.get("Trivy")
         if isinstance(version_block, dict):
             tool = Tool("trivy", opt_str(version_block.get("Version")))
-        effective_at = iso_time(value.get("CreatedAt"))
+        effective_at = normalise_time(value.get("CreatedAt"))
         if "ClusterName" in value:
             subject = Subject(name=opt_str(value.get("ClusterName")))
             for section in ("Resources", "Vulnerabilities", "Misconfigurations"):
@@ -251,7 +249,7 @@ class _Reader:
                 target=target,
                 title=opt_str(vuln.get("Title")),
                 status=status_of(vuln.get("Status")),
-                published_at=iso_time(vuln.get("PublishedDate")),
+                published_at=normalise_time(vuln.get("PublishedDate")),
                 data_source=opt_str(data_source.get("ID")) if isinstance(data_source, dict) else None,
             )
         )
