@@ -32,8 +32,8 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
-from affidavit.collectors.formats.terraform_plan import scrub_secrets
 from affidavit.collectors.interface import LIKELY, NO, POSSIBLE, CollectOptions, Format, Parsed, Problems
+from affidavit.collectors.kinds.terraform import scrub_secrets
 from affidavit.errors import InputError
 from affidavit.model import EvidenceKind, Subject
 

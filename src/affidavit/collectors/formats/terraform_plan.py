@@ -15,10 +15,10 @@ structure; ``true`` on an object or list masks it whole), and the masked places 
 ``sensitive_paths`` (each a list of keys and indexes, as Terraform's ``replace_paths``). The
 plaintext never reaches the record.
 
-Values that only *look* like secrets are masked the same way (``scrub_secrets``: a string holding
-a well-known credential format, such as an AWS access key id, a private key, a GitHub or Slack
-token or ``SECRET=...`` in a script, or a literal under a name that says secret, such as
-``password``, ``AWS_SECRET_ACCESS_KEY`` or ``api_key``) in two cases: in resource changes without
+Values that only *look* like secrets are masked the same way (``kinds.terraform.scrub_secrets``:
+a string holding a well-known credential format, such as an AWS access key id, a private key, a
+GitHub or Slack token or ``SECRET=...`` in a script, or a literal under a name that says secret,
+such as ``password``, ``AWS_SECRET_ACCESS_KEY`` or ``api_key``) in two cases: in resource changes without
 any marks (plans from before Terraform 0.15, where this is the only protection), and in every
 change of a plan whose bytes contain a credential prefix (``AKIA``, ``ASIA``, ``PRIVATE KEY``,
 ``ghp_``, ``github_pat_``, ``xox``; a few byte searches, where walking every value of a 60 MB
@@ -57,11 +57,15 @@ from affidavit.collectors.interface import (
     require_list,
     require_mapping,
 )
+from affidavit.collectors.kinds.terraform import (
+    mask_marked,
+    may_hold_tokens,
+    redact_plan_value,
+    scrub_secrets,
+)
 from affidavit.errors import InputError
 from affidavit.model import EvidenceKind, Subject, Tool
 from affidavit.model.time import format_utc, parse_timestamp
-
-SENSITIVE = "(sensitive)"
 
 _KNOWN_FORMAT_MAJOR = 1
 _ACTIONS = frozenset({"no-op", "create", "read", "update", "delete", "forget"})
@@ -187,170 +191,6 @@ def _reject_state(doc: Artefact, plan: dict[str, Any]) -> None:
             "('values' but no 'resource_changes' or 'planned_values'), not a plan",
             hint=_MAKE_PLAN,
         )
-
-
-# ---------------------------------------------------------------------------------------------
-# Sensitive values
-
-
-def _has_mark(sens: Any) -> bool:
-    """True when a ``*_sensitive`` mirror marks anything at all."""
-    if sens is True:
-        return True
-    if isinstance(sens, dict):
-        return any(_has_mark(v) for v in sens.values())
-    if isinstance(sens, list):
-        return any(_has_mark(v) for v in sens)
-    return False
-
-
-def _mask(value: Any, sens: Any, path: list[Any], masked: list[list[Any]]) -> Any:
-    """``value`` with every place ``sens`` marks replaced by ``"(sensitive)"``.
-
-    Copy-on-write: containers are copied only along the paths that hold a mark, so an unmarked
-    value is returned as the very same object (no cost on the common case).
-    """
-    if sens is True:
-        masked.append(list(path))
-        return SENSITIVE
-    if isinstance(sens, dict) and sens:
-        if not isinstance(value, dict):
-            if value is None or not _has_mark(sens):
-                return value
-            masked.append(list(path))  # marks and value disagree in shape: mask it all
-            return SENSITIVE
-        out: dict[str, Any] | None = None
-        for key, mark in sens.items():
-            if not mark or key not in value:  # False, {} and [] mark nothing
-                continue
-            old = value[key]
-            path.append(key)
-            new = _mask(old, mark, path, masked)
-            path.pop()
-            if new is not old:
-                if out is None:
-                    out = dict(value)
-                out[key] = new
-        return value if out is None else out
-    if isinstance(sens, list) and sens:
-        if not isinstance(value, list):
-            if value is None or not _has_mark(sens):
-                return value
-            masked.append(list(path))
-            return SENSITIVE
-        items: list[Any] | None = None
-        for i, mark in enumerate(sens):
-            if not mark or i >= len(value):
-                continue
-            old = value[i]
-            path.append(i)
-            new = _mask(old, mark, path, masked)
-            path.pop()
-            if new is not old:
-                if items is None:
-                    items = list(value)
-                items[i] = new
-        return value if items is None else items
-    return value
-
-
-# Values that look like secrets although nothing marks them (old plans without marks, a key in
-# user_data, a password in a Lambda environment): masked too, and said so in `problems`.
-
-# Byte strings whose absence from a whole plan shows that no token below can be in it (a few
-# `bytes in` searches cost little; a regex over tens of MB would not).
-_TOKEN_HINTS = (b"AKIA", b"ASIA", b"PRIVATE KEY", b"ghp_", b"github_pat_", b"xox")
-_TOKEN = re.compile(
-    r"\b(?:A3T[A-Z0-9]|AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}\b"  # AWS access key id
-    r"|-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----"
-    r"|\bgh[pousr]_[A-Za-z0-9]{36,}|\bgithub_pat_[A-Za-z0-9_]{22,}"
-    r"|\bxox[abposr]-[A-Za-z0-9-]{10,}"
-    # NAME=value inside text (shell scripts in user_data, .env content)
-    r"|\b[A-Za-z0-9_]*(?:PASSWORD|SECRET|TOKEN|API_KEY|ACCESS_KEY|password|secret|token|api_key|access_key)"
-    r"[A-Za-z0-9_]*[ \t]*=[ \t]*[\"']?[A-Za-z0-9/+_.!@#%^&*-]{8,}"
-)
-_SECRET_NAME = re.compile(
-    r"password|passwd|passphrase|secret|token|api_?key|access_?key|private_?key|credential"
-)
-_NOT_A_SECRET_NAME = re.compile(
-    r"(?:_arn|_arns|_id|_ids|_name|_names|_type|_version|_path|_length|_enabled|_policy|_rotation|_count"
-    r"|_ttl|_mode|_url|_uri|_location|_prevention|_age|_days|_period|_duration)$"
-    r"|^(?:require|minimum|max|min|allow)_|^creation_token$"
-)
-
-
-def secret_name(key: str) -> bool:
-    """True when an attribute, map key or variable name says that its value is a secret."""
-    lowered = key.lower().replace("-", "_")
-    return bool(_SECRET_NAME.search(lowered)) and not _NOT_A_SECRET_NAME.search(lowered)
-
-
-def looks_secret(text: str) -> bool:
-    """True when ``text`` holds a well-known credential format (an AWS key id, a private key, ...)."""
-    return len(text) >= 16 and _TOKEN.search(text) is not None
-
-
-def _literal(value: str) -> bool:
-    """True for a string that is a value, not masked already and not an unevaluated expression."""
-    return bool(value.strip()) and value != SENSITIVE and not value.startswith("${")
-
-
-def scrub_secrets(value: Any, path: list[Any], masked: list[list[Any]]) -> Any:
-    """``value`` with every string that looks like a secret replaced by ``"(sensitive)"``.
-
-    A string is masked when it holds a well-known credential format, or when it is a literal
-    under a key whose name says secret (``password``, ``AWS_SECRET_ACCESS_KEY``, ``api_key``...).
-    Copy-on-write, like ``_mask``; masked places are appended to ``masked``.
-    """
-    if isinstance(value, dict):
-        out: dict[str, Any] | None = None
-        for key, item in value.items():
-            path.append(key)
-            if isinstance(item, str):
-                new: Any = item
-                if _literal(item) and (secret_name(str(key)) or looks_secret(item)):
-                    new = SENSITIVE
-                    masked.append(list(path))
-            elif isinstance(item, list) and secret_name(str(key)) and all(isinstance(x, str) for x in item):
-                new = [SENSITIVE if _literal(x) else x for x in item]
-                if new != item:
-                    masked.append(list(path))
-                else:
-                    new = item
-            else:
-                new = scrub_secrets(item, path, masked)
-            path.pop()
-            if new is not item:
-                if out is None:
-                    out = dict(value)
-                out[key] = new
-        return value if out is None else out
-    if isinstance(value, list):
-        items: list[Any] | None = None
-        for i, item in enumerate(value):
-            path.append(i)
-            if isinstance(item, str):
-                new = item
-                if _literal(item) and looks_secret(item):
-                    new = SENSITIVE
-                    masked.append(list(path))
-            else:
-                new = scrub_secrets(item, path, masked)
-            path.pop()
-            if new is not item:
-                if items is None:
-                    items = list(value)
-                items[i] = new
-        return value if items is None else items
-    return value
-
-
-def _may_hold_tokens(doc: Artefact) -> bool:
-    """False when no credential format can occur anywhere in the document (cheap byte search)."""
-    if doc.encoding in ("utf-8", "utf-8-sig"):
-        return any(hint in doc.raw for hint in _TOKEN_HINTS)
-    text = doc.text
-    return any(hint.decode() in text for hint in _TOKEN_HINTS)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -483,7 +323,7 @@ def _changes(doc: Artefact, plan: dict[str, Any], problems: Problems) -> list[di
     raw_changes = require_list(doc, plan.get("resource_changes") or [], "$.resource_changes")
     changes: list[dict[str, Any]] = []
     unmarked = 0
-    tokens = _may_hold_tokens(doc)
+    tokens = may_hold_tokens(doc)
     guessed: list[str] = []
     for i, raw in enumerate(raw_changes):
         where = f"$.resource_changes[{i}]"
@@ -522,8 +362,8 @@ def _changes(doc: Artefact, plan: dict[str, Any], problems: Problems) -> list[di
         before, after = change.get("before"), change.get("after")
         marked = "before_sensitive" in change or "after_sensitive" in change
         if marked:
-            before = _mask(before, change.get("before_sensitive"), ["before"], masked)
-            after = _mask(after, change.get("after_sensitive"), ["after"], masked)
+            before = mask_marked(before, change.get("before_sensitive"), ["before"], masked)
+            after = mask_marked(after, change.get("after_sensitive"), ["after"], masked)
         elif before is not None or after is not None:
             unmarked += 1
         if tokens or not marked:
@@ -669,97 +509,14 @@ FORMATS: tuple[Format, ...] = (
 # Redaction of the raw plan for evidence bundles
 
 
-def redact_plan(raw: bytes) -> bytes:
-    """The plan JSON with every sensitive value masked, for copying into an evidence bundle.
+def redact_plan(raw: bytes, source: str = "plan") -> bytes:
+    """The plan with every sensitive value masked, for an evidence bundle (``redact_plan_value``).
 
-    Terraform writes sensitive values in clear and marks them in mirror objects. This masks,
-    by those marks, ``resource_changes`` and ``resource_drift`` (``before``/``after``),
-    ``output_changes``, the resources and outputs of ``planned_values`` and ``prior_state``
-    (``sensitive_values``), and the input ``variables`` the configuration declares sensitive;
-    then every value that looks like a credential, as the collector does. The result is compact
-    JSON (the raw bytes cannot be kept: they hold the secrets).
+    The setup-terraform wrapper's output is unwrapped first; what is stored is the plan JSON alone.
+    A document that is not a plan object is returned as it is (it holds no plan values).
     """
-    doc = Artefact("plan", raw)
-    plan = _load(doc, Problems("plan"))
+    plan = _load(Artefact(source, raw), Problems(source))
     if not isinstance(plan, dict):
         return raw
-    masked: list[list[Any]] = []
-    for section in ("resource_changes", "resource_drift"):
-        for rc in plan.get(section) or []:
-            change = rc.get("change") if isinstance(rc, dict) else None
-            if isinstance(change, dict):
-                _mask_change(change, masked)
-    for change in (plan.get("output_changes") or {}).values():
-        if isinstance(change, dict):
-            _mask_change(change, masked)
-    for section in ("planned_values", "prior_state"):
-        state = plan.get(section)
-        if isinstance(state, dict):
-            values: dict[str, Any] = state["values"] if isinstance(state.get("values"), dict) else state
-            _mask_module(values.get("root_module"), masked)
-            for output in (values.get("outputs") or {}).values():
-                if isinstance(output, dict) and output.get("sensitive") and "value" in output:
-                    output["value"] = SENSITIVE
-    config_vars = ((plan.get("configuration") or {}).get("root_module") or {}).get("variables") or {}
-    for name, variable in (plan.get("variables") or {}).items():
-        declared = config_vars.get(name) if isinstance(config_vars, dict) else None
-        if isinstance(variable, dict) and isinstance(declared, dict) and declared.get("sensitive"):
-            variable["value"] = SENSITIVE
-    # A sensitive value also appears where nothing marks it (the input variable it came from,
-    # a constant in the configuration): mask every string equal to one masked above.
-    plan = _mask_equal(plan, _sensitive_leaves(json.loads(doc.raw) if doc.looks_like_json else plan, plan))
-    plan = scrub_secrets(plan, [], masked)
-    return (json.dumps(plan, separators=(",", ":"), sort_keys=True) + "\n").encode()
-
-
-def _sensitive_leaves(original: Any, redacted: Any) -> set[str]:
-    """Strings of ``original`` that sit where ``redacted`` now says ``(sensitive)``."""
-    out: set[str] = set()
-    if isinstance(redacted, str):
-        if redacted == SENSITIVE and original != SENSITIVE:
-            stack = [original]
-            while stack:
-                item = stack.pop()
-                if isinstance(item, str) and len(item) >= 3:
-                    out.add(item)
-                elif isinstance(item, dict):
-                    stack.extend(item.values())
-                elif isinstance(item, list):
-                    stack.extend(item)
-        return out
-    if isinstance(redacted, dict) and isinstance(original, dict):
-        for key, value in redacted.items():
-            if key in original:
-                out |= _sensitive_leaves(original[key], value)
-    elif isinstance(redacted, list) and isinstance(original, list):
-        for old, new in zip(original, redacted, strict=False):
-            out |= _sensitive_leaves(old, new)
-    return out
-
-
-def _mask_equal(value: Any, secrets: set[str]) -> Any:
-    if not secrets:
-        return value
-    if isinstance(value, str):
-        return SENSITIVE if value in secrets else value
-    if isinstance(value, dict):
-        return {k: _mask_equal(v, secrets) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_mask_equal(v, secrets) for v in value]
-    return value
-
-
-def _mask_change(change: dict[str, Any], masked: list[list[Any]]) -> None:
-    for side in ("before", "after"):
-        if side in change:
-            change[side] = _mask(change[side], change.get(f"{side}_sensitive"), [], masked)
-
-
-def _mask_module(module: Any, masked: list[list[Any]]) -> None:
-    if not isinstance(module, dict):
-        return
-    for resource in module.get("resources") or []:
-        if isinstance(resource, dict) and "values" in resource:
-            resource["values"] = _mask(resource["values"], resource.get("sensitive_values"), [], masked)
-    for child in module.get("child_modules") or []:
-        _mask_module(child, masked)
+    original = _load(Artefact(source, raw), Problems(source))  # a second, untouched parse
+    return redact_plan_value(plan, original)
