@@ -291,6 +291,18 @@ class _StrictLoader(_SafeLoader):
                 raise _RepeatedYamlKey(first, key_node.start_mark)
         return super().construct_mapping(node, deep=deep)
 
+    def construct_checked_timestamp(self, node: yaml.ScalarNode) -> Any:
+        """A date or time, with its line when it does not exist (2026-02-30, hour 25)."""
+        try:
+            return self.construct_yaml_timestamp(node)
+        except ValueError:
+            raise yaml.constructor.ConstructorError(
+                None, None, "a date or time that does not exist in the calendar", node.start_mark
+            ) from None
+
+
+_StrictLoader.add_constructor("tag:yaml.org,2002:timestamp", _StrictLoader.construct_checked_timestamp)
+
 
 def load_yaml(text: str, source: str, *, first_line: int = 1) -> Any:
     """Load one YAML document safely; any problem is a ``YamlError`` naming ``source`` and the line.

@@ -16,8 +16,7 @@ import hashlib
 import re
 from typing import TYPE_CHECKING, Any
 
-import yaml
-
+from affidavit.artefact import YamlError, load_yaml
 from affidavit.controls.model import (
     CROSSWALK_SCHEMA,
     MATRIX_SCHEMA,
@@ -48,11 +47,6 @@ _CONTROL_KEYS = frozenset(
 )
 _EVIDENCE_KINDS = {k.value: k for k in EvidenceKind}
 _COVERAGES = {c.value: c for c in Coverage}
-
-try:  # the C loader is several times faster; fall back when PyYAML was built without libyaml
-    _Loader: Any = yaml.CSafeLoader
-except AttributeError:  # pragma: no cover - depends on how PyYAML was built
-    _Loader = yaml.SafeLoader
 
 
 # ---------------------------------------------------------------------------------------------
@@ -156,13 +150,9 @@ def _parse_yaml(raw: bytes, where: str) -> Any:
             f"{where}: is not UTF-8 text (byte offset {exc.start})", hint="save the matrix as UTF-8"
         ) from None
     try:
-        return yaml.load(text, Loader=_Loader)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark
-        at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
-        raise ControlMatrixError(f"{where}: is not valid YAML{at}: {exc.problem}") from None
-    except yaml.YAMLError as exc:
-        raise ControlMatrixError(f"{where}: is not valid YAML: {exc}") from None
+        return load_yaml(text, where)
+    except YamlError as exc:
+        raise ControlMatrixError(f"{where}: is not valid YAML{exc.at}: {exc.problem}") from None
 
 
 def _schema_of(doc: Any) -> Any:

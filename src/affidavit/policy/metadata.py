@@ -32,16 +32,13 @@ import textwrap
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-import yaml
-
+from affidavit.artefact import YamlError, load_yaml
 from affidavit.errors import PolicyError
 from affidavit.model import EvidenceKind, Severity
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-# libyaml's safe loader when available (same semantics as yaml.safe_load, several times faster).
-_YAML_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 RULES_PREFIX = "affidavit.rules."
 
 _METADATA = re.compile(r"^\s*#\s*METADATA\s*$")
@@ -141,13 +138,10 @@ def parse_blocks(file: str, text: str) -> list[MetadataBlock]:
         target = "package" if _PACKAGE.match(following) else "rule"
         block_text = textwrap.dedent("\n".join(body))
         try:
-            data = yaml.load(block_text, Loader=_YAML_LOADER) if block_text.strip() else {}
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            where = start + 1 + (mark.line if mark is not None else 0)
-            problem = getattr(exc, "problem", None) or str(exc)
+            data = load_yaml(block_text, file, first_line=start + 1) if block_text.strip() else {}
+        except YamlError as exc:
             raise PolicyError(
-                f"{file}:{where}: METADATA is not valid YAML: {problem}",
+                f"{file}:{exc.line or start + 1}: METADATA is not valid YAML: {exc.problem}",
                 hint="each line of the block is a comment ('# key: value') holding YAML",
             ) from None
         if data is None:

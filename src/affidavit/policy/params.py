@@ -20,16 +20,13 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-import yaml
-
+from affidavit.artefact import YamlError, load_yaml
 from affidavit.errors import PolicyError, UsageError
 from affidavit.resources import builtin_policies_dir
 
 if TYPE_CHECKING:
     from pathlib import Path
 
-# libyaml's safe loader when available (same semantics as yaml.safe_load, several times faster).
-_YAML_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 PARAMS_FILE = "params.yaml"
 _TOP_KEYS = frozenset({"defaults", "environments"})
 
@@ -65,15 +62,14 @@ def _jsonable(value: Any) -> Any:
 def read_params_file(path: Path) -> dict[str, Any]:
     """One params file, checked for the ``{defaults, environments}`` shape."""
     try:
-        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_YAML_LOADER)
+        raw = load_yaml(path.read_text(encoding="utf-8"), str(path))
     except OSError as exc:
         raise PolicyError(f"{path}: cannot read rule data: {exc.strerror or exc}") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
-        raise PolicyError(
-            f"{where}: rule data is not valid YAML: {getattr(exc, 'problem', None) or exc}"
-        ) from None
+    except UnicodeDecodeError as exc:
+        raise PolicyError(f"{path}: rule data is not UTF-8 text (byte offset {exc.start})") from None
+    except YamlError as exc:
+        where = f"{path}:{exc.line}" if exc.line is not None else str(path)
+        raise PolicyError(f"{where}: rule data is not valid YAML: {exc.problem}") from None
     if raw is None:
         raw = {}
     if not isinstance(raw, dict):
