@@ -84,18 +84,19 @@ def iso_now(now: datetime) -> str:
 def normalise_digest(digest: str | None) -> str | None:
     """``sha256:<hex>`` in lower case; accepts a bare hex digest or ``image@sha256:...``.
 
-    The same rule as the signature collectors' (``verify.result.normalise_digest``), but a bad
-    value here is the caller's usage error (exit 2), not an unreadable artefact.
+    The one digest rule (``model.digest``), but a bad value here is the caller's usage error
+    (exit 2), not an unreadable artefact.
     """
-    from affidavit.signatures.result import normalise_digest as normalise
+    from affidavit.model.digest import normalise_digest as digest_rule
 
     if digest is None:
         return None
-    value = digest.strip().rsplit("@", 1)[-1]
     try:
-        return normalise(value, "--subject")
-    except InputError:
-        raise UsageError(f"--subject digest {digest!r} is not a digest like sha256:<64 hex>") from None
+        return digest_rule(digest, reference=True)
+    except ValueError as exc:
+        raise UsageError(
+            f"--subject digest {digest!r} is not a digest like sha256:<64 hex> ({exc})"
+        ) from None
 
 
 def split_subject(subject: str | None) -> tuple[str | None, str | None]:

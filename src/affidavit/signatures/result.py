@@ -15,12 +15,12 @@ A ``SignatureCheck`` keeps three checks apart, each ``True`` (passed), ``False``
 from __future__ import annotations
 
 import hashlib
-import re
 from dataclasses import dataclass, field
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from affidavit.errors import InputError
+from affidavit.model.digest import normalise_digest as digest_rule
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -29,24 +29,17 @@ if TYPE_CHECKING:
 
 REPORTED_REASON = "reported by cosign, not verified by affidavit"
 
-_DIGEST = re.compile(r"^(sha256|sha384|sha512):([0-9a-f]+)$")
-_HEX_LENGTH = {"sha256": 64, "sha384": 96, "sha512": 128}
-
 
 def normalise_digest(value: str, source: str) -> str:
-    """``sha256:<hex>`` in lower case; anything else is an ``InputError`` naming ``source``."""
-    text = value.strip()
-    if ":" not in text and re.fullmatch(r"[0-9a-fA-F]{64}", text):
-        text = "sha256:" + text
-    text = text.lower()
-    match = _DIGEST.match(text)
-    if match is None or len(match.group(2)) != _HEX_LENGTH[match.group(1)]:
+    """The one digest rule (``model.digest``); a value it refuses is an ``InputError`` naming ``source``."""
+    try:
+        return digest_rule(value)
+    except ValueError as exc:
         raise InputError(
             source,
-            f"{value!r} is not an artefact digest",
+            f"not an artefact digest: {exc}",
             hint="give it as sha256:<64 hex digits> (the output of `sha256sum`, prefixed)",
-        )
-    return text
+        ) from None
 
 
 def file_digest(path: Path) -> str:
