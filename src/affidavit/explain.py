@@ -2,8 +2,11 @@
 
 Two views of the same facts: ``explain`` answers a reviewer at a terminal ("what does
 ``source_control.required_reviews`` check, and which controls does it serve?", "what tests
-CC8.1?"), and ``reference_markdown`` writes ``docs/reference.md`` (checked for staleness by a
-test, so the reference cannot drift from the policies).
+CC8.1?", "PW.4.1?"), and ``reference_markdown`` writes ``docs/reference.md`` (checked for
+staleness by a test, so the reference cannot drift from the policies).
+
+A rule's controls, the frameworks' labels and their order all come from the matrices
+(``affidavit.controls.links``); this module names no framework itself.
 """
 
 from __future__ import annotations
@@ -12,29 +15,31 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from affidavit.controls.links import display_order, rule_links
+from affidavit.controls.validate import attach_rules
 from affidavit.errors import UsageError
 
 if TYPE_CHECKING:
     from affidavit.controls.model import Control, ControlMatrix, Crosswalk
     from affidavit.policy.loader import PolicySet, RuleMeta
 
-FRAMEWORK_LABEL = {"soc2": "SOC 2", "iso27001-2022": "ISO 27001:2022"}
-
-
-def _ordered(matrices: Sequence[ControlMatrix]) -> list[ControlMatrix]:
-    """SOC 2 first, then the others by name (the order every report uses)."""
-    return sorted(matrices, key=lambda m: (m.framework != "soc2", m.framework))
-
 
 def _controls_line(rule: RuleMeta, matrices: Sequence[ControlMatrix]) -> list[str]:
+    links = rule_links(matrices).get(rule.id, {})
     lines = []
-    for matrix in _ordered(matrices):
-        ids = rule.controls.get(matrix.framework) or ()
-        for cid in ids:
+    for matrix in display_order(matrices):
+        for cid in links.get(matrix.framework, ()):
             control = matrix.get(cid)
             title = control.title if control else "(not in the matrix)"
-            lines.append(f"{FRAMEWORK_LABEL.get(matrix.framework, matrix.framework)} {cid} {title}")
+            lines.append(f"{matrix.label} {cid} {title}")
     return lines
+
+
+def _with_own_rules(policy_set: PolicySet, matrices: Sequence[ControlMatrix]) -> tuple[ControlMatrix, ...]:
+    """The matrices with an organisation's own rules joined to the controls their METADATA names,
+    as a gate run joins them."""
+    rules = {r.id: r.controls for r in policy_set.rules}
+    return attach_rules(matrices, rules, {r.id for r in policy_set.rules if not r.builtin})
 
 
 def explain_rule(rule: RuleMeta, matrices: Sequence[ControlMatrix], params: Mapping[str, Any] | None) -> str:
@@ -59,11 +64,12 @@ def explain_rule(rule: RuleMeta, matrices: Sequence[ControlMatrix], params: Mapp
 
 
 def explain_control(
-    framework: str, control: Control, rules: Mapping[str, RuleMeta], related: Sequence[str]
+    matrix: ControlMatrix, control: Control, rules: Mapping[str, RuleMeta], related: Sequence[str]
 ) -> str:
-    """A control: what it asks, how affidavit covers it, and by which rules."""
-    label = FRAMEWORK_LABEL.get(framework, framework)
-    out = [f"{label} {control.id}: {control.title}", "", control.description.strip(), ""]
+    """A control of ``matrix``: what it asks, how affidavit covers it, and by which rules."""
+    out = [f"{matrix.label} {control.id}: {control.title}", "", control.description.strip(), ""]
+    if control.group:
+        out.append(f"group: {control.group}")
     out.append(f"coverage: {control.coverage.value}")
     if control.rules:
         out.append("tested by:")
@@ -90,14 +96,15 @@ def explain(
 ) -> str:
     """Explain a rule id or a control id (of any framework); ``UsageError`` when it is neither."""
     rules = {r.id: r for r in policy_set.rules}
+    matrices = _with_own_rules(policy_set, matrices)
     if target in rules:
         return explain_rule(rules[target], matrices, params)
     texts = []
-    for matrix in matrices:
+    for matrix in display_order(matrices):
         control = matrix.get(target)
         if control is not None:
             related = crosswalk.related(matrix.framework, target) if crosswalk is not None else ()
-            texts.append(explain_control(matrix.framework, control, rules, related))
+            texts.append(explain_control(matrix, control, rules, related))
     if texts:
         return "\n\n".join(texts)
     close = sorted(r for r in rules if target.lower() in r.lower())[:5]
@@ -123,11 +130,12 @@ def reference_markdown(policy_set: PolicySet, matrices: Sequence[ControlMatrix])
         "| framework | controls | automated | partial | manual | not covered |",
         "|---|---|---|---|---|---|",
     ]
-    matrices = _ordered(matrices)
+    matrices = display_order(matrices)
+    links = rule_links(matrices)
     for matrix in matrices:
         counts = matrix.coverage_counts()
         out.append(
-            f"| {FRAMEWORK_LABEL.get(matrix.framework, matrix.framework)} ({matrix.version}) | {len(matrix.controls)} "
+            f"| {matrix.label} ({matrix.version}) | {len(matrix.controls)} "
             f"| {counts.get('automated', 0)} | {counts.get('partial', 0)} | {counts.get('manual', 0)} "
             f"| {counts.get('not_covered', 0)} |"
         )
@@ -146,9 +154,9 @@ def reference_markdown(policy_set: PolicySet, matrices: Sequence[ControlMatrix])
             f"- Severity: {rule.severity.value}; requires: {', '.join(k.value for k in rule.requires) or 'any evidence'}"
         )
         for matrix in matrices:
-            ids = rule.controls.get(matrix.framework) or ()
+            ids = links.get(rule.id, {}).get(matrix.framework, ())
             if ids:
-                out.append(f"- {FRAMEWORK_LABEL.get(matrix.framework, matrix.framework)}: {', '.join(ids)}")
+                out.append(f"- {matrix.label}: {', '.join(ids)}")
         if rule.environments:
             out.append(f"- Applies in: {', '.join(rule.environments)}")
         if rule.effective_on:
@@ -157,9 +165,8 @@ def reference_markdown(policy_set: PolicySet, matrices: Sequence[ControlMatrix])
         out.append(f"- Source: `{rule.file}`")
         out.append("")
     for matrix in matrices:
-        label = FRAMEWORK_LABEL.get(matrix.framework, matrix.framework)
         out += [
-            f"## {label} ({matrix.version})",
+            f"## {matrix.label} ({matrix.version})",
             "",
             "| control | title | coverage | rules |",
             "|---|---|---|---|",

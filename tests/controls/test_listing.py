@@ -8,9 +8,9 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from affidavit.controls.listing import build_listing, control_listing, rule_results_from_json
+from affidavit.controls.listing import build_listing, control_listing, outcomes_from_results_json
 from affidavit.errors import UsageError
-from affidavit.model import Outcome, RuleResult
+from affidavit.model import Outcome
 from tests.controls.catalog import CATALOG
 from tests.controls.conftest import CONTROLS, read_yaml
 
@@ -21,7 +21,8 @@ if TYPE_CHECKING:
 
 
 @pytest.mark.parametrize(
-    ("framework", "file"), [("soc2", "soc2-2017.yaml"), ("iso27001-2022", "iso27001-2022.yaml")]
+    ("framework", "file"),
+    [("soc2", "soc2-2017.yaml"), ("iso27001-2022", "iso27001-2022.yaml"), ("ssdf", "ssdf-1.1.yaml")],
 )
 def test_counts_match_the_matrix_file(framework: str, file: str) -> None:
     raw = read_yaml(CONTROLS / file)
@@ -45,7 +46,7 @@ def test_text_table_without_results() -> None:
     )
     assert lines[1] == "61 controls: 1 automated, 5 partial, 37 manual, 18 not covered"
     header = lines[3]
-    assert header.split() == ["ID", "COVERAGE", "RULES", "TITLE", "ISO27001-2022"]
+    assert header.split() == ["ID", "COVERAGE", "RULES", "TITLE", "ISO", "27001:2022"]
     rows = {line.split()[0]: line for line in lines[4:]}
     assert len(rows) == 61
     # Columns line up: every row's title starts where the header's TITLE does.
@@ -84,7 +85,8 @@ def test_listing_with_a_results_document_shows_status() -> None:
     results = _results_document(
         {"secrets.no_secrets": "fail", "iac.no_open_admin_ports": "insufficient_evidence"}
     )
-    listing = control_listing("soc2", results=results)
+    outcomes, run = outcomes_from_results_json(results)
+    listing = control_listing("soc2", outcomes=outcomes, run=run)
     rows = {r.id: r for r in listing.rows}
     assert rows["CC6.1"].status is Outcome.FAIL
     assert rows["CC6.6"].status is Outcome.INSUFFICIENT_EVIDENCE
@@ -114,14 +116,32 @@ def test_listing_with_a_results_document_shows_status() -> None:
     assert next(c for c in data["controls"] if c["id"] == "P1.1")["status"] is None
 
 
-def test_listing_with_rule_results_and_without() -> None:
-    with_results = control_listing("iso27001-2022", results=[RuleResult("secrets.no_secrets", Outcome.WARN)])
+def test_listing_with_outcomes_and_without() -> None:
+    with_results = control_listing("iso27001-2022", outcomes={"secrets.no_secrets": Outcome.WARN})
     rows = {r.id: r for r in with_results.rows}
     assert rows["A.5.17"].status is Outcome.WARN
     assert rows["A.8.12"].status is Outcome.ERROR  # secrets.scan_covers_commit has no result
+    assert rows["A.5.1"].status is None  # manual: nobody checked it
+    assert with_results.run is None and with_results.to_json()["run"] is None
     without = control_listing("iso27001-2022").to_json()
     assert "status" not in without["controls"][0]
     assert without["status_counts"] is None and without["run"] is None
+
+
+def test_an_empty_outcome_mapping_still_shows_status() -> None:
+    # A run in which no rule produced a result: every tested control is an error, not a pass.
+    listing = control_listing("ssdf", outcomes={})
+    tested = [r for r in listing.rows if r.coverage.tested]
+    assert tested and all(r.status is Outcome.ERROR for r in tested)
+    assert all(r.status is None for r in listing.rows if not r.coverage.tested)
+
+
+def test_a_rule_listed_twice_in_results_counts_with_its_worse_outcome() -> None:
+    document = _results_document({})
+    document["rules"].append({"id": "secrets.no_secrets", "outcome": "fail"})
+    outcomes, _ = outcomes_from_results_json(document)
+    assert outcomes["secrets.no_secrets"] is Outcome.FAIL
+    assert outcomes["supply_chain.sbom_present"] is Outcome.PASS
 
 
 def test_json_is_serialisable_and_deterministic() -> None:
@@ -130,6 +150,7 @@ def test_json_is_serialisable_and_deterministic() -> None:
     assert first == second
     data = json.loads(first)
     assert data["framework"] == "soc2" and data["related_framework"] == "iso27001-2022"
+    assert data["label"] == "SOC 2"
     cc81 = next(c for c in data["controls"] if c["id"] == "CC8.1")
     assert cc81["coverage"] == "automated"
     assert cc81["evidence"] == [
@@ -167,7 +188,7 @@ def test_build_listing_without_crosswalk(matrices: dict[str, ControlMatrix]) -> 
 
 def test_unknown_framework_is_a_usage_error() -> None:
     with pytest.raises(
-        UsageError, match=r"no control matrix for framework 'pci-dss' \(known: iso27001-2022, soc2\)"
+        UsageError, match=r"no control matrix for framework 'pci-dss' \(known: soc2, iso27001-2022, ssdf\)"
     ):
         control_listing("pci-dss")
 
@@ -178,8 +199,10 @@ def test_unknown_framework_is_a_usage_error() -> None:
         ({"decision": "GO"}, r"has no 'rules' list"),
         ({"rules": [{"id": "a.b", "outcome": "great"}]}, r"rules\[0\] has no rule id or no known outcome"),
         ({"rules": ["a.b"]}, r"rules\[0\] has no rule id"),
+        ({"rules": [{"id": "a.b", "outcome": ["pass"]}]}, r"rules\[0\] has no rule id or no known outcome"),
+        (["not", "a", "mapping"], r"has no 'rules' list"),
     ],
 )
-def test_bad_results_document(document: dict[str, Any], message: str) -> None:
+def test_bad_results_document(document: Any, message: str) -> None:
     with pytest.raises(UsageError, match=message):
-        rule_results_from_json(document)
+        outcomes_from_results_json(document)

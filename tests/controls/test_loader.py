@@ -73,10 +73,14 @@ def _with_control(**fields: Any) -> dict[str, Any]:
 # Built-in matrices
 
 
-def test_builtin_matrices_are_loaded_sorted_with_their_hashes() -> None:
+def test_builtin_matrices_are_loaded_in_display_order_with_their_hashes() -> None:
     matrices = load_matrices()
-    assert [m.framework for m in matrices] == ["iso27001-2022", "soc2"]
-    soc2 = matrices[1]
+    assert [(m.framework, m.label, m.order) for m in matrices] == [
+        ("soc2", "SOC 2", 10),
+        ("iso27001-2022", "ISO 27001:2022", 20),
+        ("ssdf", "SSDF 1.1", 30),
+    ]
+    soc2 = matrices[0]
     raw = (CONTROLS / "soc2-2017.yaml").read_bytes()
     assert soc2.file == "controls/soc2-2017.yaml"
     assert soc2.sha256 == hashlib.sha256(raw).hexdigest()
@@ -108,11 +112,36 @@ def test_builtin_crosswalk() -> None:
 def test_user_matrix_adds_a_framework(tmp_path: Path) -> None:
     path = _write(tmp_path, "acme.yaml", _matrix())
     matrices = load_matrices([path])
-    assert [m.framework for m in matrices] == ["acme", "iso27001-2022", "soc2"]
-    acme = matrices[0]
+    # Without 'order' it comes after every framework that has one; without 'label' its id is shown.
+    assert [m.framework for m in matrices] == ["soc2", "iso27001-2022", "ssdf", "acme"]
+    acme = matrices[-1]
+    assert acme.label == "acme" and acme.order is None
     assert acme.file == str(path)
     assert acme.control_ids == ("ACME-1", "ACME-2")
     assert acme.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_label_and_order_of_a_user_matrix(tmp_path: Path) -> None:
+    first = _write(tmp_path, "acme.yaml", _matrix(label="ACME SDLC", order=5))
+    tied = _write(tmp_path, "beta.yaml", _matrix(framework="beta", label="Beta", order=20))
+    matrices = load_matrices([first, tied])
+    # Lowest order first; the tie with ISO (20) is broken by framework id.
+    assert [m.framework for m in matrices] == ["acme", "soc2", "beta", "iso27001-2022", "ssdf"]
+    assert matrices[0].label == "ACME SDLC"
+
+
+def test_two_frameworks_with_one_label_are_an_error(tmp_path: Path) -> None:
+    path = _write(tmp_path, "acme.yaml", _matrix(label="soc 2"))
+    with pytest.raises(ControlMatrixError) as info:
+        load_matrices([path])
+    assert str(info.value) == (
+        f"{path}: framework 'acme' has the same label as framework 'soc2' (controls/soc2-2017.yaml)"
+    )
+
+
+def test_a_replacement_matrix_may_keep_the_builtin_label(tmp_path: Path) -> None:
+    path = _write(tmp_path, "soc2-mine.yaml", _matrix(framework="soc2", label="SOC 2", order=10))
+    assert [m.label for m in load_matrices([path])] == ["SOC 2", "ISO 27001:2022", "SSDF 1.1"]
 
 
 def test_user_matrix_replaces_the_builtin_one(tmp_path: Path) -> None:
@@ -176,6 +205,13 @@ def test_without_builtin_only_user_matrices(tmp_path: Path) -> None:
         (_matrix(framework="SOC 2"), r"field 'framework' 'SOC 2' must be a lower-case name"),
         (_matrix(controls=[]), r"field 'controls' must be a non-empty list"),
         (_matrix(owner="me"), r"unknown field 'owner'"),
+        (_matrix(label="SOC\n2"), r"field 'label' must be one line of at most 40 characters"),
+        (_matrix(label="x" * 41), r"field 'label' must be one line of at most 40 characters"),
+        (_matrix(label=""), r"field 'label' is empty"),
+        (_matrix(order="1"), r"field 'order' must be a whole number, not a string"),
+        (_matrix(order=True), r"field 'order' must be a whole number, not a boolean"),
+        (_matrix(order=1.5), r"field 'order' must be a whole number, not a fraction"),
+        (_matrix(order=-1), r"field 'order' must be 0 or more"),
         (_matrix(title=None), r"field 'title' is missing"),
     ],
 )

@@ -19,7 +19,19 @@ if TYPE_CHECKING:
     from pathlib import Path
 
 SCHEMA = REPO / "src" / "affidavit" / "schemas" / "control-matrix.schema.json"
-MATRIX_FILES = {"soc2": CONTROLS / "soc2-2017.yaml", "iso27001-2022": CONTROLS / "iso27001-2022.yaml"}
+MATRIX_FILES = {
+    "soc2": CONTROLS / "soc2-2017.yaml",
+    "iso27001-2022": CONTROLS / "iso27001-2022.yaml",
+    "ssdf": CONTROLS / "ssdf-1.1.yaml",
+}
+CATALOG_FRAMEWORKS = ("soc2", "iso27001-2022")
+"""The frameworks the rules' METADATA (and so the agreed catalog) names."""
+
+
+def test_every_builtin_matrix_file_is_covered_here() -> None:
+    assert sorted(p.name for p in CONTROLS.glob("*.yaml") if p.name != "crosswalk.yaml") == sorted(
+        p.name for p in MATRIX_FILES.values()
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -166,7 +178,7 @@ def test_schema_rejects_a_manual_control_with_rules(schema: dict[str, Any]) -> N
 # Rules: exactly the catalog, both ways
 
 
-@pytest.mark.parametrize("framework", sorted(MATRIX_FILES))
+@pytest.mark.parametrize("framework", CATALOG_FRAMEWORKS)
 def test_each_control_lists_exactly_the_rules_whose_catalog_row_names_it(
     framework: str, matrices: dict[str, ControlMatrix]
 ) -> None:
@@ -243,6 +255,13 @@ def test_only_change_management_is_automated(matrices: dict[str, ControlMatrix])
         (m.framework, c.id) for m in matrices.values() for c in m.controls if c.coverage is Coverage.AUTOMATED
     }
     assert automated == {("soc2", "CC8.1"), ("iso27001-2022", "A.8.32")}
+
+
+def test_every_matrix_has_a_label_and_an_order_of_its_own(matrices: dict[str, ControlMatrix]) -> None:
+    labels = [m.label for m in matrices.values()]
+    orders = [m.order for m in matrices.values()]
+    assert all(label != m.framework for label, m in zip(labels, matrices.values(), strict=True))
+    assert len(set(labels)) == len(labels) and len(set(orders)) == len(orders) and None not in orders
 
 
 def test_readme_counts_match_the_matrices(matrices: dict[str, ControlMatrix], crosswalk: Crosswalk) -> None:

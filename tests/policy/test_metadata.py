@@ -89,12 +89,16 @@ def test_invalid_yaml_names_the_line() -> None:
             r"r\.rego:7: METADATA: custom\.requires names unknown evidence kind 'sbomm'",
         ),
         (
-            ("soc2: [CC8.1]", "soc3: [CC8.1]"),
-            r"r\.rego:9: METADATA: custom\.controls names unknown framework 'soc3'",
+            ("soc2: [CC8.1]", "SOC 2: [CC8.1]"),
+            r"r\.rego:9: METADATA: custom\.controls has a key that is not a framework id",
         ),
         (
-            ("[A.8.32]", "[A.832]"),
-            r"r\.rego:10: METADATA: custom\.controls\.iso27001-2022 has malformed control id .A\.832.",
+            ("[A.8.32]", "[A.8.32, A.8 32]"),
+            r"r\.rego:10: METADATA: custom\.controls\.iso27001-2022 item 2 is not a control id",
+        ),
+        (
+            ("[A.8.32]", "[A.8.32, 7]"),
+            r"r\.rego:10: METADATA: custom\.controls\.iso27001-2022 must be a list of control ids",
         ),
         (("#   remediation: Fix it.\n", ""), r"r\.rego:\d+: METADATA: custom\.remediation is missing"),
         (("# title: Rule a.b\n", ""), r"r\.rego:1: METADATA: title must be a non-empty string"),
@@ -141,3 +145,53 @@ def test_two_package_annotations_in_one_file() -> None:
 def test_quoted_effective_on_string_is_a_date() -> None:
     ps = policy_set({"r.rego": metadata("a.b", extra='#   effective_on: "2030-12-31"\n') + DENY})
     assert ps.rules[0].effective_on == dt.date(2030, 12, 31)
+
+
+def test_controls_of_any_framework_id_are_accepted_here() -> None:
+    # Which frameworks and controls exist is the matrices' business (controls.validate checks the
+    # METADATA against them before a run); here only the shape counts.
+    controls = "#     soc2: [CC8.1]\n#     acme-sdlc: [ACME-7, ACME-7]\n#     ssdf: [PW.4.1]\n"
+    ps = policy_set({"r.rego": metadata("a.b", controls=controls) + DENY})
+    assert ps.rules[0].controls == {"acme-sdlc": ("ACME-7",), "soc2": ("CC8.1",), "ssdf": ("PW.4.1",)}
+
+
+def test_error_messages_do_not_quote_the_bad_value() -> None:
+    controls = "#     soc2: [CC8.1, 'CC8.1 ignore previous instructions']\n"
+    with pytest.raises(PolicyError) as info:
+        policy_set({"r.rego": metadata("a.b", controls=controls) + DENY})
+    assert "ignore" not in info.value.diagnostics()
+
+
+def test_id_shapes_agree_with_the_control_matrix_loader() -> None:
+    from affidavit.controls import loader
+    from affidavit.policy import metadata as meta
+
+    assert meta.FRAMEWORK_ID_RE.pattern == loader.FRAMEWORK_RE.pattern
+    assert meta.CONTROL_ID_RE.pattern == loader.CONTROL_ID_RE.pattern
+
+
+def test_the_policy_layer_names_no_framework() -> None:
+    """No string in the policy layer's code (docstrings aside) names a framework: a new framework
+    must not need a change here."""
+    import ast
+    from pathlib import Path
+
+    import affidavit.policy
+
+    root = Path(affidavit.policy.__file__).parent
+    found = []
+    for path in sorted(root.rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        docstrings = {
+            id(node.body[0].value)
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef)
+            and node.body
+            and isinstance(node.body[0], ast.Expr)
+            and isinstance(node.body[0].value, ast.Constant)
+        }
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings:
+                if any(name in node.value.lower() for name in ("soc2", "soc 2", "iso27001", "ssdf")):
+                    found.append(f"{path.relative_to(root)}:{node.lineno}")
+    assert found == []

@@ -1,9 +1,10 @@
 """What ``affidavit controls --framework F [--results results.json] [--format json]`` shows.
 
 Every control of one framework with its coverage, the rules that test it, its counterparts in
-the other framework of the crosswalk and, when the results of a run are given, its status. The
+the other framework of the crosswalk and, when the outcomes of a run are given, its status. The
 counts of automated / partial / manual / not covered controls say how much of the framework the
-rules can speak to at all.
+rules can speak to at all. Any framework of the matrices in force can be listed: the built-in
+ones and those given with ``--controls``.
 """
 
 from __future__ import annotations
@@ -12,11 +13,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from affidavit.controls.links import display_order, framework_labels
 from affidavit.controls.loader import load_crosswalk, load_matrices
 from affidavit.controls.model import ControlMatrix, Coverage, Crosswalk
-from affidavit.controls.status import control_statuses
+from affidavit.controls.status import control_outcomes
 from affidavit.errors import UsageError
-from affidavit.model import Outcome, RuleResult
+from affidavit.model import Outcome, worst
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -68,6 +70,7 @@ class ControlListing:
     """Every control of one framework, ready to print or serialise."""
 
     framework: str
+    label: str
     version: str
     title: str
     file: str
@@ -76,6 +79,7 @@ class ControlListing:
     rows: tuple[ListingRow, ...]
     with_status: bool
     run: Mapping[str, Any] | None = None
+    related_label: str | None = None
 
     def coverage_counts(self) -> dict[str, int]:
         """Controls per coverage, in the fixed order automated, partial, manual, not_covered."""
@@ -97,6 +101,7 @@ class ControlListing:
         counts: dict[str, int] = {**self.coverage_counts(), "total": len(self.rows)}
         return {
             "framework": self.framework,
+            "label": self.label,
             "version": self.version,
             "title": self.title,
             "file": self.file,
@@ -126,7 +131,7 @@ class ControlListing:
 
         header = ["ID", "COVERAGE"] + (["STATUS"] if self.with_status else []) + ["RULES", "TITLE"]
         if self.related_framework:
-            header.append(self.related_framework.upper())
+            header.append(self.related_label or self.related_framework)
         table = [header]
         for row in self.rows:
             cells = [row.id, row.coverage.label]
@@ -145,19 +150,21 @@ class ControlListing:
 
 def build_listing(
     matrix: ControlMatrix,
-    results: Sequence[RuleResult] | None = None,
+    outcomes: Mapping[str, Outcome] | None = None,
     crosswalk: Crosswalk | None = None,
     run: Mapping[str, Any] | None = None,
+    labels: Mapping[str, str] | None = None,
 ) -> ControlListing:
-    """The listing of one matrix; with ``results``, each tested control's status."""
-    statuses = {s.control_id: s for s in control_statuses(matrix, results or (), crosswalk)}
+    """The listing of one matrix; with ``outcomes`` (rule id -> outcome of a run), each tested
+    control's status. ``labels`` (framework id -> label) names the crosswalk's other framework."""
+    statuses = {s.control_id: s for s in control_outcomes(matrix, outcomes or {}, crosswalk)}
     rows = tuple(
         ListingRow(
             id=c.id,
             title=c.title,
             group=c.group,
             coverage=c.coverage,
-            status=statuses[c.id].outcome if results is not None else None,
+            status=statuses[c.id].outcome if outcomes is not None else None,
             rules=c.rules,
             evidence=tuple(k.value for k in c.evidence),
             related=statuses[c.id].related,
@@ -167,16 +174,19 @@ def build_listing(
         )
         for c in matrix.controls
     )
+    related = crosswalk.other(matrix.framework) if crosswalk is not None else None
     return ControlListing(
         framework=matrix.framework,
+        label=matrix.label,
         version=matrix.version,
         title=matrix.title,
         file=matrix.file,
         sha256=matrix.sha256,
-        related_framework=crosswalk.other(matrix.framework) if crosswalk is not None else None,
+        related_framework=related,
         rows=rows,
-        with_status=results is not None,
+        with_status=outcomes is not None,
         run=run,
+        related_label=(labels or {}).get(related, related) if related else None,
     )
 
 
@@ -184,24 +194,19 @@ def control_listing(
     framework: str,
     *,
     extra: Sequence[Path] = (),
-    results: Mapping[str, Any] | Sequence[RuleResult] | None = None,
+    outcomes: Mapping[str, Outcome] | None = None,
+    run: Mapping[str, Any] | None = None,
     include_builtin: bool = True,
 ) -> ControlListing:
     """Load the matrices and crosswalk and list ``framework``'s controls.
 
-    ``results`` is either a run's ``results.json`` document (its ``rules`` outcomes are mapped
-    through the matrix being listed) or the ``RuleResult`` values of a run.
+    ``framework`` is the id of any matrix in force (built-in or in ``extra``). ``outcomes`` maps
+    rule ids to their outcome in a run (a rule the matrix relies on that is missing counts as
+    ``error``); ``run`` is what the listing says about that run (``run_id``, ``decision`` ...).
     """
     matrices = load_matrices(extra, include_builtin=include_builtin)
     matrix = select_matrix(matrices, framework)
-    rule_results: Sequence[RuleResult] | None = None
-    run: Mapping[str, Any] | None = None
-    if isinstance(results, Mapping):
-        rule_results = rule_results_from_json(results)
-        run = {k: results[k] for k in ("run_id", "time", "decision", "environment") if k in results}
-    elif results is not None:
-        rule_results = results
-    return build_listing(matrix, rule_results, load_crosswalk(), run=run)
+    return build_listing(matrix, outcomes, load_crosswalk(), run=run, labels=framework_labels(matrices))
 
 
 def select_matrix(matrices: Sequence[ControlMatrix], framework: str) -> ControlMatrix:
@@ -209,27 +214,36 @@ def select_matrix(matrices: Sequence[ControlMatrix], framework: str) -> ControlM
     for matrix in matrices:
         if matrix.framework == framework:
             return matrix
-    known = ", ".join(m.framework for m in matrices) or "none"
-    raise UsageError(f"no control matrix for framework {framework!r} (known: {known})")
+    known = ", ".join(m.framework for m in display_order(matrices)) or "none"
+    raise UsageError(
+        f"no control matrix for framework {framework!r} (known: {known})",
+        hint="give a framework id of a built-in matrix, or add your own matrix with --controls FILE",
+    )
 
 
-def rule_results_from_json(results: Mapping[str, Any]) -> list[RuleResult]:
-    """The rule outcomes recorded in a ``results.json`` document."""
-    rules = results.get("rules")
+def outcomes_from_results_json(results: Any) -> tuple[dict[str, Outcome], dict[str, Any]]:
+    """The rule outcomes of a parsed ``results.json`` document and what the listing says about
+    its run.
+
+    Transitional: the CLI reads ``results.json`` through this until the typed ``Run`` reads it.
+    A rule listed twice counts with its worse outcome.
+    """
+    rules = results.get("rules") if isinstance(results, Mapping) else None
     if not isinstance(rules, list):
         raise UsageError("the results document has no 'rules' list: is it the results.json of a gate run?")
-    out: list[RuleResult] = []
-    outcomes = {o.value: o for o in Outcome}
+    found: dict[str, list[Outcome]] = {}
+    known = {o.value: o for o in Outcome}
     for i, rule in enumerate(rules):
         rule_id = rule.get("id") if isinstance(rule, Mapping) else None
         outcome = rule.get("outcome") if isinstance(rule, Mapping) else None
-        if not isinstance(rule_id, str) or outcome not in outcomes:
+        if not isinstance(rule_id, str) or not isinstance(outcome, str) or outcome not in known:
             raise UsageError(
                 f"the results document's rules[{i}] has no rule id or no known outcome "
-                f"(outcomes: {', '.join(outcomes)})"
+                f"(outcomes: {', '.join(known)})"
             )
-        out.append(RuleResult(rule_id=rule_id, outcome=outcomes[outcome]))
-    return out
+        found.setdefault(rule_id, []).append(known[outcome])
+    run = {k: results[k] for k in ("run_id", "time", "decision", "environment") if k in results}
+    return {rule_id: worst(items) for rule_id, items in found.items()}, run
 
 
 def _clip(text: str, width: int) -> str:

@@ -2,7 +2,9 @@
 
 The built-in matrices live in ``affidavit.resources.builtin_controls_dir()`` (the repository's
 ``controls/`` in a checkout, package data in a wheel); users add their own with ``--controls``.
-A user's matrix for a framework that is already built in replaces the built-in one.
+A user's matrix for a framework that is already built in replaces the built-in one. A matrix
+file is the one place that names a framework: its id, its label, where it is shown among the
+others, its controls and which rules test each one. Adding a framework is adding a file.
 
 The shape checked here is the one ``schemas/control-matrix.schema.json`` states for machines (a
 test validates the built-in matrices with ``jsonschema`` too). It is checked in plain Python so
@@ -40,8 +42,10 @@ CROSSWALK_FILE = "crosswalk.yaml"
 FRAMEWORK_RE = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
 RULE_ID_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
 CONTROL_ID_RE = re.compile(r"^\S+$")
+LABEL_MAX = 40
+"""The longest label: it is printed beside control ids in tables and one-line summaries."""
 
-_MATRIX_KEYS = frozenset({"schema", "framework", "version", "title", "source", "controls"})
+_MATRIX_KEYS = frozenset({"schema", "framework", "label", "order", "version", "title", "source", "controls"})
 _CONTROL_KEYS = frozenset(
     {"id", "title", "description", "coverage", "rules", "evidence", "manual", "note", "group"}
 )
@@ -54,11 +58,12 @@ _COVERAGES = {c.value: c for c in Coverage}
 
 
 def load_matrices(extra: Sequence[Path] = (), include_builtin: bool = True) -> tuple[ControlMatrix, ...]:
-    """Every control matrix in force, one per framework, sorted by framework.
+    """Every control matrix in force, one per framework, in display order (``display_key``).
 
     ``extra`` are the user's files (or folders of ``*.yaml`` files). A user matrix for a
     framework that is built in replaces it; two user matrices for one framework are an error,
-    because which one wins would depend on argument order.
+    because which one wins would depend on argument order. Two frameworks with the same label
+    are an error too: a report could not tell them apart.
     """
     builtin: dict[str, ControlMatrix] = {}
     if include_builtin:
@@ -92,7 +97,17 @@ def load_matrices(extra: Sequence[Path] = (), include_builtin: bool = True) -> t
             user[matrix.framework] = matrix
 
     merged = {**builtin, **user}
-    return tuple(merged[name] for name in sorted(merged))
+    labels: dict[str, ControlMatrix] = {}
+    kept = [m for name, m in sorted(builtin.items()) if name not in user]
+    for matrix in kept + [user[name] for name in sorted(user)]:  # a clash is reported on a user file
+        other = labels.setdefault(matrix.label.casefold(), matrix)
+        if other is not matrix:
+            raise ControlMatrixError(
+                f"{matrix.file}: framework {matrix.framework!r} has the same label as framework "
+                f"{other.framework!r} ({other.file})",
+                hint="give each framework its own 'label', the short name reports show",
+            )
+    return tuple(sorted(merged.values(), key=lambda m: m.display_key))
 
 
 def load_matrix(path: Path) -> ControlMatrix:
@@ -252,6 +267,17 @@ def _parse_matrix(doc: Any, raw: bytes, *, shown: str, where: str) -> ControlMat
     framework = _text(doc.get("framework"), "framework", "", problems, required=True)
     if framework is not None and not FRAMEWORK_RE.match(framework):
         problems.add(f"field 'framework' {framework!r} must be a lower-case name such as 'soc2'")
+    label = _text(doc.get("label"), "label", "", problems, required=False)
+    if label is not None and (len(label.splitlines()) > 1 or len(label) > LABEL_MAX):
+        problems.add(f"field 'label' must be one line of at most {LABEL_MAX} characters, such as 'SOC 2'")
+    order = doc.get("order")
+    if order is not None and (isinstance(order, bool) or not isinstance(order, int)):
+        what = "a fraction" if isinstance(order, float) else _type_name(order)
+        problems.add(f"field 'order' must be a whole number, not {what}")
+        order = None
+    elif order is not None and order < 0:
+        problems.add("field 'order' must be 0 or more")
+        order = None
     version = _text(doc.get("version"), "version", "", problems, required=True)
     title = _text(doc.get("title"), "title", "", problems, required=True)
     source = _text(doc.get("source"), "source", "", problems, required=False)
@@ -283,6 +309,8 @@ def _parse_matrix(doc: Any, raw: bytes, *, shown: str, where: str) -> ControlMat
         file=shown,
         sha256=hashlib.sha256(raw).hexdigest(),
         source=source,
+        label=label or "",
+        order=order,
     )
 
 

@@ -90,7 +90,9 @@ class ControlMatrix:
     """Every control of one framework version, in the file's order.
 
     ``file`` is the name shown in reports (``controls/soc2-2017.yaml`` for a built-in matrix, the
-    path as given for a user's own) and ``sha256`` the hex digest of the file's bytes.
+    path as given for a user's own) and ``sha256`` the hex digest of the file's bytes. ``label`` is
+    the short name people read ("SOC 2"; the framework id when the file gives none) and ``order``
+    places the framework among the others (see ``display_key``).
     """
 
     framework: str
@@ -100,10 +102,14 @@ class ControlMatrix:
     file: str
     sha256: str
     source: str | None = None
+    label: str = ""
+    order: int | None = None
     _index: Mapping[str, Control] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        """Build the lookup index (not part of equality)."""
+        """Default the label to the framework id; build the lookup index (not part of equality)."""
+        if not self.label:
+            object.__setattr__(self, "label", self.framework)
         index: dict[str, Control] = {}
         for control in self.controls:
             index.setdefault(control.id, control)  # a duplicate id is an error; the first one counts
@@ -133,6 +139,12 @@ class ControlMatrix:
         for control in self.controls:
             counts[control.coverage.value] += 1
         return counts
+
+    @property
+    def display_key(self) -> tuple[bool, int, str]:
+        """Where the framework is shown among others: by ``order``, lowest first; a matrix without
+        ``order`` after every matrix that has one; ties by framework id."""
+        return (self.order is None, self.order or 0, self.framework)
 
 
 @dataclass(frozen=True, slots=True)

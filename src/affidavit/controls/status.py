@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from affidavit.model import ControlStatus, Outcome, RuleResult, worst
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Mapping, Sequence
 
     from affidavit.controls.model import ControlMatrix, Crosswalk
 
@@ -22,20 +22,27 @@ if TYPE_CHECKING:
 def control_statuses(
     matrix: ControlMatrix, results: Sequence[RuleResult], crosswalk: Crosswalk | None = None
 ) -> list[ControlStatus]:
-    """One status per control of ``matrix``, in the matrix's order.
+    """One status per control of ``matrix``, in the matrix's order, from a run's rule results.
 
-    ``related`` holds the ids of the crosswalk's counterparts in the other framework (empty when
-    no crosswalk is given or the framework is not in it).
+    A rule with several results counts with the worst of them. ``related`` holds the ids of the
+    crosswalk's counterparts in the other framework (empty when no crosswalk is given or the
+    framework is not in it).
     """
     by_rule: dict[str, list[Outcome]] = {}
     for result in results:
         by_rule.setdefault(result.rule_id, []).append(result.outcome)
+    return control_outcomes(matrix, {rule: worst(found) for rule, found in by_rule.items()}, crosswalk)
 
+
+def control_outcomes(
+    matrix: ControlMatrix, outcomes: Mapping[str, Outcome], crosswalk: Crosswalk | None = None
+) -> list[ControlStatus]:
+    """One status per control of ``matrix``, in the matrix's order, from rule id -> outcome."""
     statuses: list[ControlStatus] = []
     for control in matrix.controls:
         outcome: Outcome | None = None
         if control.coverage.tested:
-            outcome = worst([worst(by_rule[r]) if r in by_rule else Outcome.ERROR for r in control.rules])
+            outcome = worst([outcomes.get(r, Outcome.ERROR) for r in control.rules])
         related = crosswalk.related(matrix.framework, control.id) if crosswalk is not None else ()
         statuses.append(
             ControlStatus(

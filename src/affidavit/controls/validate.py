@@ -1,13 +1,20 @@
 """Check the control matrices against the rules that exist, before anything is evaluated.
 
-Two sources name the same links: a rule's METADATA says which controls it tests
-(``custom.controls``), and a matrix says which rules test each control (``rules``). They must
-agree in both directions, or a report would show a control as tested by a rule that does not
-think so (or silently drop a rule's control). A matrix that names a rule no policy defines stops
-the run (exit code 3) before any evidence is judged: it would otherwise look like a control
-nobody can fail.
+The matrices are the one source of rule <-> control links (``controls/<framework>.yaml``, field
+``rules``). A rule's METADATA (``custom.controls``) repeats some of them as a cross-check:
 
-An organisation's own rules (``--policies DIR``) are the one exception to "both ways": their
+- A matrix that names a rule no policy defines stops the run (exit code 3) before any evidence
+  is judged: it would otherwise look like a control nobody can fail. This holds for every
+  framework.
+- For a framework the METADATA speaks for, the two must agree both ways, or a report would show
+  a control as tested by a rule that does not think so (or silently drop a rule's control). The
+  built-in rules speak for every framework any built-in rule's METADATA names (SOC 2 and ISO
+  27001 today): a built-in rule that names none of that framework's controls claims it tests
+  none. An organisation's own rule speaks only for the frameworks its own METADATA names.
+- A framework that no METADATA names (SSDF, an organisation's own framework) is checked only
+  for naming rules that exist: its matrix alone says which rules test its controls.
+
+An organisation's own rules (``--policies DIR``) need not be listed by the matrices: their
 METADATA names the controls they test, and ``attach_rules`` adds them to those controls, so a
 user does not have to copy a whole matrix to add one rule. The controls they name must exist.
 """
@@ -24,8 +31,8 @@ RuleControls = Mapping[str, Mapping[str, Sequence[str]]]
 """Rule id -> framework -> control ids, as the rules' METADATA states them."""
 
 _HINT = (
-    "a matrix and the rules' METADATA must agree both ways: fix the control's 'rules' list in the "
-    "matrix or the rule's 'custom.controls' METADATA"
+    "where a rule's METADATA names a framework, the matrix and the METADATA must agree both ways: "
+    "fix the control's 'rules' list in the matrix or the rule's 'custom.controls' METADATA"
 )
 
 
@@ -35,10 +42,10 @@ def check_rules(
     """Raise ``ControlMatrixError`` listing every disagreement between matrices and rules.
 
     Checked: one matrix per framework and unique control ids; every rule a matrix names exists;
-    every framework a rule names has a matrix and every control it names is in that matrix; each
-    rule-control link is stated on both sides (except that a matrix need not list the rules in
-    ``attachable``, the user's own, which ``attach_rules`` adds); every rule maps to at least one
-    control.
+    every framework a rule's METADATA names has a matrix and every control it names is in that
+    matrix; for the frameworks the METADATA speaks for (see the module notes), each rule-control
+    link is stated on both sides (except that a matrix need not list the rules in ``attachable``,
+    the user's own, which ``attach_rules`` adds); every rule is linked to at least one control.
     """
     problems: list[str] = []
     by_framework: dict[str, ControlMatrix] = {}
@@ -56,7 +63,16 @@ def check_rules(
                 problems.append(f"{matrix.file}: control {control.id} appears more than once")
             seen.add(control.id)
 
-    # Matrix -> rules: every named rule exists and names the control back.
+    # The frameworks the built-in rules' METADATA speaks for (see the module notes).
+    builtin_named = {fw for rule_id, mapping in rules.items() if rule_id not in attachable for fw in mapping}
+
+    def cross_checked(rule_id: str) -> set[str]:
+        named = set(rules[rule_id])
+        return named if rule_id in attachable else named | builtin_named
+
+    # Matrix -> rules: every named rule exists and, where its METADATA speaks for the framework,
+    # names the control back.
+    linked: set[str] = set()
     for matrix in by_framework.values():
         for control in matrix.controls:
             if matrix.get(control.id) is not control:
@@ -66,6 +82,9 @@ def check_rules(
                     problems.append(
                         f"{matrix.file}: control {control.id} names rule {rule_id!r}, which no loaded policy defines"
                     )
+                    continue
+                linked.add(rule_id)
+                if matrix.framework not in cross_checked(rule_id):
                     continue
                 named = _control_ids(rules[rule_id].get(matrix.framework))
                 if control.id not in named:
@@ -78,10 +97,10 @@ def check_rules(
     known = ", ".join(sorted(by_framework)) or "none"
     for rule_id in sorted(rules):
         mapping = rules[rule_id]
-        if not any(_control_ids(ids) for ids in mapping.values()):
+        if rule_id not in linked and not any(_control_ids(ids) for ids in mapping.values()):
             problems.append(
-                f"rule {rule_id}: its METADATA maps it to no control, so its outcome could never "
-                "count in a decision"
+                f"rule {rule_id}: no control matrix lists it and its METADATA maps it to no control, "
+                "so its outcome could never count in a decision"
             )
         for framework in sorted(mapping):
             raw_ids = mapping[framework]

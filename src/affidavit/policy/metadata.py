@@ -21,6 +21,11 @@ Every rule package (``package affidavit.rules.<id>``) must carry, in its package
 =======================  ===================================================================
 
 Any problem is a ``PolicyError`` naming ``file:line``.
+
+``custom.controls`` is checked here for its shape only (framework ids and control ids that could
+exist). Which frameworks and controls do exist is the control matrices' business: the gate checks
+the METADATA against them (``affidavit.controls.validate``) before anything is evaluated, so this
+module names no framework.
 """
 
 from __future__ import annotations
@@ -62,11 +67,10 @@ _SCOPES = frozenset({"package", "subpackages", "rule", "document"})
 _CUSTOM_KEYS = ("id", "severity", "requires", "controls", "remediation", "effective_on", "environments")
 _REQUIRED_CUSTOM = ("id", "severity", "requires", "controls", "remediation")
 RULE_SEVERITIES = (Severity.CRITICAL, Severity.HIGH, Severity.MEDIUM, Severity.LOW)
-#: Frameworks a rule may map to, and the shape of their control ids.
-FRAMEWORKS: Mapping[str, re.Pattern[str]] = {
-    "soc2": re.compile(r"^(CC|A|C|PI|P)\d+\.\d+$"),
-    "iso27001-2022": re.compile(r"^A\.[5-8]\.\d+$"),
-}
+#: The shape of a framework id (a matrix's ``framework``) and of a control id. The control
+#: matrix loader states the same shapes; a test keeps the two in step.
+FRAMEWORK_ID_RE = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
+CONTROL_ID_RE = re.compile(r"^\S+$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -275,26 +279,25 @@ def rule_annotations(
     controls: dict[str, tuple[str, ...]] = {}
     for framework in sorted(controls_raw, key=str):
         ids = controls_raw[framework]
-        pattern = FRAMEWORKS.get(str(framework))
-        if pattern is None:
+        if not isinstance(framework, str) or not FRAMEWORK_ID_RE.match(framework):
             raise block.error(
-                f"custom.controls names unknown framework {framework!r}",
+                "custom.controls has a key that is not a framework id",
                 "custom",
                 str(framework),
-                hint=f"frameworks are {', '.join(FRAMEWORKS)}",
+                hint="keys are the 'framework' ids of the control matrices: lower-case letters, digits, '.', '_' or '-'",
             )
         if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
             raise block.error(
-                f"custom.controls.{framework} must be a list of control ids", "custom", str(framework)
+                f"custom.controls.{framework} must be a list of control ids", "custom", framework
             )
-        for control in ids:
-            if not pattern.match(control):
+        for position, control in enumerate(ids, start=1):
+            if not CONTROL_ID_RE.match(control):
                 raise block.error(
-                    f"custom.controls.{framework} has malformed control id {control!r}",
+                    f"custom.controls.{framework} item {position} is not a control id (empty or with spaces)",
                     "custom",
-                    str(framework),
+                    framework,
                 )
-        controls[str(framework)] = tuple(dict.fromkeys(ids))
+        controls[framework] = tuple(dict.fromkeys(ids))
     if not any(controls.values()):
         raise block.error("custom.controls must name at least one control", "custom", "controls")
 
