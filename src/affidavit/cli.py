@@ -359,7 +359,11 @@ def diff(ctx: click.Context, old: Path, new: Path, fmt: str) -> None:
 
 
 @main.command()
-@click.option("--framework", type=click.Choice(["soc2", "iso27001-2022"]), required=True)
+@click.option(
+    "--framework",
+    required=True,
+    help="Framework id of a control matrix in force (built-in or --controls); an unknown id lists the known ones.",
+)
 @click.option(
     "--results", "results_file", type=_FILE, help="results.json of a run: show each control's status."
 )
@@ -372,11 +376,13 @@ def controls(
     ctx: click.Context, framework: str, results_file: Path | None, control_files: tuple[Path, ...], fmt: str
 ) -> None:
     """List every control of a framework with its coverage (and status after a run)."""
-    from affidavit.controls.listing import control_listing
+    from affidavit.controls.listing import control_listing, outcomes_from_results_json
 
     try:
-        results = json.loads(results_file.read_text(encoding="utf-8")) if results_file else None
-        listing = control_listing(framework, extra=control_files, results=results)
+        outcomes, run = None, None
+        if results_file:
+            outcomes, run = outcomes_from_results_json(json.loads(results_file.read_text(encoding="utf-8")))
+        listing = control_listing(framework, extra=control_files, outcomes=outcomes, run=run)
     except Error as exc:
         _fail(exc, bool(ctx.obj["verbose"]))
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
@@ -404,7 +410,7 @@ def explain(
     policy_dirs: tuple[Path, ...],
     control_files: tuple[Path, ...],
 ) -> None:
-    """Explain a rule (supply_chain.sbom_present) or a control (CC8.1, A.8.32)."""
+    """Explain a rule (supply_chain.sbom_present) or a control of any framework (CC8.1, A.8.32, PW.4.1)."""
     from affidavit.controls.loader import load_crosswalk, load_matrices
     from affidavit.explain import explain as explain_target
     from affidavit.policy.loader import load_policy_set
