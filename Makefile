@@ -45,8 +45,9 @@ lint: $(VENV)/.installed
 typecheck: $(VENV)/.installed
 	$(VENV)/bin/mypy
 
+# The Rego tests reach 98.49 % of the lines of the 40 rule and lib modules; the gate sits 1 point below.
 policy-test: $(VENV)/.installed
-	$(AFF) policy test
+	$(AFF) policy test --min-coverage 97.4
 
 unit: $(VENV)/.installed
 	$(PY) -m pytest

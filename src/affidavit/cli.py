@@ -12,13 +12,16 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
 from affidavit import __version__
 from affidavit.errors import Error, UsageError
 from affidavit.model import EvidenceKind
+
+if TYPE_CHECKING:
+    from affidavit.model.waiver import Waiver
 
 EXIT_USAGE = 2
 EXIT_INCOMPLETE = 3
@@ -150,7 +153,7 @@ def gate(
             policy_dirs=policy_dirs,
             control_files=control_files,
             param_files=param_files,
-            waivers=tuple(_load_waivers(waivers_file)) if waivers_file else (),
+            waivers=_load_waivers(waivers_file) if waivers_file else (),
             trusted_root=trusted_root,
             identity=identity,
             issuer=issuer,
@@ -218,19 +221,21 @@ def _gate_summary(results: dict[str, Any], bundle: Path) -> str:
     return "\n".join(lines)
 
 
-def _load_waivers(path: Path) -> list[dict[str, Any]]:
-    import yaml
+def _load_waivers(path: Path) -> tuple[Waiver, ...]:
+    """The waivers of ``--waivers``: the file is read here and checked by ``parse_waivers`` (exit 2)."""
+    from affidavit.artefact import YamlError, load_yaml
+    from affidavit.model.waiver import parse_waivers
 
     try:
-        loaded = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise UsageError(f"{path}: waivers file cannot be read: {exc}") from None
-    items = loaded.get("waivers") if isinstance(loaded, dict) else loaded
-    if items is None:
-        return []
-    if not isinstance(items, list) or not all(isinstance(w, dict) for w in items):
-        raise UsageError(f"{path}: waivers must be a list of {{rule, reason, owner, expires}} objects")
-    return [{k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in w.items()} for w in items]
+        loaded = load_yaml(path.read_text(encoding="utf-8"), str(path))
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise UsageError(f"{path}: waivers file cannot be read: {reason}") from None
+    except UnicodeDecodeError:
+        raise UsageError(f"{path}: waivers file is not UTF-8 text") from None
+    except YamlError as exc:
+        raise UsageError(f"{path}: waivers file is not valid YAML{exc.at}: {exc.problem}") from None
+    return parse_waivers(loaded, str(path))
 
 
 @main.command()
@@ -437,14 +442,22 @@ def policy() -> None:
 @policy.command("test")
 @click.argument("dirs", type=_EXISTING, nargs=-1)
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option(
+    "--min-coverage",
+    "min_coverage",
+    type=click.FloatRange(0, 100),
+    metavar="PCT",
+    help="Fail (exit 1) when the tests reach less than PCT % of the rule modules' lines.",
+)
 @click.pass_context
-def policy_test(ctx: click.Context, dirs: tuple[Path, ...], fmt: str) -> None:
-    """Run every *_test.rego on the embedded engine (default: the built-in library)."""
+def policy_test(ctx: click.Context, dirs: tuple[Path, ...], fmt: str, min_coverage: float | None) -> None:
+    """Run every *_test.rego on the embedded engine (default: the built-in library) and measure
+    the line coverage of the rule modules."""
     from affidavit.policy.testing import run_policy_tests
     from affidavit.resources import builtin_policies_dir
 
     try:
-        report = run_policy_tests(list(dirs) or [builtin_policies_dir()])
+        report = run_policy_tests(list(dirs) or [builtin_policies_dir()], min_coverage=min_coverage)
     except Error as exc:
         _fail(exc, bool(ctx.obj["verbose"]))
     if fmt == "json":

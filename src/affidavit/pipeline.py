@@ -38,6 +38,7 @@ from affidavit.model import (
 
 if TYPE_CHECKING:
     from affidavit.controls.model import ControlMatrix
+    from affidavit.model.waiver import Waiver
     from affidavit.policy.loader import PolicySet
 
 
@@ -54,7 +55,7 @@ class GateRequest:
     policy_dirs: tuple[Path, ...] = ()
     control_files: tuple[Path, ...] = ()
     param_files: tuple[Path, ...] = ()
-    waivers: tuple[Mapping[str, Any], ...] = ()
+    waivers: tuple[Waiver, ...] = ()
     trusted_root: Path | None = None
     identity: str | None = None
     issuer: str | None = None
@@ -194,7 +195,7 @@ def run_gate(request: GateRequest) -> GateRun:
             MatrixRef(m.framework, m.version, m.file, m.sha256, m.label)
             for m in sorted(matrices, key=lambda m: m.display_key)
         ),
-        waivers=tuple(dict(w) for w in request.waivers),
+        waivers=tuple(w.to_json() for w in request.waivers),
         affidavit_version=__version__,
     )
     return GateRun(run=run, evidence=evidence, sources=collection.documents, errors=collection.errors)
@@ -273,7 +274,7 @@ def _run_id(
         policy_set.digest,
         *sorted(m.sha256 for m in matrices),
         *sorted(e.id for e in evidence),
-        json.dumps(list(request.waivers), sort_keys=True, default=str),
+        json.dumps([w.to_json() for w in request.waivers], sort_keys=True),
     ):
         h.update(part.encode())
         h.update(b"\0")

@@ -13,10 +13,10 @@ from typing import Any
 
 import pytest
 
+from affidavit.policy.analysis import FunctionInfo, function
 from affidavit.policy.engines.extensions import EXTENSION_NAMES, extensions
 from affidavit.policy.engines.regorus import RegorusEngine, clean_error
-from affidavit.policy.evaluate import epoch_ns
-from affidavit.policy.interface import PolicyModule
+from affidavit.policy.interface import PolicyModule, epoch_ns
 
 from .helpers import NOW
 
@@ -110,14 +110,16 @@ def test_undefined_complete_rule() -> None:
 
 
 def test_function_lookup() -> None:
-    engine = RegorusEngine()
-    count = engine.function("count")
+    count = function("count")
     assert count is not None and count.arity == 1
-    sprintf = engine.function("sprintf")
+    sprintf = function("sprintf")
     assert sprintf is not None and sprintf.arity == 2
-    assert engine.function("crypto.sha256") is not None  # an extension: regorus lacks it
-    assert engine.function("no.such.function") is None
-    assert engine.function("io.jwt.decode") is None
+    sha = function("crypto.sha256")  # an extension: regorus lacks it
+    assert sha is not None and sha.arity == 1
+    assert function("print") == FunctionInfo("print", None)  # any number of arguments
+    assert function("no.such.function") is None
+    assert function("io.jwt.decode") is None
+    assert function("not a name()") is None
     assert set(EXTENSION_NAMES) == {e.name for e in extensions(0)}
 
 

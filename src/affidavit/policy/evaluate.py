@@ -17,11 +17,12 @@ in one rule is that rule's ``error``). The outcome of a rule, first match wins:
 6. ``warn`` is non-empty: ``warn``;
 7. otherwise ``pass``.
 
-A waiver ``{rule, reason, owner, expires, evidence_id?}`` turns ``fail`` or ``insufficient_evidence``
-into ``waived`` when it names the rule, has an owner and a reason, and ``expires`` is after ``now``
-(a date means the end of that day, UTC). With ``evidence_id`` it covers only results about that
-record: the rule is waived only when every blocking result is covered. An ``error`` is never waived.
-An expired or incomplete waiver is ignored and the result's ``reason`` says so.
+Then waivers (``affidavit.policy.waivers``): an unexpired ``Waiver`` naming the rule turns ``fail`` or
+``insufficient_evidence`` into ``waived``; an ``error`` is never waived.
+
+The engine is any ``PolicyEngine``: evaluation asks it for the value of each rule set's path and
+nothing more, so a remote engine plugs in as well as the in-process one. A path the engine returns
+no answer for is that rule's error.
 
 Results from Rego are objects ``{msg, evidence_ids?, evidence_id?, details?}``; any other value is
 accepted with ``msg`` = its text. Violations are sorted by (msg, evidence ids), so that the same
@@ -38,11 +39,15 @@ from typing import TYPE_CHECKING, Any
 
 from affidavit.errors import EngineError
 from affidavit.model import Evidence, EvidenceKind, Outcome, RuleResult, Violation
-from affidavit.policy.engines.regorus import RegorusEngine
+from affidavit.policy.interface import Evaluation, epoch_ns
+from affidavit.policy.waivers import apply_waivers
 
 if TYPE_CHECKING:
-    from affidavit.policy.interface import Evaluation, PolicyEngine
+    from affidavit.model.waiver import Waiver
+    from affidavit.policy.interface import PolicyEngine
     from affidavit.policy.loader import PolicySet, RuleMeta
+
+__all__ = ["EvalContext", "build_input", "epoch_ns", "evaluate", "input_json", "rfc3339"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,7 +60,7 @@ class EvalContext:
     now: dt.datetime
     commit: str | None = None
     params: Mapping[str, Any] = field(default_factory=dict)
-    waivers: Sequence[Mapping[str, Any]] = ()
+    waivers: Sequence[Waiver] = ()
 
     def __post_init__(self) -> None:
         """Refuse a naive clock: every time in affidavit is UTC."""
@@ -80,14 +85,8 @@ class EvalContext:
             "now": rfc3339(self.now),
             "commit": self.commit,
             "params": dict(self.params),
-            "waivers": [dict(w) for w in self.waivers],
+            "waivers": [w.to_json() for w in self.waivers],
         }
-
-
-def epoch_ns(moment: dt.datetime) -> int:
-    """An aware datetime in integer nanoseconds since the Unix epoch (no float rounding)."""
-    delta = moment.astimezone(dt.UTC) - dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
-    return (delta.days * 86_400 + delta.seconds) * 1_000_000_000 + delta.microseconds * 1_000
 
 
 def rfc3339(moment: dt.datetime) -> str:
@@ -107,7 +106,7 @@ def build_input(evidence: Sequence[Evidence], context: EvalContext) -> dict[str,
 
 
 def _json_default(value: Any) -> Any:
-    """JSON for the few non-JSON values a context may carry (dates in waivers read from YAML, sets)."""
+    """JSON for the few non-JSON values evidence data or rule data may carry (dates, sets)."""
     if isinstance(value, dt.datetime | dt.date):
         return value.isoformat()
     if isinstance(value, set | frozenset):
@@ -122,7 +121,7 @@ def input_json(evidence: Sequence[Evidence], context: EvalContext) -> str:
     except (TypeError, ValueError) as exc:
         raise EngineError(
             f"the policy input cannot be written as JSON: {exc}",
-            hint="evidence data, params and waivers must hold only JSON values",
+            hint="evidence data and params must hold only JSON values",
         ) from None
 
 
@@ -174,73 +173,6 @@ def _violations(evaluation: Evaluation, set_name: str) -> tuple[tuple[Violation,
 def _hashable(value: Any) -> bool:
     """Whether the Violation made from ``value`` can go into a set (details may hold lists)."""
     return not (isinstance(value, Mapping) and value.get("details") is not None)
-
-
-# ---------------------------------------------------------------------------------------------
-# Waivers
-
-
-def _expiry(value: Any) -> dt.datetime | None:
-    """A waiver's ``expires`` as an aware UTC instant; a bare date lasts until the end of that day."""
-    if isinstance(value, dt.datetime):
-        moment = value
-    elif isinstance(value, dt.date):
-        return dt.datetime.combine(value + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC)
-    elif isinstance(value, str) and value.strip():
-        text = value.strip()
-        try:
-            if len(text) == 10:
-                day = dt.date.fromisoformat(text)
-                return dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC)
-            moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
-        except ValueError:
-            return None
-    else:
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.UTC)
-    return moment.astimezone(dt.UTC)
-
-
-def _apply_waivers(
-    rule: RuleMeta,
-    outcome: Outcome,
-    blocking: Sequence[Violation],
-    waivers: Sequence[Mapping[str, Any]],
-    now: dt.datetime,
-) -> tuple[Outcome, Mapping[str, Any] | None, list[str]]:
-    """The outcome after waivers, the waiver used, and notes on waivers that were ignored."""
-    notes: list[str] = []
-    valid: list[Mapping[str, Any]] = []
-    for waiver in waivers:
-        if waiver.get("rule") != rule.id:
-            continue
-        problems = [key for key in ("owner", "reason") if not str(waiver.get(key) or "").strip()]
-        expiry = _expiry(waiver.get("expires"))
-        if expiry is None:
-            problems.append("expires")
-        if problems:
-            notes.append(f"waiver ignored: it has no valid {', '.join(problems)}")
-            continue
-        assert expiry is not None
-        if expiry <= now:
-            notes.append(f"waiver ignored: it expired at {rfc3339(expiry)} (owner {waiver.get('owner')})")
-            continue
-        valid.append(waiver)
-    if outcome not in (Outcome.FAIL, Outcome.INSUFFICIENT_EVIDENCE) or not valid:
-        return outcome, None, notes
-    for waiver in valid:
-        scope = waiver.get("evidence_id")
-        if scope is None:
-            return Outcome.WAIVED, dict(waiver), notes
-        uncovered = [v for v in blocking if scope not in v.evidence_ids]
-        if blocking and not uncovered:
-            return Outcome.WAIVED, dict(waiver), notes
-        notes.append(
-            f"waiver for evidence {scope} does not cover "
-            + (f"{len(uncovered)} other result(s)" if blocking else "missing evidence")
-        )
-    return outcome, None, notes
 
 
 # ---------------------------------------------------------------------------------------------
@@ -311,22 +243,23 @@ def _decide(
     else:
         outcome = Outcome.PASS
 
-    outcome, waiver, notes = _apply_waivers(rule, outcome, blocking, context.waivers, context.now_utc)
-    if waiver is not None:
-        reasons.append(
-            f"waived by {waiver.get('owner')} until {waiver.get('expires')}: {waiver.get('reason')}"
-        )
-    reasons.extend(notes)
+    waived = apply_waivers(rule.id, outcome, blocking, context.waivers, context.now_utc)
+    if waived.reason is not None:
+        reasons.append(waived.reason)
+    reasons.extend(waived.notes)
     return RuleResult(
         rule_id=rule.id,
-        outcome=outcome,
+        outcome=waived.outcome,
         violations=deny,
         warnings=warn,
         missing=missing,
         reason="; ".join(reasons) or None,
         evidence_ids=evidence_ids,
-        waiver=waiver,
+        waiver=None if waived.waiver is None else waived.waiver.to_json(),
     )
+
+
+_NO_ANSWER = Evaluation(defined=False, error="the policy engine returned no answer for this rule set")
 
 
 def evaluate(
@@ -335,8 +268,14 @@ def evaluate(
     context: EvalContext,
     engine: PolicyEngine | None = None,
 ) -> list[RuleResult]:
-    """Judge ``evidence`` with every rule of ``policy_set``; results are sorted by rule id."""
-    engine = engine or RegorusEngine()
+    """Judge ``evidence`` with every rule of ``policy_set``; results are sorted by rule id.
+
+    ``engine`` is any ``PolicyEngine`` (default: the in-process regorus engine).
+    """
+    if engine is None:
+        from affidavit.policy.engines.regorus import RegorusEngine
+
+        engine = RegorusEngine()
     present = {record.kind for record in evidence}
     ids_by_kind: dict[EvidenceKind, list[str]] = {}
     for record in evidence:
@@ -349,10 +288,10 @@ def evaluate(
     paths = [
         f"{rule.data_path}.{name}" for rule in policy_set.rules if rule.id in applicable for name in rule.sets
     ]
-    values: dict[str, Evaluation] = {}
+    values: Mapping[str, Evaluation] = {}
     if paths:
         values = engine.evaluate(
-            policy_set.modules, input_json(evidence, context), paths, now_ns=context.now_ns
+            policy_set.modules, input_json(evidence, context), paths, now=context.now_utc
         )
 
     results: list[RuleResult] = []
@@ -367,7 +306,7 @@ def evaluate(
                 )
             )
             continue
-        by_set = {set_name: values[f"{rule.data_path}.{set_name}"] for set_name in rule.sets}
+        by_set = {set_name: values.get(f"{rule.data_path}.{set_name}", _NO_ANSWER) for set_name in rule.sets}
         results.append(_decide(rule, by_set, present, context, ids_by_kind, all_ids))
     results.sort(key=lambda r: r.rule_id)
     return results

@@ -1,25 +1,35 @@
-"""The policy engine's small interface and the value types that cross it.
+"""The policy engine interface: evaluation, and nothing else.
 
-Everything above this module (loading, evaluation, ``policy test``) talks to a ``PolicyEngine`` and
-never to a concrete engine, so that regorus (the default, in-process), regopy or a remote OPA server
-can be swapped in. An engine does three things:
+An engine is given the policy modules, one input document, the rule paths to evaluate and the run's
+clock, and answers with each path's value, ``undefined`` or error. That is all the gate needs from
+it, and all a remote server can offer, so an in-process engine (regorus, the default) and a remote
+OPA server implement it alike. For OPA's REST API (https://www.openpolicyagent.org/docs/rest-api)
+the mapping is direct:
 
-- ``analyse`` parses modules and reports engine-neutral facts about each (``ModuleInfo``), raising
-  ``PolicyError`` with ``file:line:col`` on a syntax error;
-- ``function`` says whether a built-in exists (regorus only notices an unknown function when the line
-  runs, so the loader checks every call up front);
-- ``session`` prepares modules, data, input and the pinned clock once, then evaluates rules or queries
-  one by one, each on its own so that an error in one never hides another.
+- each module is pushed with ``PUT /v1/policies/{id}`` (the module's ``path`` is a good id, its
+  ``sha256`` tells whether the server already holds that text);
+- each path ``data.a.b.deny`` is ``POST /v1/data/a/b/deny`` with ``{"input": <input>}``: a response
+  with ``result`` is the value, one without is undefined, an error response is that path's error.
+  Paths are evaluated one by one, so one rule's error never hides another's result;
+- ``now`` is the time ``time.now_ns()`` must return. A server that cannot pin its clock still
+  evaluates affidavit's rules correctly: they read the run's time from ``input.context.now``
+  (``policies/lib/dates.rego``); only a user's rule calling ``time.now_ns()`` itself would differ.
+
+What is not here, on purpose: reading the policy text (module facts, unknown built-ins, METADATA)
+is ``affidavit.policy.analysis``, done on the text whatever engine evaluates; the stateful session
+that ``affidavit policy test`` needs (adding test modules, ``print`` output, coverage) is a
+capability of the regorus engine (``RegorusEngine.session``), not part of this interface.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
-if TYPE_CHECKING:
-    from collections.abc import Mapping, Sequence
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,81 +48,8 @@ class PolicyModule:
 
 
 @dataclass(frozen=True, slots=True)
-class Call:
-    """A function call in a module, as written (``ev.records``, ``sprintf``), with its position."""
-
-    name: str
-    line: int
-    col: int
-    nargs: int
-
-
-@dataclass(frozen=True, slots=True)
-class RuleDef:
-    """A rule defined in a module: its head reference, its kind and the line it starts on.
-
-    ``kind`` is ``set`` (``deny contains x``), ``complete`` (``x := v``), ``object`` (``x[k] := v``),
-    ``function`` or ``default``.
-    """
-
-    parts: tuple[str, ...]
-    kind: str
-    line: int
-
-    @property
-    def name(self) -> str:
-        """The first name of the head: what the rule is called inside its package."""
-        return self.parts[0]
-
-
-@dataclass(frozen=True, slots=True)
-class ModuleInfo:
-    """What the loader and the test runner need to know about a parsed module."""
-
-    path: str
-    package: str
-    package_line: int
-    imports: Mapping[str, tuple[str, ...]]
-    rules: tuple[RuleDef, ...]
-    calls: tuple[Call, ...]
-    refs: frozenset[tuple[str, ...]]
-
-    def rule_names(self) -> frozenset[str]:
-        """Names of the rules (and functions) this module defines in its package."""
-        return frozenset(r.name for r in self.rules)
-
-    def resolve(self, parts: Sequence[str]) -> tuple[str, ...] | None:
-        """The absolute ``data`` path a reference names, or None when it names no data document.
-
-        ``data.x.y`` is absolute; a name bound by an import (``import data.lib.ev`` makes ``ev.f``
-        ``data.lib.ev.f``) is expanded; a name this module's package defines is prefixed with it.
-        """
-        if not parts:
-            return None
-        head = parts[0]
-        if head == "data":
-            return tuple(parts)
-        if head in self.imports:
-            target = self.imports[head]
-            if target[0] != "data":
-                return None
-            return (*target, *parts[1:])
-        if head in self.rule_names():
-            return ("data", *self.package.split("."), *parts)
-        return None
-
-
-@dataclass(frozen=True, slots=True)
-class FunctionInfo:
-    """A built-in the engine provides; ``arity`` is None when the engine does not say."""
-
-    name: str
-    arity: int | None
-
-
-@dataclass(frozen=True, slots=True)
 class Evaluation:
-    """The value of one rule or query: a JSON value, undefined, or an error message."""
+    """The value of one rule path: a JSON value, undefined, or an error message."""
 
     value: Any = None
     defined: bool = True
@@ -124,66 +61,45 @@ class Evaluation:
         return self.error is None
 
 
-class EngineSession(Protocol):
-    """Modules, data, input and clock prepared once; each call evaluates in isolation."""
+def epoch_ns(moment: dt.datetime) -> int:
+    """An aware datetime in integer nanoseconds since the Unix epoch (what ``time.now_ns()`` returns).
 
-    def eval_rule(self, path: str) -> Evaluation:
-        """The value of the rule at ``path`` (``data.pkg.rule``); undefined when it has none."""
-        ...
-
-    def eval_query(self, query: str) -> Evaluation:
-        """The value of a one-expression query (``data.pkg.test_x with data.y as z``)."""
-        ...
-
-    def take_prints(self) -> list[str]:
-        """Output of ``print()`` gathered since the last call (never written to the terminal)."""
-        ...
-
-    def with_modules(self, modules: Sequence[PolicyModule]) -> EngineSession:
-        """A new session with ``modules`` added (this one is unchanged); ``PolicyError`` on bad syntax."""
-        ...
+    Computed without floats, so that microseconds survive exactly.
+    """
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise ValueError("the engine clock must be timezone-aware (UTC)")
+    delta = moment.astimezone(dt.UTC) - _EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000_000 + delta.microseconds * 1_000
 
 
+@runtime_checkable
 class PolicyEngine(Protocol):
-    """A Rego engine as affidavit uses it."""
+    """A Rego engine as the gate uses it: a name and version for the record, and ``evaluate``."""
 
     @property
     def name(self) -> str:
-        """Short engine name (``regorus``)."""
+        """Short engine name (``regorus``), recorded in every bundle."""
         ...
 
     @property
     def version(self) -> str:
-        """Version of the engine package, recorded in every bundle."""
-        ...
-
-    def analyse(self, modules: Sequence[PolicyModule]) -> tuple[ModuleInfo, ...]:
-        """Parse every module and report its facts; ``PolicyError`` names file:line:col on a syntax error."""
-        ...
-
-    def function(self, name: str) -> FunctionInfo | None:
-        """The built-in (or registered extension) called ``name``; None when the engine has none."""
-        ...
-
-    def session(
-        self,
-        modules: Sequence[PolicyModule],
-        *,
-        now_ns: int,
-        input_json: str | None = None,
-        data: Mapping[str, Any] | None = None,
-    ) -> EngineSession:
-        """Prepare an evaluation: load modules and data, register extensions, set the input once."""
+        """Version of the engine (package or server), recorded in every bundle."""
         ...
 
     def evaluate(
         self,
         modules: Sequence[PolicyModule],
         input_json: str,
-        rule_paths: Sequence[str],
+        paths: Sequence[str],
         *,
-        now_ns: int,
-        data: Mapping[str, Any] | None = None,
-    ) -> dict[str, Evaluation]:
-        """Evaluate each rule path on its own against one input; an error is that path's value."""
+        now: dt.datetime,
+    ) -> Mapping[str, Evaluation]:
+        """Evaluate each rule path (``data.pkg.rule``) on its own against one input.
+
+        ``input_json`` is the input document as JSON text; ``now`` (aware) is the run's clock. The
+        answer has one entry per path: its value, ``Evaluation(defined=False)`` when the rule has
+        none, or ``Evaluation(defined=False, error=...)`` when that path failed, so that one rule's
+        error never hides another's result. A problem with the modules or the input as a whole
+        (a syntax error, an unreachable server) is raised as ``PolicyError`` or ``EngineError``.
+        """
         ...

@@ -25,6 +25,15 @@
    no evidence at all is reported. Rules whose Rego itself says nothing on empty evidence (they rely
    on ``custom.requires`` alone) are noted, not failed.
 
+4. **Coverage.** The unit tests' own runs (not the mutations, not the vacuity check) measure which
+   lines of the rule and library modules under test were reached: regorus' line coverage, the
+   counterpart of ``opa test --coverage``. A module no test reached counts with all its lines
+   uncovered. ``min_coverage`` (a percentage) makes a lower figure a failure of the run.
+
+The tests run on the regorus engine's session (modules added per test file, ``print`` output,
+coverage): a capability of the in-process engine, beyond the evaluation-only ``PolicyEngine``
+interface. The vacuity check goes through the gate's own ``evaluate``.
+
 The report has ``ok``, ``to_text()`` and ``to_json()``; the CLI prints one of them.
 """
 
@@ -36,9 +45,11 @@ from typing import TYPE_CHECKING, Any
 
 from affidavit.errors import PolicyError
 from affidavit.model import Outcome
-from affidavit.policy.engines.regorus import RegorusEngine
-from affidavit.policy.evaluate import EvalContext, epoch_ns, evaluate
-from affidavit.policy.loader import PolicySet, build_policy_set, check_functions, read_modules
+from affidavit.policy.analysis import check_functions, module_facts
+from affidavit.policy.engines.regorus import LineCoverage, RegorusEngine, RegorusSession, coverable_lines
+from affidavit.policy.evaluate import EvalContext, evaluate
+from affidavit.policy.interface import epoch_ns
+from affidavit.policy.loader import PolicySet, build_policy_set, read_modules
 from affidavit.policy.params import PARAMS_FILE, known_environments, load_params
 from affidavit.resources import builtin_policies_dir
 
@@ -46,7 +57,8 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
     from pathlib import Path
 
-    from affidavit.policy.interface import EngineSession, ModuleInfo, PolicyEngine, PolicyModule
+    from affidavit.policy.analysis import ModuleInfo
+    from affidavit.policy.interface import PolicyModule
 
 #: The clock of policy tests and of the vacuity check (tests must not depend on the wall clock).
 DEFAULT_NOW = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
@@ -118,6 +130,118 @@ class RuleCheck:
 
 
 @dataclass(frozen=True, slots=True)
+class FileCoverage:
+    """Line coverage of one module under test."""
+
+    path: str
+    covered: tuple[int, ...]
+    not_covered: tuple[int, ...]
+
+    @property
+    def lines(self) -> int:
+        """Lines that hold an expression (what can be covered)."""
+        return len(self.covered) + len(self.not_covered)
+
+    @property
+    def percent(self) -> float | None:
+        """Covered lines as a percentage; None for a module with no expression."""
+        return 100.0 * len(self.covered) / self.lines if self.lines else None
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON shape of one module's coverage."""
+        return {
+            "path": self.path,
+            "lines": self.lines,
+            "covered_lines": len(self.covered),
+            "percent": _round(self.percent),
+            "not_covered": list(self.not_covered),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class CoverageReport:
+    """Line coverage of the modules under test over the unit tests' runs, and the minimum asked for."""
+
+    files: tuple[FileCoverage, ...]
+    minimum: float | None = None
+
+    @property
+    def lines(self) -> int:
+        """Lines with an expression, over every module."""
+        return sum(f.lines for f in self.files)
+
+    @property
+    def covered(self) -> int:
+        """Lines reached by at least one test."""
+        return sum(len(f.covered) for f in self.files)
+
+    @property
+    def percent(self) -> float | None:
+        """Covered lines as a percentage of all lines; None when no module has an expression."""
+        return 100.0 * self.covered / self.lines if self.lines else None
+
+    @property
+    def ok(self) -> bool:
+        """True without a minimum, or when the coverage reaches it."""
+        if self.minimum is None:
+            return True
+        return self.percent is not None and self.percent >= self.minimum
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON shape of the coverage."""
+        return {
+            "percent": _round(self.percent),
+            "lines": self.lines,
+            "covered_lines": self.covered,
+            "min_coverage": self.minimum,
+            "ok": self.ok,
+            "files": [f.to_json() for f in self.files],
+        }
+
+    def to_text(self) -> list[str]:
+        """Readable lines: the total, the minimum when one was asked for, then each module short of 100 %."""
+        percent = "n/a" if self.percent is None else f"{_floor(self.percent):.2f}%"
+        head = f"coverage: {percent} of {self.lines} lines in {len(self.files)} module(s) under test"
+        if self.minimum is not None:
+            verdict = "reaches" if self.ok else "is BELOW"
+            head += f"; {verdict} the minimum {self.minimum:g}%"
+        lines = [head]
+        for item in self.files:
+            if item.not_covered:
+                pct = "n/a" if item.percent is None else f"{_floor(item.percent):.1f}%"
+                lines.append(f"      {item.path}: {pct}, not covered: {_ranges(item.not_covered)}")
+        return lines
+
+
+def _floor(value: float, digits: int = 2) -> float:
+    """``value`` rounded down to ``digits`` decimals (a printed figure never overstates coverage)."""
+    scale = 10.0**digits
+    return int(value * scale) / scale
+
+
+def _round(value: float | None) -> float | None:
+    """A percentage for JSON: rounded down to two decimals."""
+    return None if value is None else _floor(value)
+
+
+def _ranges(numbers: Sequence[int]) -> str:
+    """``[3, 4, 5, 9]`` as ``3-5, 9``."""
+    parts: list[str] = []
+    start = prev = None
+    for n in sorted(numbers):
+        if start is None:
+            start = prev = n
+        elif prev is not None and n == prev + 1:
+            prev = n
+        else:
+            parts.append(f"{start}-{prev}" if start != prev else str(start))
+            start = prev = n
+    if start is not None:
+        parts.append(f"{start}-{prev}" if start != prev else str(start))
+    return ", ".join(parts)
+
+
+@dataclass(frozen=True, slots=True)
 class PolicyTestReport:
     """Everything ``affidavit policy test`` found."""
 
@@ -125,15 +249,18 @@ class PolicyTestReport:
     rules: tuple[RuleCheck, ...]
     file_errors: tuple[str, ...] = ()
     engine: str = ""
+    coverage: CoverageReport = CoverageReport(())
 
     @property
     def ok(self) -> bool:
-        """True when every test passes, every rule is exercised both ways and none is vacuous."""
+        """True when every test passes, every rule is exercised both ways, none is vacuous, and the
+        coverage reaches the minimum asked for."""
         return (
             not self.file_errors
             and all(t.status == "pass" for t in self.tests)
             and all(r.ok for r in self.rules)
             and bool(self.tests)
+            and self.coverage.ok
         )
 
     def counts(self) -> dict[str, int]:
@@ -154,6 +281,7 @@ class PolicyTestReport:
             "engine": self.engine,
             "summary": self.counts(),
             "file_errors": list(self.file_errors),
+            "coverage": self.coverage.to_json(),
             "tests": [t.to_json() for t in self.tests],
             "rules": [r.to_json() for r in self.rules],
         }
@@ -180,6 +308,8 @@ class PolicyTestReport:
             lines.extend(f"      note: {n}" for n in rule.notes)
         c = self.counts()
         lines.append("")
+        lines.extend(self.coverage.to_text())
+        lines.append("")
         lines.append(
             f"{c['tests']} tests: {c['passed']} passed, {c['failed']} failed, {c['errors']} errors; "
             f"{c['rules']} rules: {c['rules_ok']} exercised both ways and not vacuous"
@@ -204,7 +334,7 @@ def _related_rules(info: ModuleInfo, rules_by_package: dict[str, Any]) -> list[s
     return sorted(found)
 
 
-def _truthy(session: EngineSession, query: str) -> bool | None:
+def _truthy(session: RegorusSession, query: str) -> bool | None:
     """True/False for a test query, None when the engine raised (the mutation says nothing then)."""
     result = session.eval_query(query)
     if result.error is not None:
@@ -213,16 +343,21 @@ def _truthy(session: EngineSession, query: str) -> bool | None:
 
 
 def _run_file(
-    engine: PolicyEngine,
-    base: EngineSession,
+    base: RegorusSession,
     base_infos: Sequence[ModuleInfo],
     test: PolicyModule,
     policy_set: PolicySet,
+    coverage: LineCoverage,
 ) -> tuple[list[TestCase], str | None]:
-    """Run every test of one test file, with its mutations; a load problem is returned as text."""
+    """Run every test of one test file, with its mutations; a load problem is returned as text.
+
+    The tests run in a session that measures coverage (added to ``coverage``); the mutations run
+    in another, so that only what the tests themselves reach counts.
+    """
     try:
-        (info,) = engine.analyse([test])
-        check_functions([*base_infos, info], engine, only=[info])
+        (info,) = module_facts([test])
+        check_functions([*base_infos, info], only=[info])
+        measured = base.with_modules([test], coverage=True)
         session = base.with_modules([test])
     except PolicyError as exc:
         return [], exc.diagnostics()
@@ -236,8 +371,8 @@ def _run_file(
     out: list[TestCase] = []
     for name, line in sorted(tests.items(), key=lambda kv: (kv[1], kv[0])):
         path = f"data.{info.package}.{name}"
-        result = session.eval_rule(path)
-        prints = tuple(session.take_prints())
+        result = measured.eval_rule(path)
+        prints = tuple(measured.take_prints())
         if result.error is not None:
             out.append(TestCase(test.path, line, info.package, name, "error", result.error, prints))
             continue
@@ -267,6 +402,7 @@ def _run_file(
         out.append(
             TestCase(test.path, line, info.package, name, "pass", None, prints, tuple(fires), tuple(passes))
         )
+    coverage.merge(measured.coverage())
     if not tests:
         return out, f"{test.path}: no test_* rules"
     return out, None
@@ -284,7 +420,7 @@ def _overrides(dirs: Sequence[Path]) -> list[Path]:
 
 
 def _vacuity(
-    policy_set: PolicySet, dirs: Sequence[Path], now: dt.datetime, engine: PolicyEngine
+    policy_set: PolicySet, dirs: Sequence[Path], now: dt.datetime, engine: RegorusEngine
 ) -> dict[str, list[tuple[str, Outcome, str]]]:
     """Per rule: (environment, outcome, explanation) on empty evidence for each environment."""
     overrides = _overrides(dirs)
@@ -305,26 +441,68 @@ def _vacuity(
     return out
 
 
+def _under_test(policy_set: PolicySet, dirs: Sequence[Path]) -> list[tuple[PolicyModule, str]]:
+    """(module, package) of the rule and library modules whose coverage is measured.
+
+    The built-in library's modules count when it is what is tested; when a user's folders are
+    tested, the built-in ``lib/`` loaded beside them does not.
+    """
+    builtin = builtin_policies_dir().resolve()
+    testing_builtin = not dirs or any(d.resolve() == builtin for d in dirs)
+    return [
+        (module, info.package)
+        for module, info in zip(policy_set.modules, policy_set.infos, strict=True)
+        if testing_builtin or not module.builtin
+    ]
+
+
+def _coverage(
+    measured: LineCoverage, modules: Sequence[tuple[PolicyModule, str]], minimum: float | None
+) -> CoverageReport:
+    """The coverage of ``modules``: measured lines, or every line for a module no test reached."""
+    files: list[FileCoverage] = []
+    for module, package in sorted(modules, key=lambda mp: mp[0].path):
+        lines = measured.lines.get(module.path)
+        if lines is None:
+            lines = set(coverable_lines(module, package))
+        covered = measured.covered.get(module.path, set()) & lines
+        files.append(FileCoverage(module.path, tuple(sorted(covered)), tuple(sorted(lines - covered))))
+    return CoverageReport(tuple(files), minimum)
+
+
 def run_policy_tests(
     dirs: Sequence[Path] = (),
     *,
-    engine: PolicyEngine | None = None,
+    engine: RegorusEngine | None = None,
     now: dt.datetime = DEFAULT_NOW,
+    min_coverage: float | None = None,
 ) -> PolicyTestReport:
-    """Run the policy tests of ``dirs`` (default: the built-in library); see the module docstring."""
+    """Run the policy tests of ``dirs`` (default: the built-in library); see the module docstring.
+
+    ``min_coverage`` (0-100) fails the report when the line coverage of the modules under test is
+    lower.
+    """
+    if min_coverage is not None and not 0 <= min_coverage <= 100:
+        raise ValueError("min_coverage is a percentage between 0 and 100")
     engine = engine or RegorusEngine()
     dirs = list(dirs)
-    modules = read_modules(dirs, include_builtin=not dirs)
-    policy_set = build_policy_set(modules, engine=engine)
+    # The built-in folder named explicitly (as the CLI does) is read as the built-in library, so
+    # that its files are reported as policies/... like everywhere else.
+    builtin = builtin_policies_dir().resolve()
+    extra = [d for d in dirs if d.resolve() != builtin]
+    modules = read_modules(extra, include_builtin=len(extra) < len(dirs) or not dirs)
+    policy_set = build_policy_set(modules)
     base = engine.session(policy_set.modules, now_ns=epoch_ns(now))
 
     tests: list[TestCase] = []
     file_errors: list[str] = []
+    measured = LineCoverage()
     for test_module in policy_set.test_modules:
-        cases, problem = _run_file(engine, base, policy_set.infos, test_module, policy_set)
+        cases, problem = _run_file(base, policy_set.infos, test_module, policy_set, measured)
         tests.extend(cases)
         if problem is not None:
             file_errors.append(problem)
+    coverage = _coverage(measured, _under_test(policy_set, dirs), min_coverage)
 
     vacuity = _vacuity(policy_set, dirs, now, engine)
     checks: list[RuleCheck] = []
@@ -371,4 +549,5 @@ def run_policy_tests(
         rules=tuple(checks),
         file_errors=tuple(file_errors),
         engine=f"{engine.name} {engine.version}",
+        coverage=coverage,
     )

@@ -16,40 +16,48 @@ around:
   process environment when the engine is created, and the text after ``Stack backtrace:`` is cut in
   any case. A panic still makes Rust's panic hook write two lines to stderr (not capturable from
   Python); the panic's message is recorded as the rule's error;
-- unknown functions are reported only when their line runs: ``function()`` lets the loader check
-  every call when the policies are loaded;
+- unknown functions are reported only when their line runs: ``function_arity()`` lets
+  ``affidavit.policy.analysis`` check every call when the policies are loaded;
 - ``time.now_ns`` and ``http.send`` are overridden and missing OPA built-ins are supplied from Python
   (``affidavit.policy.engines.extensions``);
 - regorus refuses policy lines longer than 1,024 columns by default (embedded certificates are
   longer); the limits are raised;
 - columns in regorus' messages count a tab as four columns.
+
+Besides ``PolicyEngine.evaluate``, this module offers what only an in-process engine can: parsing a
+module into its AST and probing built-ins (``parse_ast``, ``function_arity``; used by
+``affidavit.policy.analysis`` whatever engine evaluates), and ``RegorusEngine.session``, the stateful
+session of ``affidavit policy test`` (test modules added, ``print`` output, line coverage).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import re
 import threading
+from dataclasses import dataclass, field
 from functools import cached_property
 from importlib import metadata
 from typing import TYPE_CHECKING, Any
 
 from affidavit.errors import EngineError, PolicyError
 from affidavit.policy.engines.extensions import EXTENSION_NAMES, extensions
-from affidavit.policy.interface import (
-    EngineSession,
-    Evaluation,
-    FunctionInfo,
-    ModuleInfo,
-    PolicyEngine,
-    PolicyModule,
-)
+from affidavit.policy.interface import Evaluation, PolicyModule, epoch_ns
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
-__all__ = ["EngineSession", "Evaluation", "PolicyEngine", "RegorusEngine", "clean_error"]
+__all__ = [
+    "LineCoverage",
+    "RegorusEngine",
+    "RegorusSession",
+    "clean_error",
+    "coverable_lines",
+    "function_arity",
+    "parse_ast",
+]
 
 _DISTRIBUTIONS = ("gordon-to-regorus", "celine-regorus", "regorus")
 _BACKTRACE = "\nStack backtrace:"
@@ -131,14 +139,61 @@ def _load(engine: Any, modules: Sequence[PolicyModule]) -> None:
             ) from None
 
 
+@dataclass(slots=True)
+class LineCoverage:
+    """Lines of each module that evaluation reached, and the lines it could have reached.
+
+    ``lines[path]`` is every line holding an expression regorus counts (rule heads' values, set
+    keys, body statements, defaults); ``covered[path]`` is the subset that ran. regorus only reports
+    a module once one of its expressions ran; ``coverable_lines`` gives the lines of the others.
+    """
+
+    covered: dict[str, set[int]] = field(default_factory=dict)
+    lines: dict[str, set[int]] = field(default_factory=dict)
+
+    def add_report(self, raw: str) -> None:
+        """Merge regorus' ``get_coverage_report_as_json`` document."""
+        for entry in json.loads(raw).get("files") or []:
+            path = str(entry["path"])
+            covered = {int(n) for n in entry.get("covered") or []}
+            missed = {int(n) for n in entry.get("not_covered") or []}
+            self.covered.setdefault(path, set()).update(covered)
+            self.lines.setdefault(path, set()).update(covered | missed)
+
+    def merge(self, other: LineCoverage) -> None:
+        """Add another measurement (of the same module texts)."""
+        for path, lines in other.lines.items():
+            self.lines.setdefault(path, set()).update(lines)
+            self.covered.setdefault(path, set()).update(other.covered.get(path, set()))
+
+
 class RegorusSession:
     """A prepared regorus engine; every evaluation runs in a cheap clone of it (see module docstring)."""
 
-    def __init__(self, template: Any) -> None:
+    def __init__(self, template: Any, *, coverage: bool = False) -> None:
         """Wrap an engine that already holds modules, data, extensions and input."""
         self._template = template
         self._live: Any = None
         self._prints: list[str] = []
+        self._coverage = LineCoverage() if coverage else None
+
+    def _fresh(self) -> Any:
+        """A clone of the template, measuring coverage when this session does."""
+        engine = self._template.clone()
+        if self._coverage is not None:
+            engine.set_enable_coverage(True)
+        return engine
+
+    def _harvest(self, engine: Any) -> None:
+        """Fold a clone's coverage into this session's (before the clone is dropped)."""
+        if self._coverage is None:
+            return
+        try:
+            self._coverage.add_report(engine.get_coverage_report_as_json())
+        except BaseException as exc:  # pragma: no cover - a report regorus cannot produce
+            if _is_fatal(exc):
+                raise
+            raise EngineError(f"regorus could not report coverage: {clean_error(str(exc))}") from None
 
     def _run(self, method: str, argument: str) -> tuple[str | None, str | None]:
         """Call ``method`` on the live clone; return (raw JSON, None) or (None, error message).
@@ -147,7 +202,7 @@ class RegorusSession:
         clone of the template, so nothing of a failed evaluation carries over.
         """
         if self._live is None:
-            self._live = self._template.clone()
+            self._live = self._fresh()
         engine = self._live
         try:
             raw = getattr(engine, method)(argument)
@@ -155,6 +210,7 @@ class RegorusSession:
             self._live = None
             if _is_fatal(exc):
                 raise
+            self._harvest(engine)
             return None, _describe(exc)
         finally:
             self._gather(engine)
@@ -192,61 +248,136 @@ class RegorusSession:
             return None, error
         return json.loads(raw), None
 
-    def with_modules(self, modules: Sequence[PolicyModule]) -> RegorusSession:
-        """A new session: this one's engine (input, data, extensions) plus ``modules``."""
+    def with_modules(self, modules: Sequence[PolicyModule], *, coverage: bool = False) -> RegorusSession:
+        """A new session: this one's engine (input, data, extensions) plus ``modules``.
+
+        With ``coverage`` the new session measures the lines its evaluations reach (``coverage()``).
+        """
         engine = self._template.clone()
         _load(engine, modules)
-        return RegorusSession(engine)
+        return RegorusSession(engine, coverage=coverage)
 
     def take_prints(self) -> list[str]:
         """``print()`` output gathered so far; the buffer is emptied."""
         out, self._prints = self._prints, []
         return out
 
+    def coverage(self) -> LineCoverage:
+        """Lines reached by this session's evaluations so far (a session made with ``coverage``)."""
+        if self._coverage is None:
+            raise EngineError("this policy session was not created to measure coverage")
+        if self._live is not None:
+            self._harvest(self._live)
+        out = LineCoverage()
+        out.merge(self._coverage)
+        return out
 
-# Module facts by (path, sha256): the same file is analysed once per process (policy test, tests).
-_ANALYSIS_CACHE: dict[tuple[str, str], ModuleInfo] = {}
+
 _PROBE_LOCK = threading.Lock()
-_PROBE_CACHE: dict[str, FunctionInfo | None] = {}
+_PROBE_CACHE: dict[str, tuple[bool, int | None]] = {}
+_COVERAGE_PROBE_RULE = "affidavit_coverage_probe_5d1e"
 
 
-def _probe(name: str) -> FunctionInfo | None:
+def _new_engine() -> Any:
+    """A bare regorus engine with prints gathered (the library never writes to the terminal)."""
+    import regorus
+
+    engine = regorus.Engine()
+    engine.set_gather_prints(True)
+    # regorus refuses lines longer than 1,024 columns by default; embedded certificates, keys
+    # and long regular expressions need more (OPA has no such limit).
+    engine.set_policy_length_config(
+        max_col=_MAX_COLUMNS, max_file_bytes=_MAX_FILE_BYTES, max_lines=_MAX_LINES
+    )
+    return engine
+
+
+def _probe(name: str) -> tuple[bool, int | None]:
     """Ask regorus whether it has a built-in ``name`` by calling it with no arguments.
 
     regorus (0.13) cannot list its built-ins, but a call reports either "could not find function"
-    or "`name` expects N arguments" before any argument is looked at. The answer is cached.
+    or "`name` expects N arguments" before any argument is looked at.
     """
-    import regorus
-
-    with _PROBE_LOCK:
-        if name in _PROBE_CACHE:
-            return _PROBE_CACHE[name]
-    info: FunctionInfo | None
     if not _FUNCTION_NAME.match(name):
-        info = None
-    else:
-        engine = regorus.Engine()
-        engine.set_gather_prints(True)
-        try:
-            engine.add_policy("probe.rego", f"package affidavit_probe\n\nx if {{ {name}() }}\n")
-            engine.eval_rule_as_json("data.affidavit_probe.x")
-            info = FunctionInfo(name, None)
-        except BaseException as exc:
-            if _is_fatal(exc):
-                raise
-            text = str(exc).split(_BACKTRACE, 1)[0]
-            arity = _ARITY.search(text)
-            if _NOT_FOUND in text:
-                info = None
-            elif arity is not None:
-                info = FunctionInfo(name, int(arity.group("n")))
-            else:
-                info = FunctionInfo(name, None)
-    if info is not None and name in _VARIADIC:
-        info = FunctionInfo(name, None)
+        return False, None
+    engine = _new_engine()
+    try:
+        engine.add_policy("probe.rego", f"package affidavit_probe\n\nx if {{ {name}() }}\n")
+        engine.eval_rule_as_json("data.affidavit_probe.x")
+    except BaseException as exc:
+        if _is_fatal(exc):
+            raise
+        text = str(exc).split(_BACKTRACE, 1)[0]
+        arity = _ARITY.search(text)
+        if _NOT_FOUND in text:
+            return False, None
+        if arity is not None:
+            return True, int(arity.group("n"))
+    return True, None
+
+
+def function_arity(name: str) -> tuple[bool, int | None]:
+    """Whether regorus, with affidavit's extensions, has a function ``name``, and its arity.
+
+    The arity is None when it is not known (or the function takes any number of arguments).
+    Extensions take precedence over regorus' own built-ins; answers are cached per process.
+    """
+    if name in EXTENSION_NAMES:
+        for ext in extensions(0):
+            if ext.name == name:
+                return True, ext.nargs
     with _PROBE_LOCK:
-        _PROBE_CACHE[name] = info
-    return info
+        cached = _PROBE_CACHE.get(name)
+    if cached is not None:
+        return cached
+    found, arity = _probe(name)
+    if name in _VARIADIC:
+        arity = None
+    with _PROBE_LOCK:
+        _PROBE_CACHE[name] = (found, arity)
+    return found, arity
+
+
+def parse_ast(module: PolicyModule) -> Any:
+    """regorus' JSON AST of one module; a syntax error is a ``PolicyError`` naming ``file:line:col``."""
+    engine = _new_engine()
+    _load(engine, [module])
+    try:
+        ast = json.loads(engine.get_ast_as_json())
+    except BaseException as exc:  # pragma: no cover - AST export of a parsed module
+        if _is_fatal(exc):
+            raise
+        raise EngineError(
+            f"regorus could not export the AST of {module.path}: {clean_error(str(exc))}"
+        ) from None
+    (entry,) = ast
+    return entry["ast"]
+
+
+def coverable_lines(module: PolicyModule, package: str) -> frozenset[int]:
+    """The lines of ``module`` that regorus' coverage counts, when no evaluation reached it.
+
+    regorus reports a module only after one of its expressions ran. To learn the lines of one that
+    no test reached, a copy of it with one extra rule appended (after its last line, so no line
+    moves) is loaded alone and that rule alone is evaluated: the report then lists every other
+    expression's line as not covered, and the appended line is dropped.
+    """
+    text = module.text if module.text.endswith("\n") else module.text + "\n"
+    probe_line = text.count("\n") + 2
+    engine = _new_engine()
+    engine.set_enable_coverage(True)
+    _load(engine, [PolicyModule(module.path, f"{text}\n{_COVERAGE_PROBE_RULE} := true\n", module.sha256)])
+    try:
+        engine.eval_rule_as_json(f"data.{package}.{_COVERAGE_PROBE_RULE}")
+        report = LineCoverage()
+        report.add_report(engine.get_coverage_report_as_json())
+    except BaseException as exc:
+        if _is_fatal(exc):
+            raise
+        raise EngineError(
+            f"regorus could not measure the lines of {module.path}: {clean_error(str(exc))}"
+        ) from None
+    return frozenset(report.lines.get(module.path, set()) - {probe_line})
 
 
 class RegorusEngine:
@@ -272,59 +403,7 @@ class RegorusEngine:
     @cached_property
     def version(self) -> str:
         """Version of the installed regorus distribution."""
-        for dist in _DISTRIBUTIONS:
-            try:
-                return metadata.version(dist)
-            except metadata.PackageNotFoundError:
-                continue
-        return "unknown"  # pragma: no cover - regorus imported from outside a distribution
-
-    def _new_engine(self) -> Any:
-        """A bare regorus engine with prints gathered (the library never writes to the terminal)."""
-        import regorus
-
-        engine = regorus.Engine()
-        engine.set_gather_prints(True)
-        # regorus refuses lines longer than 1,024 columns by default; embedded certificates, keys
-        # and long regular expressions need more (OPA has no such limit).
-        engine.set_policy_length_config(
-            max_col=_MAX_COLUMNS, max_file_bytes=_MAX_FILE_BYTES, max_lines=_MAX_LINES
-        )
-        return engine
-
-    def analyse(self, modules: Sequence[PolicyModule]) -> tuple[ModuleInfo, ...]:
-        """Parse every module (separately, so that one file's error names that file) and read its AST."""
-        from affidavit.policy.engines._regorus_ast import module_info
-
-        infos: list[ModuleInfo] = []
-        for module in modules:
-            cached = _ANALYSIS_CACHE.get((module.path, module.sha256))
-            if cached is not None:
-                infos.append(cached)
-                continue
-            engine = self._new_engine()
-            _load(engine, [module])
-            try:
-                ast = json.loads(engine.get_ast_as_json())
-            except BaseException as exc:  # pragma: no cover - AST export of a parsed module
-                if _is_fatal(exc):
-                    raise
-                raise EngineError(
-                    f"regorus could not export the AST of {module.path}: {clean_error(str(exc))}"
-                ) from None
-            (entry,) = ast
-            info = module_info(module.path, module.text, entry["ast"])
-            _ANALYSIS_CACHE[(module.path, module.sha256)] = info
-            infos.append(info)
-        return tuple(infos)
-
-    def function(self, name: str) -> FunctionInfo | None:
-        """A built-in of regorus, or one of affidavit's extensions (which take precedence)."""
-        if name in EXTENSION_NAMES:
-            for ext in extensions(0):
-                if ext.name == name:
-                    return FunctionInfo(name, ext.nargs)
-        return _probe(name)
+        return regorus_version()
 
     def session(
         self,
@@ -333,9 +412,15 @@ class RegorusEngine:
         now_ns: int,
         input_json: str | None = None,
         data: Mapping[str, Any] | None = None,
+        coverage: bool = False,
     ) -> RegorusSession:
-        """Load modules and data, register the extensions (clock pinned to ``now_ns``), set the input once."""
-        engine = self._new_engine()
+        """Load modules and data, register the extensions (clock pinned to ``now_ns``), set the input once.
+
+        The session evaluates rules and queries one by one, each isolated from the others' errors,
+        gathers ``print()`` output, can add modules (``with_modules``) and, with ``coverage``,
+        measures the lines its evaluations reach.
+        """
+        engine = _new_engine()
         for ext in extensions(now_ns):
             engine.add_extension(ext.name, ext.nargs, ext.fn)
         _load(engine, modules)
@@ -350,19 +435,28 @@ class RegorusEngine:
             raise EngineError(
                 f"regorus rejected the input or data document: {clean_error(str(exc))}"
             ) from None
-        return RegorusSession(engine)
+        return RegorusSession(engine, coverage=coverage)
 
     def evaluate(
         self,
         modules: Sequence[PolicyModule],
         input_json: str,
-        rule_paths: Sequence[str],
+        paths: Sequence[str],
         *,
-        now_ns: int,
-        data: Mapping[str, Any] | None = None,
+        now: dt.datetime,
     ) -> dict[str, Evaluation]:
         """Evaluate each rule path on its own (see module docstring); errors are per path."""
-        session = self.session(modules, now_ns=now_ns, input_json=input_json, data=data)
-        out = {path: session.eval_rule(path) for path in rule_paths}
+        session = self.session(modules, now_ns=epoch_ns(now), input_json=input_json)
+        out = {path: session.eval_rule(path) for path in paths}
         session.take_prints()
         return out
+
+
+def regorus_version() -> str:
+    """Version of the installed regorus distribution (``unknown`` when it has no metadata)."""
+    for dist in _DISTRIBUTIONS:
+        try:
+            return metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            continue
+    return "unknown"  # pragma: no cover - regorus imported from outside a distribution

@@ -1,0 +1,256 @@
+"""A waiver: a named person's time-limited acceptance that one rule may block no release.
+
+The waivers file (``--waivers``) is a YAML list, or a mapping ``{waivers: [...]}``, of::
+
+    - rule: vulnerabilities.fixable_within_window   # the rule id
+      reason: "the fix lands in 1.4.3; no exposed endpoint uses JWT until then"
+      owner: sam.release-manager                     # who answers for it
+      expires: 2026-12-05                            # a date lasts until the end of that day (UTC),
+                                                     # or an RFC 3339 time (no zone means UTC)
+      evidence_id: sha256:e97e...                    # optional: only results about this record
+      approver: dana.security                        # optional: who accepted the risk
+      ticket: https://tracker.example/RISK-12        # optional: where the acceptance is recorded
+
+``parse_waivers`` turns the already-loaded value into ``Waiver`` objects or refuses it with a
+``UsageError`` that names the source and the waiver's index (``waivers[2].owner ...``) and never
+quotes the file's values. Reading the file is the caller's business: this module does no I/O.
+Whether a waiver applies to a result is ``affidavit.policy.waivers``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from affidavit.errors import UsageError
+from affidavit.model.time import parse_timestamp
+
+#: The keys of a waiver, in the order ``to_json`` writes them.
+WAIVER_KEYS = ("rule", "reason", "owner", "expires", "evidence_id", "approver", "ticket")
+_REQUIRED = ("rule", "reason", "owner", "expires")
+_OPTIONAL_TEXT = ("approver", "ticket")
+_RULE_ID = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*\Z")
+_EVIDENCE_ID = re.compile(r"sha256:[0-9a-f]{64}\Z")
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}\Z")
+_PLAIN_KEY = re.compile(r"[A-Za-z0-9_.-]{1,40}\Z")
+_MAX_RULE_ID = 200
+_HINT = (
+    "each waiver is {rule, reason, owner, expires} (and optionally evidence_id, approver, ticket); "
+    "see 'Waivers' in the README"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Waiver:
+    """One waiver, checked: every text is non-empty, ``expires`` is a date or an aware UTC time.
+
+    ``expires`` as a ``date`` means "until the end of that day, UTC" (no instant is computed from
+    it until one is needed, so ``9999-12-31`` is valid); as a ``datetime`` it is the instant, in UTC.
+    """
+
+    rule: str
+    reason: str
+    owner: str
+    expires: dt.date
+    evidence_id: str | None = None
+    approver: str | None = None
+    ticket: str | None = None
+
+    def __post_init__(self) -> None:
+        """Refuse a waiver built in code that the parser would refuse."""
+        if not _RULE_ID.match(self.rule):
+            raise ValueError("Waiver.rule must be a rule id")
+        for name in ("reason", "owner"):
+            value = getattr(self, name)
+            if not isinstance(value, str) or not value.strip():
+                raise ValueError(f"Waiver.{name} must be a non-empty string")
+        if isinstance(self.expires, dt.datetime):
+            if self.expires.utcoffset() != dt.timedelta(0):
+                raise ValueError("Waiver.expires must be a date or a UTC datetime")
+        elif not isinstance(self.expires, dt.date):
+            raise ValueError("Waiver.expires must be a date or a UTC datetime")
+        if self.evidence_id is not None and not _EVIDENCE_ID.match(self.evidence_id):
+            raise ValueError("Waiver.evidence_id must be sha256:<64 hex>")
+
+    @property
+    def expires_text(self) -> str:
+        """``expires`` as written in reports: ``2026-12-05`` or ``2026-12-05T10:00:00Z``."""
+        if isinstance(self.expires, dt.datetime):
+            return _rfc3339(self.expires)
+        return self.expires.isoformat()
+
+    def active_at(self, now: dt.datetime) -> bool:
+        """True while the waiver has not expired at ``now`` (an aware time)."""
+        if now.tzinfo is None or now.utcoffset() is None:
+            raise ValueError("the time a waiver is checked against must be timezone-aware")
+        if isinstance(self.expires, dt.datetime):
+            return now < self.expires
+        return now.astimezone(dt.UTC).date() <= self.expires
+
+    def ended_at(self) -> str:
+        """The instant the waiver stopped applying, RFC 3339 (for an expired waiver's note).
+
+        A date ends at midnight UTC after it; only ``9999-12-31`` has no such instant, and a
+        waiver with that date never expires.
+        """
+        if isinstance(self.expires, dt.datetime):
+            return _rfc3339(self.expires)
+        if self.expires == dt.date.max:
+            return "never"
+        return _rfc3339(dt.datetime.combine(self.expires + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC))
+
+    def to_json(self) -> dict[str, str]:
+        """The waiver as JSON, keys in ``WAIVER_KEYS`` order, optional keys only when set."""
+        out = {"rule": self.rule, "reason": self.reason, "owner": self.owner, "expires": self.expires_text}
+        for key in ("evidence_id", "approver", "ticket"):
+            value = getattr(self, key)
+            if value is not None:
+                out[key] = value
+        return out
+
+    @classmethod
+    def from_json(cls, value: Any, source: str = "waiver") -> Waiver:
+        """A waiver from its JSON form (``to_json``'s output); ``UsageError`` when it is not one."""
+        return parse_waiver(value, source, None)
+
+
+def _rfc3339(moment: dt.datetime) -> str:
+    """An aware time as ``2026-12-05T10:00:00Z`` (fractions of a second only when present)."""
+    utc = moment.astimezone(dt.UTC)
+    return utc.strftime("%Y-%m-%dT%H:%M:%S.%fZ" if utc.microsecond else "%Y-%m-%dT%H:%M:%SZ")
+
+
+def _type_name(value: Any) -> str:
+    """A JSON/YAML name for the type of ``value`` (never the value itself)."""
+    if value is None:
+        return "nothing"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, Mapping):
+        return "a mapping"
+    if isinstance(value, list | tuple):
+        return "a list"
+    if isinstance(value, dt.datetime | dt.date):
+        return "a date"
+    if isinstance(value, str):
+        return "an empty string" if not value.strip() else "a string"
+    return "a value of another type"
+
+
+class _Where:
+    """Builds messages that name the source and the waiver (``waivers.yaml: waivers[2].owner``)."""
+
+    def __init__(self, source: str, index: int | None) -> None:
+        self.source = source
+        self.prefix = "waiver" if index is None else f"waivers[{index}]"
+
+    def error(self, key: str | None, problem: str) -> UsageError:
+        where = self.prefix if key is None else f"{self.prefix}.{key}"
+        return UsageError(f"{self.source}: {where} {problem}", hint=_HINT)
+
+
+def _text(where: _Where, item: Mapping[Any, Any], key: str) -> str:
+    """A required (or present optional) non-empty string field, stripped."""
+    value = item.get(key)
+    if not isinstance(value, str) or not value.strip():
+        raise where.error(key, f"must be a non-empty string, not {_type_name(value)}")
+    return value.strip()
+
+
+def _expires(where: _Where, value: Any) -> dt.date:
+    """``expires`` as a date, or an aware UTC datetime (``affidavit.model.time``'s reading of a time)."""
+    if isinstance(value, dt.datetime):
+        moment = value if value.utcoffset() is not None else value.replace(tzinfo=dt.UTC)
+        try:
+            return moment.astimezone(dt.UTC)
+        except OverflowError:
+            raise where.error("expires", "is a time that cannot be expressed in UTC (out of range)") from None
+    if isinstance(value, dt.date):
+        return value
+    if not isinstance(value, str):
+        raise where.error(
+            "expires", f"must be a date (YYYY-MM-DD) or an RFC 3339 time, not {_type_name(value)}"
+        )
+    text = value.strip()
+    if _DATE.match(text):
+        try:
+            return dt.date.fromisoformat(text)
+        except ValueError:
+            raise where.error("expires", "is not a calendar date") from None
+    parsed = parse_timestamp(text, time_required=True)
+    if parsed is None:
+        raise where.error(
+            "expires", "is not a date (YYYY-MM-DD) or an RFC 3339 time (YYYY-MM-DDTHH:MM:SSZ) in range"
+        )
+    return parsed
+
+
+def parse_waiver(item: Any, source: str, index: int | None) -> Waiver:
+    """One waiver from a loaded mapping; ``UsageError`` naming ``source`` and ``index`` otherwise."""
+    where = _Where(source, index)
+    if not isinstance(item, Mapping):
+        raise where.error(None, f"must be a mapping of {', '.join(_REQUIRED)}, not {_type_name(item)}")
+    unknown = [key for key in item if key not in WAIVER_KEYS]
+    if unknown:
+        # A key is named only when it is a misspelling of a known one: any other key could be
+        # content (a value pasted one line too high) and is not echoed.
+        first = unknown[0]
+        close = (
+            difflib.get_close_matches(first, WAIVER_KEYS, n=1, cutoff=0.75) if isinstance(first, str) else []
+        )
+        named = f" '{first}' (did you mean {close[0]}?)" if close and _PLAIN_KEY.match(first) else ""
+        raise where.error(None, f"has an unknown key{named}; a waiver's keys are {', '.join(WAIVER_KEYS)}")
+    missing = [key for key in _REQUIRED if key not in item]
+    if missing:
+        raise where.error(None, f"lacks {', '.join(missing)}")
+    rule = _text(where, item, "rule")
+    if len(rule) > _MAX_RULE_ID or not _RULE_ID.match(rule):
+        raise where.error(
+            "rule", "is not a rule id (dotted names such as vulnerabilities.fixable_within_window)"
+        )
+    reason = _text(where, item, "reason")
+    owner = _text(where, item, "owner")
+    expires = _expires(where, item.get("expires"))
+    evidence_id: str | None = None
+    if item.get("evidence_id") is not None:
+        evidence_id = _text(where, item, "evidence_id").lower()
+        if not _EVIDENCE_ID.match(evidence_id):
+            raise where.error("evidence_id", "is not an evidence id (sha256:<64 hex digits>)")
+    extra = {key: _text(where, item, key) if item.get(key) is not None else None for key in _OPTIONAL_TEXT}
+    return Waiver(
+        rule=rule,
+        reason=reason,
+        owner=owner,
+        expires=expires,
+        evidence_id=evidence_id,
+        approver=extra["approver"],
+        ticket=extra["ticket"],
+    )
+
+
+def parse_waivers(loaded: Any, source: str) -> tuple[Waiver, ...]:
+    """Every waiver of a loaded waivers document (see the module docstring), in file order.
+
+    ``loaded`` is what the YAML (or JSON) loader returned; ``source`` names it in messages. An empty
+    document, or ``waivers:`` with nothing under it, holds no waiver.
+    """
+    items = loaded
+    if isinstance(loaded, Mapping):
+        extra = [key for key in loaded if key != "waivers"]
+        if extra:
+            raise UsageError(
+                f"{source}: a waivers file is a list of waivers, or a mapping with the one key 'waivers'",
+                hint=_HINT,
+            )
+        items = loaded.get("waivers")
+    if items is None:
+        return ()
+    if not isinstance(items, list):
+        raise UsageError(f"{source}: waivers must be a list, not {_type_name(items)}", hint=_HINT)
+    return tuple(parse_waiver(item, source, index) for index, item in enumerate(items))

@@ -1,0 +1,340 @@
+"""Static analysis of the policy text, apart from evaluation.
+
+Everything affidavit checks before any evidence is seen is read from the modules' text, whatever
+engine evaluates them later (the in-process one or a remote server):
+
+- **module facts** (``module_facts``): package, imports, rules defined, function calls with their
+  ``file:line:col``, data references. regorus is used here as a parser only; a syntax error is a
+  ``PolicyError`` naming ``file:line:col``;
+- **functions** (``check_functions``): every call must reach a function of the loaded modules, a
+  regorus built-in or one of affidavit's extensions, with the right number of arguments. regorus
+  itself reports an unknown function only when its line runs, which may be never in tests;
+- **the rule catalogue** (``analyse``): each rule package's ``# METADATA``
+  (``affidavit.policy.metadata``), one annotation per package, a unique id equal to the package
+  path after ``affidavit.rules.``, and at least one of the ``deny``, ``warn`` and ``missing`` sets,
+  defined as sets.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from affidavit.errors import PolicyError
+from affidavit.policy.engines import regorus as parser
+from affidavit.policy.metadata import (
+    RULES_PREFIX,
+    MetadataBlock,
+    package_block,
+    parse_blocks,
+    rule_annotations,
+)
+
+if TYPE_CHECKING:
+    import datetime as dt
+
+    from affidavit.model import EvidenceKind, Severity
+    from affidavit.policy.interface import PolicyModule
+
+#: The rule sets a rule package may define, in the order results are reported.
+RULE_SETS = ("deny", "warn", "missing")
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    """A function call in a module, as written (``ev.records``, ``sprintf``), with its position."""
+
+    name: str
+    line: int
+    col: int
+    nargs: int
+
+
+@dataclass(frozen=True, slots=True)
+class RuleDef:
+    """A rule defined in a module: its head reference, its kind and the line it starts on.
+
+    ``kind`` is ``set`` (``deny contains x``), ``complete`` (``x := v``), ``object`` (``x[k] := v``),
+    ``function`` or ``default``.
+    """
+
+    parts: tuple[str, ...]
+    kind: str
+    line: int
+
+    @property
+    def name(self) -> str:
+        """The first name of the head: what the rule is called inside its package."""
+        return self.parts[0]
+
+
+@dataclass(frozen=True, slots=True)
+class ModuleInfo:
+    """What the loader and the test runner need to know about a parsed module."""
+
+    path: str
+    package: str
+    package_line: int
+    imports: Mapping[str, tuple[str, ...]]
+    rules: tuple[RuleDef, ...]
+    calls: tuple[Call, ...]
+    refs: frozenset[tuple[str, ...]]
+
+    def rule_names(self) -> frozenset[str]:
+        """Names of the rules (and functions) this module defines in its package."""
+        return frozenset(r.name for r in self.rules)
+
+    def resolve(self, parts: Sequence[str]) -> tuple[str, ...] | None:
+        """The absolute ``data`` path a reference names, or None when it names no data document.
+
+        ``data.x.y`` is absolute; a name bound by an import (``import data.lib.ev`` makes ``ev.f``
+        ``data.lib.ev.f``) is expanded; a name this module's package defines is prefixed with it.
+        """
+        if not parts:
+            return None
+        head = parts[0]
+        if head == "data":
+            return tuple(parts)
+        if head in self.imports:
+            target = self.imports[head]
+            if target[0] != "data":
+                return None
+            return (*target, *parts[1:])
+        if head in self.rule_names():
+            return ("data", *self.package.split("."), *parts)
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class FunctionInfo:
+    """A built-in the policies may call; ``arity`` is None when it is not known."""
+
+    name: str
+    arity: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class RuleMeta:
+    """One rule of the catalogue: identity and documentation from METADATA, and where it is defined."""
+
+    id: str
+    package: str
+    title: str
+    description: str
+    severity: Severity
+    requires: tuple[EvidenceKind, ...]
+    controls: Mapping[str, tuple[str, ...]]
+    remediation: str
+    effective_on: dt.date | None
+    environments: tuple[str, ...] | None
+    file: str
+    sha256: str
+    sets: tuple[str, ...] = RULE_SETS
+    builtin: bool = False
+
+    @property
+    def data_path(self) -> str:
+        """The rule package as a Rego reference (``data.affidavit.rules.<id>``)."""
+        return f"data.{self.package}"
+
+    def to_json(self) -> dict[str, Any]:
+        """The catalogue entry as JSON (for results.json and the generated reference)."""
+        return {
+            "id": self.id,
+            "package": self.package,
+            "title": self.title,
+            "description": self.description,
+            "severity": self.severity.value,
+            "requires": [k.value for k in self.requires],
+            "controls": {fw: list(ids) for fw, ids in self.controls.items()},
+            "remediation": self.remediation,
+            "effective_on": self.effective_on.isoformat() if self.effective_on else None,
+            "environments": list(self.environments) if self.environments is not None else None,
+            "file": self.file,
+            "sha256": self.sha256,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyAnalysis:
+    """What the text of a set of (non-test) modules says: each module's facts and the rule catalogue."""
+
+    infos: tuple[ModuleInfo, ...]
+    rules: tuple[RuleMeta, ...]
+
+
+# ---------------------------------------------------------------------------------------------
+# Module facts and functions
+
+# Module facts by (path, sha256): the same file is analysed once per process (policy test, tests).
+_FACTS_LOCK = threading.Lock()
+_FACTS: dict[tuple[str, str], ModuleInfo] = {}
+
+
+def parser_name() -> str:
+    """The parser and built-in table the analysis uses, as ``name version`` (for messages)."""
+    return f"regorus {parser.regorus_version()}"
+
+
+def module_facts(modules: Sequence[PolicyModule]) -> tuple[ModuleInfo, ...]:
+    """Parse every module (separately, so that one file's syntax error names that file)."""
+    from affidavit.policy.engines._regorus_ast import module_info
+
+    infos: list[ModuleInfo] = []
+    for module in modules:
+        key = (module.path, module.sha256)
+        with _FACTS_LOCK:
+            cached = _FACTS.get(key)
+        if cached is None:
+            cached = module_info(module.path, module.text, parser.parse_ast(module))
+            with _FACTS_LOCK:
+                _FACTS[key] = cached
+        infos.append(cached)
+    return tuple(infos)
+
+
+def function(name: str) -> FunctionInfo | None:
+    """The built-in (or affidavit extension) called ``name``; None when there is none."""
+    found, arity = parser.function_arity(name)
+    return FunctionInfo(name, arity) if found else None
+
+
+def check_functions(infos: Sequence[ModuleInfo], only: Sequence[ModuleInfo] | None = None) -> None:
+    """Refuse a call to a function that neither the modules nor the built-ins define (``file:line:col``).
+
+    ``only`` limits the check to the calls of those modules (functions of all ``infos`` count).
+    """
+    functions: dict[tuple[str, ...], set[int]] = {}
+    documents: set[tuple[str, ...]] = set()
+    for info in infos:
+        prefix = ("data", *info.package.split("."))
+        for rule in info.rules:
+            path = (*prefix, *rule.parts)
+            if rule.kind == "function":
+                functions.setdefault(path, set())
+            else:
+                documents.add(path)
+    for info in infos if only is None else only:
+        prefix = ("data", *info.package.split("."))
+        for call in info.calls:
+            if call.name == "<dynamic>":
+                continue
+            parts = tuple(call.name.split("."))
+            where = f"{info.path}:{call.line}:{call.col}"
+            local = (*prefix, *parts)
+            target: tuple[str, ...] | None
+            if local in functions:
+                target = local
+            elif parts[0] == "data" or parts[0] in info.imports:
+                target = info.resolve(parts)
+                if target is None:
+                    raise PolicyError(
+                        f"{where}: {call.name} is not a function (it refers to the input document)"
+                    )
+            else:
+                target = None
+            if target is not None:
+                if target in functions:
+                    continue
+                kind = (
+                    "a rule, not a function" if target in documents else "not defined in the loaded policies"
+                )
+                raise PolicyError(
+                    f"{where}: call to {'.'.join(target)}, which is {kind}",
+                    hint="check the import and the function name",
+                )
+            builtin = function(call.name)
+            if builtin is None:
+                raise PolicyError(
+                    f"{where}: unknown function {call.name}",
+                    hint=f"{parser_name()} has no built-in {call.name} and no loaded policy defines it",
+                )
+            if builtin.arity is not None and call.nargs not in (builtin.arity, builtin.arity + 1):
+                plural = "" if builtin.arity == 1 else "s"
+                raise PolicyError(
+                    f"{where}: {call.name} takes {builtin.arity} argument{plural}, called with {call.nargs}"
+                )
+
+
+# ---------------------------------------------------------------------------------------------
+# The rule catalogue
+
+
+def analyse(modules: Sequence[PolicyModule]) -> PolicyAnalysis:
+    """Every static check on ``modules`` (rule and library modules, not tests), and the catalogue."""
+    infos = module_facts(modules)
+    blocks = {m.path: parse_blocks(m.path, m.text) for m in modules}
+    check_functions(infos)
+
+    by_package: dict[str, list[tuple[PolicyModule, ModuleInfo]]] = {}
+    for module, info in zip(modules, infos, strict=True):
+        by_package.setdefault(info.package, []).append((module, info))
+
+    rules: list[RuleMeta] = []
+    for package in sorted(by_package):
+        if not package.startswith(RULES_PREFIX):
+            continue
+        members = by_package[package]
+        annotated: list[tuple[PolicyModule, ModuleInfo, MetadataBlock]] = []
+        for module, info in members:
+            block = package_block(blocks[module.path])
+            if block is not None:
+                annotated.append((module, info, block))
+        if len(annotated) > 1:
+            first, second = annotated[0], annotated[1]
+            raise PolicyError(
+                f"{second[2].file}:{second[2].line}: duplicate rule id {package[len(RULES_PREFIX) :]!r}: "
+                f"package {package} is annotated here and in {first[2].file}:{first[2].line}",
+                hint="each rule package is annotated once; rename one of the packages",
+            )
+        if annotated:
+            module, info, block = annotated[0]
+        else:
+            module, info = members[0]
+            block = None
+        # One annotation per package and one package per id: the ids are unique by construction.
+        annotations = rule_annotations(block, package, module.path, info.package_line)
+        rules.append(
+            RuleMeta(
+                id=annotations.id,
+                package=package,
+                title=annotations.title,
+                description=annotations.description,
+                severity=annotations.severity,
+                requires=annotations.requires,
+                controls=annotations.controls,
+                remediation=annotations.remediation,
+                effective_on=annotations.effective_on,
+                environments=annotations.environments,
+                file=module.path,
+                sha256=module.sha256,
+                sets=_rule_sets(package, members),
+                builtin=module.builtin,
+            )
+        )
+    rules.sort(key=lambda r: r.id)
+    return PolicyAnalysis(infos=infos, rules=tuple(rules))
+
+
+def _rule_sets(package: str, members: Sequence[tuple[PolicyModule, ModuleInfo]]) -> tuple[str, ...]:
+    """Which of deny/warn/missing a rule package defines; each must be a set rule."""
+    defined: set[str] = set()
+    for module, info in members:
+        for rule in info.rules:
+            if rule.name not in RULE_SETS or len(rule.parts) != 1:
+                continue
+            if rule.kind != "set":
+                raise PolicyError(
+                    f"{module.path}:{rule.line}: {rule.name} must be a set of results "
+                    f"('{rule.name} contains result if {{ ... }}'), not a {rule.kind} rule"
+                )
+            defined.add(rule.name)
+    if not defined:
+        module, info = members[0]
+        raise PolicyError(
+            f"{module.path}:{info.package_line}: rule package {package} defines none of deny, warn, missing",
+            hint="a rule reports through 'deny contains result if { ... }' (and warn, missing)",
+        )
+    return tuple(s for s in RULE_SETS if s in defined)
