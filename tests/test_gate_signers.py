@@ -1,17 +1,25 @@
-"""Who may sign comes from the environment's rule data when --identity is not given."""
+"""Who may sign is decided by the rules, from the environment's rule data; ``--identity`` is a check a user adds.
+
+The signature collectors record what the bundle shows (the cryptography verified or not, the
+certificate's identity and issuer); ``supply_chain.signature_verified`` judges that signer
+against ``supply_chain.allowed_identities`` / ``identity_patterns`` with whole-value patterns.
+The bundle is sigstore-conformance's happy path, signed by the conformance suite's GitHub Actions
+workflow (a Fulcio certificate for ``https://github.com/OWNER/REPO/.github/workflows/FILE@REF``).
+"""
 
 from __future__ import annotations
 
 import hashlib
 import json
+import re
 import shutil
 from pathlib import Path
 from typing import Any
 
+import pytest
 from click.testing import CliRunner
 
 from affidavit.cli import main
-from affidavit.pipeline import allowed_signers
 from tests.conftest import CORPUS
 
 CASES = CORPUS / "sigstore" / "sigstore-conformance"
@@ -20,9 +28,16 @@ BEACON = (
     ".github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main"
 )
 ISSUER = "https://token.actions.githubusercontent.com"
+RULE = "supply_chain.signature_verified"
 
 
-def _run(tmp_path: Path, allowed: list[dict[str, str]], patterns: list[dict[str, str]]) -> dict[str, Any]:
+def _run(
+    tmp_path: Path,
+    allowed: list[dict[str, str]],
+    patterns: list[dict[str, str]],
+    *options: str,
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Gate the conformance bundle with this rule data; the signature rule and the bundle's record."""
     evidence = tmp_path / "evidence"
     evidence.mkdir()
     shutil.copy(CASES / "happy-path-v0.3" / "bundle.sigstore.json", evidence / "bundle.sigstore.json")
@@ -51,6 +66,7 @@ def _run(tmp_path: Path, allowed: list[dict[str, str]], patterns: list[dict[str,
             "2026-11-20T12:00:00Z",
             "--out",
             str(tmp_path / "out"),
+            *options,
         ],
     )
     # everything else is missing: NO-GO (exit 1 by the gate's own decision, not by an exception)
@@ -58,40 +74,97 @@ def _run(tmp_path: Path, allowed: list[dict[str, str]], patterns: list[dict[str,
     assert result.exit_code == 1, result.output + result.stderr
     bundle = next(p for p in (tmp_path / "out").iterdir() if p.is_dir())
     rules = json.loads((bundle / "results.json").read_text())["rules"]
-    return next(r for r in rules if r["id"] == "supply_chain.signature_verified")
+    records = [json.loads(p.read_text()) for p in (bundle / "evidence").rglob("*.json")]
+    record = next(r for r in records if r.get("kind") == "signature")
+    return next(r for r in rules if r["id"] == RULE), record
 
 
 def test_keyless_signature_from_an_allowed_identity_passes(tmp_path: Path) -> None:
-    rule = _run(tmp_path, [{"identity": BEACON, "issuer": ISSUER}], [])
+    rule, record = _run(tmp_path, [{"identity": BEACON, "issuer": ISSUER}], [])
     assert rule["outcome"] == "pass"
+    (item,) = record["data"]["verifications"]
+    assert item["verified"] is True and item["identity"] == BEACON and item["issuer"] == ISSUER
 
 
 def test_identity_pattern_from_rule_data_passes(tmp_path: Path) -> None:
-    rule = _run(tmp_path, [], [{"identity": "https://github.com/sigstore-conformance/.*", "issuer": ISSUER}])
+    rule, _ = _run(
+        tmp_path, [], [{"identity": "https://github.com/sigstore-conformance/.*", "issuer": ISSUER}]
+    )
     assert rule["outcome"] == "pass"
 
 
-def test_signer_not_in_rule_data_fails_with_the_reason(tmp_path: Path) -> None:
-    rule = _run(
-        tmp_path,
-        [
-            {
-                "identity": "https://github.com/acme/shop/.github/workflows/release.yml@refs/heads/main",
-                "issuer": ISSUER,
-            }
-        ],
-        [],
+def test_signer_not_in_rule_data_is_refused_by_the_rule_not_the_collector(tmp_path: Path) -> None:
+    """The record states the verified facts; the rule says the signer is not allowed."""
+    other = "https://github.com/acme/shop/.github/workflows/release.yml@refs/heads/main"
+    rule, record = _run(tmp_path, [{"identity": other, "issuer": ISSUER}], [])
+    assert rule["outcome"] == "fail"
+    (item,) = record["data"]["verifications"]
+    assert item["checks"] == {"signature": True, "identity": None, "artifact": True}
+    assert item["verified"] is True and item["identity"] == BEACON and item["reasons"] == []
+    assert record["data"]["policy"]["identity"] is None
+    (violation,) = rule["violations"]
+    assert f"was made by identity {BEACON} (issuer {ISSUER}), which is not allowed" in violation["msg"]
+
+
+# Rule-data patterns that an unanchored match would have let the conformance signer through.
+LOOK_ALIKE_PATTERNS = {
+    "the allowed ref is a prefix of the signer's": re.escape(BEACON.removesuffix("main")) + "mai",
+    "the allowed ref, dots unescaped": BEACON.removesuffix("main") + "mai",
+    "a fragment of the repository": r"sigstore-conformance/extremely-dangerous",
+    "the signer's URL is inside the pattern's": r"https://github\.com/sigstore-conformance/extremely",
+}
+
+
+@pytest.mark.parametrize("pattern", LOOK_ALIKE_PATTERNS.values(), ids=LOOK_ALIKE_PATTERNS.keys())
+def test_a_pattern_must_match_the_whole_identity(tmp_path: Path, pattern: str) -> None:
+    rule, _ = _run(tmp_path, [], [{"identity": pattern, "issuer": ISSUER}])
+    assert rule["outcome"] == "fail"
+    assert "which is not allowed" in json.dumps(rule["violations"])
+
+
+def test_the_right_identity_from_another_issuer_is_refused(tmp_path: Path) -> None:
+    rule, _ = _run(
+        tmp_path, [{"identity": BEACON, "issuer": "https://token.actions.githubusercontent.com/x"}], []
     )
     assert rule["outcome"] == "fail"
-    assert "match none of the 1 allowed signer(s)" in json.dumps(rule["violations"])
 
 
-def test_allowed_signers_reads_exact_and_patterns() -> None:
-    params = {
-        "supply_chain": {
-            "allowed_identities": [{"identity": "a", "issuer": "i"}, {"identity": 3}],
-            "identity_patterns": [{"identity": "b.*", "issuer": "j"}],
-        }
-    }
-    assert allowed_signers(params) == (("a", "i"), ("re:b.*", "j"))
-    assert allowed_signers({}) == ()
+def test_an_explicit_identity_check_that_fails_reaches_the_rule(tmp_path: Path) -> None:
+    """``--identity``/``--issuer`` on the gate is checked on the certificate; its failure is a deny."""
+    release = "https://github.com/acme/shop/.github/workflows/release.yml@refs/heads/main"
+    rule, record = _run(
+        tmp_path,
+        [{"identity": BEACON, "issuer": ISSUER}],
+        [],
+        "--identity",
+        release,
+        "--issuer",
+        ISSUER,
+    )
+    (item,) = record["data"]["verifications"]
+    assert item["checks"] == {"signature": True, "identity": False, "artifact": True}
+    assert record["data"]["policy"]["identity"] == release
+    assert rule["outcome"] == "fail"
+    assert "did not verify" in json.dumps(rule["violations"])
+    assert "do not match the allowed identity" in json.dumps(rule["violations"])
+
+
+def test_an_explicit_pattern_is_whole_value_too(tmp_path: Path) -> None:
+    """The same look-alike written as ``--identity re:...`` fails the explicit check."""
+    prefix = "re:" + re.escape(BEACON.removesuffix("main")) + "mai"
+    rule, record = _run(
+        tmp_path, [{"identity": BEACON, "issuer": ISSUER}], [], "--identity", prefix, "--issuer", ISSUER
+    )
+    assert record["data"]["verifications"][0]["checks"]["identity"] is False
+    assert rule["outcome"] == "fail"
+
+
+def test_an_explicit_identity_that_passes_still_needs_the_rule_data(tmp_path: Path) -> None:
+    """``--identity`` adds a check; it does not replace the environment's allow-list."""
+    other = "https://github.com/acme/shop/.github/workflows/release.yml@refs/heads/main"
+    rule, record = _run(
+        tmp_path, [{"identity": other, "issuer": ISSUER}], [], "--identity", BEACON, "--issuer", ISSUER
+    )
+    assert record["data"]["verifications"][0]["checks"]["identity"] is True
+    assert rule["outcome"] == "fail"
+    assert "which is not allowed" in json.dumps(rule["violations"])

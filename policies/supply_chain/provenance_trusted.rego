@@ -13,6 +13,7 @@ package affidavit.rules.supply_chain.provenance_trusted
 
 import data.affidavit.lib.evidence
 import data.affidavit.lib.params
+import data.affidavit.lib.signers
 import data.affidavit.lib.subject
 
 _all := evidence.records("provenance")
@@ -46,11 +47,21 @@ _source_repo(r) := object.get(evidence.data_of(r), ["source", "repo"], null)
 _builder(r) := object.get(evidence.data_of(r), "builder_id", null)
 
 # Reasons a provenance record is not trusted (empty: it is).
-_problems(r) := (_unverified(r) | _builder_problem(_builder(r))) | _repo_problem(_source_repo(r))
+_problems(r) := ((_unverified(r) | _signer_problem(r)) | _builder_problem(_builder(r))) | _repo_problem(_source_repo(r))
 
 _unverified(r) := {"it is not verified (its signature or attestation was not checked)"} if {
 	object.get(evidence.data_of(r), "verified", null) != true
 } else := set()
+
+# Whoever signed the envelope must be a signer rule data allows (lib/signers): anyone can sign a
+# statement naming a trusted builder and our repository.
+_signer_problem(r) := set() if {
+	object.get(evidence.data_of(r), "verified", null) != true
+} else := set() if {
+	signers.attested(r)
+} else := {"no signer of it is recorded, so rule data cannot allow it"} if {
+	count(signers.signers_of(r)) == 0
+} else := {sprintf("its signer, %s, is not allowed (supply_chain.allowed_identities, identity_patterns, allowed_key_ids or accept_gate_key)", [concat(" / ", sort(signers.signers_of(r)))])}
 
 _builder_problem(b) := {"it names no builder"} if {
 	not evidence.text(b)
@@ -69,6 +80,8 @@ _trusted := [r | some r in _provs; count(_problems(r)) == 0]
 missing contains subject.no_target_msg if not subject.has_target
 
 missing contains m if some m in params.problems("supply_chain", {"allowed_builders": "array", "allowed_source_repos": "array"})
+
+missing contains m if some m in signers.problems
 
 missing contains v if {
 	count(_all) == 0

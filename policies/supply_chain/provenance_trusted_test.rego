@@ -5,9 +5,14 @@ import data.affidavit.rules.supply_chain.provenance_trusted as rule
 
 _generic := "https://github.com/slsa-framework/slsa-github-generator/.github/workflows/generator_generic_slsa3.yml@refs/tags/v2.0.0"
 
+# The generator's reusable workflow signs the provenance it makes (Fulcio identity of that
+# workflow at the release tag, issued by GitHub Actions' OIDC issuer).
+_generator_signer := "https://github.com/slsa-framework/slsa-github-generator/.github/workflows/generator_generic_slsa3.yml@refs/tags/v2.1.0"
+
 _params := {"supply_chain": {
 	"allowed_builders": [_generic, "https://github.com/actions/runner/github-hosted"],
 	"allowed_source_repos": ["github.com/acme/shop"],
+	"allowed_identities": [{"identity": _generator_signer, "issuer": _issuer}],
 }}
 
 # SLSA v0.2 provenance from the generic generator, as the collector normalises it.
@@ -26,6 +31,15 @@ _provenance(n, changes) := testing.record("provenance", n, object.union(
 			"subjects": [{"name": "shop-linux-amd64", "digest": testing.digest}],
 			"slsa_level": 3,
 			"verified": true,
+			"signature": {
+				"verified": true,
+				"policy": {"identity": null, "issuer": null, "public_key": null},
+				"verifications": [{
+					"verified": true, "method": "sigstore-bundle", "subject_digest": testing.digest,
+					"identity": _generator_signer, "issuer": _issuer, "key_id": null,
+					"tlog": {"log_index": 148213977, "integrated_time": 1795330441}, "error": null,
+				}],
+			},
 		},
 	},
 	changes,
@@ -116,4 +130,68 @@ test_fires_when_provenance_does_not_say_it_was_verified if {
 	count(denies) == 1
 	some d in denies
 	endswith(d.msg, "it is not verified (its signature or attestation was not checked)")
+}
+
+# Who signed the provenance's envelope is judged like any signer (lib/signers): a verified
+# envelope by an identity rule data does not allow gives untrusted provenance, however good the
+# builder and repository it claims.
+_issuer := "https://token.actions.githubusercontent.com"
+
+_release := "https://github.com/acme/shop/.github/workflows/release.yml@refs/heads/main"
+
+_signer_params := object.union(_params, {"supply_chain": {
+	"allowed_identities": [{"identity": _release, "issuer": _issuer}],
+	"identity_patterns": [],
+	"allowed_key_ids": [],
+	"accept_gate_key": false,
+}})
+
+_signed(identity, issuer) := _provenance("p", {"data": {"signature": {
+	"verified": true,
+	"policy": {"identity": null, "issuer": null, "public_key": null},
+	"verifications": [{
+		"verified": true, "method": "sigstore-bundle", "subject_digest": testing.digest,
+		"identity": identity, "issuer": issuer, "key_id": null,
+		"tlog": {"log_index": 148213977, "integrated_time": 1795330441}, "error": null,
+	}],
+}}})
+
+test_passes_for_provenance_signed_by_an_allowed_identity if {
+	inp := testing.input_for({"provenance": [_signed(_release, _issuer)]}, "prod", _signer_params)
+	count(rule.deny) == 0 with input as inp
+	count(rule.missing) == 0 with input as inp
+}
+
+test_fires_for_provenance_signed_by_a_look_alike_identity if {
+	evil := concat("", [_release, "-evil"])
+	p := object.union(_signer_params, {"supply_chain": {"allowed_identities": [], "identity_patterns": [{
+		"identity": `https://github\.com/acme/shop/\.github/workflows/release\.yml@refs/heads/main`,
+		"issuer": _issuer,
+	}]}})
+	denies := rule.deny with input as testing.input_for({"provenance": [_signed(evil, _issuer)]}, "prod", p)
+	count(denies) == 1
+	some d in denies
+	contains(d.msg, sprintf("its signer, identity %s (issuer %s), is not allowed", [evil, _issuer]))
+}
+
+test_fires_for_provenance_signed_by_the_right_identity_from_another_issuer if {
+	inp := testing.input_for({"provenance": [_signed(_release, "https://accounts.google.com")]}, "prod", _signer_params)
+	count(rule.deny) == 1 with input as inp
+}
+
+test_fires_for_verified_provenance_without_signature_data if {
+	# "verified" alone does not say who signed: nothing to allow
+	r := json.remove(_provenance("p", {}), ["data/signature"])
+	denies := rule.deny with input as testing.input_for({"provenance": [r]}, "prod", _signer_params)
+	count(denies) == 1
+	some d in denies
+	contains(d.msg, "no signer of it is recorded")
+}
+
+test_missing_when_an_allowed_signer_pattern_is_invalid if {
+	p := object.union(_signer_params, {"supply_chain": {"identity_patterns": [{"identity": "(", "issuer": _issuer}]}})
+	missing := rule.missing with input as testing.input_for({"provenance": [_signed(_release, _issuer)]}, "prod", p)
+	some m in missing
+	m.details.entry == "supply_chain.identity_patterns[0]"
+	m.msg == "rule data supply_chain.identity_patterns[0] is not a valid regular expression, so it allows nobody; fix it in policies/params.yaml or the override file"
 }

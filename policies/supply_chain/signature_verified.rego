@@ -13,6 +13,7 @@ package affidavit.rules.supply_chain.signature_verified
 
 import data.affidavit.lib.evidence
 import data.affidavit.lib.params
+import data.affidavit.lib.signers
 import data.affidavit.lib.subject
 
 _records := evidence.records("signature")
@@ -44,42 +45,10 @@ _digest(r, v) := d if {
 } else := ""
 
 # The verification policy the collector applied (the gate's --identity/--issuer/--key).
-_policy(d) := d.policy if is_object(d.policy)
+_policy(d) := signers.policy_of(d)
 
-else := {}
-
-_allowed(e) if {
-	v := e.v
-	some a in params.list("supply_chain", "allowed_identities")
-	is_object(a)
-	a.identity == v.identity
-	a.issuer == v.issuer
-}
-
-_allowed(e) if {
-	v := e.v
-	some p in params.optional_list("supply_chain", "identity_patterns")
-	is_object(p)
-	is_string(p.identity)
-	regex.is_valid(p.identity)
-	is_string(v.identity)
-	regex.match(p.identity, v.identity)
-	p.issuer == v.issuer
-}
-
-_allowed(e) if {
-	is_string(e.v.key_id)
-	e.v.key_id in params.optional_list("supply_chain", "allowed_key_ids")
-}
-
-# A key-based signature verified against the public key the gate was given (--key): that key is
-# pinned in the release pipeline's own command, which rule data may accept as trust in it.
-_allowed(e) if {
-	params.enabled("supply_chain", "accept_gate_key")
-	not evidence.text(object.get(e.v, "identity", null))
-	evidence.text(e.v.key_id)
-	evidence.text(object.get(e.policy, "public_key", null))
-}
+# Who may sign is the rule data's allow-list, read in one place for every rule (lib/signers).
+_allowed(e) if signers.allowed(e.v, e.policy)
 
 _good := [e |
 	some e in _verifications
@@ -88,21 +57,15 @@ _good := [e |
 	_allowed(e)
 ]
 
-_not_allowed_because(v) := "it is not in supply_chain.allowed_identities or identity_patterns" if {
-	is_string(object.get(v, "identity", null))
-} else := "it is not in supply_chain.allowed_key_ids, nor a key given to the gate with --key while supply_chain.accept_gate_key is true"
-
 _reason(v) := v.error if evidence.text(v.error)
 
 else := "no reason given"
 
-_signer(v) := sprintf("identity %v (issuer %v)", [object.get(v, "identity", null), object.get(v, "issuer", null)]) if {
-	is_string(object.get(v, "identity", null))
-} else := sprintf("key %v", [object.get(v, "key_id", null)])
-
 missing contains subject.no_target_msg if not subject.has_target
 
 missing contains m if some m in params.problems("supply_chain", {"allowed_identities": "array", "accept_gate_key": "boolean"})
+
+missing contains m if some m in signers.problems
 
 missing contains v if {
 	count(_verifications) == 0
@@ -140,7 +103,7 @@ deny contains v if {
 	e.v.verified == true
 	not _allowed(e)
 	v := {
-		"msg": sprintf("the signature over %s in %s was made by %s, which is not allowed: %s", [subject.target, evidence.label(e.record), _signer(e.v), _not_allowed_because(e.v)]),
+		"msg": sprintf("the signature over %s in %s was made by %s, which is not allowed: %s", [subject.target, evidence.label(e.record), signers.describe(e.v), signers.not_allowed_because(e.v)]),
 		"evidence_ids": evidence.id_list(e.record),
 		"details": {"identity": object.get(e.v, "identity", null), "issuer": object.get(e.v, "issuer", null), "key_id": object.get(e.v, "key_id", null)},
 	}

@@ -175,3 +175,63 @@ test_fires_for_key_signature_without_a_gate_key if {
 	r := json.patch(_attestation(_release_key, true), [{"op": "replace", "path": "/data/signature/policy/public_key", "value": null}])
 	count(rule.deny) == 1 with input as testing.input_for({"provenance": [r]}, "prod", p)
 }
+
+# Look-alikes of the release workflow's Fulcio identity, each refused by an allow-list that a
+# pattern without anchors would have let them through.
+_release_pattern := `https://github\.com/acme/shop/\.github/workflows/release\.yml@refs/heads/main`
+
+_with_pattern(p) := object.union(_params, {"supply_chain": {
+	"allowed_identities": [],
+	"identity_patterns": [{"identity": p, "issuer": _issuer}],
+}})
+
+_signed_by(identity, issuer, p) := testing.input_for(
+	{"signature": [_signature("s", [_verification({"identity": identity, "issuer": issuer})])]},
+	"prod",
+	p,
+)
+
+test_passes_for_the_release_workflow_by_pattern if {
+	inp := _signed_by(_identity, _issuer, _with_pattern(_release_pattern))
+	count(rule.deny) == 0 with input as inp
+	count(rule.missing) == 0 with input as inp
+}
+
+test_fires_for_a_branch_extending_the_allowed_ref if {
+	evil := concat("", [_identity, "-evil"])
+	denies := rule.deny with input as _signed_by(evil, _issuer, _with_pattern(_release_pattern))
+	count(denies) == 1
+	some d in denies
+	contains(d.msg, sprintf("was made by identity %s (issuer %s), which is not allowed", [evil, _issuer]))
+}
+
+test_fires_for_the_allowed_identity_embedded_in_another_url if {
+	evil := concat("", ["https://evil.example/?", _identity])
+	count(rule.deny) == 1 with input as _signed_by(evil, _issuer, _with_pattern(_release_pattern))
+}
+
+test_fires_for_a_repository_sharing_the_allowed_prefix if {
+	fork := "https://github.com/acme/shop-fork/.github/workflows/release.yml@refs/heads/main"
+	count(rule.deny) == 1 with input as _signed_by(fork, _issuer, _with_pattern(`https://github\.com/acme/shop`))
+	count(rule.deny) == 1 with input as _signed_by(fork, _issuer, _with_pattern(`https://github\.com/acme/shop/.+`))
+}
+
+test_fires_for_an_unescaped_pattern_and_an_extended_ref if {
+	unescaped := "https://github.com/acme/shop/.github/workflows/release.yml@refs/heads/main"
+	evil := concat("", [_identity, "-evil"])
+	count(rule.deny) == 1 with input as _signed_by(evil, _issuer, _with_pattern(unescaped))
+}
+
+test_fires_for_the_right_identity_from_another_issuer if {
+	look_alike := "https://token.actions.githubusercontent.com.evil.example"
+	count(rule.deny) == 1 with input as _signed_by(_identity, look_alike, _with_pattern(_release_pattern))
+	count(rule.deny) == 1 with input as _signed_by(_identity, look_alike, _params)
+}
+
+test_missing_when_an_allowed_signer_entry_is_malformed if {
+	p := object.union(_params, {"supply_chain": {"identity_patterns": [{"identity": `x)|(.*`, "issuer": _issuer}]}})
+	inp := _signed_by(_identity, _issuer, p)
+	missing := rule.missing with input as inp
+	some m in missing
+	m.details.entry == "supply_chain.identity_patterns[0]"
+}

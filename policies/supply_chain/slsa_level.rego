@@ -14,11 +14,13 @@ package affidavit.rules.supply_chain.slsa_level
 
 import data.affidavit.lib.evidence
 import data.affidavit.lib.params
+import data.affidavit.lib.signers
 import data.affidavit.lib.subject
 
 _provs := subject.for_target("provenance")
 
-_verified := [r | some r in _provs; evidence.data_of(r).verified == true]
+# Provenance that verified and was signed by a signer rule data allows (lib/signers).
+_verified := [r | some r in _provs; signers.attested(r)]
 
 # A record's level: what the attestation states (a VSA), else what rule data says its builder
 # reaches (provenance itself states no level).
@@ -44,6 +46,8 @@ missing contains subject.no_target_msg if not subject.has_target
 
 missing contains m if some m in params.problems("supply_chain", {"min_slsa_level": "number", "builder_levels": "object"})
 
+missing contains m if some m in signers.problems
+
 missing contains subject.no_record_msg("provenance", "SLSA build level") if {
 	subject.has_target
 	count(_provs) == 0
@@ -63,7 +67,7 @@ deny contains v if {
 	count(_provs) > 0
 	count(_verified) == 0
 	v := {
-		"msg": sprintf("no provenance of %s is verified, so no SLSA build level can be credited (claimed levels: %s)", [subject.target, _claimed]),
+		"msg": sprintf("no provenance of %s is verified and signed by a signer rule data allows, so no SLSA build level can be credited (claimed levels: %s)", [subject.target, _claimed]),
 		"evidence_ids": evidence.ids(_provs),
 	}
 }

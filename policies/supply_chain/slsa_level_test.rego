@@ -8,7 +8,12 @@ _levels := {
 	"https://github.com/actions/runner/github-hosted": 2,
 }
 
-_prod := {"supply_chain": {"min_slsa_level": 3, "builder_levels": _levels}}
+# The generator's reusable workflow signs the provenance it makes; rule data allows it.
+_prod := {"supply_chain": {
+	"min_slsa_level": 3,
+	"builder_levels": _levels,
+	"allowed_identities": [{"identity": _generator, "issuer": _issuer}],
+}}
 
 _provenance(n, level, verified) := testing.record("provenance", n, {
 	"format": "in-toto-slsa",
@@ -22,6 +27,14 @@ _provenance(n, level, verified) := testing.record("provenance", n, {
 		"subjects": [{"name": "ghcr.io/acme/shop", "digest": testing.digest}],
 		"slsa_level": level,
 		"verified": verified,
+		"signature": {
+			"verified": verified,
+			"policy": {"identity": null, "issuer": null, "public_key": null},
+			"verifications": [{
+				"verified": verified, "method": "sigstore-bundle", "subject_digest": testing.digest,
+				"identity": _generator, "issuer": _issuer, "key_id": null, "tlog": null, "error": null,
+			}],
+		},
 	},
 })
 
@@ -40,7 +53,7 @@ test_fires_when_level_below_minimum if {
 }
 
 test_minimum_comes_from_rule_data if {
-	inp := testing.input_for({"provenance": [_provenance("p", 2, true)]}, "staging", {"supply_chain": {"min_slsa_level": 2, "builder_levels": _levels}})
+	inp := testing.input_for({"provenance": [_provenance("p", 2, true)]}, "staging", object.union(_prod, {"supply_chain": {"min_slsa_level": 2}}))
 	count(rule.deny) == 0 with input as inp
 }
 
@@ -61,7 +74,7 @@ test_fires_when_builder_level_below_minimum if {
 
 test_unknown_level_is_enough_when_minimum_is_zero if {
 	r := json.patch(_provenance("p", null, true), [{"op": "replace", "path": "/data/builder_id", "value": "https://ci.acme.example/shop"}])
-	inp := testing.input_for({"provenance": [r]}, "dev", {"supply_chain": {"min_slsa_level": 0, "builder_levels": _levels}})
+	inp := testing.input_for({"provenance": [r]}, "dev", object.union(_prod, {"supply_chain": {"min_slsa_level": 0}}))
 	count(rule.deny) == 0 with input as inp
 	count(rule.missing) == 0 with input as inp
 }
@@ -99,4 +112,46 @@ test_missing_when_context_names_no_digest if {
 	missing := rule.missing with input as inp
 	some m in missing
 	startswith(m.msg, "the promotion names no subject digest")
+}
+
+_issuer := "https://token.actions.githubusercontent.com"
+
+_generator := "https://github.com/slsa-framework/slsa-github-generator/.github/workflows/generator_container_slsa3.yml@refs/tags/v2.1.0"
+
+# rule data naming who may sign provenance (the generator's own workflow signs it)
+_signers := object.union(_prod, {"supply_chain": {
+	"allowed_identities": [{"identity": _generator, "issuer": _issuer}],
+	"identity_patterns": [],
+	"allowed_key_ids": [],
+	"accept_gate_key": false,
+}})
+
+_signed_by(n, level, identity) := json.patch(_provenance(n, level, true), [{"op": "add", "path": "/data/signature", "value": {
+	"verified": true,
+	"policy": {"identity": null, "issuer": null, "public_key": null},
+	"verifications": [{
+		"verified": true, "method": "sigstore-bundle", "subject_digest": testing.digest,
+		"identity": identity, "issuer": _issuer, "key_id": null, "tlog": null, "error": null,
+	}],
+}}])
+
+test_passes_for_level_of_provenance_signed_by_an_allowed_signer if {
+	inp := testing.input_for({"provenance": [_signed_by("p", 3, _generator)]}, "prod", _signers)
+	count(rule.deny) == 0 with input as inp
+	count(rule.missing) == 0 with input as inp
+}
+
+test_fires_when_the_level_is_claimed_by_provenance_from_a_look_alike_signer if {
+	evil := concat("", ["https://github.com/slsa-framework/slsa-github-generator-fork/.github/workflows/generator_container_slsa3.yml@refs/tags/v2.1.0"])
+	denies := rule.deny with input as testing.input_for({"provenance": [_signed_by("p", 3, evil)]}, "prod", _signers)
+	count(denies) == 1
+	some d in denies
+	startswith(d.msg, sprintf("no provenance of %s is verified and signed by a signer rule data allows", [testing.digest]))
+}
+
+test_missing_when_an_allowed_signer_entry_has_no_issuer if {
+	p := object.union(_signers, {"supply_chain": {"allowed_identities": [{"identity": _generator}]}})
+	missing := rule.missing with input as testing.input_for({"provenance": [_signed_by("p", 3, _generator)]}, "prod", p)
+	some m in missing
+	m.details.entry == "supply_chain.allowed_identities[0]"
 }

@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from affidavit import __version__
 from affidavit.collectors import CollectOptions, collect_paths
@@ -140,7 +140,6 @@ def run_gate(request: GateRequest) -> GateRun:
         trusted_root=request.trusted_root,
         identity=request.identity,
         issuer=request.issuer,
-        identities=allowed_signers(params),
         public_key=request.public_key,
         artifact_digest=request.subject_digest,
     )
@@ -199,26 +198,6 @@ def run_gate(request: GateRequest) -> GateRun:
         affidavit_version=__version__,
     )
     return GateRun(run=run, evidence=evidence, sources=collection.documents, errors=collection.errors)
-
-
-def allowed_signers(params: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
-    """Who may sign in this environment, from the rule data, as (identity, issuer) pairs.
-
-    ``supply_chain.allowed_identities`` are exact; ``supply_chain.identity_patterns`` become
-    ``re:`` patterns. Signatures are verified against these when ``--identity`` is not given, so
-    that the rule data, not only the command line, decides who may sign.
-    """
-    area = params.get("supply_chain")
-    if not isinstance(area, Mapping):
-        return ()
-    return tuple(
-        (prefix + item["identity"], item["issuer"])
-        for key, prefix in (("allowed_identities", ""), ("identity_patterns", "re:"))
-        for item in area.get(key) or []
-        if isinstance(item, Mapping)
-        and isinstance(item.get("identity"), str)
-        and isinstance(item.get("issuer"), str)
-    )
 
 
 def _mark_unreadable(

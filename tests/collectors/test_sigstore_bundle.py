@@ -136,10 +136,11 @@ BUNDLES: dict[str, dict[str, Any]] = {
     },
     "cosign-oci-attestation.sigstore.json": {
         # cosign's test bundle (public-good); its signer is not stated by the source, so no
-        # identity policy: the cryptography verifies, the record is not verified
+        # identity check (the signer is recorded for the rules), and the artefact is not at hand:
+        # the cryptography verifies, the record is not verified
         "options": {},
         "verified": False,
-        "reason": "no identity policy given",
+        "reason": "no artefact digest given",
         "checks": {"signature": True, "identity": None},
     },
 }

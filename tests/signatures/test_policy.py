@@ -70,3 +70,40 @@ def test_artifact_and_digest_must_agree(tmp_path: Path) -> None:
     artifact.write_bytes(b"x")
     with pytest.raises(InputError, match="has digest"):
         Settings.build(policy=IdentityPolicy(), artifact=artifact, artifact_digest="sha256:" + "0" * 64)
+
+
+# Fulcio's identity for a GitHub Actions workflow (sigstore/fulcio docs/oid-info.md): the SAN is
+# https://github.com/OWNER/REPO/.github/workflows/FILE@REF, the issuer the Actions OIDC issuer.
+RELEASE = "https://github.com/acme/shop/.github/workflows/release.yml@refs/heads/main"
+LOOK_ALIKES = {
+    "a branch extending the ref": RELEASE + "-evil",
+    "the identity inside another URL": "https://evil.example/?" + RELEASE,
+    "a repository sharing the prefix": "https://github.com/acme/shop-fork/.github/workflows/release.yml@refs/heads/main",
+}
+
+
+@pytest.mark.parametrize(
+    "written",
+    [
+        RELEASE,  # exact
+        r"re:https://github\.com/acme/shop/\.github/workflows/release\.yml@refs/heads/main",
+        "re:https://github.com/acme/shop/.github/workflows/release.yml@refs/heads/main",  # dots unescaped
+        r"re:https://github\.com/acme/shop/.+@refs/heads/main",
+    ],
+)
+def test_look_alike_identities_are_refused_and_the_release_workflow_passes(written: str) -> None:
+    """Each way of writing the release workflow admits it and none of its look-alikes."""
+    policy = IdentityPolicy.build(written, ISSUER)
+    assert policy.check([RELEASE], ISSUER) is None
+    for what, identity in LOOK_ALIKES.items():
+        assert policy.check([identity], ISSUER) is not None, what
+    assert policy.check([RELEASE], "https://token.actions.githubusercontent.com.evil.example") is not None
+    assert policy.check([RELEASE], "https://accounts.google.com") is not None
+
+
+def test_an_alternation_is_anchored_as_a_whole() -> None:
+    """``a|b`` must match all of the value through one branch, not the start of one branch."""
+    either = r"re:https://github\.com/acme/shop/\.github/workflows/release\.yml@refs/heads/main|https://github\.com/acme/shop/\.github/workflows/release\.yml@refs/tags/v[0-9.]+"
+    policy = IdentityPolicy.build(either, ISSUER)
+    assert policy.check([RELEASE], ISSUER) is None
+    assert policy.check([RELEASE + "-evil"], ISSUER) is not None

@@ -232,13 +232,43 @@ def test_managed_key_without_a_key_is_not_verified() -> None:
     assert "--key" in item["error"]
 
 
-def test_without_identity_policy_the_cryptography_is_still_checked() -> None:
-    """Without identity policy the cryptography is still checked."""
+def test_without_an_identity_check_the_signer_is_recorded_not_judged() -> None:
+    """No ``--identity``/``--issuer``: the cryptography and artefact are verified and the signer recorded.
+
+    Whether that signer may sign is the rules' decision (``policies/lib/signers.rego``); the record
+    says the identity was not checked here (``checks.identity`` null, ``policy.identity`` null).
+    """
     record = collect_case("happy-path-v0.3", identity=None, issuer=None)
+    item = record.data["verifications"][0]
+    assert item["checks"] == {"signature": True, "identity": None, "artifact": True}
+    assert item["verified"] is True and item["error"] is None
+    assert item["identity"] == DEFAULT_IDENTITY
+    assert item["issuer"] == DEFAULT_ISSUER
+    assert any("not judged here" in c for c in item["checked"])
+    assert record.data["policy"]["identity"] is None and record.data["policy"]["issuer"] is None
+
+
+@pytest.mark.parametrize(("identity", "issuer"), [(DEFAULT_IDENTITY, None), (None, DEFAULT_ISSUER)])
+def test_half_an_identity_check_fails_closed(identity: str | None, issuer: str | None) -> None:
+    """An identity without its issuer (or the reverse) is a check that cannot be made: not verified."""
+    record = collect_case("happy-path-v0.3", identity=identity, issuer=issuer)
     item = record.data["verifications"][0]
     assert item["verified"] is False
     assert item["checks"] == {"signature": True, "identity": None, "artifact": True}
-    assert "no identity policy given" in item["error"]
+    assert "no issuer given" in item["error"] or "no identity given" in item["error"]
+
+
+def test_a_certificate_signed_by_someone_else_still_verifies_without_an_identity_check() -> None:
+    """The record states the facts of another signer's bundle; the rules decide (here: verified)."""
+    record = collect_case("happy-path-v0.3", identity=None, issuer=None)
+    assert record.data["verified"] is True
+    with_check = collect_case(
+        "happy-path-v0.3",
+        identity="https://github.com/acme/shop/.github/workflows/release.yml@refs/heads/main",
+        issuer=DEFAULT_ISSUER,
+    )
+    assert with_check.data["verified"] is False
+    assert with_check.data["verifications"][0]["checks"]["identity"] is False
 
 
 def test_identity_pattern() -> None:

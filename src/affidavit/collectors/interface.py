@@ -40,8 +40,9 @@ class CollectOptions:
 
     - ``artifact_digest`` (``sha256:<hex>``) or ``artifact`` (the file, hashed): the artefact a
       signature must cover;
-    - ``trusted_root``, ``identity`` / ``issuer``, ``public_key``: what a signature is verified
-      against (see ``affidavit.signatures``);
+    - ``trusted_root``, ``public_key``: what a signature is verified against (see
+      ``affidavit.signatures``); ``identity`` / ``issuer``: an explicit check of the signer the
+      user asks for (without it the signer is recorded, and the rules judge it);
     - ``signature``: a detached signature file (base64, as cosign writes it) for a cosign
       simple-signing payload; ``payload``: the signed simple-signing blob of a cosign ``.sig``
       OCI manifest.
@@ -57,9 +58,6 @@ class CollectOptions:
     trusted_root: Path | None = None
     identity: str | None = None
     issuer: str | None = None
-    # (identity, issuer) pairs any one of which may sign, used when ``identity`` is not given
-    # (the gate fills it from the environment's rule data); ``re:`` marks a pattern
-    identities: tuple[tuple[str, str], ...] = ()
     public_key: Path | None = None
     signature: Path | None = None
     payload: Path | None = None

@@ -1,12 +1,17 @@
-"""Who may sign: the identity policy, and reading a Fulcio certificate's identity and issuer.
+"""Reading who signed from a Fulcio certificate, and the explicit identity check a user asks for.
 
-An identity policy names a signing identity (the certificate's Subject Alternative Name: an
-e-mail address, a workflow URI ...) and the OIDC issuer that vouched for it. Both are required:
-an identity without its issuer could be claimed through another identity provider.
+The signature collectors always record the certificate's identity (its Subject Alternative Name:
+an e-mail address, a workflow URI ...) and the OIDC issuer that vouched for it. Whether that
+signer may sign for an environment is policy, decided in Rego from the rule data
+(``policies/lib/signers.rego``); nothing here reads the rule data.
 
-Each value is matched exactly, or, when written ``re:<pattern>``, as a Python regular
-expression that must match the whole value (``re.fullmatch``), for example
-``re:https://github.com/acme/.+/\\.github/workflows/release\\.yml@refs/tags/v.*``.
+A user may in addition ask for an explicit check (``affidavit collect/gate --identity
+--issuer``): an ``IdentityPolicy``. It needs both values (an identity without its issuer could be
+claimed through another identity provider, so half a policy fails closed), and a signature whose
+certificate does not satisfy it is not verified. Each value is matched exactly, or, when written
+``re:<pattern>``, as a regular expression that must match the whole value (``re.fullmatch``), for
+example ``re:https://github\\.com/acme/.+/\\.github/workflows/release\\.yml@refs/tags/v.*``. The
+rule data's ``identity_patterns`` mean the same (Rego anchors them as ``^(?:pattern)$``).
 """
 
 from __future__ import annotations
@@ -57,10 +62,15 @@ class Matcher:
 
 @dataclass(frozen=True, slots=True)
 class IdentityPolicy:
-    """The identities and issuer allowed to sign; empty when the user gave none."""
+    """An explicit check of the signer: the identity and issuer a user requires; empty when none."""
 
     identity: Matcher | None = None
     issuer: Matcher | None = None
+
+    @property
+    def requested(self) -> bool:
+        """True when the user asked for a check (gave ``--identity``, ``--issuer`` or both)."""
+        return self.identity is not None or self.issuer is not None
 
     @classmethod
     def build(cls, identity: str | None, issuer: str | None) -> IdentityPolicy:
@@ -105,49 +115,6 @@ class IdentityPolicy:
             shown = ", ".join(repr(n) for n in identities) or "none"
             return f"the certificate's identities ({shown}) do not match the allowed identity {self.identity.text!r}"
         return None
-
-
-@dataclass(frozen=True, slots=True)
-class AnyIdentityPolicy:
-    """Several allowed signers (the rule data's list for an environment): any one of them will do.
-
-    Used by the gate when no ``--identity`` is given: the environment's
-    ``supply_chain.allowed_identities`` (exact) and ``identity_patterns`` (``re:``) become the
-    policy, so a keyless signature is checked against who may sign *in this environment*.
-    """
-
-    choices: tuple[IdentityPolicy, ...]
-
-    def allows_identity(self, name: str) -> bool:
-        """True when ``name`` matches the identity of any allowed signer."""
-        return any(c.allows_identity(name) for c in self.choices)
-
-    def describe(self) -> dict[str, Any]:
-        """The policy as recorded in ``data.policy``."""
-        return {"any_of": [c.describe() for c in self.choices]}
-
-    def missing(self) -> str | None:
-        """Why this policy cannot decide who signed (an empty list, or an incomplete entry)."""
-        if not self.choices:
-            return "no identity policy given (--identity and --issuer): who signed was not checked"
-        for choice in self.choices:
-            if (problem := choice.missing()) is not None:
-                return problem
-        return None
-
-    def check(self, identities: list[str], issuer: str | None) -> str | None:
-        """``None`` when any allowed signer matches, else why none did."""
-        problem = self.missing()
-        if problem is not None:
-            return problem
-        reasons = [c.check(identities, issuer) for c in self.choices]
-        if any(r is None for r in reasons):
-            return None
-        shown = ", ".join(repr(n) for n in identities) or "none"
-        return (
-            f"the certificate's identities ({shown}, issuer {issuer!r}) match none of the "
-            f"{len(self.choices)} allowed signer(s)"
-        )
 
 
 def certificate_identity(cert: Certificate) -> tuple[list[str], str | None]:

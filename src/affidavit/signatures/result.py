@@ -6,10 +6,15 @@ A ``SignatureCheck`` keeps three checks apart, each ``True`` (passed), ``False``
 - ``signature``: the cryptography: the signature over the artefact or envelope, and, for
   keyless signatures, the certificate chain to the trust root, its SCT, the transparency-log
   entry (inclusion proof, checkpoint, signed entry timestamp) and signed timestamps;
-- ``identity``: the signer is the one the policy allows (an identity and issuer, or the key);
+- ``identity``: the signer is the one the user's explicit check requires (``--identity`` and
+  ``--issuer``, or the key given with ``--key``); ``None`` when no such check was asked for, in
+  which case the signer is recorded (``identity``, ``issuer``, ``key_id``) and judged by the rules
+  against the rule data (``policies/lib/signers.rego``);
 - ``artifact``: the signed digest is the digest of the artefact being verified.
 
-``verified`` is true only when all three passed and no reason against it was recorded.
+``verified`` is true only when the signature and artefact checks passed, the identity check did
+not fail (it passed, or none was asked for) and no reason against it was recorded. It says that
+the cryptography holds for this artefact, not that the signer is allowed: that is policy.
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ from affidavit.model.digest import normalise_digest as digest_rule
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from affidavit.signatures.identity import AnyIdentityPolicy, IdentityPolicy
+    from affidavit.signatures.identity import IdentityPolicy
 
 REPORTED_REASON = "reported by cosign, not verified by affidavit"
 
@@ -66,7 +71,7 @@ def _hash_file(name: str, mtime_ns: int, size: int) -> str:
 class Settings:
     """What a signature is verified against; built from the collector options."""
 
-    policy: IdentityPolicy | AnyIdentityPolicy
+    policy: IdentityPolicy
     artifact_digest: str | None = None
     trusted_root: Path | None = None
     public_key: Path | None = None
@@ -78,7 +83,7 @@ class Settings:
     def build(
         cls,
         *,
-        policy: IdentityPolicy | AnyIdentityPolicy,
+        policy: IdentityPolicy,
         artifact_digest: str | None = None,
         artifact: Path | None = None,
         trusted_root: Path | None = None,
@@ -131,9 +136,13 @@ class SignatureCheck:
 
     @property
     def verified(self) -> bool:
-        """True only when every check passed and nothing was recorded against it."""
+        """True when the cryptography and artefact checks passed, no explicit identity check failed
+        and nothing was recorded against it."""
         return (
-            self.signature is True and self.identity_ok is True and self.artifact is True and not self.reasons
+            self.signature is True
+            and self.identity_ok is not False
+            and self.artifact is True
+            and not self.reasons
         )
 
     def fail(self, reason: str) -> None:

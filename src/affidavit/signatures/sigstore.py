@@ -5,8 +5,10 @@ certificate chain at the signing time, its SCT, the transparency-log entry (incl
 and checkpoint, signed entry timestamp), signed RFC 3161 timestamps, the signature, and the
 consistency of the log entry with the bundle. Message signatures are checked over the digest
 the bundle signs; DSSE envelopes over their payload. sigstore-python receives a policy that
-accepts any certificate, and affidavit then applies the identity policy to the certificate
-itself, so that "the cryptography failed" and "someone else signed" stay two findings.
+accepts any certificate: affidavit records the certificate's identity and issuer, and applies
+the user's explicit identity check (``--identity``/``--issuer``) itself when one was given, so
+that "the cryptography failed" and "someone else signed" stay two findings. Whether the signer
+may sign for an environment is decided by the rules (``policies/lib/signers.rego``).
 
 Two kinds of bundle that the conformance suite expects to pass are outside what
 sigstore-python 4 verifies, and affidavit verifies them another way:
@@ -294,7 +296,7 @@ def verify_bundle(raw: bytes, data: dict[str, Any], settings: Settings) -> Bundl
         check.signature = False
         known = ", ".join(sorted(set(BUNDLE_MEDIA_TYPES.values())))
         check.fail(f"unsupported bundle media type {info['media_type']!r} (known versions: {known})")
-        if (missing := settings.policy.missing()) is not None:
+        if settings.policy.requested and (missing := settings.policy.missing()) is not None:
             check.fail(missing)
         check.check_artifact(signed, settings)
         return result
@@ -414,8 +416,26 @@ def _verify_keyless(
     _policy_on(check, settings, cert)
 
 
+SIGNER_RECORDED = (
+    "who signed is recorded (the certificate's identity and issuer), not judged here: no --identity/"
+    "--issuer was given, so the rules judge the signer against the environment's rule data"
+)
+
+
 def _policy_on(check: SignatureCheck, settings: Settings, cert: Certificate | None) -> None:
-    """Apply the identity policy to the signing certificate (fail closed when there is none)."""
+    """Apply the user's explicit identity check to the signing certificate, when one was asked for.
+
+    Without one, the signer is only recorded (``identity_ok`` stays ``None``): who may sign is
+    decided by the rules. Half a policy (an identity without its issuer, or the reverse) fails
+    closed, as does a certificate that cannot be read.
+    """
+    if not settings.policy.requested:
+        check.identity_ok = None
+        if cert is None:
+            check.fail("no usable signing certificate: who signed cannot be recorded")
+        else:
+            check.checked.append(SIGNER_RECORDED)
+        return
     if settings.policy.missing() is not None:
         check.identity_ok = None
         check.fail(settings.policy.missing() or "")

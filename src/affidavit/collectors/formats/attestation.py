@@ -18,7 +18,9 @@ Every in-toto Statement yields one ``provenance`` record:
   time_verified, policy_uri}``; a witness collection's ``witness {name, attestations[]}``;
 - ``verified`` and ``signature``: the signature data of ``affidavit.collectors.kinds.signature``.
   ``verified`` is true only when the statement came from an envelope affidavit verified (the
-  signature, the signer, and that the envelope names the artefact being verified).
+  signature, that the envelope names the artefact being verified, and the signer when the user
+  asked for an explicit check). Who signed is in ``signature.verifications[]``; whether that
+  signer may sign is decided by the rules (``policies/lib/signers.rego``).
 
 Formats read here: a bare DSSE envelope (``cosign attest``, slsa-github-generator
 ``.intoto.jsonl``, witness, a VSA), a bare Statement, ``gcloud artifacts docker images describe

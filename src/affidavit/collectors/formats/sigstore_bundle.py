@@ -1,14 +1,15 @@
 """Sigstore bundles: signatures affidavit verifies itself, offline.
 
 A bundle (media types v0.1, v0.2, v0.3 in both spellings) is verified by
-``affidavit.signatures.sigstore`` against the trust root, identity policy, public key and artefact
-digest of the ``CollectOptions``:
+``affidavit.signatures.sigstore`` against the trust root, explicit identity check, public key and
+artefact digest of the ``CollectOptions``:
 
 - ``trusted_root``: a ``trusted_root.json`` or ClientTrustConfig; default: the public-good root
   embedded in sigstore-python (never refreshed over the network);
-- ``identity`` / ``issuer``: who may sign; exact, or ``re:<pattern>`` (a whole-value regular
-  expression); without them the record is ``verified: false`` ("no identity policy given"),
-  though the cryptography is still checked and the result recorded;
+- ``identity`` / ``issuer``: an explicit check of the signer the user asks for; exact, or
+  ``re:<pattern>`` (a whole-value regular expression); a certificate that fails it is not
+  verified. Without them the certificate's identity and issuer are recorded and the rules judge
+  them against the rule data (``policies/lib/signers.rego``);
 - ``public_key``: for bundles signed with a managed key;
 - ``artifact_digest`` (``sha256:<hex>``) or ``artifact`` (a file, hashed): the artefact
   the signature must cover.

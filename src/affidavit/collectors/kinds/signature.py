@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from affidavit.signatures.identity import AnyIdentityPolicy, IdentityPolicy
+from affidavit.signatures.identity import IdentityPolicy
 from affidavit.signatures.result import Settings
 
 if TYPE_CHECKING:
@@ -21,13 +21,11 @@ if TYPE_CHECKING:
 
 def verification_settings(options: CollectOptions) -> Settings:
     """The verification settings of ``options``: the artefact (a digest, or a file hashed to its
-    digest), trust root, identity policy, public key, and the detached signature and payload files
-    of cosign's own formats."""
-    policy: IdentityPolicy | AnyIdentityPolicy = IdentityPolicy.build(options.identity, options.issuer)
-    if options.identity is None and options.issuer is None and options.identities:
-        policy = AnyIdentityPolicy(tuple(IdentityPolicy.build(i, s) for i, s in options.identities))
+    digest), trust root, the user's explicit identity check (``--identity``/``--issuer``; none: the
+    signer is recorded and the rules judge it), public key, and the detached signature and payload
+    files of cosign's own formats."""
     return Settings.build(
-        policy=policy,
+        policy=IdentityPolicy.build(options.identity, options.issuer),
         artifact_digest=options.artifact_digest,
         artifact=options.artifact,
         trusted_root=options.trusted_root,

@@ -1,0 +1,161 @@
+# Who may sign: the one reading of the signer allow-list of rule data, for every rule that judges a
+# signature or a signed attestation. The collectors only record who signed (the certificate's
+# identity and OIDC issuer, or the key id) and whether the cryptography verified; allowing that
+# signer is decided here:
+#
+#   supply_chain.allowed_identities  [{identity, issuer}]  identity compared exactly
+#   supply_chain.identity_patterns   [{identity, issuer}]  identity a regular expression that must
+#                                                          match the WHOLE identity
+#   supply_chain.allowed_key_ids     [key id]              key-based signatures by these keys
+#   supply_chain.accept_gate_key     boolean               key-based signatures verified with --key
+#
+# The issuer of an identity entry is required and compared exactly: an identity means nothing
+# without the issuer that vouched for it. A pattern means what `re.fullmatch` means to
+# `affidavit --identity re:...`: it is checked on its own first (so that "x)|(.*" cannot close the
+# group the anchors are put around), then matched as ^(?:pattern)$. A malformed entry allows nobody
+# and is reported by `problems`.
+#
+# Library files import nothing (see README.md): other libraries are named by their full path.
+package affidavit.lib.signers
+
+# matches(pattern, value) is true when the regular expression pattern matches the whole of value.
+matches(pattern, value) if {
+	is_string(pattern)
+	is_string(value)
+	regex.is_valid(pattern)
+	regex.match(concat("", ["^(?:", pattern, ")$"]), value)
+}
+
+_text(v) if data.affidavit.lib.evidence.text(v)
+
+_exact := data.affidavit.lib.params.optional_list("supply_chain", "allowed_identities")
+
+_patterns := data.affidavit.lib.params.optional_list("supply_chain", "identity_patterns")
+
+# A usable entry: an object with an identity string and a non-blank issuer.
+_entry_ok(e) if {
+	is_object(e)
+	is_string(object.get(e, "identity", null))
+	_text(object.get(e, "issuer", null))
+}
+
+# identity_allowed(identity, issuer) is true when rule data allows that certificate identity
+# vouched for by that OIDC issuer.
+identity_allowed(identity, issuer) if {
+	is_string(identity)
+	_text(issuer)
+	some e in _exact
+	_entry_ok(e)
+	e.identity == identity
+	e.issuer == issuer
+}
+
+identity_allowed(identity, issuer) if {
+	is_string(identity)
+	_text(issuer)
+	some e in _patterns
+	_entry_ok(e)
+	e.issuer == issuer
+	matches(e.identity, identity)
+}
+
+# key_allowed(key_id) is true when rule data lists the key id.
+key_allowed(key_id) if {
+	_text(key_id)
+	key_id in data.affidavit.lib.params.optional_list("supply_chain", "allowed_key_ids")
+}
+
+# allowed(v, policy) is true when rule data allows the signer of verification v (an item of a
+# record's data.verifications); policy is the verification policy the collector applied (its
+# public_key is the key given to the gate with --key).
+allowed(v, policy) if {
+	is_object(v)
+	identity_allowed(object.get(v, "identity", null), object.get(v, "issuer", null))
+}
+
+allowed(v, policy) if {
+	is_object(v)
+	key_allowed(object.get(v, "key_id", null))
+}
+
+# A key-based signature verified against the public key given to the gate (--key): that key is
+# pinned in the release pipeline's own command, which rule data may accept as trust in it.
+allowed(v, policy) if {
+	data.affidavit.lib.params.enabled("supply_chain", "accept_gate_key")
+	is_object(v)
+	not _text(object.get(v, "identity", null))
+	_text(object.get(v, "key_id", null))
+	is_object(policy)
+	_text(object.get(policy, "public_key", null))
+}
+
+# describe(v) names the signer of a verification for a message.
+describe(v) := sprintf("identity %v (issuer %v)", [object.get(v, "identity", null), object.get(v, "issuer", null)]) if {
+	is_string(object.get(v, "identity", null))
+} else := sprintf("key %v", [object.get(v, "key_id", null)])
+
+# not_allowed_because(v) says which rule data a signer is missing from.
+not_allowed_because(v) := "it is not in supply_chain.allowed_identities or identity_patterns" if {
+	is_string(object.get(v, "identity", null))
+} else := "it is not in supply_chain.allowed_key_ids, nor a key given to the gate with --key while supply_chain.accept_gate_key is true"
+
+# verifications(sig) is every verification object of a signature data object (a signature
+# record's data, or a provenance record's data.signature).
+verifications(sig) := [v |
+	is_object(sig)
+	some v in data.affidavit.lib.evidence.array_at(sig, "verifications")
+	is_object(v)
+]
+
+# policy_of(sig) is the verification policy recorded with the signature data ({} when none).
+policy_of(sig) := p if {
+	is_object(sig)
+	p := sig.policy
+	is_object(p)
+} else := {}
+
+# attested(r) is true when the provenance record r came in an envelope that verified and was
+# signed by a signer rule data allows.
+attested(r) if {
+	d := data.affidavit.lib.evidence.data_of(r)
+	d.verified == true
+	sig := d.signature
+	some v in verifications(sig)
+	v.verified == true
+	allowed(v, policy_of(sig))
+}
+
+# signers_of(r) names the signers recorded for a provenance record's envelope (empty: none).
+signers_of(r) := {describe(v) |
+	some v in verifications(object.get(data.affidavit.lib.evidence.data_of(r), "signature", null))
+	_signer_recorded(v)
+}
+
+_signer_recorded(v) if is_string(object.get(v, "identity", null))
+
+_signer_recorded(v) if _text(object.get(v, "key_id", null))
+
+# problems is one `missing` entry per malformed allow-list entry: one that is not an object, has no
+# identity string or no issuer, or (identity_patterns) whose pattern is not a valid regular
+# expression. Such an entry allows nobody, and the rule data does not say what was meant.
+problems := {m |
+	some key, entries in {"allowed_identities": _exact, "identity_patterns": _patterns}
+	some i, e in entries
+	why := _entry_problem(key, e)
+	m := {
+		"msg": sprintf("rule data supply_chain.%s[%d] %s, so it allows nobody; fix it in policies/params.yaml or the override file", [key, i, why]),
+		"evidence_ids": [],
+		"details": {"entry": sprintf("supply_chain.%s[%d]", [key, i])},
+	}
+}
+
+_entry_problem(key, e) := "is not an object with identity and issuer" if {
+	not is_object(e)
+} else := "has no identity string" if {
+	not is_string(object.get(e, "identity", null))
+} else := "has no issuer (an identity is only meaningful with the OIDC issuer that vouched for it)" if {
+	not _text(object.get(e, "issuer", null))
+} else := "is not a valid regular expression" if {
+	key == "identity_patterns"
+	not regex.is_valid(e.identity)
+}

@@ -1,0 +1,153 @@
+package affidavit.lib.signers_test
+
+import data.affidavit.lib.signers
+import data.affidavit.lib.testing
+
+# Identities as Fulcio writes them for GitHub Actions: the certificate's SAN is the workflow
+# that ran (https://github.com/OWNER/REPO/.github/workflows/FILE@REF) and the issuer extension
+# is the Actions OIDC issuer (sigstore/fulcio docs/oid-info.md).
+_issuer := "https://token.actions.githubusercontent.com"
+
+_release := "https://github.com/acme/shop/.github/workflows/release.yml@refs/heads/main"
+
+_tagged := "https://github.com/acme/shop/.github/workflows/release.yml@refs/tags/v1.8.0"
+
+# Look-alikes of _release: a branch whose name extends "main", the real identity embedded in
+# another URL, and a repository whose name extends "shop".
+_suffix_extended := "https://github.com/acme/shop/.github/workflows/release.yml@refs/heads/main-evil"
+
+_prefix_extended := "https://evil.example/?https://github.com/acme/shop/.github/workflows/release.yml@refs/heads/main"
+
+_other_repo := "https://github.com/acme/shop-fork/.github/workflows/release.yml@refs/heads/main"
+
+_escaped := `https://github\.com/acme/shop/\.github/workflows/release\.yml@refs/heads/main`
+
+_unescaped := "https://github.com/acme/shop/.github/workflows/release.yml@refs/heads/main"
+
+_params(exact, patterns) := {"supply_chain": {"allowed_identities": exact, "identity_patterns": patterns}}
+
+# allowed(rule_data, identity, issuer): the helper's answer under that rule data.
+allowed(p, identity, issuer) if {
+	signers.identity_allowed(identity, issuer) with input as testing.input_for({}, "prod", p)
+}
+
+_pattern(p) := _params([], [{"identity": p, "issuer": _issuer}])
+
+_exact(identity) := _params([{"identity": identity, "issuer": _issuer}], [])
+
+test_an_escaped_pattern_admits_the_release_workflow_only if {
+	allowed(_pattern(_escaped), _release, _issuer)
+	not allowed(_pattern(_escaped), _suffix_extended, _issuer)
+	not allowed(_pattern(_escaped), _prefix_extended, _issuer)
+	not allowed(_pattern(_escaped), _other_repo, _issuer)
+}
+
+test_an_unescaped_pattern_is_anchored_too if {
+	allowed(_pattern(_unescaped), _release, _issuer)
+	not allowed(_pattern(_unescaped), _suffix_extended, _issuer)
+	not allowed(_pattern(_unescaped), _prefix_extended, _issuer)
+}
+
+test_a_pattern_for_one_repository_refuses_a_repository_sharing_its_prefix if {
+	repo := `https://github\.com/acme/shop/.+`
+	allowed(_pattern(repo), _release, _issuer)
+	allowed(_pattern(repo), _tagged, _issuer)
+	not allowed(_pattern(repo), _other_repo, _issuer)
+
+	# written without the trailing path it matches no workflow at all (whole value), not a prefix
+	not allowed(_pattern(`https://github\.com/acme/shop`), _other_repo, _issuer)
+	not allowed(_pattern(`https://github\.com/acme/shop`), _release, _issuer)
+}
+
+test_an_alternation_is_anchored_as_a_whole if {
+	# ^a|b$ would leave the end of a and the start of b open; the helper anchors the group
+	either := concat("|", [_escaped, `https://github\.com/acme/shop/\.github/workflows/release\.yml@refs/tags/v[0-9.]+`])
+	allowed(_pattern(either), _release, _issuer)
+	allowed(_pattern(either), _tagged, _issuer)
+	not allowed(_pattern(either), _suffix_extended, _issuer)
+	not allowed(_pattern(either), concat("", ["https://evil.example/?", _tagged]), _issuer)
+}
+
+test_a_tag_pattern_refuses_an_extended_tag if {
+	tags := `https://github\.com/acme/shop/\.github/workflows/release\.yml@refs/tags/v[0-9]+\.[0-9]+\.[0-9]+`
+	allowed(_pattern(tags), _tagged, _issuer)
+	not allowed(_pattern(tags), concat("", [_tagged, "-rc.evil"]), _issuer)
+	not allowed(_pattern(tags), _release, _issuer)
+}
+
+test_the_issuer_is_compared_exactly_and_is_required if {
+	allowed(_pattern(_escaped), _release, _issuer)
+	not allowed(_pattern(_escaped), _release, "https://token.actions.githubusercontent.com.evil.example")
+	not allowed(_pattern(_escaped), _release, "https://accounts.google.com")
+	not allowed(_pattern(_escaped), _release, null)
+	not allowed(_pattern(_escaped), _release, "")
+	allowed(_exact(_release), _release, _issuer)
+	not allowed(_exact(_release), _release, "https://accounts.google.com")
+	not allowed(_exact(_release), _release, null)
+}
+
+test_an_entry_without_an_issuer_allows_nobody if {
+	no_issuer := _params([{"identity": _release}], [{"identity": _escaped}])
+	not allowed(no_issuer, _release, _issuer)
+	empty_issuer := _params([{"identity": _release, "issuer": ""}], [{"identity": _escaped, "issuer": ""}])
+	not allowed(empty_issuer, _release, _issuer)
+	not allowed(empty_issuer, _release, "")
+}
+
+test_an_exact_entry_is_not_a_pattern if {
+	allowed(_exact(_release), _release, _issuer)
+	not allowed(_exact(_release), "https://github.com/acme/shop/.github/workflows/releaseXyml@refs/heads/main", _issuer)
+	not allowed(_exact(_release), _suffix_extended, _issuer)
+	not allowed(_exact(_release), _prefix_extended, _issuer)
+	not allowed(_exact(".*"), _release, _issuer)
+}
+
+test_an_invalid_pattern_allows_nobody_even_when_it_would_escape_the_anchors if {
+	# "x)|(.*" is unbalanced on its own; wrapped naively as ^(?:x)|(.*)$ it would match anything
+	not allowed(_pattern(`x)|(.*`), _release, _issuer)
+	not allowed(_pattern("("), _release, _issuer)
+}
+
+test_an_identity_that_is_not_text_is_never_allowed if {
+	not allowed(_pattern(".*"), null, _issuer)
+	not allowed(_pattern(".*"), 7, _issuer)
+	not allowed(_exact(_release), {"identity": _release}, _issuer)
+}
+
+test_malformed_entries_are_reported if {
+	p := _params(
+		[{"identity": _release, "issuer": _issuer}, {"identity": _release}, "not an entry"],
+		[{"identity": `x)|(.*`, "issuer": _issuer}, {"identity": _escaped, "issuer": ""}],
+	)
+	problems := signers.problems with input as testing.input_for({}, "prod", p)
+	{m.details.entry | some m in problems} == {
+		"supply_chain.allowed_identities[1]", "supply_chain.allowed_identities[2]",
+		"supply_chain.identity_patterns[0]", "supply_chain.identity_patterns[1]",
+	}
+}
+
+test_well_formed_rule_data_has_no_problems if {
+	p := _params([{"identity": _release, "issuer": _issuer}], [{"identity": _escaped, "issuer": _issuer}])
+	count(signers.problems) == 0 with input as testing.input_for({}, "prod", p)
+}
+
+_key := "sha256:a81e0dfa0c6b3a21aff77c2c7e040ea46ea6fe2ec3f9df00373c3100436f5a17"
+
+_key_verification := {"verified": true, "identity": null, "issuer": null, "key_id": _key}
+
+test_a_key_is_allowed_by_its_id_or_as_the_gate_key if {
+	listed := {"supply_chain": {"allowed_key_ids": [_key], "accept_gate_key": false}}
+	signers.allowed(_key_verification, {}) with input as testing.input_for({}, "prod", listed)
+	gate := {"supply_chain": {"allowed_key_ids": [], "accept_gate_key": true}}
+	signers.allowed(_key_verification, {"public_key": "release.pub"}) with input as testing.input_for({}, "prod", gate)
+	not signers.allowed(_key_verification, {"public_key": null}) with input as testing.input_for({}, "prod", gate)
+	neither := {"supply_chain": {"allowed_key_ids": [], "accept_gate_key": false}}
+	not signers.allowed(_key_verification, {"public_key": "release.pub"}) with input as testing.input_for({}, "prod", neither)
+}
+
+test_a_keyless_verification_is_judged_by_its_identity_not_the_gate_key if {
+	p := object.union(_pattern(_escaped), {"supply_chain": {"accept_gate_key": true}})
+	inp := testing.input_for({}, "prod", p)
+	signers.allowed({"identity": _release, "issuer": _issuer, "key_id": null}, {}) with input as inp
+	not signers.allowed({"identity": _suffix_extended, "issuer": _issuer, "key_id": null}, {"public_key": "release.pub"}) with input as inp
+}
