@@ -72,11 +72,6 @@ class EvalContext:
         """``now`` converted to UTC."""
         return self.now.astimezone(dt.UTC)
 
-    @property
-    def now_ns(self) -> int:
-        """``now`` in nanoseconds since the epoch (what ``time.now_ns()`` returns)."""
-        return epoch_ns(self.now)
-
     def to_json(self) -> dict[str, Any]:
         """The ``context`` object of the Rego input."""
         return {
