@@ -328,3 +328,10 @@ def test_syntax_errors_are_reported_as_before() -> None:
         _refused('{"a" 1, "padding": "' + "x" * 100 + '"}')
     )
     assert "nested too deeply" in str(_refused("[" * 100_000 + "]" * 100_000))
+
+
+def test_bytes_that_are_not_utf8_are_named_by_offset() -> None:
+    with pytest.raises(
+        InputError, match=r"^x\.json: is not valid utf-8 text \(byte 7\): the file is damaged$"
+    ):
+        load_json(b'{"a": "\xff"}', "x.json")

@@ -240,3 +240,25 @@ def test_waivers_file_with_a_second_expiry_is_a_usage_error(tmp_path: Path) -> N
     assert "at line 6, column 5" in result.stderr and "same key twice (lines 5 and 6)" in result.stderr
     assert "2099" not in result.stderr and "SEC-812" not in result.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_a_key_that_cannot_be_a_dict_key_is_refused_by_the_base_loader() -> None:
+    error = _refused("? [a, b]\n: 1\n")
+    assert error.line == 1 and "unhashable" in error.problem
+
+
+def test_nesting_beyond_the_parser_limit_is_a_yaml_error() -> None:
+    error = _refused("a: " + "[" * 5000 + "]" * 5000 + "\n")
+    assert error.line == 1 and "depth" in error.problem
+
+
+def test_reader_positions_count_bytes_for_libyaml_and_characters_for_pyyaml(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    text = "title: café crème\nnote: x\n"
+    # libyaml reports the byte offset, PyYAML the character offset, of the same place (line 2)
+    monkeypatch.setattr(artefact, "_SafeLoader", getattr(yaml, "CSafeLoader", object))
+    assert artefact._reader_error_line(text, len(text[:20].encode())) == 2
+    monkeypatch.setattr(artefact, "_SafeLoader", yaml.SafeLoader)
+    assert artefact._reader_error_line(text, 20) == 2
+    assert artefact._reader_error_line(text, 17) == 1
