@@ -67,4 +67,7 @@ def test_installed_wheel_finds_its_own_data(wheel: Path, tmp_path: Path) -> None
         for p in (REPO / "policies").rglob("*.rego")
         if not p.name.endswith("_test.rego") and "lib" not in p.parts
     ]
-    assert counts.startswith(f"{len(rules)} 2 ")
+    matrices = [
+        p for p in (REPO / "controls").glob("*.yaml") if "control-matrix" in p.read_text(encoding="utf-8")
+    ]
+    assert counts.startswith(f"{len(rules)} {len(matrices)} ")

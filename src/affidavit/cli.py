@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 import click
 
 from affidavit import __version__
-from affidavit.errors import Error, UsageError
+from affidavit.errors import BundleError, Error, UsageError
 from affidavit.model import EvidenceKind
 
 if TYPE_CHECKING:
@@ -138,7 +138,8 @@ def gate(
     """Collect, evaluate and decide GO or NO-GO; write the evidence bundle."""
     from affidavit.bundle.write import write_bundle
     from affidavit.pipeline import GateRequest, parse_now, run_gate, split_subject
-    from affidavit.render.markdown import render_markdown
+    from affidavit.render.markdown import MarkdownRenderer
+    from affidavit.render.text import TextRenderer
 
     verbose = bool(ctx.obj["verbose"])
     try:
@@ -159,66 +160,28 @@ def gate(
             issuer=issuer,
             public_key=public_key,
         )
-        run = run_gate(request)
-        bundle = write_bundle(run.results, run.evidence, run.sources, out, render_markdown(run.results))
+        judged = run_gate(request)
+        run = judged.run
+        bundle = write_bundle(run, judged.evidence, judged.sources, out)
     except Error as exc:
         _fail(exc, verbose)
-    for err in run.errors:
+    for err in judged.errors:
         click.echo(f"affidavit: error: {err.diagnostics()}", err=True)
     if fmt == "json":
         _emit_json(
             {
                 "run_id": run.run_id,
-                "decision": run.results["decision"],
+                "decision": run.decision.value,
                 "exit_code": run.exit_code,
                 "bundle": str(bundle.path),
                 "archive": str(bundle.archive),
-                "rules": [{"id": r["id"], "outcome": r["outcome"]} for r in run.results["rules"]],
+                "rules": [{"id": r.id, "outcome": r.outcome.value} for r in run.rules],
             }
         )
     else:
-        click.echo(_gate_summary(run.results, bundle.path))
+        click.echo(TextRenderer().render(run))
+        click.echo(f"  report: {bundle.path / MarkdownRenderer.filename}")
     sys.exit(run.exit_code)
-
-
-def _gate_summary(results: dict[str, Any], bundle: Path) -> str:
-    subject = results["subject"]
-    what = subject.get("name") or ""
-    if subject.get("digest"):
-        what = f"{what}@{subject['digest']}" if what else subject["digest"]
-    lines = [
-        f"{results['decision']}  {what or '(no subject given)'}  environment={results['environment']}  run={results['run_id']}"
-    ]
-    counts = ", ".join(f"{v} {k}" for k, v in results["summary"]["rules"].items())
-    lines.append(
-        f"  {len(results['rules'])} rules: {counts}; {results['summary']['evidence']} evidence file(s)"
-    )
-    lines.extend(
-        f"  ! unreadable {e['source']}: {e['message'].splitlines()[0]}" for e in results["input_errors"]
-    )
-    marks = {"error": "!", "fail": "x", "insufficient_evidence": "?"}
-    order = {"error": 0, "fail": 1, "insufficient_evidence": 2}
-    blocking = sorted(
-        (r for r in results["rules"] if r["outcome"] in marks), key=lambda r: (order[r["outcome"]], r["id"])
-    )
-    for rule in blocking:
-        controls = " / ".join(
-            ",".join(rule["controls"].get(fw) or [])
-            for fw in ("soc2", "iso27001-2022")
-            if rule["controls"].get(fw)
-        )
-        first = (
-            rule["violations"]
-            or rule["missing"]
-            or [{"msg": rule.get("error") or rule.get("reason") or rule["outcome"]}]
-        )[0]["msg"]
-        lines.append(f"  {marks[rule['outcome']]} {controls}  {rule['title']}: {first}")
-        lines.append(f"      fix: {rule['remediation']}")
-    for rule in (r for r in results["rules"] if r["outcome"] == "warn"):
-        msg = (rule["warnings"] or rule["violations"] or [{"msg": rule.get("reason") or ""}])[0]["msg"]
-        lines.append(f"  ~ warning {rule['title']}: {msg}")
-    lines.append(f"  report: {bundle / 'PRODUCTION_GO_EVIDENCE.md'}")
-    return "\n".join(lines)
 
 
 def _load_waivers(path: Path) -> tuple[Waiver, ...]:
@@ -326,7 +289,7 @@ def _record_line(record: dict[str, Any]) -> str:
 @click.pass_context
 def verify(ctx: click.Context, bundle: Path, fmt: str) -> None:
     """Recompute every hash of a bundle (folder or .tar.gz); exit 1 if anything changed."""
-    from affidavit.bundle.write import verify_bundle
+    from affidavit.bundle.verify import verify_bundle
 
     try:
         report = verify_bundle(bundle)
@@ -351,10 +314,11 @@ def verify(ctx: click.Context, bundle: Path, fmt: str) -> None:
 @click.pass_context
 def diff(ctx: click.Context, old: Path, new: Path, fmt: str) -> None:
     """What changed between two runs (bundle folders or .tar.gz): decision, rules, controls, evidence."""
-    from affidavit.bundle.diff import diff_results, load_results
+    from affidavit.bundle.diff import diff_runs
+    from affidavit.bundle.verify import load_run
 
     try:
-        result = diff_results(load_results(old), load_results(new))
+        result = diff_runs(load_run(old), load_run(new))
     except Error as exc:
         _fail(exc, bool(ctx.obj["verbose"]))
     if fmt == "json":
@@ -381,17 +345,25 @@ def controls(
     ctx: click.Context, framework: str, results_file: Path | None, control_files: tuple[Path, ...], fmt: str
 ) -> None:
     """List every control of a framework with its coverage (and status after a run)."""
-    from affidavit.controls.listing import control_listing, outcomes_from_results_json
+    from affidavit.bundle.verify import parse_run
+    from affidavit.controls.listing import control_listing
 
     try:
-        outcomes, run = None, None
+        outcomes, about = None, None
         if results_file:
-            outcomes, run = outcomes_from_results_json(json.loads(results_file.read_text(encoding="utf-8")))
-        listing = control_listing(framework, extra=control_files, outcomes=outcomes, run=run)
+            run = parse_run(results_file.read_bytes(), str(results_file))
+            outcomes = run.outcomes()
+            about = {
+                "run_id": run.run_id,
+                "time": run.time,
+                "decision": run.decision.value,
+                "environment": run.environment,
+            }
+        listing = control_listing(framework, extra=control_files, outcomes=outcomes, run=about)
+    except BundleError as exc:
+        _fail(UsageError(exc.message, hint="give the results.json of a gate run"), bool(ctx.obj["verbose"]))
     except Error as exc:
         _fail(exc, bool(ctx.obj["verbose"]))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        _fail(UsageError(f"{results_file}: not a results.json ({exc})"), bool(ctx.obj["verbose"]))
     if fmt == "json":
         _emit_json(listing.to_json())
     else:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -115,6 +115,7 @@ def split_subject(subject: str | None) -> tuple[str | None, str | None]:
 def run_gate(request: GateRequest) -> GateRun:
     """Collect, evaluate and decide. Raises only for problems that make any decision impossible
     (unloadable policies or matrices, bad usage); unreadable artefacts are recorded, not raised."""
+    from affidavit.controls.links import rule_links
     from affidavit.controls.loader import load_crosswalk, load_matrices
     from affidavit.controls.status import control_statuses
     from affidavit.controls.validate import attach_rules, check_rules
@@ -182,7 +183,7 @@ def run_gate(request: GateRequest) -> GateRun:
         input_errors=tuple(
             InputFailure(err.source, err.kind, err.diagnostics()) for err in collection.errors
         ),
-        rules=_rule_reports(policy_set, results, evidence),
+        rules=_rule_reports(policy_set, results, evidence, rule_links(matrices)),
         controls=statuses,
         engine=Named(engine.name, engine.version),
         policy_digest=policy_set.digest,
@@ -278,7 +279,10 @@ def _input_ref(e: Evidence) -> InputRef:
 
 
 def _rule_reports(
-    policy_set: PolicySet, results: Sequence[RuleResult], evidence: Sequence[Evidence]
+    policy_set: PolicySet,
+    results: Sequence[RuleResult],
+    evidence: Sequence[Evidence],
+    links: Mapping[str, Mapping[str, tuple[str, ...]]],
 ) -> tuple[RuleReport, ...]:
     known = {e.id for e in evidence}
     reports = []
@@ -290,7 +294,7 @@ def _rule_reports(
                 title=meta.title,
                 severity=meta.severity.value,
                 outcome=result.outcome,
-                controls={fw: tuple(ids) for fw, ids in sorted(meta.controls.items())},
+                controls=dict(links.get(result.rule_id, {})),
                 requires=tuple(sorted(str(getattr(k, "value", k)) for k in meta.requires)),
                 remediation=meta.remediation,
                 violations=result.violations,

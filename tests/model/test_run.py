@@ -85,3 +85,13 @@ def test_the_only_writer_of_results_json_is_run() -> None:
         if any(key in p.read_text() for key in ('"input_errors"', '"matrices"', '"inputs"'))
     )
     assert spelled == ["model/results.py"]
+
+
+def test_a_rule_listed_twice_is_refused() -> None:
+    # Two entries for one rule would let a reader pick the passing one.
+    doc = sample_run().to_json()
+    twin = dict(doc["rules"][0], outcome="pass", violations=[])
+    doc["rules"].append(twin)
+    doc["summary"]["rules"] = {"fail": 1, "pass": 1}
+    with pytest.raises(ResultsError, match="twice"):
+        Run.from_json(doc)

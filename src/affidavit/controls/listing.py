@@ -18,7 +18,7 @@ from affidavit.controls.loader import load_crosswalk, load_matrices
 from affidavit.controls.model import ControlMatrix, Coverage, Crosswalk
 from affidavit.controls.status import control_outcomes
 from affidavit.errors import UsageError
-from affidavit.model import Outcome, worst
+from affidavit.model import Outcome
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -219,31 +219,6 @@ def select_matrix(matrices: Sequence[ControlMatrix], framework: str) -> ControlM
         f"no control matrix for framework {framework!r} (known: {known})",
         hint="give a framework id of a built-in matrix, or add your own matrix with --controls FILE",
     )
-
-
-def outcomes_from_results_json(results: Any) -> tuple[dict[str, Outcome], dict[str, Any]]:
-    """The rule outcomes of a parsed ``results.json`` document and what the listing says about
-    its run.
-
-    Transitional: the CLI reads ``results.json`` through this until the typed ``Run`` reads it.
-    A rule listed twice counts with its worse outcome.
-    """
-    rules = results.get("rules") if isinstance(results, Mapping) else None
-    if not isinstance(rules, list):
-        raise UsageError("the results document has no 'rules' list: is it the results.json of a gate run?")
-    found: dict[str, list[Outcome]] = {}
-    known = {o.value: o for o in Outcome}
-    for i, rule in enumerate(rules):
-        rule_id = rule.get("id") if isinstance(rule, Mapping) else None
-        outcome = rule.get("outcome") if isinstance(rule, Mapping) else None
-        if not isinstance(rule_id, str) or not isinstance(outcome, str) or outcome not in known:
-            raise UsageError(
-                f"the results document's rules[{i}] has no rule id or no known outcome "
-                f"(outcomes: {', '.join(known)})"
-            )
-        found.setdefault(rule_id, []).append(known[outcome])
-    run = {k: results[k] for k in ("run_id", "time", "decision", "environment") if k in results}
-    return {rule_id: worst(items) for rule_id, items in found.items()}, run
 
 
 def _clip(text: str, width: int) -> str:

@@ -434,6 +434,9 @@ class Run:
             waivers=tuple(_objs(doc, "waivers")),
             affidavit_version=_str(_obj(doc.get("affidavit"), "affidavit"), "version", "affidavit"),
         )
+        ids = [r.id for r in run.rules]
+        if len(ids) != len(set(ids)):
+            raise ResultsError("field 'rules' lists a rule twice")
         if doc.get("exit_code") != run.exit_code:
             raise ResultsError("field 'exit_code' does not match the decision")
         summary = _obj(doc.get("summary"), "summary")
