@@ -60,6 +60,7 @@ class GateRequest:
     identity: str | None = None
     issuer: str | None = None
     public_key: Path | None = None
+    engine: str = "regorus"  # a name in affidavit.policy.engines.ENGINES
 
 
 @dataclass(slots=True)
@@ -119,7 +120,7 @@ def run_gate(request: GateRequest) -> GateRun:
     from affidavit.controls.loader import load_crosswalk, load_matrices
     from affidavit.controls.status import control_statuses
     from affidavit.controls.validate import attach_rules, check_rules
-    from affidavit.policy.engines.regorus import RegorusEngine
+    from affidavit.policy.engines import make_engine
     from affidavit.policy.evaluate import EvalContext, evaluate
     from affidavit.policy.loader import load_policy_set
     from affidavit.policy.params import load_params
@@ -156,7 +157,7 @@ def run_gate(request: GateRequest) -> GateRun:
         params=params,
         waivers=tuple(request.waivers),
     )
-    engine = RegorusEngine()
+    engine = make_engine(request.engine)
     results = evaluate(policy_set, evidence, context, engine=engine)
     results = _mark_unreadable(results, policy_set, collection.errors)
 
