@@ -196,7 +196,7 @@ def run_gate(request: GateRequest) -> GateRun:
             MatrixRef(m.framework, m.version, m.file, m.sha256, m.label)
             for m in sorted(matrices, key=lambda m: m.display_key)
         ),
-        waivers=tuple(w.to_json() for w in request.waivers),
+        waivers=tuple(request.waivers),
         affidavit_version=__version__,
     )
     return GateRun(run=run, evidence=evidence, sources=collection.documents, errors=collection.errors)
@@ -304,7 +304,7 @@ def _rule_reports(
                 evidence_ids=tuple(sorted(set(result.evidence_ids) & known | _ids_of(result))),
                 error=result.error,
                 reason=result.reason,
-                waiver=dict(result.waiver) if result.waiver else None,
+                waiver=result.waiver,
             )
         )
     return tuple(reports)

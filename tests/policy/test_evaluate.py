@@ -195,13 +195,14 @@ def test_valid_waiver(fixtures: PolicySet) -> None:
     result = _by_id(evaluate(fixtures, [SBOM_BAD], _context(waivers=[WAIVER])))["fx.sbom_check"]
     assert result.outcome is Outcome.WAIVED
     # The result carries the waiver as results.json shows it: the keys of the file, in order.
-    assert result.waiver == {
+    assert result.waiver is not None
+    assert result.waiver.to_json() == {
         "rule": "fx.sbom_check",
         "reason": "accepted until the fix ships",
         "owner": "alice@acme.example",
         "expires": "2026-12-31",
     }
-    assert list(result.waiver) == ["rule", "reason", "owner", "expires"]
+    assert list(result.waiver.to_json()) == ["rule", "reason", "owner", "expires"]
     assert result.reason == "waived by alice@acme.example until 2026-12-31: accepted until the fix ships"
     assert len(result.violations) == 1  # the facts stay in the result
 
@@ -258,7 +259,7 @@ def test_waiver_for_one_evidence_record(fixtures: PolicySet) -> None:
     scoped = dataclasses.replace(WAIVER, evidence_id=SBOM_BAD.id)
     only_that = _by_id(evaluate(fixtures, [SBOM_BAD], _context(waivers=[scoped])))["fx.sbom_check"]
     assert only_that.outcome is Outcome.WAIVED
-    assert only_that.waiver is not None and only_that.waiver["evidence_id"] == SBOM_BAD.id
+    assert only_that.waiver is not None and only_that.waiver.evidence_id == SBOM_BAD.id
     both = _by_id(evaluate(fixtures, [SBOM_BAD, bad_two], _context(waivers=[scoped])))["fx.sbom_check"]
     assert both.outcome is Outcome.FAIL
     assert both.reason == f"waiver for evidence {SBOM_BAD.id} does not cover 1 other result(s)"

@@ -13,7 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from affidavit.errors import ResultsError
+from affidavit.errors import ResultsError, UsageError
+from affidavit.model.waiver import Waiver
 
 RESULTS_SCHEMA = "affidavit.results/v1"
 
@@ -99,7 +100,7 @@ class RuleResult:
     error: str | None = None
     reason: str | None = None
     evidence_ids: tuple[str, ...] = ()
-    waiver: Mapping[str, Any] | None = None
+    waiver: Waiver | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,7 +224,7 @@ class RuleReport:
     evidence_ids: tuple[str, ...] = ()
     error: str | None = None
     reason: str | None = None
-    waiver: Mapping[str, Any] | None = None
+    waiver: Waiver | None = None
 
     @property
     def first_message(self) -> str:
@@ -249,7 +250,7 @@ class RuleReport:
             "evidence_ids": list(self.evidence_ids),
             "error": self.error,
             "reason": self.reason,
-            "waiver": None if self.waiver is None else dict(self.waiver),
+            "waiver": None if self.waiver is None else self.waiver.to_json(),
         }
 
 
@@ -312,7 +313,7 @@ class Run:
     policy_files: tuple[PolicyFile, ...]
     params: Mapping[str, Any]
     matrices: tuple[MatrixRef, ...]
-    waivers: tuple[Mapping[str, Any], ...]
+    waivers: tuple[Waiver, ...]
     affidavit_version: str
 
     @property
@@ -374,7 +375,7 @@ class Run:
             },
             "params": self.params,
             "matrices": [m.to_json() for m in self.matrices],
-            "waivers": [dict(w) for w in self.waivers],
+            "waivers": [w.to_json() for w in self.waivers],
             "affidavit": {"version": self.affidavit_version},
         }
 
@@ -431,7 +432,7 @@ class Run:
                 )
                 for m in _objs(doc, "matrices")
             ),
-            waivers=tuple(_objs(doc, "waivers")),
+            waivers=tuple(_waiver(w, f"waivers[{i}]") for i, w in enumerate(_objs(doc, "waivers"))),
             affidavit_version=_str(_obj(doc.get("affidavit"), "affidavit"), "version", "affidavit"),
         )
         ids = [r.id for r in run.rules]
@@ -563,7 +564,7 @@ def _rule(value: Any, i: int) -> RuleReport:
         evidence_ids=_strs(r, "evidence_ids", where),
         error=_opt(r, "error", where),
         reason=_opt(r, "reason", where),
-        waiver=None if waiver is None else _obj(waiver, f"{where}.waiver"),
+        waiver=None if waiver is None else _waiver(waiver, f"{where}.waiver"),
     )
 
 
@@ -578,3 +579,10 @@ def _control(framework: str, c: Mapping[str, Any], where: str) -> ControlStatus:
         related=_strs(c, "related", where),
         coverage=_str(c, "coverage", where),
     )
+
+
+def _waiver(value: Any, where: str) -> Waiver:
+    try:
+        return Waiver.from_json(_obj(value, where), where)
+    except UsageError:
+        raise ResultsError(f"field '{where}' is not a complete waiver") from None

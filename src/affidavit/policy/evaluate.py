@@ -250,7 +250,7 @@ def _decide(
         missing=missing,
         reason="; ".join(reasons) or None,
         evidence_ids=evidence_ids,
-        waiver=None if waived.waiver is None else waived.waiver.to_json(),
+        waiver=waived.waiver,
     )
 
 
