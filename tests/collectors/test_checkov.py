@@ -12,7 +12,7 @@ import pytest
 
 import affidavit
 from affidavit.artefact import Artefact
-from affidavit.collectors import collect_document
+from affidavit.collectors import collect_document, registry
 from affidavit.collectors.formats.checkov import detect
 from affidavit.collectors.interface import NO, CollectOptions
 from affidavit.errors import InputError
@@ -222,3 +222,106 @@ def test_crash_traceback_is_rejected_with_its_last_line() -> None:
         InputError, match=r"is a Checkov crash \(a Python traceback\), not a report: 'ValueError: could"
     ):
         collect_document(Artefact("checkov.json", crash.encode()), CollectOptions(now=NOW))
+
+
+# ---------------------------------------------------------------------------------------------
+# What a bundle stores of a report: the quoted code without its secrets
+
+
+def _provider_check(access_key: str, secret_key: str) -> dict[str, Any]:
+    """CKV_AWS_41 failing on a provider block with hard-coded keys, as Checkov 3 reports it."""
+    return {
+        "check_id": "CKV_AWS_41",
+        "bc_check_id": "BC_AWS_SECRETS_5",
+        "check_name": "Ensure no hard coded AWS access key and secret key exists in provider",
+        "check_result": {
+            "result": "FAILED",
+            "entity": {
+                "aws": {
+                    "__end_line__": 5,
+                    "__start_line__": 1,
+                    "region": ["us-west-2"],
+                    "access_key": [access_key],
+                    "secret_key": [secret_key],
+                    "__address__": "aws.default",
+                }
+            },
+            "evaluated_keys": ["access_key", "secret_key"],
+        },
+        "code_block": [
+            [1, 'provider "aws" {\n'],
+            [2, '  region     = "us-west-2"\n'],
+            [3, f'  access_key = "{access_key}"\n'],
+            [4, f'  secret_key = "{secret_key}"\n'],
+            [5, "}\n"],
+        ],
+        "file_path": "/main.tf",
+        "file_abs_path": "/src/main.tf",
+        "repo_file_path": "/main.tf",
+        "file_line_range": [1, 5],
+        "resource": "aws.default",
+        "severity": None,
+        "guideline": "https://docs.prismacloud.io/en/enterprise-edition/policy-reference/aws-policies/secrets-policies/bc-aws-secrets-5",
+    }
+
+
+def test_redactor_replaces_quoted_credentials_and_keeps_the_rest() -> None:
+    access, secret = "AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+    report = {
+        "check_type": "terraform",
+        "results": {
+            "passed_checks": [],
+            "failed_checks": [_provider_check(access, secret)],
+            "skipped_checks": [],
+        },
+        "summary": {"passed": 0, "failed": 1, "skipped": 0, "parsing_errors": 0, "checkov_version": "3.2.0"},
+    }
+    raw = json.dumps(report, indent=4).encode()
+    hook = registry.redactor("checkov-json")
+    assert hook is not None
+    stored = hook(raw, "checkov.json")
+    assert access.encode() not in stored and secret.encode() not in stored
+    after = json.loads(stored)["results"]["failed_checks"][0]
+    assert [line for _, line in after["code_block"]][:2] == [
+        'provider "aws" {\n',
+        '  region     = "us-west-2"\n',
+    ]
+    assert all(line.startswith("REDACTED:sha256:") for _, line in after["code_block"][2:4])
+    assert after["check_result"]["entity"]["aws"]["region"] == ["us-west-2"]
+    assert after["check_result"]["entity"]["aws"]["access_key"][0].startswith("REDACTED:sha256:")
+    # the record of the stored report is the record of the raw one: no finding is lost
+    assert _collect(stored).data == _collect(raw).data
+
+
+def test_redactor_replaces_every_line_of_the_secrets_framework() -> None:
+    token = "ghp_" + "A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8"
+    check = {
+        "check_id": "CKV_SECRET_43",
+        "check_name": "GitHub Token",
+        "check_result": {"result": "FAILED"},
+        "code_block": [[12, f"deploy_key: {token[:6]}**********\n"]],
+        "file_path": "/ci/deploy.yml",
+        "file_line_range": [12, 13],
+        "resource": "c00f1a3c9ad17d5e4a2e9b71bca8d8e4a43c1f9c",
+        "severity": "HIGH",
+    }
+    report = {
+        "check_type": "secrets",
+        "results": {"failed_checks": [check], "passed_checks": [], "skipped_checks": []},
+        "summary": {"passed": 0, "failed": 1, "skipped": 0, "parsing_errors": 0, "checkov_version": "3.2.0"},
+    }
+    raw = json.dumps(report).encode()
+    hook = registry.redactor("checkov-json")
+    assert hook is not None
+    stored = json.loads(hook(raw, "secrets.json"))
+    line = stored["results"]["failed_checks"][0]["code_block"][0][1]
+    assert line.startswith("REDACTED:sha256:") and line.endswith("\n")
+    assert token[:6].encode() not in json.dumps(stored).encode()
+
+
+@pytest.mark.parametrize("entry", ENTRIES, ids=[e["file"] for e in ENTRIES])
+def test_reports_quoting_no_credential_are_stored_as_they_are(entry: dict[str, Any]) -> None:
+    raw = (CORPUS / FOLDER / entry["file"]).read_bytes()
+    hook = registry.redactor("checkov-json")
+    assert hook is not None
+    assert hook(raw, entry["file"]) == raw

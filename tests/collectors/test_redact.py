@@ -1,4 +1,4 @@
-"""Redaction of secret-bearing reports (Gitleaks JSON, Trivy secrets, secret-scanner SARIF)."""
+"""Redaction of secret-bearing reports (Gitleaks JSON, Trivy secrets, secret-scanner SARIF, quoted code)."""
 
 from __future__ import annotations
 
@@ -11,12 +11,15 @@ import pytest
 from affidavit.collectors.kinds.secrets import (
     REDACTED_PREFIX,
     is_secret_scanner,
+    quotes_secret,
     redact_secret_scan,
     redaction_marker,
     secret_values,
 )
 from affidavit.errors import InputError
-from tests.conftest import CORPUS, corpus_index
+from tests.conftest import CORPUS, SHARED, corpus_index
+
+SAMPLES = SHARED / "samples"
 
 
 def _marker(value: str) -> str:
@@ -35,6 +38,21 @@ def _shape(value: Any) -> Any:
     if isinstance(value, list):
         return [_shape(v) for v in value]
     return "s" if isinstance(value, str) else value
+
+
+def _snippet_texts(value: Any) -> list[str]:
+    """Every ``snippet.text`` anywhere in a SARIF log, in document order."""
+    out: list[str] = []
+    if isinstance(value, dict):
+        for key, child in value.items():
+            if key == "snippet" and isinstance(child, dict) and isinstance(child.get("text"), str):
+                out.append(child["text"])
+            else:
+                out.extend(_snippet_texts(child))
+    elif isinstance(value, list):
+        for child in value:
+            out.extend(_snippet_texts(child))
+    return out
 
 
 def test_marker_is_a_short_sha256_prefix() -> None:
@@ -171,10 +189,117 @@ def test_gitleaks_sarif(name: str) -> None:
     assert [s for s in snippets if s in text or json.dumps(s)[1:-1] in text] == []
 
 
-def test_sarif_of_other_tools_is_untouched() -> None:
-    raw = _corpus("scan-sarif", "defectdojo-codeQL-output.sarif")
+@pytest.mark.parametrize(
+    "name",
+    [
+        "trivy-alpine-310.sarif",
+        "grype-TestSarifPresenter_image.sarif",
+        "defectdojo-dockle_0_3_15.sarif",
+        "defectdojo-dependency_check.sarif",
+        "checkov-openapi-results.sarif",
+        "defectdojo-sarif-semgrep-issue_10191.sarif.json",  # quotes `{ password: newPassword }`: code
+    ],
+)
+def test_sarif_of_other_tools_quoting_no_credential_is_untouched(name: str) -> None:
+    raw = _corpus("scan-sarif", name)
     assert redact_secret_scan(raw) == raw
     assert secret_values(raw) == set()
+
+
+def test_other_tools_snippet_lines_that_quote_a_credential_are_replaced() -> None:
+    # CodeQL (not a secret scanner) flags a hard-coded secret key and quotes its line as a snippet
+    raw = _corpus("scan-sarif", "defectdojo-codeQL-output.sarif")
+    line = "secret = 'MYSUPERSECRETKEY'"
+    assert line.encode() in raw
+    out = redact_secret_scan(raw)
+    assert b"MYSUPERSECRETKEY" not in out
+    assert _marker(line).encode() in out
+    before, after = json.loads(raw), json.loads(out)
+    assert _shape(after) == _shape(before)  # the log keeps its structure: only that line changed
+    snippets = _snippet_texts(after)
+    masked = [text for text in snippets if REDACTED_PREFIX in text]
+    assert masked == ["from time import time\n\nfrom pathlib import Path\n\n" + _marker(line) + "\n"]
+    assert any(REDACTED_PREFIX not in s for s in snippets)  # other code is kept
+
+
+@pytest.mark.parametrize(
+    ("line", "quotes"),
+    [
+        ('  password = "hunter2-horse"', True),
+        ("db_password: s3cr3t-value", True),
+        ('"client_secret": "0f9e8d7c6b5a"', True),
+        ("export AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMIK7MDENG", True),
+        ("aws_access_key_id = AKIAIOSFODNN7EXAMPLE", True),
+        ("-----BEGIN RSA PRIVATE KEY-----", True),
+        ("  password = var.db_password", False),
+        ('  password = "${var.db_password}"', False),
+        ("token: ${{ secrets.GITHUB_TOKEN }}", False),
+        ("user?.update({ password: newPassword })", False),
+        ("  minimum_password_length = 14", False),
+        ('  kms_key_id = "alias/aws/s3"', False),
+        ("  token = null", False),
+        ("ENV GITHUB_PAT=*****", False),
+        ('  password = "REDACTED:sha256:5e884898da28"', False),
+        ('  name = "password-reset-service"', False),
+    ],
+)
+def test_which_quoted_code_lines_hold_a_credential(line: str, quotes: bool) -> None:
+    assert quotes_secret(line) is quotes
+
+
+def test_trivy_misconfiguration_code_lines_that_quote_a_credential_are_replaced() -> None:
+    report = {
+        "SchemaVersion": 2,
+        "ArtifactName": "infra",
+        "ArtifactType": "filesystem",
+        "Results": [
+            {
+                "Target": "db.tf",
+                "Class": "config",
+                "Type": "terraform",
+                "Misconfigurations": [
+                    {
+                        "ID": "AVD-AWS-0080",
+                        "Status": "FAIL",
+                        "CauseMetadata": {
+                            "Resource": "aws_db_instance.main",
+                            "StartLine": 1,
+                            "EndLine": 4,
+                            "Code": {
+                                "Lines": [
+                                    {"Number": 1, "Content": 'resource "aws_db_instance" "main" {'},
+                                    {"Number": 2, "Content": '  password = "Tr0ub4dor-and-3"'},
+                                    {
+                                        "Number": 3,
+                                        "Content": "  storage_encrypted = false",
+                                        "Highlighted": "  storage_encrypted = false",
+                                    },
+                                    {"Number": 4, "Content": "}"},
+                                ]
+                            },
+                        },
+                    }
+                ],
+            }
+        ],
+    }
+    out = redact_secret_scan(json.dumps(report).encode())
+    assert b"Tr0ub4dor-and-3" not in out
+    lines = json.loads(out)["Results"][0]["Misconfigurations"][0]["CauseMetadata"]["Code"]["Lines"]
+    assert lines[1]["Content"] == _marker('  password = "Tr0ub4dor-and-3"')
+    assert [line["Content"] for line in (lines[0], lines[2], lines[3])] == [
+        'resource "aws_db_instance" "main" {',
+        "  storage_encrypted = false",
+        "}",
+    ]
+
+
+@pytest.mark.parametrize(
+    "name", ["trivy-dockerfile.json", "trivy-helm.json", "trivy-dockerfile-custom-policies.json"]
+)
+def test_trivy_misconfiguration_reports_without_credentials_are_untouched(name: str) -> None:
+    raw = (SAMPLES / "scan-trivy-sections" / name).read_bytes()
+    assert redact_secret_scan(raw) == raw
 
 
 def test_deeply_nested_snippets_are_found() -> None:

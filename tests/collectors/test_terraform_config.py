@@ -6,6 +6,7 @@ python-hcl2), so that the test checks the collector rather than repeating it.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import subprocess
@@ -344,3 +345,123 @@ def test_golden(name: str) -> None:
     text = json.dumps(record, indent=2) + "\n"
     stored_text = golden_text(text, golden)
     assert text == stored_text
+
+
+# ---------------------------------------------------------------------------------------------
+# Secrets: in the record's backend, and in the raw file a bundle stores
+
+
+def test_backend_credentials_are_masked_in_the_record() -> None:
+    """A backend's keys are masked like a resource's, with a problem that says where."""
+    text = (
+        "terraform {\n"
+        '  backend "s3" {\n'
+        '    bucket     = "acme-tf-state"\n'
+        '    key        = "prod.tfstate"\n'
+        '    access_key = "AKIAIOSFODNN7EXAMPLE"\n'
+        '    secret_key = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"\n'
+        "  }\n"
+        "}\n"
+    )
+    record = _collect_text("backend.tf", text)
+    assert record["data"]["backend"] == {
+        "type": "s3",
+        "config": {
+            "bucket": "acme-tf-state",
+            "key": "prod.tfstate",
+            "access_key": "(sensitive)",
+            "secret_key": "(sensitive)",
+        },
+    }
+    assert any('backend "s3"' in p and "2 setting(s)" in p for p in record["problems"])
+    dumped = json.dumps(record)
+    assert "AKIAIOSFODNN7EXAMPLE" not in dumped and "wJalrXUtnFEMI" not in dumped
+
+
+def _redact(name: str, raw: bytes) -> bytes:
+    """The bytes a bundle stores of a .tf file, through the registry's redactor for its format."""
+    hook = registry.redactor("terraform-hcl")
+    assert hook is not None
+    return hook(raw, name)
+
+
+# Secrets written in clear in checkov's example .tf (provider keys, passwords, a user_data script)
+CHECKOV_EXAMPLE_SECRETS = (
+    "AKIAIOSFODNN7EXAMPLE",
+    "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+    "Password1234!",
+    "thisIsDog11",
+    "H@Sh1CoR3!",
+)
+
+
+def _sha12(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+def _unmark(value: Any) -> Any:
+    """``value`` with every redaction marker read back as the record's ``"(sensitive)"``."""
+    if isinstance(value, str):
+        return "(sensitive)" if value.startswith("REDACTED:sha256:") else value
+    if isinstance(value, dict):
+        return {k: _unmark(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_unmark(v) for v in value]
+    return value
+
+
+def test_redacted_source_keeps_no_secret_and_still_reads() -> None:
+    """Provider keys, passwords and a user_data script with keys are replaced; the rest is kept."""
+    raw = (FOLDER / "checkov-example.tf").read_bytes()
+    for secret in CHECKOV_EXAMPLE_SECRETS:
+        assert secret.encode() in raw
+    stored = _redact("checkov-example.tf", raw)
+    for secret in CHECKOV_EXAMPLE_SECRETS:
+        assert secret.encode() not in stored
+    assert b'password = "REDACTED:sha256:' in stored
+    # still HCL, with the same resources and, apart from the masked values, the same arguments
+    before = _collect_text("before.tf", raw.decode())["data"]
+    after = _collect_text("after.tf", stored.decode())["data"]
+    assert [r["address"] for r in after["resources"]] == [r["address"] for r in before["resources"]]
+    assert after["providers"] == before["providers"] and after["modules"] == before["modules"]
+    # what differs is only what the record masked anyway: a marker is not a secret-looking value,
+    # so the record of the stored file shows the marker where the original's shows "(sensitive)"
+    assert after["resources"] != before["resources"]
+    assert _unmark(after["resources"]) == before["resources"]
+    lines_before, lines_after = raw.decode().splitlines(), stored.decode().splitlines()
+    assert len(lines_before) - len(lines_after) == 9  # the 10-line user_data script became one line
+    assert 'resource "aws_s3_bucket" "foo-bucket" {' in lines_after
+
+
+def test_sensitive_variable_default_is_replaced() -> None:
+    """A variable declared sensitive has its default replaced; nothing else changes."""
+    raw = (FOLDER / "opentofu-show-json-sensitive-values-main.tf").read_bytes()
+    assert b'default = "boop"' in raw
+    stored = _redact("main.tf", raw)
+    marker = "REDACTED:sha256:" + _sha12("boop")
+    assert stored == raw.replace(b'"boop"', f'"{marker}"'.encode())
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        e["file"]
+        for e in INDEX
+        if e["file"] not in ("checkov-example.tf", "opentofu-show-json-sensitive-values-main.tf")
+    ],
+)
+def test_sources_without_secrets_are_stored_as_they_are(name: str) -> None:
+    raw = (FOLDER / name).read_bytes()
+    assert _redact(name, raw) == raw
+
+
+def test_a_secret_that_cannot_be_located_withholds_the_whole_file(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The safety net: when the text rewrite misses a secret the parse found, nothing is stored but a note."""
+    from affidavit.collectors.formats import terraform_config
+
+    monkeypatch.setattr(terraform_config, "_QUOTED", re.compile(r"(?!x)x"))  # a tokenizer that finds nothing
+    raw = (FOLDER / "checkov-example.tf").read_bytes()
+    stored = _redact("checkov-example.tf", raw)
+    assert stored.startswith(b"# affidavit withheld this file from the bundle")
+    for secret in CHECKOV_EXAMPLE_SECRETS:
+        assert secret.encode() not in stored

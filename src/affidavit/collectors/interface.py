@@ -8,6 +8,9 @@ large Terraform plan is the collector walking a tree that has no cycles). Every 
 A ``Format`` is one way of reading one tool's output. It declares the evidence kind it yields,
 a ``detect`` function returning a confidence (0 means "not mine") and a ``parse`` function
 returning a ``Parsed`` value. ``collect`` wraps that into an ``Evidence`` with its provenance.
+A format whose raw bytes can carry a secret (a secret scanner's report, a plan's sensitive
+values) also has a ``redact`` hook: the collector keeps secrets out of the record, the hook keeps
+them out of the raw copy an evidence bundle stores beside it.
 """
 
 from __future__ import annotations
@@ -80,6 +83,10 @@ class Parsed:
 
 Detector = Callable[[Artefact], int]
 Parser = Callable[[Artefact, CollectOptions], Parsed]
+# (raw bytes, source name for errors) -> the bytes a bundle may store: every secret the raw
+# artefact can carry replaced (the bytes themselves when there is none). Raises ``InputError``
+# naming the source when the bytes cannot be redacted; they are then never stored as they are.
+Redactor = Callable[[bytes, str], bytes]
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +98,9 @@ class Format:
     detect: Detector
     parse: Parser
     description: str
+    # How the raw artefact is made safe to store in a bundle; None: this format never carries a
+    # secret (``registry.redactor`` reads it; ``bundle.redact`` applies it).
+    redact: Redactor | None = None
 
 
 class Problems:

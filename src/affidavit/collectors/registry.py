@@ -4,6 +4,11 @@ Nothing registers itself by being imported: a format exists because it is listed
 below, and ``tests/collectors/test_registry.py`` fails when an evidence kind has no format, a
 format has no corpus test, or a module is listed twice.
 
+A format whose raw bytes can carry a secret declares a ``redact`` hook; ``redactor`` gives it
+for a record's format, so that the bundle decides what to scrub through this table and keeps no
+list of its own (``tests/bundle/test_secret_scanner_bundles.py`` checks every secret-scan format
+has one).
+
 Detection never looks at the file name. Every format's detector scores the content; the highest
 score wins, and a tie between two formats of different kinds is an error rather than a guess.
 """
@@ -14,7 +19,7 @@ import importlib
 from functools import cache
 from typing import TYPE_CHECKING
 
-from affidavit.collectors.interface import NO, CollectOptions, Format
+from affidavit.collectors.interface import NO, CollectOptions, Format, Redactor
 from affidavit.errors import InputError, UnknownFormatError
 
 if TYPE_CHECKING:
@@ -65,6 +70,20 @@ def format_by_name(name: str) -> Format:
         if fmt.name == name:
             return fmt
     raise KeyError(name)
+
+
+def redactor(format_name: str) -> Redactor | None:
+    """The redaction hook of the format ``format_name`` (``None``: the format never carries a secret).
+
+    The bundle writer asks this for every raw artefact it stores; an unknown format name is a
+    ``KeyError``, never "nothing to redact".
+    """
+    return format_by_name(format_name).redact
+
+
+def redactors() -> dict[str, Redactor]:
+    """Every format that has a redaction hook, by name."""
+    return {f.name: f.redact for f in formats() if f.redact is not None}
 
 
 def detect(doc: Artefact, options: CollectOptions | None = None) -> Format:

@@ -22,6 +22,9 @@ check's ``severity`` word (CRITICAL, HIGH, MEDIUM, LOW, INFO; mapped as in
 ``parsing_errors`` (files Checkov could not parse, which were therefore not checked; each is also a
 problem). ``runs`` is the number of framework reports; ``tools`` is ``["checkov"]``.
 
+The raw report can quote a credential (its ``code_block`` lines are the checked source): its
+``redact`` hook replaces those lines before a bundle stores it (see ``redact``).
+
 Checkov's console output (the default ``-o cli``: ``Check: CKV_... FAILED for resource``) and a
 Checkov crash (a Python traceback) are recognised and rejected with an error that says so.
 """
@@ -49,6 +52,13 @@ from affidavit.collectors.kinds.sast import (
     sast_finding,
     severity_from_word,
     truncate,
+)
+from affidavit.collectors.kinds.secrets import (
+    REDACTED_PREFIX,
+    mask_quoted_code,
+    redact_json,
+    redact_secret_values,
+    redaction_marker,
 )
 from affidavit.errors import InputError
 from affidavit.model import EvidenceKind, Severity, Tool
@@ -239,6 +249,59 @@ def _read_bare_summary(
             )
 
 
+def redact(raw: bytes, source: str) -> bytes:
+    """The report as a bundle may store it: the quoted code lines that hold a credential replaced.
+
+    Checkov quotes every checked resource twice: its source lines in ``code_block`` (``[line
+    number, text]`` pairs) and its parsed arguments in ``check_result.entity``; the resource may
+    hold a hard-coded credential (the very finding of checks such as CKV_AWS_41). Secret values
+    of the entity and the code lines that ``kinds.secrets.quotes_secret`` are replaced by their
+    markers, and so is every other copy of them; in a report of Checkov's ``secrets`` framework
+    every quoted line is replaced (each is where a secret was found). A report with nothing to
+    replace is returned byte for byte.
+    """
+    return redact_json(raw, source, _quoted_secrets)
+
+
+def _quoted_secrets(value: Any) -> set[str]:
+    """Replace what a parsed report quotes of a secret; return the strings replaced.
+
+    Per check: the values of ``check_result.entity`` (the resource's arguments as Checkov parsed
+    them) that are secrets (``kinds.secrets.redact_secret_values``) and the ``code_block`` lines
+    that quote one. ``redact_json`` then scrubs every other copy of those strings.
+    """
+    secrets: set[str] = set()
+    for report in value if isinstance(value, list) else [value]:
+        results = report.get("results") if isinstance(report, dict) else None
+        if not isinstance(results, dict):
+            continue
+        every_line = report.get("check_type") == "secrets"
+        for key in ("failed_checks", "passed_checks", "skipped_checks"):
+            checks = results.get(key)
+            for check in checks if isinstance(checks, list) else ():
+                if not isinstance(check, dict):
+                    continue
+                outcome = check.get("check_result")
+                if isinstance(outcome, dict) and isinstance(outcome.get("entity"), dict | list):
+                    redact_secret_values(outcome["entity"], secrets)
+                block = check.get("code_block")
+                for entry in block if isinstance(block, list) else ():
+                    if isinstance(entry, list) and len(entry) == 2 and isinstance(entry[1], str):
+                        entry[1] = _mask_line(entry[1], secrets, every_line)
+    return secrets
+
+
+def _mask_line(text: str, secrets: set[str], every_line: bool) -> str:
+    """One quoted line: replaced when it holds a credential (or always, for the secrets framework)."""
+    if not every_line:
+        return mask_quoted_code(text, secrets)
+    body = text.rstrip("\r\n")
+    if not body.strip() or body.startswith(REDACTED_PREFIX):
+        return text
+    secrets.add(body)
+    return redaction_marker(body) + text[len(body) :]
+
+
 def _not_a_report(doc: Artefact) -> InputError:
     """The error for Checkov's console output or crash instead of its JSON report."""
     hint = "run checkov with -o json (and --output-file-path DIR) and pass the JSON it writes"
@@ -258,5 +321,6 @@ FORMATS: tuple[Format, ...] = (
         detect=detect,
         parse=parse,
         description="Checkov JSON report (checkov -o json): one framework, several, or a bare summary",
+        redact=redact,
     ),
 )

@@ -38,7 +38,7 @@ from affidavit.collectors.interface import (
     json_type,
     opt_str,
 )
-from affidavit.collectors.kinds.secrets import SecretIndex, scrub, sha256_text
+from affidavit.collectors.kinds.secrets import SecretIndex, redact_secret_scan, scrub, sha256_text
 from affidavit.errors import InputError
 from affidavit.model import EvidenceKind, Tool
 
@@ -293,5 +293,6 @@ FORMATS: tuple[Format, ...] = (
         detect=detect,
         parse=parse,
         description="Gitleaks JSON report (v8 and v6/v7 shapes); secrets are hashed, never kept",
+        redact=redact_secret_scan,
     ),
 )

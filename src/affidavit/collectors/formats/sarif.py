@@ -37,7 +37,10 @@ Per result, the finding is ``{rule_id, level, severity, file, line, message, too
   rule's ``messageStrings`` or the driver's ``globalMessageStrings``; ``{0}``-style placeholders are
   filled from ``message.arguments``. A message longer than 1,000 characters is cut (a problem says
   so). Runs written by a secret scanner (Gitleaks, ...) have every snippet and secret-named property
-  of the result removed from the message. Snippets are never kept for any tool.
+  of the result removed from the message. Snippets are never kept for any tool. The raw log keeps
+  them: its ``redact`` hook (``kinds.secrets.redact_secret_scan``) replaces a secret scanner's
+  snippets and secret properties, and the snippet lines of other tools that quote a credential,
+  before a bundle stores it. Which tools are secret scanners is the one list of ``kinds.secrets``.
 
 Results that a suppression accepts (``suppressions`` with no status or status ``accepted``; 1.0.0
 ``suppressionStates``) are not findings: they are counted in ``summary.suppressed``. Results whose
@@ -80,7 +83,7 @@ from affidavit.collectors.kinds.sast import (
     severity_from_word,
     truncate,
 )
-from affidavit.collectors.kinds.secrets import is_secret_scanner, scrub
+from affidavit.collectors.kinds.secrets import is_secret_scanner, redact_secret_scan, scrub
 from affidavit.errors import InputError
 from affidavit.model import EvidenceKind, Severity, Subject, Tool
 from affidavit.model.time import format_utc, parse_timestamp
@@ -833,5 +836,6 @@ FORMATS: tuple[Format, ...] = (
         detect=detect,
         parse=parse,
         description="SARIF log 2.1.0 (1.0.0 and 2.0.0 drafts where their shape allows): CodeQL, Semgrep, ...",
+        redact=redact_secret_scan,
     ),
 )

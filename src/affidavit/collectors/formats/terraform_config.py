@@ -9,7 +9,8 @@ top-level Terraform block (``resource "t" "n" {``, ``data``, ``terraform {``, ``
 The record (kind ``terraform-config``) keeps:
 
 - ``backend``: ``{type, config}`` from ``terraform { backend "s3" { ... } }`` (HCP Terraform's
-  ``cloud { ... }`` block reads as type ``cloud``), or ``null`` when the file declares none;
+  ``cloud { ... }`` block reads as type ``cloud``), or ``null`` when the file declares none; a
+  setting that looks like a secret (``access_key``, ``token``) is ``"(sensitive)"``, as below;
 - ``required_version``: the ``terraform { required_version = ... }`` constraint, or ``null``;
 - ``providers[]``: ``{name, source, version_constraint}`` from ``required_providers`` (the object
   form ``aws = { source = ..., version = ... }`` and the old string form ``aws = "~> 3.0"``), plus
@@ -25,20 +26,30 @@ The record (kind ``terraform-config``) keeps:
 - ``modules[]``: ``{name, source, version}``.
 
 Values are not evaluated: a ``.tf`` file says what was written, a plan says what will happen.
+
+The file itself holds its secrets in clear (provider credentials, variable defaults, heredocs):
+its ``redact`` hook replaces them before an evidence bundle stores the file (see ``redact``).
 """
 
 from __future__ import annotations
 
+import json
 import re
-from typing import TYPE_CHECKING, Any
+import textwrap
+from typing import Any
 
+from affidavit.artefact import Artefact
 from affidavit.collectors.interface import LIKELY, NO, POSSIBLE, CollectOptions, Format, Parsed, Problems
+from affidavit.collectors.kinds.secrets import (
+    REDACTED_PREFIX,
+    looks_secret,
+    quotes_secret,
+    redaction_marker,
+    secret_name,
+)
 from affidavit.collectors.kinds.terraform import scrub_secrets
 from affidavit.errors import InputError
 from affidavit.model import EvidenceKind, Subject
-
-if TYPE_CHECKING:
-    from affidavit.artefact import Artefact
 
 # A block label: quoted, or (HCL allows it) a bare identifier.
 _L = r'(?:"[^"\n]+"|[A-Za-z_][\w-]*)'
@@ -158,7 +169,15 @@ def _terraform_block(
             if backend is not None:
                 problems.add("terraform", f"more than one backend declared; kept {backend['type']!r}")
                 continue
-            backend = {"type": btype, "config": _clean(body) if isinstance(body, dict) else {}}
+            masked: list[list[Any]] = []
+            config = scrub_secrets(_clean(body), [], masked) if isinstance(body, dict) else {}
+            if masked:
+                problems.add(
+                    f'terraform.backend "{btype}"',
+                    f"{len(masked)} setting(s) that look like secrets were replaced by '(sensitive)': "
+                    "give backend credentials through the environment, not the .tf file",
+                )
+            backend = {"type": btype, "config": config}
         for req in block.get("required_providers") or ():
             if not isinstance(req, dict):
                 continue
@@ -252,6 +271,141 @@ def _parse(doc: Artefact, options: CollectOptions) -> Parsed:
     return Parsed(data=data, subject=Subject(), problems=problems.items)
 
 
+# ---------------------------------------------------------------------------------------------
+# Redaction of the source for evidence bundles
+
+# A quoted string (escapes kept; a template with nested quotes is cut short, and then caught by
+# the check after the rewrite) and a heredoc body.
+_QUOTED = re.compile(r'"((?:[^"\\\n]|\\.)*)"')
+_HEREDOC = re.compile(r"<<-?([A-Za-z_][\w-]*)[ \t]*\r?\n(.*?)^([ \t]*)\1[ \t]*$", re.DOTALL | re.MULTILINE)
+# The name a literal is assigned to, at the end of the text before it on its line.
+_ASSIGNED_TO = re.compile(r'"?([A-Za-z_][\w-]*)"?[ \t]*[=:][ \t]*$')
+_WITHHELD = (
+    "# affidavit withheld this file from the bundle: it holds values that look like secrets which could\n"
+    "# not be replaced safely. Its sha256 is the record's id; keep secrets out of .tf files.\n"
+)
+
+
+def redact(raw: bytes, source: str) -> bytes:
+    """The ``.tf`` source as a bundle may store it: every literal that looks like a secret replaced.
+
+    The record masks such literals in resources; the file holds them in clear, and more besides
+    (provider credentials, backend keys, a sensitive variable's default, a ``locals`` copy). A
+    literal is replaced (its text between the quotes, or a heredoc's whole body, becomes
+    ``REDACTED:sha256:...``) when it is assigned to a name that says secret, when it looks like a
+    credential (``kinds.secrets``), or when it equals the ``default`` of a variable whose name
+    says secret or that is declared ``sensitive = true``. Comments are searched too. The result
+    is read again: if it no longer parses, or a secret value can still be found in it, the file
+    is not stored at all and a two-line note stands in its place. A file with nothing to replace
+    is returned byte for byte.
+    """
+    doc = Artefact(source, raw)
+    tree = _clean(_load_hcl(doc))
+    known = _secret_values(tree)
+    text = doc.text
+    secrets: set[str] = set()
+    redacted = _HEREDOC.sub(lambda m: _heredoc(m, known, secrets), text)
+    redacted = _QUOTED.sub(lambda m: _quoted(m, known, secrets), redacted)
+    if not secrets:
+        return raw
+    if not _safe(redacted, source, known | secrets):
+        return _WITHHELD.encode()
+    return redacted.encode("utf-8")
+
+
+def _secret_values(tree: dict[str, Any]) -> set[str]:
+    """The literal strings of a parsed file that are secrets (see ``redact``)."""
+    found: set[str] = set()
+    stack: list[tuple[str, Any]] = [("", tree)]
+    while stack:
+        key, value = stack.pop()
+        if isinstance(value, str):
+            if _is_literal(value) and (secret_name(key) or looks_secret(value)):
+                found.add(value)
+        elif isinstance(value, dict):
+            stack.extend((str(k), v) for k, v in value.items())
+        elif isinstance(value, list):
+            stack.extend((key, v) for v in value)
+    for name, body in _labelled(tree.get("variable")):
+        if isinstance(body, dict) and (secret_name(name) or body.get("sensitive") is True):
+            leaves: list[Any] = [body.get("default")]
+            while leaves:
+                leaf = leaves.pop()
+                if isinstance(leaf, str) and _is_literal(leaf):
+                    found.add(leaf)
+                elif isinstance(leaf, dict):
+                    leaves.extend(leaf.values())
+                elif isinstance(leaf, list):
+                    leaves.extend(leaf)
+    return found
+
+
+def _is_literal(value: str) -> bool:
+    """A non-blank string that is not an expression python-hcl2 kept as ``${...}`` text."""
+    return bool(value.strip()) and not value.startswith("${")
+
+
+def _unescape(content: str) -> str:
+    """The value of a quoted HCL string's content (HCL's escapes are JSON's, plus ``$${``)."""
+    try:
+        value = json.loads(f'"{content}"')
+    except ValueError:
+        value = content
+    return str(value).replace("$${", "${").replace("%%{", "%{")
+
+
+def _quoted(match: re.Match[str], known: set[str], secrets: set[str]) -> str:
+    """One quoted string, its content replaced when it is a secret."""
+    text = match.string
+    content = match.group(1)
+    value = _unescape(content)
+    if not _is_literal(value) or value.startswith(REDACTED_PREFIX):
+        return match.group(0)
+    start = text.rfind("\n", 0, match.start()) + 1
+    assigned = _ASSIGNED_TO.search(text, start, match.start())
+    named = assigned is not None and secret_name(assigned.group(1))
+    if named or value in known or looks_secret(value):
+        secrets.add(value)
+        return f'"{redaction_marker(value)}"'
+    return match.group(0)
+
+
+def _heredoc(match: re.Match[str], known: set[str], secrets: set[str]) -> str:
+    """One heredoc, its body replaced by one marker line when it is (or holds) a secret."""
+    body, indent = match.group(2), match.group(3)
+    candidates = {body, body.rstrip("\n"), textwrap.dedent(body), textwrap.dedent(body).rstrip("\n")}
+    text = match.string
+    start = text.rfind("\n", 0, match.start()) + 1
+    assigned = _ASSIGNED_TO.search(text, start, match.start())
+    named = assigned is not None and secret_name(assigned.group(1))
+    if named or candidates & known or any(quotes_secret(line) for line in body.splitlines()):
+        value = textwrap.dedent(body).rstrip("\n")
+        secrets.add(value)
+        head = match.group(0)[: match.start(2) - match.start()]
+        tail = match.group(0)[match.end(2) - match.start() :]
+        return f"{head}{indent}{redaction_marker(value)}\n{tail}"
+    return match.group(0)
+
+
+def _safe(redacted: str, source: str, secrets: set[str]) -> bool:
+    """True when the rewritten file still parses and no secret value can be found in it."""
+    try:
+        tree = _clean(_load_hcl(Artefact(source, redacted.encode("utf-8"))))
+    except InputError:
+        return False
+    if not all(_marked(v) for v in _secret_values(tree)):
+        return False
+    quoted = {json.dumps(v, ensure_ascii=False) for v in secrets if "\n" not in v}
+    if any(q in redacted for q in quoted):
+        return False
+    return not any(quotes_secret(line) for line in redacted.splitlines())
+
+
+def _marked(value: str) -> bool:
+    """True for a value whose every line is a redaction marker (what ``redact`` writes)."""
+    return all(line.strip().startswith(REDACTED_PREFIX) for line in value.splitlines() if line.strip())
+
+
 FORMATS: tuple[Format, ...] = (
     Format(
         name="terraform-hcl",
@@ -259,5 +413,6 @@ FORMATS: tuple[Format, ...] = (
         detect=_detect,
         parse=_parse,
         description="Terraform/OpenTofu configuration source (.tf, HCL native syntax)",
+        redact=redact,
     ),
 )

@@ -57,12 +57,8 @@ from affidavit.collectors.interface import (
     require_list,
     require_mapping,
 )
-from affidavit.collectors.kinds.terraform import (
-    mask_marked,
-    may_hold_tokens,
-    redact_plan_value,
-    scrub_secrets,
-)
+from affidavit.collectors.kinds.secrets import may_hold_tokens
+from affidavit.collectors.kinds.terraform import mask_marked, redact_plan_value, scrub_secrets
 from affidavit.errors import InputError
 from affidavit.model import EvidenceKind, Subject, Tool
 from affidavit.model.time import format_utc, parse_timestamp
@@ -494,17 +490,6 @@ def _is_opentofu(plan: dict[str, Any], changes: list[dict[str, Any]]) -> bool:
     )
 
 
-FORMATS: tuple[Format, ...] = (
-    Format(
-        name="terraform-plan-json",
-        kind=EvidenceKind.TERRAFORM_PLAN,
-        detect=_detect,
-        parse=_parse,
-        description="Terraform/OpenTofu plan JSON (terraform show -json tf.plan), format 0.1-1.2",
-    ),
-)
-
-
 # ---------------------------------------------------------------------------------------------
 # Redaction of the raw plan for evidence bundles
 
@@ -520,3 +505,15 @@ def redact_plan(raw: bytes, source: str = "plan") -> bytes:
         return raw
     original = _load(Artefact(source, raw), Problems(source))  # a second, untouched parse
     return redact_plan_value(plan, original)
+
+
+FORMATS: tuple[Format, ...] = (
+    Format(
+        name="terraform-plan-json",
+        kind=EvidenceKind.TERRAFORM_PLAN,
+        detect=_detect,
+        parse=_parse,
+        description="Terraform/OpenTofu plan JSON (terraform show -json tf.plan), format 0.1-1.2",
+        redact=redact_plan,
+    ),
+)

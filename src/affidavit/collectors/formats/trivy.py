@@ -14,7 +14,10 @@ Every shape Trivy has written is read:
 * ``null`` (the legacy report of a scan that found nothing) and ``[]``: an empty scan.
 
 Only vulnerabilities become findings. Misconfigurations (failed checks only) and secrets are
-counted in ``data.other``; nothing of a secret (not its match, not its code lines) is copied.
+counted in ``data.other``; nothing of a secret (not its match, not its code lines) is copied. The
+raw report does carry them: its ``redact`` hook (``kinds.secrets.redact_secret_scan``) replaces the
+secrets' matches and code lines, and the misconfigurations' code lines that quote a credential,
+before a bundle stores it.
 
 A Trivy log written where the report should be (``2024-05-01T10:00:00Z  FATAL  ...``) is refused
 with the log's own error line.
@@ -39,6 +42,7 @@ from affidavit.collectors.interface import (
     require_list,
     require_mapping,
 )
+from affidavit.collectors.kinds.secrets import redact_secret_scan
 from affidavit.collectors.kinds.severity import is_known_severity_word, score, severity_of
 from affidavit.collectors.kinds.vulnerability import (
     FindingSet,
@@ -352,5 +356,6 @@ FORMATS: tuple[Format, ...] = (
         detect=detect,
         parse=parse,
         description="Trivy JSON report (legacy array, SchemaVersion 2, trivy k8s cluster report)",
+        redact=redact_secret_scan,
     ),
 )

@@ -1,4 +1,4 @@
-"""Redaction of secret-bearing reports before their raw bytes are copied anywhere.
+"""Secrets: the one list of secret scanners, what a secret looks like, and redaction of reports.
 
 A secret scanner's report is itself a leak: Gitleaks writes the secret, the matched text and the
 whole source line; Trivy writes the matched line and the code around it; Gitleaks' SARIF writes the
@@ -14,9 +14,18 @@ carries (the tests search every output of the collectors for them). Which fields
 * Gitleaks v6/v7 JSON (an array of camelCase objects): ``offender``, ``line``.
 * Trivy JSON (``Results[].Secrets[]``, also inside the legacy top-level array and ``trivy k8s``
   resources): ``Match`` and every ``Code.Lines[].Content`` / ``Highlighted``.
-* SARIF whose run was written by a secret scanner (``is_secret_scanner``): every ``snippet`` under a
-  result (``text``, ``markdown``, ``rendered``) and the result properties ``offender``, ``secret``,
-  ``match`` and ``line`` (any case).
+* SARIF whose run was written by a secret scanner (``is_secret_scanner``, the one list
+  ``SECRET_SCANNERS``): every ``snippet`` under a result (``text``, ``markdown``, ``rendered``) and
+  the result properties ``offender``, ``secret``, ``match`` and ``line`` (any case).
+
+Other tools quote code too, and the code they flag may be a hard-coded credential (Trivy's
+misconfiguration checks, CodeQL's and Semgrep's hard-coded credential rules). In the code they
+quote (Trivy ``Misconfigurations[].CauseMetadata.Code.Lines[]``, the snippets of SARIF runs of
+other tools) each line that ``quotes_secret`` is replaced: a well-known credential format
+(``looks_secret``: an AWS access key id, a private key, a GitHub or Slack token, ``SECRET=...``)
+or a literal assigned to a name that says secret (``secret_name``: ``password = "..."``). The rest
+of the code is kept. The same look decides what the Terraform collectors mask in their records
+and which lines of Checkov's ``code_block`` its redactor replaces.
 
 Once those fields are replaced, every other string of the document (commit messages, SARIF
 messages, ...) is searched for the secret values found and each occurrence is replaced by the same
@@ -32,6 +41,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
+from collections.abc import Callable
 from typing import Any
 
 from affidavit.artefact import Artefact
@@ -141,11 +152,21 @@ def redact_secret_scan(raw: bytes, source: str = "<report>") -> bytes:
     Raises ``InputError`` naming ``source`` when ``raw`` is not JSON: a report that cannot be read
     cannot be redacted, and it is never copied as it is.
     """
+    return redact_json(raw, source, _redact_fields)
+
+
+def redact_json(raw: bytes, source: str, redact_fields: Callable[[Any], set[str]]) -> bytes:
+    """Rewrite a JSON report: ``redact_fields`` replaces its secret fields in place and returns
+    the secret strings it replaced; every other string is then scrubbed of them.
+
+    ``raw`` itself is returned when nothing was replaced. Raises ``InputError`` naming ``source``
+    when ``raw`` is not JSON.
+    """
     try:
         value = Artefact(source, raw).json()
     except InputError as exc:
         raise InputError(source, f"cannot be redacted: {exc.detail}") from None
-    secrets = _redact_fields(value)
+    secrets = redact_fields(value)
     if not secrets:
         return raw
     _scrub_strings(value, secrets)
@@ -155,6 +176,160 @@ def redact_secret_scan(raw: bytes, source: str = "<report>") -> bytes:
 def secret_values(raw: bytes, source: str = "<report>") -> set[str]:
     """The secret strings a report carries (every non-empty value of a secret-bearing field)."""
     return _redact_fields(Artefact(source, raw).json())
+
+
+# ---------------------------------------------------------------------------------------------
+# What a secret looks like (where no scanner says so)
+
+# Byte strings whose absence from a whole document shows that no token below can be in it (a few
+# `bytes in` searches cost little; a regex over tens of MB would not).
+_TOKEN_HINTS = (b"AKIA", b"ASIA", b"PRIVATE KEY", b"ghp_", b"github_pat_", b"xox")
+_CREDENTIAL = (
+    r"\b(?:A3T[A-Z0-9]|AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}\b"  # AWS access key id
+    r"|-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----"
+    r"|\bgh[pousr]_[A-Za-z0-9]{36,}|\bgithub_pat_[A-Za-z0-9_]{22,}"
+    r"|\bxox[abposr]-[A-Za-z0-9-]{10,}"
+)
+_TOKEN = re.compile(
+    _CREDENTIAL
+    # NAME=value inside a value (shell scripts in user_data, .env content)
+    + r"|\b[A-Za-z0-9_]*(?:PASSWORD|SECRET|TOKEN|API_KEY|ACCESS_KEY|password|secret|token|api_key|access_key)"
+    r"[A-Za-z0-9_]*[ \t]*=[ \t]*[\"']?[A-Za-z0-9/+_.!@#%^&*-]{8,}"
+)
+_CREDENTIAL_FORMAT = re.compile(_CREDENTIAL)
+_MARKER = re.compile(re.escape(REDACTED_PREFIX) + r"[0-9a-f]{12}")
+_SECRET_NAME = re.compile(
+    r"password|passwd|passphrase|secret|token|api_?key|access_?key|private_?key|credential"
+)
+_NOT_A_SECRET_NAME = re.compile(
+    r"(?:_arn|_arns|_id|_ids|_name|_names|_type|_version|_path|_length|_enabled|_policy|_rotation|_count"
+    r"|_ttl|_mode|_url|_uri|_location|_prevention|_age|_days|_period|_duration)$"
+    r"|^(?:require|minimum|max|min|allow)_|^creation_token$"
+)
+
+
+def secret_name(key: str) -> bool:
+    """True when an attribute, map key or variable name says that its value is a secret."""
+    lowered = key.lower().replace("-", "_")
+    return bool(_SECRET_NAME.search(lowered)) and not _NOT_A_SECRET_NAME.search(lowered)
+
+
+def looks_secret(text: str) -> bool:
+    """True when ``text`` holds a well-known credential format (an AWS key id, a private key, ...)."""
+    return len(text) >= 16 and _TOKEN.search(text) is not None
+
+
+def may_hold_tokens(doc: Artefact) -> bool:
+    """False when no credential format can occur anywhere in the document (cheap byte search)."""
+    if doc.encoding in ("utf-8", "utf-8-sig"):
+        return any(hint in doc.raw for hint in _TOKEN_HINTS)
+    text = doc.text
+    return any(hint.decode() in text for hint in _TOKEN_HINTS)
+
+
+# ``key = value``, ``key: value``, ``"key": "value"``, ``KEY=value`` in a quoted line of code.
+_ASSIGNMENT = re.compile(
+    r"""(?P<key>[A-Za-z_][\w.-]*)["']?[ \t]*(?::|=(?!=))[ \t]*(?P<value>"[^"\n]*"|'[^'\n]*'|[^\s"'#,;]+)"""
+)
+_BARE_LITERAL = re.compile(r"[A-Za-z0-9_+/=!@#%^&*~-]+")
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_NOT_A_VALUE = frozenset({"true", "false", "null", "none", "nil", "yes", "no", "required", "optional"})
+
+
+def quotes_secret(line: str) -> bool:
+    """True when a line of code a tool quotes holds a credential: a well-known credential format
+    (an AWS access key id, a private key, a GitHub or Slack token), or a literal assigned to a name
+    that says secret (``secret_name``: ``password = "..."``, ``api_key: ...``,
+    ``"client_secret": "..."``, ``export AWS_SECRET_ACCESS_KEY=...``).
+
+    A reference is not a literal: ``password = var.db_password``, ``${{ secrets.TOKEN }}``,
+    ``password: !Ref DbPassword``, ``{ password: newPassword }`` (a variable named after the secret)
+    and ``token = null`` are code, not secrets; nor is a redaction marker, nor a value the tool
+    already masked (``*****``).
+    """
+    line = _MARKER.sub("", line)
+    if _CREDENTIAL_FORMAT.search(line):
+        return True
+    for match in _ASSIGNMENT.finditer(line):
+        key = match.group("key").rsplit(".", 1)[-1]
+        if not secret_name(key):
+            continue
+        value = match.group("value")
+        if value[:1] in "\"'":
+            literal = value[1:-1]
+            if (
+                len(literal) >= MIN_SCRUB_LENGTH
+                and "${" not in literal
+                and "{{" not in literal
+                and not literal.startswith(REDACTED_PREFIX)
+            ):
+                return True
+        elif (
+            len(value) >= MIN_SCRUB_LENGTH
+            and _BARE_LITERAL.fullmatch(value)
+            and value.lower() not in _NOT_A_VALUE
+            and not (_IDENTIFIER.fullmatch(value) and secret_name(value))  # password: newPassword
+            and value.strip("*")  # already masked by the tool: GITHUB_PAT=*****
+        ):
+            return True
+    return False
+
+
+def redact_secret_values(root: Any, secrets: set[str]) -> None:
+    """Replace, in place, every string of a parsed configuration that is a secret by its marker.
+
+    A string is a secret when it sits under a name that says secret (``secret_name``; also every
+    string of a list there) or holds a well-known credential format (``looks_secret``); a value
+    that is an expression (``${...}``) is not. The values replaced are added to ``secrets``.
+    """
+    stack: list[Any] = [root]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            for key, child in node.items():
+                named = isinstance(key, str) and secret_name(key)
+                if isinstance(child, str):
+                    node[key] = _redact_value(child, named, secrets)
+                elif named and isinstance(child, list):
+                    node[key] = [_redact_value(x, True, secrets) if isinstance(x, str) else x for x in child]
+                    stack.extend(x for x in child if isinstance(x, dict | list))
+                elif isinstance(child, dict | list):
+                    stack.append(child)
+        elif isinstance(node, list):
+            for i, child in enumerate(node):
+                if isinstance(child, str):
+                    node[i] = _redact_value(child, False, secrets)
+                elif isinstance(child, dict | list):
+                    stack.append(child)
+
+
+def _redact_value(value: str, named: bool, secrets: set[str]) -> str:
+    """``value`` or its marker (see ``redact_secret_values``)."""
+    if not value.strip() or value.startswith(("${", REDACTED_PREFIX)):
+        return value
+    if named or looks_secret(value):
+        secrets.add(value)
+        return redaction_marker(value)
+    return value
+
+
+def mask_quoted_code(text: str, secrets: set[str]) -> str:
+    """``text`` (code a tool quotes) with every line that ``quotes_secret`` replaced by its marker.
+
+    Each masked line (without its line break) is added to ``secrets``, so that a copy of it
+    elsewhere in the report is scrubbed too. ``text`` itself is returned when nothing was masked.
+    """
+    if not text or text.startswith(REDACTED_PREFIX):
+        return text
+    lines = text.splitlines(keepends=True)
+    changed = False
+    for i, line in enumerate(lines):
+        body = line.rstrip("\r\n")
+        if body.strip() and quotes_secret(body):
+            secrets.add(body)
+            lines[i] = redaction_marker(body) + line[len(body) :]
+            changed = True
+    return "".join(lines) if changed else text
 
 
 # ---------------------------------------------------------------------------------------------
@@ -210,7 +385,9 @@ def _trivy_result_holders(obj: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def _redact_trivy_result(result: dict[str, Any], secrets: set[str]) -> None:
-    """One Trivy result's ``Secrets[]``: the match and the code lines around it."""
+    """One Trivy result's ``Secrets[]`` (the match and the code lines around it) and the code lines
+    its ``Misconfigurations[]`` quote that hold a credential."""
+    _redact_trivy_misconfigurations(result, secrets)
     found = result.get("Secrets")
     if not isinstance(found, list):
         return
@@ -226,6 +403,25 @@ def _redact_trivy_result(result: dict[str, Any], secrets: set[str]) -> None:
                     _redact_keys(line, ("Content", "Highlighted"), secrets)
 
 
+def _redact_trivy_misconfigurations(result: dict[str, Any], secrets: set[str]) -> None:
+    """``Misconfigurations[].CauseMetadata.Code.Lines[]``: the lines that quote a credential."""
+    found = result.get("Misconfigurations")
+    if not isinstance(found, list):
+        return
+    for misconfiguration in found:
+        cause = misconfiguration.get("CauseMetadata") if isinstance(misconfiguration, dict) else None
+        code = cause.get("Code") if isinstance(cause, dict) else None
+        lines = code.get("Lines") if isinstance(code, dict) else None
+        if not isinstance(lines, list):
+            continue
+        for line in lines:
+            if isinstance(line, dict):
+                for key in ("Content", "Highlighted"):
+                    text = line.get(key)
+                    if isinstance(text, str):
+                        line[key] = mask_quoted_code(text, secrets)
+
+
 def _redact_sarif_run(run: dict[str, Any], secrets: set[str]) -> None:
     """A SARIF run written by a secret scanner: result snippets and secret-named properties."""
     tool = run.get("tool")
@@ -237,13 +433,15 @@ def _redact_sarif_run(run: dict[str, Any], secrets: set[str]) -> None:
         if isinstance(tool, dict)
         else None
     )
-    if not is_secret_scanner(name if isinstance(name, str) else None):
-        return
+    scanner = is_secret_scanner(name if isinstance(name, str) else None)
     results = run.get("results")
     if not isinstance(results, list):
         return
     for result in results:
         if not isinstance(result, dict):
+            continue
+        if not scanner:  # another tool quoting code: only the lines that hold a credential
+            _redact_snippets(result, secrets, whole=False)
             continue
         props = result.get("properties")
         if isinstance(props, dict):
@@ -252,18 +450,32 @@ def _redact_sarif_run(run: dict[str, Any], secrets: set[str]) -> None:
         _redact_snippets(result, secrets)
 
 
-def _redact_snippets(root: dict[str, Any], secrets: set[str]) -> None:
-    """Every ``snippet`` object anywhere under ``root`` (iterative: results may nest deeply)."""
+def _redact_snippets(root: dict[str, Any], secrets: set[str], *, whole: bool = True) -> None:
+    """Every ``snippet`` object anywhere under ``root`` (iterative: results may nest deeply).
+
+    ``whole``: a secret scanner's snippet is replaced whole; another tool's keeps every line but
+    those that quote a credential (``mask_quoted_code``).
+    """
     stack: list[Any] = [root]
     while stack:
         node = stack.pop()
         if isinstance(node, dict):
             for key, child in node.items():
                 if key == "snippet" and isinstance(child, dict):
-                    _redact_keys(child, _SNIPPET_FIELDS, secrets)
+                    if whole:
+                        _redact_keys(child, _SNIPPET_FIELDS, secrets)
+                    else:
+                        for field in _SNIPPET_FIELDS:
+                            text = child.get(field)
+                            if isinstance(text, str):
+                                child[field] = mask_quoted_code(text, secrets)
                 elif key == "snippet" and isinstance(child, str) and child:
-                    secrets.add(child)  # SARIF 1.0.0 puts the snippet as a plain string
-                    node[key] = redaction_marker(child)
+                    # SARIF 1.0.0 puts the snippet as a plain string
+                    if whole:
+                        secrets.add(child)
+                        node[key] = redaction_marker(child)
+                    else:
+                        node[key] = mask_quoted_code(child, secrets)
                 elif isinstance(child, dict | list):
                     stack.append(child)
         elif isinstance(node, list):

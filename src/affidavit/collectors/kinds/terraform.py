@@ -7,11 +7,9 @@ the bundle's redaction of a raw plan all mask secrets the same way, with the sam
 * by Terraform's own marks: ``mask_marked`` replaces every place a ``*_sensitive`` mirror marks
   (the marks mirror the value's structure; ``true`` on an object or list masks it whole);
 * by the look of a value: ``scrub_secrets`` replaces a string holding a well-known credential
-  format (``looks_secret``: an AWS access key id, a private key, a GitHub or Slack token,
-  ``SECRET=...`` in a script) or a literal under a name that says secret (``secret_name``:
-  ``password``, ``AWS_SECRET_ACCESS_KEY``, ``api_key``, but not ``password_length`` or
-  ``kms_key_id``); ``may_hold_tokens`` is a cheap byte search that rules the credential formats
-  out of a whole document;
+  format or a literal under a name that says secret (``kinds.secrets.looks_secret`` and
+  ``secret_name``: an AWS access key id, a private key, ``SECRET=...`` in a script; ``password``,
+  ``AWS_SECRET_ACCESS_KEY``, ``api_key``, but not ``password_length`` or ``kms_key_id``);
 * for a raw plan copied into a bundle: ``redact_plan_value`` (marks, then every equal string,
   then the look of values) writes the plan back without any plaintext secret.
 """
@@ -19,11 +17,9 @@ the bundle's redaction of a raw plan all mask secrets the same way, with the sam
 from __future__ import annotations
 
 import json
-import re
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from affidavit.artefact import Artefact
+from affidavit.collectors.kinds.secrets import looks_secret, secret_name
 
 SENSITIVE = "(sensitive)"
 
@@ -90,39 +86,7 @@ def mask_marked(value: Any, sens: Any, path: list[Any], masked: list[list[Any]])
 
 
 # Values that look like secrets although nothing marks them (old plans without marks, a key in
-# user_data, a password in a Lambda environment): masked too, and said so in `problems`.
-
-# Byte strings whose absence from a whole plan shows that no token below can be in it (a few
-# `bytes in` searches cost little; a regex over tens of MB would not).
-_TOKEN_HINTS = (b"AKIA", b"ASIA", b"PRIVATE KEY", b"ghp_", b"github_pat_", b"xox")
-_TOKEN = re.compile(
-    r"\b(?:A3T[A-Z0-9]|AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}\b"  # AWS access key id
-    r"|-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----"
-    r"|\bgh[pousr]_[A-Za-z0-9]{36,}|\bgithub_pat_[A-Za-z0-9_]{22,}"
-    r"|\bxox[abposr]-[A-Za-z0-9-]{10,}"
-    # NAME=value inside text (shell scripts in user_data, .env content)
-    r"|\b[A-Za-z0-9_]*(?:PASSWORD|SECRET|TOKEN|API_KEY|ACCESS_KEY|password|secret|token|api_key|access_key)"
-    r"[A-Za-z0-9_]*[ \t]*=[ \t]*[\"']?[A-Za-z0-9/+_.!@#%^&*-]{8,}"
-)
-_SECRET_NAME = re.compile(
-    r"password|passwd|passphrase|secret|token|api_?key|access_?key|private_?key|credential"
-)
-_NOT_A_SECRET_NAME = re.compile(
-    r"(?:_arn|_arns|_id|_ids|_name|_names|_type|_version|_path|_length|_enabled|_policy|_rotation|_count"
-    r"|_ttl|_mode|_url|_uri|_location|_prevention|_age|_days|_period|_duration)$"
-    r"|^(?:require|minimum|max|min|allow)_|^creation_token$"
-)
-
-
-def secret_name(key: str) -> bool:
-    """True when an attribute, map key or variable name says that its value is a secret."""
-    lowered = key.lower().replace("-", "_")
-    return bool(_SECRET_NAME.search(lowered)) and not _NOT_A_SECRET_NAME.search(lowered)
-
-
-def looks_secret(text: str) -> bool:
-    """True when ``text`` holds a well-known credential format (an AWS key id, a private key, ...)."""
-    return len(text) >= 16 and _TOKEN.search(text) is not None
+# user_data, a password in a Lambda environment) are masked too, and the collectors say so.
 
 
 def _literal(value: str) -> bool:
@@ -178,14 +142,6 @@ def scrub_secrets(value: Any, path: list[Any], masked: list[list[Any]]) -> Any:
                 items[i] = new
         return value if items is None else items
     return value
-
-
-def may_hold_tokens(doc: Artefact) -> bool:
-    """False when no credential format can occur anywhere in the document (cheap byte search)."""
-    if doc.encoding in ("utf-8", "utf-8-sig"):
-        return any(hint in doc.raw for hint in _TOKEN_HINTS)
-    text = doc.text
-    return any(hint.decode() in text for hint in _TOKEN_HINTS)
 
 
 # ---------------------------------------------------------------------------------------------
