@@ -465,6 +465,14 @@ def test_error_notifications_of_a_successful_run_are_problems(tmp_path: Path) ->
     assert evidence.effective_at == "2024-05-01T10:00:00Z"
 
 
+def test_run_end_time_is_written_by_the_one_timestamp_rule(tmp_path: Path) -> None:
+    # SARIF's endTimeUtc may carry a fraction (CodeQL writes milliseconds) or, wrongly, an offset
+    log = _log([], invocations=[{"executionSuccessful": True, "endTimeUtc": "2024-05-01T12:00:00.734+02:00"}])
+    assert _collect_log(tmp_path, log).effective_at == "2024-05-01T10:00:00Z"
+    log = _log([], invocations=[{"executionSuccessful": True, "endTimeUtc": "when it finished"}])
+    assert _collect_log(tmp_path, log).effective_at is None
+
+
 def test_runs_null_is_a_tool_failure(tmp_path: Path) -> None:
     with pytest.raises(InputError, match=r"\$\.runs: 'runs' is null"):
         _collect_log(

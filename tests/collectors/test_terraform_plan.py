@@ -250,6 +250,13 @@ def test_timestamp_becomes_effective_at_only_when_it_is_one() -> None:
     assert any("'123' is not an RFC 3339 timestamp" in p for p in record["problems"])
 
 
+def test_timestamp_is_written_in_utc_to_the_second() -> None:
+    """The plan's ``timestamp`` is read and written by the one timestamp rule (``model.time``)."""
+    plan = {"format_version": "1.2", "timestamp": "2025-10-21T15:18:15.5+02:00", "resource_changes": []}
+    record = collect_document(Artefact("plan.json", json.dumps(plan).encode()), OPTIONS).to_json()
+    assert record["effective_at"] == "2025-10-21T13:18:15Z"
+
+
 def test_subject_and_tool() -> None:
     """No subject from a plan; the tool is Terraform or OpenTofu (from the registry)."""
     record = _collect("tfcompliance-test_issue_796-plan.out.json")
