@@ -389,3 +389,11 @@ def test_diff_refuses_a_tampered_bundle(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["diff", str(go), str(go)])
     assert result.exit_code == 3
     assert "does not match its manifest" in result.stderr
+
+
+def test_collect_names_its_own_option_for_a_bad_digest(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        main, ["collect", str(DEMO / "go" / "sbom.cdx.json"), "--digest", "sha256:abc"]
+    )
+    assert result.exit_code == 2
+    assert "--digest digest" in result.output and "--subject" not in result.output

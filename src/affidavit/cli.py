@@ -11,6 +11,7 @@ import json
 import os
 import sys
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -36,6 +37,24 @@ def _fail(exc: Error, verbose: bool) -> NoReturn:
     if verbose:
         raise exc
     sys.exit(EXIT_USAGE if isinstance(exc, UsageError) else EXIT_INCOMPLETE)
+
+
+def parse_now(value: str | None) -> datetime:
+    """``--now`` (RFC 3339 with a time), else ``SOURCE_DATE_EPOCH``, else the wall clock: UTC, to the second."""
+    from affidavit.model.time import parse_timestamp
+
+    if value:
+        parsed = parse_timestamp(value, time_required=True)
+        if parsed is None:
+            raise UsageError(f"--now {value!r} is not an RFC 3339 time like 2026-11-22T10:00:00Z")
+        return parsed.replace(microsecond=0)
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch:
+        parsed = parse_timestamp(epoch.strip(), epoch=True)
+        if parsed is None or not epoch.strip().isdigit():
+            raise UsageError(f"SOURCE_DATE_EPOCH={epoch!r} is not a number of seconds")
+        return parsed
+    return datetime.now(tz=UTC).replace(microsecond=0)
 
 
 def _emit_json(value: Any) -> None:
@@ -137,7 +156,7 @@ def gate(
 ) -> None:
     """Collect, evaluate and decide GO or NO-GO; write the evidence bundle."""
     from affidavit.bundle.write import write_bundle
-    from affidavit.pipeline import GateRequest, parse_now, run_gate, split_subject
+    from affidavit.pipeline import GateRequest, run_gate, split_subject
     from affidavit.render.markdown import MarkdownRenderer
     from affidavit.render.text import TextRenderer
 
@@ -229,16 +248,17 @@ def collect(
 ) -> None:
     """Print the normalised evidence record of each artefact (folders are walked)."""
     from affidavit.collectors import CollectOptions, collect_paths
-    from affidavit.pipeline import iso_now, normalise_digest, parse_now
+    from affidavit.model.time import format_utc
+    from affidavit.pipeline import normalise_digest
 
     verbose = bool(ctx.obj["verbose"])
     try:
         if artifact is not None and digest is not None:
             raise UsageError("give either --artifact or --digest, not both")
         options = CollectOptions(
-            now=iso_now(parse_now(now)),
+            now=format_utc(parse_now(now)),
             kind=EvidenceKind(kind) if kind else None,
-            artifact_digest=normalise_digest(digest),
+            artifact_digest=normalise_digest(digest, "--digest"),
             trusted_root=trusted_root,
             identity=identity,
             issuer=issuer,

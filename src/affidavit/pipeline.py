@@ -35,6 +35,7 @@ from affidavit.model import (
     Run,
     RunSubject,
 )
+from affidavit.model.time import format_utc
 
 if TYPE_CHECKING:
     from affidavit.controls.model import ControlMatrix
@@ -78,12 +79,7 @@ class GateRun:
         return self.run.run_id
 
 
-def iso_now(now: datetime) -> str:
-    """RFC 3339 UTC with a ``Z``, to the second (what every record and report shows)."""
-    return now.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
-
-
-def normalise_digest(digest: str | None) -> str | None:
+def normalise_digest(digest: str | None, option: str = "--subject") -> str | None:
     """``sha256:<hex>`` in lower case; accepts a bare hex digest or ``image@sha256:...``.
 
     The one digest rule (``model.digest``), but a bad value here is the caller's usage error
@@ -96,9 +92,7 @@ def normalise_digest(digest: str | None) -> str | None:
     try:
         return digest_rule(digest, reference=True)
     except ValueError as exc:
-        raise UsageError(
-            f"--subject digest {digest!r} is not a digest like sha256:<64 hex> ({exc})"
-        ) from None
+        raise UsageError(f"{option} digest {digest!r} is not a digest like sha256:<64 hex> ({exc})") from None
 
 
 def split_subject(subject: str | None) -> tuple[str | None, str | None]:
@@ -125,7 +119,7 @@ def run_gate(request: GateRequest) -> GateRun:
     from affidavit.policy.loader import load_policy_set
     from affidavit.policy.params import load_params
 
-    now_text = iso_now(request.now)
+    now_text = format_utc(request.now)
     # Policies and matrices first: a broken rule set or a matrix naming an unknown rule stops the
     # run before any evidence is judged.
     policy_set = load_policy_set(request.policy_dirs)
@@ -316,25 +310,3 @@ def _ids_of(result: RuleResult) -> set[str]:
         for v in group:
             ids.update(v.evidence_ids)
     return ids
-
-
-def parse_now(value: str | None) -> datetime:
-    """``--now`` (RFC 3339), else ``SOURCE_DATE_EPOCH``, else the wall clock, in UTC."""
-    import os
-
-    if value:
-        text = value.strip().replace("Z", "+00:00")
-        try:
-            parsed = datetime.fromisoformat(text)
-        except ValueError:
-            raise UsageError(f"--now {value!r} is not an RFC 3339 time like 2026-11-22T10:00:00Z") from None
-        if parsed.tzinfo is None:
-            parsed = parsed.replace(tzinfo=UTC)
-        return parsed.astimezone(UTC)
-    epoch = os.environ.get("SOURCE_DATE_EPOCH")
-    if epoch:
-        try:
-            return datetime.fromtimestamp(int(epoch), tz=UTC)
-        except ValueError:
-            raise UsageError(f"SOURCE_DATE_EPOCH={epoch!r} is not a number of seconds") from None
-    return datetime.now(tz=UTC).replace(microsecond=0)

@@ -12,7 +12,7 @@ import pytest
 from affidavit.errors import EngineError
 from affidavit.model import EvidenceKind, Outcome, RuleResult
 from affidavit.model.waiver import Waiver
-from affidavit.policy.evaluate import EvalContext, build_input, evaluate, input_json, rfc3339
+from affidavit.policy.evaluate import EvalContext, build_input, evaluate, input_json
 from affidavit.policy.loader import PolicySet, load_policy_set
 
 from .helpers import FIXTURES, NOW, OTHER_DIGEST, SUBJECT_DIGEST, evidence, metadata, policy_set
@@ -65,12 +65,14 @@ def test_input_document_shape() -> None:
     json.dumps(doc)  # JSON-serialisable as it is
 
 
-def test_rfc3339_and_naive_clock() -> None:
-    assert rfc3339(dt.datetime(2026, 1, 2, 3, 4, 5, 60, tzinfo=dt.UTC)) == "2026-01-02T03:04:05.000060Z"
-    assert (
-        rfc3339(dt.datetime(2026, 1, 2, 5, 4, 5, tzinfo=dt.timezone(dt.timedelta(hours=2))))
-        == "2026-01-02T03:04:05Z"
+def test_the_clock_is_utc_to_the_second_and_never_naive() -> None:
+    # One timestamp rule (model/time.py): context.now and time.now_ns() agree to the second.
+    fine = EvalContext("prod", None, None, dt.datetime(2026, 1, 2, 3, 4, 5, 600_000, tzinfo=dt.UTC))
+    assert fine.to_json()["now"] == "2026-01-02T03:04:05Z" and fine.now.microsecond == 0
+    shifted = EvalContext(
+        "prod", None, None, dt.datetime(2026, 1, 2, 5, 4, 5, tzinfo=dt.timezone(dt.timedelta(hours=2)))
     )
+    assert shifted.to_json()["now"] == "2026-01-02T03:04:05Z"
     with pytest.raises(ValueError, match="timezone-aware"):
         EvalContext("prod", None, None, dt.datetime(2026, 1, 1))
 

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from affidavit.bundle.archive import tar_gz
 from affidavit.bundle.redact import redacted_copy
-from affidavit.errors import BundleError
+from affidavit.errors import BundleError, InputError
 from affidavit.render.json import canonical_json as canonical_text
 from affidavit.render.registry import bundle_renderers
 
@@ -70,7 +70,14 @@ def write_bundle(
                     f"{record.source} changed while affidavit was running (its hash no longer matches)",
                     hint="re-run the gate on artefacts that are not being written to",
                 )
-            stored, redacted = redacted_copy(record, raw)
+            try:
+                stored, redacted = redacted_copy(record, raw)
+            except InputError as exc:
+                # A secret-bearing file that cannot be redacted is never stored as it is.
+                raise BundleError(
+                    f"{record.source}: cannot be stored in the bundle: {exc.detail}",
+                    hint="the file was read but its secret values could not be removed; report it",
+                ) from None
             raw_name = f"evidence/{short}-{name}"
             files[raw_name] = stored
             entry.update({"raw": raw_name, "redacted": redacted})

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from affidavit.errors import UsageError
-from affidavit.model.time import parse_timestamp
+from affidavit.model.time import format_utc, parse_timestamp
 
 #: The keys of a waiver, in the order ``to_json`` writes them.
 WAIVER_KEYS = ("rule", "reason", "owner", "expires", "evidence_id", "approver", "ticket")
@@ -71,6 +71,8 @@ class Waiver:
         if isinstance(self.expires, dt.datetime):
             if self.expires.utcoffset() != dt.timedelta(0):
                 raise ValueError("Waiver.expires must be a date or a UTC datetime")
+            # The one timestamp rule keeps times to the second: cut (never round up) the expiry.
+            object.__setattr__(self, "expires", self.expires.replace(microsecond=0))
         elif not isinstance(self.expires, dt.date):
             raise ValueError("Waiver.expires must be a date or a UTC datetime")
         if self.evidence_id is not None and not _EVIDENCE_ID.match(self.evidence_id):
@@ -80,7 +82,7 @@ class Waiver:
     def expires_text(self) -> str:
         """``expires`` as written in reports: ``2026-12-05`` or ``2026-12-05T10:00:00Z``."""
         if isinstance(self.expires, dt.datetime):
-            return _rfc3339(self.expires)
+            return format_utc(self.expires)
         return self.expires.isoformat()
 
     def active_at(self, now: dt.datetime) -> bool:
@@ -98,10 +100,10 @@ class Waiver:
         waiver with that date never expires.
         """
         if isinstance(self.expires, dt.datetime):
-            return _rfc3339(self.expires)
+            return format_utc(self.expires)
         if self.expires == dt.date.max:
             return "never"
-        return _rfc3339(dt.datetime.combine(self.expires + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC))
+        return format_utc(dt.datetime.combine(self.expires + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC))
 
     def to_json(self) -> dict[str, str]:
         """The waiver as JSON, keys in ``WAIVER_KEYS`` order, optional keys only when set."""
@@ -116,12 +118,6 @@ class Waiver:
     def from_json(cls, value: Any, source: str = "waiver") -> Waiver:
         """A waiver from its JSON form (``to_json``'s output); ``UsageError`` when it is not one."""
         return parse_waiver(value, source, None)
-
-
-def _rfc3339(moment: dt.datetime) -> str:
-    """An aware time as ``2026-12-05T10:00:00Z`` (fractions of a second only when present)."""
-    utc = moment.astimezone(dt.UTC)
-    return utc.strftime("%Y-%m-%dT%H:%M:%S.%fZ" if utc.microsecond else "%Y-%m-%dT%H:%M:%SZ")
 
 
 def _type_name(value: Any) -> str:

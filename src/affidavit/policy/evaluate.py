@@ -39,6 +39,7 @@ from typing import TYPE_CHECKING, Any
 
 from affidavit.errors import EngineError
 from affidavit.model import Evidence, EvidenceKind, Outcome, RuleResult, Violation
+from affidavit.model.time import format_utc
 from affidavit.policy.interface import Evaluation, epoch_ns
 from affidavit.policy.waivers import apply_waivers
 
@@ -47,7 +48,7 @@ if TYPE_CHECKING:
     from affidavit.policy.interface import PolicyEngine
     from affidavit.policy.loader import PolicySet, RuleMeta
 
-__all__ = ["EvalContext", "build_input", "epoch_ns", "evaluate", "input_json", "rfc3339"]
+__all__ = ["EvalContext", "build_input", "epoch_ns", "evaluate", "input_json"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,9 +64,11 @@ class EvalContext:
     waivers: Sequence[Waiver] = ()
 
     def __post_init__(self) -> None:
-        """Refuse a naive clock: every time in affidavit is UTC."""
+        """Refuse a naive clock (every time in affidavit is UTC) and keep it to the second, as
+        ``model.time`` writes it, so that ``time.now_ns()`` and ``context.now`` agree."""
         if self.now.tzinfo is None or self.now.utcoffset() is None:
             raise ValueError("EvalContext.now must be timezone-aware (UTC)")
+        object.__setattr__(self, "now", self.now.astimezone(dt.UTC).replace(microsecond=0))
 
     @property
     def now_utc(self) -> dt.datetime:
@@ -77,19 +80,11 @@ class EvalContext:
         return {
             "environment": self.environment,
             "subject": {"name": self.subject_name, "digest": self.subject_digest},
-            "now": rfc3339(self.now),
+            "now": format_utc(self.now),
             "commit": self.commit,
             "params": dict(self.params),
             "waivers": [w.to_json() for w in self.waivers],
         }
-
-
-def rfc3339(moment: dt.datetime) -> str:
-    """A UTC timestamp as ``2026-11-22T10:00:00Z`` (microseconds only when present)."""
-    utc = moment.astimezone(dt.UTC)
-    if utc.microsecond:
-        return utc.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-    return utc.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def build_input(evidence: Sequence[Evidence], context: EvalContext) -> dict[str, Any]:

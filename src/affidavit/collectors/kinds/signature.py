@@ -8,9 +8,9 @@ record (and ``data.signature`` of a signed ``provenance`` record).
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from affidavit.model.time import normalise
 from affidavit.signatures.identity import IdentityPolicy
 from affidavit.signatures.result import Settings
 
@@ -71,4 +71,4 @@ def unix_to_iso(value: Any) -> str | None:
     """An ISO 8601 UTC time from Unix seconds (``None`` when absent or not a number)."""
     if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
         return None
-    return datetime.fromtimestamp(value, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return normalise(value, epoch=True)
