@@ -13,9 +13,10 @@ from typing import Any
 
 import pytest
 
-from affidavit.policy.analysis import FunctionInfo, function
+from affidavit.policy.analysis import function
 from affidavit.policy.engines.extensions import EXTENSION_NAMES, extensions
 from affidavit.policy.engines.regorus import RegorusEngine, clean_error
+from affidavit.policy.facts import FunctionInfo
 from affidavit.policy.interface import PolicyModule, epoch_ns
 
 from .helpers import NOW

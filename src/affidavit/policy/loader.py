@@ -18,13 +18,15 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from affidavit.errors import PolicyError
-from affidavit.policy.analysis import RULE_SETS, ModuleInfo, RuleMeta, analyse
+from affidavit.policy.analysis import RULE_SETS, RuleMeta, analyse
 from affidavit.policy.interface import PolicyModule
 from affidavit.resources import builtin_policies_dir
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
     from pathlib import Path
+
+    from affidavit.policy.facts import ModuleInfo
 
 __all__ = [
     "LIB_DIR",

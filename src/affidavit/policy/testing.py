@@ -57,7 +57,7 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
     from pathlib import Path
 
-    from affidavit.policy.analysis import ModuleInfo
+    from affidavit.policy.facts import ModuleInfo
     from affidavit.policy.interface import PolicyModule
 
 #: The clock of policy tests and of the vacuity check (tests must not depend on the wall clock).

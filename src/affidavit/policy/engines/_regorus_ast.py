@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from affidavit.policy.analysis import Call, ModuleInfo, RuleDef
+from affidavit.policy.facts import Call, ModuleInfo, RuleDef
 
 
 def ref_parts(node: Any) -> tuple[str, ...] | None:
