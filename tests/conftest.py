@@ -1,9 +1,10 @@
-"""Shared fixtures: where the real-tool corpus lives, and the golden-file switch."""
+"""Shared fixtures: where the real-tool corpus lives, the golden-file switch, JSON with a repeated key."""
 
 from __future__ import annotations
 
 import json
 import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -46,3 +47,19 @@ def golden_text(text: str, path: Path) -> str:
         path.write_text(text, encoding="utf-8")
     assert path.is_file(), f"{path} is missing: run with AFFIDAVIT_UPDATE_GOLDENS=1 to write it"
     return path.read_text(encoding="utf-8")
+
+
+# ---------------------------------------------------------------------------------------------
+# JSON with a repeated key (which no JSON writer produces, and which readers must refuse)
+
+
+class Raw(str):
+    """JSON text already written (an object with a repeat inside), put into ``object_text`` as it is."""
+
+
+def object_text(pairs: Sequence[tuple[str, Any]]) -> Raw:
+    """A JSON object written from ``pairs`` in order, a key given twice written twice."""
+    members = (
+        f"{json.dumps(key)}:{value if isinstance(value, Raw) else json.dumps(value)}" for key, value in pairs
+    )
+    return Raw("{" + ",".join(members) + "}")

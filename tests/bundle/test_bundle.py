@@ -8,11 +8,14 @@ import tarfile
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
 from affidavit.bundle.verify import verify_bundle
 from affidavit.bundle.write import write_bundle
+from affidavit.cli import main
 from affidavit.errors import BundleError
 from affidavit.model import Evidence, EvidenceKind, Run, Subject, Tool
+from tests.conftest import object_text
 from tests.model.runs import sample_run
 
 
@@ -107,7 +110,12 @@ def test_not_a_bundle(tmp_path: Path) -> None:
     with pytest.raises(BundleError, match="no manifest.json"):
         verify_bundle(tmp_path)
     (tmp_path / "manifest.json").write_text("{")
-    with pytest.raises(BundleError, match="not valid JSON"):
+    with pytest.raises(BundleError, match=r"manifest\.json: JSON ends early .* looks truncated"):
+        verify_bundle(tmp_path)
+    (tmp_path / "manifest.json").write_text(
+        '{"schema": "affidavit.bundle/v1", "files": ' + "{" * 3 + " " * 64 + "]}"
+    )
+    with pytest.raises(BundleError, match=r"manifest\.json: is not valid JSON"):
         verify_bundle(tmp_path)
 
 
@@ -116,3 +124,50 @@ def test_artefact_changed_during_run_is_refused(tmp_path: Path) -> None:
     path.write_bytes(b"{ }")
     with pytest.raises(BundleError, match="changed while affidavit was running"):
         write_bundle(_results(), [record], {record.id: path}, tmp_path / "out")
+
+
+def _forged_results(folder: Path) -> bytes:
+    """results.json re-written to say GO: a tampered decision."""
+    results = json.loads((folder / "results.json").read_bytes())
+    assert results["decision"] == "NO-GO"
+    results["decision"] = "GO"
+    return json.dumps(results).encode()
+
+
+def test_manifest_naming_files_twice_is_refused(tmp_path: Path) -> None:
+    """A manifest whose second ``files`` table covers a forged results.json is refused (exit 3).
+
+    Python's parser keeps the second table (and the second decision), so without the strict
+    loader the forged bundle would verify; a reader keeping the first would see the honest one.
+    """
+    folder = _write(tmp_path)
+    manifest = json.loads((folder / "manifest.json").read_bytes())
+    forged = _forged_results(folder)
+    (folder / "results.json").write_bytes(forged)
+    files = dict(manifest["files"], **{"results.json": hashlib.sha256(forged).hexdigest()})
+    text = object_text([*manifest.items(), ("files", files), ("decision", "GO")])
+    assert json.loads(text)["files"] == files  # what the plain parser would have believed
+    (folder / "manifest.json").write_text(text)
+    result = CliRunner().invoke(main, ["verify", str(folder)])
+    assert result.exit_code == 3, result.output
+    assert str(folder / "manifest.json") in result.stderr
+    assert "names the same key twice" in result.stderr
+    assert "OK" not in result.stdout
+    with pytest.raises(BundleError, match="manifest.json: a JSON object names the same key twice"):
+        verify_bundle(folder)
+
+
+def test_results_naming_decision_twice_is_reported(tmp_path: Path) -> None:
+    """A results.json naming ``decision`` twice (GO, then the manifest's NO-GO) is a problem (exit 1)."""
+    folder = _write(tmp_path)
+    results = json.loads((folder / "results.json").read_bytes())
+    text = object_text([("decision", "GO"), *results.items()]).encode()
+    assert json.loads(text)["decision"] == "NO-GO"  # the plain parser keeps the manifest's value
+    (folder / "results.json").write_bytes(text)
+    manifest = json.loads((folder / "manifest.json").read_bytes())
+    manifest["files"]["results.json"] = hashlib.sha256(text).hexdigest()
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    result = CliRunner().invoke(main, ["verify", str(folder)])
+    assert result.exit_code == 1, result.output
+    assert "TAMPERED" in result.stdout
+    assert "results.json: a JSON object names the same key twice" in result.stdout

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from affidavit.artefact import load_json
 from affidavit.bundle.archive import read_bundle_files
 from affidavit.bundle.write import MANIFEST_SCHEMA
-from affidavit.errors import BundleError, ResultsError
+from affidavit.errors import BundleError, InputError, ResultsError
 from affidavit.model import Run
 
 if TYPE_CHECKING:
@@ -49,9 +49,9 @@ def verify_bundle(path: Path) -> VerifyReport:
     if "manifest.json" not in files:
         raise BundleError(f"{path}: no manifest.json: this is not an affidavit bundle or it is incomplete")
     try:
-        manifest = json.loads(files["manifest.json"])
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise BundleError(f"{path}: manifest.json is not valid JSON ({exc})") from None
+        manifest = load_json(files["manifest.json"], f"{path}/manifest.json")
+    except InputError as exc:  # not JSON, or a key named twice (a second "files" table could hide one)
+        raise BundleError(exc.message) from None
     if not isinstance(manifest, dict) or manifest.get("schema") != MANIFEST_SCHEMA:
         raise BundleError(f"{path}: manifest.json is not an {MANIFEST_SCHEMA} manifest")
     listed = manifest.get("files")
@@ -94,9 +94,9 @@ def verify_bundle(path: Path) -> VerifyReport:
 def parse_run(raw: bytes, where: str) -> Run:
     """The ``Run`` in a results.json's bytes; ``BundleError`` naming ``where`` when it is not one."""
     try:
-        return Run.from_json(json.loads(raw))
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        raise BundleError(f"{where}: not valid JSON") from None
+        return Run.from_json(load_json(raw, where))
+    except InputError as exc:  # not JSON, or a key named twice
+        raise BundleError(exc.message) from None
     except ResultsError as exc:
         raise BundleError(f"{where}: {exc.message}") from None
 

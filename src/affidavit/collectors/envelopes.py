@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 from typing import TYPE_CHECKING, Any
 
+from affidavit.artefact import load_json
 from affidavit.errors import InputError
 
 if TYPE_CHECKING:
@@ -38,9 +38,22 @@ def first_of_json_lines(doc: Artefact) -> Any:
     if end < 0 or not raw[end:].strip():
         return None
     try:
-        return json.loads(raw[:end])
-    except ValueError:
+        return load_json(raw[:end], f"{doc.source}: line 1")
+    except InputError:  # not JSON Lines after all (or a line naming a key twice): the parse says so
         return None
+
+
+def inner_json(doc: Artefact, data: bytes | str, path: str, what: str) -> Any:
+    """JSON carried inside an artefact (a DSSE payload, a log entry body, an annotation).
+
+    Parsed by the one strict loader, so an inner object that names a key twice is refused like an
+    outer one; a refusal is an ``InputError`` naming the file, ``path`` and ``what`` (a noun: "the
+    DSSE payload"), followed by the loader's reason.
+    """
+    try:
+        return load_json(data, doc.source)
+    except InputError as exc:
+        raise InputError(doc.source, f"{what}: {exc.detail}", path=path, hint=exc.hint) from None
 
 
 def single_document(doc: Artefact) -> Any:
@@ -78,12 +91,7 @@ def dsse_payload_bytes(doc: Artefact, value: Any, path: str) -> bytes:
 
 def decode_statement(doc: Artefact, payload: bytes, path: str) -> dict[str, Any]:
     """The in-toto Statement in a DSSE payload; anything else is an ``InputError`` at ``path``."""
-    try:
-        statement = json.loads(payload)
-    except ValueError:
-        raise InputError(
-            doc.source, "the DSSE payload is not JSON, so not an in-toto Statement", path=path
-        ) from None
+    statement = inner_json(doc, payload, path, "the DSSE payload (an in-toto Statement)")
     if not isinstance(statement, dict) or not isinstance(statement.get("_type"), str):
         keys = ", ".join(sorted(statement)) if isinstance(statement, dict) else type(statement).__name__
         raise InputError(

@@ -36,12 +36,13 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
+from affidavit.artefact import load_json
+from affidavit.errors import InputError
 from affidavit.signatures import keys
 from affidavit.signatures.identity import certificate_identity
 from affidavit.signatures.result import SignatureCheck
@@ -185,8 +186,8 @@ def statement_digests(payload: bytes | dict[str, Any] | None) -> list[str]:
     statement: Any = payload
     if isinstance(payload, bytes):
         try:
-            statement = json.loads(payload)
-        except ValueError:
+            statement = load_json(payload, "the DSSE payload")
+        except InputError:  # not JSON, or a key named twice: no digest can be believed
             return []
     subjects = statement.get("subject") if isinstance(statement, dict) else None
     out: list[str] = []
@@ -239,12 +240,16 @@ def message_digest(data: dict[str, Any]) -> bytes | None:
 
 
 def _entry_body(entry: dict[str, Any] | None) -> dict[str, Any] | None:
-    """The decoded ``canonicalizedBody`` of a log entry, if it is a JSON object."""
+    """The decoded ``canonicalizedBody`` of a log entry, if it is a JSON object.
+
+    A body that is not JSON, or names a key twice, is ``None``: every check that needs the body
+    then fails, since which of two values the log meant cannot be known.
+    """
     if entry is None or not isinstance(entry.get("canonicalizedBody"), str):
         return None
     try:
-        body = json.loads(base64.b64decode(entry["canonicalizedBody"], validate=True))
-    except (binascii.Error, ValueError):
+        body = load_json(base64.b64decode(entry["canonicalizedBody"], validate=True), "the log entry body")
+    except (binascii.Error, ValueError, InputError):
         return None
     return body if isinstance(body, dict) else None
 

@@ -13,13 +13,13 @@ Refreshing the embedded root over TUF needs the network; affidavit never does it
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from affidavit.artefact import load_json
 from affidavit.errors import InputError
 
 if TYPE_CHECKING:
@@ -83,9 +83,9 @@ def _parse(raw: bytes, name: str) -> TrustedRoot:
     from sigstore_models.trustroot import v1 as trustroot_v1
 
     try:
-        value = json.loads(raw)
-    except ValueError as exc:
-        raise InputError(name, f"the trusted root is not valid JSON: {exc}") from None
+        value = load_json(raw, name)
+    except InputError as exc:  # not JSON, or a key named twice (which sigstore's parser would not see)
+        raise InputError(name, f"the trusted root: {exc.detail}", hint=exc.hint) from None
     media_type = value.get("mediaType") if isinstance(value, dict) else None
     try:
         if media_type == TRUSTED_ROOT_MEDIA_TYPE:

@@ -21,9 +21,10 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-import json
 from typing import TYPE_CHECKING, Any
 
+from affidavit.artefact import load_json
+from affidavit.collectors.envelopes import inner_json
 from affidavit.collectors.interface import (
     DEFINITE,
     LIKELY,
@@ -104,9 +105,10 @@ def parse_verify_output(doc: Artefact, options: CollectOptions) -> Parsed:
         check.issuer = opt_str(optional.get("Issuer")) or opt_str(optional.get(OID_ISSUER))
         rekor = optional.get("Bundle") if isinstance(optional.get("Bundle"), dict) else None
         if rekor is not None:
-            check.tlog = _rekor_bundle_tlog(rekor)
+            body = _decode_body(doc, rekor, f"$[{i}].optional.Bundle.Payload.body")
+            check.tlog = _rekor_bundle_tlog(rekor, body)
             if check.identity is None:
-                check.identity = _identity_from_rekor_body(rekor)
+                check.identity = _identity_from_rekor_body(body)
             when = unix_to_iso(check.tlog.get("integrated_time"))
             if when:
                 times.append(when)
@@ -135,11 +137,10 @@ def parse_verify_output(doc: Artefact, options: CollectOptions) -> Parsed:
     )
 
 
-def _rekor_bundle_tlog(rekor: dict[str, Any]) -> dict[str, Any]:
+def _rekor_bundle_tlog(rekor: dict[str, Any], body: dict[str, Any]) -> dict[str, Any]:
     """``tlog`` from cosign's legacy Rekor bundle (``SignedEntryTimestamp`` + ``Payload``)."""
     payload = rekor.get("Payload") if isinstance(rekor.get("Payload"), dict) else {}
     assert isinstance(payload, dict)
-    body = _decode_body(payload.get("body"))
     kind = f"{body.get('kind')}/{body.get('apiVersion')}" if body else None
     return {
         "log_index": payload.get("logIndex") if isinstance(payload.get("logIndex"), int) else None,
@@ -151,26 +152,31 @@ def _rekor_bundle_tlog(rekor: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _decode_body(value: Any) -> dict[str, Any]:
-    """The decoded Rekor entry body (base64 JSON), or an empty object."""
+def _decode_body(doc: Artefact, rekor: dict[str, Any], path: str) -> dict[str, Any]:
+    """The decoded Rekor entry body (base64 JSON at ``path``), or an empty object when absent.
+
+    Body text that is not JSON, or names a key twice, is an ``InputError``: both readers of the
+    body (the log entry kind and the certificate) must see the one value the log recorded.
+    """
+    payload = rekor.get("Payload") if isinstance(rekor.get("Payload"), dict) else {}
+    assert isinstance(payload, dict)
+    value = payload.get("body")
     if not isinstance(value, str):
         return {}
     try:
-        body = json.loads(base64.b64decode(value, validate=True))
+        text = base64.b64decode(value, validate=True)
     except (binascii.Error, ValueError):
         return {}
+    body = inner_json(doc, text, path, "the Rekor entry body")
     return body if isinstance(body, dict) else {}
 
 
-def _identity_from_rekor_body(rekor: dict[str, Any]) -> str | None:
+def _identity_from_rekor_body(body: dict[str, Any]) -> str | None:
     """The SAN of the certificate logged in a hashedrekord body (as reported, not verified)."""
     from cryptography.x509 import load_pem_x509_certificate
 
     from affidavit.signatures.identity import certificate_identity
 
-    payload = rekor.get("Payload") if isinstance(rekor.get("Payload"), dict) else {}
-    assert isinstance(payload, dict)
-    body = _decode_body(payload.get("body"))
     try:
         pem = base64.b64decode(body["spec"]["signature"]["publicKey"]["content"], validate=True)
         identities, _ = certificate_identity(load_pem_x509_certificate(pem))
@@ -293,10 +299,7 @@ def parse_manifest(doc: Artefact, options: CollectOptions) -> Parsed:
         if payload is not None:
             payload_ok = layer_digest == f"sha256:{hashlib.sha256(payload).hexdigest()}"
             if payload_ok:
-                try:
-                    claim = json.loads(payload)
-                except ValueError:
-                    claim = None
+                claim = load_json(payload, str(settings.payload))
                 if _is_claim(claim):
                     claim_digest = _claim_digest(claim)
                     if name := _claim_name(claim):
@@ -327,9 +330,10 @@ def parse_manifest(doc: Artefact, options: CollectOptions) -> Parsed:
             elif settings.public_key is None:
                 check.fail("no public key given (--key FILE): the cosign key-pair signature was not checked")
             check.check_artifact([claim_digest] if claim_digest else [], settings)
-        rekor = _json_annotation(notes.get(ANNOTATION_BUNDLE))
+        where = f'{path}.annotations["{ANNOTATION_BUNDLE}"]'
+        rekor = _json_annotation(doc, notes.get(ANNOTATION_BUNDLE), where)
         if rekor is not None:
-            check.tlog = _rekor_bundle_tlog(rekor)
+            check.tlog = _rekor_bundle_tlog(rekor, _decode_body(doc, rekor, f"{where}.Payload.body"))
             if when := unix_to_iso(check.tlog.get("integrated_time")):
                 times.append(when)
         checks.append(check)
@@ -356,14 +360,14 @@ def _read_optional(path: Any) -> bytes | None:
     return data
 
 
-def _json_annotation(value: Any) -> dict[str, Any] | None:
-    """An annotation holding JSON text, parsed (``None`` when it is not an object)."""
+def _json_annotation(doc: Artefact, value: Any, path: str) -> dict[str, Any] | None:
+    """An annotation holding JSON text, parsed (``None`` when absent or not an object).
+
+    Text that is not JSON, or names a key twice, is an ``InputError`` at ``path``.
+    """
     if not isinstance(value, str):
         return None
-    try:
-        parsed = json.loads(value)
-    except ValueError:
-        return None
+    parsed = inner_json(doc, value, path, "the Rekor bundle annotation")
     return parsed if isinstance(parsed, dict) else None
 
 
