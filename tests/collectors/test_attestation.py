@@ -490,3 +490,41 @@ def test_signed_evidence_formats_import_no_other_format(module: str) -> None:
             found.extend(f"{base}.{a.name}".strip(".") for a in node.names)
     bad = sorted(n for n in found if n.startswith("affidavit.collectors.formats"))
     assert not bad, f"{path.name} imports {bad}"
+
+
+HEX = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+
+
+@pytest.mark.parametrize(
+    ("digest", "subject_digest", "problem"),
+    [
+        ({"sha256": HEX.upper()}, f"sha256:{HEX}", None),
+        ({"sha512": HEX * 2}, f"sha512:{HEX * 2}", None),
+        ({"gitCommit": HEX[:40]}, None, None),  # a commit is no artefact digest, and no error either
+        ({"sha256": HEX[:40]}, None, "sha256 takes 64 hex digits, not 40"),
+        ({"sha256": HEX[:63] + "z"}, None, "not hexadecimal"),
+        ({"sha384": HEX}, None, "sha384 takes 96 hex digits, not 64"),
+    ],
+)
+def test_statement_subject_digest_follows_the_one_digest_rule(
+    digest: dict[str, str], subject_digest: str | None, problem: str | None
+) -> None:
+    """The record's subject digest is the Statement's, by the one digest rule; a malformed SHA-2 one is a problem."""
+    from affidavit.artefact import Artefact
+    from affidavit.collectors import collect_document
+    from affidavit.collectors.interface import CollectOptions
+    from tests.conftest import NOW
+
+    name = "guac-oci-kubectl-linux-amd64-in-toto.json"
+    statement = _load(name)
+    statement["subject"][0]["digest"] = digest
+    record = collect_document(Artefact(name, json.dumps(statement).encode()), CollectOptions(now=NOW))
+    validate(record)
+    assert record.subject.name == statement["subject"][0]["name"]
+    assert record.subject.digest == subject_digest
+    found = [p for p in record.problems if "$.subject" in p and "digest" in p]
+    if problem is None:
+        assert found == []
+    else:
+        assert len(found) == 1 and problem in found[0], record.problems
+        assert next(iter(digest.values())) not in found[0]

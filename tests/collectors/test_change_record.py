@@ -192,14 +192,51 @@ def test_bad_approvals() -> None:
 
 
 def test_subject_digest_must_be_a_sha2_digest() -> None:
-    """The subject digest must be a lower-case sha2 digest."""
+    """The subject digest must be a lower-case sha2 digest; the message says why without quoting it."""
     value = _valid()
     value["subject"] = {"name": "x", "digest": "md5:0cc175b9c0f1b6a831c399e269772661", "tag": "1"}
     with pytest.raises(InputError) as info:
         _collect_bytes("bad.json", json.dumps(value).encode())
     message = info.value.diagnostics()
-    assert "$.subject.digest: 'md5:0cc175b9c0f1b6a831c399e269772661' is not 'sha256:<hex>'" in message
+    assert "$.subject.digest: unknown digest algorithm (known: sha256, sha384, sha512)" in message
+    assert "0cc175b9c0f1b6a831c399e269772661" not in message
     assert "$.subject: unknown key(s) tag" in message
+
+
+HEX = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+
+
+@pytest.mark.parametrize(
+    ("digest", "reason"),
+    [
+        ("sha256:" + HEX[:40], "sha256 takes 64 hex digits, not 40"),  # a git commit id passed as sha256
+        ("sha256:" + HEX + "00", "sha256 takes 64 hex digits, not 66"),
+        ("sha512:" + HEX, "sha512 takes 128 hex digits, not 64"),
+        ("sha256:" + HEX[:63] + "g", "not hexadecimal"),
+        ("SHA256:" + HEX.upper(), "not in the written form"),
+        (" sha256:" + HEX, "not in the written form"),
+        ("ghcr.io/acme/shop@sha256:" + HEX, "an image reference (name@digest), not a digest"),
+        (HEX, "not in the written form"),
+    ],
+)
+def test_subject_digest_follows_the_one_digest_rule(digest: str, reason: str) -> None:
+    """Only ``<sha2 algorithm>:<hex of its length>``, lower case and nothing around it, is a subject digest."""
+    value = _valid()
+    value["subject"] = {"name": "ghcr.io/acme/shop", "digest": digest}
+    with pytest.raises(InputError) as info:
+        _collect_bytes("bad.json", json.dumps(value).encode())
+    message = info.value.diagnostics()
+    assert f"$.subject.digest: {reason}" in message, message
+    assert digest.strip() not in message
+
+
+@pytest.mark.parametrize("digest", ["sha256:" + HEX, "sha384:" + HEX[:48] * 2, "sha512:" + HEX * 2])
+def test_subject_digest_of_each_sha2_algorithm_is_read(digest: str) -> None:
+    """A subject digest in the written form, of any SHA-2 algorithm the rule knows, is the record's subject."""
+    value = _valid()
+    value["subject"] = {"name": "ghcr.io/acme/shop", "digest": digest}
+    record = _collect_bytes("change.json", json.dumps(value).encode())
+    assert record["subject"]["digest"] == digest
 
 
 def test_unknown_schema_version() -> None:

@@ -327,6 +327,60 @@ def test_subject_digest_from_the_container_version_and_the_image_purl() -> None:
     assert trivy.data["subject"]["purl"] == purl
 
 
+HEX = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+
+
+def _subject_bom(component: dict[str, Any]) -> bytes:
+    """A CycloneDX 1.6 BOM about ``component`` (the subject) with one library."""
+    bom = {
+        "bomFormat": "CycloneDX",
+        "specVersion": "1.6",
+        "metadata": {"timestamp": "2024-05-01T12:00:00Z", "component": {"name": "shop", **component}},
+        "components": [{"type": "library", "name": "a", "version": "1", "purl": "pkg:npm/a@1"}],
+    }
+    return json.dumps(bom).encode()
+
+
+@pytest.mark.parametrize(
+    ("component", "digest"),
+    [
+        # the SHA-256 hash, in either case
+        ({"type": "application", "hashes": [{"alg": "SHA-256", "content": HEX.upper()}]}, f"sha256:{HEX}"),
+        # 40 digits fit CycloneDX's hash pattern (that of SHA-1) but are no SHA-256: not a digest
+        ({"type": "application", "hashes": [{"alg": "SHA-256", "content": HEX[:40]}]}, None),
+        # ... and the image version is used instead
+        (
+            {
+                "type": "container",
+                "version": f"sha256:{HEX}",
+                "hashes": [{"alg": "SHA-256", "content": HEX[:40]}],
+            },
+            f"sha256:{HEX}",
+        ),
+        ({"type": "container", "version": f"SHA256:{HEX.upper()}"}, f"sha256:{HEX}"),
+        ({"type": "container", "version": f"sha512:{HEX * 2}"}, f"sha512:{HEX * 2}"),
+        ({"type": "container", "version": f"sha256:{HEX[:63]}"}, None),
+        ({"type": "container", "version": HEX}, None),  # bare hex: a version, not a digest
+        ({"type": "application", "version": f"sha256:{HEX}"}, None),  # only an image's version is its digest
+        ({"type": "container", "purl": f"pkg:oci/shop@sha256%3A{HEX}?arch=amd64"}, f"sha256:{HEX}"),
+        (
+            {"type": "container", "purl": f"pkg:docker/acme/shop@1.2?digest=sha256:{HEX.upper()}"},
+            f"sha256:{HEX}",
+        ),
+        ({"type": "container", "purl": f"pkg:oci/shop@sha512%3A{HEX * 2}"}, f"sha512:{HEX * 2}"),
+        ({"type": "container", "purl": f"pkg:oci/shop@sha256%3A{HEX[:40]}"}, None),
+        ({"type": "container", "purl": f"pkg:oci/shop@sha256%3A{HEX}00"}, None),
+        ({"type": "library", "purl": f"pkg:npm/shop@sha256:{HEX}"}, None),  # not an image purl
+    ],
+)
+def test_subject_digest_follows_the_one_digest_rule(component: dict[str, Any], digest: str | None) -> None:
+    """The subject's digest comes from its hash, image purl or image version, by the one digest rule."""
+    evidence = collect(FOLDER, "made.json", _subject_bom(component))
+    check_record(evidence)
+    assert evidence.subject.digest == digest
+    assert evidence.data["subject"]["digest"] == digest
+
+
 def test_licences_and_hashes_are_normalised() -> None:
     """Licence ids, names, expressions and hash names take their normal forms."""
     bom = {

@@ -39,6 +39,7 @@ from affidavit.collectors.interface import (
 )
 from affidavit.errors import InputError
 from affidavit.model import EvidenceKind, Subject
+from affidavit.model.digest import is_digest, normalise_digest
 from affidavit.model.time import format_utc, parse_timestamp
 
 if TYPE_CHECKING:
@@ -50,9 +51,21 @@ _TOP_REQUIRED = ("schema", "id", "environment", "requested_by", "approvals")
 _TOP_OPTIONAL = ("title", "subject", "ticket", "created_at")
 _APPROVAL_KEYS = ("approver", "approved_at", "decision")
 _DECISIONS = ("approved", "rejected")
-_DIGEST = re.compile(r"sha(?:256|384|512):[0-9a-f]+")
 _ENV_URL = re.compile(r"/repos/([^/]+)/([^/]+)/environments/")
 _DOC_HINT = "see docs/change-record.md for the format and an example"
+
+
+def _digest_problem(value: Any) -> str | None:
+    """Why ``value`` is not a digest in the one written form, in words (``None`` when it is one)."""
+    if not isinstance(value, str):
+        return f"expected a string, found {json_type(value)}"
+    if is_digest(value):
+        return None
+    try:
+        normalise_digest(value)
+    except ValueError as exc:
+        return str(exc)
+    return "not in the written form"  # readable as a digest, but in upper case, bare or padded
 
 
 def _rfc3339(value: Any) -> bool:
@@ -139,9 +152,11 @@ def _validate(record: dict[str, Any]) -> list[str]:
                 errors.append(f"$.subject: unknown key(s) {', '.join(extra)}")
             _check_str(errors, subject, "name", "$.subject", required=False)
             digest = subject.get("digest")
-            if digest is not None and not (isinstance(digest, str) and _DIGEST.fullmatch(digest)):
+            problem = None if digest is None else _digest_problem(digest)
+            if problem is not None:
                 errors.append(
-                    f"$.subject.digest: {digest!r} is not 'sha256:<hex>' (or sha384, sha512), lower case"
+                    f"$.subject.digest: {problem}; write it as <algorithm>:<hex> in lower case "
+                    "(sha256 and 64 hex digits, sha384 and 96, sha512 and 128)"
                 )
     approvals = record.get("approvals")
     if not isinstance(approvals, list):

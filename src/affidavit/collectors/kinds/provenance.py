@@ -14,6 +14,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from affidavit.collectors.interface import Parsed, Problems, opt_str
 from affidavit.model import EvidenceKind, Subject
+from affidavit.model.digest import DIGEST_HEX_LENGTHS, normalise_digest
 
 STATEMENT_TYPES = {
     "https://in-toto.io/Statement/v0.1": "in-toto v0.1",
@@ -327,7 +328,10 @@ def provenance_parsed(
     chosen_digest = (
         digest if digest and chosen and digest.split(":", 1)[1] in chosen["digests"].values() else None
     ) or (chosen["digest"] if chosen else None)
-    subject = Subject(name=chosen["name"] if chosen else None, digest=_envelope_digest(chosen_digest))
+    where = f"{path}.subject[{data['subjects'].index(chosen)}].digest" if chosen else f"{path}.subject"
+    subject = Subject(
+        name=chosen["name"] if chosen else None, digest=_envelope_digest(chosen_digest, problems, where)
+    )
     return Parsed(
         data=data,
         format_version=SLSA_PROVENANCE.get(str(statement.get("predicateType"))),
@@ -338,8 +342,18 @@ def provenance_parsed(
     )
 
 
-def _envelope_digest(digest: str | None) -> str | None:
-    """The record's ``subject.digest``: a SHA-2 digest only (a GCE image id is no artefact digest)."""
-    if digest and digest.split(":", 1)[0] in ("sha256", "sha384", "sha512"):
-        return digest
-    return None
+def _envelope_digest(digest: str | None, problems: Problems, path: str) -> str | None:
+    """The record's ``subject.digest``: a SHA-2 digest by the one digest rule (``model.digest``), else ``None``.
+
+    Another algorithm is no artefact digest (a GCE image id, a git commit) and is left out quietly;
+    a SHA-2 digest of the wrong length or with other characters is left out as a problem at ``path``.
+    """
+    if not digest or digest.split(":", 1)[0] not in DIGEST_HEX_LENGTHS:
+        return None
+    try:
+        return normalise_digest(digest)
+    except ValueError as exc:
+        problems.add(
+            path, f"the subject's digest is not a digest ({exc}): the record names no artefact digest"
+        )
+        return None

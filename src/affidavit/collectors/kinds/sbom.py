@@ -27,6 +27,7 @@ from urllib.parse import unquote
 from affidavit.collectors.interface import Problems, json_type
 from affidavit.errors import InputError
 from affidavit.model import Subject, Tool
+from affidavit.model.digest import normalise_digest
 from affidavit.model.time import format_utc, parse_timestamp
 
 if TYPE_CHECKING:
@@ -35,8 +36,8 @@ if TYPE_CHECKING:
 _TIMESTAMP = re.compile(
     r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(?P<zone>[Zz]|[+-]\d{2}(:?\d{2})?)?$"
 )
-_SHA256_DIGEST = re.compile(r"^sha256:[0-9a-fA-F]{64}$")
-_PURL_DIGEST = re.compile(r"(?:@|[?&]digest=)sha256:([0-9a-fA-F]{64})(?:[?&#]|$)")
+# Where an image purl names its digest: the version (``@sha256:...``) or a ``digest`` qualifier.
+_PURL_DIGEST = re.compile(r"(?:@|[?&]digest=)([^?&#@]*)")
 
 
 class Tally:
@@ -97,26 +98,45 @@ def sbom_timestamp(doc: Artefact, value: Any, path: str, problems: Problems) -> 
     return format_utc(moment)
 
 
+def _named_digest(text: str) -> str | None:
+    """``text`` in the written form when it is ``<algorithm>:<hex>`` by the one digest rule, else ``None``.
+
+    The algorithm must be named: bare hex in a version or purl is a version, not a digest.
+    """
+    if ":" not in text:
+        return None
+    try:
+        return normalise_digest(text)
+    except ValueError:
+        return None
+
+
 def purl_digest(purl: str | None) -> str | None:
-    """``sha256:<hex>`` from a container image purl (``pkg:oci``/``pkg:docker``), else ``None``."""
+    """The digest a container image purl (``pkg:oci``/``pkg:docker``) names, else ``None``."""
     if purl is None or not (purl.startswith("pkg:oci/") or purl.startswith("pkg:docker/")):
         return None
-    match = _PURL_DIGEST.search(unquote(purl))
-    return f"sha256:{match.group(1).lower()}" if match else None
+    for match in _PURL_DIGEST.finditer(unquote(purl)):
+        if digest := _named_digest(match.group(1)):
+            return digest
+    return None
 
 
 def subject_digest(
     hashes: dict[str, str], purl: str | None, version: str | None, ctype: str | None
 ) -> str | None:
-    """The subject's digest: its SHA-256 hash, else its image purl's digest, else an image version."""
+    """The subject's digest: its SHA-256 hash, else its image purl's digest, else an image version.
+
+    Each is read by the one digest rule (``model.digest``): a "SHA-256" hash that is not 64 hex
+    digits (CycloneDX's pattern allows any of five lengths for any algorithm) is no digest.
+    """
     sha = hashes.get("sha-256")
-    if sha:
-        return f"sha256:{sha}"
+    if sha and (digest := _named_digest(f"sha256:{sha}")):
+        return digest
     from_purl = purl_digest(purl)
     if from_purl:
         return from_purl
-    if ctype == "container" and version and _SHA256_DIGEST.match(version):
-        return version.lower()
+    if ctype == "container" and version:
+        return _named_digest(version)
     return None
 
 
