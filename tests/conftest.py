@@ -1,19 +1,25 @@
-"""Shared fixtures: where the real-tool corpus lives, the golden-file switch, JSON with a repeated key."""
+"""Shared fixtures: where the real-tool corpus lives, the golden-file switch, the schema validators."""
 
 from __future__ import annotations
 
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+import jsonschema  # type: ignore[import-untyped]  # no stubs installed
 import pytest
+
+if TYPE_CHECKING:
+    from affidavit.model import Evidence
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
 CORPUS = SHARED / "corpus"
 GOLDEN = Path(__file__).resolve().parent / "golden"
+SCHEMAS = REPO / "src" / "affidavit" / "schemas"
 UPDATE_GOLDENS = os.environ.get("AFFIDAVIT_UPDATE_GOLDENS") == "1"
 NOW = "2026-11-20T12:00:00Z"
 
@@ -47,6 +53,47 @@ def golden_text(text: str, path: Path) -> str:
         path.write_text(text, encoding="utf-8")
     assert path.is_file(), f"{path} is missing: run with AFFIDAVIT_UPDATE_GOLDENS=1 to write it"
     return path.read_text(encoding="utf-8")
+
+
+# ---------------------------------------------------------------------------------------------
+# The published JSON Schemas: one validator each, built once for the whole session
+
+
+@cache
+def schema_validator(name: str) -> jsonschema.Draft202012Validator:
+    """The validator of ``src/affidavit/schemas/<name>.schema.json`` (the schema itself checked first)."""
+    schema = json.loads((SCHEMAS / f"{name}.schema.json").read_text(encoding="utf-8"))
+    jsonschema.Draft202012Validator.check_schema(schema)
+    return jsonschema.Draft202012Validator(schema)
+
+
+def record_validator() -> jsonschema.Draft202012Validator:
+    """The validator of evidence records (``affidavit.evidence/v1``)."""
+    return schema_validator("evidence.v1")
+
+
+def results_validator() -> jsonschema.Draft202012Validator:
+    """The validator of results documents (``affidavit.results/v1``)."""
+    return schema_validator("results.v1")
+
+
+def schema_errors(validator: jsonschema.Draft202012Validator, document: Any) -> list[str]:
+    """Every error of ``document``, as ``path: message``, in document order (empty when valid)."""
+    errors = sorted(validator.iter_errors(document), key=lambda e: [str(p) for p in e.absolute_path])
+    return [f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in errors]
+
+
+def validate_record(record: Evidence | Mapping[str, Any]) -> dict[str, Any]:
+    """Assert that a record is valid against the evidence schema; return its JSON (as a reader sees it).
+
+    ``record`` is an ``Evidence`` or its ``to_json()``; either is written and read back as JSON
+    first, so that tuples and the like are checked as the bytes would carry them.
+    """
+    value = record if isinstance(record, Mapping) else record.to_json()
+    document: dict[str, Any] = json.loads(json.dumps(value))
+    errors = schema_errors(record_validator(), document)
+    assert not errors, "; ".join(e[:300] for e in errors[:5])
+    return document
 
 
 # ---------------------------------------------------------------------------------------------

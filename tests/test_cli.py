@@ -7,12 +7,11 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-import jsonschema
 import pytest
 from click.testing import CliRunner
 
 from affidavit.cli import main
-from tests.conftest import CORPUS, REPO
+from tests.conftest import CORPUS, REPO, results_validator, schema_errors
 
 DEMO = REPO / "evidence" / "demo"
 DIGEST = (DEMO / "SUBJECT_DIGEST").read_text().strip()
@@ -53,14 +52,9 @@ def _gate(
 def _results(bundle: Path) -> dict[str, Any]:
     """A bundle's results.json, validated against the published results schema first."""
     loaded: dict[str, Any] = json.loads((bundle / "results.json").read_text())
-    errors = list(_RESULTS_SCHEMA.iter_errors(loaded))
-    assert not errors, [f"{'/'.join(map(str, e.absolute_path))}: {e.message[:200]}" for e in errors[:5]]
+    errors = schema_errors(results_validator(), loaded)
+    assert not errors, [e[:200] for e in errors[:5]]
     return loaded
-
-
-_RESULTS_SCHEMA = jsonschema.Draft202012Validator(
-    json.loads((REPO / "src" / "affidavit" / "schemas" / "results.v1.schema.json").read_text())
-)
 
 
 def test_go_release_exits_0_and_writes_a_verifiable_bundle(tmp_path: Path) -> None:

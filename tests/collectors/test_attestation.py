@@ -15,8 +15,8 @@ import pytest
 
 from affidavit.errors import InputError, UnknownFormatError
 from affidavit.model import EvidenceKind
-from tests.conftest import CORPUS, corpus_index
-from tests.signatures.helpers import check_golden, collect, validate
+from tests.conftest import CORPUS, corpus_index, validate_record
+from tests.signatures.helpers import check_golden, collect
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -170,7 +170,7 @@ def test_every_file(name: str) -> None:
         return
     fmt, _, verified, reason = FILES[name]
     record = collect(path, **_options(name))
-    validate(record)
+    validate_record(record)
     assert record.kind is EvidenceKind.PROVENANCE
     assert record.format == fmt
     assert record.data["verified"] is verified, record.data["signature"]["reasons"]
@@ -519,7 +519,7 @@ def test_statement_subject_digest_follows_the_one_digest_rule(
     statement = _load(name)
     statement["subject"][0]["digest"] = digest
     record = collect_document(Artefact(name, json.dumps(statement).encode()), CollectOptions(now=NOW))
-    validate(record)
+    validate_record(record)
     assert record.subject.name == statement["subject"][0]["name"]
     assert record.subject.digest == subject_digest
     found = [p for p in record.problems if "$.subject" in p and "digest" in p]

@@ -9,7 +9,6 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import jsonschema  # type: ignore[import-untyped]
 import pytest
 
 from affidavit.artefact import Artefact
@@ -17,7 +16,7 @@ from affidavit.collectors import collect_document, registry
 from affidavit.collectors.interface import CollectOptions
 from affidavit.errors import InputError
 from affidavit.model import EvidenceKind
-from tests.conftest import golden_text
+from tests.conftest import golden_text, validate_record
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -487,8 +486,7 @@ def test_graphql_without_a_branch_is_an_error() -> None:
 
 def _check_shape(record: dict[str, Any]) -> None:
     """Validate a record (public schema, then data keys) before comparing it with its golden file."""
-    schema = json.loads((REPO / "src" / "affidavit" / "schemas" / "evidence.v1.schema.json").read_bytes())
-    jsonschema.Draft202012Validator(schema).validate(record)
+    validate_record(record)
     assert record["schema"] == "affidavit.evidence/v1" and record["kind"] == "branch-protection"
     assert list(record["data"]) == KEYS
     assert all(

@@ -3,38 +3,22 @@
 from __future__ import annotations
 
 import json
-from functools import cache
 from pathlib import Path
 from typing import Any
 
-import jsonschema  # type: ignore[import-untyped]
 import pytest
 
-import affidavit
 from affidavit.artefact import Artefact
 from affidavit.collectors import collect_document, registry
 from affidavit.collectors.formats.checkov import detect
 from affidavit.collectors.interface import NO, CollectOptions
 from affidavit.errors import InputError
 from affidavit.model import Evidence, EvidenceKind
-from tests.conftest import CORPUS, GOLDEN, NOW, corpus_index, golden_text
+from tests.conftest import CORPUS, GOLDEN, NOW, corpus_index, golden_text, validate_record
 
 FOLDER = "scan-checkov"
 ENTRIES = corpus_index(FOLDER)
 GOLDEN_FILES = ("defectdojo-checkov-report-severity.json", "mitre-saf-checkov_with_skips.json")
-
-
-@cache
-def _schema_validator() -> jsonschema.Draft202012Validator:
-    schema = json.loads(
-        (Path(affidavit.__file__).parent / "schemas" / "evidence.v1.schema.json").read_text("utf-8")
-    )
-    return jsonschema.Draft202012Validator(schema)
-
-
-def _check_schema(evidence: Evidence) -> None:
-    """The record is valid against the public evidence schema (the lead's contract)."""
-    _schema_validator().validate(json.loads(json.dumps(evidence.to_json())))
 
 
 def _collect(raw: bytes, source: str = "checkov.json") -> Evidence:
@@ -52,7 +36,7 @@ def test_corpus_file_normalises(entry: dict[str, Any]) -> None:
     reports = value if isinstance(value, list) else [value]
     evidence = _collect(raw, f"{FOLDER}/{entry['file']}")
     data = evidence.data
-    _check_schema(evidence)
+    validate_record(evidence)
 
     assert evidence.kind is EvidenceKind.SAST and evidence.format == "checkov-json"
     assert data["runs"] == len(reports) and data["tools"] == ["checkov"]
@@ -164,7 +148,7 @@ def test_results_not_an_object_is_rejected() -> None:
 @pytest.mark.parametrize("name", GOLDEN_FILES)
 def test_golden(name: str) -> None:
     evidence = _collect(_raw(name), f"{FOLDER}/{name}")
-    _check_schema(evidence)
+    validate_record(evidence)
     record = evidence.to_json()
     text = json.dumps(record, indent=2, ensure_ascii=False) + "\n"
     golden = GOLDEN / "sast" / (Path(name).stem + ".json")

@@ -15,16 +15,11 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import jsonschema
 import pytest
 
 from affidavit.collectors import Artefact, CollectOptions, collect_document
 from affidavit.errors import InputError
-from tests.conftest import CORPUS, NOW
-
-SCHEMA_PATH = (
-    Path(__file__).resolve().parents[2] / "src" / "affidavit" / "schemas" / "evidence.v1.schema.json"
-)
+from tests.conftest import CORPUS, NOW, validate_record
 
 
 def _all_corpus_files() -> list[Path]:
@@ -33,13 +28,6 @@ def _all_corpus_files() -> list[Path]:
         for index in sorted(CORPUS.glob("*/INDEX.json"))
         for entry in json.loads(index.read_text(encoding="utf-8"))
     ]
-
-
-@cache
-def _validator() -> jsonschema.Draft202012Validator:
-    schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
-    jsonschema.Draft202012Validator.check_schema(schema)
-    return jsonschema.Draft202012Validator(schema)
 
 
 @cache
@@ -92,10 +80,7 @@ def test_file_normalises_to_schema_or_is_refused_by_name(path: Path) -> None:
             assert secret not in text
         return
     document = record.to_json()
-    errors = sorted(_validator().iter_errors(document), key=lambda e: list(e.absolute_path))
-    assert not errors, "; ".join(
-        f"{'/'.join(map(str, e.absolute_path))}: {e.message}"[:300] for e in errors[:5]
-    )
+    validate_record(document)
     assert record.id == "sha256:" + hashlib.sha256(path.read_bytes()).hexdigest()
     assert record.source == source
     text = json.dumps(document)

@@ -19,8 +19,8 @@ from affidavit.collectors import collect_document
 from affidavit.collectors.interface import CollectOptions
 from affidavit.model import EvidenceKind
 from affidavit.signatures.result import REPORTED_REASON
-from tests.conftest import CORPUS, NOW
-from tests.signatures.helpers import check_golden, collect, validate
+from tests.conftest import CORPUS, NOW, validate_record
+from tests.signatures.helpers import check_golden, collect
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -69,7 +69,7 @@ def _collect_bytes(raw: bytes, name: str, **options: Any) -> Any:
 def test_cosign_verify_output_is_reported_not_verified(name: str) -> None:
     """Cosign verify output is reported not verified."""
     record = collect(FOLDER / name)
-    validate(record)
+    validate_record(record)
     claims = _load(FOLDER / name)
     assert record.format == "cosign-verify"
     assert record.kind is EvidenceKind.SIGNATURE
@@ -111,7 +111,7 @@ def test_key_pair_signature_on_simple_signing_payload(
     signature = _sign(private, payload, tmp_path / "payload.sig")
     digest = _load(PAYLOAD)["critical"]["image"]["docker-manifest-digest"]
     record = collect(PAYLOAD, public_key=public, artifact_digest=digest, signature=signature)
-    validate(record)
+    validate_record(record)
     (item,) = record.data["verifications"]
     assert record.format == "cosign-simplesigning"
     assert item["method"] == "cosign-key"
@@ -166,7 +166,7 @@ def test_payload_without_signature_is_not_verified() -> None:
 def test_signature_manifest_keyless_is_recorded_not_verified() -> None:
     """Signature manifest keyless is recorded not verified."""
     record = collect(MANIFEST, payload=PAYLOAD)
-    validate(record)
+    validate_record(record)
     manifest = _load(MANIFEST)
     notes = manifest["layers"][0]["annotations"]
     rekor = json.loads(notes["dev.sigstore.cosign/bundle"])["Payload"]

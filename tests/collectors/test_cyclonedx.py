@@ -13,11 +13,8 @@ import re
 import time
 import xml.etree.ElementTree as ET
 from datetime import datetime
-from functools import cache
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import jsonschema  # type: ignore[import-untyped]  # no stubs installed
 import pytest
 
 from affidavit.artefact import Artefact
@@ -27,7 +24,7 @@ from affidavit.collectors.formats.spdx import FORMATS as SPDX_FORMATS
 from affidavit.collectors.interface import DEFINITE, LIKELY, NO, POSSIBLE, CollectOptions
 from affidavit.errors import InputError
 from affidavit.model import Evidence, EvidenceKind
-from tests.conftest import CORPUS, GOLDEN, NOW, corpus_index, golden_text
+from tests.conftest import CORPUS, GOLDEN, NOW, corpus_index, golden_text, validate_record
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -36,9 +33,6 @@ FOLDER = "sbom-cyclonedx"
 ENTRIES = corpus_index(FOLDER)
 SBOM_MODULES = ("affidavit.collectors.formats.cyclonedx", "affidavit.collectors.formats.spdx")
 SBOM_FOLDERS = ("sbom-cyclonedx", "sbom-spdx")
-SCHEMA_PATH = (
-    Path(__file__).resolve().parents[2] / "src" / "affidavit" / "schemas" / "evidence.v1.schema.json"
-)
 COMPONENT_KEYS = ["name", "version", "purl", "type", "licenses", "hashes", "bom_ref"]
 DATA_KEYS = [
     "spec",
@@ -85,21 +79,9 @@ def collect(folder: str, name: str, raw: bytes | None = None) -> Evidence:
     return collect_document(Artefact(f"{folder}/{name}", data), CollectOptions(now=NOW))
 
 
-@cache
-def _validator() -> jsonschema.Draft202012Validator:
-    """The evidence v1 JSON schema validator (checked once)."""
-    schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
-    jsonschema.Draft202012Validator.check_schema(schema)
-    return jsonschema.Draft202012Validator(schema)
-
-
 def check_record(evidence: Evidence) -> dict[str, Any]:
     """Validate a record against the public schema and the exact sbom shape; return its JSON."""
-    document: dict[str, Any] = json.loads(json.dumps(evidence.to_json()))
-    errors = [
-        f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in _validator().iter_errors(document)
-    ]
-    assert not errors, errors[:5]
+    document = validate_record(evidence)
     data = document["data"]
     assert list(data) == DATA_KEYS
     assert list(data["subject"]) == ["name", "version", "purl", "digest"]
@@ -127,7 +109,7 @@ def check_golden(folder: str, name: str) -> None:
     stored_text = golden_text(text, golden)
     stored = json.loads(stored_text)
     assert stored["schema"] == "affidavit.evidence/v1" and stored["kind"] == "sbom"
-    assert not list(_validator().iter_errors(stored))
+    validate_record(stored)
     assert text == stored_text
 
 

@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-from functools import cache
 from pathlib import Path
 from typing import Any
 
-import jsonschema  # type: ignore[import-untyped]
 import pytest
 
-import affidavit
 from affidavit.artefact import Artefact
 from affidavit.collectors import collect_document
 from affidavit.collectors.formats.gitleaks import detect
@@ -19,24 +16,11 @@ from affidavit.collectors.interface import NO, CollectOptions
 from affidavit.collectors.kinds.secrets import redact_secret_scan, secret_values
 from affidavit.errors import InputError
 from affidavit.model import Evidence, EvidenceKind
-from tests.conftest import CORPUS, GOLDEN, NOW, corpus_index, golden_text
+from tests.conftest import CORPUS, GOLDEN, NOW, corpus_index, golden_text, validate_record
 
 FOLDER = "scan-gitleaks"
 ENTRIES = corpus_index(FOLDER)
 GOLDEN_FILES = ("defectdojo-gitleaks8_many.json", "defectdojo-gitleaks-version_7.5.0.json")
-
-
-@cache
-def _schema_validator() -> jsonschema.Draft202012Validator:
-    schema = json.loads(
-        (Path(affidavit.__file__).parent / "schemas" / "evidence.v1.schema.json").read_text("utf-8")
-    )
-    return jsonschema.Draft202012Validator(schema)
-
-
-def _check_schema(evidence: Evidence) -> None:
-    """The record is valid against the public evidence schema (the lead's contract)."""
-    _schema_validator().validate(json.loads(json.dumps(evidence.to_json())))
 
 
 def _raw(name: str) -> bytes:
@@ -82,7 +66,7 @@ def test_corpus_file_normalises(entry: dict[str, Any]) -> None:
     items = json.loads(raw) or []
     evidence = _collect(entry["file"])
     data = evidence.data
-    _check_schema(evidence)
+    validate_record(evidence)
 
     assert evidence.kind is EvidenceKind.SECRET_SCAN
     assert evidence.format == "gitleaks-json"
@@ -144,7 +128,7 @@ def test_truncated_file_is_a_clear_error_without_secrets(entry: dict[str, Any]) 
 @pytest.mark.parametrize("name", GOLDEN_FILES)
 def test_golden(name: str) -> None:
     evidence = _collect(name)
-    _check_schema(evidence)
+    validate_record(evidence)
     record = evidence.to_json()
     text = json.dumps(record, indent=2, ensure_ascii=False) + "\n"
     golden = GOLDEN / "secret-scan" / (Path(name).stem + ".json")

@@ -5,14 +5,11 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from functools import cache
 from pathlib import Path
 from typing import Any
 
-import jsonschema  # type: ignore[import-untyped]
 import pytest
 
-import affidavit
 from affidavit.artefact import Artefact
 from affidavit.collectors import collect_document
 from affidavit.collectors.formats.sarif import detect
@@ -20,24 +17,11 @@ from affidavit.collectors.interface import NO, CollectOptions
 from affidavit.collectors.kinds.sast import severity_from_level, severity_from_score, severity_from_word
 from affidavit.errors import InputError
 from affidavit.model import Evidence, EvidenceKind, Severity
-from tests.conftest import CORPUS, GOLDEN, NOW, corpus_index, golden_text
+from tests.conftest import CORPUS, GOLDEN, NOW, corpus_index, golden_text, validate_record
 
 FOLDER = "scan-sarif"
 ENTRIES = corpus_index(FOLDER)
 GOLDEN_FILES = ("trivy-alpine-310.sarif", "gitleaks-sarif_simple.sarif")
-
-
-@cache
-def _schema_validator() -> jsonschema.Draft202012Validator:
-    schema = json.loads(
-        (Path(affidavit.__file__).parent / "schemas" / "evidence.v1.schema.json").read_text("utf-8")
-    )
-    return jsonschema.Draft202012Validator(schema)
-
-
-def _check_schema(evidence: Evidence) -> None:
-    """The record is valid against the public evidence schema (the lead's contract)."""
-    _schema_validator().validate(json.loads(json.dumps(evidence.to_json())))
 
 
 def _collect_path(path: Path, source: str | None = None) -> Evidence:
@@ -88,7 +72,7 @@ def test_corpus_file_normalises(entry: dict[str, Any]) -> None:
     raw = json.loads(path.read_bytes())
     evidence = _collect_path(path, f"{FOLDER}/{entry['file']}")
     data = evidence.data
-    _check_schema(evidence)
+    validate_record(evidence)
 
     assert evidence.kind is EvidenceKind.SAST
     assert evidence.format == "sarif"
@@ -178,7 +162,7 @@ def test_gitleaks_sarif_never_keeps_the_snippet() -> None:
 @pytest.mark.parametrize("name", GOLDEN_FILES)
 def test_golden(name: str) -> None:
     evidence = _collect_path(CORPUS / FOLDER / name, f"{FOLDER}/{name}")
-    _check_schema(evidence)
+    validate_record(evidence)
     record = evidence.to_json()
     text = json.dumps(record, indent=2, ensure_ascii=False) + "\n"
     golden = GOLDEN / "sast" / (name.replace(".", "_") + ".json")

@@ -9,11 +9,9 @@ are writing at the same time (the corpus contract test runs the full registry).
 from __future__ import annotations
 
 import json
-from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import jsonschema  # type: ignore[import-untyped]  # no stubs installed
 import pytest
 
 from affidavit.artefact import Artefact
@@ -40,7 +38,7 @@ from affidavit.collectors.kinds.vulnerability import (
     status_of,
 )
 from affidavit.model import Evidence, EvidenceKind, Severity
-from tests.conftest import CORPUS, GOLDEN, NOW, golden_text
+from tests.conftest import CORPUS, GOLDEN, NOW, golden_text, validate_record
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -53,9 +51,6 @@ SCANNER_MODULES = (
     "affidavit.collectors.formats.npm_audit",
 )
 SCANNER_FOLDERS = ("scan-trivy", "scan-grype", "scan-osv-scanner", "scan-pip-audit", "scan-npm-audit")
-SCHEMA_PATH = (
-    Path(__file__).resolve().parents[2] / "src" / "affidavit" / "schemas" / "evidence.v1.schema.json"
-)
 FINDING_KEYS = [
     "id",
     "aliases",
@@ -90,21 +85,9 @@ def collect(folder: str, name: str, raw: bytes | None = None, kind: EvidenceKind
     return collect_document(Artefact(f"{folder}/{name}", data), CollectOptions(now=NOW, kind=kind))
 
 
-@cache
-def _validator() -> jsonschema.Draft202012Validator:
-    """The evidence schema's validator (the schema itself checked first)."""
-    schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
-    jsonschema.Draft202012Validator.check_schema(schema)
-    return jsonschema.Draft202012Validator(schema)
-
-
 def check_record(evidence: Evidence) -> dict[str, Any]:
     """Validate the record against the public schema and the exact finding shape; return its JSON."""
-    document: dict[str, Any] = json.loads(json.dumps(evidence.to_json()))
-    errors = [
-        f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in _validator().iter_errors(document)
-    ]
-    assert not errors, errors[:5]
+    document = validate_record(evidence)
     data = document["data"]
     for item in data["findings"]:
         extra = [k for k in item if k not in FINDING_KEYS]

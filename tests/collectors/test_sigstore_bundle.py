@@ -19,8 +19,8 @@ import pytest
 
 from affidavit.errors import InputError, UnknownFormatError
 from affidavit.model import EvidenceKind
-from tests.conftest import CORPUS, corpus_index
-from tests.signatures.helpers import check_golden, collect, validate
+from tests.conftest import CORPUS, corpus_index, validate_record
+from tests.signatures.helpers import check_golden, collect
 from tests.signatures.test_sigstore_conformance import collect_case, signature_of
 
 FOLDER = CORPUS / "sigstore"
@@ -197,12 +197,12 @@ def test_every_file(name: str) -> None:
             assert broken.value.kind == "signature"  # recognised as a bundle, then refused
         else:
             record = collect_case(case)
-            validate(record)
+            validate_record(record)
             assert signature_of(record)["verified"] is (not case.endswith("_fail"))
     elif category == "bundle":
         expect = BUNDLES[name]
         record = collect(path, **expect["options"])
-        validate(record)
+        validate_record(record)
         sig = signature_of(record)
         assert sig["verified"] is expect["verified"], sig["reasons"]
         if "reason" in expect:
@@ -211,7 +211,7 @@ def test_every_file(name: str) -> None:
             assert sig["verifications"][0]["checks"][check] is value
     else:
         record = collect(path)
-        validate(record)
+        validate_record(record)
         assert record.format == COSIGN_FILES[name]
         assert signature_of(record)["verified"] is False
 

@@ -14,7 +14,6 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import jsonschema  # type: ignore[import-untyped]
 import pytest
 
 from affidavit.artefact import Artefact
@@ -23,7 +22,7 @@ from affidavit.collectors.formats.terraform_config import FORMATS
 from affidavit.collectors.interface import NO, CollectOptions
 from affidavit.errors import InputError
 from affidavit.model import EvidenceKind
-from tests.conftest import golden_text
+from tests.conftest import golden_text, validate_record
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -326,8 +325,7 @@ def test_importing_the_collector_does_not_import_hcl2() -> None:
 
 def _check_shape(record: dict[str, Any]) -> None:
     """Validate a record (public schema, then data keys) before comparing it with its golden file."""
-    schema = json.loads((REPO / "src" / "affidavit" / "schemas" / "evidence.v1.schema.json").read_bytes())
-    jsonschema.Draft202012Validator(schema).validate(record)
+    validate_record(record)
     assert record["schema"] == "affidavit.evidence/v1" and record["kind"] == "terraform-config"
     assert set(record["data"]) == {"backend", "required_version", "providers", "resources", "modules"}
     for resource in record["data"]["resources"]:

@@ -14,7 +14,6 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import jsonschema  # type: ignore[import-untyped]
 import pytest
 
 from affidavit.artefact import Artefact
@@ -22,7 +21,7 @@ from affidavit.collectors import collect_document, collect_paths, registry
 from affidavit.collectors.interface import CollectOptions
 from affidavit.errors import InputError
 from affidavit.model import EvidenceKind
-from tests.conftest import golden_text
+from tests.conftest import golden_text, validate_record
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -591,8 +590,7 @@ def test_malformed_plans_name_the_place(plan: dict[str, Any], path: str) -> None
 
 def _check_shape(record: dict[str, Any]) -> None:
     """Validate a record (public schema, then data keys) before comparing it with its golden file."""
-    schema = json.loads((REPO / "src" / "affidavit" / "schemas" / "evidence.v1.schema.json").read_bytes())
-    jsonschema.Draft202012Validator(schema).validate(record)
+    validate_record(record)
     assert list(record) == [
         "schema",
         "id",

@@ -3,38 +3,22 @@
 from __future__ import annotations
 
 import json
-from functools import cache
 from pathlib import Path
 from typing import Any
 
-import jsonschema  # type: ignore[import-untyped]
 import pytest
 
-import affidavit
 from affidavit.artefact import Artefact
 from affidavit.collectors import collect_document
 from affidavit.collectors.formats.tfsec import detect
 from affidavit.collectors.interface import NO, CollectOptions
 from affidavit.errors import InputError
 from affidavit.model import Evidence, EvidenceKind
-from tests.conftest import CORPUS, GOLDEN, NOW, corpus_index, golden_text
+from tests.conftest import CORPUS, GOLDEN, NOW, corpus_index, golden_text, validate_record
 
 FOLDER = "scan-tfsec"
 ENTRIES = corpus_index(FOLDER)
 GOLDEN_FILES = ("defectdojo-tfsec-many_findings_current.json", "defectdojo-tfsec-many_findings_legacy.json")
-
-
-@cache
-def _schema_validator() -> jsonschema.Draft202012Validator:
-    schema = json.loads(
-        (Path(affidavit.__file__).parent / "schemas" / "evidence.v1.schema.json").read_text("utf-8")
-    )
-    return jsonschema.Draft202012Validator(schema)
-
-
-def _check_schema(evidence: Evidence) -> None:
-    """The record is valid against the public evidence schema (the lead's contract)."""
-    _schema_validator().validate(json.loads(json.dumps(evidence.to_json())))
 
 
 # tfsec's own SARIF output maps its severities onto levels this way (legacy words included)
@@ -72,7 +56,7 @@ def test_corpus_file_normalises(entry: dict[str, Any]) -> None:
     results = json.loads(raw)["results"] or []
     evidence = _collect(raw, f"{FOLDER}/{entry['file']}")
     data = evidence.data
-    _check_schema(evidence)
+    validate_record(evidence)
 
     assert evidence.kind is EvidenceKind.SAST and evidence.format == "tfsec-json"
     assert evidence.tool is not None and evidence.tool.name == "tfsec"
@@ -205,7 +189,7 @@ def test_empty_results_are_a_clean_scan() -> None:
 @pytest.mark.parametrize("name", GOLDEN_FILES)
 def test_golden(name: str) -> None:
     evidence = _collect(_raw(name), f"{FOLDER}/{name}")
-    _check_schema(evidence)
+    validate_record(evidence)
     record = evidence.to_json()
     text = json.dumps(record, indent=2, ensure_ascii=False) + "\n"
     golden = GOLDEN / "sast" / (Path(name).stem + ".json")

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import hashlib
-import json
 from typing import TYPE_CHECKING, Any
 
-import jsonschema  # type: ignore[import-untyped]
 import pytest
 import yaml
 
@@ -14,14 +12,13 @@ from affidavit.controls.loader import load_crosswalk, load_matrices, load_matrix
 from affidavit.controls.model import Coverage, Tier
 from affidavit.errors import ControlMatrixError
 from affidavit.model import EvidenceKind
-from tests.controls.conftest import CONTROLS, REPO
+from tests.conftest import schema_validator
+from tests.controls.conftest import CONTROLS
 
 if TYPE_CHECKING:
     from pathlib import Path
 
-SCHEMA = json.loads(
-    (REPO / "src" / "affidavit" / "schemas" / "control-matrix.schema.json").read_text("utf-8")
-)
+MATRIX_SCHEMA = schema_validator("control-matrix")
 
 
 def _matrix(**over: Any) -> dict[str, Any]:
@@ -223,7 +220,7 @@ def test_structural_errors_name_file_control_and_field(
         load_matrix(path)
     assert str(path) in str(info.value)
     # The JSON schema rejects the same documents (it is the contract the loader implements).
-    assert list(jsonschema.Draft202012Validator(SCHEMA).iter_errors(doc)), "the JSON schema accepted it"
+    assert list(MATRIX_SCHEMA.iter_errors(doc)), "the JSON schema accepted it"
 
 
 def test_duplicate_control_ids(tmp_path: Path) -> None:
@@ -237,7 +234,7 @@ def test_duplicate_control_ids(tmp_path: Path) -> None:
 
 def test_valid_document_passes_both_the_loader_and_the_schema(tmp_path: Path) -> None:
     doc = _matrix()
-    jsonschema.Draft202012Validator(SCHEMA).validate(doc)
+    MATRIX_SCHEMA.validate(doc)
     matrix = load_matrix(_write(tmp_path, "acme.yaml", doc))
     assert matrix.get("ACME-1") is not None
     assert matrix.coverage_counts() == {"automated": 0, "partial": 1, "manual": 1, "not_covered": 0}

@@ -2,23 +2,22 @@
 
 from __future__ import annotations
 
-import json
 import re
 from typing import TYPE_CHECKING, Any
 
-import jsonschema  # type: ignore[import-untyped]
 import pytest
 
 from affidavit.controls.model import ControlMatrix, Coverage, Crosswalk, Tier
 from affidavit.controls.validate import check_rules
 from affidavit.model import EvidenceKind
+from tests.conftest import schema_validator
 from tests.controls.catalog import CATALOG, rule_controls
-from tests.controls.conftest import CONTROLS, REPO, read_yaml
+from tests.controls.conftest import CONTROLS, read_yaml
 
 if TYPE_CHECKING:
     from pathlib import Path
 
-SCHEMA = REPO / "src" / "affidavit" / "schemas" / "control-matrix.schema.json"
+MATRIX_SCHEMA = schema_validator("control-matrix")
 MATRIX_FILES = {
     "soc2": CONTROLS / "soc2-2017.yaml",
     "iso27001-2022": CONTROLS / "iso27001-2022.yaml",
@@ -149,16 +148,15 @@ def test_descriptions_are_two_or_three_sentences(framework: str, matrices: dict[
 
 @pytest.fixture(scope="module")
 def schema() -> dict[str, Any]:
-    """The control-matrix JSON schema, itself checked against the meta-schema."""
-    data: dict[str, Any] = json.loads(SCHEMA.read_text(encoding="utf-8"))
-    jsonschema.Draft202012Validator.check_schema(data)
+    """The control-matrix JSON schema (checked against the meta-schema by ``schema_validator``)."""
+    data: dict[str, Any] = MATRIX_SCHEMA.schema
     return data
 
 
 @pytest.mark.parametrize("framework", sorted(MATRIX_FILES))
 def test_matrix_files_validate_against_the_json_schema(framework: str, schema: dict[str, Any]) -> None:
     document = read_yaml(MATRIX_FILES[framework])
-    jsonschema.Draft202012Validator(schema).validate(document)
+    MATRIX_SCHEMA.validate(document)
     assert document["framework"] == framework
 
 
@@ -170,7 +168,7 @@ def test_schema_lists_exactly_the_evidence_kinds(schema: dict[str, Any]) -> None
 def test_schema_rejects_a_manual_control_with_rules(schema: dict[str, Any]) -> None:
     document = read_yaml(MATRIX_FILES["soc2"])
     document["controls"][0]["rules"] = ["secrets.no_secrets"]
-    errors = list(jsonschema.Draft202012Validator(schema).iter_errors(document))
+    errors = list(MATRIX_SCHEMA.iter_errors(document))
     assert errors, "a manual control listing rules must not validate"
 
 

@@ -7,17 +7,14 @@ import json
 from pathlib import Path
 from typing import Any
 
-import jsonschema
 import pytest
 
 from affidavit.errors import ResultsError
 from affidavit.model import Decision, Outcome, Run
+from tests.conftest import results_validator
 from tests.model.runs import sample_run
 
-SCHEMA = json.loads(
-    (Path(__file__).resolve().parents[2] / "src/affidavit/schemas/results.v1.schema.json").read_text()
-)
-VALIDATOR = jsonschema.Draft202012Validator(SCHEMA)
+VALIDATOR = results_validator()
 
 
 @pytest.mark.parametrize("outcome", [Outcome.FAIL, Outcome.PASS])

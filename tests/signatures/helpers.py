@@ -3,23 +3,18 @@
 from __future__ import annotations
 
 import json
-from functools import cache
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
-
-import jsonschema  # type: ignore[import-untyped]
 
 from affidavit.artefact import Artefact
 from affidavit.collectors import collect_document
 from affidavit.collectors.interface import CollectOptions
-from tests.conftest import CORPUS, GOLDEN, NOW, UPDATE_GOLDENS
+from tests.conftest import CORPUS, GOLDEN, NOW, UPDATE_GOLDENS, validate_record
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from affidavit.model import Evidence
 
-SCHEMA_PATH = (
-    Path(__file__).resolve().parents[2] / "src" / "affidavit" / "schemas" / "evidence.v1.schema.json"
-)
 CORPUS_MARK = "<corpus>"
 
 
@@ -29,14 +24,6 @@ def collect(path: Path, **options: Any) -> Evidence:
     values.update(options)
     doc = Artefact.from_path(path, source=str(path.relative_to(CORPUS)))
     return collect_document(doc, CollectOptions(**values))
-
-
-@cache
-def _validator() -> jsonschema.Draft202012Validator:
-    """The evidence schema validator (the schema itself checked first)."""
-    schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
-    jsonschema.Draft202012Validator.check_schema(schema)
-    return jsonschema.Draft202012Validator(schema)
 
 
 def portable(record: Evidence) -> dict[str, Any]:
@@ -52,8 +39,7 @@ def check_golden(record: Evidence, folder: str, name: str) -> None:
 
     ``AFFIDAVIT_UPDATE_GOLDENS=1`` rewrites the golden instead (after validation).
     """
-    errors = sorted(_validator().iter_errors(record.to_json()), key=lambda e: list(e.absolute_path))
-    assert not errors, "; ".join(f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in errors[:5])
+    validate_record(record)
     path = GOLDEN / folder / f"{name}.json"
     current = portable(record)
     if UPDATE_GOLDENS:
@@ -61,9 +47,3 @@ def check_golden(record: Evidence, folder: str, name: str) -> None:
         path.write_text(json.dumps(current, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     assert path.exists(), f"{path} is missing: run with AFFIDAVIT_UPDATE_GOLDENS=1 to create it"
     assert current == json.loads(path.read_text(encoding="utf-8"))
-
-
-def validate(record: Evidence) -> None:
-    """Assert that ``record`` is valid against the public evidence schema."""
-    errors = list(_validator().iter_errors(record.to_json()))
-    assert not errors, errors[0].message
