@@ -20,7 +20,7 @@ venv: $(VENV)/.installed
 
 # The demo gate: the bundled release of ghcr.io/acme/shop, verified with the demo's cosign key.
 GATE = $(AFF) gate --environment prod --subject $(SUBJECT) --key evidence/demo/cosign.pub \
-       --commit $$(cat evidence/demo/COMMIT) --now $(NOW)
+       --commit $$(cat evidence/demo/COMMIT) --now $(NOW) --replay
 
 demo-go: $(VENV)/.installed
 	$(GATE) --evidence evidence/demo/go --out reports/demo-go

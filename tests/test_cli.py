@@ -37,6 +37,7 @@ def _gate(
         COMMIT,
         "--now",
         NOW,
+        "--replay",
         "--out",
         str(tmp_path / out),
         "--key",
@@ -111,7 +112,12 @@ def test_nogo_release_fails_on_at_least_five_controls_in_both_frameworks(tmp_pat
     assert f"run={bundle.name}" in (REPO / "README.md").read_text(encoding="utf-8")
 
 
-def test_bundles_are_byte_identical_for_identical_inputs(tmp_path: Path) -> None:
+def test_bundles_are_byte_identical_for_identical_inputs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A replay of the same moment with the same inputs is the same decision; the wall-clock time
+    # of the run is recorded too, so SOURCE_DATE_EPOCH pins it for byte-identical bundles.
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1795000000")
     _, _, _, a = _gate(tmp_path, DEMO / "no-go", out="a")
     _, _, _, b = _gate(tmp_path, DEMO / "no-go", out="b")
     assert a is not None and b is not None and a.name == b.name
@@ -119,6 +125,13 @@ def test_bundles_are_byte_identical_for_identical_inputs(tmp_path: Path) -> None
     files_b = {p.relative_to(b): p.read_bytes() for p in sorted(b.rglob("*")) if p.is_file()}
     assert files_a == files_b
     assert (a.parent / f"{a.name}.tar.gz").read_bytes() == (b.parent / f"{b.name}.tar.gz").read_bytes()
+    monkeypatch.delenv("SOURCE_DATE_EPOCH")
+    _, _, _, c = _gate(tmp_path, DEMO / "no-go", out="c")
+    assert c is not None and c.name == a.name  # the wall clock is not part of the run id
+    ra, rc = _results(a), _results(c)
+    assert ra["clock"]["wall_clock"] != rc["clock"]["wall_clock"]
+    ra["clock"]["wall_clock"] = rc["clock"]["wall_clock"]
+    assert ra == rc  # the decision is identical, the recorded wall-clock time aside
 
 
 def test_no_secret_reaches_the_bundle_or_the_output(tmp_path: Path) -> None:
@@ -263,7 +276,9 @@ def test_an_unexpected_crash_exits_3_not_1(
         raise RuntimeError("simulated bug")
 
     monkeypatch.setattr(pipeline, "run_gate", boom)
-    monkeypatch.setattr(_sys, "argv", ["affidavit", "gate", "--evidence", str(DEMO / "go"), "--now", NOW])
+    monkeypatch.setattr(
+        _sys, "argv", ["affidavit", "gate", "--evidence", str(DEMO / "go"), "--now", NOW, "--replay"]
+    )
     with pytest.raises(SystemExit) as caught:
         cli.run()
     assert caught.value.code == 3
@@ -345,6 +360,7 @@ def test_an_own_rule_naming_an_unknown_control_stops_the_run(tmp_path: Path) -> 
             SUBJECT,
             "--now",
             NOW,
+            "--replay",
             "--out",
             str(tmp_path / "out"),
             "--policies",

@@ -38,6 +38,7 @@ def _gate(evidence: Path, out: Path, *extra: str) -> tuple[int, dict[str, Any]]:
             f"ghcr.io/acme/shop@{DIGEST}",
             "--now",
             NOW,
+            "--replay",
             "--out",
             str(out),
             "--commit",

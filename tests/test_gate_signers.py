@@ -64,6 +64,7 @@ def _run(
             str(params),
             "--now",
             "2026-11-20T12:00:00Z",
+            "--replay",
             "--out",
             str(tmp_path / "out"),
             *options,

@@ -87,7 +87,7 @@ JSON_LOAD = "import json, sys; json.loads(open(sys.argv[1], 'rb').read())"
 HELP = "from affidavit.cli import main; import sys; sys.argv=['affidavit','--help']\ntry:\n main()\nexcept SystemExit: pass"
 GATE = (
     "import sys; from affidavit.cli import main; sys.argv = ['affidavit', 'gate', '--evidence', sys.argv[1], "
-    "'--subject', sys.argv[2], '--key', sys.argv[3], '--commit', sys.argv[4], '--now', '2026-11-20T12:00:00Z', "
+    "'--subject', sys.argv[2], '--key', sys.argv[3], '--commit', sys.argv[4], '--now', '2026-11-20T12:00:00Z', '--replay', "
     "'--out', sys.argv[5]]\ntry:\n main()\nexcept SystemExit: pass"
 )
 

@@ -11,7 +11,7 @@ import json
 import os
 import sys
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -39,8 +39,16 @@ def _fail(exc: Error, verbose: bool) -> NoReturn:
     sys.exit(EXIT_USAGE if isinstance(exc, UsageError) else EXIT_INCOMPLETE)
 
 
+#: How far --now may lie from the clock and still be a live decision (clocks of CI runners drift).
+CLOCK_SKEW = timedelta(minutes=5)
+
+
 def parse_now(value: str | None) -> datetime:
-    """``--now`` (RFC 3339 with a time), else ``SOURCE_DATE_EPOCH``, else the wall clock: UTC, to the second."""
+    """``--now`` (RFC 3339 with a time) in UTC to the second; the wall clock when not given.
+
+    ``SOURCE_DATE_EPOCH`` never sets the evaluation time: reproducible-build pipelines set it to
+    the commit time, which would silently move every remediation window and waiver expiry.
+    """
     from affidavit.model.time import parse_timestamp
 
     if value:
@@ -48,13 +56,37 @@ def parse_now(value: str | None) -> datetime:
         if parsed is None:
             raise UsageError(f"--now {value!r} is not an RFC 3339 time like 2026-11-22T10:00:00Z")
         return parsed.replace(microsecond=0)
-    epoch = os.environ.get("SOURCE_DATE_EPOCH")
-    if epoch:
-        parsed = parse_timestamp(epoch.strip(), epoch=True)
-        if parsed is None or not epoch.strip().isdigit():
-            raise UsageError(f"SOURCE_DATE_EPOCH={epoch!r} is not a number of seconds")
-        return parsed
     return datetime.now(tz=UTC).replace(microsecond=0)
+
+
+def evaluation_time(now: str | None, replay: bool, wall: datetime) -> datetime:
+    """The time the rules judge at: the clock for a live gate; ``--now`` only near the clock, or
+    with ``--replay`` (which the report then shows as a replay, never as a live decision)."""
+    if replay and not now:
+        raise UsageError("--replay needs --now: the past moment to re-evaluate")
+    moment = parse_now(now) if now else wall
+    if not replay and abs(moment - wall) > CLOCK_SKEW:
+        days = abs(moment - wall).total_seconds() / 86400
+        direction = "before" if moment < wall else "after"
+        raise UsageError(
+            f"--now is {days:.1f} day(s) {direction} the clock: a live gate judges at the time it runs",
+            hint="to re-evaluate a past moment, add --replay (the report then says it is a replay)",
+        )
+    return moment
+
+
+def recorded_wall_time(wall: datetime) -> datetime:
+    """The wall-clock time recorded in results.json: ``SOURCE_DATE_EPOCH`` when set, so that a
+    replay's bundle is byte-for-byte reproducible; it is recorded, never judged."""
+    from affidavit.model.time import parse_timestamp
+
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if not epoch:
+        return wall
+    parsed = parse_timestamp(epoch, epoch=True) if epoch.isdigit() else None
+    if parsed is None:
+        raise UsageError(f"SOURCE_DATE_EPOCH={epoch!r} is not a number of seconds")
+    return parsed
 
 
 def _emit_json(value: Any) -> None:
@@ -115,7 +147,15 @@ def main(ctx: click.Context, verbose: bool) -> None:
     show_default=True,
     help="Folder for the bundle (reports/<run-id>/).",
 )
-@click.option("--now", help="Evaluation time, RFC 3339 (default: SOURCE_DATE_EPOCH or the clock).")
+@click.option(
+    "--now",
+    help="Evaluation time, RFC 3339 (default: the clock). More than 5 minutes from the clock needs --replay.",
+)
+@click.option(
+    "--replay",
+    is_flag=True,
+    help="Re-evaluate a past moment (--now): the report says it is a replay, not a live decision.",
+)
 @click.option("--commit", help="Source commit being promoted.")
 @click.option(
     "--policies", "policy_dirs", type=_EXISTING, multiple=True, help="Extra Rego policy folder (repeatable)."
@@ -143,6 +183,7 @@ def gate(
     subject: str | None,
     out: Path,
     now: str | None,
+    replay: bool,
     commit: str | None,
     policy_dirs: tuple[Path, ...],
     control_files: tuple[Path, ...],
@@ -163,17 +204,22 @@ def gate(
     verbose = bool(ctx.obj["verbose"])
     try:
         name, digest = split_subject(subject)
+        wall = datetime.now(tz=UTC).replace(microsecond=0)
+        moment = evaluation_time(now, replay, wall)
         request = GateRequest(
             evidence_paths=evidence_paths,
             environment=environment,
             subject_name=name,
             subject_digest=digest,
-            now=parse_now(now),
+            now=moment,
+            replay=replay,
+            wall_time=recorded_wall_time(wall),
             commit=commit,
             policy_dirs=policy_dirs,
             control_files=control_files,
             param_files=param_files,
             waivers=_load_waivers(waivers_file) if waivers_file else (),
+            waivers_file=waivers_file,
             trusted_root=trusted_root,
             identity=identity,
             issuer=issuer,

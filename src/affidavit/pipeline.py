@@ -16,12 +16,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from affidavit import __version__
 from affidavit.collectors import CollectOptions, collect_paths
 from affidavit.errors import InputError, UsageError
 from affidavit.model import (
+    ConfigInput,
+    DataChange,
     Decision,
     Evidence,
     InputFailure,
@@ -36,6 +38,7 @@ from affidavit.model import (
     RunSubject,
 )
 from affidavit.model.time import format_utc
+from affidavit.resources import builtin_controls_dir
 
 if TYPE_CHECKING:
     from affidavit.controls.model import ControlMatrix
@@ -62,6 +65,9 @@ class GateRequest:
     issuer: str | None = None
     public_key: Path | None = None
     engine: str = "regorus"  # a name in affidavit.policy.engines.ENGINES
+    waivers_file: Path | None = None
+    replay: bool = False  # ``now`` is a past moment re-evaluated, not a live promotion decision
+    wall_time: datetime | None = None  # when the run happened (recorded, never judged)
 
 
 @dataclass(slots=True)
@@ -117,7 +123,7 @@ def run_gate(request: GateRequest) -> GateRun:
     from affidavit.policy.engines import make_engine
     from affidavit.policy.evaluate import EvalContext, evaluate
     from affidavit.policy.loader import load_policy_set
-    from affidavit.policy.params import load_params
+    from affidavit.policy.params import load_params, resolve_environment, rule_data_changes
 
     now_text = format_utc(request.now)
     # Policies and matrices first: a broken rule set or a matrix naming an unknown rule stops the
@@ -130,6 +136,12 @@ def run_gate(request: GateRequest) -> GateRun:
     matrices = attach_rules(matrices, rule_controls, own_rules)
     crosswalk = load_crosswalk()
     params = load_params(request.environment, request.param_files)
+    environment = resolve_environment(request.environment)
+    changes = tuple(
+        DataChange(key, default, value)
+        for key, default, value in rule_data_changes(environment, request.param_files)
+    )
+    configuration = _configuration(request, policy_set, matrices)
 
     options = CollectOptions(
         now=now_text,
@@ -143,7 +155,7 @@ def run_gate(request: GateRequest) -> GateRun:
     evidence = sorted(collection.evidence, key=lambda e: (e.kind.value, e.source, e.id))
 
     context = EvalContext(
-        environment=request.environment,
+        environment=environment,
         subject_name=request.subject_name,
         subject_digest=request.subject_digest,
         now=request.now.astimezone(UTC),
@@ -168,9 +180,9 @@ def run_gate(request: GateRequest) -> GateRun:
         decision = Decision.GO
 
     run = Run(
-        run_id=_run_id(request, evidence, policy_set, matrices, now_text),
+        run_id=_run_id(request, environment, evidence, policy_set, matrices, now_text, configuration, params),
         time=now_text,
-        environment=request.environment,
+        environment=environment,
         subject=RunSubject(request.subject_name, request.subject_digest),
         commit=request.commit,
         decision=decision,
@@ -192,6 +204,10 @@ def run_gate(request: GateRequest) -> GateRun:
         ),
         waivers=tuple(request.waivers),
         affidavit_version=__version__,
+        wall_time=None if request.wall_time is None else format_utc(request.wall_time),
+        replay=request.replay,
+        configuration=configuration,
+        rule_data_changes=changes,
     )
     return GateRun(run=run, evidence=evidence, sources=collection.documents, errors=collection.errors)
 
@@ -233,23 +249,68 @@ def _mark_unreadable(
     return out
 
 
+def _configuration(
+    request: GateRequest, policy_set: PolicySet, matrices: Sequence[ControlMatrix]
+) -> tuple[ConfigInput, ...]:
+    """Every input besides the evidence that can change the verdict, with its sha256."""
+    items: list[ConfigInput] = [ConfigInput("params", str(p), _file_sha256(p)) for p in request.param_files]
+    if request.waivers_file is not None:
+        items.append(ConfigInput("waivers", str(request.waivers_file), _file_sha256(request.waivers_file)))
+    items.extend(
+        ConfigInput("policies", m.path, m.sha256)
+        for m in sorted(policy_set.modules, key=lambda m: m.path)
+        if not m.builtin
+    )
+    builtin = {_file_sha256(p) for p in sorted(builtin_controls_dir().glob("*.yaml"))}
+    items.extend(
+        ConfigInput("controls", m.file, m.sha256)
+        for m in sorted(matrices, key=lambda m: m.framework)
+        if m.sha256 not in builtin
+    )
+    for role, path in (("key", request.public_key), ("trusted-root", request.trusted_root)):
+        if path is not None:
+            items.append(ConfigInput(role, str(path), _file_sha256(path)))
+    for role, value in (("identity", request.identity), ("issuer", request.issuer)):
+        if value is not None:
+            items.append(ConfigInput(role, value=value))
+    if request.engine != "regorus":
+        items.append(ConfigInput("engine", value=request.engine))
+    return tuple(items)
+
+
+def _file_sha256(path: Path) -> str:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError as exc:
+        raise UsageError(f"{path}: cannot be read: {exc.strerror or exc}") from None
+
+
 def _run_id(
     request: GateRequest,
+    environment: str,
     evidence: Sequence[Evidence],
     policy_set: PolicySet,
     matrices: Sequence[ControlMatrix],
     now_text: str,
+    configuration: Sequence[ConfigInput],
+    params: Mapping[str, Any],
 ) -> str:
+    """A digest of everything that can change the verdict: two runs differ in id whenever they
+    could differ in decision (the wall-clock time is not part of it: a replay of the same moment
+    with the same inputs is the same run)."""
     h = hashlib.sha256()
     for part in (
-        request.environment,
+        environment,
         request.subject_name or "",
         request.subject_digest or "",
         request.commit or "",
+        "replay" if request.replay else "live",
         policy_set.digest,
         *sorted(m.sha256 for m in matrices),
         *sorted(e.id for e in evidence),
         json.dumps([w.to_json() for w in request.waivers], sort_keys=True),
+        json.dumps([c.to_json() for c in configuration], sort_keys=True),
+        json.dumps(params, sort_keys=True, default=str),
     ):
         h.update(part.encode())
         h.update(b"\0")

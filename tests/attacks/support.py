@@ -81,7 +81,7 @@ def gate(
     args = ["gate", "--evidence", str(evidence), "--environment", "prod", "--subject", SUBJECT]
     args += ["--commit", COMMIT, "--out", str(tmp_path / out)]
     if now is not None:
-        args += ["--now", now]
+        args += ["--now", now, "--replay"]  # the demo's moment, re-evaluated
     if key:
         args += ["--key", str(DEMO / "cosign.pub")]
     result = CliRunner().invoke(main, [*args, *extra], env=env)

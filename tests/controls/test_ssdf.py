@@ -291,7 +291,7 @@ def test_a_made_up_framework_is_checked_and_gated_without_code(tmp_path: Path) -
     commit = (DEMO / "COMMIT").read_text(encoding="utf-8").strip()
     out = tmp_path / "out"
     args = ["gate", "--evidence", str(DEMO / "go"), "--subject", f"ghcr.io/acme/shop@{digest}"]
-    args += ["--commit", commit, "--now", "2026-11-20T12:00:00Z", "--out", str(out)]
+    args += ["--commit", commit, "--now", "2026-11-20T12:00:00Z", "--replay", "--out", str(out)]
     args += ["--key", str(DEMO / "cosign.pub"), "--controls", str(path)]
     result = CliRunner().invoke(main, args)
     assert result.exit_code in (0, 1), result.output
@@ -317,7 +317,7 @@ def test_a_framework_file_naming_an_unknown_rule_stops_the_run(tmp_path: Path) -
     )
     # A gate run stops before judging anything: exit 3, the file and control named, no bundle.
     out = tmp_path / "out"
-    args = ["gate", "--evidence", str(DEMO / "go"), "--now", "2026-11-20T12:00:00Z"]
+    args = ["gate", "--evidence", str(DEMO / "go"), "--now", "2026-11-20T12:00:00Z", "--replay"]
     args += ["--out", str(out), "--controls", str(path)]
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 3, result.output

@@ -8,7 +8,12 @@ import pytest
 import yaml
 
 from affidavit.errors import PolicyError, UsageError
-from affidavit.policy.params import builtin_params_path, deep_merge, known_environments, load_params
+from affidavit.policy.params import (
+    builtin_params_path,
+    deep_merge,
+    load_params,
+    rule_data_changes,
+)
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -65,7 +70,7 @@ def test_override_files_apply_in_order(base: Path, tmp_path: Path) -> None:
     )
     second = tmp_path / "team.yaml"
     second.write_text(
-        "environments:\n  prod:\n    source_control: {min_approvals: 4}\n  qa: {}\n", encoding="utf-8"
+        "environments:\n  production:\n    source_control: {min_approvals: 4}\n", encoding="utf-8"
     )
     prod = load_params("prod", [first, second], base=base)
     assert prod["source_control"]["min_approvals"] == 4
@@ -73,15 +78,25 @@ def test_override_files_apply_in_order(base: Path, tmp_path: Path) -> None:
     assert prod["vulnerabilities"]["remediation_days"]["high"] == 7
     # An override's defaults apply after the base's environment block.
     assert load_params("staging", [first], base=base)["source_control"]["min_approvals"] == 3
-    assert known_environments([first, second], base=base) == ("dev", "prod", "qa", "staging")
-    assert load_params("qa", [first, second], base=base)["source_control"]["min_approvals"] == 3
+    # An alias names the same environment, in a file and on the command line.
+    assert load_params("Production", [first, second], base=base) == prod
+    assert rule_data_changes("prod", [first, second], base=base) == [
+        ("source_control.min_approvals", 2, 4),
+        ("vulnerabilities.max_db_age_days", 2, 1),
+    ]
+
+
+def test_an_override_cannot_invent_an_environment(base: Path, tmp_path: Path) -> None:
+    # Attack (issue 9): a 'qa' or 'production2' block would make every prod-only rule not applicable.
+    invented = tmp_path / "team.yaml"
+    invented.write_text("environments:\n  production2:\n    change_management: {}\n", encoding="utf-8")
+    with pytest.raises(UsageError, match=r"team\.yaml: defines rule data for an environment 'production2'"):
+        load_params("prod", [invented], base=base)
 
 
 def test_unknown_environment_lists_the_known_ones(base: Path) -> None:
-    with pytest.raises(
-        UsageError, match=r"unknown environment 'production'; the rule data knows dev, prod, staging"
-    ):
-        load_params("production", base=base)
+    with pytest.raises(UsageError, match=r"unknown environment 'qa'; the rule data knows dev, prod, staging"):
+        load_params("qa", base=base)
 
 
 @pytest.mark.parametrize(

@@ -281,6 +281,7 @@ def _gate(tmp_path: Path, waivers: Path) -> tuple[int, str, str, Path | None]:
         (DEMO / "COMMIT").read_text().strip(),
         "--now",
         "2026-11-20T12:00:00Z",
+        "--replay",
         "--out",
         str(tmp_path / "out"),
         "--key",

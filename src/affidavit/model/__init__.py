@@ -3,7 +3,9 @@
 from affidavit.model.evidence import EVIDENCE_SCHEMA, Evidence, EvidenceKind, Severity, Subject, Tool
 from affidavit.model.results import (
     RESULTS_SCHEMA,
+    ConfigInput,
     ControlStatus,
+    DataChange,
     Decision,
     InputFailure,
     InputRef,
@@ -22,7 +24,9 @@ from affidavit.model.results import (
 __all__ = [
     "EVIDENCE_SCHEMA",
     "RESULTS_SCHEMA",
+    "ConfigInput",
     "ControlStatus",
+    "DataChange",
     "Decision",
     "Evidence",
     "EvidenceKind",

@@ -291,6 +291,38 @@ class PolicyFile:
 
 
 @dataclass(frozen=True, slots=True)
+class ConfigInput:
+    """Something besides the evidence that can change the verdict, as the run received it.
+
+    ``role`` says what it is (``params``, ``waivers``, ``policies``, ``controls``, ``key``,
+    ``trusted-root``, ``identity``, ``issuer``); a file has its ``path`` and ``sha256``, a value
+    given on the command line its ``value``.
+    """
+
+    role: str
+    path: str | None = None
+    sha256: str | None = None
+    value: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """The ``configuration.inputs[]`` entry."""
+        return {"role": self.role, "path": self.path, "sha256": self.sha256, "value": self.value}
+
+
+@dataclass(frozen=True, slots=True)
+class DataChange:
+    """A rule-data key whose value in force differs from the built-in default for the environment."""
+
+    key: str
+    default: Any
+    value: Any
+
+    def to_json(self) -> dict[str, Any]:
+        """The ``configuration.rule_data_changes[]`` entry."""
+        return {"key": self.key, "default": self.default, "value": self.value}
+
+
+@dataclass(frozen=True, slots=True)
 class Run:
     """Everything one gate run decided and what it decided it with.
 
@@ -315,6 +347,10 @@ class Run:
     matrices: tuple[MatrixRef, ...]
     waivers: tuple[Waiver, ...]
     affidavit_version: str
+    wall_time: str | None = None
+    replay: bool = False
+    configuration: tuple[ConfigInput, ...] = ()
+    rule_data_changes: tuple[DataChange, ...] = ()
 
     @property
     def exit_code(self) -> int:
@@ -377,6 +413,11 @@ class Run:
             "matrices": [m.to_json() for m in self.matrices],
             "waivers": [w.to_json() for w in self.waivers],
             "affidavit": {"version": self.affidavit_version},
+            "clock": {"evaluated_at": self.time, "wall_clock": self.wall_time, "replay": self.replay},
+            "configuration": {
+                "inputs": [c.to_json() for c in self.configuration],
+                "rule_data_changes": [c.to_json() for c in self.rule_data_changes],
+            },
         }
 
     @classmethod
@@ -434,6 +475,7 @@ class Run:
             ),
             waivers=tuple(_waiver(w, f"waivers[{i}]") for i, w in enumerate(_objs(doc, "waivers"))),
             affidavit_version=_str(_obj(doc.get("affidavit"), "affidavit"), "version", "affidavit"),
+            **_clock_and_configuration(doc),
         )
         ids = [r.id for r in run.rules]
         if len(ids) != len(set(ids)):
@@ -586,3 +628,35 @@ def _waiver(value: Any, where: str) -> Waiver:
         return Waiver.from_json(_obj(value, where), where)
     except UsageError:
         raise ResultsError(f"field '{where}' is not a complete waiver") from None
+
+
+def _clock_and_configuration(doc: Mapping[str, Any]) -> dict[str, Any]:
+    """The clock and configuration blocks (absent in documents written before they existed)."""
+    out: dict[str, Any] = {}
+    if "clock" in doc:
+        clock = _obj(doc.get("clock"), "clock")
+        if clock.get("evaluated_at") != doc.get("time"):
+            raise ResultsError("field 'clock.evaluated_at' does not match 'time'")
+        replay = clock.get("replay")
+        if not isinstance(replay, bool):
+            raise ResultsError("field 'clock.replay' is not a boolean")
+        out["wall_time"] = _opt(clock, "wall_clock", "clock")
+        out["replay"] = replay
+    if "configuration" in doc:
+        config = _obj(doc.get("configuration"), "configuration")
+        out["configuration"] = tuple(
+            ConfigInput(
+                role=_str(c, "role", f"configuration.inputs[{i}]"),
+                path=_opt(c, "path", f"configuration.inputs[{i}]"),
+                sha256=_opt(c, "sha256", f"configuration.inputs[{i}]"),
+                value=_opt(c, "value", f"configuration.inputs[{i}]"),
+            )
+            for i, c in enumerate(_objs(config, "inputs", "configuration"))
+        )
+        out["rule_data_changes"] = tuple(
+            DataChange(
+                _str(c, "key", f"configuration.rule_data_changes[{i}]"), c.get("default"), c.get("value")
+            )
+            for i, c in enumerate(_objs(config, "rule_data_changes", "configuration"))
+        )
+    return out

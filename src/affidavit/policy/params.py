@@ -30,6 +30,22 @@ if TYPE_CHECKING:
 PARAMS_FILE = "params.yaml"
 _TOP_KEYS = frozenset({"defaults", "environments"})
 
+#: Other names people give the built-in environments; resolved before any rule sees them, so that
+#: ``--environment production`` is judged as ``prod`` and never as an unknown, unconfigured place.
+ALIASES: Mapping[str, str] = {
+    "production": "prod",
+    "prd": "prod",
+    "stage": "staging",
+    "stg": "staging",
+    "development": "dev",
+}
+
+
+def resolve_environment(name: str) -> str:
+    """The environment ``name`` means: an alias becomes its environment; case and spaces ignored."""
+    key = name.strip().lower()
+    return ALIASES.get(key, key)
+
 
 def builtin_params_path() -> Path:
     """The built-in rule data file."""
@@ -95,28 +111,70 @@ def read_params_file(path: Path) -> dict[str, Any]:
 
 
 def known_environments(overrides: Sequence[Path] = (), base: Path | None = None) -> tuple[str, ...]:
-    """Every environment named by the base file or an override, sorted."""
-    files = [base or builtin_params_path(), *overrides]
-    names: set[str] = set()
-    for path in files:
-        names.update(read_params_file(path)["environments"])
+    """The environments of the base rule data, sorted (override files may not add any; they are
+    read here so that one that tries is refused)."""
+    names = read_params_file(base or builtin_params_path())["environments"]
+    if overrides:
+        load_params(sorted(names)[0], overrides, base=base)  # refuses an invented environment
     return tuple(sorted(names))
 
 
 def load_params(
     environment: str, overrides: Sequence[Path] = (), *, base: Path | None = None
 ) -> dict[str, Any]:
-    """The rule data for ``environment`` (``input.context.params``), see the module docstring."""
+    """The rule data for ``environment`` (``input.context.params``), see the module docstring.
+
+    Only the base file (the built-in rule data) defines environments. An override file may change
+    the rule data of those environments (under their names or their aliases) but never add one:
+    a ``production`` block that is not ``prod`` would otherwise make every prod-only rule not
+    applicable.
+    """
     files = [base or builtin_params_path(), *overrides]
     parsed = [(path, read_params_file(path)) for path in files]
-    known = sorted({name for _, content in parsed for name in content["environments"]})
-    if environment not in known:
+    known = sorted(parsed[0][1]["environments"])
+    for path, content in parsed[1:]:
+        for name in content["environments"]:
+            if resolve_environment(name) not in known:
+                raise UsageError(
+                    f"{path}: defines rule data for an environment {name!r} that affidavit does not know "
+                    f"(known: {', '.join(known)})",
+                    hint="override the rule data of a known environment; aliases such as production = prod are resolved",
+                )
+    wanted = resolve_environment(environment)
+    if wanted not in known:
         raise UsageError(
             f"unknown environment {environment!r}; the rule data knows {', '.join(known) or 'no environment'}",
-            hint="pass --environment with one of those, or add the environment to a params override file",
+            hint="pass --environment with one of those (aliases: "
+            + ", ".join(f"{a} = {e}" for a, e in sorted(ALIASES.items()))
+            + ")",
         )
     merged: dict[str, Any] = {}
     for _, content in parsed:
         merged = deep_merge(merged, content["defaults"])
-        merged = deep_merge(merged, content["environments"].get(environment, {}))
+        for name, block in sorted(content["environments"].items()):
+            if resolve_environment(name) == wanted:
+                merged = deep_merge(merged, block)
     return merged
+
+
+def rule_data_changes(
+    environment: str, overrides: Sequence[Path], *, base: Path | None = None
+) -> list[tuple[str, Any, Any]]:
+    """Each rule-data key whose value the override files change for ``environment``:
+    ``(dotted key, built-in value, value in force)``, sorted by key; a key the built-in data lacks
+    has ``None`` as its built-in value."""
+    if not overrides:
+        return []
+    builtin = load_params(environment, (), base=base)
+    effective = load_params(environment, overrides, base=base)
+    changes: list[tuple[str, Any, Any]] = []
+    _diff("", builtin, effective, changes)
+    return sorted(changes, key=lambda c: c[0])
+
+
+def _diff(prefix: str, before: Any, after: Any, out: list[tuple[str, Any, Any]]) -> None:
+    if isinstance(before, Mapping) and isinstance(after, Mapping):
+        for key in sorted(set(before) | set(after)):
+            _diff(f"{prefix}.{key}" if prefix else str(key), before.get(key), after.get(key), out)
+    elif before != after:
+        out.append((prefix, before, after))
