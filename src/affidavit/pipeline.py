@@ -36,8 +36,9 @@ from affidavit.model import (
     RuleResult,
     Run,
     RunSubject,
+    Violation,
 )
-from affidavit.model.time import format_utc
+from affidavit.model.time import format_utc, parse_timestamp
 from affidavit.resources import builtin_controls_dir
 
 if TYPE_CHECKING:
@@ -166,6 +167,7 @@ def run_gate(request: GateRequest) -> GateRun:
     engine = make_engine(request.engine)
     results = evaluate(policy_set, evidence, context, engine=engine)
     results = _mark_unreadable(results, policy_set, collection.errors)
+    results = _mark_future(results, policy_set, evidence, request.now)
 
     statuses = {
         m.framework: tuple(control_statuses(m, results, crosswalk))
@@ -247,6 +249,57 @@ def _mark_unreadable(
         else:
             out.append(result)
     return out
+
+
+def _mark_future(
+    results: list[RuleResult], policy_set: PolicySet, evidence: Sequence[Evidence], now: datetime
+) -> list[RuleResult]:
+    """Evidence dated after the evaluation time cannot be judged at that time: every rule that
+    requires its kind or cites it is ``insufficient_evidence`` (unless it already fails or errs),
+    with the cause and the fix. A replay of a moment before the artefacts existed is the usual
+    cause; a tool's clock set ahead is the other."""
+    future: dict[str, Evidence] = {}
+    for record in evidence:
+        moment = parse_timestamp(record.effective_at) if record.effective_at else None
+        if moment is not None and moment > now:
+            future[record.id] = record
+    if not future:
+        return results
+    requires = {rule.id: {str(k) for k in rule.requires} for rule in policy_set.rules}
+    out: list[RuleResult] = []
+    for result in results:
+        hit = sorted(
+            {
+                r.source
+                for r in future.values()
+                if r.kind.value in requires.get(result.rule_id, set()) or r.id in _cited(result)
+            }
+        )
+        if not hit or result.outcome.rank >= Outcome.INSUFFICIENT_EVIDENCE.rank:
+            out.append(result)
+            continue
+        message = Violation(
+            f"{', '.join(hit)} is dated after the evaluation time {format_utc(now)}: evidence from "
+            "the future cannot be judged; evaluate at or after the time the artefact was produced, "
+            "or check the clock of the tool that wrote it",
+            tuple(sorted(r.id for r in future.values() if r.source in hit)),
+        )
+        out.append(
+            RuleResult(
+                rule_id=result.rule_id,
+                outcome=Outcome.INSUFFICIENT_EVIDENCE,
+                violations=result.violations,
+                warnings=result.warnings,
+                missing=(*result.missing, message),
+                reason="evidence dated after the evaluation time",
+                evidence_ids=result.evidence_ids,
+            )
+        )
+    return out
+
+
+def _cited(result: RuleResult) -> set[str]:
+    return set(result.evidence_ids) | _ids_of(result)
 
 
 def _configuration(

@@ -128,3 +128,17 @@ def test_commit_and_subject_are_the_demo_ones() -> None:
     # A guard for the suite itself: the attacks run against the real NO-GO release.
     assert SUBJECT.endswith((DEMO / "SUBJECT_DIGEST").read_text().strip()) and len(COMMIT) == 40
     assert json.loads((DEMO / "no-go" / "change-record.json").read_text())
+
+
+def test_evidence_dated_after_the_evaluation_time_is_insufficient(tmp_path: Path) -> None:
+    # Finding 3: the only trace of a backdated clock used to be a warning that the SBOM is dated
+    # after the run. Replaying the GO release at 09:00, before its SBOM (09:11:42), scan and plan
+    # existed, must not be GO: evidence from the future cannot be judged at that time.
+    evidence = release(tmp_path, "go")
+    result = gate(tmp_path, evidence, now="2026-11-20T09:00:00Z")
+    assert result.exit_code == 1
+    assert result.outcome("supply_chain.sbom_present") == "insufficient_evidence"
+    rule = next(r for r in result.results["rules"] if r["id"] == "supply_chain.sbom_present")
+    assert any("dated after the evaluation time" in m["msg"] for m in rule["missing"])
+    # The same release replayed after its artefacts were written is GO again.
+    assert gate(tmp_path, evidence, out="later").exit_code == 0
