@@ -42,6 +42,8 @@ def _gate(
         str(tmp_path / out),
         "--key",
         str(DEMO / "cosign.pub"),
+        "--params",
+        str(DEMO / "params.yaml"),  # the demo organisation's trusted signer, builder, checks
         *extra,
     ]
     result = runner.invoke(main, args)
@@ -306,14 +308,14 @@ _OWN_RULE = """# METADATA
 # title: Images come from the organisation's registry
 # description: The promoted image must be pulled from ghcr.io/acme.
 # custom:
-#   id: org.image_from_registry
+#   id: acme.image_from_registry
 #   severity: high
 #   requires: []
 #   controls:
 #     soc2: [{soc2}]
 #     iso27001-2022: [A.8.32]
 #   remediation: Push the image to ghcr.io/acme and promote it from there.
-package affidavit.rules.org.image_from_registry
+package affidavit.org.acme.image_from_registry
 
 deny contains {{"msg": sprintf("%v is not in ghcr.io/acme", [input.context.subject.name])}} if {{
 	is_string(input.context.subject.name)
@@ -335,13 +337,13 @@ def test_an_organisations_own_rule_joins_the_controls_it_names(tmp_path: Path, s
     assert code == 1, out + err
     assert bundle is not None
     results = _results(bundle)
-    rule = next(r for r in results["rules"] if r["id"] == "org.image_from_registry")
+    rule = next(r for r in results["rules"] if r["id"] == "acme.image_from_registry")
     assert (
         rule["outcome"] == "fail"
         and "docker.io/evil/shop is not in ghcr.io/acme" in rule["violations"][0]["msg"]
     )
     control = next(c for c in results["controls"]["soc2"] if c["id"] == soc2)
-    assert "org.image_from_registry" in control["rules"] and control["outcome"] == "fail"
+    assert "acme.image_from_registry" in control["rules"] and control["outcome"] == "fail"
     # CC3.4 is manual in the built-in matrix: the organisation's rule makes it partly tested
     assert control["coverage"] == ("automated" if soc2 == "CC8.1" else "partial")
 

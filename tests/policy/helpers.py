@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -36,8 +37,14 @@ def metadata(rule_id: str, *, requires: str = "[]", extra: str = "", controls: s
 
 
 def policy_set(files: dict[str, str]) -> PolicySet:
-    """A policy set built from in-memory modules (no built-in library involved)."""
-    return build_policy_set([PolicyModule.from_text(path, text) for path, text in files.items()])
+    """A policy set built from in-memory modules (no built-in library involved).
+
+    The modules stand for a library of affidavit's own (``affidavit.rules.*`` packages), so they are
+    flagged built-in; a user's modules are restricted to ``affidavit.org.*`` (test_loader covers that).
+    """
+    return build_policy_set(
+        [replace(PolicyModule.from_text(path, text), builtin=True) for path, text in files.items()]
+    )
 
 
 def evidence(

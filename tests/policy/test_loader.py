@@ -3,23 +3,26 @@
 from __future__ import annotations
 
 import hashlib
-from typing import TYPE_CHECKING
+from pathlib import Path
 
 import pytest
 
-from affidavit.errors import PolicyError
+from affidavit.errors import PolicyError, UsageError
 from affidavit.model import EvidenceKind, Severity
-from affidavit.policy.loader import load_policy_set, policy_digest
-from affidavit.policy.metadata import RULES_PREFIX
+from affidavit.policy.interface import PolicyModule
+from affidavit.policy.loader import build_policy_set, load_policy_set, policy_digest
+from affidavit.policy.metadata import ORG_PREFIX, RULES_PREFIX
 from affidavit.resources import builtin_policies_dir
 
 from .helpers import FIXTURES, metadata, policy_set
 
-if TYPE_CHECKING:
-    from pathlib import Path
-
 RULES = FIXTURES / "rules"
 DENY = '\ndeny contains "x" if false\n'
+
+
+def own(rule_id: str, extra: str = "") -> str:
+    """The METADATA and package line of an organisation's rule ``affidavit.org.<rule_id>``."""
+    return metadata(rule_id, extra=extra).replace(f"package {RULES_PREFIX}", f"package {ORG_PREFIX}")
 
 
 def test_fixture_folder_catalogue() -> None:
@@ -36,8 +39,9 @@ def test_fixture_folder_catalogue() -> None:
     )
     rule = ps.rule("fx.sbom_check")
     path = RULES / "sbom_check.rego"
-    assert rule.package == "affidavit.rules.fx.sbom_check"
+    assert rule.package == "affidavit.org.fx.sbom_check"
     assert rule.file == f"{RULES}/sbom_check.rego"
+    assert not rule.builtin
     assert rule.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
     assert rule.sets == ("deny", "warn", "missing")
     assert rule.severity is Severity.HIGH
@@ -81,9 +85,9 @@ def test_builtin_library_loads_and_ids_match_packages() -> None:
 
 
 def test_test_files_are_kept_apart(tmp_path: Path) -> None:
-    (tmp_path / "r.rego").write_text(metadata("t.r") + DENY, encoding="utf-8")
+    (tmp_path / "r.rego").write_text(own("t.r") + DENY, encoding="utf-8")
     (tmp_path / "r_test.rego").write_text(
-        "package affidavit.rules.t.r_test\n\ntest_x if true\n", encoding="utf-8"
+        "package affidavit.org.t.r_test\n\ntest_x if true\n", encoding="utf-8"
     )
     ps = load_policy_set([tmp_path], include_builtin=False)
     assert [m.path for m in ps.test_modules] == [f"{tmp_path}/r_test.rego"]
@@ -153,10 +157,12 @@ def test_duplicate_across_folders(tmp_path: Path) -> None:
     first, second = tmp_path / "first", tmp_path / "second"
     first.mkdir()
     second.mkdir()
-    (first / "r.rego").write_text(metadata("a.b") + DENY, encoding="utf-8")
-    (second / "r.rego").write_text(metadata("a.b") + DENY, encoding="utf-8")
-    with pytest.raises(PolicyError, match=r"duplicate rule id 'a\.b'"):
+    (first / "r.rego").write_text(own("a.b") + DENY, encoding="utf-8")
+    (second / "r.rego").write_text(own("a.b") + DENY, encoding="utf-8")
+    # The same relative path in two folders: two files, each named by its own absolute path.
+    with pytest.raises(UsageError, match=r"duplicate rule id 'a\.b'") as info:
         load_policy_set([first, second], include_builtin=False)
+    assert f"{second}/r.rego:1:" in info.value.message and f"{first}/r.rego:1" in info.value.message
 
 
 def test_a_package_spread_over_files_needs_one_annotation() -> None:
@@ -186,3 +192,161 @@ def test_missing_folder_and_non_utf8(tmp_path: Path) -> None:
     (tmp_path / "latin1.rego").write_bytes(b"package x\n# caf\xe9\n")
     with pytest.raises(PolicyError, match=r"latin1\.rego: not UTF-8 text \(byte 15\)"):
         load_policy_set([tmp_path], include_builtin=False)
+
+
+# ---------------------------------------------------------------------------------------------
+# A user's folder: its own names, its own namespace, and only rules of its own
+
+
+def test_user_modules_are_named_by_their_absolute_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A folder given as 'policies' (relative) once shared the built-in modules' names
+    # ('policies/secrets/no_secrets.rego'); each module is now known by its origin and its file.
+    monkeypatch.chdir(tmp_path)
+    folder = tmp_path / "policies" / "secrets"
+    folder.mkdir(parents=True)
+    (folder / "no_secrets.rego").write_text(
+        "# METADATA\n# title: A helper of ours\npackage acme.helpers\n\nanswer := 42\n", encoding="utf-8"
+    )
+    for spelling in ("policies", "./policies/../policies", str(tmp_path / "policies")):
+        ps = load_policy_set([Path(spelling)])
+        user = [m for m in ps.modules if not m.builtin]
+        assert [m.path for m in user] == [str(folder / "no_secrets.rego")]
+        assert ps.user_modules == tuple(user)
+        assert user[0].sha256 == hashlib.sha256((folder / "no_secrets.rego").read_bytes()).hexdigest()
+        builtin = [m for m in ps.modules if m.builtin]
+        assert builtin and all(m.path.startswith("policies/") for m in builtin)
+        assert "policies/secrets/no_secrets.rego" in {m.path for m in builtin}
+        # the built-in rule keeps its own METADATA
+        rule = ps.rule("secrets.no_secrets")
+        assert rule.builtin and rule.file == "policies/secrets/no_secrets.rego"
+        assert rule.title == "No secrets found in the source"
+        assert rule.effective_on is None and rule.environments is None
+
+
+def test_an_organisations_rule_is_named_after_affidavit_org(tmp_path: Path) -> None:
+    (tmp_path / "r.rego").write_text(own("acme.image_registry") + DENY, encoding="utf-8")
+    ps = load_policy_set([tmp_path])
+    rule = ps.rule("acme.image_registry")
+    assert rule.package == "affidavit.org.acme.image_registry"
+    assert rule.data_path == "data.affidavit.org.acme.image_registry"
+    assert not rule.builtin and rule.file == f"{tmp_path}/r.rego"
+    assert all(r.builtin for r in ps.rules if r.id != "acme.image_registry")
+
+
+@pytest.mark.parametrize(
+    "package",
+    [
+        "affidavit",
+        "affidavit.rules",
+        "affidavit.rules.secrets",
+        "affidavit.rules.secrets.no_secrets",
+        "affidavit.rules.acme.new_rule",
+        "affidavit.lib",
+        "affidavit.lib.params",
+        "affidavit.lib.mine",
+        "affidavit.org",
+        "affidavit.helpers",
+    ],
+)
+def test_a_user_package_in_affidavits_namespace_is_a_usage_error(tmp_path: Path, package: str) -> None:
+    (tmp_path / "m.rego").write_text(f"# a comment\npackage {package}\n\nx := 1\n", encoding="utf-8")
+    with pytest.raises(UsageError) as info:
+        load_policy_set([tmp_path])
+    assert info.value.message.startswith(
+        f"{tmp_path}/m.rego:2: package {package} is in affidavit's own namespace"
+    )
+    assert "affidavit.org.<id>" in (info.value.hint or "")
+    # also without the built-in rules: the namespace does not depend on what else is loaded
+    with pytest.raises(UsageError):
+        load_policy_set([tmp_path], include_builtin=False)
+
+
+@pytest.mark.parametrize(
+    "package", ["acme.lib", "affidavitx.helpers", "affidavit_org.x", "org.affidavit.rules"]
+)
+def test_a_user_helper_outside_affidavit_loads(tmp_path: Path, package: str) -> None:
+    (tmp_path / "m.rego").write_text(
+        f"# METADATA\n# title: helpers\n# custom:\n#   owner: platform-team\npackage {package}\n\ntwice(x) := 2 * x\n",
+        encoding="utf-8",
+    )
+    ps = load_policy_set([tmp_path])
+    assert [m.path for m in ps.user_modules] == [f"{tmp_path}/m.rego"]
+    assert all(r.builtin for r in ps.rules)  # a helper adds no rule
+
+
+def test_a_user_rule_cannot_take_a_builtin_id(tmp_path: Path) -> None:
+    (tmp_path / "r.rego").write_text(own("secrets.no_secrets") + DENY, encoding="utf-8")
+    with pytest.raises(UsageError) as info:
+        load_policy_set([tmp_path])
+    assert info.value.message.startswith(f"{tmp_path}/r.rego:5: custom.id 'secrets.no_secrets' is the id of")
+    assert info.value.message.endswith("the built-in rule in policies/secrets/no_secrets.rego")
+    # Without the built-in rules loaded, the same file is an ordinary rule of the organisation.
+    assert load_policy_set([tmp_path], include_builtin=False).rule("secrets.no_secrets").package == (
+        "affidavit.org.secrets.no_secrets"
+    )
+
+
+def test_user_metadata_naming_a_builtin_id_anywhere_is_refused(tmp_path: Path) -> None:
+    # On a helper package, the METADATA of the built-in rule (with a far-future effective_on)...
+    block = (
+        (builtin_policies_dir() / "supply_chain" / "signature_verified.rego")
+        .read_text()
+        .split("\npackage ")[0]
+    )
+    block = block.replace("# custom:\n", "# custom:\n#   effective_on: 2999-01-01\n", 1)
+    (tmp_path / "helper.rego").write_text(block + "\npackage acme.quiet\n\nok := true\n", encoding="utf-8")
+    with pytest.raises(
+        UsageError, match=r"custom\.id 'supply_chain\.signature_verified' is the id of the built-in"
+    ) as info:
+        load_policy_set([tmp_path])
+    assert "policies/supply_chain/signature_verified.rego" in info.value.message
+    # ... and on an organisation's rule package whose id is another.
+    (tmp_path / "helper.rego").unlink()
+    text = own("acme.quiet").replace("#   id: acme.quiet\n", "#   id: supply_chain.signature_verified\n")
+    (tmp_path / "r.rego").write_text(text + DENY, encoding="utf-8")
+    with pytest.raises(
+        UsageError, match=r"r\.rego:5: custom\.id 'supply_chain\.signature_verified' is the id"
+    ):
+        load_policy_set([tmp_path])
+
+
+def test_affidavits_rule_keys_on_a_helper_package_are_refused(tmp_path: Path) -> None:
+    (tmp_path / "h.rego").write_text(
+        "# METADATA\n# title: t\n# custom:\n#   environments: [nowhere]\npackage acme.h\n\nx := 1\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(
+        UsageError,
+        match=r"h\.rego:1: METADATA describes a rule \(custom\.environments\) but package acme\.h is not a rule package",
+    ):
+        load_policy_set([tmp_path])
+
+
+def test_an_organisations_custom_id_follows_its_own_prefix(tmp_path: Path) -> None:
+    text = own("acme.x").replace("#   id: acme.x\n", "#   id: acme.y\n")
+    (tmp_path / "r.rego").write_text(text + DENY, encoding="utf-8")
+    with pytest.raises(
+        PolicyError, match=r"custom\.id is 'acme\.y' but the package makes the rule id 'acme\.x'"
+    ) as info:
+        load_policy_set([tmp_path])
+    assert "'affidavit.org.'" in (info.value.hint or "")
+
+
+def test_two_modules_under_one_name_are_refused() -> None:
+    one = PolicyModule.from_text("policies/secrets/no_secrets.rego", "package acme.a\n\nx := 1\n")
+    two = PolicyModule(
+        "policies/secrets/no_secrets.rego", "package acme.b\n\ny := 1\n", "0" * 64, builtin=True
+    )
+    with pytest.raises(
+        PolicyError, match=r"two policy modules are both named policies/secrets/no_secrets\.rego"
+    ):
+        build_policy_set([one, two])
+
+
+def test_the_gate_records_user_policy_files_apart_from_the_builtin_ones(tmp_path: Path) -> None:
+    (tmp_path / "r.rego").write_text(own("acme.r") + DENY, encoding="utf-8")
+    ps = load_policy_set([tmp_path])
+    assert [(m.path, m.builtin) for m in ps.user_modules] == [(f"{tmp_path}/r.rego", False)]
+    assert not any(m.path.startswith(str(tmp_path)) for m in ps.modules if m.builtin)

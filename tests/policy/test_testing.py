@@ -84,8 +84,8 @@ def test_bad_folder_reports_each_problem(bad: PolicyTestReport) -> None:
         "vacuous: on empty evidence it is pass in dev, prod, staging, not insufficient_evidence (its Rego reported nothing)",
     )
     # A same-package test file (bare `deny`) is classified like an importing one.
-    assert rules["fxt.vacuous"].fired_by == ("affidavit.rules.fxt.vacuous.test_fires",)
-    assert rules["fxt.vacuous"].passed_by == ("affidavit.rules.fxt.vacuous.test_passes",)
+    assert rules["fxt.vacuous"].fired_by == ("affidavit.org.fxt.vacuous.test_fires",)
+    assert rules["fxt.vacuous"].passed_by == ("affidavit.org.fxt.vacuous.test_passes",)
     assert rules["fxt.only_fire"].notes == (
         "its Rego reports nothing on empty evidence (in dev, prod, staging); only custom.requires makes it insufficient_evidence",
     )
@@ -119,7 +119,7 @@ def test_unknown_function_in_a_test_file_is_reported(tmp_path: Path) -> None:
     source = (FIXTURES / "testing_good" / "good.rego").read_text(encoding="utf-8")
     (tmp_path / "good.rego").write_text(source, encoding="utf-8")
     (tmp_path / "good_test.rego").write_text(
-        'package affidavit.rules.fxt.good_test\n\ntest_typo if {\n\tfalse\n\tstrings.revers("ab") == "ba"\n}\n',
+        'package affidavit.org.fxt.good_test\n\ntest_typo if {\n\tfalse\n\tstrings.revers("ab") == "ba"\n}\n',
         encoding="utf-8",
     )
     report = run_policy_tests([tmp_path])
@@ -143,7 +143,7 @@ _COVERAGE_RULE = """# METADATA
 #   controls:
 #     soc2: [CC8.1]
 #   remediation: None.
-package affidavit.rules.cov.rule
+package affidavit.org.cov.rule
 
 deny contains {"msg": "bad sbom", "evidence_ids": [r.id]} if {
 	some r in input.evidence.sbom
@@ -159,9 +159,9 @@ _unused(x) := y if {
 }
 """
 
-_COVERAGE_TEST = """package affidavit.rules.cov.rule_test
+_COVERAGE_TEST = """package affidavit.org.cov.rule_test
 
-import data.affidavit.rules.cov.rule
+import data.affidavit.org.cov.rule
 
 _input(records) := {"evidence": {"sbom": records}, "context": {}}
 
@@ -176,7 +176,7 @@ test_passes if {
 """
 
 # A module of the folder that no test reaches at all.
-_UNREACHED = "package affidavit.cov.helpers\n\ndouble(x) := x * 2\n\ntriple(x) := y if {\n\ty := x * 3\n}\n"
+_UNREACHED = "package cov.helpers\n\ndouble(x) := x * 2\n\ntriple(x) := y if {\n\ty := x * 3\n}\n"
 
 
 @pytest.fixture
@@ -221,7 +221,7 @@ def test_the_vacuity_run_would_have_covered_the_missing_line(coverage_folder: Pa
     module = PolicyModule.from_text("rule.rego", _COVERAGE_RULE)
     empty = json.dumps({"evidence": {"sbom": []}, "context": {}})
     session = RegorusEngine().session([module], now_ns=0, input_json=empty).with_modules([], coverage=True)
-    assert session.eval_rule("data.affidavit.rules.cov.rule.missing").value == ["no sbom"]
+    assert session.eval_rule("data.affidavit.org.cov.rule.missing").value == ["no sbom"]
     assert 18 in session.coverage().covered["rule.rego"]
 
 
@@ -229,11 +229,11 @@ def test_lines_of_an_unreached_module_are_those_regorus_counts() -> None:
     # coverable_lines must give the lines regorus reports once the module is reached.
     module = PolicyModule.from_text("helpers.rego", _UNREACHED)
     session = RegorusEngine().session([module], now_ns=0).with_modules([], coverage=True)
-    assert session.eval_query("data.affidavit.cov.helpers.double(2)").value == 4
+    assert session.eval_query("data.cov.helpers.double(2)").value == 4
     measured = session.coverage()
     assert measured.covered["helpers.rego"] == {3}
     assert (
-        measured.lines["helpers.rego"] == set(coverable_lines(module, "affidavit.cov.helpers")) == {3, 5, 6}
+        measured.lines["helpers.rego"] == set(coverable_lines(module, "cov.helpers")) == {3, 5, 6}
     )
 
 

@@ -11,8 +11,11 @@ engine evaluates them later (the in-process one or a remote server):
   itself reports an unknown function only when its line runs, which may be never in tests;
 - **the rule catalogue** (``analyse``): each rule package's ``# METADATA``
   (``affidavit.policy.metadata``), one annotation per package, a unique id equal to the package
-  path after ``affidavit.rules.``, and at least one of the ``deny``, ``warn`` and ``missing`` sets,
-  defined as sets.
+  path after ``affidavit.rules.`` (built-in) or ``affidavit.org.`` (an organisation's own), and at
+  least one of the ``deny``, ``warn`` and ``missing`` sets, defined as sets;
+- **namespaces**: a user's module (``PolicyModule.builtin`` false) cannot declare a package under
+  ``affidavit`` other than ``affidavit.org.<id>``, nor describe a built-in rule: its rules only add
+  findings. A breach is a ``UsageError`` naming the files involved.
 """
 
 from __future__ import annotations
@@ -22,15 +25,20 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from affidavit.errors import PolicyError
+from affidavit.errors import PolicyError, UsageError
 from affidavit.policy.engines import regorus as parser
 from affidavit.policy.facts import FunctionInfo, ModuleInfo
 from affidavit.policy.metadata import (
+    LIB_PREFIX,
+    ORG_PREFIX,
+    RESERVED_ROOT,
+    RULE_KEYS,
     RULES_PREFIX,
     MetadataBlock,
     package_block,
     parse_blocks,
     rule_annotations,
+    rule_prefix,
 )
 
 if TYPE_CHECKING:
@@ -64,7 +72,7 @@ class RuleMeta:
 
     @property
     def data_path(self) -> str:
-        """The rule package as a Rego reference (``data.affidavit.rules.<id>``)."""
+        """The rule package as a Rego reference (``data.affidavit.rules.<id>``, ``data.affidavit.org.<id>``)."""
         return f"data.{self.package}"
 
     def to_json(self) -> dict[str, Any]:
@@ -191,59 +199,153 @@ def check_functions(infos: Sequence[ModuleInfo], only: Sequence[ModuleInfo] | No
 
 
 def analyse(modules: Sequence[PolicyModule]) -> PolicyAnalysis:
-    """Every static check on ``modules`` (rule and library modules, not tests), and the catalogue."""
+    """Every static check on ``modules`` (rule and library modules, not tests), and the catalogue.
+
+    Each module is known by its own identity (its position here, its origin and its path), never
+    by a name two files could share: a user's file cannot lend its METADATA to a built-in rule.
+    """
+    _check_unique_paths(modules)
     infos = module_facts(modules)
-    blocks = {m.path: parse_blocks(m.path, m.text) for m in modules}
+    for module, info in zip(modules, infos, strict=True):
+        if not module.builtin:
+            check_user_namespace(module, info)
+    annotations = [package_block(parse_blocks(m.path, m.text)) for m in modules]
     check_functions(infos)
 
-    by_package: dict[str, list[tuple[PolicyModule, ModuleInfo]]] = {}
-    for module, info in zip(modules, infos, strict=True):
-        by_package.setdefault(info.package, []).append((module, info))
+    by_package: dict[str, list[tuple[PolicyModule, ModuleInfo, MetadataBlock | None]]] = {}
+    for module, info, block in zip(modules, infos, annotations, strict=True):
+        by_package.setdefault(info.package, []).append((module, info, block))
+    builtin_ids = _builtin_ids(by_package)
+    for module, info, block in zip(modules, infos, annotations, strict=True):
+        if not module.builtin and block is not None:
+            _check_user_annotation(module, info, block, builtin_ids)
 
     rules: list[RuleMeta] = []
     for package in sorted(by_package):
-        if not package.startswith(RULES_PREFIX):
+        prefix = rule_prefix(package)
+        if prefix is None:
             continue
         members = by_package[package]
-        annotated: list[tuple[PolicyModule, ModuleInfo, MetadataBlock]] = []
-        for module, info in members:
-            block = package_block(blocks[module.path])
-            if block is not None:
-                annotated.append((module, info, block))
+        annotated = [(m, i, b) for m, i, b in members if b is not None]
         if len(annotated) > 1:
             first, second = annotated[0], annotated[1]
-            raise PolicyError(
-                f"{second[2].file}:{second[2].line}: duplicate rule id {package[len(RULES_PREFIX) :]!r}: "
+            user = not (first[0].builtin and second[0].builtin)
+            error = UsageError if user else PolicyError
+            raise error(
+                f"{second[2].file}:{second[2].line}: duplicate rule id {package[len(prefix) :]!r}: "
                 f"package {package} is annotated here and in {first[2].file}:{first[2].line}",
                 hint="each rule package is annotated once; rename one of the packages",
             )
-        if annotated:
-            module, info, block = annotated[0]
-        else:
-            module, info = members[0]
-            block = None
-        # One annotation per package and one package per id: the ids are unique by construction.
-        annotations = rule_annotations(block, package, module.path, info.package_line)
+        module, info, block = annotated[0] if annotated else members[0]
+        # One annotation per package and one package per id within a namespace; across the two
+        # namespaces _check_user_annotation and the check below keep the ids apart.
+        meta = rule_annotations(block, package, module.path, info.package_line)
+        if not module.builtin and meta.id in builtin_ids:
+            raise UsageError(
+                f"{module.path}:{meta.line}: rule id {meta.id!r} is the id of the built-in rule in "
+                f"{builtin_ids[meta.id]}",
+                hint=_OWN_ID_HINT,
+            )
         rules.append(
             RuleMeta(
-                id=annotations.id,
+                id=meta.id,
                 package=package,
-                title=annotations.title,
-                description=annotations.description,
-                severity=annotations.severity,
-                requires=annotations.requires,
-                controls=annotations.controls,
-                remediation=annotations.remediation,
-                effective_on=annotations.effective_on,
-                environments=annotations.environments,
+                title=meta.title,
+                description=meta.description,
+                severity=meta.severity,
+                requires=meta.requires,
+                controls=meta.controls,
+                remediation=meta.remediation,
+                effective_on=meta.effective_on,
+                environments=meta.environments,
                 file=module.path,
                 sha256=module.sha256,
-                sets=_rule_sets(package, members),
+                sets=_rule_sets(package, [(m, i) for m, i, _ in members]),
                 builtin=module.builtin,
             )
         )
     rules.sort(key=lambda r: r.id)
     return PolicyAnalysis(infos=infos, rules=tuple(rules))
+
+
+_OWN_ID_HINT = (
+    "an organisation's rule adds to the built-in ones and cannot replace or re-describe one: "
+    f"give it an id of its own ('package {ORG_PREFIX}<id>' with that custom.id)"
+)
+
+
+def _check_unique_paths(modules: Sequence[PolicyModule]) -> None:
+    """Refuse two modules reported under one name: every message and record must say which file."""
+    seen: set[str] = set()
+    for module in modules:
+        if module.path in seen:
+            raise PolicyError(f"two policy modules are both named {module.path}")
+        seen.add(module.path)
+
+
+def check_user_namespace(module: PolicyModule, info: ModuleInfo) -> None:
+    """Refuse a user's module declaring a package in affidavit's own namespace.
+
+    ``affidavit.rules`` and ``affidavit.lib`` hold the built-in rules and the helpers they import;
+    a module of the same package would join them (a second definition of a helper, another
+    ``deny``), so a user's rules live under ``affidavit.org.<id>`` and their helpers in any package
+    outside ``affidavit``.
+    """
+    package = info.package
+    reserved = package == RESERVED_ROOT or package.startswith(RESERVED_ROOT + ".")
+    if reserved and rule_prefix(package) != ORG_PREFIX:
+        raise UsageError(
+            f"{module.path}:{info.package_line}: package {package} is in affidavit's own namespace, "
+            "which a policy folder cannot add to",
+            hint=(
+                f"the built-in rules ({RULES_PREFIX}*) and helpers ({LIB_PREFIX}*) cannot be changed from "
+                f"--policies: write a rule of your own as 'package {ORG_PREFIX}<id>' and a helper in a "
+                f"package outside '{RESERVED_ROOT}'"
+            ),
+        )
+
+
+def _builtin_ids(
+    by_package: Mapping[str, Sequence[tuple[PolicyModule, ModuleInfo, MetadataBlock | None]]],
+) -> dict[str, str]:
+    """The id of every built-in rule package, with the file that describes it."""
+    out: dict[str, str] = {}
+    for package, members in by_package.items():
+        prefix = rule_prefix(package)
+        if prefix is None or not all(m.builtin for m, _, _ in members):
+            continue
+        annotated = [m for m, _, b in members if b is not None]
+        out[package[len(prefix) :]] = (annotated or [members[0][0]])[0].path
+    return out
+
+
+def _check_user_annotation(
+    module: PolicyModule, info: ModuleInfo, block: MetadataBlock, builtin_ids: Mapping[str, str]
+) -> None:
+    """A user's package annotation may describe a rule of its own package only, never a built-in one.
+
+    A ``custom.id`` naming a built-in rule is refused wherever it is written (naming both files);
+    affidavit's rule keys on a package that is not a rule package would be ignored, so they are
+    refused as well rather than left to look as if they meant something.
+    """
+    custom = block.data.get("custom")
+    if not isinstance(custom, Mapping):
+        return
+    declared = custom.get("id")
+    if isinstance(declared, str) and declared.strip() in builtin_ids:
+        raise UsageError(
+            f"{block.file}:{block.key_line('custom', 'id')}: custom.id {declared.strip()!r} is the id of "
+            f"the built-in rule in {builtin_ids[declared.strip()]}",
+            hint=_OWN_ID_HINT,
+        )
+    if rule_prefix(info.package) is None:
+        keys = [k for k in RULE_KEYS if k in custom]
+        if keys:
+            raise UsageError(
+                f"{block.file}:{block.line}: METADATA describes a rule (custom.{keys[0]}) but package "
+                f"{info.package} is not a rule package, so affidavit would ignore it",
+                hint=f"an organisation's rules are 'package {ORG_PREFIX}<id>' with custom.id set to that id",
+            )
 
 
 def _rule_sets(package: str, members: Sequence[tuple[PolicyModule, ModuleInfo]]) -> tuple[str, ...]:

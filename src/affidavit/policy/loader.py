@@ -9,11 +9,19 @@ modules of the ``PolicySet``.
 ``*_test.rego`` files are not evaluated by the gate; they are kept in ``PolicySet.test_modules`` for
 ``affidavit policy test``. The built-in ``lib/`` helpers are always loaded, also with
 ``include_builtin=False``, because users' rules may import them (their tests are then left out).
+
+A module's identity is its origin and its file, never a name two files could share: a built-in
+module is reported as ``policies/<path in the library>`` and flagged ``builtin``; a module of a
+user's folder by its absolute path (whatever spelling of the folder was given), never under
+``policies/``. User modules live in their own namespace (``package affidavit.org.<id>`` for rules,
+any package outside ``affidavit`` for helpers) and can only add rules: see
+``affidavit.policy.analysis``.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -66,6 +74,11 @@ class PolicySet:
         """Every rule id, sorted."""
         return tuple(r.id for r in self.rules)
 
+    @property
+    def user_modules(self) -> tuple[PolicyModule, ...]:
+        """The evaluated modules that came from a user's folders (absolute path, sha256), by path."""
+        return tuple(sorted((m for m in self.modules if not m.builtin), key=lambda m: m.path))
+
 
 def policy_digest(modules: Iterable[PolicyModule]) -> str:
     """sha256 over the sorted sha256s of the modules (one hex digest per line)."""
@@ -73,8 +86,11 @@ def policy_digest(modules: Iterable[PolicyModule]) -> str:
     return hashlib.sha256(lines.encode("ascii")).hexdigest()
 
 
-def _files(root: Path, label: str, seen: set[Path], only: str | None = None) -> list[tuple[str, Path]]:
-    """``(display path, real path)`` of every ``.rego`` file below ``root`` not seen yet, sorted."""
+def _files(root: Path, label: str | None, seen: set[Path], only: str | None = None) -> list[tuple[str, Path]]:
+    """``(name, path)`` of every ``.rego`` file below ``root`` not seen yet, sorted.
+
+    The name is ``label/<path below root>``, or the file's absolute path when ``label`` is None.
+    """
     if root.is_file():
         candidates = [root] if root.suffix == ".rego" else []
         base = root.parent
@@ -90,7 +106,8 @@ def _files(root: Path, label: str, seen: set[Path], only: str | None = None) -> 
         if real in seen:
             continue
         seen.add(real)
-        out.append((f"{label}/{path.relative_to(base).as_posix()}", path))
+        name = os.path.abspath(path) if label is None else f"{label}/{path.relative_to(base).as_posix()}"
+        out.append((name, path))
     return out
 
 
@@ -122,10 +139,7 @@ def read_modules(extra_dirs: Sequence[Path] = (), include_builtin: bool = True) 
             raise PolicyError(
                 f"policy folder {directory} does not exist", hint="check the --policies argument"
             )
-        modules += [
-            _read(display, path, builtin=False)
-            for display, path in _files(directory, str(directory).rstrip("/") or ".", seen)
-        ]
+        modules += [_read(display, path, builtin=False) for display, path in _files(directory, None, seen)]
     return modules
 
 

@@ -6,12 +6,15 @@ starts a block, the comment lines right after it hold YAML, and the block belong
 directly below it. A block directly before ``package`` (or any block with ``scope: package``) is the
 package's annotation; blocks before rules are checked for valid YAML and known keys only.
 
-Every rule package (``package affidavit.rules.<id>``) must carry, in its package annotation:
+Rule packages are ``package affidavit.rules.<id>`` for the built-in library and
+``package affidavit.org.<id>`` for an organisation's own rules (``--policies``): the rule id is the
+package path after that prefix (``rule_prefix``). Every rule package must carry, in its package
+annotation:
 
 =======================  ===================================================================
 ``title``                one line
 ``description``          what the rule checks and why
-``custom.id``            the package path after ``affidavit.rules.`` (stable; the matrices use it)
+``custom.id``            the rule id: the package path after the prefix (stable; the matrices use it)
 ``custom.severity``      ``critical``, ``high``, ``medium`` or ``low``
 ``custom.requires``      evidence kinds without which the rule is ``insufficient_evidence`` (may be ``[]``)
 ``custom.controls``      ``{soc2: [CC8.1, ...], iso27001-2022: [A.8.32, ...]}`` (at least one control)
@@ -44,7 +47,13 @@ from affidavit.model import EvidenceKind, Severity
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
+#: The namespace of affidavit's own (built-in) rule packages, and of its built-in helpers.
 RULES_PREFIX = "affidavit.rules."
+LIB_PREFIX = "affidavit.lib."
+#: The namespace of an organisation's own rule packages (``--policies``).
+ORG_PREFIX = "affidavit.org."
+#: The root package affidavit reserves: nothing of a user's may sit in it outside ``ORG_PREFIX``.
+RESERVED_ROOT = "affidavit"
 
 _METADATA = re.compile(r"^\s*#\s*METADATA\s*$")
 _COMMENT = re.compile(r"^\s*#(?P<text>.*)$")
@@ -65,6 +74,8 @@ _TOP_KEYS = frozenset(
 )
 _SCOPES = frozenset({"package", "subpackages", "rule", "document"})
 _CUSTOM_KEYS = ("id", "severity", "requires", "controls", "remediation", "effective_on", "environments")
+#: The ``custom`` keys through which affidavit reads a rule's METADATA.
+RULE_KEYS = _CUSTOM_KEYS
 _REQUIRED_CUSTOM = ("id", "severity", "requires", "controls", "remediation")
 RULE_SEVERITIES = (Severity.CRITICAL, Severity.HIGH, Severity.MEDIUM, Severity.LOW)
 #: The shape of a framework id (a matrix's ``framework``) and of a control id. The control
@@ -204,16 +215,28 @@ def _date(block: MetadataBlock, value: object) -> dt.date:
     )
 
 
+def rule_prefix(package: str) -> str | None:
+    """The rule namespace ``package`` is a rule package of (``RULES_PREFIX`` or ``ORG_PREFIX``), or None."""
+    for prefix in (RULES_PREFIX, ORG_PREFIX):
+        if package.startswith(prefix) and len(package) > len(prefix):
+            return prefix
+    return None
+
+
 def rule_annotations(
     block: MetadataBlock | None, package: str, file: str, package_line: int
 ) -> RuleAnnotations:
-    """Validate the package annotation of rule package ``package`` (``affidavit.rules.x.y``)."""
+    """Validate the package annotation of rule package ``package`` (``affidavit.rules.x.y``,
+    ``affidavit.org.x.y``)."""
+    prefix = rule_prefix(package)
+    if prefix is None:
+        raise ValueError(f"{package} is not a rule package")
     if block is None:
         raise PolicyError(
             f"{file}:{package_line}: rule package {package} has no METADATA block",
             hint="put a '# METADATA' comment block with title, description and custom fields directly above 'package'",
         )
-    rule_id = package[len(RULES_PREFIX) :]
+    rule_id = package[len(prefix) :]
     data = block.data
     title = _text(block, data.get("title"), "title")
     description = _text(block, data.get("description"), "description")
@@ -240,7 +263,7 @@ def rule_annotations(
             f"custom.id is {declared!r} but the package makes the rule id {rule_id!r}",
             "custom",
             "id",
-            hint="the id is the package path after 'affidavit.rules.'; rename one so they agree",
+            hint=f"the id is the package path after '{prefix}'; rename one so they agree",
         )
 
     severity_raw = custom["severity"]
