@@ -96,12 +96,12 @@ INDEXED = _index()
 BY_REL = {f.rel: f for f in INDEXED}
 FOLDERS = sorted({f.folder for f in INDEXED})
 CORPUS_FILES = [f.path for f in INDEXED]
-# Files beside the indexed ones that no format may claim either: the corpus README and each
-# folder's SOURCES.md.
+# Files beside the indexed ones, which no format may claim wherever they lie: the corpus README
+# and each folder's INDEX.json and SOURCES.md.
 UNINDEXED = sorted(
-    p.relative_to(CORPUS).as_posix()
-    for p in CORPUS.rglob("*")
-    if p.is_file() and p.name != "INDEX.json" and p.relative_to(CORPUS).as_posix() not in BY_REL
+    rel
+    for rel in (p.relative_to(CORPUS).as_posix() for p in CORPUS.rglob("*") if p.is_file())
+    if rel not in BY_REL
 )
 OPTIONS = CollectOptions(now=NOW)
 
@@ -559,7 +559,7 @@ CUT_SAYS: dict[str, str] = {
     "spdx-json": r"SPDX JSON ends early at line \d+ column \d+ \(.+\): the file looks truncated",
     "cyclonedx-xml": r"CycloneDX XML ends early at line \d+ column \d+: the file looks truncated",
     # tag-value has no end marker: a cut is seen by the last line having no line break
-    "spdx-tag-value": r"(does not end with a line break|a <text> block is never closed): the file looks truncated",
+    "spdx-tag-value": r"does not end with a line break: the file looks truncated",
     # HCL has no end marker either, and a file cut between two blocks is a shorter valid file: a
     # .tf source is cut in the middle only, where every corpus file is inside a block (refused as
     # HCL that does not parse), or is left with nothing a detector recognises
@@ -574,7 +574,7 @@ WRAPPED_PLANS: dict[str, str] = {
     ),
 }
 # Wordings this contract found wanting, reported and not changed here (the collectors are not the
-# tests' to edit): the file's cuts may be told this instead. An entry that no cut needs any more
+# tests' to edit): the file's cuts that end inside a CDATA section may be told this instead. An entry that no cut needs any more
 # fails the test, so that it is dropped when the wording is fixed.
 KNOWN_GAPS: dict[str, tuple[str, str]] = {
     "sbom-cyclonedx/guac-laravel-cyclonedx.xml": (
@@ -648,6 +648,7 @@ def test_file_cut_short_is_refused_by_name(file: CorpusFile) -> None:
             # (a file refused whole may be refused for its own reason first)
             gap = KNOWN_GAPS.get(file.rel)
             assert gap is not None and re.search(gap[0], text), f"{where}: {text}"
+            assert cut.count(b"<![CDATA[") > cut.count(b"]]>"), f"{where}: the gap is a cut inside CDATA only"
             gaps += 1
         assert not leaked(secrets, text + str(caught.value)), where
     assert (gaps > 0) is (file.rel in KNOWN_GAPS), "the wording gap is closed: drop its KNOWN_GAPS entry"
