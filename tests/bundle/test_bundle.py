@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
+import os
+import shutil
 import tarfile
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from affidavit.bundle.verify import verify_bundle
-from affidavit.bundle.write import write_bundle
+from affidavit.bundle.write import Bundle, write_bundle
 from affidavit.cli import main
 from affidavit.errors import BundleError
-from affidavit.model import Evidence, EvidenceKind, Run, Subject, Tool
+from affidavit.model import Evidence, EvidenceKind, Outcome, Run, Subject, Tool
 from tests.conftest import object_text
 from tests.model.runs import sample_run
 
@@ -171,3 +175,221 @@ def test_results_naming_decision_twice_is_reported(tmp_path: Path) -> None:
     assert result.exit_code == 1, result.output
     assert "TAMPERED" in result.stdout
     assert "results.json: a JSON object names the same key twice" in result.stdout
+
+
+# --- placing a bundle: never over anything, never through a link, nothing left half-done --------
+
+RUN_ID = "20261120T120000Z-0123456789ab"
+
+
+def _put(tmp_path: Path, run: Run | None = None, out: str = "out") -> Bundle:
+    record, path = _evidence(tmp_path, "sbom.json", b'{"bomFormat": "CycloneDX"}')
+    return write_bundle(run or _results(), [record], {record.id: path}, tmp_path / out)
+
+
+def _entries(out: Path) -> dict[str, tuple[int, int, bytes]]:
+    """Every entry under ``out``: inode, mode and bytes (folders: no bytes), links not followed."""
+    return {
+        p.relative_to(out).as_posix(): (
+            p.lstat().st_ino,
+            p.lstat().st_mode,
+            p.read_bytes() if p.is_file() and not p.is_symlink() else b"",
+        )
+        for p in sorted(out.rglob("*"))
+    }
+
+
+def test_a_new_bundle_leaves_no_temporary_and_follows_the_umask(tmp_path: Path) -> None:
+    bundle = _put(tmp_path)
+    out = tmp_path / "out"
+    assert sorted(p.name for p in out.iterdir()) == [RUN_ID, f"{RUN_ID}.tar.gz"]
+    assert bundle.created == (out / RUN_ID, out / f"{RUN_ID}.tar.gz")
+    assert not bundle.already_recorded
+    mask = os.umask(0)
+    os.umask(mask)
+    assert (out / RUN_ID).stat().st_mode & 0o777 == 0o777 & ~mask  # not the 0700 of a temporary
+    assert (out / RUN_ID / "evidence").stat().st_mode & 0o777 == 0o777 & ~mask
+    assert (out / RUN_ID / "results.json").stat().st_mode & 0o777 == 0o666 & ~mask
+    assert (out / f"{RUN_ID}.tar.gz").stat().st_mode & 0o777 == 0o666 & ~mask
+    assert (out / f"{RUN_ID}.tar.gz").stat().st_nlink == 1  # the staging name is gone
+
+
+def test_the_same_run_again_is_already_recorded_and_untouched(tmp_path: Path) -> None:
+    _put(tmp_path)
+    before = _entries(tmp_path / "out")
+    again = _put(tmp_path)
+    assert again.already_recorded and again.created == ()
+    assert _entries(tmp_path / "out") == before
+
+
+def test_the_same_run_recorded_at_another_wall_clock_time_is_already_recorded(tmp_path: Path) -> None:
+    """A replay of the same inputs at the same evaluation time is the same decision: the first
+    record (and its wall-clock time) stays."""
+    _put(tmp_path, replace(_results(), wall_time="2026-12-01T08:00:00Z"))
+    before = _entries(tmp_path / "out")
+    again = _put(tmp_path, replace(_results(), wall_time="2026-12-02T09:30:00Z"))
+    assert again.already_recorded and again.created == ()
+    assert _entries(tmp_path / "out") == before
+
+
+@pytest.mark.parametrize("missing", ["folder", "archive"])
+def test_a_missing_half_of_the_same_run_is_added(tmp_path: Path, missing: str) -> None:
+    first = _put(tmp_path)
+    gone = first.path if missing == "folder" else first.archive
+    kept = first.archive if missing == "folder" else first.path
+    if missing == "folder":
+        shutil.rmtree(gone)
+    else:
+        gone.unlink()
+    kept_before = _entries(tmp_path / "out")
+    again = _put(tmp_path)
+    assert again.created == (gone,) and again.already_recorded
+    assert verify_bundle(gone).ok
+    assert {k: v for k, v in _entries(tmp_path / "out").items() if k in kept_before} == kept_before
+    assert kept.exists()
+
+
+def test_another_decision_under_the_run_id_is_refused_and_untouched(tmp_path: Path) -> None:
+    _put(tmp_path)  # NO-GO
+    before = _entries(tmp_path / "out")
+    with pytest.raises(
+        BundleError, match=rf"out/{RUN_ID}: already exists and holds another decision"
+    ) as caught:
+        _put(tmp_path, sample_run(RUN_ID, Outcome.PASS))  # GO, same run id
+    assert "results.json says NO-GO" in caught.value.message
+    assert _entries(tmp_path / "out") == before
+
+
+@pytest.mark.parametrize("where", ["folder", "archive"])
+def test_a_link_under_the_run_id_is_refused_and_not_followed(tmp_path: Path, where: str) -> None:
+    """A link to this very run's honest record elsewhere is still refused: --out holds no links."""
+    honest = _put(tmp_path, out="elsewhere")
+    out = tmp_path / "out"
+    out.mkdir()
+    name = RUN_ID if where == "folder" else f"{RUN_ID}.tar.gz"
+    (out / name).symlink_to(honest.path if where == "folder" else honest.archive)
+    with pytest.raises(BundleError, match=rf"out/{name}: is a symbolic link"):
+        _put(tmp_path)
+    assert [p.name for p in out.iterdir()] == [name]
+
+
+@pytest.mark.parametrize("where", ["folder", "archive", "fifo"])
+def test_something_else_in_the_way_is_refused(tmp_path: Path, where: str) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    if where == "folder":
+        (out / RUN_ID).write_bytes(b"")  # a file where the folder goes
+    elif where == "archive":
+        (out / f"{RUN_ID}.tar.gz").mkdir()  # a folder where the archive goes
+    else:
+        os.mkfifo(out / f"{RUN_ID}.tar.gz")  # must not block the gate
+    before = _entries(out)
+    with pytest.raises(BundleError, match=r"is in the way and is not a bundle (folder|archive)"):
+        _put(tmp_path)
+    assert _entries(out) == before
+
+
+def test_an_empty_folder_under_the_run_id_does_not_verify(tmp_path: Path) -> None:
+    (tmp_path / "out" / RUN_ID).mkdir(parents=True)
+    with pytest.raises(
+        BundleError, match="already exists and does not verify as a bundle .*no manifest.json"
+    ):
+        _put(tmp_path)
+    assert [p.name for p in (tmp_path / "out").iterdir()] == [RUN_ID]
+
+
+def test_archive_taken_by_another_decision_after_the_folder_was_placed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another decision's archive appearing between the two placements: the folder goes back out,
+    so no NO-GO folder is left beside a GO archive."""
+    forged = _put(tmp_path, sample_run(RUN_ID, Outcome.PASS), out="forged").archive.read_bytes()
+    out = tmp_path / "out"
+    real_rename = os.rename
+
+    def rename_then_plant(src: str, dst: str, **kw: int) -> None:
+        real_rename(src, dst, **kw)
+        if not (out / f"{RUN_ID}.tar.gz").exists():
+            (out / f"{RUN_ID}.tar.gz").write_bytes(forged)
+
+    monkeypatch.setattr(os, "rename", rename_then_plant)
+    with pytest.raises(BundleError, match=r"\.tar\.gz: already exists and holds another decision"):
+        _put(tmp_path)
+    assert sorted(p.name for p in out.iterdir()) == [f"{RUN_ID}.tar.gz"]
+    assert (out / f"{RUN_ID}.tar.gz").read_bytes() == forged
+
+
+def test_a_filesystem_without_hard_links_still_gets_the_archive(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_links(*args: object, **kw: object) -> None:
+        raise OSError(errno.EPERM, "Operation not permitted")
+
+    monkeypatch.setattr(os, "link", no_links)
+    bundle = _put(tmp_path)
+    assert bundle.created == (bundle.path, bundle.archive)
+    assert verify_bundle(bundle.archive).ok
+    assert bundle.archive.read_bytes() == _put(tmp_path, out="with-links").archive.read_bytes()
+    assert sorted(p.name for p in bundle.archive.parent.iterdir()) == [RUN_ID, f"{RUN_ID}.tar.gz"]
+
+
+@pytest.mark.parametrize(
+    ("code", "message"),
+    [
+        (errno.EIO, r"out/\S+: the bundle cannot be written there \(Input/output error\)"),
+        (errno.EEXIST, rf"out/{RUN_ID}: appeared and vanished"),
+    ],
+)
+def test_a_failed_rename_leaves_nothing_behind(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, code: int, message: str
+) -> None:
+    def failing(*args: object, **kw: object) -> None:
+        raise OSError(code, os.strerror(code))
+
+    monkeypatch.setattr(os, "rename", failing)
+    with pytest.raises(BundleError, match=message):
+        _put(tmp_path)
+    assert list((tmp_path / "out").iterdir()) == []
+
+
+def test_a_failure_while_staging_leaves_nothing_behind(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def disk_full(run_id: str, files: object) -> bytes:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr("affidavit.bundle.write.tar_gz", disk_full)
+    with pytest.raises(
+        BundleError, match=r"\.affidavit-\w+\.tmp: the bundle cannot be written there \(No space"
+    ):
+        _put(tmp_path)
+    assert list((tmp_path / "out").iterdir()) == []
+
+
+def test_out_that_is_a_file_is_an_error_not_a_crash(tmp_path: Path) -> None:
+    (tmp_path / "out").write_bytes(b"")
+    with pytest.raises(BundleError, match=r"out: the bundle cannot be written there"):
+        _put(tmp_path)
+
+
+@pytest.mark.parametrize("run_id", ["../escape", ".hidden", "a/b", ""])
+def test_a_run_id_that_is_not_a_file_name_is_refused(tmp_path: Path, run_id: str) -> None:
+    with pytest.raises(BundleError, match="the run id is not a plain file name"):
+        _put(tmp_path, sample_run(run_id))
+    assert not (tmp_path / "out").exists()
+    assert not (tmp_path / "escape").exists()
+
+
+@pytest.mark.parametrize("planted", ["link", "fifo"])
+def test_verify_refuses_a_link_or_fifo_inside_a_bundle_folder(tmp_path: Path, planted: str) -> None:
+    folder = _write(tmp_path)
+    outside = tmp_path / "outside.json"
+    outside.write_bytes(b"{}")
+    if planted == "link":
+        (folder / "evidence" / "extra.json").symlink_to(outside)
+        why = "evidence/extra.json is a symbolic link"
+    else:
+        os.mkfifo(folder / "evidence" / "extra.json")
+        why = "evidence/extra.json is not a regular file"
+    with pytest.raises(BundleError, match=why):
+        verify_bundle(folder)

@@ -35,11 +35,23 @@ def tar_gz(run_id: str, files: Mapping[str, bytes]) -> bytes:
 
 
 def read_bundle_files(path: Path) -> dict[str, bytes]:
-    """Every file of a bundle folder or .tar.gz, by its name inside the bundle."""
+    """Every file of a bundle folder or .tar.gz, by its name inside the bundle.
+
+    ``path`` itself may be a link (the caller named it); inside a folder, a link or anything but a
+    regular file or folder is refused: the writer never makes one, and a link would let the bundle's
+    content depend on (and a FIFO block on) something outside it.
+    """
     if path.is_dir():
-        return {
-            p.relative_to(path).as_posix(): p.read_bytes() for p in sorted(path.rglob("*")) if p.is_file()
-        }
+        found: dict[str, bytes] = {}
+        for p in sorted(path.rglob("*")):
+            name = p.relative_to(path).as_posix()
+            if p.is_symlink():
+                raise BundleError(f"{path}: {name} is a symbolic link; a bundle holds only regular files")
+            if p.is_file():
+                found[name] = p.read_bytes()
+            elif not p.is_dir():
+                raise BundleError(f"{path}: {name} is not a regular file; a bundle holds only regular files")
+        return found
     if path.is_file():
         try:
             out: dict[str, bytes] = {}
