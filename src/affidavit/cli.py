@@ -240,12 +240,18 @@ def gate(
                 "exit_code": run.exit_code,
                 "bundle": str(bundle.path),
                 "archive": str(bundle.archive),
+                "already_recorded": bundle.already_recorded,
                 "rules": [{"id": r.id, "outcome": r.outcome.value} for r in run.rules],
             }
         )
     else:
         click.echo(TextRenderer().render(run))
         click.echo(f"  report: {bundle.path / MarkdownRenderer.filename}")
+        if bundle.already_recorded:
+            added = "".join(f"; added the missing {p.name}" for p in bundle.created)
+            click.echo(
+                f"  already recorded: {bundle.path} held this run and verifies; nothing was written over{added}"
+            )
     sys.exit(run.exit_code)
 
 
