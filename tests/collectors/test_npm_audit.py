@@ -10,26 +10,21 @@ from typing import Any
 import pytest
 
 from affidavit.artefact import Artefact
-from affidavit.collectors import collect_document
 from affidavit.collectors.formats.npm_audit import detect
-from affidavit.collectors.interface import NO, CollectOptions
+from affidavit.collectors.interface import NO
 from affidavit.errors import InputError
 from affidavit.model import EvidenceKind
 from tests.collectors.test_severity import (
-    check_golden,
     check_record,
     collect,
-    is_empty_json,
-    other_corpus_files,
     scanner_registry,
 )
-from tests.conftest import CORPUS, NOW, corpus_index
+from tests.conftest import CORPUS, corpus_index
 
 __all__ = ["scanner_registry"]  # the fixture, used by name
 
 FOLDER = "scan-npm-audit"
 ENTRIES = corpus_index(FOLDER)
-GOLDEN_FILES = ("defectdojo-npm_audit-one_vuln.json", "defectdojo-npm_audit_7_plus-many_vulns.json")
 NPM_WORDS = {"critical": "critical", "high": "high", "moderate": "medium", "low": "low", "info": "negligible"}
 
 pytestmark = pytest.mark.usefixtures("scanner_registry")
@@ -180,28 +175,6 @@ def test_npm_text_error_output_is_refused() -> None:
         collect(FOLDER, "audit.json", raw=raw)
     assert "scan-npm-audit/audit.json" in str(caught.value)
     assert "ENOLOCK" in str(caught.value) and "requires an existing lockfile" in str(caught.value)
-
-
-@pytest.mark.parametrize("entry", [e for e in ENTRIES if e["size"] > 100], ids=lambda e: e["file"])
-def test_truncated_file_is_an_error_naming_it(entry: dict[str, Any]) -> None:
-    raw = _raw(entry["file"])
-    with pytest.raises(InputError) as caught:
-        collect_document(Artefact(f"{FOLDER}/{entry['file']}", raw[: len(raw) // 2]), CollectOptions(now=NOW))
-    assert entry["file"] in caught.value.diagnostics()
-
-
-@pytest.mark.parametrize("name", GOLDEN_FILES)
-def test_golden(name: str) -> None:
-    check_golden(FOLDER, name)
-
-
-def test_detector_claims_npm_files_and_no_other_format() -> None:
-    for entry in ENTRIES:
-        assert detect(Artefact(entry["file"], _raw(entry["file"]))) > NO, entry["file"]
-    for path in other_corpus_files():
-        raw = path.read_bytes()
-        if raw and not is_empty_json(raw):
-            assert detect(Artefact(path.name, raw)) == NO, path
 
 
 def test_other_error_objects_and_html_pages_are_not_taken_for_npm() -> None:

@@ -9,20 +9,14 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from affidavit.artefact import Artefact
-from affidavit.collectors import collect_document
-from affidavit.collectors.formats.osv_scanner import detect
-from affidavit.collectors.interface import NO, CollectOptions
 from affidavit.errors import InputError
 from affidavit.model import EvidenceKind
 from tests.collectors.test_severity import (
-    check_golden,
     check_record,
     collect,
-    is_empty_json,
-    other_corpus_files,
     scanner_registry,
 )
-from tests.conftest import CORPUS, NOW, corpus_index
+from tests.conftest import CORPUS, corpus_index
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -31,7 +25,6 @@ __all__ = ["scanner_registry"]  # the fixture, used by name
 
 FOLDER = "scan-osv-scanner"
 ENTRIES = corpus_index(FOLDER)
-GOLDEN_FILES = ("defectdojo-osv_scanner-some_findings.json",)
 
 pytestmark = pytest.mark.usefixtures("scanner_registry")
 
@@ -106,11 +99,6 @@ def test_license_violations_are_not_vulnerabilities() -> None:
     evidence = collect(FOLDER, "osv-scanner-snap-license-violations.json")
     assert evidence.data["findings"] == []
     assert evidence.data["targets"] == ["<rootdir>/testdata/locks-licenses/package-lock.json"]
-
-
-@pytest.mark.parametrize("name", GOLDEN_FILES)
-def test_golden(name: str) -> None:
-    check_golden(FOLDER, name)
 
 
 def _record(vid: str, **fields: Any) -> dict[str, Any]:
@@ -261,21 +249,3 @@ def test_record_without_id_names_the_place() -> None:
     with pytest.raises(InputError) as caught:
         collect(FOLDER, "bad.json", raw=json.dumps(report).encode())
     assert caught.value.path == "$.results[0].packages[0].vulnerabilities[0].id"
-
-
-def test_truncated_file_is_an_error_naming_it() -> None:
-    raw = _path("defectdojo-osv_scanner-some_findings.json").read_bytes()
-    with pytest.raises(InputError) as caught:
-        collect_document(Artefact(f"{FOLDER}/cut.json", raw[: len(raw) // 2]), CollectOptions(now=NOW))
-    assert "cut.json" in caught.value.diagnostics()
-
-
-def test_detector_claims_osv_files_and_no_other_format() -> None:
-    for entry in ENTRIES:
-        raw = _path(entry["file"]).read_bytes()
-        if raw:
-            assert detect(Artefact(entry["file"], raw)) > NO, entry["file"]
-    for path in other_corpus_files():
-        raw = path.read_bytes()
-        if raw and not is_empty_json(raw):
-            assert detect(Artefact(path.name, raw)) == NO, path

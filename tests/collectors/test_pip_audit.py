@@ -9,27 +9,19 @@ from typing import Any
 
 import pytest
 
-from affidavit.artefact import Artefact
-from affidavit.collectors import collect_document
-from affidavit.collectors.formats.pip_audit import detect
-from affidavit.collectors.interface import NO, CollectOptions
 from affidavit.errors import InputError
 from affidavit.model import EvidenceKind
 from tests.collectors.test_severity import (
-    check_golden,
     check_record,
     collect,
-    is_empty_json,
-    other_corpus_files,
     scanner_registry,
 )
-from tests.conftest import CORPUS, NOW, corpus_index
+from tests.conftest import CORPUS, corpus_index
 
 __all__ = ["scanner_registry"]  # the fixture, used by name
 
 FOLDER = "scan-pip-audit"
 ENTRIES = corpus_index(FOLDER)
-GOLDEN_FILES = ("defectdojo-pip_audit-many_vulns_new.json",)
 
 pytestmark = pytest.mark.usefixtures("scanner_registry")
 
@@ -81,11 +73,6 @@ def test_corpus_file_normalises(entry: dict[str, Any]) -> None:
         assert dep["name"] in problem and dep["skip_reason"] in problem and entry["file"] in problem
 
 
-@pytest.mark.parametrize("name", GOLDEN_FILES)
-def test_golden(name: str) -> None:
-    check_golden(FOLDER, name)
-
-
 def test_aliases_and_skipped_fixes() -> None:
     report = {
         "dependencies": [
@@ -121,20 +108,3 @@ def test_error_output_is_refused_with_its_message() -> None:
         collect(FOLDER, "audit.json", raw=raw)
     assert "scan-pip-audit/audit.json" in str(caught.value)
     assert "flask has no version" in str(caught.value)
-
-
-@pytest.mark.parametrize("entry", [e for e in ENTRIES if e["size"] > 100], ids=lambda e: e["file"])
-def test_truncated_file_is_an_error_naming_it(entry: dict[str, Any]) -> None:
-    raw = _raw(entry["file"])
-    with pytest.raises(InputError) as caught:
-        collect_document(Artefact(f"{FOLDER}/{entry['file']}", raw[: len(raw) // 2]), CollectOptions(now=NOW))
-    assert entry["file"] in caught.value.diagnostics()
-
-
-def test_detector_claims_pip_audit_files_and_no_other_format() -> None:
-    for entry in ENTRIES:
-        assert detect(Artefact(entry["file"], _raw(entry["file"]))) > NO, entry["file"]
-    for path in other_corpus_files():
-        raw = path.read_bytes()
-        if raw and not is_empty_json(raw):
-            assert detect(Artefact(path.name, raw)) == NO, path

@@ -1,15 +1,15 @@
 """The shared vocabulary of the scanner collectors: severity words and bands, CVSS, fix state, packages.
 
 Also home of the helpers the five scanner test modules share (``collect``, ``scanner_registry``,
-``check_golden``): they read corpus files through the public ``collect_document`` with the registry
+``check_record``): they read corpus files through the public ``collect_document`` with the registry
 narrowed to the scanner collectors, so that these tests do not depend on collectors other engineers
-are writing at the same time (the corpus contract test runs the full registry).
+are writing at the same time (the collector contract, ``test_corpus_contract.py``, runs the full
+registry and holds the scanners' goldens, cut files and detection across folders).
 """
 
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -38,7 +38,7 @@ from affidavit.collectors.kinds.vulnerability import (
     status_of,
 )
 from affidavit.model import Evidence, EvidenceKind, Severity
-from tests.conftest import CORPUS, GOLDEN, NOW, golden_text, validate_record
+from tests.conftest import CORPUS, NOW, validate_record
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -50,7 +50,6 @@ SCANNER_MODULES = (
     "affidavit.collectors.formats.pip_audit",
     "affidavit.collectors.formats.npm_audit",
 )
-SCANNER_FOLDERS = ("scan-trivy", "scan-grype", "scan-osv-scanner", "scan-pip-audit", "scan-npm-audit")
 FINDING_KEYS = [
     "id",
     "aliases",
@@ -101,27 +100,6 @@ def check_record(evidence: Evidence) -> dict[str, Any]:
     assert data["summary"] == {**counts, "total": len(data["findings"])}
     assert data["targets"] == sorted(set(data["targets"]))
     return document
-
-
-def check_golden(folder: str, name: str) -> None:
-    """Compare the record of a corpus file with its golden (rewritten with AFFIDAVIT_UPDATE_GOLDENS=1)."""
-    record = check_record(collect(folder, name))
-    text = json.dumps(record, indent=2, ensure_ascii=False) + "\n"
-    golden = GOLDEN / "vulnerability-scan" / (Path(name).stem + ".json")
-    stored_text = golden_text(text, golden)
-    stored = json.loads(stored_text)
-    assert stored["schema"] == "affidavit.evidence/v1" and stored["kind"] == "vulnerability-scan"
-    assert text == stored_text
-
-
-def other_corpus_files() -> list[Path]:
-    """Every corpus file outside the five scanner folders (what the scanner detectors must not claim)."""
-    out: list[Path] = []
-    for index in sorted(CORPUS.glob("*/INDEX.json")):
-        if index.parent.name in SCANNER_FOLDERS:
-            continue
-        out.extend(index.parent / e["file"] for e in json.loads(index.read_text(encoding="utf-8")))
-    return out
 
 
 def is_empty_json(raw: bytes) -> bool:
