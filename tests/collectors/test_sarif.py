@@ -1,4 +1,4 @@
-"""SARIF logs: every corpus file, older versions, hostile logs made in tmp_path, goldens."""
+"""SARIF logs: every corpus file, older versions, hostile logs made in tmp_path."""
 
 from __future__ import annotations
 
@@ -12,16 +12,14 @@ import pytest
 
 from affidavit.artefact import Artefact
 from affidavit.collectors import collect_document
-from affidavit.collectors.formats.sarif import detect
-from affidavit.collectors.interface import NO, CollectOptions
+from affidavit.collectors.interface import CollectOptions
 from affidavit.collectors.kinds.sast import severity_from_level, severity_from_score, severity_from_word
 from affidavit.errors import InputError
 from affidavit.model import Evidence, EvidenceKind, Severity
-from tests.conftest import CORPUS, GOLDEN, NOW, corpus_index, golden_text, validate_record
+from tests.conftest import CORPUS, NOW, corpus_index, validate_record
 
 FOLDER = "scan-sarif"
 ENTRIES = corpus_index(FOLDER)
-GOLDEN_FILES = ("trivy-alpine-310.sarif", "gitleaks-sarif_simple.sarif")
 
 
 def _collect_path(path: Path, source: str | None = None) -> Evidence:
@@ -76,6 +74,7 @@ def test_corpus_file_normalises(entry: dict[str, Any]) -> None:
 
     assert evidence.kind is EvidenceKind.SAST
     assert evidence.format == "sarif"
+    assert set(data) == {"findings", "summary", "tools", "runs"}
     assert evidence.format_version == raw["version"]
     assert evidence.id == "sha256:" + hashlib.sha256(path.read_bytes()).hexdigest()
     assert data["runs"] == len(raw["runs"])
@@ -157,49 +156,6 @@ def test_gitleaks_sarif_never_keeps_the_snippet() -> None:
             offender = result.get("properties", {}).get("offender")
             if offender:
                 assert offender not in record
-
-
-@pytest.mark.parametrize("name", GOLDEN_FILES)
-def test_golden(name: str) -> None:
-    evidence = _collect_path(CORPUS / FOLDER / name, f"{FOLDER}/{name}")
-    validate_record(evidence)
-    record = evidence.to_json()
-    text = json.dumps(record, indent=2, ensure_ascii=False) + "\n"
-    golden = GOLDEN / "sast" / (name.replace(".", "_") + ".json")
-    stored_text = golden_text(text, golden)
-    stored = json.loads(stored_text)
-    assert stored["kind"] == "sast" and set(stored["data"]) == {"findings", "summary", "tools", "runs"}
-    assert text == stored_text
-
-
-@pytest.mark.parametrize("entry", [e for e in ENTRIES if e["size"] > 200], ids=lambda e: e["file"])
-def test_truncated_file_is_a_clear_error(entry: dict[str, Any], tmp_path: Path) -> None:
-    raw = (CORPUS / FOLDER / entry["file"]).read_bytes()
-    path = tmp_path / entry["file"]
-    path.write_bytes(raw[: len(raw) // 2])
-    with pytest.raises(InputError, match=r"truncated|is not valid JSON") as caught:
-        _collect_path(path)
-    assert str(path) in caught.value.diagnostics()
-
-
-@pytest.mark.parametrize(
-    ("folder", "name"),
-    [
-        ("scan-trivy", "trivy-alpine-310.json"),
-        ("scan-grype", "grype-TestJsonImgsPresenter.json"),
-        ("scan-grype", "defectdojo-grype-no_vuln.json"),
-        ("scan-checkov", "defectdojo-checkov-report-severity.json"),
-        ("scan-tfsec", "defectdojo-tfsec-no_findings.json"),
-        ("scan-gitleaks", "gitleaks-json_simple.json"),
-    ],
-)
-def test_detector_does_not_claim_other_reports(folder: str, name: str) -> None:
-    assert detect(Artefact(name, (CORPUS / folder / name).read_bytes())) == NO
-
-
-def test_detector_does_not_claim_cyclonedx() -> None:
-    for path in sorted((CORPUS / "sbom-cyclonedx").glob("*.json")):
-        assert detect(Artefact(path.name, path.read_bytes())) == NO, path.name
 
 
 # -- hostile logs -----------------------------------------------------------------------------
