@@ -22,7 +22,7 @@ from affidavit.collectors.formats.terraform_config import FORMATS
 from affidavit.collectors.interface import NO, CollectOptions
 from affidavit.errors import InputError
 from affidavit.model import EvidenceKind
-from tests.conftest import golden_text, validate_record
+from tests.conftest import validate_record
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -30,7 +30,6 @@ if TYPE_CHECKING:
 REPO = Path(__file__).resolve().parents[2]
 CORPUS = REPO.parent / "shared" / "corpus"
 FOLDER = CORPUS / "terraform-hcl"
-GOLDEN = REPO / "tests" / "golden" / "terraform-config"
 NOW = "2026-11-20T12:00:00Z"
 OPTIONS = CollectOptions(now=NOW)
 INDEX: list[dict[str, Any]] = json.loads((FOLDER / "INDEX.json").read_text(encoding="utf-8"))
@@ -77,6 +76,7 @@ def test_corpus_tf(entry: dict[str, Any]) -> None:
     """Every corpus .tf file gives the blocks a regex finds in its text."""
     text = (FOLDER / entry["file"]).read_text(encoding="utf-8")
     record = _collect(entry["file"])
+    _check_shape(record)
     data = record["data"]
     assert record["kind"] == EvidenceKind.TERRAFORM_CONFIG.value and record["format"] == "terraform-hcl"
 
@@ -304,18 +304,6 @@ def test_does_not_claim_other_formats(text: str, why: str) -> None:
     assert DETECT(Artefact("x", text.encode())) == NO, why
 
 
-def test_detector_claims_no_other_corpus_file() -> None:
-    """No file of another corpus folder is claimed."""
-    claimed = []
-    for path in sorted(CORPUS.rglob("*")):
-        if not path.is_file() or path.parent == FOLDER or path.name in ("INDEX.json", "SOURCES.md"):
-            continue
-        raw = path.read_bytes()
-        if raw and DETECT(Artefact(str(path), raw)) != NO:
-            claimed.append(str(path.relative_to(CORPUS)))
-    assert claimed == []
-
-
 def test_importing_the_collector_does_not_import_hcl2() -> None:
     """python-hcl2 (and lark) load only when a .tf file is parsed."""
     code = "import sys, affidavit.collectors.formats.terraform_config; print('hcl2' in sys.modules, 'lark' in sys.modules)"
@@ -324,7 +312,7 @@ def test_importing_the_collector_does_not_import_hcl2() -> None:
 
 
 def _check_shape(record: dict[str, Any]) -> None:
-    """Validate a record (public schema, then data keys) before comparing it with its golden file."""
+    """Validate a record: the public schema, then the terraform-config data keys."""
     validate_record(record)
     assert record["schema"] == "affidavit.evidence/v1" and record["kind"] == "terraform-config"
     assert set(record["data"]) == {"backend", "required_version", "providers", "resources", "modules"}
@@ -332,17 +320,6 @@ def _check_shape(record: dict[str, Any]) -> None:
         assert set(resource) == {"address", "mode", "type", "name", "arguments"}
     for provider in record["data"]["providers"]:
         assert set(provider) == {"name", "source", "version_constraint"}
-
-
-@pytest.mark.parametrize("name", ["conftest-gke.tf", "opentofu-show-json-sensitive-values-main.tf"])
-def test_golden(name: str) -> None:
-    """Records of two .tf files equal their golden files."""
-    record = _collect(name)
-    _check_shape(record)
-    golden = GOLDEN / f"{name.removesuffix('.tf')}.record.json"
-    text = json.dumps(record, indent=2) + "\n"
-    stored_text = golden_text(text, golden)
-    assert text == stored_text
 
 
 # ---------------------------------------------------------------------------------------------
