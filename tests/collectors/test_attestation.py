@@ -16,7 +16,7 @@ import pytest
 from affidavit.errors import InputError, UnknownFormatError
 from affidavit.model import EvidenceKind
 from tests.conftest import CORPUS, corpus_index, validate_record
-from tests.signatures.helpers import check_golden, collect
+from tests.signatures.helpers import collect
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -402,39 +402,6 @@ def test_expired_certificate_envelope_checks_what_it_can() -> None:
     assert item["checks"]["signature"] is None
     assert item["verified"] is False
     assert any("matches the key of the certificate" in line for line in item["checked"])
-
-
-def test_goldens() -> None:
-    """Goldens."""
-    check_golden(
-        collect(
-            FOLDER / "slsa-verifier-bcr-MODULE.bazel.intoto.jsonl",
-            **_options("slsa-verifier-bcr-MODULE.bazel.intoto.jsonl"),
-        ),
-        "provenance",
-        "slsa-verifier-bcr-MODULE.bazel",
-    )
-    check_golden(
-        collect(FOLDER / "slsa-verifier-gha_go-v1.2.2-binary-linux-amd64-push-v14.intoto.jsonl"),
-        "provenance",
-        "slsa-verifier-gha_go-v1.2.2",
-    )
-    check_golden(
-        collect(FOLDER / "slsa-verifier-vsa-gke-gce-pre.bcid-vsa.jsonl", public_key=VSA_KEY),
-        "provenance",
-        "slsa-verifier-vsa-gke-gce-pre",
-    )
-    check_golden(
-        collect(FOLDER / "slsa-verifier-gcb-v0.3-gcloud-container-github.json"), "provenance", "gcloud-gcb"
-    )
-    check_golden(
-        collect(FOLDER / "guac-oci-kubectl-linux-amd64-in-toto.json"), "provenance", "guac-kubectl-statement"
-    )
-    check_golden(
-        collect(FOLDER / "slsa-verifier-npm-gundam-visor-cli-v1-tag.tgz.json"),
-        "provenance",
-        "npm-gundam-attestations",
-    )
 
 
 @pytest.mark.parametrize(

@@ -20,7 +20,7 @@ from affidavit.collectors.interface import CollectOptions
 from affidavit.model import EvidenceKind
 from affidavit.signatures.result import REPORTED_REASON
 from tests.conftest import CORPUS, NOW, validate_record
-from tests.signatures.helpers import check_golden, collect
+from tests.signatures.helpers import collect
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -222,10 +222,3 @@ def test_signature_manifest_with_key_pair(
         payload=other_payload,
     )
     assert "not this layer's payload" in record.data["verifications"][0]["error"]
-
-
-def test_goldens() -> None:
-    """Goldens."""
-    check_golden(collect(FOLDER / VERIFY_OUTPUTS[1]), "signature", "cosign-verify-2022-11")
-    check_golden(collect(MANIFEST, payload=PAYLOAD), "signature", "cosign-signature-manifest")
-    check_golden(collect(PAYLOAD), "signature", "cosign-simplesigning-payload")

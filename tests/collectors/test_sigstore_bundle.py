@@ -20,7 +20,7 @@ import pytest
 from affidavit.errors import InputError, UnknownFormatError
 from affidavit.model import EvidenceKind
 from tests.conftest import CORPUS, corpus_index, validate_record
-from tests.signatures.helpers import check_golden, collect
+from tests.signatures.helpers import collect
 from tests.signatures.test_sigstore_conformance import collect_case, signature_of
 
 FOLDER = CORPUS / "sigstore"
@@ -283,17 +283,3 @@ def test_detection_without_media_type(tmp_path: Path) -> None:
     record = collect(FOLDER / "sigstore-python-bundle_invalid_version.txt.sigstore")
     assert record.format == "sigstore-bundle"
     assert record.data["bundle"]["media_type"] == "this is completely wrong"
-
-
-def test_goldens() -> None:
-    """Goldens."""
-    check_golden(
-        collect(
-            FOLDER / "sigstore-python-bundle_v3.txt.sigstore",
-            **BUNDLES["sigstore-python-bundle_v3.txt.sigstore"]["options"],
-        ),
-        "signature",
-        "sigstore-python-bundle_v3",
-    )
-    check_golden(collect_case("managed-key-happy-path"), "signature", "conformance-managed-key-happy-path")
-    check_golden(collect_case("signature-mismatch_fail"), "signature", "conformance-signature-mismatch_fail")
