@@ -5,6 +5,10 @@ without a byte-order mark, UTF-16 either byte order) and, when the text is JSON,
 the cyclic garbage collector paused (a JSON tree has no cycles for it to find, and on a large
 Terraform plan the collector's walks cost as much as the parse).
 
+Files are read by ``read_regular_file``: a regular file only, never through a link at its last
+component, never blocking on a FIFO or device, and checked again once open so that nothing swapped
+in after the check is read.
+
 A JSON object or YAML mapping that names the same key twice is refused: Python's parsers keep the
 last value, so a second ``"Results": []`` would silently hide every finding of the first. The
 error gives the line and column of the second key and never the key itself (keys can be data).
@@ -15,11 +19,14 @@ configuration files too.
 from __future__ import annotations
 
 import codecs
+import errno
 import gc
 import hashlib
 import json
+import os
 import re
-from collections.abc import Hashable, Iterator
+import stat
+from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
 from functools import cached_property
 from pathlib import Path
@@ -43,17 +50,11 @@ class Artefact:
         self._json_error: InputError | None = None
 
     @classmethod
-    def from_path(cls, path: Path, source: str | None = None) -> Artefact:
-        """Read a file; an unreadable or empty file is an ``InputError`` naming it."""
+    def from_path(cls, path: Path, source: str | None = None, *, dir_fd: int | None = None) -> Artefact:
+        """Read a regular file (see ``read_regular_file``); an unreadable or empty file is an
+        ``InputError`` naming it. ``path`` is relative to the open folder ``dir_fd`` when given."""
         name = source if source is not None else str(path)
-        try:
-            raw = path.read_bytes()
-        except IsADirectoryError:
-            raise InputError(name, "is a directory, not a file") from None
-        except FileNotFoundError:
-            raise InputError(name, "no such file") from None
-        except OSError as exc:
-            raise InputError(name, f"cannot be read: {exc.strerror or exc}") from None
+        raw = read_regular_file(path, name, dir_fd=dir_fd)
         if not raw:
             raise InputError(
                 name, "is empty (0 bytes): the tool that should have written it produced nothing"
@@ -127,6 +128,77 @@ class Artefact:
         """Drop the cached parse so that memory goes back once the record is built."""
         self._json = _NOT_PARSED
         self.__dict__.pop("text", None)
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading a file
+
+
+def special_file(mode: int) -> str | None:
+    """What a file that is not a regular file, a folder or a link is, in words (``None`` otherwise)."""
+    for test, words in _SPECIAL_FILES:
+        if test(mode):
+            return words
+    return None
+
+
+_SPECIAL_FILES: tuple[tuple[Callable[[int], bool], str], ...] = (
+    (stat.S_ISFIFO, "a named pipe (FIFO)"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+)
+
+# O_NOFOLLOW: a link at the last component is an error (ELOOP), never followed. O_NONBLOCK: a
+# FIFO swapped in after the check opens at once instead of waiting for a writer. O_NOCTTY: a
+# terminal never becomes the process's controlling terminal.
+_READ_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC
+
+_CHANGED = "changed while it was being read (it is no longer the regular file that was checked)"
+
+
+def read_regular_file(path: Path | str, source: str, *, dir_fd: int | None = None) -> bytes:
+    """The bytes of a regular file, read without following a link and without blocking.
+
+    The file is checked before it is opened (``lstat``: a link, FIFO, device or socket is never
+    opened) and again once it is open (``fstat`` on the descriptor: the same file, still regular).
+    What is swapped in between the two is refused, not read: a link makes the open fail
+    (``O_NOFOLLOW``), a FIFO opens without waiting (``O_NONBLOCK``) and fails the second check.
+    Only the last component is guarded this way; callers that walk a folder open each folder
+    below the one they were given the same way (``dir_fd``). Errors are ``InputError`` naming
+    ``source`` and never quoting the file.
+    """
+    try:
+        before = os.lstat(path, dir_fd=dir_fd)
+    except FileNotFoundError:
+        raise InputError(source, "no such file") from None
+    except OSError as exc:
+        raise InputError(source, f"cannot be read: {exc.strerror or type(exc).__name__}") from None
+    if stat.S_ISLNK(before.st_mode):
+        raise InputError(
+            source,
+            "is a symbolic link, and links are not followed here",
+            hint="name the file the link points to",
+        )
+    if stat.S_ISDIR(before.st_mode):
+        raise InputError(source, "is a directory, not a file")
+    special = special_file(before.st_mode)
+    if special is not None:
+        raise InputError(source, f"is {special}, not a regular file")
+    try:
+        fd = os.open(path, _READ_FLAGS, dir_fd=dir_fd)
+    except OSError as exc:
+        if exc.errno in (errno.ELOOP, errno.ENOENT, errno.ENXIO, errno.ENOTDIR, errno.EISDIR):
+            raise InputError(source, _CHANGED) from None
+        raise InputError(source, f"cannot be read: {exc.strerror or type(exc).__name__}") from None
+    with open(fd, "rb", closefd=True) as file:
+        after = os.fstat(fd)
+        if not stat.S_ISREG(after.st_mode) or (after.st_dev, after.st_ino) != (before.st_dev, before.st_ino):
+            raise InputError(source, _CHANGED)
+        try:
+            return file.read()
+        except OSError as exc:
+            raise InputError(source, f"cannot be read: {exc.strerror or type(exc).__name__}") from None
 
 
 # ---------------------------------------------------------------------------------------------

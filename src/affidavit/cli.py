@@ -109,6 +109,16 @@ def _verification_options(f: Callable[..., Any]) -> Callable[..., Any]:
     return f
 
 
+_exclude_option = click.option(
+    "--exclude",
+    "exclude",
+    metavar="GLOB",
+    multiple=True,
+    help="Leave out files and folders found in evidence folders that match (repeatable): a pattern "
+    "without / matches the name at any depth (*.png), one with / the path inside the folder (vendor/*).",
+)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="affidavit")
 @click.option("--verbose", is_flag=True, help="Show tracebacks for errors.")
@@ -284,6 +294,7 @@ def _load_waivers(path: Path) -> tuple[Waiver, ...]:
 @click.option("--digest", help="Digest of the signed artefact (sha256:<hex>) when the file is not at hand.")
 @_verification_options
 @click.option("--now", help="Time recorded as collected_at (RFC 3339).")
+@_exclude_option
 @click.pass_context
 def collect(
     ctx: click.Context,
@@ -297,9 +308,10 @@ def collect(
     issuer: str | None,
     public_key: Path | None,
     now: str | None,
+    exclude: tuple[str, ...],
 ) -> None:
     """Print the normalised evidence record of each artefact (folders are walked)."""
-    from affidavit.collectors import CollectOptions, collect_paths
+    from affidavit.collectors import Action, CollectOptions, collect_paths
     from affidavit.model.time import format_utc
     from affidavit.pipeline import normalise_digest
 
@@ -317,15 +329,18 @@ def collect(
             public_key=public_key,
             artifact=artifact,
         )
+        collection = collect_paths(paths, options, exclude=exclude)
     except Error as exc:
         _fail(exc, verbose)
-    collection = collect_paths(paths, options)
     records = [e.to_json() for e in collection.evidence]
     if fmt == "json":
         _emit_json(records)
     else:
         for e in collection.evidence:
             click.echo(_record_line(e.to_json()))
+    for left_out in collection.skipped:
+        if left_out.action is not Action.REFUSED:  # a refused file is also an error, shown below
+            click.echo(f"affidavit: {left_out.action.value}: {left_out.path}: {left_out.reason}", err=True)
     for err in collection.errors:
         click.echo(f"affidavit: error: {err.diagnostics()}", err=True)
     sys.exit(EXIT_INCOMPLETE if collection.errors else 0)

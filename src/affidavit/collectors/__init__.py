@@ -1,23 +1,35 @@
 """Collectors: read artefacts as their tools wrote them and normalise them into evidence records.
 
-Public entry points: ``collect_document`` (one artefact), ``collect_paths`` (files and folders,
-every error gathered, nothing lost) and ``iter_files``.
+Public entry points: ``collect_document`` (one artefact) and ``collect_paths`` (files and folders,
+every error gathered, nothing lost, every file left out listed with the reason). How a folder is
+walked (links, special files, hidden files, ``--exclude``) is ``collectors.folder``; what is
+ignored as clearly not evidence is ``collectors.shape``.
 """
 
 from __future__ import annotations
 
 import traceback
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from affidavit.artefact import Artefact
+from affidavit.collectors.folder import Action, FoundFile, Skipped, walk
 from affidavit.collectors.interface import CollectOptions
 from affidavit.collectors.registry import detect
-from affidavit.errors import InputError
+from affidavit.collectors.shape import by_magic, describe
+from affidavit.errors import InputError, UnknownFormatError
 from affidavit.model import Evidence
 
-__all__ = ["CollectOptions", "Collection", "Artefact", "collect_document", "collect_paths", "iter_files"]
+__all__ = [
+    "Action",
+    "Artefact",
+    "CollectOptions",
+    "Collection",
+    "Skipped",
+    "collect_document",
+    "collect_paths",
+]
 
 
 def collect_document(doc: Artefact, options: CollectOptions) -> Evidence:
@@ -71,39 +83,66 @@ def _where(exc: BaseException) -> str:
     return f"{type(exc).__name__} at {Path(last.filename).name}:{last.lineno}"
 
 
-def iter_files(paths: Iterable[Path]) -> Iterator[Path]:
-    """Every regular file under ``paths`` in a stable order, skipping hidden files and folders."""
-    for path in paths:
-        if path.is_dir():
-            for child in sorted(path.rglob("*")):
-                rel = child.relative_to(path)
-                if any(part.startswith(".") for part in rel.parts):
-                    continue
-                if child.is_file():
-                    yield child
-        else:
-            yield path
-
-
 @dataclass(slots=True)
 class Collection:
-    """The records read and the errors met; a non-empty ``errors`` means the run cannot complete."""
+    """What collecting gave: the records read and the errors met (a non-empty ``errors`` means the
+    run cannot complete), the file each record was read from, and every file or folder that was
+    not read as evidence with the reason (``skipped``, in walking order). A ``REFUSED`` entry of
+    ``skipped`` is also one of ``errors``."""
 
     evidence: list[Evidence] = field(default_factory=list)
     errors: list[InputError] = field(default_factory=list)
     documents: dict[str, Path] = field(default_factory=dict)
+    skipped: list[Skipped] = field(default_factory=list)
 
 
-def collect_paths(paths: Iterable[Path], options: CollectOptions) -> Collection:
-    """Collect every file under ``paths``; one bad file never stops the others."""
+_REFUSED_HINT = (
+    "affidavit reads only regular files inside the evidence folder: copy the file in, or leave it "
+    "out with --exclude"
+)
+
+
+def collect_paths(
+    paths: Iterable[Path], options: CollectOptions, *, exclude: Sequence[str] = ()
+) -> Collection:
+    """Collect every file under ``paths`` (see ``collectors.folder``); one bad file never stops
+    the others. ``exclude``: ``--exclude`` patterns (an empty one is a ``UsageError``)."""
     result = Collection()
-    for path in iter_files(paths):
-        try:
-            doc = Artefact.from_path(path)
-            evidence = collect_document(doc, options)
-        except InputError as exc:
-            result.errors.append(exc)
-            continue
-        result.evidence.append(evidence)
-        result.documents[evidence.id] = path
+    for item in walk(paths, exclude):
+        if isinstance(item, Skipped):
+            result.skipped.append(item)
+            if item.action is Action.REFUSED:
+                result.errors.append(InputError(item.path, f"is {item.reason}", hint=_REFUSED_HINT))
+        elif isinstance(item, InputError):
+            result.errors.append(item)
+        else:
+            _collect_file(item, options, result)
     return result
+
+
+def _collect_file(found: FoundFile, options: CollectOptions, result: Collection) -> None:
+    try:
+        doc = Artefact.from_path(Path(found.name), source=found.source, dir_fd=found.dir_fd)
+    except InputError as exc:
+        result.errors.append(exc)
+        return
+    # An image or PDF found in a folder is left out before any format looks at it; text and HTML
+    # once no format claims them. A file the caller named is always evidence (or an error).
+    shape = None if found.named else by_magic(doc.raw)
+    if shape is not None:
+        result.skipped.append(Skipped(found.source, Action.IGNORED, shape.ignored_because))
+        return
+    try:
+        evidence = collect_document(doc, options)
+    except UnknownFormatError as exc:
+        shape = None if found.named else describe(doc)
+        if shape is not None and shape.not_evidence:
+            result.skipped.append(Skipped(found.source, Action.IGNORED, shape.ignored_because))
+        else:
+            result.errors.append(exc)
+        return
+    except InputError as exc:
+        result.errors.append(exc)
+        return
+    result.evidence.append(evidence)
+    result.documents[evidence.id] = found.location

@@ -20,6 +20,7 @@ from functools import cache
 from typing import TYPE_CHECKING
 
 from affidavit.collectors.interface import NO, CollectOptions, Format, Redactor
+from affidavit.collectors.shape import describe
 from affidavit.errors import InputError, UnknownFormatError
 
 if TYPE_CHECKING:
@@ -114,19 +115,16 @@ def detect(doc: Artefact, options: CollectOptions | None = None) -> Format:
 
 
 def _unknown(doc: Artefact, options: CollectOptions | None) -> InputError:
+    """No format reads ``doc``: say what it is by its shape (``collectors.shape``), never by its
+    content: no first line, no keys (a ``creds.env`` or a key named after a secret would leak)."""
     kind_note = f" of kind {options.kind.value}" if options is not None and options.kind is not None else ""
-    if doc.looks_like_json:
-        value = doc.json()  # raises a clear error if it is broken JSON
-        if isinstance(value, dict):
-            keys = ", ".join(sorted(map(str, value))[:12]) or "none"
-            seen = f"an object with top-level keys: {keys}"
-        elif isinstance(value, list):
-            seen = f"an array of {len(value)} items"
-        else:
-            seen = f"a JSON {type(value).__name__}"
-        return UnknownFormatError(doc.source, f"not a format affidavit knows{kind_note} (JSON, {seen})")
-    first = doc.head.splitlines()[0][:60] if doc.head else ""
-    return UnknownFormatError(doc.source, f"not a format affidavit knows{kind_note} (starts with {first!r})")
+    shape = describe(doc)  # broken JSON raises its own error, which names the place, not the text
+    return UnknownFormatError(
+        doc.source,
+        f"not a format affidavit knows{kind_note} ({shape.what})",
+        hint="the README lists the tool outputs affidavit reads; leave out a file that is not "
+        "evidence with --exclude",
+    )
 
 
 def kinds_with_formats() -> set[EvidenceKind]:
