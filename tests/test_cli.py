@@ -292,6 +292,8 @@ def test_waiver_file_waives_until_it_expires(tmp_path: Path, expires: str, outco
         "- rule: vulnerabilities.fixable_within_window\n"
         "  reason: fix lands next release\n"
         "  owner: sam.release-manager\n"
+        "  approver: dana.security\n"  # prod needs an approver and a scope (waivers: rule data)
+        f"  subject: {DIGEST}\n"
         f"  expires: {expires}\n"
     )
     code, _, _, bundle = _gate(tmp_path, DEMO / "no-go", "--waivers", str(waivers))

@@ -9,11 +9,12 @@ from typing import Any
 
 import pytest
 
-from affidavit.errors import EngineError
+from affidavit.errors import EngineError, UsageError
 from affidavit.model import EvidenceKind, Outcome, RuleResult
 from affidavit.model.waiver import Waiver
 from affidavit.policy.evaluate import EvalContext, build_input, evaluate, input_json
 from affidavit.policy.loader import PolicySet, load_policy_set
+from affidavit.policy.params import load_params
 
 from .helpers import FIXTURES, NOW, OTHER_DIGEST, SUBJECT_DIGEST, evidence, metadata, policy_set
 
@@ -182,8 +183,19 @@ def test_violations_are_sorted_and_results_deterministic(fixtures: PolicySet) ->
 
 
 # ---------------------------------------------------------------------------------------------
-# Waivers
+# Waivers (governed by the ``waivers`` rule data: see affidavit.policy.waivers)
 
+#: Waiver rule data that lets every waiver through (as a dev override might).
+LAX = {
+    "require_approver": False,
+    "require_scope": False,
+    "max_days": 3650,
+    "max_active": 10,
+    "allow_insufficient_evidence": True,
+    "unwaivable": [],
+}
+#: The built-in prod rule data of waivers.
+PROD = load_params("prod")["waivers"]
 
 WAIVER = Waiver(
     rule="fx.sbom_check",
@@ -193,8 +205,14 @@ WAIVER = Waiver(
 )
 
 
+def _waived(*waivers: Waiver, rules: dict[str, Any] | None = None, **changes: Any) -> EvalContext:
+    """A run context with ``waivers`` under ``rules`` (default LAX)."""
+    params = {"limit": 3, "waivers": LAX if rules is None else rules}
+    return _context(waivers=list(waivers), params=params, **changes)
+
+
 def test_valid_waiver(fixtures: PolicySet) -> None:
-    result = _by_id(evaluate(fixtures, [SBOM_BAD], _context(waivers=[WAIVER])))["fx.sbom_check"]
+    result = _by_id(evaluate(fixtures, [SBOM_BAD], _waived(WAIVER)))["fx.sbom_check"]
     assert result.outcome is Outcome.WAIVED
     # The result carries the waiver as results.json shows it: the keys of the file, in order.
     assert result.waiver is not None
@@ -212,13 +230,11 @@ def test_valid_waiver(fixtures: PolicySet) -> None:
 def test_waiver_date_lasts_until_the_end_of_that_day(fixtures: PolicySet) -> None:
     last_second = dt.datetime(2026, 12, 31, 23, 59, 59, 999999, tzinfo=dt.UTC)
     assert (
-        _by_id(evaluate(fixtures, [SBOM_BAD], _context(now=last_second, waivers=[WAIVER])))[
-            "fx.sbom_check"
-        ].outcome
+        _by_id(evaluate(fixtures, [SBOM_BAD], _waived(WAIVER, now=last_second)))["fx.sbom_check"].outcome
         is Outcome.WAIVED
     )
     next_day = dt.datetime(2027, 1, 1, tzinfo=dt.UTC)
-    result = _by_id(evaluate(fixtures, [SBOM_BAD], _context(now=next_day, waivers=[WAIVER])))["fx.sbom_check"]
+    result = _by_id(evaluate(fixtures, [SBOM_BAD], _waived(WAIVER, now=next_day)))["fx.sbom_check"]
     assert result.outcome is Outcome.FAIL
     assert result.reason == "waiver ignored: it expired at 2027-01-01T00:00:00Z (owner alice@acme.example)"
     assert result.waiver is None
@@ -226,14 +242,16 @@ def test_waiver_date_lasts_until_the_end_of_that_day(fixtures: PolicySet) -> Non
 
 def test_waiver_until_an_instant(fixtures: PolicySet) -> None:
     until_ten = dataclasses.replace(WAIVER, expires=dt.datetime(2026, 11, 22, 10, 0, tzinfo=dt.UTC))
-    before = _context(now=dt.datetime(2026, 11, 22, 9, 59, 59, tzinfo=dt.UTC), waivers=[until_ten])
+    before = _waived(until_ten, now=dt.datetime(2026, 11, 22, 9, 59, 59, tzinfo=dt.UTC))
     waived = _by_id(evaluate(fixtures, [SBOM_BAD], before))["fx.sbom_check"]
     assert waived.outcome is Outcome.WAIVED
     assert waived.reason == (
         "waived by alice@acme.example until 2026-11-22T10:00:00Z: accepted until the fix ships"
     )
-    at_ten = _context(now=dt.datetime(2026, 11, 22, 11, 0, tzinfo=dt.timezone(dt.timedelta(hours=1))))
-    expired = _by_id(evaluate(fixtures, [SBOM_BAD], dataclasses.replace(at_ten, waivers=[until_ten])))
+    at_ten = _waived(
+        until_ten, now=dt.datetime(2026, 11, 22, 11, 0, tzinfo=dt.timezone(dt.timedelta(hours=1)))
+    )
+    expired = _by_id(evaluate(fixtures, [SBOM_BAD], at_ten))
     assert expired["fx.sbom_check"].outcome is Outcome.FAIL
     assert expired["fx.sbom_check"].reason == (
         "waiver ignored: it expired at 2026-11-22T10:00:00Z (owner alice@acme.example)"
@@ -243,40 +261,153 @@ def test_waiver_until_an_instant(fixtures: PolicySet) -> None:
 def test_waiver_until_the_last_representable_day_never_expires(fixtures: PolicySet) -> None:
     forever = dataclasses.replace(WAIVER, expires=dt.date(9999, 12, 31))
     late = dt.datetime(9999, 12, 31, 23, 59, 59, tzinfo=dt.UTC)
-    result = _by_id(evaluate(fixtures, [SBOM_BAD], _context(now=late, waivers=[forever])))["fx.sbom_check"]
+    result = _by_id(evaluate(fixtures, [SBOM_BAD], _waived(forever, now=late)))["fx.sbom_check"]
     assert result.outcome is Outcome.WAIVED
     assert result.reason == "waived by alice@acme.example until 9999-12-31: accepted until the fix ships"
 
 
-def test_waiver_covers_insufficient_evidence_but_never_error(fixtures: PolicySet) -> None:
-    missing = _by_id(evaluate(fixtures, [SCAN], _context(waivers=[WAIVER])))["fx.sbom_check"]
+def test_waiver_covers_insufficient_evidence_only_where_allowed_and_never_error(fixtures: PolicySet) -> None:
+    missing = _by_id(evaluate(fixtures, [SCAN], _waived(WAIVER)))["fx.sbom_check"]
     assert missing.outcome is Outcome.WAIVED
+    strict = {**LAX, "allow_insufficient_evidence": False}
+    kept = _by_id(evaluate(fixtures, [SCAN], _waived(WAIVER, rules=strict)))["fx.sbom_check"]
+    assert kept.outcome is Outcome.INSUFFICIENT_EVIDENCE and kept.waiver is None
+    assert kept.reason == (
+        "no sbom evidence was provided; waiver not used for missing evidence: missing evidence cannot be "
+        "waived in this environment (waivers.allow_insufficient_evidence)"
+    )
     error_waiver = dataclasses.replace(WAIVER, rule="fx.to_number_error")
-    errored = _by_id(evaluate(fixtures, [SBOM_BAD], _context(waivers=[error_waiver])))["fx.to_number_error"]
+    errored = _by_id(evaluate(fixtures, [SBOM_BAD], _waived(error_waiver)))["fx.to_number_error"]
     assert errored.outcome is Outcome.ERROR and errored.waiver is None
+
+
+def test_a_waived_failure_does_not_hide_missing_evidence(fixtures: PolicySet) -> None:
+    # SBOM_BAD fails the rule and SBOM_EMPTY lacks what it needs: waiving the failure leaves the
+    # missing evidence blocking where it may not be waived.
+    strict = {**LAX, "allow_insufficient_evidence": False}
+    result = _by_id(evaluate(fixtures, [SBOM_BAD, SBOM_EMPTY], _waived(WAIVER, rules=strict)))[
+        "fx.sbom_check"
+    ]
+    assert result.outcome is Outcome.INSUFFICIENT_EVIDENCE
+    assert result.waiver is None
+    assert result.reason == (
+        "1 of 2 finding(s) waived by alice@acme.example until 2026-12-31: accepted until the fix ships; "
+        "1 still block(s); waiver not used for missing evidence: missing evidence cannot be waived in "
+        "this environment (waivers.allow_insufficient_evidence)"
+    )
+    allowed = _by_id(evaluate(fixtures, [SBOM_BAD, SBOM_EMPTY], _waived(WAIVER)))["fx.sbom_check"]
+    assert allowed.outcome is Outcome.WAIVED
 
 
 def test_waiver_for_one_evidence_record(fixtures: PolicySet) -> None:
     bad_two = evidence(EvidenceKind.SBOM, 6, {"bad": True, "components": [1]}, source="sbom-bad-2.json")
     scoped = dataclasses.replace(WAIVER, evidence_id=SBOM_BAD.id)
-    only_that = _by_id(evaluate(fixtures, [SBOM_BAD], _context(waivers=[scoped])))["fx.sbom_check"]
+    only_that = _by_id(evaluate(fixtures, [SBOM_BAD], _waived(scoped)))["fx.sbom_check"]
     assert only_that.outcome is Outcome.WAIVED
     assert only_that.waiver is not None and only_that.waiver.evidence_id == SBOM_BAD.id
-    both = _by_id(evaluate(fixtures, [SBOM_BAD, bad_two], _context(waivers=[scoped])))["fx.sbom_check"]
-    assert both.outcome is Outcome.FAIL
-    assert both.reason == f"waiver for evidence {SBOM_BAD.id} does not cover 1 other result(s)"
+    both = _by_id(evaluate(fixtures, [SBOM_BAD, bad_two], _waived(scoped)))["fx.sbom_check"]
+    assert both.outcome is Outcome.FAIL and both.waiver is None
+    assert both.reason == (
+        "1 of 2 finding(s) waived by alice@acme.example until 2026-12-31: accepted until the fix ships; "
+        "1 still block(s)"
+    )
     # A scoped waiver cannot cover evidence that is missing altogether.
-    absent = _by_id(evaluate(fixtures, [SCAN], _context(waivers=[scoped])))["fx.sbom_check"]
+    absent = _by_id(evaluate(fixtures, [SCAN], _waived(scoped)))["fx.sbom_check"]
     assert absent.outcome is Outcome.INSUFFICIENT_EVIDENCE
     assert absent.reason is not None and absent.reason.endswith(
-        f"waiver for evidence {SBOM_BAD.id} does not cover missing evidence"
+        f"waiver for evidence {SBOM_BAD.id} does not cover the missing evidence"
     )
 
 
 def test_waiver_for_another_rule_is_not_used(fixtures: PolicySet) -> None:
     other = dataclasses.replace(WAIVER, rule="fx.same_digest")
-    result = _by_id(evaluate(fixtures, [SBOM_BAD], _context(waivers=[other])))["fx.sbom_check"]
+    result = _by_id(evaluate(fixtures, [SBOM_BAD], _waived(other)))["fx.sbom_check"]
     assert (result.outcome, result.reason) == (Outcome.FAIL, None)
+
+
+def test_waiver_for_a_subject_applies_to_that_release_only(fixtures: PolicySet) -> None:
+    mine = dataclasses.replace(WAIVER, subject=SUBJECT_DIGEST)
+    assert _by_id(evaluate(fixtures, [SBOM_BAD], _waived(mine)))["fx.sbom_check"].outcome is Outcome.WAIVED
+    theirs = dataclasses.replace(WAIVER, subject=OTHER_DIGEST)
+    result = _by_id(evaluate(fixtures, [SBOM_BAD], _waived(theirs)))["fx.sbom_check"]
+    assert result.outcome is Outcome.FAIL
+    assert result.reason == f"waiver not used: it is for subject {OTHER_DIGEST}, not this run's"
+    nameless = _by_id(evaluate(fixtures, [SBOM_BAD], _waived(mine, subject_digest=None)))["fx.sbom_check"]
+    assert nameless.outcome is Outcome.FAIL
+    assert nameless.reason == (
+        f"waiver not used: it is for subject {SUBJECT_DIGEST}, not this run, which names no subject digest"
+    )
+
+
+CVES = policy_set(
+    {
+        "cves.rego": metadata("v.cves")
+        + "\n"
+        + 'deny contains {"msg": "CVE-2026-0001 in a", "details": {"id": "CVE-2026-0001"}} if true\n'
+        + 'deny contains {"msg": "CVE-2026-0002 in b", "details": {"id": "CVE-2026-0002"}} if true\n'
+    }
+)
+
+
+def test_a_waiver_for_named_findings_hides_only_those() -> None:
+    one = Waiver("v.cves", "accepted", "alice", dt.date(2026, 12, 31), findings=("CVE-2026-0001",))
+    result = _by_id(evaluate(CVES, [SCAN], _waived(one)))["v.cves"]
+    assert result.outcome is Outcome.FAIL and result.waiver is None
+    assert [v.msg for v in result.violations] == ["CVE-2026-0001 in a", "CVE-2026-0002 in b"]
+    assert result.reason == "1 of 2 finding(s) waived by alice until 2026-12-31: accepted; 1 still block(s)"
+    two = dataclasses.replace(one, findings=("CVE-2026-0002",), owner="bob")
+    both = _by_id(evaluate(CVES, [SCAN], _waived(one, two)))["v.cves"]
+    assert both.outcome is Outcome.WAIVED and both.waiver == one
+    assert both.reason == (
+        "waived by alice until 2026-12-31: accepted; waived by bob until 2026-12-31: accepted"
+    )
+    stranger = dataclasses.replace(one, findings=("CVE-1999-0001",))
+    unused = _by_id(evaluate(CVES, [SCAN], _waived(stranger)))["v.cves"]
+    assert unused.outcome is Outcome.FAIL
+    assert unused.reason == "waiver for 1 named finding(s) does not cover any of the rule's blocking results"
+
+
+def test_no_waiver_applies_when_the_run_judged_no_evidence(fixtures: PolicySet) -> None:
+    result = _by_id(evaluate(fixtures, [], _waived(WAIVER)))["fx.sbom_check"]
+    assert result.outcome is Outcome.INSUFFICIENT_EVIDENCE and result.waiver is None
+    assert result.reason == (
+        "no sbom evidence was provided; waiver not used: the run judged no evidence at all, and waivers "
+        "never stand in for all of it"
+    )
+
+
+def test_a_waivers_file_that_breaks_the_rule_data_is_refused_before_judging(fixtures: PolicySet) -> None:
+    with pytest.raises(UsageError, match=r"^the waiver for fx\.sbom_check needs an approver"):
+        evaluate(fixtures, [SBOM_BAD], _waived(WAIVER, rules=PROD))
+    unknown = dataclasses.replace(WAIVER, rule="fx.nothing_like_it")
+    with pytest.raises(UsageError, match=r"\.rule names no rule of the policies in force"):
+        evaluate(fixtures, [SBOM_BAD], _waived(unknown))
+
+
+@pytest.mark.parametrize(
+    ("waivers", "message"),
+    [
+        (None, r"the rule data has no 'waivers' mapping"),
+        ({**LAX, "max_days": "30"}, r"rule data waivers\.max_days must be a whole number from 1 to 3650"),
+        ({**LAX, "max_days": 0}, r"waivers\.max_days must be a whole number from 1 to 3650"),
+        ({**LAX, "max_days": True}, r"waivers\.max_days must be a whole number"),
+        ({**LAX, "max_active": -1}, r"waivers\.max_active must be a whole number from 0 to 1000"),
+        ({**LAX, "require_approver": "yes"}, r"waivers\.require_approver must be true or false"),
+        ({**LAX, "require_scope": None}, r"waivers\.require_scope must be true or false"),
+        ({**LAX, "allow_insufficient_evidence": 1}, r"waivers\.allow_insufficient_evidence must be"),
+        ({**LAX, "unwaivable": "secrets.no_secrets"}, r"waivers\.unwaivable must be a list of rule ids"),
+    ],
+)
+def test_waivers_are_never_judged_without_their_rule_data(
+    fixtures: PolicySet, waivers: dict[str, Any] | None, message: str
+) -> None:
+    params: dict[str, Any] = {"limit": 3}
+    if waivers is not None:
+        params["waivers"] = waivers
+    with pytest.raises(UsageError, match=message):
+        evaluate(fixtures, [SBOM_BAD], _context(waivers=[WAIVER], params=params))
+    # Without waivers, the waiver rule data is not needed.
+    assert evaluate(fixtures, [SBOM_BAD], _context(params=params))
 
 
 def test_rule_with_only_warn_and_invalid_set_value() -> None:

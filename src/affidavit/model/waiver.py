@@ -1,20 +1,30 @@
-"""A waiver: a named person's time-limited acceptance that one rule may block no release.
+"""A waiver: a named person's time-limited acceptance, approved by another, that a rule's findings
+may block no release.
 
 The waivers file (``--waivers``) is a YAML list, or a mapping ``{waivers: [...]}``, of::
 
     - rule: vulnerabilities.fixable_within_window   # the rule id
       reason: "the fix lands in 1.4.3; no exposed endpoint uses JWT until then"
       owner: sam.release-manager                     # who answers for it
+      approver: dana.security                        # who accepted the risk: not the owner
       expires: 2026-12-05                            # a date lasts until the end of that day (UTC),
                                                      # or an RFC 3339 time (no zone means UTC)
-      evidence_id: sha256:e97e...                    # optional: only results about this record
-      approver: dana.security                        # optional: who accepted the risk
+      subject: sha256:9fb8...                        # scope: only runs promoting this digest
+      evidence_id: sha256:e97e...                    # scope: only results about this record
+      findings: [CVE-2026-28877]                     # scope: only these findings of the rule
       ticket: https://tracker.example/RISK-12        # optional: where the acceptance is recorded
+
+``rule``, ``reason``, ``owner`` and ``expires`` are always required; the approver (never the owner:
+names are compared trimmed and case-insensitively) and the scope are optional here, and the rule
+data of the run's environment decides whether they are required, how long a waiver may last, how
+many may be in force and which rules cannot be waived (``affidavit.policy.waivers``,
+``waivers:`` in docs/params.md).
 
 ``parse_waivers`` turns the already-loaded value into ``Waiver`` objects or refuses it with a
 ``UsageError`` that names the source and the waiver's index (``waivers[2].owner ...``) and never
 quotes the file's values. Reading the file is the caller's business: this module does no I/O.
-Whether a waiver applies to a result is ``affidavit.policy.waivers``.
+Whether a waiver applies to a result is ``affidavit.policy.waivers``; what an applied waiver hid
+is an ``AppliedWaiver``.
 """
 
 from __future__ import annotations
@@ -23,25 +33,59 @@ import datetime as dt
 import difflib
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from affidavit.errors import UsageError
+from affidavit.model.digest import is_digest, normalise_digest
 from affidavit.model.time import format_utc, parse_timestamp
 
+if TYPE_CHECKING:
+    from affidavit.model.results import Violation
+
 #: The keys of a waiver, in the order ``to_json`` writes them.
-WAIVER_KEYS = ("rule", "reason", "owner", "expires", "evidence_id", "approver", "ticket")
+WAIVER_KEYS = (
+    "rule",
+    "reason",
+    "owner",
+    "expires",
+    "evidence_id",
+    "approver",
+    "ticket",
+    "subject",
+    "findings",
+)
 _REQUIRED = ("rule", "reason", "owner", "expires")
 _OPTIONAL_TEXT = ("approver", "ticket")
+#: At most this many finding ids per waiver, each at most this long.
+MAX_FINDINGS = 100
+_MAX_FINDING_ID = 300
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _RULE_ID = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*\Z")
 _EVIDENCE_ID = re.compile(r"sha256:[0-9a-f]{64}\Z")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}\Z")
 _PLAIN_KEY = re.compile(r"[A-Za-z0-9_.-]{1,40}\Z")
 _MAX_RULE_ID = 200
 _HINT = (
-    "each waiver is {rule, reason, owner, expires} (and optionally evidence_id, approver, ticket); "
-    "see 'Waivers' in the README"
+    "each waiver is {rule, reason, owner, expires} (and optionally approver, subject, evidence_id, "
+    "findings, ticket); see 'Waivers' in the README"
 )
+
+
+def _finding_id(value: Any) -> bool:
+    """Whether ``value`` is a finding id as the parser keeps it: stripped, short, printable."""
+    return (
+        isinstance(value, str)
+        and bool(value)
+        and value == value.strip()
+        and len(value) <= _MAX_FINDING_ID
+        and not _CONTROL.search(value)
+    )
+
+
+def same_person(one: str, other: str) -> bool:
+    """Whether two names are the same person's: compared trimmed, blanks collapsed, case-folded."""
+    return " ".join(one.split()).casefold() == " ".join(other.split()).casefold()
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +103,10 @@ class Waiver:
     evidence_id: str | None = None
     approver: str | None = None
     ticket: str | None = None
+    subject: str | None = None
+    findings: tuple[str, ...] = ()
+    #: Where the waiver was written (``waivers.yaml: waivers[2]``), for messages; not part of it.
+    origin: str | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         """Refuse a waiver built in code that the parser would refuse."""
@@ -68,6 +116,17 @@ class Waiver:
             value = getattr(self, name)
             if not isinstance(value, str) or not value.strip():
                 raise ValueError(f"Waiver.{name} must be a non-empty string")
+        # Read as Any: a waiver built in code may carry any value, whatever the annotations say.
+        approver: Any = self.approver
+        if approver is not None and (
+            not isinstance(approver, str) or not approver.strip() or same_person(self.owner, approver)
+        ):
+            raise ValueError("Waiver.approver must be a non-empty name other than the owner's")
+        if self.subject is not None and not is_digest(self.subject):
+            raise ValueError("Waiver.subject must be a digest in its written form (sha256:<64 hex>)")
+        findings: Any = self.findings
+        if not isinstance(findings, tuple) or not all(_finding_id(f) for f in findings):
+            raise ValueError("Waiver.findings must be a tuple of finding ids")
         if isinstance(self.expires, dt.datetime):
             if self.expires.utcoffset() != dt.timedelta(0):
                 raise ValueError("Waiver.expires must be a date or a UTC datetime")
@@ -77,6 +136,16 @@ class Waiver:
             raise ValueError("Waiver.expires must be a date or a UTC datetime")
         if self.evidence_id is not None and not _EVIDENCE_ID.match(self.evidence_id):
             raise ValueError("Waiver.evidence_id must be sha256:<64 hex>")
+
+    @property
+    def where(self) -> str:
+        """How messages name the waiver: its place in the file, else its rule."""
+        return self.origin or f"the waiver for {self.rule}"
+
+    @property
+    def scoped(self) -> bool:
+        """True when the waiver names a subject, an evidence record or findings."""
+        return self.subject is not None or self.evidence_id is not None or bool(self.findings)
 
     @property
     def expires_text(self) -> str:
@@ -105,13 +174,20 @@ class Waiver:
             return "never"
         return format_utc(dt.datetime.combine(self.expires + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC))
 
-    def to_json(self) -> dict[str, str]:
+    def to_json(self) -> dict[str, Any]:
         """The waiver as JSON, keys in ``WAIVER_KEYS`` order, optional keys only when set."""
-        out = {"rule": self.rule, "reason": self.reason, "owner": self.owner, "expires": self.expires_text}
-        for key in ("evidence_id", "approver", "ticket"):
+        out: dict[str, Any] = {
+            "rule": self.rule,
+            "reason": self.reason,
+            "owner": self.owner,
+            "expires": self.expires_text,
+        }
+        for key in ("evidence_id", "approver", "ticket", "subject"):
             value = getattr(self, key)
             if value is not None:
                 out[key] = value
+        if self.findings:
+            out["findings"] = list(self.findings)
         return out
 
     @classmethod
@@ -219,15 +295,51 @@ def parse_waiver(item: Any, source: str, index: int | None) -> Waiver:
         if not _EVIDENCE_ID.match(evidence_id):
             raise where.error("evidence_id", "is not an evidence id (sha256:<64 hex digits>)")
     extra = {key: _text(where, item, key) if item.get(key) is not None else None for key in _OPTIONAL_TEXT}
+    approver = extra["approver"]
+    if approver is not None and same_person(owner, approver):
+        raise where.error(
+            "approver", "must be someone other than the owner: nobody approves a risk they accept themselves"
+        )
+    subject: str | None = None
+    if item.get("subject") is not None:
+        try:
+            subject = normalise_digest(_text(where, item, "subject"), reference=True)
+        except ValueError as exc:
+            raise where.error("subject", f"is not the digest of a promoted artefact ({exc})") from None
     return Waiver(
         rule=rule,
         reason=reason,
         owner=owner,
         expires=expires,
         evidence_id=evidence_id,
-        approver=extra["approver"],
+        approver=approver,
         ticket=extra["ticket"],
+        subject=subject,
+        findings=_findings(where, item.get("findings")) if "findings" in item else (),
+        origin=where.prefix if index is None else f"{source}: {where.prefix}",
     )
+
+
+def _findings(where: _Where, value: Any) -> tuple[str, ...]:
+    """``findings``: a non-empty list of finding ids (strings without control characters), in order,
+    each once."""
+    if not isinstance(value, list) or not value:
+        raise where.error("findings", f"must be a non-empty list of finding ids, not {_type_name(value)}")
+    if len(value) > MAX_FINDINGS:
+        raise where.error("findings", f"lists more than {MAX_FINDINGS} finding ids")
+    out: list[str] = []
+    for n, entry in enumerate(value):
+        if not isinstance(entry, str) or not entry.strip():
+            raise where.error(f"findings[{n}]", f"must be a non-empty string, not {_type_name(entry)}")
+        text = entry.strip()
+        if not _finding_id(text):
+            raise where.error(
+                f"findings[{n}]",
+                f"is not a finding id (at most {_MAX_FINDING_ID} characters, no control characters)",
+            )
+        if text not in out:
+            out.append(text)
+    return tuple(out)
 
 
 def parse_waivers(loaded: Any, source: str) -> tuple[Waiver, ...]:
@@ -250,3 +362,26 @@ def parse_waivers(loaded: Any, source: str) -> tuple[Waiver, ...]:
     if not isinstance(items, list):
         raise UsageError(f"{source}: waivers must be a list, not {_type_name(items)}", hint=_HINT)
     return tuple(parse_waiver(item, source, index) for index, item in enumerate(items))
+
+
+@dataclass(frozen=True, slots=True)
+class AppliedWaiver:
+    """What one waiver hid in one rule's result.
+
+    ``findings`` are the blocking results (the rule's failures, or its missing-evidence results)
+    the waiver turned into waived; they stay in the rule's result as well, so the facts remain
+    visible. ``absent_evidence`` is true when the waiver also stood in for a kind of evidence the
+    rule requires and nobody supplied (only where the rule data allows it).
+    """
+
+    waiver: Waiver
+    findings: tuple[Violation, ...] = ()
+    absent_evidence: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        """``{waiver, findings, absent_evidence}`` (results.json shape)."""
+        return {
+            "waiver": self.waiver.to_json(),
+            "findings": [v.to_json() for v in self.findings],
+            "absent_evidence": self.absent_evidence,
+        }

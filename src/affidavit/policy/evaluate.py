@@ -17,8 +17,12 @@ in one rule is that rule's ``error``). The outcome of a rule, first match wins:
 6. ``warn`` is non-empty: ``warn``;
 7. otherwise ``pass``.
 
-Then waivers (``affidavit.policy.waivers``): an unexpired ``Waiver`` naming the rule turns ``fail`` or
-``insufficient_evidence`` into ``waived``; an ``error`` is never waived.
+Then waivers (``affidavit.policy.waivers``), under the ``waivers`` rule data of the environment:
+the waivers file is refused first (``UsageError``) when it breaks that rule data; then a waiver in
+force whose scope covers everything that blocks a rule turns ``fail`` or ``insufficient_evidence``
+into ``waived`` (missing evidence only where the rule data allows it); one that covers part of it
+is recorded with what it hid while the rule keeps blocking. An ``error`` is never waived, and no
+waiver applies in a run that judged no evidence at all.
 
 The engine is any ``PolicyEngine``: evaluation asks it for the value of each rule set's path and
 nothing more, so a remote engine plugs in as well as the in-process one. A path the engine returns
@@ -41,7 +45,7 @@ from affidavit.errors import EngineError
 from affidavit.model import Evidence, EvidenceKind, Outcome, RuleResult, Violation
 from affidavit.model.time import format_utc
 from affidavit.policy.interface import Evaluation, epoch_ns
-from affidavit.policy.waivers import apply_waivers
+from affidavit.policy.waivers import WaiverRules, apply_waivers, check_waivers
 
 if TYPE_CHECKING:
     from affidavit.model.waiver import Waiver
@@ -176,6 +180,7 @@ def _decide(
     context: EvalContext,
     ids_by_kind: Mapping[EvidenceKind, list[str]],
     all_ids: Sequence[str],
+    waiver_rules: WaiverRules | None,
 ) -> RuleResult:
     """The outcome of one evaluated rule (steps 1 and 3-7 of the module docstring, then waivers)."""
     errors: list[str] = []
@@ -209,43 +214,54 @@ def _decide(
             evidence_ids=evidence_ids,
         )
     absent = [kind.value for kind in rule.requires if kind not in present]
-    blocking: tuple[Violation, ...] = ()
+    in_grace = rule.effective_on is not None and context.now_utc.date() < rule.effective_on
     if absent:
         outcome = Outcome.INSUFFICIENT_EVIDENCE
         reasons.append(f"no {', '.join(absent)} evidence was provided")
-        blocking = missing
     elif deny:
-        today = context.now_utc.date()
-        if rule.effective_on is not None and today < rule.effective_on:
+        if in_grace:
+            assert rule.effective_on is not None
             outcome = Outcome.WARN
             reasons.append(
                 f"grace period: the rule takes effect on {rule.effective_on.isoformat()}; until then a failure only warns"
             )
         else:
             outcome = Outcome.FAIL
-        blocking = deny
     elif missing:
         outcome = Outcome.INSUFFICIENT_EVIDENCE
         reasons.append("the evidence provided lacks what the rule needs")
-        blocking = missing
     elif warn:
         outcome = Outcome.WARN
     else:
         outcome = Outcome.PASS
 
-    waived = apply_waivers(rule.id, outcome, blocking, context.waivers, context.now_utc)
-    if waived.reason is not None:
-        reasons.append(waived.reason)
-    reasons.extend(waived.notes)
+    waiver = None
+    if waiver_rules is not None:
+        waived = apply_waivers(
+            rule.id,
+            outcome,
+            context.waivers,
+            context.now_utc,
+            waiver_rules,
+            failures=() if in_grace else deny,
+            missing=missing,
+            absent=absent,
+            subject=context.subject_digest,
+            judged_evidence=bool(all_ids),
+        )
+        outcome, waiver = waived.outcome, waived.waiver
+        if waived.reason is not None:
+            reasons.append(waived.reason)
+        reasons.extend(waived.notes)
     return RuleResult(
         rule_id=rule.id,
-        outcome=waived.outcome,
+        outcome=outcome,
         violations=deny,
         warnings=warn,
         missing=missing,
         reason="; ".join(reasons) or None,
         evidence_ids=evidence_ids,
-        waiver=waived.waiver,
+        waiver=waiver,
     )
 
 
@@ -266,6 +282,12 @@ def evaluate(
         from affidavit.policy.engines.regorus import RegorusEngine
 
         engine = RegorusEngine()
+    # Waivers are judged against their rule data before any evidence is: a refused waivers file
+    # stops the run (exit 2) rather than being half applied.
+    waiver_rules: WaiverRules | None = None
+    if context.waivers:
+        waiver_rules = WaiverRules.from_params(context.params)
+        check_waivers(context.waivers, waiver_rules, context.now_utc, policy_set.ids)
     present = {record.kind for record in evidence}
     ids_by_kind: dict[EvidenceKind, list[str]] = {}
     for record in evidence:
@@ -297,6 +319,6 @@ def evaluate(
             )
             continue
         by_set = {set_name: values.get(f"{rule.data_path}.{set_name}", _NO_ANSWER) for set_name in rule.sets}
-        results.append(_decide(rule, by_set, present, context, ids_by_kind, all_ids))
+        results.append(_decide(rule, by_set, present, context, ids_by_kind, all_ids, waiver_rules))
     results.sort(key=lambda r: r.rule_id)
     return results
