@@ -236,6 +236,7 @@ def test_every_folder_and_format_is_in_the_detection_table() -> None:
     )
     assert set(EMPTY_REPORT_CLAIMANTS) <= names
     assert set(_NOT_EVIDENCE) <= set(BY_REL), "an exception names a file the corpus does not list"
+    assert {"README.md", "scan-trivy/INDEX.json", "scan-trivy/SOURCES.md"} <= set(UNINDEXED)
 
 
 @pytest.mark.parametrize("file", INDEXED, ids=_file_id)
@@ -249,7 +250,7 @@ def test_file_is_detected_as_a_format_of_its_folder(file: CorpusFile) -> None:
         return
     if is_empty_report(file.raw):
         assert found in EMPTY_REPORT_CLAIMANTS, (file.rel, found)
-        # the folder's own format still recognises it; the tie goes to the other claimant
+        # the folder's own format still recognises it (the other claimant may score higher)
         assert all(registry.format_by_name(name).detect(_artefact(file.rel)) > NO for name in formats)
         return
     assert found in formats, f"{file.rel} is detected as {found}, not one of {sorted(formats)}"
@@ -574,8 +575,8 @@ WRAPPED_PLANS: dict[str, str] = {
     ),
 }
 # Wordings this contract found wanting, reported and not changed here (the collectors are not the
-# tests' to edit): the file's cuts that end inside a CDATA section may be told this instead. An entry that no cut needs any more
-# fails the test, so that it is dropped when the wording is fixed.
+# tests' to edit): a cut of the file that ends inside a CDATA section may be told this instead. An
+# entry that no cut needs any more fails the test, so that it is dropped when the wording is fixed.
 KNOWN_GAPS: dict[str, tuple[str, str]] = {
     "sbom-cyclonedx/guac-laravel-cyclonedx.xml": (
         r"is not well-formed XML: unclosed CDATA section",
@@ -612,6 +613,7 @@ def cut_says(file: CorpusFile, format_name: str) -> str:
     """The words a cut of ``file`` must be refused with (when the whole file is read)."""
     if file.rel in WRAPPED_PLANS:
         return WRAPPED_PLANS[file.rel]
+    assert file.json is not None or format_name in CUT_SAYS, f"what does a cut {format_name} file say?"
     if is_empty_report(file.raw):
         return EMPTY_REPORT_CUT
     return CUT_SAYS.get(format_name, JSON_CUT)
@@ -644,8 +646,8 @@ def test_file_cut_short_is_refused_by_name(file: CorpusFile) -> None:
         where = f"{file.rel} cut to {len(cut)} of {len(file.raw)} bytes"
         assert caught.value.source == file.rel, where
         assert text.startswith(f"{file.rel}: ") and len(text) < 2000, where
+        # a file refused whole may be refused for its own reason first: it owes only its name
         if whole_is_read and not re.search(cut_says(file, format_name), text):
-            # (a file refused whole may be refused for its own reason first)
             gap = KNOWN_GAPS.get(file.rel)
             assert gap is not None and re.search(gap[0], text), f"{where}: {text}"
             assert cut.count(b"<![CDATA[") > cut.count(b"]]>"), f"{where}: the gap is a cut inside CDATA only"
@@ -711,8 +713,7 @@ def _plan_secrets(file: CorpusFile) -> set[str]:
     }
 
 
-# The literals the corpus .tf sources hold in clear (read from the files; test_terraform_config
-# checks the first list is in the file)
+# The literals the corpus .tf sources hold in clear (read from the files; a test checks they are)
 HCL_SECRETS: dict[str, tuple[str, ...]] = {
     "checkov-example.tf": CHECKOV_EXAMPLE_SECRETS,
     "opentofu-show-json-sensitive-values-main.tf": ("boop",),  # a variable declared sensitive
@@ -768,6 +769,9 @@ def test_every_redactor_is_in_the_tables() -> None:
     assert set(SECRETS) == set(redacting)
     assert {f.kind.value for f in redacting.values()} <= set(COUNTED)
     assert set(NO_SECRET_IN_CORPUS) <= set(redacting)
+    for name, values in HCL_SECRETS.items():
+        raw = _raw(f"terraform-hcl/{name}")
+        assert all(value.encode() in raw for value in values), f"{name} does not hold what HCL_SECRETS says"
 
 
 @pytest.mark.parametrize("file", REDACTABLE, ids=_file_id)
