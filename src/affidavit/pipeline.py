@@ -413,6 +413,7 @@ def _rule_reports(
                 error=result.error,
                 reason=result.reason,
                 waiver=result.waiver,
+                waived=result.waived,
             )
         )
     return tuple(reports)

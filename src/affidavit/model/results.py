@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from affidavit.errors import ResultsError, UsageError
-from affidavit.model.waiver import Waiver
+from affidavit.model.waiver import AppliedWaiver, Waiver
 
 RESULTS_SCHEMA = "affidavit.results/v1"
 
@@ -101,6 +101,7 @@ class RuleResult:
     reason: str | None = None
     evidence_ids: tuple[str, ...] = ()
     waiver: Waiver | None = None
+    waived: tuple[AppliedWaiver, ...] = ()  # what each waiver hid, even where the rule still blocks
 
 
 @dataclass(frozen=True, slots=True)
@@ -225,6 +226,7 @@ class RuleReport:
     error: str | None = None
     reason: str | None = None
     waiver: Waiver | None = None
+    waived: tuple[AppliedWaiver, ...] = ()
 
     @property
     def first_message(self) -> str:
@@ -251,6 +253,7 @@ class RuleReport:
             "error": self.error,
             "reason": self.reason,
             "waiver": None if self.waiver is None else self.waiver.to_json(),
+            "waived": [a.to_json() for a in self.waived],
         }
 
 
@@ -607,6 +610,7 @@ def _rule(value: Any, i: int) -> RuleReport:
         error=_opt(r, "error", where),
         reason=_opt(r, "reason", where),
         waiver=None if waiver is None else _waiver(waiver, f"{where}.waiver"),
+        waived=tuple(_applied(a, f"{where}.waived[{i}]") for i, a in enumerate(r.get("waived") or [])),
     )
 
 
@@ -660,3 +664,15 @@ def _clock_and_configuration(doc: Mapping[str, Any]) -> dict[str, Any]:
             for i, c in enumerate(_objs(config, "rule_data_changes", "configuration"))
         )
     return out
+
+
+def _applied(value: Any, where: str) -> AppliedWaiver:
+    a = _obj(value, where)
+    absent = a.get("absent_evidence")
+    if not isinstance(absent, bool):
+        raise ResultsError(f"field '{where}.absent_evidence' is not a boolean")
+    return AppliedWaiver(
+        waiver=_waiver(a.get("waiver"), f"{where}.waiver"),
+        findings=_violations(a, "findings", where),
+        absent_evidence=absent,
+    )

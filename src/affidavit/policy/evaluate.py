@@ -48,7 +48,7 @@ from affidavit.policy.interface import Evaluation, epoch_ns
 from affidavit.policy.waivers import WaiverRules, apply_waivers, check_waivers
 
 if TYPE_CHECKING:
-    from affidavit.model.waiver import Waiver
+    from affidavit.model.waiver import AppliedWaiver, Waiver
     from affidavit.policy.interface import PolicyEngine
     from affidavit.policy.loader import PolicySet, RuleMeta
 
@@ -236,6 +236,7 @@ def _decide(
         outcome = Outcome.PASS
 
     waiver = None
+    applied: tuple[AppliedWaiver, ...] = ()
     if waiver_rules is not None:
         waived = apply_waivers(
             rule.id,
@@ -249,7 +250,7 @@ def _decide(
             subject=context.subject_digest,
             judged_evidence=bool(all_ids),
         )
-        outcome, waiver = waived.outcome, waived.waiver
+        outcome, waiver, applied = waived.outcome, waived.waiver, waived.applied
         if waived.reason is not None:
             reasons.append(waived.reason)
         reasons.extend(waived.notes)
@@ -262,6 +263,7 @@ def _decide(
         reason="; ".join(reasons) or None,
         evidence_ids=evidence_ids,
         waiver=waiver,
+        waived=applied,
     )
 
 
