@@ -18,9 +18,10 @@ $(VENV)/.installed: pyproject.toml
 
 venv: $(VENV)/.installed
 
-# The demo gate: the bundled release of ghcr.io/acme/shop, verified with the demo's cosign key.
+# The demo gate: the bundled release of ghcr.io/acme/shop, verified with the demo's cosign key and
+# judged with the demo organisation's rule data (its trusted signer, builder, repository, checks).
 GATE = $(AFF) gate --environment prod --subject $(SUBJECT) --key evidence/demo/cosign.pub \
-       --commit $$(cat evidence/demo/COMMIT) --now $(NOW) --replay
+       --params evidence/demo/params.yaml --commit $$(cat evidence/demo/COMMIT) --now $(NOW) --replay
 
 demo-go: $(VENV)/.installed
 	$(GATE) --evidence evidence/demo/go --out reports/demo-go

@@ -12,6 +12,10 @@ Two releases of the same image are written:
   leaked key, weakened branch protection, an unapproved database replacement, a world-open SSH
   port, a blocking CodeQL finding, a self-approved change).
 
+Beside them, ``params.yaml`` is the demo organisation's rule data: the signer, builder, source
+repository and status checks it trusts or requires. The built-in rule data trusts no one, so the
+demo gate passes this file with ``--params``.
+
 The signing key is derived from a fixed seed so that the output is byte-identical on every run;
 it is a demo key and signs nothing else. Run: ``python evidence/make_demo.py`` (``--check`` only
 compares with what is on disk; a test does that).
@@ -37,6 +41,7 @@ CREATED = "2026-11-20T09:14:07Z"
 BUILD_STARTED = "2026-11-20T09:02:11Z"
 IDENTITY = "https://github.com/acme/shop/.github/workflows/release.yml@refs/heads/main"
 ISSUER = "https://token.actions.githubusercontent.com"
+BUILDER = "https://github.com/actions/runner/github-hosted"
 FAKE_SECRET = "AKIA" + "DEMO7EXAMPLE0KEY9X2Q"  # not a real key: made up for the NO-GO demo
 
 
@@ -725,7 +730,7 @@ def provenance(digest: str) -> bytes:
                 ],
             },
             "runDetails": {
-                "builder": {"id": "https://github.com/actions/runner/github-hosted"},
+                "builder": {"id": BUILDER},
                 "metadata": {
                     "invocationId": f"https://github.com/{REPO}/actions/runs/11932245871/attempts/1",
                     "startedOn": BUILD_STARTED,
@@ -745,6 +750,54 @@ def provenance(digest: str) -> bytes:
         "signatures": [{"keyid": "", "sig": base64.b64encode(signature).decode()}],
     }
     return dumps(envelope)
+
+
+# --------------------------------------------------------------------------------------------
+# The demo organisation's rule data
+
+
+REQUIRED_CHECKS = ("ci/build", "ci/test")
+
+
+def key_id() -> str:
+    """The demo key's id as affidavit records it: sha256 of its DER SubjectPublicKeyInfo."""
+    from cryptography.hazmat.primitives import serialization
+
+    der = (
+        _demo_key()
+        .public_key()
+        .public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    )
+    return "sha256:" + hashlib.sha256(der).hexdigest()
+
+
+def params() -> bytes:
+    """``params.yaml``: what Acme trusts and requires, in the shape of affidavit's rule data."""
+    checks = "".join(f'      - "{c}"\n' for c in REQUIRED_CHECKS)
+    return f"""\
+# Rule data of the demo organisation, Acme, for its image {IMAGE} (written by
+# evidence/make_demo.py). affidavit's built-in rule data trusts no signer, builder or source
+# repository and requires no status check by name: an organisation names its own in a file like
+# this one and passes it to the gate with --params. Keys are documented in docs/params.md.
+defaults:
+  supply_chain:
+    # Keyless signer: the release workflow's Fulcio identity and GitHub Actions' OIDC issuer.
+    allowed_identities:
+      - identity: "{IDENTITY}"
+        issuer: "{ISSUER}"
+    # The demo's signing key (evidence/demo/cosign.pub), by its key id. The key given to the gate
+    # with --key is only what signatures are checked with; in prod it counts because it is here.
+    allowed_key_ids:
+      - "{key_id()}"
+    # The builder that makes the demo's provenance (GitHub-hosted runners, artifact attestations).
+    allowed_builders:
+      - "{BUILDER}"
+    allowed_source_repos:
+      - "github.com/{REPO}"
+  source_control:
+    # The CI checks that must pass before a change merges to main.
+    required_checks:
+{checks}""".encode()
 
 
 # --------------------------------------------------------------------------------------------
@@ -796,6 +849,7 @@ def main(argv: list[str] | None = None) -> int:
         args.out / "COMMIT": COMMIT.encode() + b"\n",
         args.out / "image-manifest.json": image_manifest(),
         args.out / "cosign.pub": public_key_pem(),
+        args.out / "params.yaml": params(),
     }
     for variant in ("go", "no-go"):
         for name, data in files_for(variant).items():

@@ -42,6 +42,8 @@ def _gate(
         str(tmp_path / out),
         "--key",
         str(DEMO / "cosign.pub"),
+        "--params",
+        str(DEMO / "params.yaml"),  # the demo organisation's trusted signer, builder, checks
         *extra,
     ]
     result = runner.invoke(main, args)

@@ -43,6 +43,8 @@ def _gate(evidence: Path, out: Path, *extra: str) -> tuple[int, dict[str, Any]]:
             str(out),
             "--commit",
             (DEMO / "COMMIT").read_text().strip(),
+            "--params",
+            str(DEMO / "params.yaml"),  # the demo organisation's rule data (whom it trusts)
             *extra,
         ],
     )

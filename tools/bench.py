@@ -88,7 +88,7 @@ HELP = "from affidavit.cli import main; import sys; sys.argv=['affidavit','--hel
 GATE = (
     "import sys; from affidavit.cli import main; sys.argv = ['affidavit', 'gate', '--evidence', sys.argv[1], "
     "'--subject', sys.argv[2], '--key', sys.argv[3], '--commit', sys.argv[4], '--now', '2026-11-20T12:00:00Z', '--replay', "
-    "'--out', sys.argv[5]]\ntry:\n main()\nexcept SystemExit: pass"
+    "'--out', sys.argv[5], '--params', sys.argv[6]]\ntry:\n main()\nexcept SystemExit: pass"
 )
 
 
@@ -136,6 +136,7 @@ def main(argv: list[str] | None = None) -> int:
                 str(demo / "cosign.pub"),
                 commit,
                 out,
+                str(demo / "params.yaml"),  # the demo organisation's rule data
             )
             print(
                 f"gate on demo/{variant:6} {fmt(times)}  peak {peak // 1024} MiB (whole process, start-up included)"

@@ -52,6 +52,19 @@ enabled(area, key) if boolean(area, key) == true
 # lower_set(area, key) is the set of lower-cased strings of the list area.key.
 lower_set(area, key) := {lower(s) | some s in list(area, key); is_string(s)}
 
+# empty(area, key) is true when area.key is a list with no entry: rule data that an organisation
+# must fill in (trusted signers, builders, repositories, required checks) and has not.
+empty(area, key) if count(list(area, key)) == 0
+
+# unconfigured(what, how) is the `missing` entry of a rule whose organisation-specific rule data is
+# empty: the built-in rule data trusts no one and names nothing of an organisation's own, so the
+# rule cannot pass until `how` (the keys to set) is filled in. It is never a pass and never a
+# failure of the evidence.
+unconfigured(what, how) := {
+	"msg": sprintf("no %s are configured for %s: set %s in a rule data file given with --params (see docs/params.md)", [what, _environment, how]),
+	"evidence_ids": [],
+}
+
 # problems(area, spec) is one `missing` entry per key of spec ({key: type}) that is unset or of
 # the wrong type: a rule cannot judge without its rule data, so it never passes without it.
 problems(area, spec) := {m |

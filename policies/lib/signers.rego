@@ -7,7 +7,14 @@
 #   supply_chain.identity_patterns   [{identity, issuer}]  identity a regular expression that must
 #                                                          match the WHOLE identity
 #   supply_chain.allowed_key_ids     [key id]              key-based signatures by these keys
-#   supply_chain.accept_gate_key     boolean               key-based signatures verified with --key
+#   supply_chain.accept_gate_key     boolean               outside prod: key-based signatures
+#                                                          verified with --key
+#
+# The built-in rule data trusts no one. With all three lists empty (and the gate key not accepted)
+# no signer is configured: `unconfigured` is the rules' `missing` entry, and they report
+# insufficient evidence rather than refusing a signer that nothing could have allowed. A key given
+# to the gate with --key is what signatures are checked with, not trust in it: in prod it counts
+# only when its key id is in allowed_key_ids, whatever accept_gate_key says (`ignored` warns then).
 #
 # The issuer of an identity entry is required and compared exactly: an identity means nothing
 # without the issuer that vouched for it. A pattern means what `re.fullmatch` means to
@@ -31,6 +38,45 @@ _text(v) if data.affidavit.lib.evidence.text(v)
 _exact := data.affidavit.lib.params.optional_list("supply_chain", "allowed_identities")
 
 _patterns := data.affidavit.lib.params.optional_list("supply_chain", "identity_patterns")
+
+_key_ids := data.affidavit.lib.params.optional_list("supply_chain", "allowed_key_ids")
+
+_accept_gate_key if data.affidavit.lib.params.enabled("supply_chain", "accept_gate_key")
+
+_prod if input.context.environment == "prod"
+
+# gate_key_accepted is true when a signature verified with the gate's --key counts as allowed:
+# rule data says so, and the run is for a named environment other than prod.
+gate_key_accepted if {
+	_accept_gate_key
+	is_string(input.context.environment)
+	not _prod
+}
+
+# configured is true when rule data trusts some signer.
+configured if count(_exact) > 0
+
+configured if count(_patterns) > 0
+
+configured if count(_key_ids) > 0
+
+configured if gate_key_accepted
+
+# unconfigured is the `missing` entry of every signature rule while no signer is configured.
+unconfigured := {m |
+	not configured
+	m := data.affidavit.lib.params.unconfigured("trusted signers", "supply_chain.allowed_identities or identity_patterns (keyless signers: certificate identity and OIDC issuer) or supply_chain.allowed_key_ids (signing keys, by key id)")
+}
+
+# ignored is a `warn` entry when rule data asks prod to accept the gate's key, which prod never does.
+ignored := {m |
+	_accept_gate_key
+	_prod
+	m := {
+		"msg": "rule data sets supply_chain.accept_gate_key for prod, where it is not honoured: in prod a key given to the gate with --key is trusted only when its key id is in supply_chain.allowed_key_ids",
+		"evidence_ids": [],
+	}
+}
 
 # A usable entry: an object with an identity string and a non-blank issuer.
 _entry_ok(e) if {
@@ -62,7 +108,7 @@ identity_allowed(identity, issuer) if {
 # key_allowed(key_id) is true when rule data lists the key id.
 key_allowed(key_id) if {
 	_text(key_id)
-	key_id in data.affidavit.lib.params.optional_list("supply_chain", "allowed_key_ids")
+	key_id in _key_ids
 }
 
 # allowed(v, policy) is true when rule data allows the signer of verification v (an item of a
@@ -78,10 +124,10 @@ allowed(v, policy) if {
 	key_allowed(object.get(v, "key_id", null))
 }
 
-# A key-based signature verified against the public key given to the gate (--key): that key is
-# pinned in the release pipeline's own command, which rule data may accept as trust in it.
+# A key-based signature verified against the public key given to the gate (--key), outside prod
+# and only when rule data accepts that key as trust in it (gate_key_accepted).
 allowed(v, policy) if {
-	data.affidavit.lib.params.enabled("supply_chain", "accept_gate_key")
+	gate_key_accepted
 	is_object(v)
 	not _text(object.get(v, "identity", null))
 	_text(object.get(v, "key_id", null))
@@ -97,6 +143,8 @@ describe(v) := sprintf("identity %v (issuer %v)", [object.get(v, "identity", nul
 # not_allowed_because(v) says which rule data a signer is missing from.
 not_allowed_because(v) := "it is not in supply_chain.allowed_identities or identity_patterns" if {
 	is_string(object.get(v, "identity", null))
+} else := "it is not in supply_chain.allowed_key_ids (in prod a key given to the gate with --key is trusted only when its key id is listed there)" if {
+	_prod
 } else := "it is not in supply_chain.allowed_key_ids, nor a key given to the gate with --key while supply_chain.accept_gate_key is true"
 
 # verifications(sig) is every verification object of a signature data object (a signature

@@ -135,14 +135,51 @@ _key := "sha256:a81e0dfa0c6b3a21aff77c2c7e040ea46ea6fe2ec3f9df00373c3100436f5a17
 
 _key_verification := {"verified": true, "identity": null, "issuer": null, "key_id": _key}
 
-test_a_key_is_allowed_by_its_id_or_as_the_gate_key if {
+test_a_key_is_allowed_by_its_id_or_as_the_gate_key_outside_prod if {
 	listed := {"supply_chain": {"allowed_key_ids": [_key], "accept_gate_key": false}}
 	signers.allowed(_key_verification, {}) with input as testing.input_for({}, "prod", listed)
 	gate := {"supply_chain": {"allowed_key_ids": [], "accept_gate_key": true}}
-	signers.allowed(_key_verification, {"public_key": "release.pub"}) with input as testing.input_for({}, "prod", gate)
-	not signers.allowed(_key_verification, {"public_key": null}) with input as testing.input_for({}, "prod", gate)
+	signers.allowed(_key_verification, {"public_key": "release.pub"}) with input as testing.input_for({}, "staging", gate)
+	not signers.allowed(_key_verification, {"public_key": null}) with input as testing.input_for({}, "staging", gate)
 	neither := {"supply_chain": {"allowed_key_ids": [], "accept_gate_key": false}}
-	not signers.allowed(_key_verification, {"public_key": "release.pub"}) with input as testing.input_for({}, "prod", neither)
+	not signers.allowed(_key_verification, {"public_key": "release.pub"}) with input as testing.input_for({}, "staging", neither)
+}
+
+test_the_gate_key_is_never_trusted_in_prod if {
+	# In prod a key given with --key counts only by its listed key id, whatever accept_gate_key says.
+	gate := {"supply_chain": {"allowed_key_ids": [], "accept_gate_key": true}}
+	inp := testing.input_for({}, "prod", gate)
+	not signers.allowed(_key_verification, {"public_key": "release.pub"}) with input as inp
+	not signers.gate_key_accepted with input as inp
+	not signers.configured with input as inp
+	count(signers.ignored) == 1 with input as inp
+	count(signers.ignored) == 0 with input as testing.input_for({}, "staging", gate)
+	# an input without an environment name is not "outside prod"
+	nameless := testing.with_context(inp, {"environment": null})
+	not signers.gate_key_accepted with input as nameless
+}
+
+test_no_signer_configured_is_reported_once_with_the_keys_to_set if {
+	empty := {"supply_chain": {"allowed_identities": [], "identity_patterns": [], "allowed_key_ids": [], "accept_gate_key": false}}
+	inp := testing.input_for({}, "prod", empty)
+	not signers.configured with input as inp
+	missing := signers.unconfigured with input as inp
+	count(missing) == 1
+	some m in missing
+	m.msg == "no trusted signers are configured for prod: set supply_chain.allowed_identities or identity_patterns (keyless signers: certificate identity and OIDC issuer) or supply_chain.allowed_key_ids (signing keys, by key id) in a rule data file given with --params (see docs/params.md)"
+	# any one list with an entry, or the gate key outside prod, configures a signer
+	signers.configured with input as testing.input_for({}, "prod", {"supply_chain": {"allowed_key_ids": [_key]}})
+	signers.configured with input as testing.input_for({}, "prod", _pattern(_escaped))
+	signers.configured with input as testing.input_for({}, "prod", _exact(_release))
+	signers.configured with input as testing.input_for({}, "dev", {"supply_chain": {"accept_gate_key": true}})
+	count(signers.unconfigured) == 0 with input as testing.input_for({}, "prod", _exact(_release))
+}
+
+test_a_refused_key_is_explained_for_the_environment if {
+	prod := signers.not_allowed_because(_key_verification) with input as testing.input_for({}, "prod", {})
+	contains(prod, "in prod a key given to the gate with --key is trusted only when its key id is listed there")
+	staging := signers.not_allowed_because(_key_verification) with input as testing.input_for({}, "staging", {})
+	contains(staging, "nor a key given to the gate with --key while supply_chain.accept_gate_key is true")
 }
 
 test_a_keyless_verification_is_judged_by_its_identity_not_the_gate_key if {

@@ -19,6 +19,11 @@ missing contains branch.no_evidence if count(branch.records) == 0
 
 missing contains m if some m in params.problems("source_control", {"required_checks": "array", "require_strict_checks": "boolean"})
 
+# The checks are the organisation's own CI job names; the built-in rule data names none.
+missing contains params.unconfigured("required status checks", "source_control.required_checks (the names of the CI checks that must pass before a change merges, as branch protection lists them)") if {
+	params.empty("source_control", "required_checks")
+}
+
 missing contains m if some m in branch.unstated(["required_status_checks"], "array")
 
 missing contains m if {

@@ -83,3 +83,14 @@ test_missing_when_checks_not_stated if {
 	count(rule.deny) == 0 with input as inp
 	count(rule.missing) == 2 with input as inp
 }
+
+test_missing_when_no_check_is_configured if {
+	# The check names are an organisation's own CI jobs; the built-in rule data names none.
+	p := {"source_control": {"required_checks": [], "require_strict_checks": true}}
+	inp := testing.input_for({"branch-protection": [_protection({"required_status_checks": []})]}, "prod", p)
+	count(rule.deny) == 0 with input as inp
+	missing := rule.missing with input as inp
+	count(missing) == 1
+	some m in missing
+	m.msg == "no required status checks are configured for prod: set source_control.required_checks (the names of the CI checks that must pass before a change merges, as branch protection lists them) in a rule data file given with --params (see docs/params.md)"
+}

@@ -61,17 +61,21 @@ _signer_problem(r) := set() if {
 	signers.attested(r)
 } else := {"no signer of it is recorded, so rule data cannot allow it"} if {
 	count(signers.signers_of(r)) == 0
-} else := {sprintf("its signer, %s, is not allowed (supply_chain.allowed_identities, identity_patterns, allowed_key_ids or accept_gate_key)", [concat(" / ", sort(signers.signers_of(r)))])}
+} else := set() if {
+	not signers.configured # reported as missing rule data, not as a refused signer
+} else := {sprintf("its signer, %s, is not allowed (supply_chain.allowed_identities, identity_patterns or allowed_key_ids)", [concat(" / ", sort(signers.signers_of(r)))])}
 
 _builder_problem(b) := {"it names no builder"} if {
 	not evidence.text(b)
 } else := {sprintf("its builder %s is not allowed (supply_chain.allowed_builders)", [b])} if {
+	not params.empty("supply_chain", "allowed_builders")
 	not _builder_ok(b)
 } else := set()
 
 _repo_problem(repo) := {"it names no source repository"} if {
 	not evidence.text(repo)
 } else := {sprintf("its source repository %s is not allowed (supply_chain.allowed_source_repos)", [repo])} if {
+	not params.empty("supply_chain", "allowed_source_repos")
 	not _repo_ok(repo)
 } else := set()
 
@@ -82,6 +86,18 @@ missing contains subject.no_target_msg if not subject.has_target
 missing contains m if some m in params.problems("supply_chain", {"allowed_builders": "array", "allowed_source_repos": "array"})
 
 missing contains m if some m in signers.problems
+
+# What an organisation must configure and has not (the built-in rule data trusts no one): the rule
+# cannot pass, and a builder, repository or signer is not refused for a list that is empty.
+missing contains m if some m in signers.unconfigured
+
+missing contains params.unconfigured("trusted builders", "supply_chain.allowed_builders (the builder ids of your build platform, as provenance names them)") if {
+	params.empty("supply_chain", "allowed_builders")
+}
+
+missing contains params.unconfigured("trusted source repositories", "supply_chain.allowed_source_repos (your repositories, such as github.com/<owner>/<repo>)") if {
+	params.empty("supply_chain", "allowed_source_repos")
+}
 
 missing contains v if {
 	count(_all) == 0

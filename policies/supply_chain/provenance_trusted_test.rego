@@ -195,3 +195,59 @@ test_missing_when_an_allowed_signer_pattern_is_invalid if {
 	m.details.entry == "supply_chain.identity_patterns[0]"
 	m.msg == "rule data supply_chain.identity_patterns[0] is not a valid regular expression, so it allows nobody; fix it in policies/params.yaml or the override file"
 }
+
+# The built-in rule data trusts no builder, repository or signer: an organisation lists its own.
+_unconfigured := {"supply_chain": {
+	"allowed_builders": [],
+	"allowed_source_repos": [],
+	"allowed_identities": [],
+	"identity_patterns": [],
+	"allowed_key_ids": [],
+	"accept_gate_key": false,
+}}
+
+test_is_insufficient_not_failed_when_nothing_is_configured if {
+	# Verified provenance from any builder and repository: nothing could allow it, nothing refuses it.
+	inp := testing.input_for({"provenance": [_signed(_release, _issuer)]}, "prod", _unconfigured)
+	count(rule.deny) == 0 with input as inp
+	missing := rule.missing with input as inp
+	{m.msg | some m in missing} == {
+		"no trusted signers are configured for prod: set supply_chain.allowed_identities or identity_patterns (keyless signers: certificate identity and OIDC issuer) or supply_chain.allowed_key_ids (signing keys, by key id) in a rule data file given with --params (see docs/params.md)",
+		"no trusted builders are configured for prod: set supply_chain.allowed_builders (the builder ids of your build platform, as provenance names them) in a rule data file given with --params (see docs/params.md)",
+		"no trusted source repositories are configured for prod: set supply_chain.allowed_source_repos (your repositories, such as github.com/<owner>/<repo>) in a rule data file given with --params (see docs/params.md)",
+	}
+}
+
+test_each_unconfigured_list_is_reported_on_its_own if {
+	no_repos := object.union(_signer_params, {"supply_chain": {"allowed_source_repos": []}})
+	inp := testing.input_for({"provenance": [_signed(_release, _issuer)]}, "prod", no_repos)
+	count(rule.deny) == 0 with input as inp
+	missing := rule.missing with input as inp
+	count(missing) == 1
+	some m in missing
+	startswith(m.msg, "no trusted source repositories are configured for prod")
+	no_builders := object.union(_signer_params, {"supply_chain": {"allowed_builders": []}})
+	staging := rule.missing with input as testing.input_for({"provenance": [_signed(_release, _issuer)]}, "staging", no_builders)
+	count(staging) == 1
+	some b in staging
+	startswith(b.msg, "no trusted builders are configured for staging")
+}
+
+test_fires_for_unverified_or_unsigned_provenance_even_when_nothing_is_configured if {
+	unverified := _provenance("p", {"data": {"verified": false}})
+	denies := rule.deny with input as testing.input_for({"provenance": [unverified]}, "prod", _unconfigured)
+	count(denies) == 1
+	some d in denies
+	contains(d.msg, "it is not verified")
+	unsigned := json.remove(_provenance("p", {}), ["data/signature"])
+	count(rule.deny) == 1 with input as testing.input_for({"provenance": [unsigned]}, "prod", _unconfigured)
+	count(rule.missing) == 3 with input as testing.input_for({"provenance": [unsigned]}, "prod", _unconfigured)
+}
+
+test_fires_for_provenance_naming_no_builder_or_repository if {
+	r := _provenance("p", {"data": {"builder_id": null, "source": {"repo": ""}}})
+	denies := rule.deny with input as _input([r])
+	count(denies) == 1
+	some d in denies
+	endswith(d.msg, "is not trusted: it names no builder; it names no source repository")
+}

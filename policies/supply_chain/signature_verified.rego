@@ -67,6 +67,11 @@ missing contains m if some m in params.problems("supply_chain", {"allowed_identi
 
 missing contains m if some m in signers.problems
 
+# No signer is trusted yet (the built-in rule data trusts no one): insufficient, with the keys to set.
+missing contains m if some m in signers.unconfigured
+
+warn contains m if some m in signers.ignored
+
 missing contains v if {
 	count(_verifications) == 0
 	v := {
@@ -97,6 +102,7 @@ deny contains v if {
 }
 
 deny contains v if {
+	signers.configured
 	count(_good) == 0
 	some e in _verifications
 	e.digest == subject.target

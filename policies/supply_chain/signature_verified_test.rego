@@ -159,14 +159,53 @@ test_fires_for_signed_attestation_by_unknown_key if {
 	denies := rule.deny with input as testing.input_for({"provenance": [_attestation(_release_key, true)]}, "prod", _params)
 	count(denies) == 1
 	some d in denies
-	contains(d.msg, sprintf("was made by key %s, which is not allowed: it is not in supply_chain.allowed_key_ids, nor a key given to the gate with --key", [_release_key]))
+	contains(d.msg, sprintf("was made by key %s, which is not allowed: it is not in supply_chain.allowed_key_ids (in prod a key given to the gate with --key is trusted only when its key id is listed there)", [_release_key]))
+	staging := rule.deny with input as testing.input_for({"provenance": [_attestation(_release_key, true)]}, "staging", _params)
+	some s in staging
+	contains(s.msg, "nor a key given to the gate with --key while supply_chain.accept_gate_key is true")
 }
 
-test_passes_for_signature_verified_with_the_gate_key_where_rule_data_accepts_it if {
+test_passes_for_signature_verified_with_the_gate_key_where_rule_data_accepts_it_outside_prod if {
 	p := object.union(_params, {"supply_chain": {"accept_gate_key": true}})
-	inp := testing.input_for({"provenance": [_attestation(_release_key, true)]}, "prod", p)
+	inp := testing.input_for({"provenance": [_attestation(_release_key, true)]}, "staging", p)
 	count(rule.deny) == 0 with input as inp
 	count(rule.missing) == 0 with input as inp
+	count(rule.warn) == 0 with input as inp
+}
+
+test_fires_for_the_gate_key_in_prod_even_where_rule_data_accepts_it if {
+	# A key given only on the command line is no trust in prod: it must be listed by its key id.
+	p := object.union(_params, {"supply_chain": {"accept_gate_key": true}})
+	inp := testing.input_for({"provenance": [_attestation(_release_key, true)]}, "prod", p)
+	count(rule.deny) == 1 with input as inp
+	warnings := rule.warn with input as inp
+	count(warnings) == 1
+	some w in warnings
+	contains(w.msg, "supply_chain.accept_gate_key for prod, where it is not honoured")
+}
+
+_unconfigured := {"supply_chain": {
+	"allowed_identities": [],
+	"identity_patterns": [],
+	"allowed_key_ids": [],
+	"accept_gate_key": false,
+}}
+
+test_is_insufficient_not_failed_when_no_signer_is_configured if {
+	# The built-in rule data trusts no one: a verified signature is neither allowed nor refused.
+	inp := testing.input_for({"signature": [_signature("s", [_verification({})])], "provenance": [_attestation(_release_key, true)]}, "prod", _unconfigured)
+	count(rule.deny) == 0 with input as inp
+	missing := rule.missing with input as inp
+	count(missing) == 1
+	some m in missing
+	startswith(m.msg, "no trusted signers are configured for prod: set supply_chain.allowed_identities")
+}
+
+test_fires_for_a_bad_signature_even_when_no_signer_is_configured if {
+	v := _verification({"verified": false, "error": "invalid signature"})
+	inp := testing.input_for({"signature": [_signature("s", [v])]}, "prod", _unconfigured)
+	count(rule.deny) == 1 with input as inp
+	count(rule.missing) == 1 with input as inp
 }
 
 test_fires_for_key_signature_without_a_gate_key if {

@@ -48,6 +48,8 @@ missing contains m if some m in params.problems("supply_chain", {"min_slsa_level
 
 missing contains m if some m in signers.problems
 
+missing contains m if some m in signers.unconfigured
+
 missing contains subject.no_record_msg("provenance", "SLSA build level") if {
 	subject.has_target
 	count(_provs) == 0
@@ -64,6 +66,7 @@ missing contains v if {
 }
 
 deny contains v if {
+	signers.configured
 	count(_provs) > 0
 	count(_verified) == 0
 	v := {

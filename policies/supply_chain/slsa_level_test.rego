@@ -155,3 +155,14 @@ test_missing_when_an_allowed_signer_entry_has_no_issuer if {
 	some m in missing
 	m.details.entry == "supply_chain.allowed_identities[0]"
 }
+
+test_is_insufficient_not_failed_when_no_signer_is_configured if {
+	# No level can be credited, and none is refused: the organisation has trusted no signer yet.
+	p := object.union(_signers, {"supply_chain": {"allowed_identities": []}})
+	inp := testing.input_for({"provenance": [_signed_by("p", 3, _generator)]}, "prod", p)
+	count(rule.deny) == 0 with input as inp
+	missing := rule.missing with input as inp
+	count(missing) == 1
+	some m in missing
+	startswith(m.msg, "no trusted signers are configured for prod: set supply_chain.allowed_identities")
+}

@@ -24,6 +24,7 @@ DIGEST = (DEMO / "SUBJECT_DIGEST").read_text().strip()
 COMMIT = (DEMO / "COMMIT").read_text().strip()
 SUBJECT = f"ghcr.io/acme/shop@{DIGEST}"
 NOW = "2026-11-20T12:00:00Z"
+DEMO_PARAMS = DEMO / "params.yaml"  # the demo organisation's rule data
 
 
 @dataclass
@@ -76,10 +77,18 @@ def gate(
     env: dict[str, str] | None = None,
     now: str | None = NOW,
     key: bool = True,
+    demo_params: bool = True,
 ) -> GateResult:
-    """``affidavit gate`` on ``evidence`` as the demo runs it, plus ``extra`` options."""
+    """``affidavit gate`` on ``evidence`` as the demo runs it, plus ``extra`` options.
+
+    ``demo_params``: pass the demo organisation's rule data (its trusted signer, builder, source
+    repository and required checks, ``evidence/demo/params.yaml``) as the demo does; without it
+    only the built-in rule data applies, which trusts no one.
+    """
     args = ["gate", "--evidence", str(evidence), "--environment", "prod", "--subject", SUBJECT]
     args += ["--commit", COMMIT, "--out", str(tmp_path / out)]
+    if demo_params:
+        args += ["--params", str(DEMO_PARAMS)]
     if now is not None:
         args += ["--now", now, "--replay"]  # the demo's moment, re-evaluated
     if key:

@@ -293,6 +293,7 @@ def test_a_made_up_framework_is_checked_and_gated_without_code(tmp_path: Path) -
     args = ["gate", "--evidence", str(DEMO / "go"), "--subject", f"ghcr.io/acme/shop@{digest}"]
     args += ["--commit", commit, "--now", "2026-11-20T12:00:00Z", "--replay", "--out", str(out)]
     args += ["--key", str(DEMO / "cosign.pub"), "--controls", str(path)]
+    args += ["--params", str(DEMO / "params.yaml")]  # the demo organisation's rule data
     result = CliRunner().invoke(main, args)
     assert result.exit_code in (0, 1), result.output
     (bundle,) = [p for p in out.iterdir() if p.is_dir()]

@@ -619,6 +619,8 @@ def _gate(tmp_path: Path, waivers: Path) -> tuple[int, str, str, Path | None]:
         str(tmp_path / "out"),
         "--key",
         str(DEMO / "cosign.pub"),
+        "--params",
+        str(DEMO / "params.yaml"),  # the demo organisation's rule data
         "--waivers",
         str(waivers),
     ]
