@@ -183,6 +183,7 @@ def main(ctx: click.Context, verbose: bool) -> None:
 @click.option(
     "--waivers", "waivers_file", type=_FILE, help="YAML list of waivers {rule, reason, owner, expires}."
 )
+@_exclude_option
 @_verification_options
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.pass_context
@@ -203,6 +204,7 @@ def gate(
     identity: str | None,
     issuer: str | None,
     public_key: Path | None,
+    exclude: tuple[str, ...],
     fmt: str,
 ) -> None:
     """Collect, evaluate and decide GO or NO-GO; write the evidence bundle."""
@@ -230,6 +232,7 @@ def gate(
             param_files=param_files,
             waivers=_load_waivers(waivers_file) if waivers_file else (),
             waivers_file=waivers_file,
+            exclude=exclude,
             trusted_root=trusted_root,
             identity=identity,
             issuer=issuer,

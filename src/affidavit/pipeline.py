@@ -30,6 +30,7 @@ from affidavit.model import (
     InputRef,
     MatrixRef,
     Named,
+    NotRead,
     Outcome,
     PolicyFile,
     RuleReport,
@@ -69,6 +70,7 @@ class GateRequest:
     waivers_file: Path | None = None
     replay: bool = False  # ``now`` is a past moment re-evaluated, not a live promotion decision
     wall_time: datetime | None = None  # when the run happened (recorded, never judged)
+    exclude: tuple[str, ...] = ()  # --exclude patterns: files of the evidence folders left out
 
 
 @dataclass(slots=True)
@@ -152,7 +154,7 @@ def run_gate(request: GateRequest) -> GateRun:
         public_key=request.public_key,
         artifact_digest=request.subject_digest,
     )
-    collection = collect_paths(request.evidence_paths, options)
+    collection = collect_paths(request.evidence_paths, options, exclude=request.exclude)
     evidence = sorted(collection.evidence, key=lambda e: (e.kind.value, e.source, e.id))
 
     context = EvalContext(
@@ -210,6 +212,7 @@ def run_gate(request: GateRequest) -> GateRun:
         replay=request.replay,
         configuration=configuration,
         rule_data_changes=changes,
+        not_read=tuple(NotRead(s.path, s.action.value, s.reason) for s in collection.skipped),
     )
     return GateRun(run=run, evidence=evidence, sources=collection.documents, errors=collection.errors)
 
@@ -326,6 +329,7 @@ def _configuration(
     for role, value in (("identity", request.identity), ("issuer", request.issuer)):
         if value is not None:
             items.append(ConfigInput(role, value=value))
+    items.extend(ConfigInput("exclude", value=pattern) for pattern in request.exclude)
     if request.engine != "regorus":
         items.append(ConfigInput("engine", value=request.engine))
     return tuple(items)

@@ -414,3 +414,25 @@ def test_a_named_unknown_file_is_described_by_its_shape_never_quoted(
     assert error.detail == f"not a format affidavit knows ({shape})"
     assert MARK not in error.diagnostics()
     assert not collection.skipped
+
+
+def test_gate_exclude_leaves_an_unknown_document_out_and_records_it(tmp_path: Path) -> None:
+    from tests.attacks.support import gate as run_gate
+    from tests.attacks.support import release as demo_release
+
+    evidence = demo_release(tmp_path, "go")
+    (evidence / "inventory.json").write_text('{"hosts": ["a", "b"], "owner": "ops"}')
+    assert run_gate(tmp_path, evidence, out="plain").exit_code == 3  # unknown JSON may be evidence
+    excluded = run_gate(tmp_path, evidence, "--exclude", "inventory.json", out="excluded")
+    assert excluded.exit_code == 0
+    results = excluded.results
+    assert any(
+        n["path"].endswith("inventory.json") and n["action"] == "excluded" for n in results["not_read"]
+    )
+    assert {"role": "exclude", "path": None, "sha256": None, "value": "inventory.json"} in results[
+        "configuration"
+    ]["inputs"]
+    assert (
+        excluded.results["run_id"]
+        != run_gate(tmp_path, evidence, "--exclude", "*.png", out="other").results["run_id"]
+    )

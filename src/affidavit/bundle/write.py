@@ -57,6 +57,7 @@ from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from affidavit.artefact import read_regular_file
 from affidavit.bundle.archive import tar_gz
 from affidavit.bundle.redact import redacted_copy
 from affidavit.errors import BundleError, InputError
@@ -110,7 +111,14 @@ def write_bundle(
         name = _safe_name(source_path.name if source_path else "artefact")
         entry: dict[str, Any] = {"id": record.id, "kind": record.kind.value, "source": record.source}
         if source_path is not None:
-            raw = source_path.read_bytes()
+            try:
+                # Read as the collectors read it: never through a link, never blocking on a FIFO
+                # swapped in after collection.
+                raw = read_regular_file(source_path, record.source)
+            except InputError as exc:
+                raise BundleError(
+                    f"{record.source}: cannot be copied into the bundle: {exc.detail}"
+                ) from None
             if hashlib.sha256(raw).hexdigest() != record.id.split(":", 1)[1]:
                 raise BundleError(
                     f"{record.source} changed while affidavit was running (its hash no longer matches)",

@@ -294,6 +294,24 @@ class PolicyFile:
 
 
 @dataclass(frozen=True, slots=True)
+class NotRead:
+    """A file of an evidence folder that was not read as evidence, and why (never its content).
+
+    ``action``: ``skipped`` (hidden, or a link inside the folder read under its target's name),
+    ``ignored`` (clearly not evidence: an image, a PDF, plain text), ``excluded`` (``--exclude``) or
+    ``refused`` (a link out of the folder, a FIFO or device: the run is then INCOMPLETE).
+    """
+
+    path: str
+    action: str
+    reason: str
+
+    def to_json(self) -> dict[str, Any]:
+        """The ``not_read[]`` entry."""
+        return {"path": self.path, "action": self.action, "reason": self.reason}
+
+
+@dataclass(frozen=True, slots=True)
 class ConfigInput:
     """Something besides the evidence that can change the verdict, as the run received it.
 
@@ -354,6 +372,7 @@ class Run:
     replay: bool = False
     configuration: tuple[ConfigInput, ...] = ()
     rule_data_changes: tuple[DataChange, ...] = ()
+    not_read: tuple[NotRead, ...] = ()
 
     @property
     def exit_code(self) -> int:
@@ -417,6 +436,7 @@ class Run:
             "waivers": [w.to_json() for w in self.waivers],
             "affidavit": {"version": self.affidavit_version},
             "clock": {"evaluated_at": self.time, "wall_clock": self.wall_time, "replay": self.replay},
+            "not_read": [n.to_json() for n in self.not_read],
             "configuration": {
                 "inputs": [c.to_json() for c in self.configuration],
                 "rule_data_changes": [c.to_json() for c in self.rule_data_changes],
@@ -637,6 +657,15 @@ def _waiver(value: Any, where: str) -> Waiver:
 def _clock_and_configuration(doc: Mapping[str, Any]) -> dict[str, Any]:
     """The clock and configuration blocks (absent in documents written before they existed)."""
     out: dict[str, Any] = {}
+    if "not_read" in doc:
+        out["not_read"] = tuple(
+            NotRead(
+                _str(n, "path", f"not_read[{i}]"),
+                _str(n, "action", f"not_read[{i}]"),
+                _str(n, "reason", f"not_read[{i}]"),
+            )
+            for i, n in enumerate(_objs(doc, "not_read"))
+        )
     if "clock" in doc:
         clock = _obj(doc.get("clock"), "clock")
         if clock.get("evaluated_at") != doc.get("time"):
