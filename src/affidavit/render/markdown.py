@@ -2,6 +2,11 @@
 
 Frameworks are shown in the order of ``run.matrices`` under the labels the matrices give; no
 framework is named here, so a framework added as a matrix file shows up without a code change.
+
+Every value the template interpolates is escaped (``affidavit.render.escape``): the environment's
+``finalize`` hook passes each ``{{ ... }}`` through ``md_text`` unless it is ``Md`` already (built
+here from escaped parts, or by the ``code``, ``cell_code`` and ``prose`` filters). A value can
+therefore only ever show as text; forgetting a filter double-escapes, it never injects.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from affidavit.model import Outcome
+from affidavit.render.escape import Md, md_code, md_join, md_prose, md_text
 
 if TYPE_CHECKING:
     from affidavit.model import ControlStatus, InputRef, RuleReport, Run
@@ -44,9 +50,9 @@ class ControlRow:
     id: str
     title: str
     outcome: Outcome | None
-    elsewhere: tuple[str, ...]
-    rules: tuple[str, ...]
-    evidence: str
+    elsewhere: Md
+    rules: Md
+    evidence: Md
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +75,11 @@ class MarkdownRenderer:
         return render_markdown(run)
 
 
+def _finalize(value: object) -> object:
+    """Every ``{{ ... }}`` of the template: escaped text unless it is Markdown built from escaped parts."""
+    return value if isinstance(value, Md) else md_text(value)
+
+
 def render_markdown(run: Run) -> str:
     """The human report of one run."""
     import jinja2
@@ -76,32 +87,44 @@ def render_markdown(run: Run) -> str:
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("affidavit.render", "templates"),
         autoescape=False,
+        finalize=_finalize,
         keep_trailing_newline=True,
         trim_blocks=True,
         lstrip_blocks=True,
         undefined=jinja2.StrictUndefined,
     )
+    env.filters["code"] = md_code
+    env.filters["cell_code"] = lambda value: md_code(value, table=True)
+    env.filters["prose"] = md_prose
     template = env.get_template("PRODUCTION_GO_EVIDENCE.md.j2")
     index = {e.id: i + 1 for i, e in enumerate(run.inputs)}
     titles = {
         (framework, s.control_id): s.title for framework, statuses in run.controls.items() for s in statuses
     }
 
-    def control_line(rule: RuleReport) -> str:
+    def control_line(rule: RuleReport) -> Md:
         parts = []
         for matrix in run.matrices:
             ids = rule.controls.get(matrix.framework) or ()
             if ids:
-                named = [f"{cid} {titles.get((matrix.framework, cid), '')}".strip() for cid in ids]
-                parts.append(f"{matrix.display} {' / '.join(named)}")
-        return "; ".join(parts) or "no control mapped"
+                named = [_normal_join(cid, titles.get((matrix.framework, cid), "")) for cid in ids]
+                parts.append(Md(f"{md_text(matrix.display)} {md_join(named, ' / ')}"))
+        return md_join(parts, "; ", empty="no control mapped")
 
-    def evidence_refs(ids: Sequence[str]) -> str:
+    def evidence_refs(ids: Sequence[str], table: bool = False) -> Md:
         ordered = sorted(set(ids), key=lambda i: (index.get(i, len(index) + 1), i))
-        return ", ".join(f"E{index[i]}" if i in index else f"`{i[:19]}…`" for i in ordered)
+        return md_join(
+            [Md(f"E{index[i]}") if i in index else _short(i, table=table) for i in ordered], empty=""
+        )
 
-    def badge(outcome: Outcome | None) -> str:
-        return "-" if outcome is None else _BADGE[outcome]
+    def badge(outcome: Outcome | None) -> Md:
+        return Md("-" if outcome is None else _BADGE[outcome])
+
+    def rule_controls(rule: RuleReport, framework: str) -> Md:
+        return md_join(list(rule.controls.get(framework) or ()), empty="")
+
+    def messages(rule: RuleReport) -> Md:
+        return md_join([v.msg for v in (rule.warnings + rule.violations)[:3]], "; ", empty="")
 
     blocking = sorted((r for r in run.rules if r.outcome in _ORDER), key=lambda r: (_ORDER[r.outcome], r.id))
     tables = _tables(run, evidence_refs)
@@ -112,10 +135,9 @@ def render_markdown(run: Run) -> str:
         if row.outcome is not None and row.outcome in _ORDER
     ]
     subject = run.subject
-    subject_text = (
-        " ".join(x for x in (subject.name or "", f"`{subject.digest}`" if subject.digest else "") if x)
-        or "(not given)"
-    )
+    subject_parts = [md_text(subject.name)] if subject.name else []
+    if subject.digest:
+        subject_parts.append(md_code(subject.digest, table=True))
     return template.render(
         r=run,
         blocking=blocking,
@@ -124,26 +146,38 @@ def render_markdown(run: Run) -> str:
         waived=[r for r in run.rules if r.outcome is Outcome.WAIVED],
         tables=tables,
         problems=[p for e in run.inputs for p in e.problems],
-        subject_text=subject_text,
+        subject_text=md_join(subject_parts, " ", empty="(not given)"),
         outcome_word=OUTCOME_WORD,
         control_line=control_line,
         evidence_refs=evidence_refs,
+        messages=messages,
         subject_of=_subject_of,
         badge=badge,
         max_messages=MAX_MESSAGES,
-        labels=", ".join(m.display for m in run.matrices),
-        rule_controls=lambda rule, fw: ", ".join(rule.controls.get(fw) or ()),
+        labels=md_join([m.display for m in run.matrices]),
+        rule_controls=rule_controls,
     )
 
 
-def _subject_of(e: InputRef) -> str:
+def _normal_join(*parts: str) -> str:
+    """Non-empty ``parts`` joined by one space (a control id and its title)."""
+    return " ".join(p for p in parts if p)
+
+
+def _short(value: str, *, table: bool) -> Md:
+    """The first 19 characters of a digest or id as code, marked as cut when they are."""
+    return md_code(value[:19] + ("…" if len(value) > 19 else ""), table=table)
+
+
+def _subject_of(e: InputRef) -> Md:
     name = e.subject_name or ""
     digest = e.subject_digest
     if e.subject_version and e.subject_version != digest:
         name = f"{name} {e.subject_version}".strip()
+    parts = [md_text(name)] if name else []
     if digest:
-        return f"{name} `{digest[:19]}…`".strip()
-    return name or "-"
+        parts.append(_short(digest, table=True))
+    return md_join(parts, " ")
 
 
 def _tables(run: Run, evidence_refs: object) -> list[FrameworkTable]:
@@ -179,9 +213,9 @@ def _tables(run: Run, evidence_refs: object) -> list[FrameworkTable]:
                     id=s.control_id,
                     title=s.title,
                     outcome=s.outcome,
-                    elsewhere=tuple(elsewhere),
-                    rules=tuple(f"`{r}`" for r in s.rule_ids),
-                    evidence=evidence_refs(ids) if ids else "-",
+                    elsewhere=md_join(elsewhere, "<br>"),
+                    rules=md_join([md_code(r, table=True) for r in s.rule_ids], "<br>", empty=""),
+                    evidence=evidence_refs(ids, table=True) if ids else Md("-"),
                 )
             )
         tables.append(FrameworkTable(matrix.framework, matrix.display, tuple(rows)))

@@ -1,8 +1,9 @@
 """The terminal summary of a run: the verdict, then one line per blocking rule with its fix.
 
-This is what a CI log shows. Artefact text reaches it through rule messages, so every line is
-cleaned of terminal control characters (an escape sequence in a scanner's finding must not be able
-to rewrite the log a reviewer reads).
+This is what a CI log shows. Every value on a line passes through ``escape.terminal``: a control
+character, an escape sequence or a line break inside a scanner's finding, a file name or a
+waiver is spelled out (``\\x1b[2J``, ``\\n``), so it can neither rewrite the log a reviewer reads
+nor start a line of its own (a forged ``GO``). Only the renderer's own words are written as they are.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from affidavit.model import Outcome
+from affidavit.render.escape import terminal
 
 if TYPE_CHECKING:
     from affidavit.model import RuleReport, Run
@@ -18,11 +20,9 @@ _MARK = {Outcome.ERROR: "!", Outcome.FAIL: "x", Outcome.INSUFFICIENT_EVIDENCE: "
 _ORDER = {Outcome.ERROR: 0, Outcome.FAIL: 1, Outcome.INSUFFICIENT_EVIDENCE: 2}
 
 
-def terminal_safe(text: str) -> str:
-    """``text`` with control characters (escape sequences, carriage returns ...) made visible."""
-    return "".join(
-        c if c.isprintable() else f"\\x{ord(c):02x}" if ord(c) < 256 else f"\\u{ord(c):04x}" for c in text
-    )
+def _first_line(message: str) -> str:
+    """The first line of one of affidavit's messages (the rest is its hint); other breaks are shown."""
+    return message.split("\n", 1)[0]
 
 
 def control_ids(run: Run, rule: RuleReport) -> str:
@@ -43,26 +43,25 @@ class TextRenderer:
 
     def render(self, run: Run) -> str:
         """The summary lines (the caller adds where the bundle was written)."""
-        what = run.subject.text or "(no subject given)"
-        lines = [f"{run.decision.value}  {what}  environment={run.environment}  run={run.run_id}"]
+        t = terminal
+        what = t(run.subject.text) if run.subject.text else "(no subject given)"
+        lines = [f"{run.decision.value}  {what}  environment={t(run.environment)}  run={t(run.run_id)}"]
         counts = ", ".join(f"{v} {k}" for k, v in run.rule_counts().items())
         lines.append(f"  {len(run.rules)} rules: {counts}; {len(run.inputs)} evidence file(s)")
-        lines.extend(
-            f"  ! unreadable {e.source}: {(e.message.splitlines() or [''])[0]}" for e in run.input_errors
-        )
+        lines.extend(f"  ! unreadable {t(e.source)}: {t(_first_line(e.message))}" for e in run.input_errors)
         blocking = sorted(
             (r for r in run.rules if r.outcome in _MARK), key=lambda r: (_ORDER[r.outcome], r.id)
         )
         for rule in blocking:
             lines.append(
-                f"  {_MARK[rule.outcome]} {control_ids(run, rule)}  {rule.title}: {rule.first_message}"
+                f"  {_MARK[rule.outcome]} {t(control_ids(run, rule))}  {t(rule.title)}: {t(rule.first_message)}"
             )
-            lines.append(f"      fix: {rule.remediation}")
+            lines.append(f"      fix: {t(rule.remediation)}")
         for rule in (r for r in run.rules if r.outcome is Outcome.WARN):
             msg = (
                 (rule.warnings or rule.violations)[0].msg
                 if (rule.warnings or rule.violations)
                 else rule.reason
             )
-            lines.append(f"  ~ warning {rule.title}: {msg or ''}")
-        return "\n".join(terminal_safe(line) for line in lines)
+            lines.append(f"  ~ warning {t(rule.title)}: {t(msg or '')}")
+        return "\n".join(lines)
