@@ -32,6 +32,10 @@ input_for(ev, env, params) := {
 	},
 }
 
+# ours(p) is rule data p that also trusts the test subject's source repository, as the
+# source_control rules need before they judge a branch-protection record of it.
+ours(p) := object.union({"supply_chain": {"allowed_source_repos": ["github.com/acme/shop"]}}, p)
+
 # with_context(inp, changes) is inp with its context fields replaced by changes.
 with_context(inp, changes) := object.union(inp, {"context": changes})
 

@@ -28,7 +28,7 @@ _protection(changes) := testing.record("branch-protection", "b", {
 	),
 })
 
-_input(records) := testing.input_for({"branch-protection": records}, "prod", {"source_control": {"require_admins_enforced": true}})
+_input(records) := testing.input_for({"branch-protection": records}, "prod", testing.ours({"source_control": {"require_admins_enforced": true}}))
 
 test_passes_when_admins_enforced if {
 	inp := _input([_protection({})])
@@ -44,7 +44,7 @@ test_fires_when_admins_can_bypass if {
 }
 
 test_only_warns_where_rule_data_allows if {
-	inp := testing.input_for({"branch-protection": [_protection({"enforce_admins": false})]}, "staging", {"source_control": {"require_admins_enforced": false}})
+	inp := testing.input_for({"branch-protection": [_protection({"enforce_admins": false})]}, "staging", testing.ours({"source_control": {"require_admins_enforced": false}}))
 	count(rule.deny) == 0 with input as inp
 	count(rule.warn) == 1 with input as inp
 }
@@ -56,7 +56,7 @@ test_missing_when_no_branch_protection_evidence if {
 }
 
 test_missing_when_rule_data_absent if {
-	inp := testing.input_for({"branch-protection": [_protection({})]}, "prod", {})
+	inp := testing.input_for({"branch-protection": [_protection({})]}, "prod", testing.ours({}))
 	missing := rule.missing with input as inp
 	{m.details.param | some m in missing; m.details.param} == {"source_control.require_admins_enforced"}
 }

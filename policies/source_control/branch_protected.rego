@@ -14,7 +14,8 @@ package affidavit.rules.source_control.branch_protected
 import data.affidavit.lib.branch
 import data.affidavit.lib.evidence
 
-missing contains branch.no_evidence if count(branch.records) == 0
+# No evidence, no trusted repository configured, or protection of another repository only.
+missing contains m if some m in branch.missing
 
 missing contains m if some m in branch.unstated(["protected"], "boolean")
 

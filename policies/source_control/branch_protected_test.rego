@@ -28,7 +28,7 @@ _protection(changes) := testing.record("branch-protection", "b", {
 	),
 })
 
-_input(records) := testing.input_for({"branch-protection": records}, "prod", {})
+_input(records) := testing.input_for({"branch-protection": records}, "prod", testing.ours({}))
 
 test_passes_when_branch_is_protected if {
 	inp := _input([_protection({})])
@@ -65,4 +65,38 @@ test_missing_when_record_does_not_state_protection if {
 	count(missing) == 1
 	some m in missing
 	contains(m.msg, "does not state protected")
+}
+
+# The protection of another repository says nothing about the promoted code: it is not judged.
+test_missing_when_the_record_is_of_another_repository if {
+	strong := _protection({"repository": "mallory/shop"})
+	inp := _input([strong])
+	count(rule.deny) == 0 with input as inp
+	missing := rule.missing with input as inp
+	count(missing) == 1
+	some m in missing
+	m.msg == "mallory/shop branch main: the branch-protection record artefacts/branch-protection-b.json is not of a repository in supply_chain.allowed_source_repos, so it cannot show how the promoted code is protected; export the protection of your repository's branch"
+	# not even an unprotected branch of it is held against the release
+	count(rule.deny) == 0 with input as _input([_protection({"repository": "mallory/shop", "protected": false})])
+}
+
+test_judges_the_trusted_repository_beside_another if {
+	other := object.union(_protection({"repository": "acme/shop-fork", "protected": false}), {"id": testing.id("c")})
+	inp := _input([_protection({}), other])
+	count(rule.deny) == 0 with input as inp
+	count(rule.missing) == 0 with input as inp
+	weak := _input([_protection({"protected": false}), object.union(_protection({"repository": "acme/shop-fork"}), {"id": testing.id("c")})])
+	count(rule.deny) == 1 with input as weak
+}
+
+test_missing_when_no_repository_is_configured if {
+	inp := testing.input_for({"branch-protection": [_protection({"protected": false})]}, "prod", {"supply_chain": {"allowed_source_repos": []}})
+	count(rule.deny) == 0 with input as inp
+	missing := rule.missing with input as inp
+	count(missing) == 1
+	some m in missing
+	startswith(m.msg, "no trusted source repositories are configured for prod: set supply_chain.allowed_source_repos")
+	unset := rule.missing with input as testing.input_for({"branch-protection": [_protection({})]}, "prod", {})
+	some u in unset
+	u.details.param == "supply_chain.allowed_source_repos"
 }

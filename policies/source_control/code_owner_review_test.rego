@@ -28,7 +28,7 @@ _protection(changes) := testing.record("branch-protection", "b", {
 	),
 })
 
-_input(records) := testing.input_for({"branch-protection": records}, "prod", {"source_control": {"require_code_owner_review": true}})
+_input(records) := testing.input_for({"branch-protection": records}, "prod", testing.ours({"source_control": {"require_code_owner_review": true}}))
 
 test_passes_when_code_owner_review_required if {
 	inp := _input([_protection({})])
@@ -46,7 +46,7 @@ test_fires_when_code_owner_review_not_required if {
 }
 
 test_only_warns_where_rule_data_allows if {
-	inp := testing.input_for({"branch-protection": [_protection({"require_code_owner_reviews": false})]}, "dev", {"source_control": {"require_code_owner_review": false}})
+	inp := testing.input_for({"branch-protection": [_protection({"require_code_owner_reviews": false})]}, "dev", testing.ours({"source_control": {"require_code_owner_review": false}}))
 	count(rule.deny) == 0 with input as inp
 	count(rule.warn) == 1 with input as inp
 }
@@ -63,7 +63,7 @@ test_missing_when_setting_not_stated if {
 }
 
 test_missing_when_rule_data_absent if {
-	inp := testing.input_for({"branch-protection": [_protection({})]}, "prod", {})
+	inp := testing.input_for({"branch-protection": [_protection({})]}, "prod", testing.ours({}))
 	missing := rule.missing with input as inp
 	{m.details.param | some m in missing; m.details.param} == {"source_control.require_code_owner_review"}
 }

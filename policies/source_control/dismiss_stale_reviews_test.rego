@@ -28,7 +28,7 @@ _protection(changes) := testing.record("branch-protection", "b", {
 	),
 })
 
-_input(records) := testing.input_for({"branch-protection": records}, "prod", {"source_control": {"require_dismiss_stale_reviews": true}})
+_input(records) := testing.input_for({"branch-protection": records}, "prod", testing.ours({"source_control": {"require_dismiss_stale_reviews": true}}))
 
 test_passes_when_stale_reviews_dismissed if {
 	inp := _input([_protection({})])
@@ -44,7 +44,7 @@ test_fires_when_stale_reviews_kept if {
 }
 
 test_only_warns_where_rule_data_allows if {
-	inp := testing.input_for({"branch-protection": [_protection({"dismiss_stale_reviews": false})]}, "dev", {"source_control": {"require_dismiss_stale_reviews": false}})
+	inp := testing.input_for({"branch-protection": [_protection({"dismiss_stale_reviews": false})]}, "dev", testing.ours({"source_control": {"require_dismiss_stale_reviews": false}}))
 	count(rule.deny) == 0 with input as inp
 	count(rule.warn) == 1 with input as inp
 }
@@ -56,7 +56,7 @@ test_missing_when_no_branch_protection_evidence if {
 }
 
 test_missing_when_rule_data_absent if {
-	inp := testing.input_for({"branch-protection": [_protection({})]}, "prod", {})
+	inp := testing.input_for({"branch-protection": [_protection({})]}, "prod", testing.ours({}))
 	missing := rule.missing with input as inp
 	{m.details.param | some m in missing; m.details.param} == {"source_control.require_dismiss_stale_reviews"}
 }

@@ -28,7 +28,7 @@ _protection(changes) := testing.record("branch-protection", "b", {
 	),
 })
 
-_input(records) := testing.input_for({"branch-protection": records}, "prod", {})
+_input(records) := testing.input_for({"branch-protection": records}, "prod", testing.ours({}))
 
 test_passes_when_force_push_and_deletion_off if {
 	inp := _input([_protection({})])

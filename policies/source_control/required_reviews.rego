@@ -15,7 +15,8 @@ import data.affidavit.lib.branch
 import data.affidavit.lib.evidence
 import data.affidavit.lib.params
 
-missing contains branch.no_evidence if count(branch.records) == 0
+# No evidence, no trusted repository configured, or protection of another repository only.
+missing contains m if some m in branch.missing
 
 missing contains m if some m in params.problems("source_control", {"min_approvals": "number"})
 

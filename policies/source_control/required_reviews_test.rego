@@ -30,7 +30,7 @@ _protection(changes) := testing.record("branch-protection", "b", {
 
 _params := {"source_control": {"min_approvals": 2}}
 
-_input(records) := testing.input_for({"branch-protection": records}, "prod", _params)
+_input(records) := testing.input_for({"branch-protection": records}, "prod", testing.ours(_params))
 
 test_passes_when_reviews_meet_minimum if {
 	inp := _input([_protection({})])
@@ -55,7 +55,7 @@ test_fires_when_no_reviews_required if {
 }
 
 test_threshold_comes_from_rule_data if {
-	inp := testing.input_for({"branch-protection": [_protection({"required_approving_review_count": 1})]}, "staging", {"source_control": {"min_approvals": 1}})
+	inp := testing.input_for({"branch-protection": [_protection({"required_approving_review_count": 1})]}, "staging", testing.ours({"source_control": {"min_approvals": 1}}))
 	count(rule.deny) == 0 with input as inp
 }
 
@@ -66,7 +66,7 @@ test_missing_when_no_branch_protection_evidence if {
 }
 
 test_missing_when_rule_data_absent if {
-	inp := testing.input_for({"branch-protection": [_protection({"required_approving_review_count": 0})]}, "prod", {})
+	inp := testing.input_for({"branch-protection": [_protection({"required_approving_review_count": 0})]}, "prod", testing.ours({}))
 	missing := rule.missing with input as inp
 	count(missing) == 1
 	some m in missing

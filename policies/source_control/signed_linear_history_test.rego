@@ -30,7 +30,7 @@ _protection(changes) := testing.record("branch-protection", "b", {
 
 _both := {"source_control": {"require_signed_commits": true, "require_linear_history": true}}
 
-_input(records, p) := testing.input_for({"branch-protection": records}, "prod", p)
+_input(records, p) := testing.input_for({"branch-protection": records}, "prod", testing.ours(p))
 
 test_passes_when_both_required_and_set if {
 	inp := _input([_protection({"required_signatures": true})], _both)

@@ -13,6 +13,7 @@ package affidavit.rules.supply_chain.provenance_trusted
 
 import data.affidavit.lib.evidence
 import data.affidavit.lib.params
+import data.affidavit.lib.repos
 import data.affidavit.lib.signers
 import data.affidavit.lib.subject
 
@@ -29,18 +30,8 @@ _builder_ok(builder) if {
 	_unversioned(allowed) == _unversioned(builder)
 }
 
-# A repository as host/owner/name: drops "git+", the scheme, "git@", a trailing "@ref", "/" and ".git".
-_repo(s) := trim_suffix(trim_suffix(split(replace(trim_prefix(_no_scheme(lower(trim_space(s))), "git@"), ":", "/"), "@")[0], "/"), ".git")
-
-_no_scheme(s) := split(trim_prefix(s, "git+"), "://")[1] if contains(s, "://")
-
-else := trim_prefix(s, "git+")
-
-_repo_ok(repo) if {
-	some allowed in params.list("supply_chain", "allowed_source_repos")
-	is_string(allowed)
-	_repo(allowed) == _repo(repo)
-}
+# The source repository compared whole (host/owner/name, lib/repos): provenance names its host.
+_repo_ok(repo) if repos.allowed(repo)
 
 _source_repo(r) := object.get(evidence.data_of(r), ["source", "repo"], null)
 
@@ -75,7 +66,7 @@ _builder_problem(b) := {"it names no builder"} if {
 _repo_problem(repo) := {"it names no source repository"} if {
 	not evidence.text(repo)
 } else := {sprintf("its source repository %s is not allowed (supply_chain.allowed_source_repos)", [repo])} if {
-	not params.empty("supply_chain", "allowed_source_repos")
+	not repos.empty
 	not _repo_ok(repo)
 } else := set()
 
@@ -95,9 +86,7 @@ missing contains params.unconfigured("trusted builders", "supply_chain.allowed_b
 	params.empty("supply_chain", "allowed_builders")
 }
 
-missing contains params.unconfigured("trusted source repositories", "supply_chain.allowed_source_repos (your repositories, such as github.com/<owner>/<repo>)") if {
-	params.empty("supply_chain", "allowed_source_repos")
-}
+missing contains repos.unconfigured if repos.empty
 
 missing contains v if {
 	count(_all) == 0

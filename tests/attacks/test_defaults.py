@@ -290,3 +290,55 @@ def test_a_keyless_signature_without_configured_signers_is_insufficient_not_a_fa
     assert rule["outcome"] == "insufficient_evidence"
     assert rule["violations"] == []
     assert "no trusted signers are configured for prod" in _missing(rule)
+
+
+# ---------------------------------------------------------------------------------------------
+# Branch protection of another repository
+
+
+SOURCE_CONTROL = (
+    "source_control.branch_protected",
+    "source_control.required_reviews",
+    "source_control.code_owner_review",
+    "source_control.dismiss_stale_reviews",
+    "source_control.status_checks",
+    "source_control.admins_enforced",
+    "source_control.signed_linear_history",
+    "source_control.no_force_push",
+)
+
+
+def test_the_branch_protection_of_another_repository_does_not_stand_in_for_ours(tmp_path: Path) -> None:
+    # Before: GO, exit 0. A release whose only problem was its weakly protected branch became GO
+    # when the weak export was swapped for the strong protection of someone else's repository
+    # (GitHub REST "Get branch protection", whose url names the repository:
+    # https://docs.github.com/en/rest/branches/branch-protection#get-branch-protection).
+    evidence = release(tmp_path, "go")
+    weak = (DEMO / "no-go" / "branch-protection.json").read_text()
+    (evidence / "branch-protection.json").write_text(weak)
+    assert gate(tmp_path, evidence, out="weak").exit_code == 1  # the release's real state: NO-GO
+
+    strong_elsewhere = (
+        (DEMO / "go" / "branch-protection.json")
+        .read_text()
+        .replace("/repos/acme/shop/", "/repos/mallory/shop/")
+    )
+    assert strong_elsewhere.count("/repos/mallory/shop/") > 1
+    (evidence / "branch-protection.json").write_text(strong_elsewhere)
+    result = gate(tmp_path, evidence, out="swapped")
+    assert result.exit_code == 1
+    for rule_id in SOURCE_CONTROL:
+        rule = _rule(result, rule_id)
+        assert rule["outcome"] == "insufficient_evidence", rule_id
+        assert "mallory/shop branch main: the branch-protection record" in _missing(rule), rule_id
+        assert "supply_chain.allowed_source_repos" in _missing(rule), rule_id
+
+
+def test_branch_protection_is_not_judged_without_the_organisations_repositories(tmp_path: Path) -> None:
+    result = gate(tmp_path, release(tmp_path, "go"), demo_params=False)
+    assert result.exit_code == 1
+    for rule_id in SOURCE_CONTROL:
+        rule = _rule(result, rule_id)
+        assert rule["outcome"] == "insufficient_evidence", rule_id
+        assert rule["violations"] == [], rule_id
+        assert "no trusted source repositories are configured for prod" in _missing(rule), rule_id
