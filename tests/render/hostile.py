@@ -4,7 +4,7 @@
 for: fail, error, insufficient evidence, warn, waived, pass; an unreadable input; two frameworks)
 with ``payload`` in ``field`` and a plain word everywhere else; ``field="*"`` puts it everywhere at
 once. ``FIELDS`` says where each field shows: in the Markdown report (``full``, ``cut`` to a prefix,
-or ``none``) and on the terminal (``full``, ``first-line`` or ``none``).
+or ``none``) and on the terminal (``full`` or ``none``).
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ class Field:
     """
 
     markdown: str  # full | cut | none
-    text: str  # full | first-line | none
+    text: str  # full | none
     prose: bool = False
 
 
@@ -64,7 +64,7 @@ FIELDS: dict[str, Field] = {
     "input.problem": Field("full", "none"),
     "input_error.source": Field("full", "full"),
     "input_error.kind": Field("full", "none"),
-    "input_error.message": Field("full", "first-line"),
+    "input_error.message": Field("full", "full"),
     "rule.id": Field("full", "none"),
     "rule.title": Field("full", "full"),
     "rule.severity": Field("full", "none"),

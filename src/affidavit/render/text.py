@@ -20,9 +20,12 @@ _MARK = {Outcome.ERROR: "!", Outcome.FAIL: "x", Outcome.INSUFFICIENT_EVIDENCE: "
 _ORDER = {Outcome.ERROR: 0, Outcome.FAIL: 1, Outcome.INSUFFICIENT_EVIDENCE: 2}
 
 
-def _first_line(message: str) -> str:
-    """The first line of one of affidavit's messages (the rest is its hint); other breaks are shown."""
-    return message.split("\n", 1)[0]
+def _without_hint(message: str) -> str:
+    """An input error's message without the hint ``Error.diagnostics`` puts on its next line.
+
+    Any other line break (a file name may hold one) stays in the message, to be spelled out.
+    """
+    return message.split("\n  hint: ", 1)[0]
 
 
 def control_ids(run: Run, rule: RuleReport) -> str:
@@ -48,7 +51,7 @@ class TextRenderer:
         lines = [f"{run.decision.value}  {what}  environment={t(run.environment)}  run={t(run.run_id)}"]
         counts = ", ".join(f"{v} {k}" for k, v in run.rule_counts().items())
         lines.append(f"  {len(run.rules)} rules: {counts}; {len(run.inputs)} evidence file(s)")
-        lines.extend(f"  ! unreadable {t(e.source)}: {t(_first_line(e.message))}" for e in run.input_errors)
+        lines.extend(f"  ! unreadable {t(e.source)}: {t(_without_hint(e.message))}" for e in run.input_errors)
         blocking = sorted(
             (r for r in run.rules if r.outcome in _MARK), key=lambda r: (_ORDER[r.outcome], r.id)
         )
