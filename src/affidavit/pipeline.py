@@ -323,9 +323,16 @@ def _configuration(
         for m in sorted(matrices, key=lambda m: m.framework)
         if m.sha256 not in builtin
     )
-    for role, path in (("key", request.public_key), ("trusted-root", request.trusted_root)):
-        if path is not None:
-            items.append(ConfigInput(role, str(path), _file_sha256(path)))
+    if request.public_key is not None:
+        items.append(
+            ConfigInput(
+                "key", str(request.public_key), _file_sha256(request.public_key), _key_id(request.public_key)
+            )
+        )
+    if request.trusted_root is not None:
+        items.append(
+            ConfigInput("trusted-root", str(request.trusted_root), _file_sha256(request.trusted_root))
+        )
     for role, value in (("identity", request.identity), ("issuer", request.issuer)):
         if value is not None:
             items.append(ConfigInput(role, value=value))
@@ -333,6 +340,19 @@ def _configuration(
     if request.engine != "regorus":
         items.append(ConfigInput("engine", value=request.engine))
     return tuple(items)
+
+
+def _key_id(path: Path) -> str | None:
+    """The key id the signature records carry (``sha256:`` of the DER public key), so that a reader
+    can hold the gate's key against ``supply_chain.allowed_key_ids``; ``None`` when it is no key."""
+    from affidavit.signatures.keys import parse_public_key
+    from affidavit.signatures.result import key_fingerprint
+
+    try:
+        loaded = parse_public_key(path.read_bytes())
+    except OSError:
+        return None
+    return None if isinstance(loaded, str) else key_fingerprint(loaded[1])
 
 
 def _file_sha256(path: Path) -> str:
@@ -366,7 +386,9 @@ def _run_id(
         *sorted(m.sha256 for m in matrices),
         *sorted(e.id for e in evidence),
         json.dumps([w.to_json() for w in request.waivers], sort_keys=True),
-        json.dumps([c.to_json() for c in configuration], sort_keys=True),
+        # What each input is and holds, not where it was found: the same files given by another
+        # path are the same run.
+        json.dumps([(c.role, c.sha256, c.value) for c in configuration], sort_keys=True),
         json.dumps(params, sort_keys=True, default=str),
     ):
         h.update(part.encode())
