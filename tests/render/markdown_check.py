@@ -57,6 +57,12 @@ def _read(html: str) -> _Reader:
     return reader
 
 
+def read(html: str) -> tuple[list[str], str]:
+    """``structure(html)`` and ``text_of(html)`` from one parse."""
+    reader = _read(html)
+    return reader.tags, " ".join("".join(reader.text).split())
+
+
 def structure(html: str) -> list[str]:
     """Every element, comment and declaration of ``html``, in order (attribute names, no values)."""
     return _read(html).tags
@@ -99,6 +105,7 @@ def ragged_tables(markdown: str) -> list[list[int]]:
     return [shape for shape in table_shapes(markdown) if len(set(shape)) != 1]
 
 
-def headings(html: str) -> list[str]:
-    """The headings of ``html`` (``h1``-``h6`` start tags)."""
-    return [t for t in structure(html) if re.fullmatch(r"<h[1-6]>", t)]
+def headings(html: str | list[str]) -> list[str]:
+    """The headings (``h1``-``h6`` start tags) of ``html``, or of a ``structure`` already read."""
+    tags = structure(html) if isinstance(html, str) else html
+    return [t for t in tags if re.fullmatch(r"<h[1-6]>", t)]

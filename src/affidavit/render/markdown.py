@@ -11,6 +11,7 @@ therefore only ever show as text; forgetting a filter double-escapes, it never i
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -19,6 +20,8 @@ from affidavit.model import Outcome
 from affidavit.render.escape import Md, md_code, md_join, md_prose, md_text
 
 if TYPE_CHECKING:
+    import jinja2
+
     from affidavit.model import ControlStatus, InputRef, RuleReport, Run
 
 OUTCOME_WORD = {
@@ -80,8 +83,9 @@ def _finalize(value: object) -> object:
     return value if isinstance(value, Md) else md_text(value)
 
 
-def render_markdown(run: Run) -> str:
-    """The human report of one run."""
+@functools.cache
+def _template() -> jinja2.Template:
+    """The report's template, compiled once per process (compiling costs more than rendering)."""
     import jinja2
 
     env = jinja2.Environment(
@@ -96,7 +100,12 @@ def render_markdown(run: Run) -> str:
     env.filters["code"] = md_code
     env.filters["cell_code"] = lambda value: md_code(value, table=True)
     env.filters["prose"] = md_prose
-    template = env.get_template("PRODUCTION_GO_EVIDENCE.md.j2")
+    return env.get_template("PRODUCTION_GO_EVIDENCE.md.j2")
+
+
+def render_markdown(run: Run) -> str:
+    """The human report of one run."""
+    template = _template()
     index = {e.id: i + 1 for i, e in enumerate(run.inputs)}
     titles = {
         (framework, s.control_id): s.title for framework, statuses in run.controls.items() for s in statuses
