@@ -303,7 +303,8 @@ def test_waiver_file_waives_until_it_expires(tmp_path: Path, expires: str, outco
     rule = next(r for r in _results(bundle)["rules"] if r["id"] == "vulnerabilities.fixable_within_window")
     assert rule["outcome"] == outcome
     report = (bundle / "PRODUCTION_GO_EVIDENCE.md").read_text()
-    assert ("waived by sam.release-manager until 2026-12-05" in report) == (outcome == "waived")
+    shown = "waived by sam.release-manager, approved by dana.security, until 2026-12-05"
+    assert (shown in report) == (outcome == "waived")
 
 
 _OWN_RULE = """# METADATA

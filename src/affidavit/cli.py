@@ -32,8 +32,17 @@ _EXISTING = click.Path(exists=True, path_type=Path)
 _FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 
 
+def _say(text: str) -> str:
+    """``text`` for the terminal: its own hint line kept, every other control character or line
+    break (from a file name, an artefact value) spelled out so it cannot forge a line."""
+    from affidavit.render.escape import terminal
+
+    message, sep, hint = text.partition("\n  hint: ")
+    return terminal(message) + (sep + terminal(hint) if sep else "")
+
+
 def _fail(exc: Error, verbose: bool) -> NoReturn:
-    click.echo(f"affidavit: error: {exc.diagnostics()}", err=True)
+    click.echo(f"affidavit: error: {_say(exc.diagnostics())}", err=True)
     if verbose:
         raise exc
     sys.exit(EXIT_USAGE if isinstance(exc, UsageError) else EXIT_INCOMPLETE)
@@ -90,7 +99,8 @@ def recorded_wall_time(wall: datetime) -> datetime:
 
 
 def _emit_json(value: Any) -> None:
-    click.echo(json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False))
+    # ASCII on the terminal: a C1 control or a bidi override inside a value arrives as \u escapes.
+    click.echo(json.dumps(value, indent=2, sort_keys=True, ensure_ascii=True))
 
 
 def _verification_options(f: Callable[..., Any]) -> Callable[..., Any]:
@@ -244,7 +254,7 @@ def gate(
     except Error as exc:
         _fail(exc, verbose)
     for err in judged.errors:
-        click.echo(f"affidavit: error: {err.diagnostics()}", err=True)
+        click.echo(f"affidavit: error: {_say(err.diagnostics())}", err=True)
     if fmt == "json":
         _emit_json(
             {
@@ -259,7 +269,7 @@ def gate(
         )
     else:
         click.echo(TextRenderer().render(run))
-        click.echo(f"  report: {bundle.path / MarkdownRenderer.filename}")
+        click.echo(f"  report: {_say(str(bundle.path / MarkdownRenderer.filename))}")
         if bundle.already_recorded:
             added = "".join(f"; added the missing {p.name}" for p in bundle.created)
             click.echo(
@@ -340,12 +350,15 @@ def collect(
         _emit_json(records)
     else:
         for e in collection.evidence:
-            click.echo(_record_line(e.to_json()))
+            click.echo("\n".join(_say(line) for line in _record_line(e.to_json()).split("\n")))
     for left_out in collection.skipped:
         if left_out.action is not Action.REFUSED:  # a refused file is also an error, shown below
-            click.echo(f"affidavit: {left_out.action.value}: {left_out.path}: {left_out.reason}", err=True)
+            click.echo(
+                f"affidavit: {left_out.action.value}: {_say(left_out.path)}: {_say(left_out.reason)}",
+                err=True,
+            )
     for err in collection.errors:
-        click.echo(f"affidavit: error: {err.diagnostics()}", err=True)
+        click.echo(f"affidavit: error: {_say(err.diagnostics())}", err=True)
     sys.exit(EXIT_INCOMPLETE if collection.errors else 0)
 
 
@@ -390,10 +403,12 @@ def verify(ctx: click.Context, bundle: Path, fmt: str) -> None:
     else:
         state = "OK" if report.ok else "TAMPERED"
         click.echo(
-            f"{state}  {bundle}  run={report.run_id} decision={report.decision} files checked={report.checked}"
+            _say(
+                f"{state}  {bundle}  run={report.run_id} decision={report.decision} files checked={report.checked}"
+            )
         )
         for problem in report.problems:
-            click.echo(f"  x {problem}")
+            click.echo(f"  x {_say(problem)}")
     sys.exit(0 if report.ok else 1)
 
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from affidavit.render.escape import terminal
+
 if TYPE_CHECKING:
     from affidavit.model import InputRef, RuleReport, Run
 
@@ -48,18 +50,21 @@ class RunDiff:
         if self.rules:
             lines.append("rules:")
             for r in self.rules:
-                lines.append(f"  {r['id']}: {r['old'] or 'absent'} -> {r['new'] or 'absent'}")
-                lines.extend(f"    + {m}" for m in r["added"])
-                lines.extend(f"    - {m}" for m in r["removed"])
+                lines.append(f"  {terminal(r['id'])}: {r['old'] or 'absent'} -> {r['new'] or 'absent'}")
+                lines.extend(f"    + {terminal(m)}" for m in r["added"])
+                lines.extend(f"    - {terminal(m)}" for m in r["removed"])
         if self.controls:
             lines.append("controls:")
             lines.extend(
-                f"  {c['framework']} {c['id']} {c['title']}: {c['old'] or '-'} -> {c['new'] or '-'}"
+                f"  {terminal(c['framework'])} {terminal(c['id'])} {terminal(c['title'])}: "
+                f"{c['old'] or '-'} -> {c['new'] or '-'}"
                 for c in self.controls
             )
         if self.evidence:
             lines.append("evidence:")
-            lines.extend(f"  {e['change']} {e['kind']} {e['what']}" for e in self.evidence)
+            lines.extend(
+                f"  {e['change']} {terminal(e['kind'])} {terminal(e['what'])}" for e in self.evidence
+            )
         if len(lines) == 1:
             lines.append("no rule, control or evidence changed")
         return "\n".join(lines)

@@ -12,6 +12,7 @@ therefore only ever show as text; forgetting a filter double-escapes, it never i
 from __future__ import annotations
 
 import functools
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -149,6 +150,8 @@ def render_markdown(run: Run) -> str:
         subject_parts.append(md_code(subject.digest, table=True))
     return template.render(
         r=run,
+        hidden=[(rule, applied) for rule in run.rules for applied in rule.waived],
+        as_json=lambda value: json.dumps(value, sort_keys=True, ensure_ascii=True),
         blocking=blocking,
         failed_controls=failed_controls,
         warnings=[r for r in run.rules if r.outcome is Outcome.WARN],

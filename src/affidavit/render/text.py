@@ -49,6 +49,10 @@ class TextRenderer:
         t = terminal
         what = t(run.subject.text) if run.subject.text else "(no subject given)"
         lines = [f"{run.decision.value}  {what}  environment={t(run.environment)}  run={t(run.run_id)}"]
+        if run.replay:
+            lines.append(
+                f"  REPLAY at {t(run.time)}: a past moment re-evaluated, not a live promotion decision"
+            )
         counts = ", ".join(f"{v} {k}" for k, v in run.rule_counts().items())
         lines.append(f"  {len(run.rules)} rules: {counts}; {len(run.inputs)} evidence file(s)")
         lines.extend(f"  ! unreadable {t(e.source)}: {t(_without_hint(e.message))}" for e in run.input_errors)
@@ -60,6 +64,31 @@ class TextRenderer:
                 f"  {_MARK[rule.outcome]} {t(control_ids(run, rule))}  {t(rule.title)}: {t(rule.first_message)}"
             )
             lines.append(f"      fix: {t(rule.remediation)}")
+        for rule in run.rules:
+            for applied in rule.waived:
+                w = applied.waiver
+                hid = f"{len(applied.findings)} finding(s)" + (
+                    " and absent evidence" if applied.absent_evidence else ""
+                )
+                approver = f", approved by {t(w.approver)}" if w.approver else ""
+                lines.append(
+                    f"  ~ waived {t(rule.id)}: {hid} hidden by {t(w.owner)}{approver} until "
+                    f"{t(w.expires_text)}: {t(w.reason)}"
+                )
+        if run.rule_data_changes:
+            lines.append(
+                f"  ~ rule data differs from the built-in defaults in {len(run.rule_data_changes)} key(s): "
+                + t(", ".join(c.key for c in run.rule_data_changes))
+            )
+        by_action: dict[str, int] = {}
+        for item in run.not_read:
+            by_action[item.action] = by_action.get(item.action, 0) + 1
+        if by_action:
+            lines.append(
+                "  ~ files not read as evidence: "
+                + ", ".join(f"{n} {action}" for action, n in sorted(by_action.items()))
+                + " (listed in the report)"
+            )
         for rule in (r for r in run.rules if r.outcome is Outcome.WARN):
             msg = (
                 (rule.warnings or rule.violations)[0].msg
