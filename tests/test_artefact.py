@@ -10,6 +10,7 @@ key, since keys can be data). The same document without the repeat still reads.
 from __future__ import annotations
 
 import json
+import random
 import re
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from affidavit.artefact import Artefact, load_json
+from affidavit.artefact import MAX_JSON_DEPTH, Artefact, json_depth, load_json
 from affidavit.cli import main
 from affidavit.errors import InputError
 
@@ -335,3 +336,98 @@ def test_bytes_that_are_not_utf8_are_named_by_offset() -> None:
         InputError, match=r"^x\.json: is not valid utf-8 text \(byte 7\): the file is damaged$"
     ):
         load_json(b'{"a": "\xff"}', "x.json")
+
+
+# ---------------------------------------------------------------------------------------------
+# Values the policy engine cannot take (issue 9, finding 9): refused per file, with the place
+
+
+@pytest.mark.parametrize(
+    ("value", "what"),
+    [
+        ("NaN", "NaN or Infinity"),
+        ("Infinity", "NaN or Infinity"),
+        ("-Infinity", "NaN or Infinity"),
+        ("1e400", "a number beyond the range of a double"),
+        ("-2.5E+309", "a number beyond the range of a double"),
+        ("1" + "0" * 308 + "0", "a number beyond the range of a double"),  # 310 digits
+        ("9" * 5000, "a number beyond the range of a double"),  # past what Python converts
+    ],
+)
+def test_numbers_json_cannot_hold_are_refused_with_their_place(value: str, what: str) -> None:
+    text = '{"note": "NaN and 1e999 in a string are text",\n "CVSS": {"nvd": {"V3Score": ' + value + "}}}"
+    error = _refused(text)
+    assert error.source == "doc.json"
+    assert error.detail.startswith(f"holds {what}") and "(line 2, column 30)" in error.detail
+    assert value not in error.diagnostics().replace("holds NaN or Infinity", "")  # the words, not the value
+
+
+def test_numbers_the_engine_reads_are_kept() -> None:
+    # 2**70 and 1e308 are beyond a 64-bit integer but within a double: regorus reads both
+    text = f'{{"a": {2**70}, "b": 1e308, "c": -1.7976931348623157e308, "d": 1e-400, "e": {"9" * 308}}}'
+    assert load_json(text, "doc.json") == {
+        "a": 2**70,
+        "b": 1e308,
+        "c": -1.7976931348623157e308,
+        "d": 0.0,
+        "e": int("9" * 308),
+    }
+
+
+def test_nesting_is_bounded_with_the_place_of_the_first_level_too_many() -> None:
+    assert MAX_JSON_DEPTH == 64
+    ok = "[" * MAX_JSON_DEPTH + "]" * MAX_JSON_DEPTH
+    assert load_json(ok, "doc.json") is not None
+    error = _refused('{"runs": [{"properties": ' + '{"p": ' * 70 + "1" + "}" * 70 + "}]}")
+    # levels: the log 1, runs 2, the run 3; the first {"p": is level 4, the 62nd level 65
+    assert "is nested too deeply (line 1, column " + str(26 + 6 * 61) + ")" in str(error)
+    assert "more than 64 levels" in str(error)
+
+
+def test_nesting_past_pythons_own_limit_is_placed_too() -> None:
+    error = _refused('\n{"a": ' + "[" * 100_000 + "]" * 100_000 + "}")
+    assert "is nested too deeply (line 2, column 70)" in str(error)  # the 64th [ is level 65
+
+
+def test_brackets_and_escapes_in_strings_do_not_count_as_nesting() -> None:
+    tricky = '"[[[{{{\\\\", "\\\\\\"[[[", "\\\\\\\\", "]]]}}}", "\\u005b\\u005b"'
+    text = "[" * (MAX_JSON_DEPTH - 1) + "[" + tricky + "]" + "]" * (MAX_JSON_DEPTH - 1)
+    assert json_depth(text.encode()) == MAX_JSON_DEPTH
+    assert load_json(text, "doc.json") is not None
+
+
+def test_json_depth_agrees_with_a_walk_on_random_documents() -> None:
+    rng = random.Random(9)
+    pieces = ["[", "]", "{", "}", '"', "\\", "\\\\", '\\"', "x", "é", ":", ","]
+
+    def text() -> str:
+        return "".join(rng.choice(pieces) for _ in range(rng.randrange(0, 8)))
+
+    def value(depth: int) -> Any:
+        roll = rng.random()
+        if depth > 12 or roll < 0.3:
+            return rng.choice([text(), 1, 2.5, None, True])
+        if roll < 0.65:
+            return [value(depth + 1) for _ in range(rng.randrange(0, 4))]
+        return {text(): value(depth + 1) for _ in range(rng.randrange(0, 4))}
+
+    def walk(v: Any) -> int:
+        if isinstance(v, dict):
+            return 1 + max((walk(c) for c in v.values()), default=0)
+        if isinstance(v, list):
+            return 1 + max((walk(c) for c in v), default=0)
+        return 0
+
+    for _ in range(500):
+        doc = value(0)
+        for ascii_only in (True, False):
+            encoded = json.dumps(doc, ensure_ascii=ascii_only).encode("utf-8")
+            assert json_depth(encoded) == walk(doc), encoded
+
+
+def test_utf16_documents_are_bounded_too() -> None:
+    text = '{"a": ' + "[" * 70 + "]" * 70 + "}"
+    error = _refused(b"\xff\xfe" + text.encode("utf-16-le"))
+    assert "is nested too deeply (line 1, column 70)" in str(error)
+    error = _refused(b"\xff\xfe" + '{"a": NaN}'.encode("utf-16-le"))
+    assert "holds NaN or Infinity (line 1, column 7)" in str(error)

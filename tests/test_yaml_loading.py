@@ -9,6 +9,7 @@ Every configuration file (matrices, rule data, waivers, METADATA blocks) goes th
 from __future__ import annotations
 
 import textwrap
+import time
 from typing import TYPE_CHECKING
 
 import pytest
@@ -57,19 +58,115 @@ def test_keys_that_the_dict_would_merge_are_a_repeat() -> None:
 def test_equal_keys_in_different_mappings_and_merge_overrides_are_fine() -> None:
     text = textwrap.dedent(
         """\
-        base: &base {severity: high, owner: sec}
         prod:
-          <<: *base
+          <<: {severity: high, owner: sec}
           severity: critical
         staging:
           severity: high
         """
     )
     assert load_yaml(text, "conf.yaml") == {
-        "base": {"severity": "high", "owner": "sec"},
         "prod": {"severity": "critical", "owner": "sec"},
         "staging": {"severity": "high"},
     }
+
+
+# ---------------------------------------------------------------------------------------------
+# What costs: aliases, size, depth, and values the policy engine cannot read
+
+
+def test_a_merge_of_an_anchored_mapping_is_refused_at_the_alias() -> None:
+    # Issue 9, finding 9: anchors and aliases are refused outright (a merge needs an alias).
+    text = "base: &base {severity: high, owner: sec}\nprod:\n  <<: *base\n  severity: critical\n"
+    error = _refused(text)
+    assert (error.line, error.column) == (3, 7)
+    assert error.problem.startswith("uses an alias")
+    assert "base" not in str(error) and "sec" not in str(error)
+
+
+def test_an_alias_bomb_is_refused_before_it_expands() -> None:
+    # nine levels of nine aliases: 387,420,489 strings once expanded; a few hundred bytes written
+    lines = ['l0: &l0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    lines += [f"l{i}: &l{i} [" + ", ".join([f"*l{i - 1}"] * 9) + "]" for i in range(1, 9)]
+    started = time.monotonic()
+    error = _refused("\n".join(lines) + "\n", first_line=20)
+    assert time.monotonic() - started < 1.0
+    assert (error.line, error.column) == (21, 10)  # the first alias, placed in the outer file
+    assert "lol" not in str(error) and "l0" not in str(error)
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "column"),
+    [
+        ("name: &n sam\nowner: *n\n", 2, 8),  # a scalar
+        ("a: &a [*a]\n", 1, 8),  # an alias of itself
+        ("- &x {k: 1}\n- *x\n", 2, 3),  # a mapping
+    ],
+    ids=["scalar", "recursive", "mapping"],
+)
+def test_every_alias_is_refused_with_its_place(text: str, line: int, column: int) -> None:
+    error = _refused(text)
+    assert (error.line, error.column) == (line, column) and "alias" in error.problem
+
+
+def test_an_anchor_that_nothing_repeats_is_harmless() -> None:
+    assert load_yaml("owner: &o sam\n", "conf.yaml") == {"owner": "sam"}
+
+
+def test_yaml_over_the_size_limit_is_refused_without_being_parsed() -> None:
+    limit = artefact.MAX_YAML_CHARS
+    assert limit == 4 * 1024 * 1024
+    fits = "a: 1\n" + "#" * (limit - 6) + "\n"
+    assert len(fits) == limit and load_yaml(fits, "big.yaml") == {"a": 1}
+    error = _refused(fits + "b: [unclosed\n")  # one character more is enough; the syntax is never read
+    assert error.line is None
+    assert error.problem == (
+        f"too large to read: {limit + 13:,} characters, over the 4 MiB (4,194,304 characters) "
+        "affidavit reads as YAML"
+    )
+
+
+def test_nesting_is_bounded_with_the_place_of_the_first_level_too_many() -> None:
+    depth = artefact.MAX_YAML_DEPTH
+    assert load_yaml("[" * depth + "]" * depth, "conf.yaml") is not None
+    error = _refused("a:\n  b: " + "[" * depth + "]" * depth + "\n")
+    assert (error.line, error.column) == (2, 6 + depth - 2)
+    assert error.problem.startswith("is nested too deeply")
+
+
+@pytest.mark.parametrize(
+    ("value", "problem"),
+    [
+        (".nan", "not a finite number"),
+        (".inf", "not a finite number"),
+        ("-.Inf", "not a finite number"),
+        ("1.0e+400", "not a finite number"),
+        ("9" * 400, "integer too large"),
+        ("-" + "9" * 5000, "integer too large"),  # past what Python converts
+        ("0x" + "f" * 300, "integer too large"),
+        ("!!binary aGVsbG8=", "binary value"),
+    ],
+)
+def test_values_the_policy_engine_cannot_read_are_refused_with_their_place(value: str, problem: str) -> None:
+    error = _refused(f"owner: sec\nlimit: {value}\n")
+    assert (error.line, error.column) == (2, 8) and problem in error.problem
+    assert "999" not in str(error) and "fff" not in str(error)
+
+
+def test_ordinary_numbers_still_load() -> None:
+    text = f"a: 1.5\nb: -7\nc: 1.0e+300\nd: {2**70}\ne: 0x1f\n"
+    assert load_yaml(text, "conf.yaml") == {"a": 1.5, "b": -7, "c": 1e300, "d": 2**70, "e": 31}
+
+
+def test_the_built_in_yaml_uses_no_aliases_and_loads() -> None:
+    # The matrices, the crosswalk, the rule data and every METADATA block go through the same loader.
+    files = sorted((REPO / "controls").glob("*.yaml")) + [REPO / "policies" / "params.yaml"]
+    for path in files:
+        text = path.read_text(encoding="utf-8")
+        assert len(text) < artefact.MAX_YAML_CHARS // 16
+        assert isinstance(load_yaml(text, str(path)), dict)
+    rego = sorted((REPO / "policies").rglob("*.rego"))
+    assert sum(len(parse_blocks(str(p), p.read_text(encoding="utf-8"))) for p in rego) >= 30
 
 
 def test_first_line_places_yaml_held_inside_another_file() -> None:
@@ -229,6 +326,7 @@ def test_waivers_file_with_a_second_expiry_is_a_usage_error(tmp_path: Path) -> N
             "ghcr.io/acme/shop@" + (DEMO / "SUBJECT_DIGEST").read_text().strip(),
             "--now",
             "2026-11-20T12:00:00Z",
+            "--replay",
             "--waivers",
             str(waivers),
             "--out",

@@ -22,7 +22,9 @@ import codecs
 import errno
 import gc
 import hashlib
+import itertools
 import json
+import math
 import os
 import re
 import stat
@@ -205,8 +207,23 @@ def read_regular_file(path: Path | str, source: str, *, dir_fd: int | None = Non
 # JSON
 
 
+#: The deepest nesting of arrays and objects a JSON document may have. The policy engine refuses
+#: its whole input past 127 nested arrays and objects (regorus reads it with serde_json, whose
+#: recursion limit is 128; measured in tests/attacks/test_costs.py), and an evidence record puts an
+#: artefact's values some levels further down (up to 10 in the corpus). The deepest artefact in
+#: the corpus is 21 levels deep, a 60 MB benchmark plan 18.
+MAX_JSON_DEPTH = 64
+
+#: Python reads an integer of any size, the engine none beyond a double (about 1.8e308, 309 digits).
+_LONGEST_SAFE_INT = 308
+
+
 class _RepeatedKey(Exception):
     """Raised inside the parser: one object named a key twice (located afterwards)."""
+
+
+class _UnreadableNumber(Exception):
+    """Raised inside the parser: NaN, Infinity or a number beyond a double (located afterwards)."""
 
 
 def _refuse_repeated_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -219,6 +236,30 @@ def _refuse_repeated_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     if len(obj) != len(pairs):
         raise _RepeatedKey
     return obj
+
+
+def _refuse_constant(_name: str) -> Any:
+    """The parser's hook for ``NaN``, ``Infinity`` and ``-Infinity``, which JSON does not have."""
+    raise _UnreadableNumber
+
+
+def _finite_float(token: str) -> float:
+    """The parser's hook for a number with a fraction or exponent: ``1e400`` is no double."""
+    value = float(token)
+    if math.isinf(value):
+        raise _UnreadableNumber
+    return value
+
+
+def _bounded_int(token: str) -> int:
+    """The parser's hook for an integer: one a double cannot approximate is refused (past 4,300
+    digits Python itself refuses to convert it)."""
+    if len(token) > _LONGEST_SAFE_INT:
+        try:
+            float(int(token))
+        except (OverflowError, ValueError):
+            raise _UnreadableNumber from None
+    return int(token)
 
 
 # A JSON string (with an optional colon after it: then it is a key) or an object's brace.
@@ -250,40 +291,162 @@ def _repeated_key_offset(text: str) -> int | None:
     return None
 
 
+# A JSON string, or a number or NaN/Infinity outside of one.
+_JSON_NUMBER = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|(NaN|-?Infinity|-?\d[0-9.eE+-]*)')
+
+
+def _unreadable_number(text: str) -> tuple[int, str] | None:
+    """Where the first NaN, Infinity or number beyond a double starts, and what it is in words.
+
+    Only called once the parser has met one (refused files pay for it). Never the number itself.
+    """
+    for match in _JSON_NUMBER.finditer(text):
+        token = match.group(1)
+        if token is None:
+            continue
+        if token[-1] in "Ny":  # NaN, Infinity, -Infinity
+            return match.start(), "NaN or Infinity"
+        try:
+            if any(c in token for c in ".eE"):
+                _finite_float(token)
+            else:
+                _bounded_int(token)
+        except _UnreadableNumber:
+            return match.start(), "a number beyond the range of a double (about 1.8e308)"
+    return None
+
+
+# Every byte but the quote and the brackets, for ``json_depth``.
+_NOT_STRUCTURE = bytes(b for b in range(256) if b not in b'"[]{}')
+_STEP = [0] * 256
+_STEP[ord("[")] = _STEP[ord("{")] = 1
+_STEP[ord("]")] = _STEP[ord("}")] = -1
+
+
+def json_depth(document: bytes) -> int:
+    """The deepest nesting of arrays and objects in a valid JSON document (UTF-8 bytes).
+
+    Linear and in C but for the last step: escaped backslashes and quotes are dropped, then every
+    byte but quotes and brackets (UTF-8 multi-byte characters never hold an ASCII byte), then
+    every pair of adjacent quotes (an empty string, or the end of one string and the start of the
+    next: the bytes left keep their side of every string), then what strings still hold (brackets
+    quoted as text). About 7 ms per MB, a sixth of the parse.
+    """
+    if b"\\" in document:
+        document = document.replace(b"\\\\", b"").replace(b'\\"', b"")
+    structure = document.translate(None, _NOT_STRUCTURE).replace(b'""', b"")
+    if b'"' in structure:
+        structure = b"".join(structure.split(b'"')[::2])
+    return max(itertools.accumulate(map(_STEP.__getitem__, structure)), default=0)
+
+
+# A JSON string or a bracket.
+_JSON_BRACKET = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}]')
+
+
+def _too_deep_offset(text: str, limit: int) -> int | None:
+    """Where the first array or object nested deeper than ``limit`` opens (a text offset).
+
+    Reads brackets up to the first one past the limit, so a document the parser gave up on
+    (nested past Python's own limit) is located as well; refused files alone pay for it.
+    """
+    depth = 0
+    for match in _JSON_BRACKET.finditer(text):
+        bracket = match.group()
+        if bracket in "[{":
+            depth += 1
+            if depth > limit:
+                return match.start()
+        elif bracket in "]}":
+            depth -= 1
+    return None
+
+
 def _line_column(text: str, offset: int) -> tuple[int, int]:
     """1-based line and column of ``text[offset]``."""
     return text.count("\n", 0, offset) + 1, offset - (text.rfind("\n", 0, offset) + 1) + 1
 
 
+def _at(text: str, offset: int | None) -> str:
+    """`` (line L, column C)`` of an offset, or nothing when it is unknown."""
+    return " (line {}, column {})".format(*_line_column(text, offset)) if offset is not None else ""
+
+
+_REGENERATE = "regenerate the file with the tool that wrote it"
+
+
 def load_json(data: bytes | str, source: str) -> Any:
     """Parse one JSON document strictly; any problem is an ``InputError`` naming ``source``.
 
-    Refused: broken or truncated JSON, nesting too deep to walk safely, and an object that names
-    the same key twice (the message gives the second key's line and column, never the key).
+    Refused, each with the line and column and never the value:
+
+    * broken or truncated JSON;
+    * an object that names the same key twice (readers keep one, the other could hide findings);
+    * ``NaN``, ``Infinity``, ``-Infinity`` (Python reads them, JSON has none) and numbers beyond
+      the range of a double (``1e400``, an integer of 309 digits and more): the policy engine
+      refuses its whole input for one of them;
+    * nesting deeper than ``MAX_JSON_DEPTH`` arrays and objects (the engine's own limit is not
+      much more, once the record has placed the value; Python's walks stop near 1,000).
+
     Bytes are decoded as ``json.loads`` would decode them (UTF-8, -16 or -32).
     """
+    utf8: bytes | None = None  # the document as UTF-8 bytes, when it came as such
     try:
-        text = data if isinstance(data, str) else data.decode(json.detect_encoding(data), "surrogatepass")
+        if isinstance(data, str):
+            text = data
+        else:
+            encoding = json.detect_encoding(data)
+            text = data.decode(encoding, "surrogatepass")
+            utf8 = data if encoding in ("utf-8", "utf-8-sig") else None
     except UnicodeDecodeError as exc:
         raise InputError(
             source, f"is not valid {exc.encoding} text (byte {exc.start}): the file is damaged"
         ) from None
+    # Measured before the parse, while no tree is alive (the peak stays the parse's own); the
+    # result counts only for a document the parser then accepts.
+    depth = json_depth(utf8 if utf8 is not None else text.encode("utf-8", "surrogatepass"))
     try:
         with gc_paused():
-            return json.loads(text, object_pairs_hook=_refuse_repeated_keys)
+            value = json.loads(
+                text,
+                object_pairs_hook=_refuse_repeated_keys,
+                parse_constant=_refuse_constant,
+                parse_float=_finite_float,
+                parse_int=_bounded_int,
+            )
     except _RepeatedKey:
-        pass
+        offset = _repeated_key_offset(text)
+        raise InputError(
+            source,
+            f"a JSON object names the same key twice{_at(text, offset)}; readers keep only one of the "
+            "two, so the other could hide findings",
+            hint=f"{_REGENERATE}; a tool never repeats a key, an edit can",
+        ) from None
+    except _UnreadableNumber:
+        found = _unreadable_number(text)
+        offset, what = found if found is not None else (None, "a number JSON cannot carry")
+        raise InputError(
+            source,
+            f"holds {what}{_at(text, offset)}: JSON has no such number and the policy engine "
+            "refuses its whole input for one",
+            hint=f"{_REGENERATE}; no tool writes such a number in JSON, an edit can",
+        ) from None
     except json.JSONDecodeError as exc:
         raise InputError(source, _describe_json_error(exc, len(text))) from None
     except RecursionError:
-        raise InputError(source, "JSON is nested too deeply to be read safely") from None
-    offset = _repeated_key_offset(text)
-    where = " (line {}, column {})".format(*_line_column(text, offset)) if offset is not None else ""
-    raise InputError(
+        raise _too_deep(text, source) from None
+    if depth > MAX_JSON_DEPTH:
+        raise _too_deep(text, source)
+    return value
+
+
+def _too_deep(text: str, source: str) -> InputError:
+    """The refusal of a document nested deeper than ``MAX_JSON_DEPTH``, with the place."""
+    return InputError(
         source,
-        f"a JSON object names the same key twice{where}; readers keep only one of the two, "
-        "so the other could hide findings",
-        hint="regenerate the file with the tool that wrote it; a tool never repeats a key, an edit can",
+        f"is nested too deeply{_at(text, _too_deep_offset(text, MAX_JSON_DEPTH))}: more than "
+        f"{MAX_JSON_DEPTH} levels of arrays and objects, which affidavit and its policy engine do not read",
+        hint="no tool's report is this deep; check that the file is the tool's unmodified output",
     )
 
 
@@ -301,6 +464,16 @@ def _describe_json_error(exc: json.JSONDecodeError, size: int) -> str:
 
 # ---------------------------------------------------------------------------------------------
 # YAML
+
+
+#: The longest YAML text affidavit reads, in characters (4 MiB). Rule data, waivers, control
+#: matrices and METADATA blocks are a few KB (the largest built-in matrix is 56 KB); the limit
+#: keeps a pasted or generated monster from costing minutes.
+MAX_YAML_CHARS = 4 * 1024 * 1024
+
+#: The deepest nesting of mappings and lists a YAML text may have (what it holds can become
+#: policy input, where the JSON limit applies).
+MAX_YAML_DEPTH = MAX_JSON_DEPTH
 
 
 class YamlError(InputError):
@@ -341,13 +514,78 @@ else:  # libyaml's loader when PyYAML was built with it: the same safe types, se
     _SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-class _StrictLoader(_SafeLoader):
-    """Safe loading (plain YAML types only) that refuses a mapping naming a key twice.
+class _RefusedNode(Exception):
+    """The composed document uses an alias, or nests too deeply (found before any construction)."""
 
-    Keys are compared after construction, as the resulting dict would compare them (``1`` and
-    ``true`` collide there, so they do here). A merge (``<<: *base``) followed by an explicit key is
-    an override YAML allows, not a repeat.
+    def __init__(self, problem: str, mark: yaml.Mark | None) -> None:
+        super().__init__(problem)
+        self.problem = problem
+        self.mark = mark
+
+
+_ALIAS = (
+    "uses an alias ('*name' repeating an '&name' anchor); anchors and aliases are not read, since "
+    "they can make a small file expand without bound: write each value out"
+)
+
+
+def _check_tree(root: yaml.Node) -> None:
+    """Refuse an alias (a node reached twice: every alias is the anchored node itself, so the
+    composed document is a graph, not a tree) and nesting past ``MAX_YAML_DEPTH``.
+
+    One walk over the composed nodes, before anything is constructed: an alias bomb is a few
+    dozen nodes here, whatever it would expand to.
     """
+    seen: set[int] = set()
+    stack: list[tuple[yaml.Node, int]] = [(root, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if id(node) in seen:
+            raise _RefusedNode(_ALIAS, None)
+        seen.add(id(node))
+        if isinstance(node, yaml.SequenceNode):
+            children: list[yaml.Node] = node.value
+        elif isinstance(node, yaml.MappingNode):
+            children = [part for pair in node.value for part in pair]
+        else:
+            continue
+        if depth >= MAX_YAML_DEPTH:
+            raise _RefusedNode(
+                f"is nested too deeply: the depth passes {MAX_YAML_DEPTH} levels of mappings and lists",
+                node.start_mark,
+            )
+        stack.extend((child, depth + 1) for child in children)
+
+
+def _first_alias(text: str) -> tuple[int, int] | None:
+    """The 0-based line and column of the first alias of ``text`` (read again only to place a
+    refusal)."""
+    for event in yaml.parse(text, Loader=_SafeLoader):
+        mark = event.start_mark
+        if isinstance(event, yaml.AliasEvent) and mark is not None:
+            return mark.line, mark.column
+    return None
+
+
+class _StrictLoader(_SafeLoader):
+    """Safe loading (plain YAML types only) that refuses what could hide or cost.
+
+    * A mapping naming a key twice. Keys are compared after construction, as the resulting dict
+      would compare them (``1`` and ``true`` collide there, so they do here). A merge of an inline
+      mapping (``<<: {...}``) followed by an explicit key is an override YAML allows, not a repeat.
+    * Anchors and aliases (``_check_tree``): a 1 KB alias bomb expands to billions of values.
+    * Nesting deeper than ``MAX_YAML_DEPTH``.
+    * Values the policy engine cannot read: ``.nan``, ``.inf``, integers beyond a double; and
+      ``!!binary``, which no JSON can carry.
+    """
+
+    def get_single_data(self) -> Any:
+        """The document, checked as composed nodes before it is constructed."""
+        node = self.get_single_node()
+        if node is None:
+            return None
+        _check_tree(node)
+        return self.construct_document(node)
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Hashable, Any]:
         seen: dict[Hashable, yaml.Mark] = {}
@@ -372,18 +610,70 @@ class _StrictLoader(_SafeLoader):
                 None, None, "a date or time that does not exist in the calendar", node.start_mark
             ) from None
 
+    def construct_checked_float(self, node: yaml.ScalarNode) -> float:
+        """A float; NaN, infinity and what overflows a double (``1.0e+400``) are refused."""
+        value: float = self.construct_yaml_float(node)
+        if not math.isfinite(value):
+            raise yaml.constructor.ConstructorError(
+                None,
+                None,
+                "holds a value that is not a finite number (.nan, .inf or beyond a double), "
+                "which the policy engine cannot read",
+                node.start_mark,
+            )
+        return value
+
+    def construct_checked_int(self, node: yaml.ScalarNode) -> int:
+        """An integer; one beyond the range of a double is refused (as JSON integers are)."""
+        try:
+            value: int = self.construct_yaml_int(node)
+            float(value)
+        except (OverflowError, ValueError):  # ValueError: past the 4,300 digits Python converts
+            raise yaml.constructor.ConstructorError(
+                None,
+                None,
+                "holds an integer too large for the policy engine (beyond a double, about 1.8e308)",
+                node.start_mark,
+            ) from None
+        return value
+
+    def refuse_binary(self, node: yaml.Node) -> Any:
+        """``!!binary``: bytes, which neither JSON nor the policy engine can carry."""
+        raise yaml.constructor.ConstructorError(
+            None, None, "holds a binary value (!!binary), which rule data cannot carry", node.start_mark
+        )
+
 
 _StrictLoader.add_constructor("tag:yaml.org,2002:timestamp", _StrictLoader.construct_checked_timestamp)
+_StrictLoader.add_constructor("tag:yaml.org,2002:float", _StrictLoader.construct_checked_float)
+_StrictLoader.add_constructor("tag:yaml.org,2002:int", _StrictLoader.construct_checked_int)
+_StrictLoader.add_constructor("tag:yaml.org,2002:binary", _StrictLoader.refuse_binary)
 
 
 def load_yaml(text: str, source: str, *, first_line: int = 1) -> Any:
     """Load one YAML document safely; any problem is a ``YamlError`` naming ``source`` and the line.
 
     ``first_line`` is the line of ``source`` where ``text`` starts (YAML held in comments, such as
-    a Rego METADATA block, starts below line 1).
+    a Rego METADATA block, starts below line 1). Refused besides broken YAML (see ``_StrictLoader``):
+    a text longer than ``MAX_YAML_CHARS``, a key named twice, any alias, nesting deeper than
+    ``MAX_YAML_DEPTH``, NaN, infinities, integers beyond a double and binary values.
     """
+    if len(text) > MAX_YAML_CHARS:
+        raise YamlError(
+            source,
+            f"too large to read: {len(text):,} characters, over the {MAX_YAML_CHARS // 2**20} MiB "
+            f"({MAX_YAML_CHARS:,} characters) affidavit reads as YAML",
+        )
     try:
         return yaml.load(text, Loader=_StrictLoader)  # safe: see _StrictLoader
+    except _RefusedNode as exc:
+        place = (exc.mark.line, exc.mark.column) if exc.mark is not None else _first_alias(text)
+        raise YamlError(
+            source,
+            exc.problem,
+            place[0] + first_line if place is not None else None,
+            place[1] + 1 if place is not None else None,
+        ) from None
     except _RepeatedYamlKey as exc:
         first, second = exc.first, exc.second
         raise YamlError(

@@ -41,6 +41,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from affidavit.artefact import json_depth
 from affidavit.errors import EngineError
 from affidavit.model import Evidence, EvidenceKind, Outcome, RuleResult, Violation
 from affidavit.model.time import format_utc
@@ -52,7 +53,7 @@ if TYPE_CHECKING:
     from affidavit.policy.interface import PolicyEngine
     from affidavit.policy.loader import PolicySet, RuleMeta
 
-__all__ = ["EvalContext", "build_input", "epoch_ns", "evaluate", "input_json"]
+__all__ = ["ENGINE_MAX_DEPTH", "EvalContext", "build_input", "epoch_ns", "evaluate", "input_json"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,15 +109,64 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"{type(value).__name__} is not JSON")
 
 
-def input_json(evidence: Sequence[Evidence], context: EvalContext) -> str:
-    """The Rego input as JSON text (built once; the engine parses it once)."""
+#: The deepest nesting of arrays and objects the engine reads in its input: regorus parses it with
+#: serde_json, whose recursion limit of 128 lets 127 levels through (measured in
+#: tests/attacks/test_costs.py). Past it, or at one NaN or Infinity, it refuses the whole input.
+ENGINE_MAX_DEPTH = 127
+
+# The levels above a record in the input ({"evidence": {<kind>: [record]}}) and above the context.
+_ABOVE_RECORD = 3
+_ABOVE_CONTEXT = 1
+
+
+def _dumps(value: Any) -> str:
+    """Compact JSON of ``value``, refusing NaN and Infinity (``ValueError``) as the engine would."""
+    return json.dumps(value, separators=(",", ":"), default=_json_default, allow_nan=False)
+
+
+def _engine_problem(value: Any, levels_above: int) -> str | None:
+    """Why the engine could not read ``value`` placed ``levels_above`` levels down, in words that
+    quote nothing of it; ``None`` when it can."""
     try:
-        return json.dumps(build_input(evidence, context), separators=(",", ":"), default=_json_default)
-    except (TypeError, ValueError) as exc:
-        raise EngineError(
-            f"the policy input cannot be written as JSON: {exc}",
-            hint="evidence data and params must hold only JSON values",
-        ) from None
+        text = _dumps(value)
+    except (TypeError, ValueError) as exc:  # Python's words: a type name, "Out of range float ..."
+        return str(exc)
+    except RecursionError:
+        return "a value is nested too deeply to be written"
+    depth = json_depth(text.encode("ascii")) + levels_above
+    if depth > ENGINE_MAX_DEPTH:
+        return f"a value would be nested {depth} levels deep, past the {ENGINE_MAX_DEPTH} the engine reads"
+    return None
+
+
+def input_json(evidence: Sequence[Evidence], context: EvalContext) -> str:
+    """The Rego input as JSON text (built once; the engine parses it once).
+
+    An input the engine would refuse as a whole (a value that is not JSON, NaN or Infinity, nesting
+    past ``ENGINE_MAX_DEPTH``) is an ``EngineError`` that names each record (by its source) or the
+    rule data and waivers that make it so, rather than the engine's offset in a text nobody sees.
+    Artefacts' JSON is bounded when it is read (``artefact.load_json``), so this catches what a
+    collector builds from another syntax (HCL) or computes, and what rule data holds.
+    """
+    try:
+        text: str | None = _dumps(build_input(evidence, context))
+    except (TypeError, ValueError, RecursionError):
+        text = None
+    if text is not None and json_depth(text.encode("ascii")) <= ENGINE_MAX_DEPTH:
+        return text
+    causes = [
+        f"{problem} (the evidence record of {record.source})"
+        for record in evidence
+        if (problem := _engine_problem(record.to_json(), _ABOVE_RECORD)) is not None
+    ]
+    problem = _engine_problem(context.to_json(), _ABOVE_CONTEXT)
+    if problem is not None:
+        causes.append(f"{problem} (the run's rule data or waivers)")
+    raise EngineError(
+        "the policy input cannot be written as JSON: " + "; ".join(causes or ["the engine cannot read it"]),
+        hint="evidence data, rule data and waivers must hold only JSON values: finite numbers, nested "
+        f"at most {ENGINE_MAX_DEPTH} levels deep",
+    )
 
 
 # ---------------------------------------------------------------------------------------------

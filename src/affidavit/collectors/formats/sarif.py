@@ -52,6 +52,13 @@ them).
 a tool, which is a problem); ``runs`` is the number of runs. A log with zero runs is not a clean
 scan, and ``runs: 0`` lets a policy tell. A run whose invocation says ``executionSuccessful: false``
 makes the whole log an ``InputError``: a failed scan must not look like a clean one.
+
+A large log is bounded (``kinds.sast.FindingSample``): ``findings`` keeps the first 1,000 findings
+of each tool and level, 10,000 in all, and always the first of each tool and level, so a blocking
+finding anywhere in the log is still there; ``summary`` counts every finding, and a problem says
+how many of each level were not kept. Findings past the sample are counted from their level alone
+(their severity, place and message are never worked out, nor their oddities counted). A log naming
+more than 1,000 different tools is an ``InputError``.
 """
 
 from __future__ import annotations
@@ -74,7 +81,7 @@ from affidavit.collectors.interface import (
 from affidavit.collectors.kinds.sast import (
     LEVELS,
     MESSAGE_LIMIT,
-    count_levels,
+    FindingSample,
     new_summary,
     positive_int,
     sast_finding,
@@ -95,6 +102,10 @@ FORMAT_NAME = "sarif"
 
 UNKNOWN_TOOL = "unknown"
 UNKNOWN_RULE = "unknown"
+
+#: The different tools (driver names) one log may name in its runs. Findings are kept per tool
+#: (``kinds.sast.FindingSample``), so the tools bound what a record holds; no real log names more.
+TOOLS_PER_LOG = 1_000
 
 
 # ---------------------------------------------------------------------------------------------
@@ -182,6 +193,7 @@ def parse(doc: Artefact, options: CollectOptions) -> Parsed:
         )
 
     findings: list[dict[str, Any]] = []
+    sample = FindingSample()
     summary = new_summary()
     summary["suppressed"] = 0
     tools: set[str] = set()
@@ -193,16 +205,26 @@ def parse(doc: Artefact, options: CollectOptions) -> Parsed:
         if not isinstance(run, dict):
             raise InputError(doc.source, f"expected a run object, found {json_type(run)}", path=path)
         reader = _RunReader(doc, run, path, problems)
-        reader.check_invocations()
-        reader.read_results(findings)
-        summary["suppressed"] += reader.suppressed
         tools.add(reader.tool_name)
+        if len(tools) > TOOLS_PER_LOG:
+            raise InputError(
+                doc.source,
+                f"names more than {TOOLS_PER_LOG:,} different tools in its runs; affidavit reads at most "
+                f"{TOOLS_PER_LOG:,} in one log",
+                path=f"{path}.tool",
+                hint="split the log: one SARIF file per tool, as code scanning uploads them",
+            )
+        reader.check_invocations()
+        reader.read_results(findings, sample)
+        summary["suppressed"] += reader.suppressed
         tool_versions.add((reader.tool_name, reader.tool_version))
         if subject.is_empty():
             subject = reader.subject()
         if effective_at is None:
             effective_at = reader.finished_at()
-    count_levels(findings, summary)
+    sample.tally(summary)
+    for sentence in sample.problems():
+        problems.add("$.runs", sentence)
     tool = None
     if len(tool_versions) == 1:
         name, tool_version = next(iter(tool_versions))
@@ -437,8 +459,8 @@ class _RunReader:
 
     # -- results -----------------------------------------------------------------------------
 
-    def read_results(self, findings: list[dict[str, Any]]) -> None:
-        """Append the run's findings to ``findings`` and report what was odd about them."""
+    def read_results(self, findings: list[dict[str, Any]], sample: FindingSample) -> None:
+        """Append the run's findings that ``sample`` keeps to ``findings``; report what was odd."""
         results = self.run.get("results")
         if results is None:
             if "results" in self.run:
@@ -459,13 +481,14 @@ class _RunReader:
                 raise InputError(
                     self.doc.source, f"expected a result object, found {json_type(result)}", path=rpath
                 )
-            finding = self._finding(result, rpath)
+            finding = self._finding(result, rpath, sample)
             if finding is not None:
                 findings.append(finding)
         self._report_oddities()
 
-    def _finding(self, result: dict[str, Any], path: str) -> dict[str, Any] | None:
-        """One result as a finding, or ``None`` when it is suppressed or absent."""
+    def _finding(self, result: dict[str, Any], path: str, sample: FindingSample) -> dict[str, Any] | None:
+        """One result as a finding, or ``None`` when it is suppressed, absent or counted only (the
+        sample does not keep it: its severity, place and message are then never worked out)."""
         if _is_suppressed(result):
             self.suppressed += 1
             return None
@@ -474,6 +497,8 @@ class _RunReader:
             return None
         rule, rule_id = self._rule(result, path)
         level = self._level(result, rule, path)
+        if not sample.admit(self.tool_name, level):
+            return None
         severity = self._severity(result, rule, level, path)
         file, line = self._location(result)
         message = self._message(result, rule, rule_id, path)
