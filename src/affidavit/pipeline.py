@@ -124,7 +124,7 @@ def run_gate(request: GateRequest) -> GateRun:
     from affidavit.controls.status import control_statuses
     from affidavit.controls.validate import attach_rules, check_rules
     from affidavit.policy.engines import make_engine
-    from affidavit.policy.evaluate import EvalContext, evaluate
+    from affidavit.policy.evaluate import EvalContext, engine_refusals, evaluate
     from affidavit.policy.loader import load_policy_set
     from affidavit.policy.params import load_params, resolve_environment, rule_data_changes
 
@@ -156,6 +156,13 @@ def run_gate(request: GateRequest) -> GateRun:
     )
     collection = collect_paths(request.evidence_paths, options, exclude=request.exclude)
     evidence = sorted(collection.evidence, key=lambda e: (e.kind.value, e.source, e.id))
+    # A record the engine could not take as input (built from HCL, nested past the engine's
+    # depth) is refused on its own, like an unreadable file, so one file never sinks the run.
+    refused = engine_refusals(evidence)
+    if refused:
+        bad = {err.source for err in refused}
+        evidence = [e for e in evidence if e.source not in bad]
+        collection.errors.extend(refused)
 
     context = EvalContext(
         environment=environment,

@@ -386,7 +386,8 @@ def test_a_huge_sarif_keeps_a_bounded_sample_with_exact_counts_and_still_blocks(
 def test_a_deep_value_in_terraform_source_is_named_not_left_to_the_engine(tmp_path: Path) -> None:
     # HCL is not JSON: the .tf reader builds its record itself, so the depth reaches the input.
     # Before: "regorus rejected the input or data document: recursion limit exceeded at line 1
-    # column ...", naming nothing. Now the run still stops (exit 3), naming the file and the cause.
+    # column ...", naming nothing, and no bundle. Now that one file is refused (exit 3, named, with
+    # the cause), the bundle is written and the other rules are still judged.
     evidence = release(tmp_path)
     (evidence / "main.tf").write_text(
         'resource "aws_s3_bucket" "exports" {\n  bucket = "acme-shop-exports-prod"\n'
@@ -395,11 +396,13 @@ def test_a_deep_value_in_terraform_source_is_named_not_left_to_the_engine(tmp_pa
     )
     result = gate(tmp_path, evidence)
     assert result.exit_code == 3, result.stderr
-    assert result.stderr.startswith(
-        "affidavit: error: the policy input cannot be written as JSON: a value would be"
+    assert (
+        f"affidavit: error: {evidence / 'main.tf'}: its evidence record cannot be judged: a value would be"
+        in (result.stderr)
     )
-    assert f"past the 127 the engine reads (the evidence record of {evidence / 'main.tf'})" in result.stderr
-    assert "regorus" not in result.stderr
+    assert "past the 127 the engine reads" in result.stderr and "regorus" not in result.stderr
+    assert result.results["decision"] == "INCOMPLETE"
+    assert result.outcome("secrets.no_secrets") == "fail"  # the rest of the release is still judged
 
 
 def test_input_json_names_each_record_and_the_rule_data_the_engine_cannot_read() -> None:

@@ -42,7 +42,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from affidavit.artefact import json_depth
-from affidavit.errors import EngineError
+from affidavit.errors import EngineError, InputError
 from affidavit.model import Evidence, EvidenceKind, Outcome, RuleResult, Violation
 from affidavit.model.time import format_utc
 from affidavit.policy.interface import Evaluation, epoch_ns
@@ -53,7 +53,15 @@ if TYPE_CHECKING:
     from affidavit.policy.interface import PolicyEngine
     from affidavit.policy.loader import PolicySet, RuleMeta
 
-__all__ = ["ENGINE_MAX_DEPTH", "EvalContext", "build_input", "epoch_ns", "evaluate", "input_json"]
+__all__ = [
+    "ENGINE_MAX_DEPTH",
+    "EvalContext",
+    "build_input",
+    "engine_refusals",
+    "epoch_ns",
+    "evaluate",
+    "input_json",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,6 +145,22 @@ def _engine_problem(value: Any, levels_above: int) -> str | None:
     if depth > ENGINE_MAX_DEPTH:
         return f"a value would be nested {depth} levels deep, past the {ENGINE_MAX_DEPTH} the engine reads"
     return None
+
+
+def engine_refusals(evidence: Sequence[Evidence]) -> list[InputError]:
+    """An ``InputError`` naming each record the engine could not take as part of its input (a value
+    that is not JSON, NaN or Infinity, nesting past ``ENGINE_MAX_DEPTH``), so that the pipeline can
+    refuse that one file and judge the rest, as it does an unreadable file."""
+    refusals = []
+    for record in evidence:
+        problem = _engine_problem(record.to_json(), _ABOVE_RECORD)
+        if problem is not None:
+            refusals.append(
+                InputError(
+                    record.source, f"its evidence record cannot be judged: {problem}", kind=record.kind.value
+                )
+            )
+    return refusals
 
 
 def input_json(evidence: Sequence[Evidence], context: EvalContext) -> str:
