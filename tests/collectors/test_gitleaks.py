@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 from typing import Any
 
@@ -19,6 +20,12 @@ from tests.conftest import CORPUS, NOW, corpus_index, validate_record
 
 FOLDER = "scan-gitleaks"
 ENTRIES = corpus_index(FOLDER)
+# An organisation key for the keyed commitments (kinds.secrets: AFFIDAVIT_SECRET_KEY)
+ORG_KEY = "test-organisation-key-7d1e0c"
+
+
+def _commitment(secret: str) -> str:
+    return hmac.new(ORG_KEY.encode(), secret.encode(), hashlib.sha256).hexdigest()
 
 
 def _raw(name: str) -> bytes:
@@ -59,7 +66,8 @@ def _line(item: dict[str, Any]) -> int | None:
 
 
 @pytest.mark.parametrize("entry", ENTRIES, ids=lambda e: e["file"])
-def test_corpus_file_normalises(entry: dict[str, Any]) -> None:
+def test_corpus_file_normalises(entry: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AFFIDAVIT_SECRET_KEY", ORG_KEY)
     raw = _raw(entry["file"])
     items = json.loads(raw) or []
     evidence = _collect(entry["file"])
@@ -84,7 +92,7 @@ def test_corpus_file_normalises(entry: dict[str, Any]) -> None:
         assert finding["file"] == file
         assert finding["commit"] == commit
         assert finding["line"] == _line(item)
-        assert finding["secret_sha256"] == hashlib.sha256(secret.encode()).hexdigest()
+        assert finding["secret_hmac"] == _commitment(secret)
         tool_fp = item.get("Fingerprint") or None
         line = _line(item)
         own = f"{commit or ''}:{file or ''}:{rule}:{'' if line is None else line}"
@@ -136,17 +144,21 @@ def test_fingerprint_quoting_the_secret_is_rebuilt() -> None:
     assert "hunter2" not in json.dumps(evidence.to_json())
 
 
-def test_report_written_with_redact_hashes_the_placeholder_and_says_so() -> None:
+def test_report_written_with_redact_hashes_the_placeholder_and_says_so(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("AFFIDAVIT_SECRET_KEY", ORG_KEY)
     evidence = _collect_items([_v8(Secret="REDACTED", Match="token = 'REDACTED'")])
-    assert evidence.data["findings"][0]["secret_sha256"] == hashlib.sha256(b"REDACTED").hexdigest()
+    assert evidence.data["findings"][0]["secret_hmac"] == _commitment("REDACTED")
     assert any("--redact" in p and "identifies nothing" in p for p in evidence.problems)
 
 
-def test_missing_rule_and_secret_are_problems_not_guesses() -> None:
+def test_missing_rule_and_secret_are_problems_not_guesses(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AFFIDAVIT_SECRET_KEY", ORG_KEY)
     evidence = _collect_items([{"offender": "", "file": "x", "commit": "c1"}])
     finding = evidence.data["findings"][0]
     assert finding["rule_id"] == "unknown"
-    assert finding["secret_sha256"] == hashlib.sha256(b"").hexdigest()
+    assert finding["secret_hmac"] == _commitment("")
     assert finding["fingerprint"] == "c1:x:unknown:"
     assert len(evidence.problems) == 2
 

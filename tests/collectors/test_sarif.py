@@ -363,7 +363,7 @@ def test_secret_scanner_message_quoting_its_snippet_is_scrubbed(tmp_path: Path) 
     evidence = _collect_log(tmp_path, log)
     record = json.dumps(evidence.to_json())
     assert "AKIAIOSFODNN7EXAMPLE" not in record
-    assert evidence.data["findings"][0]["message"].startswith("found REDACTED:sha256:")
+    assert evidence.data["findings"][0]["message"] == "found REDACTED in config (offender REDACTED)"
 
 
 def test_failed_run_is_rejected(tmp_path: Path) -> None:

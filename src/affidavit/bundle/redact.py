@@ -6,7 +6,9 @@ format declares a ``redact`` hook (a secret scanner's report, a SARIF log whose 
 scanner's, a Trivy report's secret and misconfiguration sections, Checkov's quoted code, a
 Terraform plan's sensitive values, a ``.tf`` file's literals), and the registry gives the hook of a
 record's format. So a format that learns to scrub its record learns to scrub its raw copy in the
-same place, and the two cannot drift apart.
+same place, and the two cannot drift apart. A format with no hook of its own still has its
+well-known credentials masked (``kinds.secrets.mask_document``, the masking every hook ends with):
+an SBOM or a scan can quote a token in a description as well as any other artefact.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from affidavit.collectors import registry
+from affidavit.collectors.kinds.secrets import mask_document
 
 if TYPE_CHECKING:
     from affidavit.model import Evidence
@@ -22,13 +25,12 @@ if TYPE_CHECKING:
 def redacted_copy(record: Evidence, raw: bytes) -> tuple[bytes, bool]:
     """The bytes to store for ``record`` and whether they differ from ``raw``.
 
-    ``raw`` is returned as it is when the record's format never carries a secret, or carried none
-    this time. When the second value is ``False`` the stored bytes hash to the record's id. A raw
-    artefact that its format cannot redact raises ``InputError`` naming its source; it is never
-    stored as it is. An unknown format name is a ``KeyError``, never "nothing to redact".
+    ``raw`` is returned as it is when it carried no secret this time (for a format without a
+    ``redact`` hook: no well-known credential). When the second value is ``False`` the stored
+    bytes hash to the record's id. A raw artefact that its format cannot redact raises
+    ``InputError`` naming its source; it is never stored as it is. An unknown format name is a
+    ``KeyError``, never "nothing to redact".
     """
-    redact = registry.redactor(record.format)
-    if redact is None:
-        return raw, False
+    redact = registry.redactor(record.format) or mask_document
     stored = redact(raw, record.source)
     return stored, stored != raw

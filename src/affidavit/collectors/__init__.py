@@ -16,6 +16,7 @@ from pathlib import Path
 from affidavit.artefact import Artefact
 from affidavit.collectors.folder import Action, FoundFile, Skipped, walk
 from affidavit.collectors.interface import CollectOptions
+from affidavit.collectors.kinds.secrets import mask_parsed
 from affidavit.collectors.registry import detect
 from affidavit.collectors.shape import by_magic, describe
 from affidavit.errors import InputError, UnknownFormatError
@@ -39,7 +40,8 @@ def collect_document(doc: Artefact, options: CollectOptions) -> Evidence:
     except (TypeError, ValueError, KeyError, IndexError, AttributeError) as exc:
         raise InputError(doc.source, f"could not be recognised ({_where(exc)})") from None
     try:
-        parsed = fmt.parse(doc, options)
+        # every credential masked in what becomes the record (kinds.secrets.mask_parsed)
+        parsed = mask_parsed(fmt.parse(doc, options))
     except InputError as exc:
         if exc.kind is None:
             exc.kind = fmt.kind.value

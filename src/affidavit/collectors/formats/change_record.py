@@ -20,6 +20,12 @@ that an approval given at ``08:30+01:00`` sorts before one given at ``07:45Z``),
 ``self_approved`` (an approver is the requester, compared case-insensitively; ``null`` when the
 requester is unknown, which a separation-of-duties policy must not read as "no"), ``ticket`` and
 ``requested_by``.
+
+A change record is written by people and pipelines, and a ticket URL can carry a password
+(``https://user:password@host/...``) or a comment a token: the record is masked like every other
+(``kinds.secrets.mask_parsed``), and the raw copy a bundle stores is masked the same way
+(``kinds.secrets.mask_document``, which ``bundle.redact`` applies to every format without a hook
+of its own: these formats have no secret field of their own to redact).
 """
 
 from __future__ import annotations

@@ -11,12 +11,17 @@ Two shapes exist, both a top-level JSON array with one object per leak:
 (the banner and ``INF``/``WRN``/``ERR`` lines that go to stderr) is recognised and rejected with a
 clear error, since it is what ends up in the report file when stderr is redirected into it.
 
-The secret never leaves this module. Each finding keeps ``secret_sha256`` (sha256 hex of the secret
-string's UTF-8 bytes: v8 ``Secret``, else ``Match``; v6/v7 ``offender``. When the report carries no
-secret, the hash is of what it carries instead, ``""`` or the ``REDACTED`` placeholder of
-``gitleaks --redact``, and a problem says so) and a ``fingerprint``: the tool's own (v8 ``Fingerprint`` is
-``commit:file:rule:line``), or ``<commit>:<file>:<rule_id>:<line>`` built here when the tool gave
-none. The match text, the offender and the source line are read only to be hashed or dropped; no
+The secret never leaves this module. Each finding keeps ``secret_hmac``, a commitment to the secret
+(v8 ``Secret``, else ``Match``; v6/v7 ``offender``) that only the holder of the organisation key can
+check: HMAC-SHA256 hex under the key in ``AFFIDAVIT_SECRET_KEY`` (``kinds.secrets.commitment``),
+and the data's ``secret_key_id`` names that key (the first 8 hex digits of its sha256), so two runs
+can be compared. Without a key ``secret_hmac`` and ``secret_key_id`` are ``null`` and one problem
+says so: a plain hash would let anyone holding a bundle confirm a guessed secret offline. When the
+report carries no secret, the commitment is to what it carries instead, ``""`` or the ``REDACTED``
+placeholder of ``gitleaks --redact``, and a problem says so. Each finding also keeps a
+``fingerprint``: the tool's own (v8 ``Fingerprint`` is ``commit:file:rule:line``), or
+``<commit>:<file>:<rule_id>:<line>`` built here when the tool gave none. The match text, the
+offender and the source line are read only to be committed to or dropped; no
 problem sentence or error message quotes any value of the report, and problems and error messages
 are scrubbed of the report's secrets as a last line of defence.
 """
@@ -38,7 +43,15 @@ from affidavit.collectors.interface import (
     json_type,
     opt_str,
 )
-from affidavit.collectors.kinds.secrets import SecretIndex, redact_secret_scan, scrub, sha256_text
+from affidavit.collectors.kinds.secrets import (
+    SECRET_KEY_ENV,
+    SecretIndex,
+    commitment,
+    commitment_key,
+    key_id,
+    redact_secret_scan,
+    scrub,
+)
 from affidavit.errors import InputError
 from affidavit.model import EvidenceKind, Tool
 
@@ -96,10 +109,11 @@ def _shape(item: dict[str, Any]) -> str | None:
 
 
 def parse(doc: Artefact, options: CollectOptions) -> Parsed:
-    """Normalise a Gitleaks report; the secrets are hashed and never copied."""
+    """Normalise a Gitleaks report; the secrets are committed to by a keyed hash, never copied."""
     secrets: set[str] = set()
+    org_key = commitment_key()
     try:
-        parsed = _parse(doc, secrets)
+        parsed = _parse(doc, secrets, org_key)
     except InputError as exc:
         if not secrets:
             raise
@@ -120,8 +134,9 @@ def parse(doc: Artefact, options: CollectOptions) -> Parsed:
     return parsed
 
 
-def _parse(doc: Artefact, secrets: set[str]) -> Parsed:
-    """The parser proper; ``secrets`` collects every secret value met, for scrubbing."""
+def _parse(doc: Artefact, secrets: set[str], org_key: bytes | None) -> Parsed:
+    """The parser proper; ``secrets`` collects every secret value met, for scrubbing; ``org_key`` is
+    the organisation key the commitments are made with (``None``: no commitments)."""
     if not doc.looks_like_json:
         raise _log_error(doc)
     value = doc.json()
@@ -134,7 +149,7 @@ def _parse(doc: Artefact, secrets: set[str]) -> Parsed:
             "an empty report names no tool or version; it is read as a Gitleaks scan that found "
             "nothing (if a legacy Trivy report wrote it, pass --kind vulnerability-scan)",
         )
-        return _parsed([], None, problems)
+        return _parsed([], None, problems, org_key)
     if not isinstance(value, list):
         raise InputError(
             doc.source,
@@ -160,7 +175,7 @@ def _parse(doc: Artefact, secrets: set[str]) -> Parsed:
                 path=path,
             )
         shapes.add(shape)
-        finding, oddities = _finding(item, shape, secrets)
+        finding, oddities = _finding(item, shape, secrets, org_key)
         for oddity in oddities:
             odd.setdefault(oddity, []).append(path)
         findings.append(finding)
@@ -170,22 +185,30 @@ def _parse(doc: Artefact, secrets: set[str]) -> Parsed:
         paths = odd.get(key)
         if paths:
             problems.add("$", f"{len(paths)} finding(s) {sentence} (first: {paths[0]})")
+    if findings and org_key is None:
+        problems.add(
+            "$",
+            f"{SECRET_KEY_ENV} is not set: no commitment to the secrets is recorded (secret_hmac is "
+            f"null); set it to the organisation key to let two runs' findings be compared",
+        )
     version = "8" if "8" in shapes else ("7" if shapes else None)
-    return _parsed(findings, version, problems)
+    return _parsed(findings, version, problems, org_key)
 
 
 _ODDITIES = {
     "no_rule": "have no rule id; recorded as rule 'unknown'",
-    "no_secret": "have no secret value; their secret_sha256 is the hash of the empty string",
+    "no_secret": "have no secret value; their secret_hmac commits to the empty string",
     "redacted": (
         "carry the placeholder gitleaks writes with --redact instead of the secret; "
-        "their secret_sha256 is the hash of that placeholder and identifies nothing"
+        "their secret_hmac commits to that placeholder and identifies nothing"
     ),
     "fingerprint": "have a Fingerprint that quotes the secret; a fingerprint without it was built",
 }
 
 
-def _finding(item: dict[str, Any], shape: str, secrets: set[str]) -> tuple[dict[str, Any], list[str]]:
+def _finding(
+    item: dict[str, Any], shape: str, secrets: set[str], org_key: bytes | None
+) -> tuple[dict[str, Any], list[str]]:
     """One normalised finding and the oddities met in it (keys of ``_ODDITIES``)."""
     own_secrets: set[str] = set()
     if shape == "8":
@@ -216,7 +239,7 @@ def _finding(item: dict[str, Any], shape: str, secrets: set[str]) -> tuple[dict[
         secret = ""
     elif secret == _REDACTED:
         oddities.append("redacted")
-    digest = sha256_text(secret)
+    digest = None if org_key is None else commitment(secret, org_key)
     fingerprint = f"{commit or ''}:{file or ''}:{rule_id}:{'' if line is None else line}"
     if tool_fingerprint is not None:
         if any(s in tool_fingerprint for s in own_secrets if len(s) >= _MIN_SECRET_IN_FINGERPRINT):
@@ -229,7 +252,7 @@ def _finding(item: dict[str, Any], shape: str, secrets: set[str]) -> tuple[dict[
         "line": line,
         "commit": commit,
         "fingerprint": fingerprint,
-        "secret_sha256": digest,
+        "secret_hmac": digest,
     }
     return finding, oddities
 
@@ -257,11 +280,18 @@ def _line(value: Any) -> int | None:
     return None
 
 
-def _parsed(findings: list[dict[str, Any]], version: str | None, problems: Problems) -> Parsed:
+def _parsed(
+    findings: list[dict[str, Any]], version: str | None, problems: Problems, org_key: bytes | None
+) -> Parsed:
     """Wrap findings into the secret-scan data shape."""
     commits = sorted({f["commit"] for f in findings if f["commit"]})
     return Parsed(
-        data={"findings": findings, "summary": {"total": len(findings)}, "commits": commits},
+        data={
+            "findings": findings,
+            "summary": {"total": len(findings)},
+            "commits": commits,
+            "secret_key_id": None if org_key is None else key_id(org_key),
+        },
         format_version=version,
         tool=Tool(name="gitleaks"),
         problems=problems.items,
@@ -292,7 +322,7 @@ FORMATS: tuple[Format, ...] = (
         kind=EvidenceKind.SECRET_SCAN,
         detect=detect,
         parse=parse,
-        description="Gitleaks JSON report (v8 and v6/v7 shapes); secrets are hashed, never kept",
+        description="Gitleaks JSON report (v8 and v6/v7 shapes); secrets are never kept, only a keyed commitment",
         redact=redact_secret_scan,
     ),
 )

@@ -41,11 +41,14 @@ from typing import Any
 from affidavit.artefact import Artefact
 from affidavit.collectors.interface import LIKELY, NO, POSSIBLE, CollectOptions, Format, Parsed, Problems
 from affidavit.collectors.kinds.secrets import (
-    REDACTED_PREFIX,
+    is_marker,
     looks_secret,
+    mask_credentials,
     quotes_secret,
     redaction_marker,
     secret_name,
+    secret_setting,
+    starts_with_marker,
 )
 from affidavit.collectors.kinds.terraform import scrub_secrets
 from affidavit.errors import InputError
@@ -292,9 +295,11 @@ def redact(raw: bytes, source: str) -> bytes:
     The record masks such literals in resources; the file holds them in clear, and more besides
     (provider credentials, backend keys, a sensitive variable's default, a ``locals`` copy). A
     literal is replaced (its text between the quotes, or a heredoc's whole body, becomes
-    ``REDACTED:sha256:...``) when it is assigned to a name that says secret, when it looks like a
-    credential (``kinds.secrets``), or when it equals the ``default`` of a variable whose name
-    says secret or that is declared ``sensitive = true``. Comments are searched too. The result
+    its redaction marker, ``kinds.secrets.redaction_marker``) when it is assigned to a name that
+    says secret, when it looks like a credential (``kinds.secrets``), or when it equals the
+    ``default`` of a variable whose name says secret or that is declared ``sensitive = true``.
+    Then every credential left anywhere, comments included, is masked by its shape
+    (``kinds.secrets.mask_credentials``). The result
     is read again: if it no longer parses, or a secret value can still be found in it, the file
     is not stored at all and a two-line note stands in its place. A file with nothing to replace
     is returned byte for byte.
@@ -306,11 +311,13 @@ def redact(raw: bytes, source: str) -> bytes:
     secrets: set[str] = set()
     redacted = _HEREDOC.sub(lambda m: _heredoc(m, known, secrets), text)
     redacted = _QUOTED.sub(lambda m: _quoted(m, known, secrets), redacted)
-    if not secrets:
+    # what is left anywhere, comments included: a credential by its shape (kinds.secrets)
+    masked = mask_credentials(redacted)
+    if not secrets and masked is redacted:
         return raw
-    if not _safe(redacted, source, known | secrets):
+    if not _safe(masked, source, known | secrets):
         return _WITHHELD.encode()
-    return redacted.encode("utf-8")
+    return masked.encode("utf-8")
 
 
 def _secret_values(tree: dict[str, Any]) -> set[str]:
@@ -320,7 +327,7 @@ def _secret_values(tree: dict[str, Any]) -> set[str]:
     while stack:
         key, value = stack.pop()
         if isinstance(value, str):
-            if _is_literal(value) and (secret_name(key) or looks_secret(value)):
+            if _is_literal(value) and (secret_setting(key, value) or looks_secret(value)):
                 found.add(value)
         elif isinstance(value, dict):
             stack.extend((str(k), v) for k, v in value.items())
@@ -359,11 +366,11 @@ def _quoted(match: re.Match[str], known: set[str], secrets: set[str]) -> str:
     text = match.string
     content = match.group(1)
     value = _unescape(content)
-    if not _is_literal(value) or value.startswith(REDACTED_PREFIX):
+    if not _is_literal(value) or is_marker(value):
         return match.group(0)
     start = text.rfind("\n", 0, match.start()) + 1
     assigned = _ASSIGNED_TO.search(text, start, match.start())
-    named = assigned is not None and secret_name(assigned.group(1))
+    named = assigned is not None and secret_setting(assigned.group(1), value)
     if named or value in known or looks_secret(value):
         secrets.add(value)
         return f'"{redaction_marker(value)}"'
@@ -403,7 +410,7 @@ def _safe(redacted: str, source: str, secrets: set[str]) -> bool:
 
 def _marked(value: str) -> bool:
     """True for a value whose every line is a redaction marker (what ``redact`` writes)."""
-    return all(line.strip().startswith(REDACTED_PREFIX) for line in value.splitlines() if line.strip())
+    return all(starts_with_marker(line.strip()) for line in value.splitlines() if line.strip())
 
 
 FORMATS: tuple[Format, ...] = (

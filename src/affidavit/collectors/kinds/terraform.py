@@ -8,10 +8,12 @@ the bundle's redaction of a raw plan all mask secrets the same way, with the sam
   (the marks mirror the value's structure; ``true`` on an object or list masks it whole);
 * by the look of a value: ``scrub_secrets`` replaces a string holding a well-known credential
   format or a literal under a name that says secret (``kinds.secrets.looks_secret`` and
-  ``secret_name``: an AWS access key id, a private key, ``SECRET=...`` in a script; ``password``,
-  ``AWS_SECRET_ACCESS_KEY``, ``api_key``, but not ``password_length`` or ``kms_key_id``);
+  ``secret_setting``: an AWS access key id, a private key, a URL with a password, ``SECRET=...``
+  in a script; ``password``, ``AWS_SECRET_ACCESS_KEY``, ``api_key``, but not ``password_length``,
+  ``kms_key_id`` or ``http_tokens = "required"``);
 * for a raw plan copied into a bundle: ``redact_plan_value`` (marks, then every equal string,
-  then the look of values) writes the plan back without any plaintext secret.
+  then the look of values, then ``kinds.secrets.mask_tree`` for what is left) writes the plan
+  back without any plaintext secret.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from affidavit.collectors.kinds.secrets import looks_secret, secret_name
+from affidavit.collectors.kinds.secrets import looks_secret, mask_tree, secret_name, secret_setting
 
 SENSITIVE = "(sensitive)"
 
@@ -107,7 +109,7 @@ def scrub_secrets(value: Any, path: list[Any], masked: list[list[Any]]) -> Any:
             path.append(key)
             if isinstance(item, str):
                 new: Any = item
-                if _literal(item) and (secret_name(str(key)) or looks_secret(item)):
+                if _literal(item) and (secret_setting(str(key), item) or looks_secret(item)):
                     new = SENSITIVE
                     masked.append(list(path))
             elif isinstance(item, list) and secret_name(str(key)) and all(isinstance(x, str) for x in item):
@@ -187,6 +189,7 @@ def redact_plan_value(plan: dict[str, Any], original: Any) -> bytes:
     # a constant in the configuration): mask every string equal to one masked above.
     redacted = _mask_equal(plan, _sensitive_leaves(original, plan))
     redacted = scrub_secrets(redacted, [], masked)
+    redacted = mask_tree(redacted)  # what is left anywhere (a key, a config constant): kinds.secrets
     return (json.dumps(redacted, separators=(",", ":"), sort_keys=True) + "\n").encode()
 
 
