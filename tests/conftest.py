@@ -110,3 +110,10 @@ def object_text(pairs: Sequence[tuple[str, Any]]) -> Raw:
         f"{json.dumps(key)}:{value if isinstance(value, Raw) else json.dumps(value)}" for key, value in pairs
     )
     return Raw("{" + ",".join(members) + "}")
+
+
+@pytest.fixture(autouse=True)
+def _no_secret_key_from_the_developer(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests run without the developer's AFFIDAVIT_SECRET_KEY: goldens and bundles must not
+    depend on it (tests that need a key set their own)."""
+    monkeypatch.delenv("AFFIDAVIT_SECRET_KEY", raising=False)

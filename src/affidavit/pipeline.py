@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from affidavit import __version__
 from affidavit.collectors import CollectOptions, collect_paths
+from affidavit.collectors.kinds.secrets import commitment_key, key_id
 from affidavit.errors import InputError, UsageError
 from affidavit.model import (
     ConfigInput,
@@ -129,6 +130,10 @@ def run_gate(request: GateRequest) -> GateRun:
     from affidavit.policy.params import load_params, resolve_environment, rule_data_changes
 
     now_text = format_utc(request.now)
+    # The organisation's key for secret commitments: checked before anything is read (a short
+    # key is a usage error), recorded by its id only, and part of the run id, since it changes
+    # the bytes of the bundle.
+    secret_key = commitment_key()
     # Policies and matrices first: a broken rule set or a matrix naming an unknown rule stops the
     # run before any evidence is judged.
     policy_set = load_policy_set(request.policy_dirs)
@@ -145,6 +150,8 @@ def run_gate(request: GateRequest) -> GateRun:
         for key, default, value in rule_data_changes(environment, request.param_files)
     )
     configuration = _configuration(request, policy_set, matrices)
+    if secret_key is not None:
+        configuration = (*configuration, ConfigInput("secret-key", value=key_id(secret_key)))
 
     options = CollectOptions(
         now=now_text,

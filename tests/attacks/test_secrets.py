@@ -427,3 +427,18 @@ def test_raw_archive_reader_sees_members(tmp_path: Path) -> None:
     members = _archive_members(result)
     assert any(name.endswith("results.json") for name in members)
     assert any(b"CHG-2026-1142" in data for data in members.values())
+
+
+def test_the_secret_key_is_on_the_record_by_its_id_and_changes_the_run_id(tmp_path: Path) -> None:
+    from tests.attacks.support import gate as run_gate
+    from tests.attacks.support import release as demo_release
+
+    evidence = demo_release(tmp_path)
+    plain = run_gate(tmp_path, evidence, out="plain")
+    keyed = run_gate(tmp_path, evidence, out="keyed", env={"AFFIDAVIT_SECRET_KEY": "k" * 32})
+    assert keyed.results["run_id"] != plain.results["run_id"]
+    inputs = keyed.results["configuration"]["inputs"]
+    secret = [i for i in inputs if i["role"] == "secret-key"]
+    assert len(secret) == 1 and len(secret[0]["value"]) == 8 and "k" * 16 not in keyed.every_output()
+    short = run_gate(tmp_path, evidence, out="short", env={"AFFIDAVIT_SECRET_KEY": "short"})
+    assert short.exit_code == 2 and not short.bundles
