@@ -169,7 +169,18 @@ def _gate_bundle(tmp_path: Path, evidence: Path) -> tuple[str, dict[str, bytes],
     out = tmp_path / "out"
     result = CliRunner().invoke(
         main,
-        ["gate", "--evidence", str(evidence), "--environment", "prod", "--now", NOW, "--replay", "--out", str(out)],
+        [
+            "gate",
+            "--evidence",
+            str(evidence),
+            "--environment",
+            "prod",
+            "--now",
+            NOW,
+            "--replay",
+            "--out",
+            str(out),
+        ],
     )
     assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
     folders = [p for p in out.iterdir() if p.is_dir()]

@@ -232,9 +232,7 @@ def test_lines_of_an_unreached_module_are_those_regorus_counts() -> None:
     assert session.eval_query("data.cov.helpers.double(2)").value == 4
     measured = session.coverage()
     assert measured.covered["helpers.rego"] == {3}
-    assert (
-        measured.lines["helpers.rego"] == set(coverable_lines(module, "cov.helpers")) == {3, 5, 6}
-    )
+    assert measured.lines["helpers.rego"] == set(coverable_lines(module, "cov.helpers")) == {3, 5, 6}
 
 
 def test_coverage_session_must_be_asked_for() -> None:
