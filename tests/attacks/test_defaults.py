@@ -174,11 +174,11 @@ def test_an_attackers_own_key_given_with_key_is_not_an_allowed_signer(tmp_path: 
     assert alone.exit_code == 1
     for rule_id in (SIGNATURE, PROVENANCE, SLSA):
         assert _rule(alone, rule_id)["outcome"] == "insufficient_evidence", rule_id
-    # The key is recorded (path and hash) even though it is trusted by nothing.
+    # The key is recorded (path, hash and key id) even though it is trusted by nothing.
     digest = hashlib.sha256(attacker.read_bytes()).hexdigest()
-    assert {"role": "key", "path": str(attacker), "sha256": digest, "value": None} in alone.results[
-        "configuration"
-    ]["inputs"]
+    recorded = [i for i in alone.results["configuration"]["inputs"] if i["role"] == "key"]
+    assert len(recorded) == 1 and recorded[0]["path"] == str(attacker) and recorded[0]["sha256"] == digest
+    assert recorded[0]["value"].startswith("sha256:")  # the key id, to hold against allowed_key_ids
 
     # The organisation's rule data lists its own key; the attacker's verifies but is not allowed.
     org = gate(tmp_path, evidence, "--key", str(attacker), key=False, out="org")
