@@ -7,7 +7,12 @@ Terraform plan the collector's walks cost as much as the parse).
 
 Files are read by ``read_regular_file``: a regular file only, never through a link at its last
 component, never blocking on a FIFO or device, and checked again once open so that nothing swapped
-in after the check is read.
+in after the check is read. Configuration files the user names (rule data, waivers, control
+matrices) are read by ``read_user_file``: a link is followed, but only to a regular file, and no
+more than a size limit is ever read (``/dev/zero`` and a FIFO are refused unread).
+
+Messages about an artefact describe what it holds by its shape (``shape_of``: "a string of 12
+characters", "an object with 3 keys"), never by quoting it.
 
 A JSON object or YAML mapping that names the same key twice is refused: Python's parsers keep the
 last value, so a second ``"Results": []`` would silently hide every finding of the first. The
@@ -18,6 +23,7 @@ configuration files too.
 
 from __future__ import annotations
 
+import ast
 import codecs
 import errno
 import gc
@@ -133,6 +139,46 @@ class Artefact:
 
 
 # ---------------------------------------------------------------------------------------------
+# Describing a value without quoting it
+
+
+def json_type(value: Any) -> str:
+    """JSON's name for the type of a Python value from ``json.loads``."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, dict):
+        return "an object"
+    return type(value).__name__
+
+
+def shape_of(value: Any) -> str:
+    """What a JSON value is, in words that quote none of it: its type and its size.
+
+    Messages use it in place of the value itself (issue 9: describe the shape, never the bytes):
+    ``a string of 12 characters``, ``an empty string``, ``an object with 3 keys``.
+    """
+    if isinstance(value, str):
+        if not value:
+            return "an empty string"
+        return f"a string of {len(value)} character{'' if len(value) == 1 else 's'}"
+    if isinstance(value, list):
+        return f"an array of {len(value)} item{'' if len(value) == 1 else 's'}" if value else "an empty array"
+    if isinstance(value, dict):
+        return (
+            f"an object with {len(value)} key{'' if len(value) == 1 else 's'}" if value else "an empty object"
+        )
+    return json_type(value)
+
+
+# ---------------------------------------------------------------------------------------------
 # Reading a file
 
 
@@ -201,6 +247,73 @@ def read_regular_file(path: Path | str, source: str, *, dir_fd: int | None = Non
             return file.read()
         except OSError as exc:
             raise InputError(source, f"cannot be read: {exc.strerror or type(exc).__name__}") from None
+
+
+#: The largest configuration file affidavit reads (rule data, waivers, a control matrix), in
+#: bytes: the limit ``load_yaml`` puts on the text, applied before anything is read.
+MAX_USER_FILE_BYTES = 4 * 1024 * 1024
+
+# A file the user names is opened like an artefact, except that a link is followed (the user
+# named it; a Kubernetes ConfigMap mounts every file as one): O_NONBLOCK still keeps a FIFO
+# swapped in after the check from blocking the open.
+_USER_FLAGS = os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC
+
+
+def read_user_file(path: Path | str, limit: int = MAX_USER_FILE_BYTES) -> bytes:
+    """The bytes of a configuration file named by the user, refused unread unless it is a regular
+    file of at most ``limit`` bytes.
+
+    A FIFO, device, socket or folder is refused from ``stat`` before it is opened (``/dev/zero``
+    is never read, a FIFO never waited on), and again from ``fstat`` once open, so that nothing
+    swapped in between is read. At most ``limit + 1`` bytes are read, whatever the file claims
+    its size is, so a file that grows while it is read is refused too. Errors are
+    ``InputError`` naming ``path``, never quoting the file; callers re-raise them in their own
+    family with ``detail``.
+    """
+    source = str(path)
+    try:
+        before = os.stat(path)
+    except FileNotFoundError:
+        raise InputError(source, "does not exist") from None
+    except OSError as exc:
+        raise InputError(source, f"cannot be read: {exc.strerror or type(exc).__name__}") from None
+    _refuse_unless_regular(before.st_mode, before.st_size, source, limit)
+    try:
+        fd = os.open(path, _USER_FLAGS)
+    except OSError as exc:
+        raise InputError(source, f"cannot be read: {exc.strerror or type(exc).__name__}") from None
+    with open(fd, "rb", closefd=True) as file:
+        after = os.fstat(fd)
+        if (after.st_dev, after.st_ino) != (before.st_dev, before.st_ino):
+            raise InputError(source, _CHANGED)
+        _refuse_unless_regular(after.st_mode, after.st_size, source, limit)
+        try:
+            data = file.read(limit + 1)
+        except OSError as exc:
+            raise InputError(source, f"cannot be read: {exc.strerror or type(exc).__name__}") from None
+    if len(data) > limit:
+        raise InputError(source, _too_large(limit))
+    return data
+
+
+def _refuse_unless_regular(mode: int, size: int, source: str, limit: int) -> None:
+    """Refuse what is not a regular file, or one larger than ``limit`` bytes."""
+    if stat.S_ISDIR(mode):
+        raise InputError(source, "is a directory, not a file")
+    if not stat.S_ISREG(mode):
+        raise InputError(source, f"is {special_file(mode) or 'a special file'}, not a regular file")
+    if size > limit:
+        raise InputError(source, _too_large(limit))
+
+
+def _too_large(limit: int) -> str:
+    if limit % 2**20 == 0:
+        shown = f"{limit // 2**20} MiB ({limit:,} bytes)"
+    elif limit % 1024 == 0:
+        shown = f"{limit // 1024} KiB ({limit:,} bytes)"
+    else:
+        shown = f"{limit:,} bytes"
+    return f"is larger than the {shown} affidavit reads from such a file"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -685,7 +798,7 @@ def load_yaml(text: str, source: str, *, first_line: int = 1) -> Any:
         ) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        problem = exc.problem or exc.context or "cannot be parsed"
+        problem = _unquoted(exc.problem or exc.context or "cannot be parsed")
         if problem.startswith("could not determine a constructor for the tag"):
             problem = "uses a tag that safe loading does not read (only plain YAML types are allowed)"
         raise YamlError(
@@ -703,6 +816,31 @@ def load_yaml(text: str, source: str, *, first_line: int = 1) -> Any:
         raise YamlError(source, "cannot be parsed") from None
     except RecursionError:
         raise YamlError(source, "is nested too deeply to be read safely") from None
+
+
+# A value PyYAML quotes in a problem (with ``repr``): an alias or anchor name, a tag, the
+# character it stopped at. libyaml's problems quote nothing; PyYAML's own parser (used where
+# PyYAML was built without libyaml) quotes these.
+_YAML_QUOTED = re.compile(r"'(?:[^'\\\n]|\\.)*'|\"(?:[^\"\\\n]|\\.)*\"")
+# What may stay quoted: YAML's own punctuation and PyYAML's token names ('<block end>').
+_YAML_SYNTAX = re.compile(r"[-,:?\[\]{}|>!&*#%@`'\"]{1,3}|<[a-z ]+>")
+
+
+def _unquoted(problem: str) -> str:
+    """A YAML problem with every quoted value of the text replaced by what it is, so that no
+    message repeats the file (YAML syntax and token names stay)."""
+
+    def said(match: re.Match[str]) -> str:
+        quoted = match.group()
+        try:
+            inner = ast.literal_eval(quoted)
+        except (SyntaxError, ValueError):
+            inner = quoted[1:-1]
+        if isinstance(inner, str) and _YAML_SYNTAX.fullmatch(inner):
+            return quoted
+        return "(a character)" if isinstance(inner, str) and len(inner) == 1 else "(a name or value)"
+
+    return _YAML_QUOTED.sub(said, problem)
 
 
 def _reader_error_line(text: str, position: int) -> int:

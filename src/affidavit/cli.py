@@ -280,14 +280,16 @@ def gate(
 
 def _load_waivers(path: Path) -> tuple[Waiver, ...]:
     """The waivers of ``--waivers``: the file is read here and checked by ``parse_waivers`` (exit 2)."""
-    from affidavit.artefact import YamlError, load_yaml
+    from affidavit.artefact import YamlError, load_yaml, read_user_file
+    from affidavit.errors import InputError
     from affidavit.model.waiver import parse_waivers
 
     try:
-        loaded = load_yaml(path.read_text(encoding="utf-8"), str(path))
-    except OSError as exc:
-        reason = exc.strerror or type(exc).__name__
-        raise UsageError(f"{path}: waivers file cannot be read: {reason}") from None
+        raw = read_user_file(path)  # a FIFO, a device or an oversized file is refused unread
+    except InputError as exc:
+        raise UsageError(f"{path}: waivers file {exc.detail}") from None
+    try:
+        loaded = load_yaml(raw.decode("utf-8"), str(path))
     except UnicodeDecodeError:
         raise UsageError(f"{path}: waivers file is not UTF-8 text") from None
     except YamlError as exc:

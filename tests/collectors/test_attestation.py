@@ -300,7 +300,8 @@ def test_npm_provenance_uses_sha512_subject() -> None:
     assert record.subject.digest == "sha512:" + subject["digest"]["sha512"]
     assert record.subject.name == subject["name"]
     publish = _load(name)["attestations"][0]["predicateType"]
-    assert any(publish in p for p in record.problems)
+    assert any("$.attestations[0]: this attestation is not recorded" in p for p in record.problems)
+    assert not any(publish in p for p in record.problems)  # described, never quoted
 
 
 def test_gcloud_cloud_build_provenance() -> None:
@@ -317,7 +318,9 @@ def test_gcloud_cloud_build_provenance() -> None:
     assert _source(record.data) == (material["uri"], f"refs/tags/{tag}", material["digest"]["sha1"])
     assert record.subject.digest == raw["image_summary"]["digest"]
     keyid = raw["provenance_summary"]["provenance"][0]["envelope"]["signatures"][0]["keyid"]
-    assert keyid in record.data["signature"]["reasons"][0]
+    reason = record.data["signature"]["reasons"][0]
+    assert "the envelope is signed with a key (its signatures name 1 key id)" in reason
+    assert keyid not in reason  # the artefact's value is described, never quoted
 
 
 def test_bare_statement_v02_other_builder() -> None:

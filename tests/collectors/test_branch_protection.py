@@ -273,7 +273,7 @@ def test_protection_part_is_rejected() -> None:
         "contexts": ["ci/build"],
         "checks": [{"context": "ci/build", "app_id": None}],
     }
-    with pytest.raises(InputError, match="only the required_status_checks part"):
+    with pytest.raises(InputError, match=r"only one part \('required_status_checks'\)"):
         _collect_json(part)
 
 
@@ -287,7 +287,8 @@ def test_branch_summary() -> None:
     }
     with pytest.raises(InputError, match="branch summary") as info:
         _collect_json(summary)
-    assert "gh api repos/acme/api/branches/main/protection" in info.value.diagnostics()
+    assert "gh api repos/OWNER/REPO/branches/BRANCH/protection" in info.value.diagnostics()
+    assert "acme" not in info.value.diagnostics()  # the file's URL is not repeated
     data = _collect_json(dict(summary, protected=False))["data"]
     assert data == _unprotected("acme/api", "main")
 
@@ -370,8 +371,8 @@ def test_several_rulesets_strictest_wins() -> None:
     assert data["required_signatures"] is False  # only the evaluate-mode ruleset asks for it
     assert data["enforce_admins"] is True  # ruleset 1 has no bypass actors
     assert (data["repository"], data["branch"]) == ("acme/api", "main")
-    assert any("ruleset:3 has enforcement 'evaluate'" in p for p in record["problems"])
-    assert any("ruleset:2 can be bypassed by RepositoryRole" in p for p in record["problems"])
+    assert any("[2]: the ruleset's enforcement is 'evaluate'" in p for p in record["problems"])
+    assert any("[1]: the ruleset can be bypassed by 'RepositoryRole'" in p for p in record["problems"])
 
 
 def test_ruleset_list_without_rules_is_rejected() -> None:

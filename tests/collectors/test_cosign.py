@@ -185,7 +185,8 @@ def test_signature_manifest_without_payload() -> None:
     record = collect(MANIFEST)
     (item,) = record.data["verifications"]
     assert item["subject_digest"] is None
-    assert _load(MANIFEST)["layers"][0]["digest"] in item["error"]
+    assert "the signed payload (the layer's blob, --payload FILE) is not at hand" in item["error"]
+    assert _load(MANIFEST)["layers"][0]["digest"] not in item["error"]  # described, not quoted
 
 
 def test_signature_manifest_with_key_pair(

@@ -49,11 +49,21 @@ DATA_KEYS = [
 # does not say so: syft's test redacts their timestamp ("timestamp:redacted" / "redacted"), and a
 # BOM whose production time is a placeholder cannot show that it is fresh.
 REJECTED = {
-    "cdx-spec-invalid-bomformat-1.6.json": r"\$\.bomFormat: bomFormat is 'AnotherFormat', not \"CycloneDX\"",
-    "cdx-spec-invalid-component-type-1.6.xml": r"component\[1\]/@type: component type 'foo' is not one CycloneDX 1\.6",
-    "cdx-spec-invalid-hash-alg-1.5.json": r"\$\.components\[0\]\.hashes\[0\]: hash algorithm 'FOO' is not one",
-    "cdx-spec-invalid-metadata-timestamp-1.6.json": r"\$\.metadata\.timestamp: '2020-04-13' is not a date-time",
-    "guac-invalid-cyclonedx.json": r"bomFormat is 'CDX'.*CycloneDX version '1' is not one affidavit reads",
+    # (what the file holds is described by its shape, never quoted)
+    "cdx-spec-invalid-bomformat-1.6.json": r"\$\.bomFormat: bomFormat is a string of 13 characters, not \"CycloneDX\"",
+    "cdx-spec-invalid-component-type-1.6.xml": (
+        r"component\[1\]/@type: the component type \(a string of 3 characters\) is not one CycloneDX 1\.6"
+    ),
+    "cdx-spec-invalid-hash-alg-1.5.json": (
+        r"\$\.components\[0\]\.hashes\[0\]: the hash algorithm \(a string of 3 characters\) is not one"
+    ),
+    "cdx-spec-invalid-metadata-timestamp-1.6.json": (
+        r"\$\.metadata\.timestamp: a string of 10 characters is not a date-time"
+    ),
+    "guac-invalid-cyclonedx.json": (
+        r"bomFormat is a string of 3 characters.*specVersion is a string of 1 character, not a CycloneDX "
+        r"version affidavit reads"
+    ),
 }
 
 
@@ -418,11 +428,16 @@ def test_hash_algorithms_follow_the_document_version() -> None:
         "streebog-256": raw["components"][0]["hashes"][0]["content"]
     }
     raw["specVersion"] = "1.6"  # Streebog arrived in 1.7
-    with pytest.raises(InputError, match=r"\$\.components\[0\]\.hashes\[0\]: hash algorithm 'Streebog-256'"):
+    with pytest.raises(
+        InputError,
+        match=r"\$\.components\[0\]\.hashes\[0\]: the hash algorithm \(a string of 12 characters\)",
+    ):
         collect(FOLDER, "x.json", json.dumps(raw).encode())
     raw["specVersion"] = "1.7"
     raw["components"][0]["hashes"][0]["content"] = "not-hex"
-    with pytest.raises(InputError, match=r"hash value 'not-hex' is not 32, 40, 64, 96 or 128 hexadecimal"):
+    with pytest.raises(
+        InputError, match=r"hash value \(a string of 7 characters\) is not 32, 40, 64, 96 or 128 hexadecimal"
+    ):
         collect(FOLDER, "x.json", json.dumps(raw).encode())
 
 
@@ -430,7 +445,8 @@ def test_component_types_follow_the_document_version() -> None:
     """The 'data' type exists from 1.5 on."""
     bom = {"bomFormat": "CycloneDX", "specVersion": "1.4", "components": [{"type": "data", "name": "d"}]}
     with pytest.raises(
-        InputError, match=r"\$\.components\[0\]\.type: component type 'data' is not one CycloneDX 1\.4"
+        InputError,
+        match=r"\$\.components\[0\]\.type: the component type \(a string of 4 characters\) is not one CycloneDX 1\.4",
     ):
         collect(FOLDER, "x.json", json.dumps(bom).encode())
     bom["specVersion"] = "1.5"
@@ -440,7 +456,9 @@ def test_component_types_follow_the_document_version() -> None:
 def test_unknown_spec_version_is_refused_with_a_hint() -> None:
     """A version newer than 1.7 is refused with a hint."""
     bom = {"bomFormat": "CycloneDX", "specVersion": "1.8", "components": []}
-    with pytest.raises(InputError, match=r"CycloneDX version '1\.8' is not one affidavit reads") as info:
+    with pytest.raises(
+        InputError, match=r"specVersion is a string of 3 characters, not a CycloneDX version affidavit reads"
+    ) as info:
         collect(FOLDER, "x.json", json.dumps(bom).encode())
     assert "newer affidavit" in info.value.diagnostics()
 
@@ -507,13 +525,12 @@ def test_xml_external_entity_is_refused() -> None:
 
 
 def test_xml_in_another_namespace_is_refused_by_name() -> None:
-    """A <bom> outside the CycloneDX namespaces is refused, naming the namespace."""
+    """A <bom> outside the CycloneDX namespaces is refused, saying so without quoting the namespace."""
     doc = b'<?xml version="1.0"?><bom xmlns="http://example.com/not-cyclonedx"><components/></bom>'
     assert [f.detect(Artefact("x", doc)) for f in CDX_FORMATS] == [NO, POSSIBLE]
-    with pytest.raises(
-        InputError, match=r"root element <bom> in namespace 'http://example.com/not-cyclonedx'"
-    ):
+    with pytest.raises(InputError, match=r"the root element is <bom> in another namespace") as info:
         collect(FOLDER, "other.xml", doc)
+    assert "example.com" not in info.value.diagnostics()
 
 
 def test_components_not_a_list_is_refused_with_its_json_path() -> None:
@@ -606,11 +623,11 @@ def test_non_fatal_oddities_become_problems_naming_the_place() -> None:
     }
     evidence = collect(FOLDER, "odd.json", json.dumps(bom).encode())
     assert set(evidence.problems) == {
-        f"{FOLDER}/odd.json: $.serialNumber: serial number 'abc' is not a urn:uuid",
+        f"{FOLDER}/odd.json: $.serialNumber: the serial number (a string of 3 characters) is not a urn:uuid",
         f"{FOLDER}/odd.json: $.metadata.component: the BOM does not name its subject (metadata.component)",
-        f"{FOLDER}/odd.json: $.dependencies: 1 dependency refs name no component of this BOM (first: 'zzz')",
+        f"{FOLDER}/odd.json: $.dependencies: 1 dependency ref(s) name no component of this BOM",
         f"{FOLDER}/odd.json: $.components[1]: component has no name",
-        f"{FOLDER}/odd.json: $.components[1]: purl 'notapurl' is not a package URL (pkg:type/name@version)",
+        f"{FOLDER}/odd.json: $.components[1]: the purl is not a package URL (pkg:type/name@version)",
         f"{FOLDER}/odd.json: $.components[2].type: component has no type (and 1 more like it)",
     }
     assert [c["type"] for c in evidence.data["components"]] == ["library", "library", None, None]

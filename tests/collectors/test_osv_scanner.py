@@ -210,7 +210,9 @@ def test_groups_words_vectors_and_fixed_versions() -> None:
         "total": 4,
     }
     problems = "\n".join(evidence.problems)
-    assert "CVSS:3.1/AV:N/AC:L" in problems and "'dreadful'" in problems and "not called" in problems
+    assert "a CVSS vector (a string of " in problems and "that cannot be scored" in problems
+    assert "a severity word affidavit does not know (a string of 8 characters)" in problems
+    assert "CVSS:3.1/AV:N/AC:L" not in problems and "dreadful" not in problems and "not called" in problems
 
 
 def test_first_release_shape_with_package_source() -> None:

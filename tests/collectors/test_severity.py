@@ -285,7 +285,8 @@ def test_repo_digest_choice() -> None:
     assert pick_repo_digest([f"alpine@{a}"], "alpine:3.11") == (a, None)
     assert pick_repo_digest([f"ghcr.io/x/y@{b}", f"alpine@{a}"], "docker.io/library/alpine:3.11") == (a, None)
     digest, note = pick_repo_digest([f"ghcr.io/x/y@{b}", f"quay.io/z@{a}"], "alpine")
-    assert digest == b and note is not None and "none for 'alpine'" in note
+    assert digest == b and note is not None and "none of the scanned image's repository" in note
+    assert "alpine" not in note and b not in note
     assert pick_repo_digest([], "alpine") == (None, None)
     assert image_repository("localhost:5000/app:1@sha256:00") == "localhost:5000/app"
 

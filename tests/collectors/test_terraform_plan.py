@@ -237,7 +237,11 @@ def test_target_plan_is_flagged_partial() -> None:
     """A -target plan (prior-state resources without changes) is flagged partial."""
     record = _collect("infracost-plan_with_target.json")
     assert record["data"]["partial"] is True
-    assert any("aws_instance.web_app_2" in p and "-target" in p for p in record["problems"])
+    assert any(
+        "1 managed resource(s) in prior_state have no resource change" in p and "-target" in p
+        for p in record["problems"]
+    )
+    assert not any("aws_instance.web_app_2" in p for p in record["problems"])  # no address quoted
     assert _collect("infracost-terraform_v0.14_plan.json")["data"]["partial"] is False
 
 
@@ -246,7 +250,9 @@ def test_timestamp_becomes_effective_at_only_when_it_is_one() -> None:
     assert _collect("checkov-plan_with_for_each-tf_plan.json")["effective_at"] == "2025-10-21T13:18:15Z"
     record = _collect("checkov-GithubActionsOIDCTrustPolicy-tfplan.json")  # "timestamp": "123"
     assert record["effective_at"] is None
-    assert any("'123' is not an RFC 3339 timestamp" in p for p in record["problems"])
+    assert any(
+        "$.timestamp: a string of 3 characters, not an RFC 3339 timestamp" in p for p in record["problems"]
+    )
 
 
 def test_timestamp_is_written_in_utc_to_the_second() -> None:
@@ -346,7 +352,11 @@ def test_unmarked_old_plan_masks_what_looks_secret() -> None:
     record = _collect(name)
     dumped = json.dumps(record)
     assert all(secret not in dumped for secret in secrets)
-    assert any("look like secrets" in p and "aws_lambda_function" in p for p in record["problems"])
+    lambdas = [i for i, rc in enumerate(raw["resource_changes"]) if rc["type"] == "aws_lambda_function"]
+    assert any(
+        "look like secrets" in p and f"$.resource_changes[{lambdas[0]}]" in p for p in record["problems"]
+    )
+    assert not any("aws_lambda_function" in p for p in record["problems"])  # places, not addresses
 
 
 def test_token_in_marked_plan_is_masked_too() -> None:

@@ -161,8 +161,9 @@ def test_corpus_file_normalises(entry: dict[str, Any]) -> None:
         if report.get("ArtifactType") == "container_image" and not repo_digests:
             assert any("no repository digest" in p for p in evidence.problems)
             image_id = (report.get("Metadata") or {}).get("ImageID")
-            if image_id:  # named as the fallback, in problems only, never as the digest
-                assert any(image_id in p for p in evidence.problems)
+            if image_id:  # said to be no manifest digest, never quoted, never the digest
+                assert any("Metadata.ImageID is the image's config digest" in p for p in evidence.problems)
+                assert not any(image_id in p for p in evidence.problems)
     elif isinstance(report, dict):
         assert evidence.subject.name == report["ClusterName"]
     else:
@@ -235,7 +236,10 @@ def test_newer_kubernetes_report_with_resources(tmp_path: Path) -> None:
     assert item["severity"] == "critical"  # Trivy's UNKNOWN word, NVD's 9.8: the score decides
     assert evidence.data["targets"] == ["shop/Deployment/api"]
     assert evidence.data["other"] == {"misconfigurations": 1, "secrets": 1}
-    assert any("ClusterRole/admin" in p and "forbidden" in p for p in evidence.problems)
+    assert any(
+        "Trivy could not scan this resource (its Error field says why)" in p for p in evidence.problems
+    )
+    assert not any("ClusterRole/admin" in p or "forbidden" in p for p in evidence.problems)
     assert "hunter2" not in json.dumps(evidence.to_json())
 
 
@@ -268,15 +272,17 @@ def test_null_and_empty_reports_are_empty_scans() -> None:
         assert evidence.data["summary"]["total"] == 0 and evidence.data["findings"] == []
 
 
-def test_trivy_log_instead_of_report_is_refused_with_its_message() -> None:
+def test_trivy_log_instead_of_report_is_refused_as_what_it_is() -> None:
     raw = (
         b"2024-05-02T09:00:01.123Z\tINFO\t[vuln] Vulnerability scanning is enabled\n"
         b"2024-05-02T09:00:03.456Z\tFATAL\tFatal error\timage scan error: unable to find the specified image\n"
     )
     with pytest.raises(InputError) as caught:
         collect(FOLDER, "trivy.json", raw=raw)
-    assert "scan-trivy/trivy.json" in str(caught.value)
-    assert "unable to find the specified image" in str(caught.value)
+    assert "scan-trivy/trivy.json: is Trivy's log output (2 line(s); line 2 says what went wrong)" in str(
+        caught.value
+    )
+    assert "unable to find the specified image" not in str(caught.value)
 
 
 @pytest.mark.parametrize(

@@ -275,7 +275,7 @@ def test_non_utf8_file(tmp_path: Path) -> None:
 
 
 def test_missing_file(tmp_path: Path) -> None:
-    with pytest.raises(ControlMatrixError, match=r"nope\.yaml: no such file"):
+    with pytest.raises(ControlMatrixError, match=r"nope\.yaml: does not exist"):
         load_matrices([tmp_path / "nope.yaml"])
 
 

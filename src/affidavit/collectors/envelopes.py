@@ -15,6 +15,7 @@ import binascii
 from typing import TYPE_CHECKING, Any
 
 from affidavit.artefact import load_json
+from affidavit.collectors.interface import shape_of
 from affidavit.errors import InputError
 
 if TYPE_CHECKING:
@@ -93,16 +94,15 @@ def decode_statement(doc: Artefact, payload: bytes, path: str) -> dict[str, Any]
     """The in-toto Statement in a DSSE payload; anything else is an ``InputError`` at ``path``."""
     statement = inner_json(doc, payload, path, "the DSSE payload (an in-toto Statement)")
     if not isinstance(statement, dict) or not isinstance(statement.get("_type"), str):
-        keys = ", ".join(sorted(statement)) if isinstance(statement, dict) else type(statement).__name__
         raise InputError(
             doc.source,
-            f"the DSSE payload is not an in-toto Statement (no _type; it holds: {keys or 'an empty object'})",
+            f"the DSSE payload is not an in-toto Statement (no _type string; it is {shape_of(statement)})",
             path=path,
         )
     if not statement["_type"].startswith(IN_TOTO_STATEMENT_PREFIX):
         raise InputError(
             doc.source,
-            f"the DSSE payload has _type {statement['_type']!r}, not an in-toto Statement",
+            f"the DSSE payload's _type is {shape_of(statement['_type'])}, not an in-toto Statement type",
             path=path,
         )
     return statement

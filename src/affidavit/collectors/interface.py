@@ -21,6 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from affidavit.artefact import Artefact
+from affidavit.artefact import json_type as json_type  # re-exported: the formats' one import
+from affidavit.artefact import shape_of as shape_of
 from affidavit.errors import InputError
 from affidavit.model import EvidenceKind, Subject, Tool
 
@@ -140,20 +142,3 @@ def opt_str(value: Any) -> str | None:
     if isinstance(value, int | float):
         return str(value)
     return None
-
-
-def json_type(value: Any) -> str:
-    """JSON's name for the type of a Python value from ``json.loads``."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int | float):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "an array"
-    if isinstance(value, dict):
-        return "an object"
-    return type(value).__name__

@@ -18,7 +18,7 @@ import hashlib
 import re
 from typing import TYPE_CHECKING, Any
 
-from affidavit.artefact import YamlError, load_yaml
+from affidavit.artefact import YamlError, load_yaml, read_user_file
 from affidavit.controls.model import (
     CROSSWALK_SCHEMA,
     MATRIX_SCHEMA,
@@ -29,7 +29,7 @@ from affidavit.controls.model import (
     CrosswalkPair,
     Tier,
 )
-from affidavit.errors import ControlMatrixError
+from affidavit.errors import ControlMatrixError, InputError
 from affidavit.model import EvidenceKind
 from affidavit.resources import builtin_controls_dir
 
@@ -146,13 +146,9 @@ def _yaml_files(folder: Path) -> list[Path]:
 def _read_yaml(path: Path, where: str) -> tuple[bytes, Any]:
     """A file's raw bytes and parsed YAML; unreadable files are ``ControlMatrixError``."""
     try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise ControlMatrixError(f"{where}: no such file") from None
-    except IsADirectoryError:
-        raise ControlMatrixError(f"{where}: is a directory, not a control matrix file") from None
-    except OSError as exc:
-        raise ControlMatrixError(f"{where}: cannot be read ({exc.strerror or exc})") from None
+        raw = read_user_file(path)  # a FIFO, a device or an oversized file is refused unread
+    except InputError as exc:
+        raise ControlMatrixError(f"{where}: {exc.detail}") from None
     return raw, _parse_yaml(raw, where)
 
 

@@ -20,8 +20,8 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from affidavit.artefact import YamlError, load_yaml
-from affidavit.errors import PolicyError, UsageError
+from affidavit.artefact import YamlError, load_yaml, read_user_file
+from affidavit.errors import InputError, PolicyError, UsageError
 from affidavit.resources import builtin_policies_dir
 
 if TYPE_CHECKING:
@@ -78,9 +78,11 @@ def _jsonable(value: Any) -> Any:
 def read_params_file(path: Path) -> dict[str, Any]:
     """One params file, checked for the ``{defaults, environments}`` shape."""
     try:
-        raw = load_yaml(path.read_text(encoding="utf-8"), str(path))
-    except OSError as exc:
-        raise PolicyError(f"{path}: cannot read rule data: {exc.strerror or exc}") from None
+        data = read_user_file(path)  # a FIFO, a device or an oversized file is refused unread
+    except InputError as exc:
+        raise PolicyError(f"{path}: cannot read rule data: the file {exc.detail}") from None
+    try:
+        raw = load_yaml(data.decode("utf-8"), str(path))
     except UnicodeDecodeError as exc:
         raise PolicyError(f"{path}: rule data is not UTF-8 text (byte offset {exc.start})") from None
     except YamlError as exc:

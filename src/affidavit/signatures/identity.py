@@ -110,9 +110,9 @@ class IdentityPolicy:
         if issuer is None:
             return "the certificate names no OIDC issuer"
         if not self.issuer.matches(issuer):
-            return f"the certificate's issuer {issuer!r} is not the allowed issuer {self.issuer.text!r}"
+            return f"the certificate's issuer (recorded as issuer) is not the allowed issuer {self.issuer.text!r}"
         if not any(self.identity.matches(name) for name in identities):
-            shown = ", ".join(repr(n) for n in identities) or "none"
+            shown = f"{len(identities)}, recorded as identity" if identities else "none"
             return f"the certificate's identities ({shown}) do not match the allowed identity {self.identity.text!r}"
         return None
 

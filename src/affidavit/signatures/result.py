@@ -20,6 +20,7 @@ the cryptography holds for this artefact, not that the signer is allowed: that i
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass, field
 from functools import cache
 from typing import TYPE_CHECKING, Any
@@ -173,7 +174,7 @@ class SignatureCheck:
             self.subject_digest = signed_digests[0]
         if wanted is None:
             self.artifact = None
-            shown = ", ".join(signed_digests) if signed_digests else "no digest"
+            shown = self._digests(signed_digests)
             self.fail(
                 f"no artefact digest given (--artifact FILE or --digest sha256:...): the signature "
                 f"covers {shown}, but that this is the artefact being promoted was not checked"
@@ -184,10 +185,72 @@ class SignatureCheck:
             self.subject_digest = wanted
             return
         self.artifact = False
-        shown = ", ".join(signed_digests) if signed_digests else "no sha256 digest"
-        self.fail(f"the signature covers {shown}, not the artefact {wanted}")
+        self.fail(
+            f"the signature covers {self._digests(signed_digests, 'other ')}, not the artefact {wanted}"
+        )
+
+    def _digests(self, signed: list[str], other: str = "") -> str:
+        """How many digests the signature covers, in words: the digests are the artefact's values,
+        never quoted (the first is the record's ``subject_digest`` unless another was set)."""
+        if not signed:
+            return "no digest"
+        count = f"1 {other}digest" if len(signed) == 1 else f"{len(signed)} {other}digests"
+        if self.subject_digest == signed[0]:
+            return count + (
+                " (recorded as subject_digest)"
+                if len(signed) == 1
+                else ", the first recorded as subject_digest"
+            )
+        return count
 
 
 def key_fingerprint(der_spki: bytes) -> str:
     """The id affidavit gives a public key: ``sha256:`` of its DER SubjectPublicKeyInfo."""
     return "sha256:" + hashlib.sha256(der_spki).hexdigest()
+
+
+# A field name of sigstore's models in a validation error's location (anything else there is
+# the document's own key, and is not repeated).
+_FIELD = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,40}")
+
+
+def library_message(exc: BaseException) -> str:
+    """What a library said about a bundle or trust root, on one line, without quoting it.
+
+    A pydantic validation error (what sigstore-python's models raise for a malformed bundle or
+    trusted root, as the cause of their own error) is described by its count, the first error's
+    place in the document and its kind: its text quotes the offending value. Another error is
+    sigstore's or cryptography's own sentence about a check that failed ("invalid root hash"),
+    which names no value of the document but enumerations and numbers; it is kept, cut to 200
+    characters.
+    """
+    cause: BaseException | None = exc
+    while cause is not None:
+        errors = getattr(cause, "errors", None)
+        if type(cause).__name__ == "ValidationError" and callable(errors):
+            return _validation(errors())
+        cause = cause.__cause__ or cause.__context__
+    text = " ".join(str(exc).split())
+    if len(text) > 200:
+        text = text[:197] + "..."
+    return text or type(exc).__name__
+
+
+def _validation(errors: list[dict[str, Any]]) -> str:
+    """A pydantic error list in words: how many, and where the first is and what kind it is."""
+    if not errors:
+        return "it does not match sigstore's model"
+    first = errors[0]
+    loc = list(first.get("loc") or ())
+    if first.get("type") == "extra_forbidden" and loc:
+        loc[-1] = "(a key the model does not define)"
+    place = ".".join(
+        str(part)
+        if isinstance(part, int) or (isinstance(part, str) and _FIELD.fullmatch(part))
+        else "(a key)"
+        for part in loc
+    )
+    kind = str(first.get("type", "invalid"))
+    kind = kind if _FIELD.fullmatch(kind) else "invalid"
+    count = f"{len(errors)} validation error{'' if len(errors) == 1 else 's'}"
+    return f"it does not match sigstore's model: {count}, the first at {place or 'the top'} ({kind})"

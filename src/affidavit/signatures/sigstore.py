@@ -41,11 +41,11 @@ from datetime import UTC, datetime
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from affidavit.artefact import load_json
+from affidavit.artefact import load_json, shape_of
 from affidavit.errors import InputError
 from affidavit.signatures import keys
 from affidavit.signatures.identity import certificate_identity
-from affidavit.signatures.result import SignatureCheck
+from affidavit.signatures.result import SignatureCheck, library_message
 from affidavit.signatures.trust import LoadedRoot, load_trusted_root
 
 if TYPE_CHECKING:
@@ -122,6 +122,12 @@ def _first_tlog_entry(data: dict[str, Any]) -> dict[str, Any] | None:
     if isinstance(entries, list) and entries and isinstance(entries[0], dict):
         return entries[0]
     return None
+
+
+# Rekor entry kinds and versions, named in messages (another is described, not quoted).
+_KNOWN_KINDS = frozenset(
+    {"hashedrekord/0.0.1", "hashedrekord/0.0.2", "intoto/0.0.1", "intoto/0.0.2", "dsse/0.0.1", "dsse/0.0.2"}
+)
 
 
 def _kind_version(entry: dict[str, Any] | None) -> str | None:
@@ -300,7 +306,10 @@ def verify_bundle(raw: bytes, data: dict[str, Any], settings: Settings) -> Bundl
     if info["media_type"] not in BUNDLE_MEDIA_TYPES:
         check.signature = False
         known = ", ".join(sorted(set(BUNDLE_MEDIA_TYPES.values())))
-        check.fail(f"unsupported bundle media type {info['media_type']!r} (known versions: {known})")
+        check.fail(
+            f"unsupported bundle media type ({shape_of(info['media_type'])}, not a Sigstore bundle "
+            f"media type affidavit knows; known versions: {known})"
+        )
         if settings.policy.requested and (missing := settings.policy.missing()) is not None:
             check.fail(missing)
         check.check_artifact(signed, settings)
@@ -379,7 +388,7 @@ def _verify_keyless(
         bundle = Bundle.from_json(raw)
     except _sigstore_errors() as exc:
         check.signature = False
-        check.fail(f"sigstore-python {sigstore_version} rejects the bundle: {_message(exc)}")
+        check.fail(f"sigstore-python {sigstore_version} rejects the bundle: {library_message(exc)}")
         if "inclusion proof, with checkpoint" in str(exc):
             check.fail(
                 "the log entry's inclusion proof has no checkpoint (an old v0.1 bundle); "
@@ -414,7 +423,7 @@ def _verify_keyless(
         check.fail(str(exc))
     except _sigstore_errors() as exc:
         check.signature = False
-        check.fail(f"verification failed: {_message(exc)}")
+        check.fail(f"verification failed: {library_message(exc)}")
     else:
         check.signature = True
         check.checked.append(f"{how}, offline, against {root.source}")
@@ -477,14 +486,6 @@ def _sigstore_errors() -> tuple[type[BaseException], ...]:
         KeyError,
         IndexError,
     )
-
-
-def _message(exc: BaseException) -> str:
-    """An exception's message on one line, shortened for the record."""
-    text = " ".join(str(exc).split())
-    if len(text) > 300:
-        text = text[:297] + "..."
-    return text or type(exc).__name__
 
 
 def _hashed(digest: str) -> Any:
@@ -710,7 +711,7 @@ def _verify_with_key(
         check.signature = None
         check.identity_ok = None
         check.fail(
-            f"the bundle is signed with a key (hint {hint!r}), not a certificate: "
+            f"the bundle is signed with a key ({'it names a key hint' if hint else 'no key hint'}), not a certificate: "
             "pass the public key (--key FILE) to verify it"
         )
         return
@@ -734,7 +735,7 @@ def _verify_with_key(
         check.fail(str(exc))
     except _sigstore_errors() as exc:
         check.signature = False
-        check.fail(f"verification failed: {_message(exc)}")
+        check.fail(f"verification failed: {library_message(exc)}")
     else:
         check.signature = True
 
@@ -771,7 +772,8 @@ def _verify_key_material(
         elif kind == "dsse/0.0.1":
             _check_dsse_body(body, envelope, _key_matcher(key))
         else:
-            raise _VerifyFailed(f"a key-signed DSSE bundle with a {kind} log entry is not supported")
+            shown = kind if kind in _KNOWN_KINDS else "another kind of"
+            raise _VerifyFailed(f"a key-signed DSSE bundle with a {shown} log entry is not supported")
         what = "the DSSE envelope signature"
     else:
         if model.message_signature is None or not signed:

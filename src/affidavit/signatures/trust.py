@@ -19,8 +19,9 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from affidavit.artefact import load_json
+from affidavit.artefact import load_json, shape_of
 from affidavit.errors import InputError
+from affidavit.signatures.result import library_message
 
 if TYPE_CHECKING:
     from sigstore.models import TrustedRoot
@@ -93,15 +94,9 @@ def _parse(raw: bytes, name: str) -> TrustedRoot:
         if media_type == TRUST_CONFIG_MEDIA_TYPE:
             return ClientTrustConfig.from_json(raw.decode("utf-8")).trusted_root
     except Exception as exc:  # pydantic and sigstore raise several types for a malformed root
-        raise InputError(name, f"is not a usable Sigstore trusted root: {_first_line(exc)}") from None
+        raise InputError(name, f"is not a usable Sigstore trusted root: {library_message(exc)}") from None
     raise InputError(
         name,
-        f"is not a Sigstore trusted root (mediaType {media_type!r})",
+        f"is not a Sigstore trusted root (its mediaType is {shape_of(media_type)}, not one of the two below)",
         hint=f"expected mediaType {TRUSTED_ROOT_MEDIA_TYPE!r} or {TRUST_CONFIG_MEDIA_TYPE!r}",
     )
-
-
-def _first_line(exc: BaseException) -> str:
-    """The first line of an exception's message (pydantic errors run long)."""
-    text = str(exc).strip().splitlines()
-    return text[0] if text else type(exc).__name__

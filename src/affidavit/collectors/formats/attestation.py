@@ -54,6 +54,7 @@ from affidavit.collectors.interface import (
     opt_str,
     require_list,
     require_mapping,
+    shape_of,
 )
 from affidavit.collectors.kinds.provenance import provenance_parsed
 from affidavit.collectors.kinds.signature import signature_data, verification_settings
@@ -102,7 +103,9 @@ def verify_bare_envelope(envelope: dict[str, Any], settings: Settings, signed: l
         check.method = "dsse-certificate"
         _bare_certificate(check, envelope, certs[0])
     else:
-        shown = f" (keyid {', '.join(keyids)})" if keyids else ""
+        shown = (
+            f" (its signatures name {len(keyids)} key id{'' if len(keyids) == 1 else 's'})" if keyids else ""
+        )
         check.fail(f"the envelope is signed with a key{shown}: pass the public key (--key FILE) to verify it")
     check.check_artifact(signed, settings)
     return check
@@ -156,7 +159,8 @@ def parse_envelope(doc: Artefact, options: CollectOptions) -> Parsed:
     if payload_type != IN_TOTO_PAYLOAD_TYPE:
         raise InputError(
             doc.source,
-            f"the DSSE envelope carries {payload_type!r}, not an in-toto Statement ({IN_TOTO_PAYLOAD_TYPE})",
+            f"the DSSE envelope's payloadType is {shape_of(payload_type)}, not an in-toto Statement "
+            f"({IN_TOTO_PAYLOAD_TYPE})",
             path="$.payloadType",
         )
     payload = dsse_payload_bytes(doc, envelope.get("payload"), "$.payload")
@@ -262,12 +266,11 @@ def parse_npm(doc: Artefact, options: CollectOptions) -> Parsed:
         ),
         0,
     )
-    for i, item in enumerate(items):
+    for i in range(len(items)):
         if i != index:
             problems.add(
                 f"$.attestations[{i}]",
-                f"attestation {item.get('predicateType')!r} is not recorded (the record is built from "
-                f"$.attestations[{index}])",
+                f"this attestation is not recorded (the record is built from $.attestations[{index}])",
             )
     path = f"$.attestations[{index}].bundle"
     bundle = require_mapping(doc, items[index].get("bundle"), path)

@@ -70,6 +70,7 @@ from affidavit.collectors.interface import (
     json_type,
     require_list,
     require_mapping,
+    shape_of,
 )
 from affidavit.errors import InputError
 from affidavit.model import EvidenceKind, Subject
@@ -95,6 +96,57 @@ _CLASSIC_KEYS = frozenset(
 )
 _LEGITIFY_SCHEMES = frozenset({"flattened", "group-by-namespace", "group-by-resource", "group-by-severity"})
 _NOT_PROTECTED = "Branch not protected"
+# Messages GitHub's REST API answers with instead of protection settings: repeated in an error
+# because they are GitHub's words (any other message is described, never quoted).
+_API_MESSAGES = frozenset(
+    {
+        "Not Found",
+        "Bad credentials",
+        "Requires authentication",
+        "Resource not accessible by integration",
+        "Resource not accessible by personal access token",
+        "Must have admin rights to Repository.",
+        "Upgrade to GitHub Pro or make this repository public to enable this feature.",
+        "API rate limit exceeded",
+    }
+)
+# The words GitHub's ruleset API uses for these fields (other values are described, not quoted).
+_ENFORCEMENTS = frozenset({"active", "disabled", "evaluate"})
+_TARGETS = frozenset({"branch", "tag", "push", "repository"})
+_ACTOR_TYPES = frozenset(
+    {
+        "Integration",
+        "OrganizationAdmin",
+        "RepositoryRole",
+        "Team",
+        "DeployKey",
+        "EnterpriseOwner",
+        "User",
+        "App",
+    }
+    | {"actor"}  # affidavit's word for an actor a GraphQL answer does not type
+)
+# The parts of a classic protection GitHub serves on their own (GET .../protection/<part>).
+_PARTS = frozenset(
+    {
+        "required_status_checks",
+        "required_pull_request_reviews",
+        "required_signatures",
+        "enforce_admins",
+        "restrictions",
+        "required_linear_history",
+        "allow_force_pushes",
+        "allow_deletions",
+    }
+)
+
+
+def _said(value: Any, known: frozenset[str]) -> str:
+    """``value`` quoted when it is one of the API's own words for the field (``known``), else its
+    shape: an artefact's other content never reaches a message."""
+    return repr(value) if isinstance(value, str) and value in known else shape_of(value)
+
+
 _FETCH_HINT = (
     "save the settings with `gh api repos/OWNER/REPO/branches/BRANCH/protection > protection.json` "
     "(classic) and `gh api repos/OWNER/REPO/rules/branches/BRANCH > rules.json` (rulesets)"
@@ -306,7 +358,7 @@ def _parse_classic(doc: Artefact, options: CollectOptions) -> Parsed:
     if isinstance(message, str) and not _CLASSIC_KEYS.intersection(body):
         raise InputError(
             doc.source,
-            f"is a GitHub API error response ({message!r}), not branch protection settings: the "
+            f"is a GitHub API error response ({_said(message, _API_MESSAGES)}), not branch protection settings: the "
             f"repository or branch does not exist, the plan does not offer protection, or the token "
             f"cannot read it (reading protection needs admin access)",
             hint=_FETCH_HINT,
@@ -318,7 +370,7 @@ def _parse_classic(doc: Artefact, options: CollectOptions) -> Parsed:
     if part is not None:
         raise InputError(
             doc.source,
-            f"is only the {part.group(1)} part of a branch's protection (GET .../protection/{part.group(1)}); "
+            f"is only one part ({_said(part.group(1), _PARTS)}) of a branch's protection (GET .../protection/<part>); "
             f"the other settings are not in it",
             hint=_FETCH_HINT,
         )
@@ -346,7 +398,7 @@ def _parse_branch_summary(doc: Artefact, body: dict[str, Any], eff: _Effective, 
             doc.source,
             "is the branch summary (GET .../branches/{branch}); it says the branch is protected but "
             "leaves out the review, admin and push settings",
-            hint=f"fetch the full settings: gh api {body['protection_url'].split('api.github.com/', 1)[-1]}",
+            hint="fetch the full settings: gh api repos/OWNER/REPO/branches/BRANCH/protection",
         )
     problems.add(
         "$", "is the branch summary (GET .../branches/{branch}), which says the branch is not protected"
@@ -449,11 +501,15 @@ def _apply_ruleset(
     target = ruleset.get("target", "branch")
     if enforcement != "active":
         problems.add(
-            where, f"{label} has enforcement {enforcement!r}: it enforces nothing and was not counted"
+            where,
+            f"the ruleset's enforcement is {_said(enforcement, _ENFORCEMENTS)}: it enforces nothing and "
+            "was not counted",
         )
         return repository, branch
     if target != "branch":
-        problems.add(where, f"{label} targets {target!r}, not branches, and was not counted")
+        problems.add(
+            where, f"the ruleset targets {_said(target, _TARGETS)}, not branches, and was not counted"
+        )
         return repository, branch
 
     rules = require_list(doc, ruleset.get("rules"), f"{where}.rules")
@@ -463,22 +519,25 @@ def _apply_ruleset(
         rule = require_mapping(doc, raw, f"{where}.rules[{j}]")
         params = rule.get("parameters")
         _apply_rule(str(rule.get("type")), params if isinstance(params, dict) else {}, eff)
-    _ruleset_admins(ruleset.get("bypass_actors"), label, eff, problems, where)
+    _ruleset_admins(ruleset.get("bypass_actors"), eff, problems, where)
     return repository, branch
 
 
-def _ruleset_admins(actors: Any, label: str, eff: _Effective, problems: Problems, where: str) -> None:
+def _ruleset_admins(actors: Any, eff: _Effective, problems: Problems, where: str) -> None:
     """``enforce_admins`` from a ruleset's bypass list: true only when it is shown and empty."""
     if actors is None:
         problems.add(
             where,
-            f"{label} does not show its bypass_actors (they need admin access to read): enforce_admins read as false",
+            "the ruleset does not show its bypass_actors (they need admin access to read): "
+            "enforce_admins read as false",
         )
     elif isinstance(actors, list) and not actors:
         eff.enforce_admins = True
     elif isinstance(actors, list):
-        kinds = sorted({str(a.get("actor_type")) for a in actors if isinstance(a, dict)})
-        problems.add(where, f"{label} can be bypassed by {', '.join(kinds)}: enforce_admins read as false")
+        kinds = sorted({_said(a.get("actor_type"), _ACTOR_TYPES) for a in actors if isinstance(a, dict)})
+        problems.add(
+            where, f"the ruleset can be bypassed by {', '.join(kinds)}: enforce_admins read as false"
+        )
 
 
 def _ruleset_branch(ruleset: dict[str, Any], problems: Problems, where: str) -> str | None:
@@ -495,7 +554,7 @@ def _ruleset_branch(ruleset: dict[str, Any], problems: Problems, where: str) -> 
             return name
     problems.add(
         where,
-        f"applies to the ref patterns {', '.join(map(str, include))} (not one named branch); branch left unnamed",
+        f"applies to {len(include)} ref pattern(s), not one named branch; branch left unnamed",
     )
     return None
 
@@ -620,8 +679,7 @@ def _parse_graphql(doc: Artefact, options: CollectOptions) -> Parsed:
         elif rules:
             raise InputError(
                 doc.source,
-                f"holds {len(rules)} branch protection rules ({', '.join(map(str, patterns))}) and does "
-                f"not say which branch is meant",
+                f"holds {len(rules)} branch protection rules and does not say which branch is meant",
                 path="$.data.repository",
                 hint="query defaultBranchRef { name } as well, or save one rule's branch",
             )
@@ -653,7 +711,7 @@ def _apply_graphql_classic(
     if len(matching) > 1:
         problems.add(
             "$.data.repository.branchProtectionRules",
-            f"{len(matching)} rules match {branch!r}; the first ({matching[0].get('pattern')!r}) was used",
+            f"{len(matching)} rules match the branch; the first of them was used",
         )
     rule = matching[0]
     eff.sources.append("classic")
@@ -703,7 +761,9 @@ def _apply_graphql_ruleset(
     enforcement = str(ruleset.get("enforcement", "")).lower()
     if enforcement != "active":
         problems.add(
-            where, f"{label} has enforcement {enforcement!r}: it enforces nothing and was not counted"
+            where,
+            f"the ruleset's enforcement is {_said(enforcement, _ENFORCEMENTS)}: it enforces nothing and "
+            "was not counted",
         )
         return
     if str(ruleset.get("target", "branch")).lower() != "branch":
@@ -713,7 +773,7 @@ def _apply_graphql_ruleset(
     include = [p for p in (ref or {}).get("include") or () if isinstance(p, str)]
     exclude = [p for p in (ref or {}).get("exclude") or () if isinstance(p, str)]
     if branch is None:
-        problems.add(where, f"{label} cannot be matched to a branch (none named); not counted")
+        problems.add(where, "the ruleset cannot be matched to a branch (none named); not counted")
         return
     if not any(_ref_matches(p, branch, default) for p in include) or any(
         _ref_matches(p, branch, default) for p in exclude
@@ -728,7 +788,7 @@ def _apply_graphql_ruleset(
         if isinstance(params, dict):
             snake = {_GQL_RULE_PARAMS.get(str(k), str(k)): v for k, v in params.items()}
         _apply_rule(str(rule.get("type", "")).lower(), snake, eff)
-    _ruleset_admins(_graphql_bypass(ruleset.get("bypassActors")), label, eff, problems, where)
+    _ruleset_admins(_graphql_bypass(ruleset.get("bypassActors")), eff, problems, where)
 
 
 def _graphql_bypass(connection: Any) -> list[dict[str, Any]] | None:
@@ -747,7 +807,7 @@ def _graphql_bypass(connection: Any) -> list[dict[str, Any]] | None:
         if node.get("organizationAdmin") is True:
             kind = "OrganizationAdmin"
         elif isinstance(node.get("repositoryRoleName"), str):
-            kind = f"RepositoryRole {node['repositoryRoleName']}"
+            kind = "RepositoryRole"
         elif isinstance(actor, dict) and isinstance(actor.get("__typename"), str):
             kind = actor["__typename"]
         else:
@@ -783,13 +843,11 @@ def _detect_recording(doc: Artefact) -> int:
 def _parse_recording(doc: Artefact, options: CollectOptions) -> Parsed:
     """Reject a recording, naming its shape and what to save instead."""
     interactions = _recorded(doc.json())
-    related = [
-        f"{str(i['method']).upper()} {i['status']}" for i in interactions if _about_protection(i["path"])
-    ]
+    related = [i for i in interactions if _about_protection(i["path"])]
     raise InputError(
         doc.source,
         f"is an octokit/fixtures (nock) recording of {len(interactions)} HTTP interactions, not one "
-        f"API response; its {len(related)} branch-protection interactions ({', '.join(related)}) "
+        f"API response; its {len(related)} branch-protection interactions "
         f"record different states of the branch in turn, so none of them is the branch's state",
         hint="record the branch's current state instead: " + _FETCH_HINT,
     )
@@ -811,15 +869,13 @@ def _parse_legitify(doc: Artefact, options: CollectOptions) -> Parsed:
     """Reject a Legitify report with what it is and how to fetch the settings."""
     value = require_mapping(doc, doc.json(), "$")
     content = value.get("content")
-    related = (
-        sorted(k.rsplit(".", 1)[-1] for k in content if "branch" in k or "review" in k)
-        if isinstance(content, dict)
-        else []
-    )
-    example = f" (e.g. {related[0]})" if related else ""
+    related = sum(1 for k in content if "branch" in k or "review" in k) if isinstance(content, dict) else 0
+    example = f" ({related} of them about branches or reviews)" if related else ""
+    scheme = value.get("type")
+    shown = f"the {scheme!r} scheme" if scheme in _LEGITIFY_SCHEMES else "a scheme it does not document"
     raise InputError(
         doc.source,
-        f"is a Legitify posture report ({value.get('type')!r} scheme): it holds Legitify's PASSED/FAILED "
+        f"is a Legitify posture report ({shown}): it holds Legitify's PASSED/FAILED "
         f"verdicts on its own policies{example}, not the branch protection settings, and names "
         f"neither the branch nor the required status checks",
         hint=_FETCH_HINT,

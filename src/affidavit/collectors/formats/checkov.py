@@ -138,9 +138,7 @@ def parse(doc: Artefact, options: CollectOptions) -> Parsed:
             versions.add(version)
     count_levels(findings, summary)
     if len(versions) > 1:
-        problems.add(
-            "$", f"the framework reports name different Checkov versions: {', '.join(sorted(versions))}"
-        )
+        problems.add("$", f"the framework reports name {len(versions)} different Checkov versions")
     return Parsed(
         data={"findings": findings, "summary": summary, "tools": [TOOL_NAME], "runs": len(reports)},
         format_version=None,
@@ -177,11 +175,10 @@ def _read_framework(
     summary["suppressed"] += len(skipped)
     summary["parsing_errors"] += len(errors)
     if errors:
-        files = sorted({e for e in errors if isinstance(e, str)})
-        shown = ", ".join(files[:5]) + (", ..." if len(files) > 5 else "")
         problems.add(
             f"{path}.results.parsing_errors",
-            f"Checkov could not parse {len(errors)} file(s), which were therefore not checked: {shown}",
+            f"Checkov could not parse {len(errors)} file(s), which were therefore not checked (the "
+            "report lists their names there)",
         )
     stated = report.get("summary")
     if isinstance(stated, dict):
@@ -306,10 +303,12 @@ def _not_a_report(doc: Artefact) -> InputError:
     """The error for Checkov's console output or crash instead of its JSON report."""
     hint = "run checkov with -o json (and --output-file-path DIR) and pass the JSON it writes"
     if _TRACEBACK in doc.head:
-        lines = [line.strip() for line in doc.text.splitlines() if line.strip()]
-        last = lines[-1][:300] if lines else ""
+        lines = doc.text.rstrip().splitlines()
         return InputError(
-            doc.source, f"is a Checkov crash (a Python traceback), not a report: {last!r}", hint=hint
+            doc.source,
+            f"is a Checkov crash (a Python traceback), not a report: the error Checkov met is on its "
+            f"last line (line {len(lines)})",
+            hint=hint,
         )
     return InputError(doc.source, "is Checkov's console output, not its JSON report", hint=hint)
 

@@ -125,7 +125,7 @@ def parse_verify_output(doc: Artefact, options: CollectOptions) -> Parsed:
     digests = sorted({c.subject_digest for c in checks if c.subject_digest})
     names = sorted({n for c in claims if (n := _claim_name(c))})
     if len(digests) > 1:
-        problems.add("$", f"the claims name {len(digests)} different image digests: {', '.join(digests)}")
+        problems.add("$", f"the claims name {len(digests)} different image digests")
     data = signature_data(checks, settings)
     data["policy"] = {"identity": None, "issuer": None, "public_key": None}
     return Parsed(
@@ -311,11 +311,13 @@ def parse_manifest(doc: Artefact, options: CollectOptions) -> Parsed:
             check = SignatureCheck(method="cosign-oci", subject_digest=claim_digest)
             if payload is None:
                 check.fail(
-                    f"the signed payload (layer {layer_digest}) is not at hand, so the signature and the "
-                    "image digest it names were not checked"
+                    "the signed payload (the layer's blob, --payload FILE) is not at hand, so the "
+                    "signature and the image digest it names were not checked"
                 )
             elif not payload_ok:
-                check.fail(f"the payload given is not this layer's payload ({layer_digest})")
+                check.fail(
+                    "the payload given is not this layer's payload (its sha256 is not the layer digest)"
+                )
             if isinstance(notes.get(ANNOTATION_CERTIFICATE), str):
                 try:
                     cert = load_pem_x509_certificate(notes[ANNOTATION_CERTIFICATE].encode("utf-8"))

@@ -57,6 +57,7 @@ from affidavit.collectors.interface import (
     opt_str,
     require_list,
     require_mapping,
+    shape_of,
 )
 from affidavit.collectors.kinds import licenses as lic
 from affidavit.collectors.kinds.sbom import (
@@ -128,10 +129,9 @@ class _Reader:
             self.tally.add("no-type", path, "component has no type")
             return None
         if not isinstance(value, str) or value not in self.types:
-            shown = repr(value) if isinstance(value, str) else json_type(value)
             raise InputError(
                 self.doc.source,
-                f"component type {shown} is not one CycloneDX {self.spec_version} defines "
+                f"the component type ({shape_of(value)}) is not one CycloneDX {self.spec_version} defines "
                 f"({', '.join(sorted(self.types))})",
                 path=path,
             )
@@ -140,18 +140,16 @@ class _Reader:
     def add_hash(self, hashes: dict[str, str], alg: Any, content: Any, path: str) -> None:
         """Check one hash and add it to ``hashes`` under its normal name."""
         if not isinstance(alg, str) or alg not in self.algorithms:
-            shown = repr(alg) if isinstance(alg, str) else json_type(alg)
             raise InputError(
                 self.doc.source,
-                f"hash algorithm {shown} is not one CycloneDX {self.spec_version} defines "
+                f"the hash algorithm ({shape_of(alg)}) is not one CycloneDX {self.spec_version} defines "
                 f"({', '.join(sorted(self.algorithms))})",
                 path=path,
             )
         if not isinstance(content, str) or not lic.is_hex(content) or len(content) not in _HASH_LENGTHS:
-            shown = repr(content) if isinstance(content, str) else json_type(content)
             raise InputError(
                 self.doc.source,
-                f"{alg} hash value {shown} is not 32, 40, 64, 96 or 128 hexadecimal digits",
+                f"the {alg} hash value ({shape_of(content)}) is not 32, 40, 64, 96 or 128 hexadecimal digits",
                 path=path,
             )
         hashes.setdefault(lic.hash_name(alg), content.lower())
@@ -176,7 +174,7 @@ class _Reader:
         """Build the ``Parsed`` record once every part has been read."""
         problems = self.problems
         if serial is not None and not _SERIAL.match(serial):
-            problems.add(serial_path, f"serial number {serial!r} is not a urn:uuid")
+            problems.add(serial_path, f"the serial number ({shape_of(serial)}) is not a urn:uuid")
         if subject is None:
             problems.add(subject_path, "the BOM does not name its subject (metadata.component)")
             subject = empty_subject()
@@ -200,7 +198,7 @@ class _Reader:
             if dangling:
                 problems.add(
                     dependencies_path,
-                    f"{len(dangling)} dependency refs name no component of this BOM (first: {dangling[0]!r})",
+                    f"{len(dangling)} dependency ref(s) name no component of this BOM",
                 )
         self.tally.flush()
         data = sbom_data(
@@ -233,7 +231,8 @@ def _check_version(doc: Artefact, value: Any, path: str) -> str:
     if value not in KNOWN_VERSIONS:
         raise InputError(
             doc.source,
-            f"CycloneDX version {value!r} is not one affidavit reads ({', '.join(KNOWN_VERSIONS)})",
+            f"specVersion is {shape_of(value)}, not a CycloneDX version affidavit reads "
+            f"({', '.join(KNOWN_VERSIONS)})",
             path=path,
             hint="a newer CycloneDX version needs a newer affidavit",
         )
@@ -409,8 +408,12 @@ def _read_json(doc: Artefact, bom: dict[str, Any]) -> Parsed:
     errors: list[tuple[str, str]] = []
     hint: str | None = None
     if bom_format is not None and bom_format != "CycloneDX":
-        shown = repr(bom_format) if isinstance(bom_format, str) else json_type(bom_format)
-        errors.append(("$.bomFormat", f'bomFormat is {shown}, not "CycloneDX": this is not a CycloneDX BOM'))
+        errors.append(
+            (
+                "$.bomFormat",
+                f'bomFormat is {shape_of(bom_format)}, not "CycloneDX": this is not a CycloneDX BOM',
+            )
+        )
     try:
         spec_version = _check_version(doc, bom.get("specVersion"), "$.specVersion")
     except InputError as exc:
@@ -648,10 +651,11 @@ class _XmlBom:
         tag = el.tag
         ns, _, local = tag[1:].partition("}") if tag.startswith("{") else ("", "", tag)
         if local != "bom" or not ns.startswith(XML_NAMESPACE):
-            where = f"in namespace {ns!r}" if ns else "in no namespace"
+            element = "<bom>" if local == "bom" else "another element"
+            where = "in another namespace" if ns else "in no namespace"
             raise InputError(
                 self.doc.source,
-                f"root element <{local}> {where} is not a CycloneDX BOM "
+                f"the root element is {element} {where}, not a CycloneDX BOM "
                 f"(expected <bom> in {XML_NAMESPACE}1.x)",
                 path="/",
             )
@@ -659,8 +663,8 @@ class _XmlBom:
         if version not in KNOWN_VERSIONS:
             raise InputError(
                 self.doc.source,
-                f"CycloneDX XML namespace {ns!r} names version {version!r}, not one affidavit reads "
-                f"({', '.join(KNOWN_VERSIONS)})",
+                f"the CycloneDX XML namespace names a version ({shape_of(version)}) affidavit does "
+                f"not read ({', '.join(KNOWN_VERSIONS)})",
                 path="/bom",
             )
         q = "{" + ns + "}"

@@ -37,6 +37,7 @@ from affidavit.collectors.interface import (
     opt_str,
     require_list,
     require_mapping,
+    shape_of,
 )
 from affidavit.collectors.kinds.severity import is_known_severity_word, score, severity_of
 from affidavit.collectors.kinds.vulnerability import (
@@ -91,7 +92,7 @@ def parse(doc: Artefact, options: CollectOptions) -> Parsed:
     for i, item in enumerate(matches):
         _match(doc, item, f"$.matches[{i}]", findings, unknown_words)
     for word, where in sorted(unknown_words.items()):
-        problems.add(where, f"unknown severity {word!r}: counted as unknown")
+        problems.add(where, f"a severity word affidavit does not know ({shape_of(word)}): counted as unknown")
     if findings.duplicates:
         problems.add(
             "$.matches",

@@ -36,6 +36,7 @@ from affidavit.collectors.interface import (
     opt_str,
     require_list,
     require_mapping,
+    shape_of,
 )
 from affidavit.collectors.kinds.severity import is_known_severity_word, score, severity_of
 from affidavit.collectors.kinds.vulnerability import (
@@ -57,6 +58,7 @@ FORMAT = "npm-audit-json"
 
 _GHSA = re.compile(r"GHSA(?:-[23456789cfghjmpqrvwx]{4}){3}")
 _TEXT_ERROR = re.compile(r"^npm (?:ERR!|error) ")
+_ERROR_CODE = re.compile(r"E[A-Z0-9_]{1,30}")
 
 
 def detect(doc: Artefact) -> int:
@@ -86,10 +88,10 @@ def parse(doc: Artefact, options: CollectOptions) -> Parsed:
     """Normalise an npm audit report into a ``vulnerability-scan`` record."""
     if not doc.looks_like_json and _TEXT_ERROR.match(doc.head):
         lines = [ln for ln in doc.head.splitlines() if _TEXT_ERROR.match(ln)]
-        text = " ".join(_TEXT_ERROR.sub("", ln).strip() for ln in lines[:4])[:300]
         raise InputError(
             doc.source,
-            f"is npm's error output, not an audit report: {text}",
+            f"is npm's error output ({len(lines)} error line(s) at its start, which say what went "
+            "wrong), not an audit report",
             hint="run `npm audit --json > FILE` in a project with a package-lock.json",
         )
     report = doc.json()
@@ -97,11 +99,17 @@ def parse(doc: Artefact, options: CollectOptions) -> Parsed:
         raise InputError(doc.source, f"is not an npm audit report: the JSON document is {json_type(report)}")
     error = report.get("error")
     if isinstance(error, dict) and "vulnerabilities" not in report and "advisories" not in report:
-        summary = opt_str(error.get("summary")) or opt_str(error.get("detail")) or "no message"
         code = opt_str(error.get("code"))
+        # npm's codes are words such as ENOAUDIT; anything else is not repeated
+        shown = f" ({code})" if code is not None and _ERROR_CODE.fullmatch(code) else ""
+        said = (
+            "its message is in $.error"
+            if error.get("summary") or error.get("detail")
+            else "without a message"
+        )
         raise InputError(
             doc.source,
-            f"npm audit failed{f' ({code})' if code else ''}: {summary}",
+            f"npm audit failed{shown} and wrote an error instead of an audit ({said})",
             path="$.error",
             hint="fix the cause npm names and run `npm audit --json` again; this file holds no audit",
         )
@@ -115,7 +123,7 @@ def parse(doc: Artefact, options: CollectOptions) -> Parsed:
         _npm6(doc, report, findings, unknown_words)
         version = None
     for word, where in sorted(unknown_words.items()):
-        problems.add(where, f"unknown severity {word!r}: counted as unknown")
+        problems.add(where, f"a severity word affidavit does not know ({shape_of(word)}): counted as unknown")
     if findings.duplicates:
         problems.add("$", f"{findings.duplicates} advisory entries repeat one already listed; counted once")
     return Parsed(
@@ -170,8 +178,8 @@ def _patched(range_text: str | None) -> list[str]:
 def _npm6(doc: Artefact, report: dict[str, Any], findings: FindingSet, unknown: dict[str, str]) -> None:
     """npm 6: one finding per advisory and installed version of its module."""
     advisories = require_mapping(doc, report.get("advisories"), "$.advisories")
-    for key, raw in advisories.items():
-        path = f"$.advisories[{key!r}]"
+    for position, (key, raw) in enumerate(advisories.items(), 1):
+        path = f"$.advisories[key #{position}]"
         advisory = require_mapping(doc, raw, path)
         vid, aliases = _ids(advisory, advisory.get("id", key))
         name = opt_str(advisory.get("module_name"))
@@ -211,8 +219,8 @@ def _npm6(doc: Artefact, report: dict[str, Any], findings: FindingSet, unknown: 
 def _npm7(doc: Artefact, report: dict[str, Any], findings: FindingSet, unknown: dict[str, str]) -> None:
     """npm 7+: one finding per advisory object in ``via`` and package (advisory ``source``, package)."""
     vulnerabilities = require_mapping(doc, report.get("vulnerabilities"), "$.vulnerabilities")
-    for key, raw in vulnerabilities.items():
-        path = f"$.vulnerabilities[{key!r}]"
+    for position, (key, raw) in enumerate(vulnerabilities.items(), 1):
+        path = f"$.vulnerabilities[key #{position}]"
         entry = require_mapping(doc, raw, path)
         package = opt_str(entry.get("name")) or key
         via = entry.get("via")

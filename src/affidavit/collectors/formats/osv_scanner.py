@@ -32,6 +32,7 @@ from affidavit.collectors.interface import (
     opt_str,
     require_list,
     require_mapping,
+    shape_of,
 )
 from affidavit.collectors.kinds.severity import (
     is_known_severity_word,
@@ -100,9 +101,9 @@ def parse(doc: Artefact, options: CollectOptions) -> Parsed:
         for j, entry in enumerate(packages):
             _package(doc, entry, f"{path}.packages[{j}]", target, findings, state)
     for word, where in sorted(state.unknown_words.items()):
-        problems.add(where, f"unknown severity {word!r}: not used")
+        problems.add(where, f"a severity word affidavit does not know ({shape_of(word)}): not used")
     for where, vector in state.bad_vectors[:5]:
-        problems.add(where, f"CVSS vector {vector!r} cannot be scored: ignored")
+        problems.add(where, f"a CVSS vector ({shape_of(vector)}) that cannot be scored: ignored")
     if state.uncalled:
         problems.add(
             "$.results",

@@ -74,10 +74,9 @@ def _is_dependency(value: Any) -> bool:
 def parse(doc: Artefact, options: CollectOptions) -> Parsed:
     """Normalise a pip-audit report (either shape) into a ``vulnerability-scan`` record."""
     if not doc.looks_like_json and doc.head.startswith(_ERROR_PREFIXES):
-        line = " ".join(doc.head.splitlines()[0].split())[:300]
         raise InputError(
             doc.source,
-            f"is pip-audit's error output, not a JSON report: {line}",
+            "is pip-audit's error output (its first line says what went wrong), not a JSON report",
             hint="write the report with `pip-audit -f json -o FILE`",
         )
     report = doc.json()
@@ -95,8 +94,7 @@ def parse(doc: Artefact, options: CollectOptions) -> Parsed:
                 if reason is not None:
                     problems.add(
                         f"$.fixes[{i}]",
-                        f"{opt_str(fix.get('name'))} {opt_str(fix.get('version')) or ''}".rstrip()
-                        + f" could not be fixed: {reason}",
+                        "the package could not be fixed (pip-audit's reason is its skip_reason)",
                     )
     else:
         raise InputError(doc.source, f"is not a pip-audit report: the JSON document is {json_type(report)}")
@@ -105,9 +103,8 @@ def parse(doc: Artefact, options: CollectOptions) -> Parsed:
         path = f"{base}[{i}]"
         dep = require_mapping(doc, item, path)
         name = opt_str(dep.get("name"))
-        reason = opt_str(dep.get("skip_reason"))
-        if reason is not None:
-            problems.add(path, f"{name} was not audited: {reason}")
+        if opt_str(dep.get("skip_reason")) is not None:
+            problems.add(path, "the dependency was not audited (pip-audit's reason is its skip_reason)")
             continue
         version = opt_str(dep.get("version"))
         purl = language_purl("pypi", name, version)

@@ -77,6 +77,7 @@ from affidavit.collectors.interface import (
     Problems,
     json_type,
     opt_str,
+    shape_of,
 )
 from affidavit.collectors.kinds.sast import (
     LEVELS,
@@ -152,11 +153,17 @@ def _family(version: str) -> str | None:
     return None
 
 
+# A version number (digits and dots, perhaps a pre-release word: 1.0.0-beta.4), repeated in a
+# message; another version string is described.
+_VERSION_NUMBER = re.compile(r"\d{1,4}(?:\.\d{1,4}){0,3}(?:-[a-z]{1,10}(?:\.\d{1,4})?)?")
+
+
 def _unsupported(doc: Artefact, version: str, why: str = "") -> InputError:
     """The error for a SARIF version (or shape of one) this module does not read."""
+    said = version if _VERSION_NUMBER.fullmatch(version) else f"({shape_of(version)})"
     return InputError(
         doc.source,
-        f"SARIF version {version} is not supported{why}",
+        f"SARIF version {said} is not supported{why}",
         path="$.version",
         hint="re-run the tool with SARIF 2.1.0 output (the version every current tool writes)",
     )
@@ -189,7 +196,7 @@ def parse(doc: Artefact, options: CollectOptions) -> Parsed:
     if family != "2.1":
         problems.add(
             "$.version",
-            f"is SARIF {version}, an older version read with the 2.1.0 rules where its shape allows",
+            f"is SARIF {family}.0, an older version read with the 2.1.0 rules where its shape allows",
         )
 
     findings: list[dict[str, Any]] = []
@@ -410,20 +417,20 @@ class _RunReader:
             notes = _notifications(inv)
             if inv.get("executionSuccessful") is False:
                 said = ""
-                errors = [text for level, _, text in notes if level == "error" and text]
+                errors = [place for level, _, text, place in notes if level == "error" and text]
                 if errors:
-                    said = f": {self._safe(errors[0])[:300]!r}"
+                    said = f"; its first error notification, {path}.{errors[0]}, says why"
                 raise InputError(
                     self.doc.source,
-                    f"the tool {self.tool_name!r} reports that its run failed (executionSuccessful: false){said}",
+                    f"the tool reports that its run failed (executionSuccessful: false){said}",
                     path=path,
                     hint="fix the error and re-run the scan; a failed scan is not a clean one",
                 )
             for level in ("error", "warning"):
-                ids = sorted({ident for lvl, ident, _ in notes if lvl == level and ident})
-                n = sum(1 for lvl, _, _ in notes if lvl == level)
+                ids = {ident for lvl, ident, _, _ in notes if lvl == level and ident}
+                n = sum(1 for lvl, _, _, _ in notes if lvl == level)
                 if n:
-                    named = f" ({', '.join(ids[:5])}{', ...' if len(ids) > 5 else ''})" if ids else ""
+                    named = f" of {len(ids)} kind(s) (by descriptor id)" if ids else ""
                     self.problems.add(path, f"the tool reported {n} {level} notification(s){named}")
 
     def finished_at(self) -> str | None:
@@ -721,10 +728,6 @@ class _RunReader:
                 cleaned = cleaned.replace(secret, "[REDACTED]")
         return cleaned
 
-    def _safe(self, text: str) -> str:
-        """A tool's own text made safe to quote (a secret scanner's text is not quoted at all)."""
-        return "(message withheld: secret scanner output)" if self.secret_tool else text
-
     def _report_oddities(self) -> None:
         """Turn the run's tallies into one problem sentence each."""
         sentences = {
@@ -789,9 +792,10 @@ def _describe(rule: dict[str, Any] | None) -> str | None:
     return _str(rule.get("name"))
 
 
-def _notifications(inv: dict[str, Any]) -> list[tuple[str | None, str | None, str | None]]:
-    """``(level, id, text)`` of an invocation's execution and configuration notifications."""
-    out: list[tuple[str | None, str | None, str | None]] = []
+def _notifications(inv: dict[str, Any]) -> list[tuple[str | None, str | None, str | None, str]]:
+    """``(level, id, text, place)`` of an invocation's execution and configuration notifications
+    (``place``: the notification's path below the invocation)."""
+    out: list[tuple[str | None, str | None, str | None, str]] = []
     for key in (
         "toolExecutionNotifications",
         "toolConfigurationNotifications",
@@ -801,7 +805,7 @@ def _notifications(inv: dict[str, Any]) -> list[tuple[str | None, str | None, st
         items = inv.get(key)
         if not isinstance(items, list):
             continue
-        for note in items:
+        for k, note in enumerate(items):
             if not isinstance(note, dict):
                 continue
             level = note.get("level") if isinstance(note.get("level"), str) else "warning"
@@ -809,7 +813,7 @@ def _notifications(inv: dict[str, Any]) -> list[tuple[str | None, str | None, st
             ident = opt_str(descriptor.get("id")) if isinstance(descriptor, dict) else opt_str(note.get("id"))
             message = note.get("message")
             text = _str(message.get("text")) if isinstance(message, dict) else _str(message)
-            out.append((level, ident, text))
+            out.append((level, ident, text, f"{key}[{k}]"))
     return out
 
 

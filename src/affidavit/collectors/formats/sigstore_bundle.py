@@ -45,6 +45,7 @@ from affidavit.collectors.interface import (
     Parsed,
     Problems,
     require_mapping,
+    shape_of,
 )
 from affidavit.collectors.kinds.provenance import provenance_parsed
 from affidavit.collectors.kinds.signature import signature_data, unix_to_iso, verification_settings
@@ -105,7 +106,8 @@ def parse_bundle(doc: Artefact, options: CollectOptions) -> Parsed:
             parsed.effective_at = parsed.effective_at or signed_at
             return parsed
         problems.add(
-            "$.dsseEnvelope.payloadType", f"payload type {result.payload_type!r} is not an in-toto Statement"
+            "$.dsseEnvelope.payloadType",
+            f"the payload type ({shape_of(result.payload_type)}) is not an in-toto Statement's",
         )
 
     subject = Subject(name=_artifact_name(options), digest=check.subject_digest)

@@ -57,6 +57,7 @@ from affidavit.collectors.interface import (
     opt_str,
     require_list,
     require_mapping,
+    shape_of,
 )
 from affidavit.collectors.kinds import licenses as lic
 from affidavit.collectors.kinds.sbom import (
@@ -168,7 +169,7 @@ def _check_version(doc: Artefact, value: Any, path: str) -> str:
             raise _refuse_spdx3(doc)
         raise InputError(
             doc.source,
-            f"spdxVersion {value!r} is not one affidavit reads (SPDX-2.0 to SPDX-2.3)",
+            f"spdxVersion is {shape_of(value)}, not a version affidavit reads (SPDX-2.0 to SPDX-2.3)",
             path=path,
         )
     raise InputError(
@@ -360,7 +361,9 @@ def _read_tag_value(doc: Artefact, problems: Problems) -> _SpdxDoc:
                 no_colon += 1
                 no_colon_first = no_colon_first or where
                 continue
-            raise InputError(doc.source, f"is not a 'Tag: value' line: {stripped[:80]!r}", path=where)
+            raise InputError(
+                doc.source, f"is not a 'Tag: value' line (a line of {len(stripped)} characters)", path=where
+            )
         tag, value = match.group(1), match.group(2).strip()
         if value.startswith("<text>"):
             body = value[len("<text>") :]
@@ -401,7 +404,9 @@ def _read_tag_value(doc: Artefact, problems: Problems) -> _SpdxDoc:
             parts = value.split()
             if len(parts) < 3:
                 raise InputError(
-                    doc.source, f"relationship {value!r} is not 'ELEMENT TYPE ELEMENT'", path=where
+                    doc.source,
+                    f"the relationship has {len(parts)} word(s), not 'ELEMENT TYPE ELEMENT'",
+                    path=where,
                 )
             sd.relationships.append((parts[0], parts[1], parts[2]))
         elif section == "document":
@@ -460,12 +465,13 @@ def _hashes(doc: Artefact, checksums: list[tuple[str, Any, str]]) -> dict[str, s
         if alg not in lic.SPDX_HASH_ALGORITHMS:
             raise InputError(
                 doc.source,
-                f"checksum algorithm {alg!r} is not an SPDX one ({', '.join(sorted(lic.SPDX_HASH_ALGORITHMS))})",
+                f"the checksum algorithm is not an SPDX one ({', '.join(sorted(lic.SPDX_HASH_ALGORITHMS))})",
                 path=path,
             )
         if not isinstance(content, str) or not lic.is_hex(content):
-            shown = repr(content) if isinstance(content, str) else json_type(content)
-            raise InputError(doc.source, f"{alg} checksum value {shown} is not hexadecimal", path=path)
+            raise InputError(
+                doc.source, f"the {alg} checksum value ({shape_of(content)}) is not hexadecimal", path=path
+            )
         out.setdefault(lic.hash_name(alg), content.lower())
     return out
 
@@ -517,8 +523,8 @@ def _normalise(doc: Artefact, sd: _SpdxDoc, problems: Problems | None = None) ->
         if len(described_packages) > 1:
             problems.add(
                 "$",
-                f"describes {len(described_packages)} packages; the first, {described_packages[0]!r}, "
-                "is taken as the subject and the others are listed as components",
+                f"describes {len(described_packages)} packages; the first one it names is taken as "
+                "the subject and the others are listed as components",
             )
     elif described and described[0] in files:
         described_file = files[described[0]]
@@ -532,9 +538,7 @@ def _normalise(doc: Artefact, sd: _SpdxDoc, problems: Problems | None = None) ->
     else:
         subject = empty_subject()
         if described:
-            problems.add(
-                "$", f"describes {described[0]!r}, which is neither a package nor a file of the document"
-            )
+            problems.add("$", "describes an element that is neither a package nor a file of the document")
         else:
             problems.add(
                 "$",
@@ -576,8 +580,7 @@ def _normalise(doc: Artefact, sd: _SpdxDoc, problems: Problems | None = None) ->
     if undefined:
         problems.add(
             "relationships",
-            f"{len(undefined)} elements named in relationships are not defined in the document "
-            f"(first: {undefined[0]!r})",
+            f"{len(undefined)} element(s) named in relationships are not defined in the document",
         )
 
     def is_package(ref: str) -> bool:

@@ -56,6 +56,7 @@ from affidavit.collectors.interface import (
     opt_str,
     require_list,
     require_mapping,
+    shape_of,
 )
 from affidavit.collectors.kinds.secrets import may_hold_tokens
 from affidavit.collectors.kinds.terraform import mask_marked, redact_plan_value, scrub_secrets
@@ -263,10 +264,15 @@ def _parse_plan(doc: Artefact) -> Parsed:
     if format_version is None:
         raise InputError(doc.source, "has no 'format_version': not `terraform show -json` output", path="$")
     major = format_version.split(".", 1)[0]
-    if not major.isdigit() or int(major) > _KNOWN_FORMAT_MAJOR:
+    if not major.isdigit():
         problems.add(
             "$.format_version",
-            f"plan format {format_version} is newer than the 1.x formats this reader knows; read as 1.x",
+            f"the plan format version ({shape_of(format_version)}) is not a version number; read as 1.x",
+        )
+    elif int(major) > _KNOWN_FORMAT_MAJOR:
+        problems.add(
+            "$.format_version",
+            f"plan format {int(major)}.x is newer than the 1.x formats this reader knows; read as 1.x",
         )
     terraform_version = opt_str(plan.get("terraform_version"))
 
@@ -285,7 +291,7 @@ def _parse_plan(doc: Artefact) -> Parsed:
     outputs = plan.get("output_changes")
     effective_at = _timestamp(plan.get("timestamp"))
     if "timestamp" in plan and effective_at is None:
-        problems.add("$.timestamp", f"{plan.get('timestamp')!r} is not an RFC 3339 timestamp; ignored")
+        problems.add("$.timestamp", f"{shape_of(plan.get('timestamp'))}, not an RFC 3339 timestamp; ignored")
 
     data: dict[str, Any] = {
         "terraform_version": terraform_version,
@@ -335,20 +341,18 @@ def _changes(doc: Artefact, plan: dict[str, Any], problems: Problems) -> list[di
             address = _address(rc)
             if address is None:
                 raise InputError(doc.source, "resource change has no address, type or name", path=where)
-            problems.add(
-                where, f"has no 'address'; built {address!r} from its module, mode, type, name and index"
-            )
+            problems.add(where, "has no 'address'; one was built from its module, mode, type, name and index")
         unknown = [a for a in actions if a not in _ACTIONS]
         if unknown:
             raise InputError(
                 doc.source,
-                f"unknown action(s) {', '.join(map(repr, unknown))} on {address}: this reader knows "
+                f"{len(unknown)} action name(s) this reader does not know: it knows "
                 f"{', '.join(sorted(_ACTIONS))} (a plan from a newer Terraform?)",
                 path=f"{where}.change.actions",
             )
         rtype, name = opt_str(rc.get("type")), opt_str(rc.get("name"))
         if rtype is None or name is None:
-            raise InputError(doc.source, f"resource change {address} has no type or name", path=where)
+            raise InputError(doc.source, "the resource change has no type or name", path=where)
         mode = opt_str(rc.get("mode"))
         if mode is None:
             mode = "data" if address.startswith("data.") or ".data." in address else "managed"
@@ -368,7 +372,7 @@ def _changes(doc: Artefact, plan: dict[str, Any], problems: Problems) -> list[di
             after = scrub_secrets(after, ["after"], found)
             if found:
                 masked.extend(found)
-                guessed.append(address)
+                guessed.append(where)
         changes.append(
             {
                 "address": address,
@@ -419,7 +423,7 @@ def _summary(changes: list[dict[str, Any]], problems: Problems) -> dict[str, int
                 summary[_SINGLE[action]] += 1
         problems.add(
             f"$.resource_changes[{i}].change.actions",
-            f"unusual action list {actions} on {change['address']}: each action counted on its own in the summary",
+            f"unusual action list {actions}: each action counted on its own in the summary",
         )
     return summary
 
@@ -464,9 +468,8 @@ def _looks_partial(plan: dict[str, Any], changes: list[dict[str, Any]], problems
         return False
     problems.add(
         "$.resource_changes",
-        f"{len(missing)} managed resource(s) in prior_state have no resource change "
-        f"(e.g. {missing[0]}): the plan looks partial, as made with -target, and does not "
-        f"cover the whole configuration",
+        f"{len(missing)} managed resource(s) in prior_state have no resource change: the plan "
+        "looks partial, as made with -target, and does not cover the whole configuration",
     )
     return True
 

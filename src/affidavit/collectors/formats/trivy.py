@@ -41,6 +41,7 @@ from affidavit.collectors.interface import (
     opt_str,
     require_list,
     require_mapping,
+    shape_of,
 )
 from affidavit.collectors.kinds.secrets import redact_secret_scan
 from affidavit.collectors.kinds.severity import is_known_severity_word, score, severity_of
@@ -185,7 +186,7 @@ class _Reader:
             )
             error = opt_str(resource.get("Error"))
             if error is not None:
-                self.problems.add(rpath, f"Trivy could not scan {name or 'this resource'}: {error}")
+                self.problems.add(rpath, "Trivy could not scan this resource (its Error field says why)")
             results = resource.get("Results")
             if results is not None:
                 self.results(require_list(self.doc, results, f"{rpath}.Results"), f"{rpath}.Results", name)
@@ -261,7 +262,9 @@ class _Reader:
     def finish(self) -> dict[str, Any]:
         """The data mapping, after noting what deserves a problem sentence."""
         for word, where in sorted(self.unknown_words.items()):
-            self.problems.add(where, f"unknown severity {word!r}: counted as unknown")
+            self.problems.add(
+                where, f"a severity word affidavit does not know ({shape_of(word)}): counted as unknown"
+            )
         if self.findings.duplicates:
             self.problems.add(
                 "$",
@@ -322,11 +325,10 @@ def _subject(report: dict[str, Any], problems: Problems) -> Subject:
         if note is not None:
             problems.add("$.Metadata.RepoDigests", note)
         if digest is None:
-            image_id = opt_str(metadata.get("ImageID"))
             fallback = (
-                f"; Metadata.ImageID {image_id} is the image's config digest, not its manifest digest, "
-                "and is not used as the subject digest"
-                if image_id
+                "; Metadata.ImageID is the image's config digest, not its manifest digest, and is not "
+                "used as the subject digest"
+                if opt_str(metadata.get("ImageID"))
                 else ""
             )
             problems.add(
@@ -340,11 +342,11 @@ def _subject(report: dict[str, Any], problems: Problems) -> Subject:
 def _log_error(doc: Artefact) -> InputError:
     """The error for a Trivy log found where the JSON report should be."""
     lines = doc.text.splitlines()
-    message = next((ln for ln in lines if re.search(r"\s(FATAL|ERROR)\s", ln)), lines[0] if lines else "")
-    message = " ".join(message.split())[:300]
+    at = next((n for n, ln in enumerate(lines, 1) if re.search(r"\s(FATAL|ERROR)\s", ln)), None)
+    said = f"; line {at} says what went wrong" if at is not None else ""
     return InputError(
         doc.source,
-        f"is Trivy's log output, not a JSON report: {message}",
+        f"is Trivy's log output ({len(lines)} line(s){said}), not a JSON report",
         hint="write the report with `trivy ... --format json --output FILE`, keeping the log apart",
     )
 

@@ -12,7 +12,7 @@ import re
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from affidavit.collectors.interface import Parsed, Problems, opt_str
+from affidavit.collectors.interface import Parsed, Problems, opt_str, shape_of
 from affidavit.model import EvidenceKind, Subject
 from affidavit.model.digest import DIGEST_HEX_LENGTHS, normalise_digest
 
@@ -42,7 +42,8 @@ def normalise_statement(statement: dict[str, Any], problems: Problems, path: str
     statement_type = STATEMENT_TYPES.get(str(statement.get("_type")))
     if statement_type is None:
         problems.add(
-            f"{path}._type", f"unknown Statement type {statement.get('_type')!r}; read as in-toto v1"
+            f"{path}._type",
+            f"{shape_of(statement.get('_type'))}, not a Statement type affidavit knows; read as in-toto v1",
         )
         statement_type = "in-toto (unknown version)"
     predicate_type = opt_str(statement.get("predicateType"))

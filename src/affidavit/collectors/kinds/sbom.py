@@ -24,7 +24,7 @@ import re
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
-from affidavit.collectors.interface import Problems, json_type
+from affidavit.collectors.interface import Problems, shape_of
 from affidavit.errors import InputError
 from affidavit.model import Subject, Tool
 from affidavit.model.digest import normalise_digest
@@ -78,23 +78,24 @@ def sbom_timestamp(doc: Artefact, value: Any, path: str, problems: Problems) -> 
         # A placeholder with no date in it at all ("redacted", as syft's own test snapshots
         # write): not an attempt at a time, so the record stays readable and the freshness
         # rule gets no time (insufficient evidence) instead of the whole SBOM being refused.
-        problems.add(path, f"{text!r} is a placeholder, not a time: when the SBOM was made is unknown")
+        problems.add(path, "holds a placeholder with no digit, not a time: when the SBOM was made is unknown")
         return None
     match = _TIMESTAMP.match(text) if text else None
     if text is None or match is None:
-        shown = repr(value) if isinstance(value, str) else json_type(value)
         raise InputError(
             doc.source,
-            f"{shown} is not a date-time (RFC 3339 with a time, e.g. 2024-05-01T12:00:00Z)",
+            f"{shape_of(value)} is not a date-time (RFC 3339 with a time, e.g. 2024-05-01T12:00:00Z)",
             path=path,
             hint="re-generate the SBOM with its tool: affidavit needs the time the SBOM was made "
             "to judge its freshness, and a placeholder or a bare date cannot be trusted",
         )
     moment = parse_timestamp(text, time_required=True)
     if moment is None:
-        raise InputError(doc.source, f"{text!r} is not a valid date-time", path=path)
+        raise InputError(
+            doc.source, "a date-time that does not exist in the calendar (or out of range)", path=path
+        )
     if match.group("zone") is None:
-        problems.add(path, f"{text!r} has no time zone; read as UTC")
+        problems.add(path, "the date-time has no time zone; read as UTC")
     return format_utc(moment)
 
 
@@ -205,7 +206,7 @@ def check_component(tally: Tally, comp: dict[str, Any], path: str) -> None:
         tally.add("no-name", path, "component has no name")
     purl = comp["purl"]
     if purl is not None and not purl.startswith("pkg:"):
-        tally.add("bad-purl", path, f"purl {purl!r} is not a package URL (pkg:type/name@version)")
+        tally.add("bad-purl", path, "the purl is not a package URL (pkg:type/name@version)")
 
 
 def empty_subject() -> dict[str, Any]:
