@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from affidavit import __version__
+from affidavit.artefact import read_user_file
 from affidavit.collectors import CollectOptions, collect_paths
 from affidavit.collectors.kinds.secrets import commitment_key, key_id
 from affidavit.errors import InputError, UsageError
@@ -363,17 +364,19 @@ def _key_id(path: Path) -> str | None:
     from affidavit.signatures.result import key_fingerprint
 
     try:
-        loaded = parse_public_key(path.read_bytes())
-    except OSError:
+        loaded = parse_public_key(read_user_file(path, 64 * 1024))
+    except InputError:
         return None
     return None if isinstance(loaded, str) else key_fingerprint(loaded[1])
 
 
 def _file_sha256(path: Path) -> str:
+    """The sha256 of a configuration file: a regular file of at most 4 MiB (``/dev/zero`` or a
+    FIFO given as --key is refused unread, never hashed for ever)."""
     try:
-        return hashlib.sha256(path.read_bytes()).hexdigest()
-    except OSError as exc:
-        raise UsageError(f"{path}: cannot be read: {exc.strerror or exc}") from None
+        return hashlib.sha256(read_user_file(path)).hexdigest()
+    except InputError as exc:
+        raise UsageError(exc.message) from None
 
 
 def _run_id(

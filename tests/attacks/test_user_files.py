@@ -199,3 +199,34 @@ def test_yaml_syntax_in_a_problem_stays_quoted() -> None:
     assert _unquoted("found character '\\t' that cannot start any token") == (
         "found character (a character) that cannot start any token"
     )
+
+
+def test_a_key_that_is_a_device_is_refused_unread(tmp_path: Path) -> None:
+    # --key /dev/zero used to hang the gate while it hashed the key for the configuration record.
+    import subprocess
+    import sys
+
+    from tests.attacks.support import SUBJECT, release
+
+    evidence = release(tmp_path)
+    started = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "affidavit",
+            "gate",
+            "--evidence",
+            str(evidence),
+            "--subject",
+            SUBJECT,
+            "--key",
+            "/dev/zero",
+            "--out",
+            str(tmp_path / "out"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert started.returncode in (2, 3), started.stderr
+    assert "/dev/zero" in started.stderr
