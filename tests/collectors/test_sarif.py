@@ -141,7 +141,8 @@ def test_semgrep_log_named_json_is_detected_by_content() -> None:
     path = CORPUS / FOLDER / "defectdojo-sarif-semgrep-issue_10191.sarif.json"
     evidence = _collect_path(path, "results.json")
     assert evidence.format == "sarif" and evidence.tool is not None and evidence.tool.name == "Semgrep OSS"
-    assert any("warning notification" in p and "Syntax error" in p for p in evidence.problems)
+    assert any("31 warning notification(s) of 2 kind(s)" in p for p in evidence.problems)
+    assert not any("Syntax error" in p for p in evidence.problems)
     assert any("longer than 1,000 characters" in p for p in evidence.problems)
 
 
@@ -380,10 +381,12 @@ def test_failed_run_is_rejected(tmp_path: Path) -> None:
     )
     with pytest.raises(
         InputError,
-        match=r"\$\.runs\[0\]\.invocations\[0\]: the tool 'TestScanner' reports that its run failed",
+        match=r"\$\.runs\[0\]\.invocations\[0\]: the tool reports that its run failed "
+        r"\(executionSuccessful: false\); its first error notification, "
+        r"\$\.runs\[0\]\.invocations\[0\]\.toolExecutionNotifications\[0\], says why",
     ) as caught:
         _collect_log(tmp_path, log)
-    assert "could not load the database" in caught.value.diagnostics()
+    assert "could not load the database" not in caught.value.diagnostics()
     assert caught.value.hint is not None
 
 
@@ -401,7 +404,8 @@ def test_error_notifications_of_a_successful_run_are_problems(tmp_path: Path) ->
         ],
     )
     evidence = _collect_log(tmp_path, log)
-    assert any("1 error notification(s) (CTN9999)" in p for p in evidence.problems)
+    assert any("1 error notification(s) of 1 kind(s) (by descriptor id)" in p for p in evidence.problems)
+    assert not any("CTN9999" in p for p in evidence.problems)
     assert evidence.effective_at == "2024-05-01T10:00:00Z"
 
 
