@@ -166,11 +166,12 @@ def test_every_error_is_reported_at_once() -> None:
         "unknown key(s) aprovals",
         "$.id: expected a non-empty string, found missing",
         "$.environment: expected a non-empty string",
-        "$.created_at: '2026-11-19 14:58' is not an RFC 3339",
+        "$.created_at: a string of 16 characters is not an RFC 3339",
         "$.approvals: expected an array (possibly empty), found missing",
         "docs/change-record.md",
     ):
         assert part in message, part
+    assert "2026-11-19 14:58" not in message
 
 
 def test_bad_approvals() -> None:
@@ -184,8 +185,9 @@ def test_bad_approvals() -> None:
     with pytest.raises(InputError) as info:
         _collect_bytes("bad.json", json.dumps(value).encode())
     message = info.value.diagnostics()
-    assert "$.approvals[0].approved_at: '2026-11-19T16:05:12' is not an RFC 3339" in message
-    assert "$.approvals[1].decision: 'lgtm' is not 'approved' or 'rejected'" in message
+    assert "$.approvals[0].approved_at: a string of 19 characters is not an RFC 3339" in message
+    assert "$.approvals[1].decision: a string of 4 characters is not 'approved' or 'rejected'" in message
+    assert "2026-11-19T16:05:12'" not in message and "lgtm" not in message
     assert "$.approvals[1]: unknown key(s) note" in message
     assert "$.approvals[2]: expected an object, found a string" in message
 
@@ -241,8 +243,9 @@ def test_subject_digest_of_each_sha2_algorithm_is_read(digest: str) -> None:
 def test_unknown_schema_version() -> None:
     """An unknown schema version is refused."""
     value = dict(_valid(), schema="affidavit.change-record/v2")
-    with pytest.raises(InputError, match="schema 'affidavit.change-record/v2' is not supported"):
+    with pytest.raises(InputError, match="schema a string of 26 characters is not supported") as info:
         _collect_bytes("v2.json", json.dumps(value).encode())
+    assert "change-record/v2" not in info.value.diagnostics()
 
 
 def test_github_deployment_reviews() -> None:

@@ -440,3 +440,50 @@ def test_a_secret_that_cannot_be_located_withholds_the_whole_file(monkeypatch: p
     assert stored.startswith(b"# affidavit withheld this file from the bundle")
     for secret in CHECKOV_EXAMPLE_SECRETS:
         assert secret.encode() not in stored
+
+
+# ---------------------------------------------------------------------------------------------
+# Messages describe the configuration, never quote it (issue 9)
+
+
+def test_parse_errors_describe_the_token_never_quote_it() -> None:
+    """The token or character HCL stumbled on is described by its length, not repeated."""
+    token = "planted_identifier_value"
+    with pytest.raises(InputError, match=r"an unexpected token of \d+ characters? at line 2") as caught:
+        _collect_text("broken.tf", f'resource "a" "b" {{\n  x = 1 {token} 2\n}}\n')
+    assert token not in caught.value.diagnostics()
+    with pytest.raises(
+        InputError, match=r"an unexpected token of 23 characters at line 2, column 7"
+    ) as caught:
+        _collect_text("broken.tf", 'resource "a" "b" {\n  x = ~planted_character_text\n}\n')
+    assert "planted_character_text" not in caught.value.diagnostics()
+
+
+def test_terraform_block_problems_quote_no_value() -> None:
+    """Two required_version values, two backends, a provider's own version and the resources
+    whose secrets were masked are described; none of their values or names is repeated."""
+    text = (
+        'terraform {\n  required_version = ">= 1.6.0-planted-first"\n  backend "s3" {}\n}\n'
+        'terraform {\n  required_version = ">= 1.7.0-planted-second"\n  backend "gcs" {}\n}\n'
+        'provider "aws" {\n  version = "5.1.0-planted-version"\n}\n'
+        'resource "aws_db_instance" "planted_database_name" {\n  password = "hunter2-but-longer"\n}\n'
+    )
+    record = _collect_text("main.tf", text)
+    problems = record["problems"]
+    assert any(
+        "required_version given twice with different values; the first one is kept" in p for p in problems
+    )
+    assert any("more than one backend declared; the first one is kept" in p for p in problems)
+    assert any(
+        p.startswith("main.tf: provider block 1: sets version inside the provider block") for p in problems
+    )
+    assert any("1 argument value(s) in 1 resource(s) that look like secrets" in p for p in problems)
+    for planted in (
+        "planted-first",
+        "planted-second",
+        "planted-version",
+        "planted_database_name",
+        "gcs",
+        "hunter2",
+    ):
+        assert not any(planted in p for p in problems), planted

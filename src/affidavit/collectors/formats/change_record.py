@@ -42,6 +42,7 @@ from affidavit.collectors.interface import (
     Problems,
     json_type,
     require_mapping,
+    shape_of,
 )
 from affidavit.errors import InputError
 from affidavit.model import EvidenceKind, Subject
@@ -147,7 +148,7 @@ def _validate(record: dict[str, Any]) -> list[str]:
         _check_str(errors, record, key, "$", required=False)
     created = record.get("created_at")
     if created is not None and not _rfc3339(created):
-        errors.append(f"$.created_at: {created!r} is not an RFC 3339 date-time with a time zone")
+        errors.append(f"$.created_at: {shape_of(created)} is not an RFC 3339 date-time with a time zone")
     subject = record.get("subject")
     if subject is not None:
         if not isinstance(subject, dict):
@@ -180,11 +181,17 @@ def _validate(record: dict[str, Any]) -> list[str]:
         _check_str(errors, approval, "approver", path, required=True)
         if not _rfc3339(approval.get("approved_at")):
             errors.append(
-                f"{path}.approved_at: {approval.get('approved_at')!r} is not an RFC 3339 date-time with a time zone"
+                f"{path}.approved_at: {_found(approval, 'approved_at')} is not an RFC 3339 date-time "
+                "with a time zone"
             )
         if approval.get("decision") not in _DECISIONS:
-            errors.append(f"{path}.decision: {approval.get('decision')!r} is not 'approved' or 'rejected'")
+            errors.append(f"{path}.decision: {_found(approval, 'decision')} is not 'approved' or 'rejected'")
     return errors
+
+
+def _found(mapping: dict[str, Any], key: str) -> str:
+    """What ``mapping[key]`` is, described, never quoted: ``missing`` or its shape."""
+    return "missing" if key not in mapping else shape_of(mapping[key])
 
 
 def _parse_own(doc: Artefact, options: CollectOptions) -> Parsed:
@@ -193,7 +200,7 @@ def _parse_own(doc: Artefact, options: CollectOptions) -> Parsed:
     if record.get("schema") != SCHEMA:
         raise InputError(
             doc.source,
-            f"schema {record.get('schema')!r} is not supported (this version reads {SCHEMA})",
+            f"schema {_found(record, 'schema')} is not supported (this version reads {SCHEMA})",
             path="$.schema",
             hint=_DOC_HINT,
         )

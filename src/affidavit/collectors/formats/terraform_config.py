@@ -111,9 +111,13 @@ def _load_hcl(doc: Artefact) -> dict[str, Any]:
             what = "the file ends before a block or expression is closed"
         elif isinstance(exc, UnexpectedToken):
             token = (str(exc.token).strip().splitlines() or [""])[0]
-            what = f"unexpected {token[:40]!r}" if token else "unexpected end of line"
+            what = (
+                f"an unexpected token of {len(token)} character{'' if len(token) == 1 else 's'}"
+                if token
+                else "unexpected end of line"
+            )
         elif isinstance(exc, UnexpectedCharacters):
-            what = f"unexpected character {exc.char!r}"
+            what = "an unexpected character"
         else:
             what = "unexpected input"
         raise InputError(
@@ -164,13 +168,16 @@ def _terraform_block(
         version = _str(block.get("required_version"))
         if version is not None:
             if required_version is not None and version != required_version:
-                problems.add("terraform", f"required_version given twice ({required_version!r}, {version!r})")
+                problems.add(
+                    "terraform",
+                    "required_version given twice with different values; the first one is kept",
+                )
             required_version = required_version or version
         declared = _labelled(block.get("backend"))
         declared += [("cloud", body) for body in block.get("cloud") or () if isinstance(body, dict)]
         for btype, body in declared:
             if backend is not None:
-                problems.add("terraform", f"more than one backend declared; kept {backend['type']!r}")
+                problems.add("terraform", "more than one backend declared; the first one is kept")
                 continue
             masked: list[list[Any]] = []
             config = scrub_secrets(_clean(body), [], masked) if isinstance(body, dict) else {}
@@ -206,13 +213,13 @@ def _parse(doc: Artefact, options: CollectOptions) -> Parsed:
     tree = _load_hcl(doc)
     backend, required_version, providers = _terraform_block(tree, problems)
 
-    for name, body in _labelled(tree.get("provider")):
+    for number, (name, body) in enumerate(_labelled(tree.get("provider")), start=1):
         version = _str(body.get("version")) if isinstance(body, dict) else None
         if version is not None:
             problems.add(
-                f'provider "{name}"',
-                f"sets version = {version!r} inside the provider block, a form deprecated since "
-                f"Terraform 0.13 (use terraform {{ required_providers }})",
+                f"provider block {number}",
+                "sets version inside the provider block, a form deprecated since "
+                "Terraform 0.13 (use terraform { required_providers })",
             )
         entry = providers.get(name)
         if entry is None:
@@ -245,11 +252,11 @@ def _parse(doc: Artefact, options: CollectOptions) -> Parsed:
                 )
 
     if masked:
-        shown = ", ".join(".".join(map(str, p)) for p in masked[:5])
+        touched = len({str(path[0]) for path in masked if path})
         problems.add(
             "resources",
-            f"{len(masked)} argument value(s) that look like secrets were replaced by '(sensitive)' "
-            f"({shown}{', ...' if len(masked) > 5 else ''}): keep secrets out of .tf files",
+            f"{len(masked)} argument value(s) in {touched} resource(s) that look like secrets were "
+            "replaced by '(sensitive)' (the resources' arguments show where): keep secrets out of .tf files",
         )
 
     modules = [
