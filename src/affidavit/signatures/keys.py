@@ -18,6 +18,7 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from affidavit.artefact import read_user_file
 from affidavit.errors import InputError
 from affidavit.signatures.result import key_fingerprint
 
@@ -46,16 +47,23 @@ class PublicKey:
             return False
 
 
+#: The largest public key file read, in bytes: a PEM key of any algorithm cosign uses is a few
+#: hundred bytes (an RSA-4096 SPKI under 1 KiB), so anything near this is not a key.
+MAX_KEY_BYTES = 64 * 1024
+
+
 def load_public_key(path: Path) -> PublicKey | str:
     """Load a PEM (or DER) public key; returns the reason as a string when it is unusable.
 
-    A file that cannot be read at all is an ``InputError`` (the run cannot go on); a file that
-    holds no usable key is a verification failure the record states.
+    A file that cannot be read at all, is not a regular file or is larger than any key
+    (``MAX_KEY_BYTES``) is an ``InputError`` (the run cannot go on), refused before it is read;
+    a file that holds no usable key is a verification failure the record states.
     """
     try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise InputError(str(path), f"the public key cannot be read: {exc.strerror or exc}") from None
+        raw = read_user_file(path, MAX_KEY_BYTES)
+    except InputError as exc:
+        why = exc.detail if exc.detail.startswith("cannot be read") else f"cannot be read: it {exc.detail}"
+        raise InputError(exc.source, f"the public key {why}", hint=exc.hint) from None
     loaded = parse_public_key(raw)
     if isinstance(loaded, str):
         return f"the public key {path} cannot be used: {loaded}"

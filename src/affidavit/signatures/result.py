@@ -20,11 +20,14 @@ the cryptography holds for this artefact, not that the signer is allowed: that i
 from __future__ import annotations
 
 import hashlib
+import os
 import re
+import stat
 from dataclasses import dataclass, field
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
+from affidavit.artefact import special_file
 from affidavit.errors import InputError
 from affidavit.model.digest import normalise_digest as digest_rule
 
@@ -51,21 +54,34 @@ def normalise_digest(value: str, source: str) -> str:
 def file_digest(path: Path) -> str:
     """``sha256:<hex>`` of a file's bytes (hashed once per run); unreadable is an ``InputError``."""
     try:
-        stat = path.stat()
+        info = path.stat()
     except OSError as exc:
         raise InputError(str(path), f"the artefact cannot be read: {exc.strerror or exc}") from None
-    return _hash_file(str(path), stat.st_mtime_ns, stat.st_size)
+    _refuse_special(info.st_mode, str(path))
+    return _hash_file(str(path), info.st_mtime_ns, info.st_size)
 
 
 @cache
 def _hash_file(name: str, mtime_ns: int, size: int) -> str:
     """The digest of one version of a file (``mtime_ns`` and ``size`` make a changed file a new key)."""
-    try:
-        with open(name, "rb") as handle:
-            digest = hashlib.file_digest(handle, "sha256").hexdigest()
+    try:  # O_NONBLOCK: a FIFO swapped in after the check below cannot block the open
+        fd = os.open(name, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC)
     except OSError as exc:
         raise InputError(name, f"the artefact cannot be read: {exc.strerror or exc}") from None
+    with open(fd, "rb", closefd=True) as handle:
+        _refuse_special(os.fstat(fd).st_mode, name)
+        try:
+            digest = hashlib.file_digest(handle, "sha256").hexdigest()
+        except OSError as exc:
+            raise InputError(name, f"the artefact cannot be read: {exc.strerror or exc}") from None
     return f"sha256:{digest}"
+
+
+def _refuse_special(mode: int, name: str) -> None:
+    """Refuse an artefact that is not a regular file (``/dev/zero`` would be hashed forever)."""
+    if not stat.S_ISREG(mode):
+        what = "a directory" if stat.S_ISDIR(mode) else (special_file(mode) or "a special file")
+        raise InputError(name, f"the artefact is {what}, not a regular file")
 
 
 @dataclass(frozen=True, slots=True)

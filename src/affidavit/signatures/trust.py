@@ -19,7 +19,7 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from affidavit.artefact import load_json, shape_of
+from affidavit.artefact import load_json, read_user_file, shape_of
 from affidavit.errors import InputError
 from affidavit.signatures.result import library_message
 
@@ -68,13 +68,18 @@ def _embedded() -> LoadedRoot:
     )
 
 
+#: The largest trusted root (or ClientTrustConfig) file read, in bytes: the public-good root
+#: is about 10 KiB, so this leaves room for many more keys and certificate chains.
+MAX_TRUSTED_ROOT_BYTES = 4 * 1024 * 1024
+
+
 @cache
 def _from_file(name: str) -> LoadedRoot:
     """A trusted root or ClientTrustConfig from a file (cached per path for the run)."""
-    try:
-        raw = Path(name).read_bytes()
-    except OSError as exc:
-        raise InputError(name, f"the trusted root cannot be read: {exc.strerror or exc}") from None
+    try:  # a device, FIFO or oversized file is refused before it is read
+        raw = read_user_file(name, MAX_TRUSTED_ROOT_BYTES)
+    except InputError as exc:
+        raise InputError(exc.source, f"the trusted root {exc.detail}", hint=exc.hint) from None
     return LoadedRoot(root=_parse(raw, name), source=name, sha256=hashlib.sha256(raw).hexdigest())
 
 

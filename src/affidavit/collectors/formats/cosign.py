@@ -23,7 +23,7 @@ import binascii
 import hashlib
 from typing import TYPE_CHECKING, Any
 
-from affidavit.artefact import load_json
+from affidavit.artefact import load_json, read_user_file
 from affidavit.collectors.envelopes import inner_json
 from affidavit.collectors.interface import (
     DEFINITE,
@@ -239,12 +239,10 @@ def parse_payload(doc: Artefact, options: CollectOptions) -> Parsed:
         check.fail("no detached signature given for this payload: nothing to verify")
         check.check_artifact([digest] if digest else [], settings)
     else:
-        try:
-            signature = settings.signature.read_bytes()
-        except OSError as exc:
-            raise InputError(
-                str(settings.signature), f"the signature cannot be read: {exc.strerror or exc}"
-            ) from None
+        try:  # a device, FIFO or oversized file is refused before it is read
+            signature = read_user_file(settings.signature, MAX_DETACHED_BYTES)
+        except InputError as exc:
+            raise InputError(exc.source, f"the signature {exc.detail}", hint=exc.hint) from None
         check = verify_payload(doc.raw, signature, settings, digest)
     return Parsed(
         data=signature_data([check], settings),
@@ -351,15 +349,18 @@ def parse_manifest(doc: Artefact, options: CollectOptions) -> Parsed:
     )
 
 
+#: The largest detached signature or payload file read (--signature, --payload), in bytes.
+MAX_DETACHED_BYTES = 4 * 1024 * 1024
+
+
 def _read_optional(path: Any) -> bytes | None:
     """The bytes of an optional settings file; unreadable is an ``InputError``."""
     if path is None:
         return None
-    try:
-        data: bytes = path.read_bytes()
-    except OSError as exc:
-        raise InputError(str(path), f"the payload cannot be read: {exc.strerror or exc}") from None
-    return data
+    try:  # a device, FIFO or oversized file is refused before it is read
+        return read_user_file(path, MAX_DETACHED_BYTES)
+    except InputError as exc:
+        raise InputError(exc.source, f"the payload {exc.detail}", hint=exc.hint) from None
 
 
 def _json_annotation(doc: Artefact, value: Any, path: str) -> dict[str, Any] | None:
