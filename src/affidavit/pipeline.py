@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -252,18 +252,8 @@ def _mark_unreadable(
         )
         if hit:
             reason = "could not read evidence it requires: " + ", ".join(hit)
-            out.append(
-                RuleResult(
-                    rule_id=result.rule_id,
-                    outcome=Outcome.ERROR,
-                    violations=result.violations,
-                    warnings=result.warnings,
-                    missing=result.missing,
-                    error=reason,
-                    reason=reason,
-                    evidence_ids=result.evidence_ids,
-                )
-            )
+            # The facts stay; no waiver stands over a rule that could not be judged.
+            out.append(_overruled(result, Outcome.ERROR, reason=reason, error=reason))
         else:
             out.append(result)
     return out
@@ -303,17 +293,20 @@ def _mark_future(
             tuple(sorted(r.id for r in future.values() if r.source in hit)),
         )
         out.append(
-            RuleResult(
-                rule_id=result.rule_id,
-                outcome=Outcome.INSUFFICIENT_EVIDENCE,
-                violations=result.violations,
-                warnings=result.warnings,
-                missing=(*result.missing, message),
+            _overruled(
+                result,
+                Outcome.INSUFFICIENT_EVIDENCE,
                 reason="evidence dated after the evaluation time",
-                evidence_ids=result.evidence_ids,
+                missing=(*result.missing, message),
             )
         )
     return out
+
+
+def _overruled(result: RuleResult, outcome: Outcome, **changes: Any) -> RuleResult:
+    """``result`` with an outcome the pipeline imposes (unreadable or future evidence): the facts
+    stay, and no waiver stands over a rule that could not be judged."""
+    return replace(result, outcome=outcome, waiver=None, waived=(), **changes)
 
 
 def _cited(result: RuleResult) -> set[str]:

@@ -21,6 +21,7 @@ from affidavit.collectors import collect_document, collect_paths, registry
 from affidavit.collectors.interface import CollectOptions
 from affidavit.errors import InputError
 from affidavit.model import EvidenceKind
+from tests.collectors.test_corpus_contract import RECORD_KEYS
 from tests.conftest import validate_record
 
 if TYPE_CHECKING:
@@ -594,20 +595,7 @@ def test_malformed_plans_name_the_place(plan: dict[str, Any], path: str) -> None
 def _check_shape(record: dict[str, Any]) -> None:
     """Validate a record: the public schema, its key order, then the terraform-plan data keys."""
     validate_record(record)
-    assert list(record) == [
-        "schema",
-        "id",
-        "kind",
-        "format",
-        "format_version",
-        "tool",
-        "subject",
-        "source",
-        "collected_at",
-        "effective_at",
-        "data",
-        "problems",
-    ]
+    assert list(record) == RECORD_KEYS
     assert record["schema"] == "affidavit.evidence/v1" and record["id"].startswith("sha256:")
     assert set(record["data"]) == {
         "terraform_version",
