@@ -126,7 +126,7 @@ def run_gate(request: GateRequest) -> GateRun:
     from affidavit.controls.status import control_statuses
     from affidavit.controls.validate import attach_rules, check_rules
     from affidavit.policy.engines import make_engine
-    from affidavit.policy.evaluate import EvalContext, engine_refusals, evaluate
+    from affidavit.policy.evaluate import EvalContext, RecordsRefused, evaluate
     from affidavit.policy.loader import load_policy_set
     from affidavit.policy.params import load_params, resolve_environment, rule_data_changes
 
@@ -164,14 +164,6 @@ def run_gate(request: GateRequest) -> GateRun:
     )
     collection = collect_paths(request.evidence_paths, options, exclude=request.exclude)
     evidence = sorted(collection.evidence, key=lambda e: (e.kind.value, e.source, e.id))
-    # A record the engine could not take as input (built from HCL, nested past the engine's
-    # depth) is refused on its own, like an unreadable file, so one file never sinks the run.
-    refused = engine_refusals(evidence)
-    if refused:
-        bad = {err.source for err in refused}
-        evidence = [e for e in evidence if e.source not in bad]
-        collection.errors.extend(refused)
-
     context = EvalContext(
         environment=environment,
         subject_name=request.subject_name,
@@ -182,7 +174,18 @@ def run_gate(request: GateRequest) -> GateRun:
         waivers=tuple(request.waivers),
     )
     engine = make_engine(request.engine)
-    results = evaluate(policy_set, evidence, context, engine=engine)
+    try:
+        results = evaluate(policy_set, evidence, context, engine=engine)
+    except RecordsRefused as refused:
+        # A record the engine cannot take (built from HCL, nested past the engine's depth) is
+        # refused on its own, like an unreadable file, and the rest is judged: one file never
+        # sinks the run. Found only when the input fails, so the usual run writes it once.
+        if not refused.refusals:
+            raise
+        bad = {err.source for err in refused.refusals}
+        evidence = [e for e in evidence if e.source not in bad]
+        collection.errors.extend(refused.refusals)
+        results = evaluate(policy_set, evidence, context, engine=engine)
     results = _mark_unreadable(results, policy_set, collection.errors)
     results = _mark_future(results, policy_set, evidence, request.now)
 

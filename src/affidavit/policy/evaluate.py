@@ -57,7 +57,7 @@ __all__ = [
     "ENGINE_MAX_DEPTH",
     "EvalContext",
     "build_input",
-    "engine_refusals",
+    "RecordsRefused",
     "epoch_ns",
     "evaluate",
     "input_json",
@@ -147,20 +147,13 @@ def _engine_problem(value: Any, levels_above: int) -> str | None:
     return None
 
 
-def engine_refusals(evidence: Sequence[Evidence]) -> list[InputError]:
-    """An ``InputError`` naming each record the engine could not take as part of its input (a value
-    that is not JSON, NaN or Infinity, nesting past ``ENGINE_MAX_DEPTH``), so that the pipeline can
-    refuse that one file and judge the rest, as it does an unreadable file."""
-    refusals = []
-    for record in evidence:
-        problem = _engine_problem(record.to_json(), _ABOVE_RECORD)
-        if problem is not None:
-            refusals.append(
-                InputError(
-                    record.source, f"its evidence record cannot be judged: {problem}", kind=record.kind.value
-                )
-            )
-    return refusals
+class RecordsRefused(EngineError):
+    """The engine could not take some evidence records as input; ``refusals`` names each one (an
+    ``InputError`` per source) so that the caller can refuse those files and judge the rest."""
+
+    def __init__(self, message: str, refusals: list[InputError], *, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.refusals = refusals
 
 
 def input_json(evidence: Sequence[Evidence], context: EvalContext) -> str:
@@ -178,16 +171,24 @@ def input_json(evidence: Sequence[Evidence], context: EvalContext) -> str:
         text = None
     if text is not None and json_depth(text.encode("ascii")) <= ENGINE_MAX_DEPTH:
         return text
-    causes = [
-        f"{problem} (the evidence record of {record.source})"
-        for record in evidence
-        if (problem := _engine_problem(record.to_json(), _ABOVE_RECORD)) is not None
-    ]
+    causes: list[str] = []
+    refusals: list[InputError] = []
+    for record in evidence:
+        problem = _engine_problem(record.to_json(), _ABOVE_RECORD)
+        if problem is not None:
+            causes.append(f"{problem} (the evidence record of {record.source})")
+            refusals.append(
+                InputError(
+                    record.source, f"its evidence record cannot be judged: {problem}", kind=record.kind.value
+                )
+            )
     problem = _engine_problem(context.to_json(), _ABOVE_CONTEXT)
     if problem is not None:
         causes.append(f"{problem} (the run's rule data or waivers)")
-    raise EngineError(
+        refusals = []  # the rule data itself is unreadable: refusing files would not help
+    raise RecordsRefused(
         "the policy input cannot be written as JSON: " + "; ".join(causes or ["the engine cannot read it"]),
+        refusals,
         hint="evidence data, rule data and waivers must hold only JSON values: finite numbers, nested "
         f"at most {ENGINE_MAX_DEPTH} levels deep",
     )
