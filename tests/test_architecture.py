@@ -1,7 +1,7 @@
 """The import direction of DESIGN.md, checked on the source.
 
 errors <- model <- artefact <- signatures <- {collectors (kinds <- formats), policy, controls}
-       <- {pipeline, explain} <- render (reads only the model) <- bundle <- cli
+       <- {pipeline, explain} <- {render (reads only the model), store} <- bundle <- export <- cli
 
 A module may import its own package and any package of a lower layer, never one of its own layer
 or a higher one. Inside collectors, a format never imports another format and kinds never import
@@ -31,10 +31,12 @@ LAYER = {
     "pipeline": 5,
     "explain": 5,
     "render": 6,
+    "store": 6,
     "bundle": 7,
-    "cli": 8,
-    "__main__": 9,
-    "__init__": 9,
+    "export": 8,
+    "cli": 9,
+    "__main__": 10,
+    "__init__": 10,
 }
 
 MODULES = sorted(p for p in SRC.rglob("*.py"))

@@ -1,0 +1,181 @@
+"""The ``gate`` command: collect, evaluate, decide, write the bundle, map to an exit code."""
+
+from __future__ import annotations
+
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from affidavit.cli.common import (
+    EXISTING,
+    FILE,
+    PATH,
+    emit_json,
+    evaluation_time,
+    exclude_option,
+    fail,
+    recorded_wall_time,
+    say,
+    verification_options,
+)
+from affidavit.errors import Error, UsageError
+
+if TYPE_CHECKING:
+    from affidavit.model.waiver import Waiver
+
+
+@click.command()
+@click.option(
+    "--evidence",
+    "evidence_paths",
+    type=EXISTING,
+    multiple=True,
+    required=True,
+    help="Artefact file or folder (repeatable).",
+)
+@click.option(
+    "--environment",
+    "-e",
+    default="prod",
+    show_default=True,
+    help="Target environment: selects rule data (prod, staging, dev).",
+)
+@click.option("--subject", help="What is promoted: image@sha256:<hex>, or a bare sha256:<hex> digest.")
+@click.option(
+    "--out",
+    type=PATH,
+    default=Path("reports"),
+    show_default=True,
+    help="Folder for the bundle (reports/<run-id>/).",
+)
+@click.option(
+    "--now",
+    help="Evaluation time, RFC 3339 (default: the clock). More than 5 minutes from the clock needs --replay.",
+)
+@click.option(
+    "--replay",
+    is_flag=True,
+    help="Re-evaluate a past moment (--now): the report says it is a replay, not a live decision.",
+)
+@click.option("--commit", help="Source commit being promoted.")
+@click.option(
+    "--policies", "policy_dirs", type=EXISTING, multiple=True, help="Extra Rego policy folder (repeatable)."
+)
+@click.option(
+    "--controls",
+    "control_files",
+    type=FILE,
+    multiple=True,
+    help="Extra or replacement control matrix (repeatable).",
+)
+@click.option(
+    "--params", "param_files", type=FILE, multiple=True, help="Rule data overrides, YAML (repeatable)."
+)
+@click.option(
+    "--waivers", "waivers_file", type=FILE, help="YAML list of waivers {rule, reason, owner, expires}."
+)
+@exclude_option
+@verification_options
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.pass_context
+def gate(
+    ctx: click.Context,
+    evidence_paths: tuple[Path, ...],
+    environment: str,
+    subject: str | None,
+    out: Path,
+    now: str | None,
+    replay: bool,
+    commit: str | None,
+    policy_dirs: tuple[Path, ...],
+    control_files: tuple[Path, ...],
+    param_files: tuple[Path, ...],
+    waivers_file: Path | None,
+    trusted_root: Path | None,
+    identity: str | None,
+    issuer: str | None,
+    public_key: Path | None,
+    exclude: tuple[str, ...],
+    fmt: str,
+) -> None:
+    """Collect, evaluate and decide GO or NO-GO; write the evidence bundle."""
+    from affidavit.bundle.write import write_bundle
+    from affidavit.pipeline import GateRequest, run_gate, split_subject
+    from affidavit.render.markdown import MarkdownRenderer
+    from affidavit.render.text import TextRenderer
+
+    verbose = bool(ctx.obj["verbose"])
+    try:
+        name, digest = split_subject(subject)
+        wall = datetime.now(tz=UTC).replace(microsecond=0)
+        moment = evaluation_time(now, replay, wall)
+        request = GateRequest(
+            evidence_paths=evidence_paths,
+            environment=environment,
+            subject_name=name,
+            subject_digest=digest,
+            now=moment,
+            replay=replay,
+            wall_time=recorded_wall_time(wall),
+            commit=commit,
+            policy_dirs=policy_dirs,
+            control_files=control_files,
+            param_files=param_files,
+            waivers=_load_waivers(waivers_file) if waivers_file else (),
+            waivers_file=waivers_file,
+            exclude=exclude,
+            trusted_root=trusted_root,
+            identity=identity,
+            issuer=issuer,
+            public_key=public_key,
+        )
+        judged = run_gate(request)
+        run = judged.run
+        bundle = write_bundle(run, judged.evidence, judged.sources, out)
+    except Error as exc:
+        fail(exc, verbose)
+    for err in judged.errors:
+        click.echo(f"affidavit: error: {say(err.diagnostics())}", err=True)
+    if fmt == "json":
+        emit_json(
+            {
+                "run_id": run.run_id,
+                "decision": run.decision.value,
+                "exit_code": run.exit_code,
+                "bundle": str(bundle.path),
+                "archive": str(bundle.archive),
+                "already_recorded": bundle.already_recorded,
+                "rules": [{"id": r.id, "outcome": r.outcome.value} for r in run.rules],
+            }
+        )
+    else:
+        click.echo(TextRenderer().render(run))
+        click.echo(f"  report: {say(str(bundle.path / MarkdownRenderer.filename))}")
+        if bundle.already_recorded:
+            added = "".join(f"; added the missing {p.name}" for p in bundle.created)
+            click.echo(
+                f"  already recorded: {bundle.path} held this run and verifies; nothing was written over{added}"
+            )
+    sys.exit(run.exit_code)
+
+
+def _load_waivers(path: Path) -> tuple[Waiver, ...]:
+    """The waivers of ``--waivers``: the file is read here and checked by ``parse_waivers`` (exit 2)."""
+    from affidavit.artefact import YamlError, load_yaml, read_user_file
+    from affidavit.errors import InputError
+    from affidavit.model.waiver import parse_waivers
+
+    try:
+        raw = read_user_file(path)  # a FIFO, a device or an oversized file is refused unread
+    except InputError as exc:
+        raise UsageError(f"{path}: waivers file {exc.detail}") from None
+    try:
+        loaded = load_yaml(raw.decode("utf-8"), str(path))
+    except UnicodeDecodeError:
+        raise UsageError(f"{path}: waivers file is not UTF-8 text") from None
+    except YamlError as exc:
+        raise UsageError(f"{path}: waivers file is not valid YAML{exc.at}: {exc.problem}") from None
+    return parse_waivers(loaded, str(path))

@@ -1,0 +1,128 @@
+"""Commands about the rule library and the matrices: ``controls``, ``explain``, ``policy test``."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from affidavit.cli.common import (
+    EXISTING,
+    FILE,
+    emit_json,
+    fail,
+)
+from affidavit.errors import BundleError, Error, UsageError
+
+
+@click.command()
+@click.option(
+    "--framework",
+    required=True,
+    help="Framework id of a control matrix in force (built-in or --controls); an unknown id lists the known ones.",
+)
+@click.option(
+    "--results", "results_file", type=FILE, help="results.json of a run: show each control's status."
+)
+@click.option(
+    "--controls", "control_files", type=FILE, multiple=True, help="Extra or replacement control matrix."
+)
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.pass_context
+def controls(
+    ctx: click.Context, framework: str, results_file: Path | None, control_files: tuple[Path, ...], fmt: str
+) -> None:
+    """List every control of a framework with its coverage (and status after a run)."""
+    from affidavit.bundle.verify import parse_run
+    from affidavit.controls.listing import control_listing
+
+    try:
+        outcomes, about = None, None
+        if results_file:
+            run = parse_run(results_file.read_bytes(), str(results_file))
+            outcomes = run.outcomes()
+            about = {
+                "run_id": run.run_id,
+                "time": run.time,
+                "decision": run.decision.value,
+                "environment": run.environment,
+            }
+        listing = control_listing(framework, extra=control_files, outcomes=outcomes, run=about)
+    except BundleError as exc:
+        fail(UsageError(exc.message, hint="give the results.json of a gate run"), bool(ctx.obj["verbose"]))
+    except Error as exc:
+        fail(exc, bool(ctx.obj["verbose"]))
+    if fmt == "json":
+        emit_json(listing.to_json())
+    else:
+        click.echo(listing.to_text())
+
+
+@click.command()
+@click.argument("target")
+@click.option(
+    "--environment", "-e", default="prod", show_default=True, help="Show the rule data of this environment."
+)
+@click.option("--policies", "policy_dirs", type=EXISTING, multiple=True, help="Extra Rego policy folder.")
+@click.option(
+    "--controls", "control_files", type=FILE, multiple=True, help="Extra or replacement control matrix."
+)
+@click.pass_context
+def explain(
+    ctx: click.Context,
+    target: str,
+    environment: str,
+    policy_dirs: tuple[Path, ...],
+    control_files: tuple[Path, ...],
+) -> None:
+    """Explain a rule (supply_chain.sbom_present) or a control of any framework (CC8.1, A.8.32, PW.4.1)."""
+    from affidavit.controls.loader import load_crosswalk, load_matrices
+    from affidavit.explain import explain as explain_target
+    from affidavit.policy.loader import load_policy_set
+    from affidavit.policy.params import load_params
+
+    try:
+        text = explain_target(
+            target,
+            load_policy_set(policy_dirs),
+            load_matrices(control_files),
+            crosswalk=load_crosswalk(),
+            params=load_params(environment),
+        )
+    except Error as exc:
+        fail(exc, bool(ctx.obj["verbose"]))
+    click.echo(text)
+
+
+@click.group()
+def policy() -> None:
+    """Work with the Rego policy library."""
+
+
+@policy.command("test")
+@click.argument("dirs", type=EXISTING, nargs=-1)
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option(
+    "--min-coverage",
+    "min_coverage",
+    type=click.FloatRange(0, 100),
+    metavar="PCT",
+    help="Fail (exit 1) when the tests reach less than PCT % of the rule modules' lines.",
+)
+@click.pass_context
+def policy_test(ctx: click.Context, dirs: tuple[Path, ...], fmt: str, min_coverage: float | None) -> None:
+    """Run every *_test.rego on the embedded engine (default: the built-in library) and measure
+    the line coverage of the rule modules."""
+    from affidavit.policy.testing import run_policy_tests
+    from affidavit.resources import builtin_policies_dir
+
+    try:
+        report = run_policy_tests(list(dirs) or [builtin_policies_dir()], min_coverage=min_coverage)
+    except Error as exc:
+        fail(exc, bool(ctx.obj["verbose"]))
+    if fmt == "json":
+        emit_json(report.to_json())
+    else:
+        click.echo(report.to_text())
+    sys.exit(0 if report.ok else 1)
