@@ -60,6 +60,7 @@ class GateRequest:
     subject_name: str | None
     now: datetime
     commit: str | None = None
+    branch: str | None = None  # the branch being promoted (refs/heads/ prefix removed)
     policy_dirs: tuple[Path, ...] = ()
     control_files: tuple[Path, ...] = ()
     param_files: tuple[Path, ...] = ()
@@ -170,6 +171,7 @@ def run_gate(request: GateRequest) -> GateRun:
         subject_digest=request.subject_digest,
         now=request.now.astimezone(UTC),
         commit=request.commit,
+        branch=request.branch,
         params=params,
         waivers=tuple(request.waivers),
     )
@@ -207,6 +209,7 @@ def run_gate(request: GateRequest) -> GateRun:
         environment=environment,
         subject=RunSubject(request.subject_name, request.subject_digest),
         commit=request.commit,
+        branch=request.branch,
         decision=decision,
         inputs=tuple(_input_ref(e) for e in evidence),
         input_errors=tuple(
@@ -394,6 +397,7 @@ def _run_id(
         request.subject_name or "",
         request.subject_digest or "",
         request.commit or "",
+        *([f"branch={request.branch}"] if request.branch else []),
         "replay" if request.replay else "live",
         policy_set.digest,
         *sorted(m.sha256 for m in matrices),

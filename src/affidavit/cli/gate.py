@@ -62,6 +62,10 @@ if TYPE_CHECKING:
 )
 @click.option("--commit", help="Source commit being promoted.")
 @click.option(
+    "--branch",
+    help="Branch being promoted (main or refs/heads/main): source-control evidence must be about it.",
+)
+@click.option(
     "--policies", "policy_dirs", type=EXISTING, multiple=True, help="Extra Rego policy folder (repeatable)."
 )
 @click.option(
@@ -90,6 +94,7 @@ def gate(
     now: str | None,
     replay: bool,
     commit: str | None,
+    branch: str | None,
     policy_dirs: tuple[Path, ...],
     control_files: tuple[Path, ...],
     param_files: tuple[Path, ...],
@@ -121,6 +126,7 @@ def gate(
             replay=replay,
             wall_time=recorded_wall_time(wall),
             commit=commit,
+            branch=branch.removeprefix("refs/heads/") if branch else None,
             policy_dirs=policy_dirs,
             control_files=control_files,
             param_files=param_files,

@@ -373,6 +373,7 @@ class Run:
     configuration: tuple[ConfigInput, ...] = ()
     rule_data_changes: tuple[DataChange, ...] = ()
     not_read: tuple[NotRead, ...] = ()
+    branch: str | None = None
 
     @property
     def exit_code(self) -> int:
@@ -412,6 +413,7 @@ class Run:
             "environment": self.environment,
             "subject": {"name": self.subject.name, "digest": self.subject.digest},
             "commit": self.commit,
+            "branch": self.branch,
             "decision": self.decision.value,
             "exit_code": self.exit_code,
             "summary": {
@@ -461,6 +463,7 @@ class Run:
             environment=_str(doc, "environment"),
             subject=RunSubject(_opt(subject, "name", "subject"), _opt(subject, "digest", "subject")),
             commit=_opt(doc, "commit"),
+            branch=_opt(doc, "branch"),
             decision=decision,
             inputs=tuple(_input(v, i) for i, v in enumerate(_list(doc, "inputs"))),
             input_errors=tuple(

@@ -4,7 +4,7 @@ The Rego input is built once and set once::
 
     {"evidence": {<kind>: [record, ...] for every EvidenceKind (empty lists included)},
      "context": {"environment", "subject": {"name", "digest"}, "now": RFC 3339 UTC,
-                 "commit", "params", "waivers"}}
+                 "commit", "branch", "params", "waivers"}}
 
 Then each rule's ``deny``, ``warn`` and ``missing`` sets are evaluated on their own (an engine error
 in one rule is that rule's ``error``). The outcome of a rule, first match wins:
@@ -73,6 +73,7 @@ class EvalContext:
     subject_digest: str | None
     now: dt.datetime
     commit: str | None = None
+    branch: str | None = None
     params: Mapping[str, Any] = field(default_factory=dict)
     waivers: Sequence[Waiver] = ()
 
@@ -95,6 +96,7 @@ class EvalContext:
             "subject": {"name": self.subject_name, "digest": self.subject_digest},
             "now": format_utc(self.now),
             "commit": self.commit,
+            "branch": self.branch,
             "params": dict(self.params),
             "waivers": [w.to_json() for w in self.waivers],
         }
