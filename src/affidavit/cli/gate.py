@@ -11,6 +11,7 @@ import click
 
 from affidavit.cli.common import (
     EXISTING,
+    EXIT_INCOMPLETE,
     FILE,
     PATH,
     emit_json,
@@ -21,6 +22,7 @@ from affidavit.cli.common import (
     say,
     verification_options,
 )
+from affidavit.cli.outputs import output_option, parse_outputs, write_outputs
 from affidavit.errors import Error, UsageError
 
 if TYPE_CHECKING:
@@ -83,6 +85,7 @@ if TYPE_CHECKING:
 )
 @exclude_option
 @verification_options
+@output_option
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.pass_context
 def gate(
@@ -104,6 +107,7 @@ def gate(
     issuer: str | None,
     public_key: Path | None,
     exclude: tuple[str, ...],
+    outputs: tuple[str, ...],
     fmt: str,
 ) -> None:
     """Collect, evaluate and decide GO or NO-GO; write the evidence bundle."""
@@ -115,6 +119,7 @@ def gate(
     verbose = bool(ctx.obj["verbose"])
     try:
         name, digest = split_subject(subject)
+        wanted = parse_outputs(outputs)
         wall = datetime.now(tz=UTC).replace(microsecond=0)
         moment = evaluation_time(now, replay, wall)
         request = GateRequest(
@@ -145,6 +150,7 @@ def gate(
         fail(exc, verbose)
     for err in judged.errors:
         click.echo(f"affidavit: error: {say(err.diagnostics())}", err=True)
+    problems = write_outputs(run, wanted)
     if fmt == "json":
         emit_json(
             {
@@ -165,7 +171,9 @@ def gate(
             click.echo(
                 f"  already recorded: {bundle.path} held this run and verifies; nothing was written over{added}"
             )
-    sys.exit(run.exit_code)
+    for problem in problems:
+        click.echo(f"affidavit: error: {say(problem)}", err=True)
+    sys.exit(EXIT_INCOMPLETE if problems else run.exit_code)
 
 
 def _load_waivers(path: Path) -> tuple[Waiver, ...]:
