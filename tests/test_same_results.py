@@ -20,6 +20,7 @@ a change that is meant to change results, and say so in its commit.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -49,7 +50,7 @@ def _sha(data: bytes | str) -> str:
     return hashlib.sha256(data.encode() if isinstance(data, str) else data).hexdigest()
 
 
-def _collected(folder: Path, source_of: dict[str, Path], evidence: list[Any]) -> dict[str, Any]:
+def _collected(source_of: dict[str, Path], evidence: list[Any]) -> dict[str, Any]:
     """Digests of records and redacted raw copies, keyed by the record's source."""
     out: dict[str, Any] = {}
     for record in sorted(evidence, key=lambda e: (e.source, e.id)):
@@ -68,7 +69,7 @@ def _collected(folder: Path, source_of: dict[str, Path], evidence: list[Any]) ->
 def _gate_digests(release: str) -> dict[str, Any]:
     """What the gate decides on ``evidence/demo/<release>`` and what its bundle would hold."""
     request = GateRequest(
-        evidence_paths=(DEMO / release,),
+        evidence_paths=(DEMO.relative_to(REPO) / release,),
         environment="prod",
         subject_name="ghcr.io/acme/shop",
         subject_digest=(DEMO / "SUBJECT_DIGEST").read_text().strip(),
@@ -78,21 +79,25 @@ def _gate_digests(release: str) -> dict[str, Any]:
         param_files=(DEMO / "params.yaml",),
         public_key=DEMO / "cosign.pub",
     )
-    judged = run_gate(request)
+    with contextlib.chdir(REPO):  # sources named as a user in the checkout names them
+        judged = run_gate(request)
+        evidence = _collected(judged.sources, judged.evidence)
     results = judged.run.to_json()
     results.pop("wall_time", None)
     return {
         "decision": judged.run.decision.value,
         "results": _sha(canonical_json(results)),
-        "evidence": _collected(DEMO / release, judged.sources, judged.evidence),
+        "evidence": evidence,
     }
 
 
 def _folder_digests(folder: Path) -> dict[str, Any]:
     """What collecting ``folder`` as the gate does gives: records, copies, refusals, files left out."""
-    collection = collect_paths((folder,), CollectOptions(now=NOW))
+    with contextlib.chdir(folder.parent):  # sources named <folder>/<file>, wherever it is
+        collection = collect_paths((Path(folder.name),), CollectOptions(now=NOW))
+        evidence = _collected(collection.documents, list(collection.evidence))
     return {
-        "evidence": _collected(folder, collection.documents, list(collection.evidence)),
+        "evidence": evidence,
         "errors": sorted(f"{e.source}: {_sha(e.diagnostics())}" for e in collection.errors),
         "not_read": sorted(f"{s.path}: {s.action.value}" for s in collection.skipped),
     }
@@ -101,12 +106,21 @@ def _folder_digests(folder: Path) -> dict[str, Any]:
 def _generated(tmp: Path) -> dict[str, Any]:
     """Digests of a small input of the benchmark's generator (deterministic for its seed)."""
     subprocess.run(
-        [sys.executable, str(GENERATOR), "--out", str(tmp), "--resources", "400", "--components", "300"]
+        [
+            sys.executable,
+            str(GENERATOR),
+            "--out",
+            str(tmp / "bench"),
+            "--resources",
+            "400",
+            "--components",
+            "300",
+        ]
         + ["--vulns", "200"],
         check=True,
         capture_output=True,
     )
-    return _folder_digests(tmp)
+    return _folder_digests(tmp / "bench")
 
 
 def _current(tmp: Path) -> dict[str, Any]:
