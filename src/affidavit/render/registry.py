@@ -10,12 +10,13 @@ from typing import TYPE_CHECKING
 
 from affidavit.render.json import JsonRenderer
 from affidavit.render.markdown import MarkdownRenderer
+from affidavit.render.oscal import OscalRenderer
 from affidavit.render.text import TextRenderer
 
 if TYPE_CHECKING:
     from affidavit.render.interface import Renderer
 
-RENDERERS: tuple[Renderer, ...] = (MarkdownRenderer(), JsonRenderer(), TextRenderer())
+RENDERERS: tuple[Renderer, ...] = (MarkdownRenderer(), JsonRenderer(), TextRenderer(), OscalRenderer())
 
 
 def renderer(name: str) -> Renderer:
