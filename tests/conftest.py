@@ -117,3 +117,13 @@ def _no_secret_key_from_the_developer(monkeypatch: pytest.MonkeyPatch) -> None:
     """Tests run without the developer's AFFIDAVIT_SECRET_KEY: goldens and bundles must not
     depend on it (tests that need a key set their own)."""
     monkeypatch.delenv("AFFIDAVIT_SECRET_KEY", raising=False)
+
+
+@pytest.fixture(autouse=True)
+def _history_in_a_temporary_store(
+    monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """Every gate a test runs records into a throw-away SQLite store, never the user's data folder
+    (tests of the store itself pass their own --store)."""
+    store = tmp_path_factory.mktemp("history") / "history.db"
+    monkeypatch.setenv("AFFIDAVIT_STORE", f"sqlite:///{store}")

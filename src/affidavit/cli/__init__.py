@@ -18,6 +18,7 @@ from affidavit.cli.bundles import diff, verify
 from affidavit.cli.collect import collect
 from affidavit.cli.common import EXIT_INCOMPLETE
 from affidavit.cli.gate import gate
+from affidavit.cli.history import backtest, history
 from affidavit.cli.library import controls, explain, policy
 
 
@@ -35,7 +36,7 @@ def main(ctx: click.Context, verbose: bool) -> None:
     os.environ.pop("RUST_BACKTRACE", None)
 
 
-for _command in (gate, collect, verify, diff, controls, explain, policy):
+for _command in (gate, collect, verify, diff, controls, explain, policy, history, backtest):
     main.add_command(_command)
 
 

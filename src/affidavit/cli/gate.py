@@ -22,11 +22,13 @@ from affidavit.cli.common import (
     say,
     verification_options,
 )
+from affidavit.cli.history import record_run, store_option
 from affidavit.cli.outputs import output_option, parse_outputs, write_outputs
 from affidavit.errors import Error, UsageError
 
 if TYPE_CHECKING:
     from affidavit.model.waiver import Waiver
+    from affidavit.store import Recorded
 
 
 @click.command()
@@ -86,6 +88,8 @@ if TYPE_CHECKING:
 @exclude_option
 @verification_options
 @output_option
+@store_option
+@click.option("--no-record", is_flag=True, help="Do not record the run in the history (the output says so).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.pass_context
 def gate(
@@ -108,6 +112,8 @@ def gate(
     public_key: Path | None,
     exclude: tuple[str, ...],
     outputs: tuple[str, ...],
+    store_url: str | None,
+    no_record: bool,
     fmt: str,
 ) -> None:
     """Collect, evaluate and decide GO or NO-GO; write the evidence bundle."""
@@ -148,6 +154,14 @@ def gate(
         bundle = write_bundle(run, judged.evidence, judged.sources, out)
     except Error as exc:
         fail(exc, verbose)
+    # The run history: recorded after the bundle is written; a store that cannot take the run
+    # makes the gate exit 3 (the bundle stays written), since an unrecorded decision is not complete.
+    recorded, record_error = None, None
+    if not no_record:
+        try:
+            recorded = record_run(run, judged.evidence, bundle.path, bundle.archive, store_url)
+        except Error as exc:
+            record_error = exc
     for err in judged.errors:
         click.echo(f"affidavit: error: {say(err.diagnostics())}", err=True)
     problems = write_outputs(run, wanted)
@@ -161,6 +175,7 @@ def gate(
                 "archive": str(bundle.archive),
                 "already_recorded": bundle.already_recorded,
                 "rules": [{"id": r.id, "outcome": r.outcome.value} for r in run.rules],
+                "history": _history_json(recorded, no_record),
             }
         )
     else:
@@ -171,9 +186,34 @@ def gate(
             click.echo(
                 f"  already recorded: {bundle.path} held this run and verifies; nothing was written over{added}"
             )
+        click.echo(_history_line(recorded, no_record))
     for problem in problems:
         click.echo(f"affidavit: error: {say(problem)}", err=True)
-    sys.exit(EXIT_INCOMPLETE if problems else run.exit_code)
+    if record_error is not None:
+        click.echo(f"affidavit: error: {say(record_error.diagnostics())}", err=True)
+    sys.exit(EXIT_INCOMPLETE if problems or record_error is not None else run.exit_code)
+
+
+def _history_line(recorded: Recorded | None, no_record: bool) -> str:
+    """The summary's line about the run history."""
+    if no_record:
+        return "  history: NOT recorded (--no-record): this decision is not in the run history"
+    if recorded is None:
+        return "  history: NOT recorded: the run history could not take this run (see the error)"
+    if recorded.already_recorded:
+        return f"  history: already recorded as run #{recorded.seq}"
+    return f"  history: recorded as run #{recorded.seq} (chain {recorded.hash[:16]})"
+
+
+def _history_json(recorded: Recorded | None, no_record: bool) -> dict[str, object]:
+    """The ``history`` member of ``gate --format json``."""
+    return {
+        "recorded": recorded is not None,
+        "no_record": no_record,
+        "seq": None if recorded is None else recorded.seq,
+        "hash": None if recorded is None else recorded.hash,
+        "already_recorded": None if recorded is None else recorded.already_recorded,
+    }
 
 
 def _load_waivers(path: Path) -> tuple[Waiver, ...]:
