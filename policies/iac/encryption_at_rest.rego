@@ -19,6 +19,8 @@ missing contains terraform.no_plan if count(terraform.plans) == 0
 
 missing contains m if some m in terraform.malformed
 
+missing contains m if some m in terraform.incomplete
+
 missing contains m if some m in params.problems("iac", {"encryption_attributes": "object"})
 
 # --- resources with one boolean encryption attribute -------------------------------------

@@ -1,6 +1,6 @@
 # METADATA
 # title: No administrative port open to the internet
-# description: No security group rule in the plan admits traffic from 0.0.0.0/0 or ::/0 (rule data open_cidrs) to an administrative or data-store port listed in rule data (SSH, RDP, WinRM, database ports, ...).
+# description: No security group rule in the plan admits traffic from the whole internet (0.0.0.0/0 or ::/0 from rule data open_cidrs, or ranges that together cover every IPv4 or IPv6 address) to an administrative or data-store port listed in rule data (SSH, SMB, RDP, WinRM, database and cache ports, ...); ingress lists, ports or sources known only after apply, and errored, partial or deferring plans, are insufficient evidence.
 # custom:
 #   id: iac.no_open_admin_ports
 #   severity: critical
@@ -19,27 +19,31 @@ missing contains terraform.no_plan if count(terraform.plans) == 0
 
 missing contains m if some m in terraform.malformed
 
+missing contains m if some m in terraform.incomplete
+
 missing contains m if some m in params.problems("iac", {"admin_ports": "array", "open_cidrs": "array"})
 
 # Every ingress rule, normalised: where it is, its protocol and port range, its source ranges
 # and the path to them (for after_unknown).
 _rules := array.concat(array.concat(_inline, _separate), _vpc_rules)
 
-_inline := [{"c": c, "where": sprintf("%s ingress[%d]", [terraform.address(c.rc), i]), "protocol": r.protocol, "from": r.from_port, "to": r.to_port, "sources": _sources(r, ["cidr_blocks", "ipv6_cidr_blocks"]), "paths": [["ingress", i, "cidr_blocks"], ["ingress", i, "ipv6_cidr_blocks"]]} |
+_inline := [{"c": c, "where": sprintf("%s ingress[%d]", [terraform.address(c.rc), i]), "protocol": object.get(r, "protocol", null), "from": object.get(r, "from_port", null), "to": object.get(r, "to_port", null), "sources": _sources(r, ["cidr_blocks", "ipv6_cidr_blocks"]), "paths": [["ingress", i, "cidr_blocks"], ["ingress", i, "ipv6_cidr_blocks"]]} |
 	some c in terraform.of_type({"aws_security_group"})
 	some i, r in evidence.array_at(c.rc.after, "ingress")
 	is_object(r)
 ]
 
-_separate := [{"c": c, "where": terraform.address(c.rc), "protocol": r.protocol, "from": r.from_port, "to": r.to_port, "sources": _sources(r, ["cidr_blocks", "ipv6_cidr_blocks"]), "paths": [["cidr_blocks"], ["ipv6_cidr_blocks"]]} |
+_separate := [{"c": c, "where": terraform.address(c.rc), "protocol": object.get(r, "protocol", null), "from": object.get(r, "from_port", null), "to": object.get(r, "to_port", null), "sources": _sources(r, ["cidr_blocks", "ipv6_cidr_blocks"]), "paths": [["cidr_blocks"], ["ipv6_cidr_blocks"]]} |
 	some c in terraform.of_type({"aws_security_group_rule"})
 	r := c.rc.after
+	is_object(r)
 	r.type == "ingress"
 ]
 
-_vpc_rules := [{"c": c, "where": terraform.address(c.rc), "protocol": r.ip_protocol, "from": object.get(r, "from_port", null), "to": object.get(r, "to_port", null), "sources": {s | some s in [object.get(r, "cidr_ipv4", null), object.get(r, "cidr_ipv6", null)]; is_string(s)}, "paths": [["cidr_ipv4"], ["cidr_ipv6"]]} |
+_vpc_rules := [{"c": c, "where": terraform.address(c.rc), "protocol": object.get(r, "ip_protocol", null), "from": object.get(r, "from_port", null), "to": object.get(r, "to_port", null), "sources": {s | some s in [object.get(r, "cidr_ipv4", null), object.get(r, "cidr_ipv6", null)]; is_string(s)}, "paths": [["cidr_ipv4"], ["cidr_ipv6"]]} |
 	some c in terraform.of_type({"aws_vpc_security_group_ingress_rule"})
 	r := c.rc.after
+	is_object(r)
 ]
 
 _sources(r, keys) := {s |
@@ -65,17 +69,44 @@ _admits(rule, port) if {
 	port <= rule.to
 }
 
+_open := {c | some c in params.list("iac", "open_cidrs")}
+
+# The sources of a rule that are "the internet": listed in open_cidrs, or together covering every
+# IPv4 or IPv6 address (0.0.0.0/1 with 128.0.0.0/1 is the internet too).
+_from_anywhere(sources) := found if {
+	found := sources & _open
+	count(found) > 0
+} else := sources if terraform.covers_internet(sources)
+
 deny contains v if {
-	open := {c | some c in params.list("iac", "open_cidrs")}
 	some rule in _rules
-	from_anywhere := rule.sources & open
-	count(from_anywhere) > 0
+	from_anywhere := _from_anywhere(rule.sources)
 	ports := _ports(rule)
 	count(ports) > 0
 	v := {
 		"msg": sprintf("%s admits %s from %s to administrative port(s) %s (%s)", [rule.where, _range(rule), concat(", ", sort(from_anywhere)), concat(", ", [sprintf("%v", [p]) | some p in sort(ports)]), evidence.label(rule.c.record)]),
 		"evidence_ids": evidence.id_list(rule.c.record),
 		"details": {"resource": terraform.address(rule.c.rc), "ports": sort(ports), "sources": sort(from_anywhere)},
+	}
+}
+
+# Several ingress blocks of one security group whose ranges, none the internet alone, together
+# cover it for the same administrative port.
+deny contains v if {
+	some c in terraform.of_type({"aws_security_group"})
+	some port in params.list("iac", "admin_ports")
+	is_number(port)
+	admitting := [rule | some rule in _inline; rule.c.rc.address == c.rc.address; _admits(rule, port)]
+	count(admitting) > 1
+	every rule in admitting {
+		not _from_anywhere(rule.sources)
+	}
+	sources := {s | some rule in admitting; some s in rule.sources}
+	terraform.covers_internet(sources)
+	v := {
+		"msg": sprintf("%s admits port %v from %s in %d ingress blocks, which together cover the whole internet (%s)", [terraform.address(c.rc), port, concat(", ", sort(sources)), count(admitting), evidence.label(c.record)]),
+		"evidence_ids": evidence.id_list(c.record),
+		"details": {"resource": terraform.address(c.rc), "ports": [port], "sources": sort(sources)},
 	}
 }
 
@@ -94,4 +125,43 @@ missing contains v if {
 		"msg": sprintf("%s: its source ranges are only known after apply, so whether it opens administrative ports to the internet cannot be judged (%s)", [rule.where, evidence.label(rule.c.record)]),
 		"evidence_ids": evidence.id_list(rule.c.record),
 	}
+}
+
+# A security group whose whole ingress list is only known after apply: nothing can be said of
+# what it admits.
+missing contains v if {
+	some c in terraform.of_type({"aws_security_group"})
+	terraform.unknown(c.rc, ["ingress"])
+	v := {
+		"msg": sprintf("%s: its ingress rules are only known after apply, so whether it opens administrative ports to the internet cannot be judged; write the rules with values known at plan time (%s)", [terraform.address(c.rc), evidence.label(c.record)]),
+		"evidence_ids": evidence.id_list(c.record),
+	}
+}
+
+# A rule whose protocol or ports are only known after apply, from a source that is (or may be)
+# the internet.
+missing contains v if {
+	some rule in _rules
+	some key in _port_keys(rule)
+	terraform.unknown(rule.c.rc, array.concat(_base(rule), [key]))
+	_maybe_open(rule)
+	v := {
+		"msg": sprintf("%s: its %s is only known after apply, so whether it opens an administrative port to the internet cannot be judged (%s)", [rule.where, key, evidence.label(rule.c.record)]),
+		"evidence_ids": evidence.id_list(rule.c.record),
+	}
+}
+
+_port_keys(rule) := ["ip_protocol", "from_port", "to_port"] if rule.c.rc.type == "aws_vpc_security_group_ingress_rule"
+
+else := ["protocol", "from_port", "to_port"]
+
+_base(rule) := [rule.paths[0][0], rule.paths[0][1]] if rule.c.rc.type == "aws_security_group"
+
+else := []
+
+_maybe_open(rule) if _from_anywhere(rule.sources)
+
+_maybe_open(rule) if {
+	some path in rule.paths
+	terraform.unknown(rule.c.rc, path)
 }

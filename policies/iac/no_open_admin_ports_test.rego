@@ -102,3 +102,60 @@ test_missing_when_plan_has_no_resource_changes if {
 	count(rule.deny) == 0 with input as inp
 	count(rule.missing) == 1 with input as inp
 }
+
+test_fires_for_halves_of_the_internet_in_one_rule if {
+	every sources in [["0.0.0.0/1", "128.0.0.0/1"], ["::/1", "8000::/1"], ["0.0.0.0/2", "64.0.0.0/2", "128.0.0.0/1", "10.0.0.0/8"]] {
+		denies := rule.deny with input as _input([_sg([_ingress(22, 22, "tcp", [s | some s in sources; contains(s, ".")], [s | some s in sources; contains(s, ":")])])])
+		count(denies) == 1
+	}
+}
+
+test_fires_for_halves_of_the_internet_in_two_ingress_blocks if {
+	denies := rule.deny with input as _input([_sg([_ingress(22, 22, "tcp", ["0.0.0.0/1"], []), _ingress(0, 65535, "tcp", ["128.0.0.0/1"], [])])])
+	count(denies) == 1
+	some d in denies
+	contains(d.msg, "in 2 ingress blocks, which together cover the whole internet")
+}
+
+test_passes_for_ranges_that_leave_part_of_the_internet_out if {
+	every sources in [["0.0.0.0/1", "128.0.0.0/2"], ["0.0.0.0/1", "0.0.0.0/1"], ["::/1"], ["not-a-cidr", "300.1.1.1/1", "1::2::3/0", "12345::/1"]] {
+		inp := _input([_sg([_ingress(22, 22, "tcp", sources, [])])])
+		count(rule.deny) == 0 with input as inp
+	}
+}
+
+test_passes_for_equal_blocks_written_twice if {
+	inp := _input([_sg([_ingress(22, 22, "tcp", ["10.0.0.0/8", "10.0.0.0/8", "10.0.0.1/8"], [])])])
+	count(rule.deny) == 0 with input as inp
+}
+
+test_missing_when_the_whole_ingress_list_is_unknown if {
+	sg := _rc("aws_security_group.web", {"name": "shop-web"}, {"id": true, "ingress": true})
+	missing := rule.missing with input as _input([sg])
+	count(missing) == 1
+	some m in missing
+	contains(m.msg, "its ingress rules are only known after apply")
+}
+
+test_missing_when_ports_are_unknown_on_an_open_rule if {
+	r := _rc("aws_security_group_rule.admin", {"type": "ingress", "protocol": "tcp", "cidr_blocks": ["0.0.0.0/0"]}, {"from_port": true, "to_port": true})
+	missing := rule.missing with input as _input([r])
+	count(missing) == 2
+	v := _rc("aws_vpc_security_group_ingress_rule.admin", {"cidr_ipv4": "0.0.0.0/0", "from_port": 22, "to_port": 22}, {"ip_protocol": true})
+	missing_v := rule.missing with input as _input([v])
+	count(missing_v) == 1
+	inline := _sg([{"protocol": "tcp", "cidr_blocks": ["0.0.0.0/0"], "ipv6_cidr_blocks": []}])
+	unknown_inline := json.patch(inline, [{"op": "add", "path": "/after_unknown/ingress", "value": [{"from_port": true, "to_port": true}]}])
+	missing_i := rule.missing with input as _input([unknown_inline])
+	count(missing_i) == 2
+}
+
+test_missing_for_every_incomplete_plan if {
+	every d in [{"errored": true}, {"complete": false}, {"partial": true}, {"deferred_changes": [{"address": "aws_security_group.db", "type": "aws_security_group", "actions": ["create"], "reason": "provider_config_unknown"}]}] {
+		r := object.union(_plan([_sg([_ingress(443, 443, "tcp", ["0.0.0.0/0"], [])])]), {"data": d})
+		missing := rule.missing with input as testing.input_for({"terraform-plan": [r]}, "prod", _params)
+		count(missing) == 1
+		some m in missing
+		contains(m.msg, "does not show everything the apply will do")
+	}
+}

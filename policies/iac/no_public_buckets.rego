@@ -1,6 +1,6 @@
 # METADATA
 # title: No public S3 buckets
-# description: No S3 bucket in the plan is made public by a canned ACL, an ACL grant to everyone or to any AWS account, a public access block with a protection turned off, or a bucket policy that allows anyone without conditions.
+# description: No S3 bucket in the plan is made public by a canned ACL, an ACL grant to everyone or to any AWS account, a public access block with a protection turned off, or a bucket policy that allows anyone unless a condition limits it to fixed accounts, organisations, VPCs, endpoints or source ranges (AWS's meaning of public); a policy or ACL known only after apply, and an errored, partial or deferring plan, is insufficient evidence.
 # custom:
 #   id: iac.no_public_buckets
 #   severity: critical
@@ -18,6 +18,8 @@ import data.affidavit.lib.terraform
 missing contains terraform.no_plan if count(terraform.plans) == 0
 
 missing contains m if some m in terraform.malformed
+
+missing contains m if some m in terraform.incomplete
 
 missing contains m if some m in params.problems("iac", {"public_acls": "array", "public_grantee_uris": "array"})
 
@@ -101,38 +103,132 @@ missing contains v if {
 	}
 }
 
-# Bucket policies that allow anyone, without a condition.
-deny contains _result(c, "its bucket policy allows any principal (\"*\") without a condition") if {
+# Bucket policies that allow anyone. AWS counts a policy as public unless each statement that
+# allows "*" is restricted by a condition on a fixed value of one of the keys of
+# _restricting_keys (Amazon S3 User Guide, "Blocking public access to your Amazon S3 storage",
+# section "The meaning of public"): a condition on anything else (aws:SecureTransport,
+# aws:Referer, a user agent), a wildcard value, an ...IfExists or set operator (which let a request
+# without the key through), or an aws:SourceIp range of the whole internet does not restrict.
+deny contains _result(c, sprintf("its bucket policy allows any principal (\"*\") %s", [_why_public(st)])) if {
 	some c in terraform.of_type({"aws_s3_bucket", "aws_s3_bucket_policy"})
 	policy := terraform.after(c.rc, ["policy"])
 	is_string(policy)
 	json.is_valid(policy)
 	some st in _statements(json.unmarshal(policy))
-	st.Effect == "Allow"
-	_anyone(st.Principal)
-	not st.Condition
+	is_object(st)
+	object.get(st, "Effect", null) == "Allow"
+	_anyone(object.get(st, "Principal", null))
+	not _restricted(st)
 }
 
-_statements(doc) := doc.Statement if is_array(doc.Statement)
+_why_public(st) := "without a condition" if {
+	not is_object(object.get(st, "Condition", null))
+} else := "under a condition that does not limit it to fixed accounts, organisations, networks or source ranges"
 
-else := [doc.Statement] if is_object(doc.Statement)
-
-else := []
+_statements(doc) := doc.Statement if {
+	is_object(doc)
+	is_array(doc.Statement)
+} else := [doc.Statement] if {
+	is_object(doc)
+	is_object(doc.Statement)
+} else := []
 
 _anyone(p) if p == "*"
 
-_anyone(p) if p.AWS == "*"
+_anyone(p) if {
+	is_object(p)
+	object.get(p, "AWS", null) == "*"
+}
 
 _anyone(p) if {
+	is_object(p)
 	is_array(p.AWS)
 	"*" in p.AWS
 }
 
-warn contains v if {
+# Condition keys whose fixed value makes a statement non-public (lower case; AWS compares keys
+# case-insensitively). aws:PrincipalOrgID and aws:PrincipalAccount restrict to a known
+# organisation or account, as IAM Access Analyzer reads them.
+_restricting_keys := {
+	"aws:sourceip", "aws:sourcearn", "aws:sourcevpc", "aws:sourcevpce", "aws:sourceowner",
+	"aws:sourceaccount", "s3:x-amz-server-side-encryption-aws-kms-key-id", "aws:userid",
+	"aws:principalorgid", "aws:principalaccount",
+}
+
+# Operators that test a key against fixed values; a key absent from the request fails them.
+_fixed_operators := {"stringequals", "stringequalsignorecase", "stringlike", "arnequals", "arnlike", "ipaddress"}
+
+_restricted(st) if {
+	cond := object.get(st, "Condition", null)
+	is_object(cond)
+	some op, tests in cond
+	is_string(op)
+	lower(op) in _fixed_operators
+	is_object(tests)
+	some key, values in tests
+	is_string(key)
+	lower(key) in _restricting_keys
+	_fixed_values(lower(key), values)
+}
+
+_values(v) := v if is_array(v)
+
+else := [v]
+
+_fixed_values(key, values) if {
+	vs := _values(values)
+	count(vs) > 0
+	every v in vs {
+		is_string(v)
+		_fixed(key, v)
+	}
+}
+
+_fixed(key, v) if {
+	key != "aws:sourceip"
+	key != "aws:userid"
+	v != ""
+	not contains(v, "*")
+	not contains(v, "?")
+}
+
+_fixed(key, v) if {
+	key == "aws:userid"
+	v != ""
+	not contains(v, "*")
+	not contains(v, "?")
+}
+
+_fixed("aws:sourceip", v) if {
+	contains(v, ".")
+	not endswith(v, "/0")
+}
+
+_fixed("aws:sourceip", v) if {
+	contains(v, ":")
+	not endswith(v, "/0")
+}
+
+# A policy only known after apply (or that is not valid JSON) cannot be judged. (On
+# aws_s3_bucket itself, provider v4+, `policy` is a computed legacy attribute that every new
+# bucket shows as unknown; the policy is then set by aws_s3_bucket_policy, judged here.)
+missing contains v if {
 	some c in terraform.of_type({"aws_s3_bucket_policy"})
 	terraform.unknown(c.rc, ["policy"])
 	v := {
-		"msg": sprintf("%s: the bucket policy is only known after apply and was not checked for public access (%s)", [terraform.address(c.rc), evidence.label(c.record)]),
+		"msg": sprintf("%s: the bucket policy is only known after apply, so whether it makes the bucket public cannot be judged; write the policy document in the configuration (jsonencode or aws_iam_policy_document with known values) (%s)", [terraform.address(c.rc), evidence.label(c.record)]),
+		"evidence_ids": evidence.id_list(c.record),
+	}
+}
+
+missing contains v if {
+	some c in terraform.of_type({"aws_s3_bucket", "aws_s3_bucket_policy"})
+	policy := terraform.after(c.rc, ["policy"])
+	is_string(policy)
+	policy != ""
+	not json.is_valid(policy)
+	v := {
+		"msg": sprintf("%s: the bucket policy in the plan is not valid JSON, so whether it makes the bucket public cannot be judged (%s)", [terraform.address(c.rc), evidence.label(c.record)]),
 		"evidence_ids": evidence.id_list(c.record),
 	}
 }

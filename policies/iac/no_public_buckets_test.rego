@@ -98,11 +98,72 @@ test_missing_when_acl_known_only_after_apply if {
 	count(rule.missing) == 1 with input as inp
 }
 
-test_warns_when_policy_known_only_after_apply if {
+test_missing_when_policy_known_only_after_apply if {
 	inp := _input([_bucket, _block({}), _rc("aws_s3_bucket_policy.assets", {"bucket": "acme-shop-assets"}, {"policy": true})])
 	count(rule.deny) == 0 with input as inp
-	count(rule.missing) == 0 with input as inp
-	count(rule.warn) == 1 with input as inp
+	missing := rule.missing with input as inp
+	count(missing) == 1
+	some m in missing
+	contains(m.msg, "bucket policy is only known after apply")
+}
+
+test_missing_when_policy_is_not_json if {
+	inp := _input([_bucket, _block({}), _rc("aws_s3_bucket_policy.assets", {"bucket": "acme-shop-assets", "policy": "{not json"}, {})])
+	count(rule.deny) == 0 with input as inp
+	missing := rule.missing with input as inp
+	count(missing) == 1
+	some m in missing
+	contains(m.msg, "not valid JSON")
+}
+
+_anyone_get(condition) := {"Version": "2012-10-17", "Statement": [{
+	"Effect": "Allow", "Principal": {"AWS": ["*"]}, "Action": "s3:GetObject",
+	"Resource": "arn:aws:s3:::acme-shop-assets/*", "Condition": condition,
+}]}
+
+test_fires_for_anyone_under_a_condition_that_does_not_restrict if {
+	every condition in [
+		{"Bool": {"aws:SecureTransport": "true"}},
+		{"StringLike": {"aws:Referer": "https://shop.example/*"}},
+		{"StringEqualsIfExists": {"aws:SourceVpce": "vpce-0a1b2c3d"}},
+		{"ForAllValues:StringEquals": {"aws:PrincipalOrgID": "o-abc123"}},
+		{"StringLike": {"aws:PrincipalOrgID": "o-*"}},
+		{"IpAddress": {"aws:SourceIp": ["10.0.0.0/8", "0.0.0.0/0"]}},
+		{"StringEquals": {"aws:SourceAccount": []}},
+		{"StringEquals": {"aws:userid": "AROAEXAMPLE:*"}},
+	] {
+		denies := rule.deny with input as _input([_bucket, _block({}), _policy(_anyone_get(condition))])
+		count(denies) == 1
+		some d in denies
+		contains(d.msg, "under a condition that does not limit it")
+	}
+}
+
+test_passes_for_anyone_restricted_to_fixed_values if {
+	every condition in [
+		{"StringEquals": {"aws:PrincipalOrgID": "o-abc123"}},
+		{"StringEquals": {"AWS:SourceVpce": ["vpce-0a1b2c3d", "vpce-0e1f2a3b"]}},
+		{"ArnEquals": {"aws:SourceArn": "arn:aws:cloudfront::111122223333:distribution/EDFDVBD6EXAMPLE"}},
+		{"IpAddress": {"aws:SourceIp": ["203.0.113.0/24", "2001:db8::/32"]}},
+		{"StringEquals": {"aws:userid": "AIDAEXAMPLEUSERID"}},
+	] {
+		inp := _input([_bucket, _block({}), _policy(_anyone_get(condition))])
+		count(rule.deny) == 0 with input as inp
+		count(rule.missing) == 0 with input as inp
+	}
+}
+
+test_fires_for_a_statement_object_allowing_anyone if {
+	doc := {"Statement": {"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "s3:GetObject", "Resource": "*"}}
+	denies := rule.deny with input as _input([_bucket, _block({}), _policy(doc)])
+	count(denies) == 1
+	some d in denies
+	contains(d.msg, "without a condition")
+}
+
+test_passes_for_a_policy_with_no_statement if {
+	inp := _input([_bucket, _block({}), _policy({"Version": "2012-10-17"})])
+	count(rule.deny) == 0 with input as inp
 }
 
 test_missing_when_no_plan if {

@@ -20,6 +20,8 @@ missing contains terraform.no_plan if count(terraform.plans) == 0
 
 missing contains m if some m in terraform.malformed
 
+missing contains m if some m in terraform.incomplete
+
 missing contains m if some m in params.problems("iac", {"protected_types": "array", "protected_changes_require_approval": "boolean"})
 
 missing contains m if {

@@ -63,3 +63,94 @@ else := sprintf("%v.%v", [object.get(rc, "type", "?"), object.get(rc, "name", "?
 
 # malformed is the `missing` entries for plans without a resource_changes list.
 malformed := data.affidavit.lib.evidence.malformed(plans, "resource_changes")
+
+# incomplete is the `missing` entries for plans that do not show everything an apply would do:
+# an errored plan (`errored: true`), an incomplete one (`complete: false`: made with -target or
+# with deferred changes, Terraform 1.8+), one whose prior state holds resources the plan does not
+# list (the collector's `partial`: a -target plan of an older Terraform) and one with
+# `deferred_changes`. Every plan-based rule reports them: a rule that passes such a plan would
+# vouch for changes it never saw.
+incomplete contains m if {
+	some r in plans
+	d := data.affidavit.lib.evidence.data_of(r)
+	why := _incomplete_because(d)
+	m := {
+		"msg": sprintf("the Terraform plan %s %s, so it does not show everything the apply will do; run a full `terraform plan -out tfplan` (no -target) that succeeds and defers nothing, and pass its `terraform show -json` output", [data.affidavit.lib.evidence.label(r), why]),
+		"evidence_ids": data.affidavit.lib.evidence.id_list(r),
+	}
+}
+
+_incomplete_because(d) := "errored (errored: true): planning failed part way" if {
+	object.get(d, "errored", false) == true
+} else := sprintf("defers %d change(s) to a later plan (deferred_changes: %s)", [count(_deferred(d)), concat(", ", _deferred_addresses(d))]) if {
+	count(_deferred(d)) > 0
+} else := "is incomplete (complete: false): it was made with -target or defers changes" if {
+	object.get(d, "complete", null) == false
+} else := "looks partial: resources of its prior state have no change at all, as in a -target plan" if {
+	object.get(d, "partial", false) == true
+}
+
+_deferred(d) := [c | some c in data.affidavit.lib.evidence.array_at(d, "deferred_changes"); is_object(c)]
+
+_deferred_addresses(d) := sort([sprintf("%v (%v)", [object.get(c, "address", "?"), object.get(c, "reason", "?")]) | some c in _deferred(d)])
+
+# covers_internet(sources) is true when the CIDR ranges in sources (strings) together cover every
+# IPv4 address or every IPv6 address: 0.0.0.0/0, but also 0.0.0.0/1 with 128.0.0.0/1, or any
+# other split of the whole space. Two CIDR blocks are either nested or disjoint, so after dropping
+# every block inside another the rest are disjoint and cover the space exactly when their shares
+# (2^-prefix) add up to 1. Strings that are not CIDR ranges are left out.
+covers_internet(sources) if _covers(sources, 4)
+
+covers_internet(sources) if _covers(sources, 6)
+
+_cidrs(sources, 4) := {s |
+	some s in sources
+	is_string(s)
+	regex.match(`^[0-9]{1,3}(\.[0-9]{1,3}){3}/([0-9]|[12][0-9]|3[0-2])$`, s)
+	every part in split(split(s, "/")[0], ".") {
+		to_number(part) <= 255
+	}
+}
+
+_cidrs(sources, 6) := {s |
+	some s in sources
+	is_string(s)
+	regex.match(`^[0-9a-fA-F:]*:[0-9a-fA-F:]*/([0-9]|[1-9][0-9]|1[01][0-9]|12[0-8])$`, s)
+	not contains(s, ":::")
+	count(indexof_n(s, "::")) <= 1
+	groups := split(split(s, "/")[0], ":")
+	count(groups) <= 8
+	every g in groups {
+		count(g) <= 4
+	}
+}
+
+_prefix(s) := to_number(split(s, "/")[1])
+
+_covers(sources, family) if {
+	blocks := _cidrs(sources, family)
+	count(blocks) > 0
+	outer := {s |
+		some s in blocks
+		not _inside_another(s, blocks)
+	}
+	sum([_share(_prefix(s)) | some s in outer]) >= 1
+}
+
+# s lies inside another block of blocks (of two blocks that contain each other, the greater
+# string is the one dropped).
+_inside_another(s, blocks) if {
+	some t in blocks
+	t != s
+	net.cidr_contains(t, s)
+	not _mutual_and_first(s, t)
+}
+
+_mutual_and_first(s, t) if {
+	net.cidr_contains(s, t)
+	s < t
+}
+
+_share(0) := 1
+
+_share(p) := product([0.5 | some _ in numbers.range(1, p)]) if p > 0

@@ -246,6 +246,91 @@ def test_target_plan_is_flagged_partial() -> None:
     assert _collect("infracost-terraform_v0.14_plan.json")["data"]["partial"] is False
 
 
+def _deferred_plan() -> dict[str, Any]:
+    """A Terraform 1.10 plan with one deferred replacement (``jsonplan.DeferredResourceChange``)."""
+    rc = {
+        "address": "aws_db_instance.main",
+        "mode": "managed",
+        "type": "aws_db_instance",
+        "name": "main",
+        "provider_name": "registry.terraform.io/hashicorp/aws",
+        "change": {
+            "actions": ["delete", "create"],
+            "before": {"identifier": "shop-prod", "password": "hunter2-hunter2"},
+            "after": {"identifier": "shop-prod"},
+            "after_unknown": {},
+            "before_sensitive": {"password": True},
+            "after_sensitive": {},
+        },
+    }
+    return {
+        "format_version": "1.2",
+        "terraform_version": "1.10.3",
+        "resource_changes": [],
+        "deferred_changes": [{"reason": "provider_config_unknown", "resource_change": rc}],
+        "applyable": True,
+        "complete": False,
+        "errored": False,
+    }
+
+
+def test_deferred_changes_are_named_not_copied() -> None:
+    """Deferred changes (hashicorp/terraform internal/command/jsonplan/resource.go,
+    DeferredResourceChange{reason, resource_change}) are kept by address, type, actions and reason,
+    with a problem; their values (a password in ``before``) are not copied."""
+    record = _collect("deferred.json", json.dumps(_deferred_plan()).encode())
+    _check_shape(record)
+    assert record["data"]["deferred_changes"] == [
+        {
+            "address": "aws_db_instance.main",
+            "type": "aws_db_instance",
+            "actions": ["delete", "create"],
+            "reason": "provider_config_unknown",
+        }
+    ]
+    assert record["data"]["complete"] is False and record["data"]["partial"] is True
+    assert any("deferred 1 resource change(s)" in p for p in record["problems"])
+    assert "hunter2" not in json.dumps(record)
+
+
+def test_deferred_changes_must_be_a_list() -> None:
+    """A ``deferred_changes`` that is not a list is refused with its place."""
+    plan = dict(_deferred_plan(), deferred_changes={"reason": "unknown"})
+    with pytest.raises(InputError, match=r"deferred_changes"):
+        _collect("deferred.json", json.dumps(plan).encode())
+
+
+def test_imds_setting_is_not_masked_in_an_unmarked_plan() -> None:
+    """``http_tokens`` (AWS provider docs, aws_instance metadata_options: "required" enforces IMDSv2)
+    is a setting, not a secret: a Terraform 0.12 plan without sensitivity marks keeps it."""
+    plan = {
+        "format_version": "0.1",
+        "terraform_version": "0.12.31",
+        "resource_changes": [
+            {
+                "address": "aws_instance.api",
+                "mode": "managed",
+                "type": "aws_instance",
+                "name": "api",
+                "provider_name": "aws",
+                "change": {
+                    "actions": ["create"],
+                    "before": None,
+                    "after": {
+                        "ami": "ami-0abcdef1234567890",
+                        "metadata_options": [{"http_endpoint": "enabled", "http_tokens": "required"}],
+                    },
+                    "after_unknown": {"id": True},
+                },
+            }
+        ],
+    }
+    record = _collect("imds.json", json.dumps(plan).encode())
+    after = record["data"]["resource_changes"][0]["after"]
+    assert after["metadata_options"] == [{"http_endpoint": "enabled", "http_tokens": "required"}]
+    assert record["data"]["resource_changes"][0]["sensitive_paths"] == []
+
+
 def test_timestamp_becomes_effective_at_only_when_it_is_one() -> None:
     """``timestamp`` becomes ``effective_at`` only when it is RFC 3339."""
     assert _collect("checkov-plan_with_for_each-tf_plan.json")["effective_at"] == "2025-10-21T13:18:15Z"
@@ -603,6 +688,7 @@ def _check_shape(record: dict[str, Any]) -> None:
         "resource_changes",
         "summary",
         "drift",
+        "deferred_changes",
         "errored",
         "applyable",
         "complete",

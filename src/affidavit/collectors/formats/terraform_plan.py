@@ -7,7 +7,9 @@ address, previous address (moved blocks), type, name, index, module, provider, m
 ``actions`` exactly as the plan lists them (a replacement is ``["delete", "create"]`` or, with
 ``create_before_destroy``, ``["create", "delete"]``), the reason, ``before``, ``after`` and
 ``after_unknown``; a summary that counts a replacement once, as ``replace``; the drift Terraform
-detected; whether the plan errored; and the names (only) of the changed outputs.
+detected; whether the plan errored; the changes Terraform deferred to a later plan
+(``deferred_changes``, Terraform 1.8+: address, type, actions and reason of each; their values are
+not kept); and the names (only) of the changed outputs.
 
 Sensitive values. Every value the plan marks in ``before_sensitive`` / ``after_sensitive`` is
 replaced by the string ``"(sensitive)"`` in ``before`` / ``after`` (the marks mirror the value's
@@ -279,6 +281,7 @@ def _parse_plan(doc: Artefact) -> Parsed:
     changes = _changes(doc, plan, problems)
     summary = _summary(changes, problems)
     drift = _drift(doc, plan, problems)
+    deferred = _deferred(doc, plan, problems)
 
     errored = plan.get("errored") is True
     if errored:
@@ -299,6 +302,7 @@ def _parse_plan(doc: Artefact) -> Parsed:
         "resource_changes": changes,
         "summary": summary,
         "drift": drift,
+        "deferred_changes": deferred,
         "errored": errored,
         "applyable": _opt_bool(plan.get("applyable")),
         "complete": _opt_bool(plan.get("complete")),
@@ -452,6 +456,41 @@ def _drift(doc: Artefact, plan: dict[str, Any], problems: Problems) -> list[dict
             f"(first: {built[0]}); addresses were built from module, mode, type, name and index",
         )
     return drift
+
+
+def _deferred(doc: Artefact, plan: dict[str, Any], problems: Problems) -> list[dict[str, Any]]:
+    """The resource changes Terraform deferred (``deferred_changes``): address, type, actions, reason.
+
+    Each entry is ``{reason, resource_change}`` (Terraform's ``jsonplan.DeferredResourceChange``);
+    a deferred change is one the apply will not make, so the plan is incomplete (Terraform also
+    sets ``complete: false``). Only what names the change is kept, never its values.
+    """
+    raw = plan.get("deferred_changes")
+    if raw is None:
+        return []
+    out: list[dict[str, Any]] = []
+    for i, item in enumerate(require_list(doc, raw, "$.deferred_changes")):
+        where = f"$.deferred_changes[{i}]"
+        entry = require_mapping(doc, item, where)
+        rc = entry.get("resource_change")
+        rc = rc if isinstance(rc, dict) else {}
+        change = rc.get("change")
+        actions = change.get("actions") if isinstance(change, dict) else None
+        out.append(
+            {
+                "address": opt_str(rc.get("address")) or _address(rc),
+                "type": opt_str(rc.get("type")),
+                "actions": [a for a in actions if isinstance(a, str)] if isinstance(actions, list) else [],
+                "reason": opt_str(entry.get("reason")),
+            }
+        )
+    if out:
+        problems.add(
+            "$.deferred_changes",
+            f"Terraform deferred {len(out)} resource change(s) to a later plan: this plan does not show "
+            "everything the configuration will change",
+        )
+    return out
 
 
 def _looks_partial(plan: dict[str, Any], changes: list[dict[str, Any]], problems: Problems) -> bool:
