@@ -8,15 +8,31 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from affidavit.render.codequality import CodeQualityRenderer
+from affidavit.render.github import GithubAnnotationsRenderer, GithubSummaryRenderer
+from affidavit.render.html import HtmlRenderer
 from affidavit.render.json import JsonRenderer
+from affidavit.render.junit import JunitRenderer
 from affidavit.render.markdown import MarkdownRenderer
 from affidavit.render.oscal import OscalRenderer
+from affidavit.render.sarif import SarifRenderer
 from affidavit.render.text import TextRenderer
 
 if TYPE_CHECKING:
     from affidavit.render.interface import Renderer
 
-RENDERERS: tuple[Renderer, ...] = (MarkdownRenderer(), JsonRenderer(), TextRenderer(), OscalRenderer())
+RENDERERS: tuple[Renderer, ...] = (
+    MarkdownRenderer(),
+    JsonRenderer(),
+    TextRenderer(),
+    HtmlRenderer(),
+    OscalRenderer(),
+    SarifRenderer(),
+    JunitRenderer(),
+    CodeQualityRenderer(),
+    GithubSummaryRenderer(),
+    GithubAnnotationsRenderer(),
+)
 
 
 def renderer(name: str) -> Renderer:
