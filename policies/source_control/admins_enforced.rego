@@ -1,6 +1,6 @@
 # METADATA
 # title: Branch protection applies to administrators
-# description: Repository administrators are bound by the same branch protection as everyone else, so the review and check requirements cannot be bypassed by privileged accounts.
+# description: Repository administrators are bound by the same branch protection as everyone else, and no user, team, app or role may bypass it (classic bypass_pull_request_allowances, ruleset bypass_actors), so the review and check requirements cannot be skipped by privileged accounts.
 # custom:
 #   id: source_control.admins_enforced
 #   severity: medium
@@ -8,7 +8,7 @@
 #   controls:
 #     soc2: [CC8.1]
 #     iso27001-2022: [A.8.32, A.8.2]
-#   remediation: Enable "Do not allow bypassing the above settings" (include administrators) on the default branch, or remove bypass actors from its rulesets.
+#   remediation: Enable "Do not allow bypassing the above settings" (include administrators) on the promoted branch, empty "Allow specified actors to bypass required pull requests", and remove bypass actors from its rulesets.
 package affidavit.rules.source_control.admins_enforced
 
 import data.affidavit.lib.branch
@@ -22,9 +22,36 @@ missing contains m if some m in params.problems("source_control", {"require_admi
 
 missing contains m if some m in branch.unstated(["enforce_admins"], "boolean")
 
+missing contains m if some m in branch.unstated(["review_bypass"], "array")
+
 _off contains r if {
 	some r in branch.records
 	branch.setting(r, "enforce_admins") == false
+}
+
+_bypassed contains r if {
+	some r in branch.records
+	b := branch.setting(r, "review_bypass")
+	is_array(b)
+	count(b) > 0
+}
+
+deny contains v if {
+	params.enabled("source_control", "require_admins_enforced")
+	some r in _bypassed
+	v := {
+		"msg": sprintf("%s can be bypassed: %d kind(s) of actor may merge without the required reviews or push past the rules (bypass allowances or ruleset bypass actors)", [branch.where(r), count(branch.setting(r, "review_bypass"))]),
+		"evidence_ids": evidence.id_list(r),
+	}
+}
+
+warn contains v if {
+	params.boolean("source_control", "require_admins_enforced") == false
+	some r in _bypassed
+	v := {
+		"msg": sprintf("%s can be bypassed by %d kind(s) of actor; allowed here by source_control.require_admins_enforced = false", [branch.where(r), count(branch.setting(r, "review_bypass"))]),
+		"evidence_ids": evidence.id_list(r),
+	}
 }
 
 deny contains v if {

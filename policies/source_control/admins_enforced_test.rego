@@ -3,6 +3,9 @@ package affidavit.rules.source_control.admins_enforced_test
 import data.affidavit.lib.testing
 import data.affidavit.rules.source_control.admins_enforced as rule
 
+# The policy input of the test, promoting branch main (--branch main).
+_for(ev, env, p) := testing.with_context(testing.input_for(ev, env, p), {"branch": "main"})
+
 _protection(changes) := testing.record("branch-protection", "b", {
 	"format": "github-branch-protection",
 	"tool": {"name": "github-rest", "version": "2022-11-28"},
@@ -23,12 +26,16 @@ _protection(changes) := testing.record("branch-protection", "b", {
 			"required_linear_history": true,
 			"allow_force_pushes": false,
 			"allow_deletions": false,
+			"require_last_push_approval": true,
+			"review_bypass": [],
+			"default_branch": null,
+			"ref_match": null,
 		},
 		changes,
 	),
 })
 
-_input(records) := testing.input_for({"branch-protection": records}, "prod", testing.ours({"source_control": {"require_admins_enforced": true}}))
+_input(records) := _for({"branch-protection": records}, "prod", testing.ours({"source_control": {"require_admins_enforced": true}}))
 
 test_passes_when_admins_enforced if {
 	inp := _input([_protection({})])
@@ -44,7 +51,7 @@ test_fires_when_admins_can_bypass if {
 }
 
 test_only_warns_where_rule_data_allows if {
-	inp := testing.input_for({"branch-protection": [_protection({"enforce_admins": false})]}, "staging", testing.ours({"source_control": {"require_admins_enforced": false}}))
+	inp := _for({"branch-protection": [_protection({"enforce_admins": false})]}, "staging", testing.ours({"source_control": {"require_admins_enforced": false}}))
 	count(rule.deny) == 0 with input as inp
 	count(rule.warn) == 1 with input as inp
 }
@@ -56,11 +63,40 @@ test_missing_when_no_branch_protection_evidence if {
 }
 
 test_missing_when_rule_data_absent if {
-	inp := testing.input_for({"branch-protection": [_protection({})]}, "prod", testing.ours({}))
+	inp := _for({"branch-protection": [_protection({})]}, "prod", testing.ours({}))
 	missing := rule.missing with input as inp
 	{m.details.param | some m in missing; m.details.param} == {"source_control.require_admins_enforced"}
 }
 
 test_missing_when_setting_not_stated if {
 	count(rule.missing) == 1 with input as _input([json.remove(_protection({}), ["data/enforce_admins"])])
+}
+
+test_fires_when_actors_may_bypass_review if {
+	denies := rule.deny with input as _input([_protection({"review_bypass": ["teams", "users"]})])
+	count(denies) == 1
+	some d in denies
+	d.msg == "acme/shop branch main can be bypassed: 2 kind(s) of actor may merge without the required reviews or push past the rules (bypass allowances or ruleset bypass actors)"
+}
+
+test_only_warns_on_bypass_where_rule_data_allows if {
+	inp := _for({"branch-protection": [_protection({"review_bypass": ["apps"]})]}, "staging", testing.ours({"source_control": {"require_admins_enforced": false}}))
+	count(rule.deny) == 0 with input as inp
+	warns := rule.warn with input as inp
+	count(warns) == 1
+	some w in warns
+	contains(w.msg, "can be bypassed by 1 kind(s) of actor")
+}
+
+test_missing_when_admin_enforcement_unknown if {
+	# the per-branch rules export does not show bypass actors: enforce_admins is null
+	missing := rule.missing with input as _input([_protection({"enforce_admins": null})])
+	count(missing) == 1
+	some m in missing
+	contains(m.msg, "does not state enforce_admins")
+	count(rule.deny) == 0 with input as _input([_protection({"enforce_admins": null})])
+}
+
+test_missing_when_bypass_not_stated if {
+	count(rule.missing) == 1 with input as _input([json.remove(_protection({}), ["data/review_bypass"])])
 }

@@ -3,6 +3,9 @@ package affidavit.rules.source_control.branch_protected_test
 import data.affidavit.lib.testing
 import data.affidavit.rules.source_control.branch_protected as rule
 
+# The policy input of the test, promoting branch main (--branch main).
+_for(ev, env, p) := testing.with_context(testing.input_for(ev, env, p), {"branch": "main"})
+
 _protection(changes) := testing.record("branch-protection", "b", {
 	"format": "github-branch-protection",
 	"tool": {"name": "github-rest", "version": "2022-11-28"},
@@ -23,12 +26,16 @@ _protection(changes) := testing.record("branch-protection", "b", {
 			"required_linear_history": true,
 			"allow_force_pushes": false,
 			"allow_deletions": false,
+			"require_last_push_approval": true,
+			"review_bypass": [],
+			"default_branch": null,
+			"ref_match": null,
 		},
 		changes,
 	),
 })
 
-_input(records) := testing.input_for({"branch-protection": records}, "prod", testing.ours({}))
+_input(records) := _for({"branch-protection": records}, "prod", testing.ours({}))
 
 test_passes_when_branch_is_protected if {
 	inp := _input([_protection({})])
@@ -45,12 +52,20 @@ test_fires_when_branch_is_not_protected if {
 	d.evidence_ids == [testing.id("b")]
 }
 
-test_fires_for_each_unprotected_record if {
-	other := object.union(_protection({"protected": false, "branch": "release"}), {"id": testing.id("c")})
+test_fires_for_each_unprotected_record_of_the_promoted_branch if {
+	other := object.union(_protection({"protected": false}), {"id": testing.id("c"), "source": "artefacts/rulesets.json"})
 	denies := rule.deny with input as _input([_protection({}), other])
 	count(denies) == 1
 	some d in denies
-	contains(d.msg, "acme/shop branch release is not protected")
+	contains(d.msg, "acme/shop branch main is not protected")
+	d.evidence_ids == [testing.id("c")]
+}
+
+test_judges_only_the_promoted_branch if {
+	other := object.union(_protection({"protected": false, "branch": "release"}), {"id": testing.id("c")})
+	inp := _input([_protection({}), other])
+	count(rule.deny) == 0 with input as inp
+	count(rule.missing) == 0 with input as inp
 }
 
 test_missing_when_no_branch_protection_evidence if {
@@ -90,13 +105,13 @@ test_judges_the_trusted_repository_beside_another if {
 }
 
 test_missing_when_no_repository_is_configured if {
-	inp := testing.input_for({"branch-protection": [_protection({"protected": false})]}, "prod", {"supply_chain": {"allowed_source_repos": []}})
+	inp := _for({"branch-protection": [_protection({"protected": false})]}, "prod", {"supply_chain": {"allowed_source_repos": []}})
 	count(rule.deny) == 0 with input as inp
 	missing := rule.missing with input as inp
 	count(missing) == 1
 	some m in missing
 	startswith(m.msg, "no trusted source repositories are configured for prod: set supply_chain.allowed_source_repos")
-	unset := rule.missing with input as testing.input_for({"branch-protection": [_protection({})]}, "prod", {})
+	unset := rule.missing with input as _for({"branch-protection": [_protection({})]}, "prod", {})
 	some u in unset
 	u.details.param == "supply_chain.allowed_source_repos"
 }

@@ -3,6 +3,9 @@ package affidavit.rules.source_control.code_owner_review_test
 import data.affidavit.lib.testing
 import data.affidavit.rules.source_control.code_owner_review as rule
 
+# The policy input of the test, promoting branch main (--branch main).
+_for(ev, env, p) := testing.with_context(testing.input_for(ev, env, p), {"branch": "main"})
+
 _protection(changes) := testing.record("branch-protection", "b", {
 	"format": "github-branch-protection",
 	"tool": {"name": "github-rest", "version": "2022-11-28"},
@@ -23,12 +26,16 @@ _protection(changes) := testing.record("branch-protection", "b", {
 			"required_linear_history": true,
 			"allow_force_pushes": false,
 			"allow_deletions": false,
+			"require_last_push_approval": true,
+			"review_bypass": [],
+			"default_branch": null,
+			"ref_match": null,
 		},
 		changes,
 	),
 })
 
-_input(records) := testing.input_for({"branch-protection": records}, "prod", testing.ours({"source_control": {"require_code_owner_review": true}}))
+_input(records) := _for({"branch-protection": records}, "prod", testing.ours({"source_control": {"require_code_owner_review": true}}))
 
 test_passes_when_code_owner_review_required if {
 	inp := _input([_protection({})])
@@ -46,7 +53,7 @@ test_fires_when_code_owner_review_not_required if {
 }
 
 test_only_warns_where_rule_data_allows if {
-	inp := testing.input_for({"branch-protection": [_protection({"require_code_owner_reviews": false})]}, "dev", testing.ours({"source_control": {"require_code_owner_review": false}}))
+	inp := _for({"branch-protection": [_protection({"require_code_owner_reviews": false})]}, "dev", testing.ours({"source_control": {"require_code_owner_review": false}}))
 	count(rule.deny) == 0 with input as inp
 	count(rule.warn) == 1 with input as inp
 }
@@ -63,7 +70,7 @@ test_missing_when_setting_not_stated if {
 }
 
 test_missing_when_rule_data_absent if {
-	inp := testing.input_for({"branch-protection": [_protection({})]}, "prod", testing.ours({}))
+	inp := _for({"branch-protection": [_protection({})]}, "prod", testing.ours({}))
 	missing := rule.missing with input as inp
 	{m.details.param | some m in missing; m.details.param} == {"source_control.require_code_owner_review"}
 }

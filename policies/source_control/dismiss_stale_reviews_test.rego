@@ -3,6 +3,9 @@ package affidavit.rules.source_control.dismiss_stale_reviews_test
 import data.affidavit.lib.testing
 import data.affidavit.rules.source_control.dismiss_stale_reviews as rule
 
+# The policy input of the test, promoting branch main (--branch main).
+_for(ev, env, p) := testing.with_context(testing.input_for(ev, env, p), {"branch": "main"})
+
 _protection(changes) := testing.record("branch-protection", "b", {
 	"format": "github-branch-protection",
 	"tool": {"name": "github-rest", "version": "2022-11-28"},
@@ -23,12 +26,16 @@ _protection(changes) := testing.record("branch-protection", "b", {
 			"required_linear_history": true,
 			"allow_force_pushes": false,
 			"allow_deletions": false,
+			"require_last_push_approval": true,
+			"review_bypass": [],
+			"default_branch": null,
+			"ref_match": null,
 		},
 		changes,
 	),
 })
 
-_input(records) := testing.input_for({"branch-protection": records}, "prod", testing.ours({"source_control": {"require_dismiss_stale_reviews": true}}))
+_input(records) := _for({"branch-protection": records}, "prod", testing.ours({"source_control": {"require_dismiss_stale_reviews": true}}))
 
 test_passes_when_stale_reviews_dismissed if {
 	inp := _input([_protection({})])
@@ -44,7 +51,7 @@ test_fires_when_stale_reviews_kept if {
 }
 
 test_only_warns_where_rule_data_allows if {
-	inp := testing.input_for({"branch-protection": [_protection({"dismiss_stale_reviews": false})]}, "dev", testing.ours({"source_control": {"require_dismiss_stale_reviews": false}}))
+	inp := _for({"branch-protection": [_protection({"dismiss_stale_reviews": false})]}, "dev", testing.ours({"source_control": {"require_dismiss_stale_reviews": false}}))
 	count(rule.deny) == 0 with input as inp
 	count(rule.warn) == 1 with input as inp
 }
@@ -56,7 +63,7 @@ test_missing_when_no_branch_protection_evidence if {
 }
 
 test_missing_when_rule_data_absent if {
-	inp := testing.input_for({"branch-protection": [_protection({})]}, "prod", testing.ours({}))
+	inp := _for({"branch-protection": [_protection({})]}, "prod", testing.ours({}))
 	missing := rule.missing with input as inp
 	{m.details.param | some m in missing; m.details.param} == {"source_control.require_dismiss_stale_reviews"}
 }

@@ -3,6 +3,9 @@ package affidavit.rules.source_control.no_force_push_test
 import data.affidavit.lib.testing
 import data.affidavit.rules.source_control.no_force_push as rule
 
+# The policy input of the test, promoting branch main (--branch main).
+_for(ev, env, p) := testing.with_context(testing.input_for(ev, env, p), {"branch": "main"})
+
 _protection(changes) := testing.record("branch-protection", "b", {
 	"format": "github-branch-protection",
 	"tool": {"name": "github-rest", "version": "2022-11-28"},
@@ -23,12 +26,16 @@ _protection(changes) := testing.record("branch-protection", "b", {
 			"required_linear_history": true,
 			"allow_force_pushes": false,
 			"allow_deletions": false,
+			"require_last_push_approval": true,
+			"review_bypass": [],
+			"default_branch": null,
+			"ref_match": null,
 		},
 		changes,
 	),
 })
 
-_input(records) := testing.input_for({"branch-protection": records}, "prod", testing.ours({}))
+_input(records) := _for({"branch-protection": records}, "prod", testing.ours({}))
 
 test_passes_when_force_push_and_deletion_off if {
 	inp := _input([_protection({})])

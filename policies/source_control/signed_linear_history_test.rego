@@ -3,6 +3,9 @@ package affidavit.rules.source_control.signed_linear_history_test
 import data.affidavit.lib.testing
 import data.affidavit.rules.source_control.signed_linear_history as rule
 
+# The policy input of the test, promoting branch main (--branch main).
+_for(ev, env, p) := testing.with_context(testing.input_for(ev, env, p), {"branch": "main"})
+
 _protection(changes) := testing.record("branch-protection", "b", {
 	"format": "github-branch-protection",
 	"tool": {"name": "github-rest", "version": "2022-11-28"},
@@ -23,6 +26,10 @@ _protection(changes) := testing.record("branch-protection", "b", {
 			"required_linear_history": true,
 			"allow_force_pushes": false,
 			"allow_deletions": false,
+			"require_last_push_approval": true,
+			"review_bypass": [],
+			"default_branch": null,
+			"ref_match": null,
 		},
 		changes,
 	),
@@ -30,7 +37,7 @@ _protection(changes) := testing.record("branch-protection", "b", {
 
 _both := {"source_control": {"require_signed_commits": true, "require_linear_history": true}}
 
-_input(records, p) := testing.input_for({"branch-protection": records}, "prod", testing.ours(p))
+_input(records, p) := _for({"branch-protection": records}, "prod", testing.ours(p))
 
 test_passes_when_both_required_and_set if {
 	inp := _input([_protection({"required_signatures": true})], _both)

@@ -3,6 +3,9 @@ package affidavit.rules.source_control.status_checks_test
 import data.affidavit.lib.testing
 import data.affidavit.rules.source_control.status_checks as rule
 
+# The policy input of the test, promoting branch main (--branch main).
+_for(ev, env, p) := testing.with_context(testing.input_for(ev, env, p), {"branch": "main"})
+
 _protection(changes) := testing.record("branch-protection", "b", {
 	"format": "github-branch-protection",
 	"tool": {"name": "github-rest", "version": "2022-11-28"},
@@ -23,6 +26,10 @@ _protection(changes) := testing.record("branch-protection", "b", {
 			"required_linear_history": true,
 			"allow_force_pushes": false,
 			"allow_deletions": false,
+			"require_last_push_approval": true,
+			"review_bypass": [],
+			"default_branch": null,
+			"ref_match": null,
 		},
 		changes,
 	),
@@ -30,7 +37,7 @@ _protection(changes) := testing.record("branch-protection", "b", {
 
 _params := {"source_control": {"required_checks": ["ci/build", "ci/test"], "require_strict_checks": true}}
 
-_input(records) := testing.input_for({"branch-protection": records}, "prod", testing.ours(_params))
+_input(records) := _for({"branch-protection": records}, "prod", testing.ours(_params))
 
 test_passes_when_named_checks_required_and_strict if {
 	inp := _input([_protection({"required_status_checks": ["ci/build", "ci/test", "ci/lint"]})])
@@ -62,7 +69,7 @@ test_fires_when_checks_not_strict if {
 }
 
 test_strictness_not_judged_where_rule_data_allows if {
-	inp := testing.input_for({"branch-protection": [_protection({"strict_status_checks": false})]}, "dev", testing.ours({"source_control": {"required_checks": ["ci/build"], "require_strict_checks": false}}))
+	inp := _for({"branch-protection": [_protection({"strict_status_checks": false})]}, "dev", testing.ours({"source_control": {"required_checks": ["ci/build"], "require_strict_checks": false}}))
 	count(rule.deny) == 0 with input as inp
 }
 
@@ -73,7 +80,7 @@ test_missing_when_no_branch_protection_evidence if {
 }
 
 test_missing_when_rule_data_absent if {
-	inp := testing.input_for({"branch-protection": [_protection({})]}, "prod", testing.ours({}))
+	inp := _for({"branch-protection": [_protection({})]}, "prod", testing.ours({}))
 	missing := rule.missing with input as inp
 	{m.details.param | some m in missing; m.details.param} == {"source_control.required_checks", "source_control.require_strict_checks"}
 }
@@ -87,7 +94,7 @@ test_missing_when_checks_not_stated if {
 test_missing_when_no_check_is_configured if {
 	# The check names are an organisation's own CI jobs; the built-in rule data names none.
 	p := {"source_control": {"required_checks": [], "require_strict_checks": true}}
-	inp := testing.input_for({"branch-protection": [_protection({"required_status_checks": []})]}, "prod", testing.ours(p))
+	inp := _for({"branch-protection": [_protection({"required_status_checks": []})]}, "prod", testing.ours(p))
 	count(rule.deny) == 0 with input as inp
 	missing := rule.missing with input as inp
 	count(missing) == 1

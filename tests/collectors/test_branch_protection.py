@@ -13,6 +13,7 @@ import pytest
 
 from affidavit.artefact import Artefact
 from affidavit.collectors import collect_document, registry
+from affidavit.collectors.formats.branch_protection import fnmatch_regex
 from affidavit.collectors.interface import CollectOptions
 from affidavit.errors import InputError
 from affidavit.model import EvidenceKind
@@ -46,6 +47,10 @@ KEYS = [
     "required_linear_history",
     "allow_force_pushes",
     "allow_deletions",
+    "require_last_push_approval",
+    "review_bypass",
+    "default_branch",
+    "ref_match",
 ]
 
 _OWN_MODULES = (
@@ -97,6 +102,10 @@ def _unprotected(repository: str | None = None, branch: str | None = None) -> di
         "required_linear_history": False,
         "allow_force_pushes": True,
         "allow_deletions": True,
+        "require_last_push_approval": False,
+        "review_bypass": [],
+        "default_branch": None,
+        "ref_match": None,
     }
 
 
@@ -117,6 +126,9 @@ def _expected_classic(body: dict[str, Any]) -> dict[str, Any]:
         expected["required_approving_review_count"] = reviews.get("required_approving_review_count", 1)
         expected["require_code_owner_reviews"] = reviews.get("require_code_owner_reviews", False)
         expected["dismiss_stale_reviews"] = reviews.get("dismiss_stale_reviews", False)
+        expected["require_last_push_approval"] = reviews.get("require_last_push_approval", False)
+        allowances = reviews.get("bypass_pull_request_allowances") or {}
+        expected["review_bypass"] = sorted(k for k in ("apps", "teams", "users") if allowances.get(k))
     expected["enforce_admins"] = (body.get("enforce_admins") or {}).get("enabled", False)
     for key in ("required_signatures", "required_linear_history"):
         expected[key] = (body.get(key) or {}).get("enabled", False)
@@ -141,6 +153,7 @@ def _expected_rules_for_branch(rules: list[dict[str, Any]]) -> dict[str, Any]:
         r["parameters"]["required_approving_review_count"] for r in rules if r["type"] == "pull_request"
     ]
     expected["required_approving_review_count"] = max(counts, default=0)
+    expected["enforce_admins"] = None  # this response does not show bypass actors
     return expected
 
 
@@ -161,6 +174,16 @@ def _expected_ruleset(ruleset: dict[str, Any]) -> dict[str, Any]:
     expected["allow_force_pushes"] = "non_fast_forward" not in types
     expected["allow_deletions"] = "deletion" not in types
     expected["enforce_admins"] = ruleset.get("bypass_actors") == []
+    expected["review_bypass"] = sorted({a["actor_type"] for a in ruleset.get("bypass_actors") or []})
+    ref = ruleset["conditions"]["ref_name"]
+    expected["ref_match"] = {
+        "include": sorted(
+            "^.*$" if p == "~ALL" else fnmatch_regex(p) for p in ref["include"] if p != "~DEFAULT_BRANCH"
+        ),
+        "exclude": sorted(fnmatch_regex(p) for p in ref.get("exclude", []) if p != "~DEFAULT_BRANCH"),
+        "include_default": "~DEFAULT_BRANCH" in ref["include"],
+        "exclude_default": "~DEFAULT_BRANCH" in ref.get("exclude", []),
+    }
     return expected
 
 
@@ -178,7 +201,10 @@ def test_corpus_file(entry: dict[str, Any]) -> None:
     data = record["data"]
     assert record["kind"] == EvidenceKind.BRANCH_PROTECTION.value
     assert list(data) == KEYS
-    assert all(isinstance(data[k], bool) for k in KEYS if k.startswith(("require_", "allow_", "enforce")))
+    assert all(isinstance(data[k], bool) for k in KEYS if k.startswith(("require_", "allow_")))
+    assert isinstance(data["enforce_admins"], bool) or (
+        data["enforce_admins"] is None and "ruleset_id" in body[0]
+    )
     if isinstance(body, list):
         expected = _expected_rules_for_branch(body)
     elif "rules" in body:
@@ -482,3 +508,146 @@ def test_graphql_without_a_branch_is_an_error() -> None:
     """GraphQL: several rules and no branch is an error."""
     with pytest.raises(InputError, match="2 branch protection rules .* does not say which branch"):
         _collect_json(_graphql([CLASSIC_MAIN, CLASSIC_RELEASE], [], None))
+
+
+# --- issue 10: ruleset targeting, last-push approval, bypass, files to save instead ------------------
+
+
+@pytest.mark.parametrize(
+    ("pattern", "ref", "covered"),
+    [
+        # GitHub: File.fnmatch with File::FNM_PATHNAME ("Using fnmatch syntax", Creating rulesets).
+        ("refs/heads/[!m]*", "refs/heads/main", False),  # [!...] is a negated set (was inverted)
+        ("refs/heads/[!m]*", "refs/heads/develop", True),
+        ("refs/heads/[!/]*", "refs/heads/a/b", False),  # no set matches "/"
+        ("refs/heads/release/*", "refs/heads/release/1.4", True),
+        ("refs/heads/release/*", "refs/heads/release/1.4/hotfix", False),  # * stops at /
+        ("refs/heads/release/**/*", "refs/heads/release/1.4/hotfix", True),  # **/ spans directories
+        ("refs/heads/**", "refs/heads/main", True),
+        ("refs/heads/**", "refs/heads/a/b", False),  # ** not followed by / is *
+        ("refs/heads/dev?", "refs/heads/dev1", True),
+        ("refs/heads/v1.2", "refs/heads/v1x2", False),  # . is literal
+        ("refs/heads/{a,b}", "refs/heads/a", False),  # no FNM_EXTGLOB: braces are literal
+        ("refs/heads/[z-a]", "refs/heads/[z-a]", True),  # a reversed range cannot match: literal
+        ("main", "refs/heads/main", False),  # patterns are matched against the full ref
+    ],
+)
+def test_fnmatch_regex_follows_github(pattern: str, ref: str, covered: bool) -> None:
+    import re
+
+    assert (re.fullmatch(fnmatch_regex(pattern), ref) is not None) is covered
+
+
+def test_ruleset_records_its_targets_and_bypass_actors() -> None:
+    ruleset = {
+        "id": 7,
+        "target": "branch",
+        "source_type": "Repository",
+        "source": "acme/api",
+        "enforcement": "active",
+        "bypass_actors": [{"actor_id": 5, "actor_type": "RepositoryRole", "bypass_mode": "pull_request"}],
+        "conditions": {"ref_name": {"include": ["~DEFAULT_BRANCH", "refs/heads/[!d]*"], "exclude": ["~ALL"]}},
+        "rules": [{"type": "pull_request", "parameters": {"require_last_push_approval": True}}],
+    }
+    data = _collect_json(ruleset)["data"]
+    assert data["ref_match"] == {
+        "include": ["^refs/heads/[^/d][^/]*$"],
+        "exclude": ["^.*$"],
+        "include_default": True,
+        "exclude_default": False,
+    }
+    assert data["review_bypass"] == ["RepositoryRole"]
+    assert data["require_last_push_approval"] is True
+    assert data["enforce_admins"] is False
+
+
+def test_rulesets_with_different_targets_have_no_ref_match() -> None:
+    one = {
+        "id": 1,
+        "target": "branch",
+        "enforcement": "active",
+        "bypass_actors": [],
+        "rules": [{"type": "deletion"}],
+    }
+    main = {**one, "conditions": {"ref_name": {"include": ["refs/heads/main"], "exclude": []}}}
+    release = {
+        **one,
+        "id": 2,
+        "conditions": {"ref_name": {"include": ["refs/heads/release/*"], "exclude": []}},
+    }
+    record = _collect_json([main, release])
+    assert record["data"]["ref_match"] is None
+    assert any("save each ruleset in its own file" in p for p in record["problems"])
+
+
+def test_classic_bypass_allowances_and_last_push() -> None:
+    body = {
+        "url": "https://api.github.com/repos/acme/api/branches/main/protection",
+        "required_pull_request_reviews": {
+            "required_approving_review_count": 2,
+            "dismiss_stale_reviews": True,
+            "require_code_owner_reviews": True,
+            "require_last_push_approval": False,
+            "bypass_pull_request_allowances": {
+                "users": [{"login": "octocat"}],
+                "teams": [],
+                "apps": [{"slug": "x"}],
+            },
+        },
+    }
+    data = _collect_json(body)["data"]
+    assert data["review_bypass"] == ["apps", "users"]
+    assert data["require_last_push_approval"] is False
+    body["required_pull_request_reviews"]["bypass_pull_request_allowances"] = {"users": "octocat"}
+    with pytest.raises(InputError, match="expected an array"):
+        _collect_json(body)
+
+
+def test_rules_for_branch_do_not_claim_admins_can_bypass() -> None:
+    rules = [
+        {
+            "type": "deletion",
+            "ruleset_source_type": "Repository",
+            "ruleset_source": "acme/api",
+            "ruleset_id": 9,
+        }
+    ]
+    record = _collect_json(rules)
+    assert record["data"]["enforce_admins"] is None
+    assert record["data"]["branch"] is None
+    assert any("rulesets/ID" in p for p in record["problems"])
+
+
+def test_branch_list_is_refused_with_what_to_save() -> None:
+    branches = [{"name": "main", "commit": {"sha": "a" * 40, "url": "https://x"}, "protected": True}]
+    with pytest.raises(InputError, match="is a list of 1 branches") as info:
+        _collect_json(branches)
+    assert "branches/BRANCH/protection" in info.value.diagnostics()
+
+
+def test_gh_ruleset_list_is_refused_with_what_to_save() -> None:
+    # cli/cli pkg/cmd/ruleset/list/fixtures/rulesetList.json: rules are only counted
+    listed = {
+        "data": {
+            "level": {"rulesets": {"totalCount": 1, "nodes": [{"databaseId": 4, "rules": {"totalCount": 1}}]}}
+        }
+    }
+    with pytest.raises(InputError, match="gh ruleset list") as info:
+        _collect_json(listed)
+    assert "rulesets/ID" in info.value.diagnostics()
+
+
+def test_rest_ruleset_list_is_refused_with_what_to_save() -> None:
+    listed = [
+        {
+            "id": 4,
+            "name": "x",
+            "target": "branch",
+            "source_type": "Repository",
+            "source": "acme/api",
+            "enforcement": "active",
+        }
+    ]
+    with pytest.raises(InputError, match="without their rules") as info:
+        _collect_json(listed)
+    assert "rulesets/ID" in info.value.diagnostics()

@@ -32,8 +32,26 @@ Formats (detection by content):
 The effective shape (``data``): ``repository``, ``branch``, ``sources[]`` (``classic``,
 ``ruleset:<id>`` for each enforced source that contributed), ``protected``,
 ``required_approving_review_count``, ``require_code_owner_reviews``, ``dismiss_stale_reviews``,
-``required_status_checks[]`` (sorted names), ``strict_status_checks``, ``enforce_admins``,
-``required_signatures``, ``required_linear_history``, ``allow_force_pushes``, ``allow_deletions``.
+``required_status_checks[]`` (sorted names), ``strict_status_checks``, ``enforce_admins`` (``null``
+when the response cannot show it: the per-branch rules export), ``required_signatures``,
+``required_linear_history``, ``allow_force_pushes``, ``allow_deletions``,
+``require_last_push_approval``, ``review_bypass[]`` (who may skip the rules: ``users``, ``teams``,
+``apps`` of classic ``bypass_pull_request_allowances``, each ruleset bypass actor type),
+``default_branch`` (when the export says which branch is the default: GraphQL
+``defaultBranchRef``) and ``ref_match`` (for rulesets: which branches they apply to, below).
+
+Binding to a branch. A record is judged only for the branch being promoted (policies/lib/branch).
+Classic protection names its branch in its URL. A ruleset names patterns instead:
+``conditions.ref_name.include/exclude`` with ``~ALL``, ``~DEFAULT_BRANCH`` and fnmatch patterns that
+GitHub matches against the full ref (``refs/heads/<branch>``) with Ruby's ``File.fnmatch`` and
+``File::FNM_PATHNAME`` (``*`` and ``?`` stop at ``/``, ``**/`` spans directories, ``[!...]`` is a
+negated set). ``ref_match`` carries them as anchored regular expressions in the common subset of
+RE2, Rust ``regex`` and Python (``fnmatch_regex``), plus ``include_default`` / ``exclude_default``
+for ``~DEFAULT_BRANCH``, so the policy applies them to the promoted branch. An array of rulesets
+with different conditions gets no ``ref_match`` (with a problem): save one ruleset per file. The
+per-branch rules export (``GET .../rules/branches/{branch}``) does not say which branch it was
+fetched for: its ``branch`` is ``null``. A list of branches (``GET .../branches``), ``gh ruleset
+list`` and the ruleset list without rules are refused with what to save instead.
 
 Reading rules:
 
@@ -147,6 +165,12 @@ def _said(value: Any, known: frozenset[str]) -> str:
     return repr(value) if isinstance(value, str) and value in known else shape_of(value)
 
 
+_RULESET_HINT = (
+    "save each ruleset with its rules: `gh api repos/OWNER/REPO/rulesets/ID > ruleset-ID.json` "
+    "(the ids are in `gh api repos/OWNER/REPO/rulesets`), or the classic protection: "
+    "`gh api repos/OWNER/REPO/branches/BRANCH/protection > protection.json`"
+)
+
 _FETCH_HINT = (
     "save the settings with `gh api repos/OWNER/REPO/branches/BRANCH/protection > protection.json` "
     "(classic) and `gh api repos/OWNER/REPO/rules/branches/BRANCH > rules.json` (rulesets)"
@@ -173,6 +197,11 @@ class _Effective:
     linear: bool = False
     force_push_allowed: bool = True
     deletion_allowed: bool = True
+    last_push: bool = False
+    bypass: set[str] = field(default_factory=set)
+    admins_known: bool = True
+    default_branch: str | None = None
+    ref_match: dict[str, Any] | None = None
     assumed: list[str] = field(default_factory=list)
 
     def data(self, repository: str | None, branch: str | None) -> dict[str, Any]:
@@ -187,11 +216,15 @@ class _Effective:
             "dismiss_stale_reviews": self.dismiss_stale,
             "required_status_checks": sorted(self.checks),
             "strict_status_checks": self.strict,
-            "enforce_admins": self.enforce_admins,
+            "enforce_admins": self.enforce_admins if self.admins_known else None,
             "required_signatures": self.signatures,
             "required_linear_history": self.linear,
             "allow_force_pushes": self.force_push_allowed,
             "allow_deletions": self.deletion_allowed,
+            "require_last_push_approval": self.last_push,
+            "review_bypass": sorted(self.bypass),
+            "default_branch": self.default_branch,
+            "ref_match": self.ref_match,
         }
 
     def report_assumptions(self, problems: Problems, path: str) -> None:
@@ -283,12 +316,18 @@ def _apply_classic(
         for key, attr in (
             ("dismiss_stale_reviews", "dismiss_stale"),
             ("require_code_owner_reviews", "code_owners"),
+            ("require_last_push_approval", "last_push"),
         ):
             value = reviews.get(key)
             if isinstance(value, bool):
                 setattr(eff, attr, getattr(eff, attr) or value)
             else:
                 eff.assumed.append(f"required_pull_request_reviews.{key}")
+        eff.bypass.update(
+            _allowances(
+                doc, reviews.get("bypass_pull_request_allowances"), f"{path}.required_pull_request_reviews"
+            )
+        )
     elif reviews is not None:
         raise InputError(
             doc.source,
@@ -319,9 +358,44 @@ def _apply_classic(
         setattr(eff, attr, getattr(eff, attr) and value)
 
 
+def _allowances(doc: Artefact, value: Any, path: str) -> set[str]:
+    """Who may merge without the required reviews (classic ``bypass_pull_request_allowances``):
+    ``users``, ``teams`` and ``apps`` for each non-empty list. GitHub leaves the object out when
+    nobody may; an object of another shape is refused rather than read as nobody."""
+    if value is None:
+        return set()
+    allowances = require_mapping(doc, value, f"{path}.bypass_pull_request_allowances")
+    kinds = set()
+    for key in ("users", "teams", "apps"):
+        entries = allowances.get(key)
+        if entries is None:
+            continue
+        if not isinstance(entries, list):
+            raise InputError(
+                doc.source,
+                f"expected an array, found {json_type(entries)}",
+                path=f"{path}.bypass_pull_request_allowances.{key}",
+            )
+        if entries:
+            kinds.add(key)
+    return kinds
+
+
+def _branch_list(value: Any) -> bool:
+    """True for ``GET /repos/{o}/{r}/branches`` (``gh api repos/O/R/branches``): branch summaries."""
+    return (
+        isinstance(value, list)
+        and bool(value)
+        and all(isinstance(v, dict) and {"name", "commit", "protected"} <= v.keys() for v in value)
+    )
+
+
 def _detect_classic(doc: Artefact) -> int:
-    """Classic protection responses, the 404 'Branch not protected' body, related error bodies."""
+    """Classic protection responses, the 404 'Branch not protected' body, related error bodies,
+    and the list of branches (refused in parse)."""
     value = doc.try_json()
+    if _branch_list(value):
+        return DEFINITE
     if not isinstance(value, dict):
         return NO
     url = value.get("url")
@@ -346,6 +420,13 @@ def _is_protection_doc(url: Any) -> bool:
 def _parse_classic(doc: Artefact, options: CollectOptions) -> Parsed:
     """Normalise a classic protection response (or the 404 'not protected' body)."""
     problems = Problems(doc.source)
+    if _branch_list(doc.json()):
+        raise InputError(
+            doc.source,
+            f"is a list of {len(doc.json())} branches (GET /repos/OWNER/REPO/branches), which says only whether "
+            "each branch is protected, not how",
+            hint=_FETCH_HINT,
+        )
     body = require_mapping(doc, doc.json(), "$")
     eff = _Effective()
     message = body.get("message")
@@ -419,6 +500,7 @@ def _apply_rule(rule_type: str, params: dict[str, Any], eff: _Effective) -> None
             eff.review_count = max(eff.review_count, count)
         eff.code_owners = eff.code_owners or params.get("require_code_owner_review") is True
         eff.dismiss_stale = eff.dismiss_stale or params.get("dismiss_stale_reviews_on_push") is True
+        eff.last_push = eff.last_push or params.get("require_last_push_approval") is True
     elif rule_type == "required_status_checks":
         for check in params.get("required_status_checks") or ():
             if isinstance(check, dict) and isinstance(check.get("context"), str):
@@ -461,6 +543,7 @@ def _parse_rulesets(doc: Artefact, options: CollectOptions) -> Parsed:
     rulesets = value if isinstance(value, list) else [value]
     repository: str | None = None
     branches: set[str | None] = set()
+    matches: list[dict[str, Any] | None] = []
     for i, raw in enumerate(rulesets):
         where = f"$[{i}]" if isinstance(value, list) else "$"
         ruleset = require_mapping(doc, raw, where)
@@ -469,21 +552,33 @@ def _parse_rulesets(doc: Artefact, options: CollectOptions) -> Parsed:
                 doc.source,
                 "lists rulesets without their rules (GET .../rulesets): which settings apply cannot be read from it",
                 path=where,
-                hint="fetch the rules that apply to the branch: gh api repos/OWNER/REPO/rules/branches/BRANCH",
+                hint=_RULESET_HINT,
             )
-        repo, branch = _apply_ruleset(doc, ruleset, eff, problems, where)
+        repo, branch, counted = _apply_ruleset(doc, ruleset, eff, problems, where)
         repository = repository or repo
         branches.add(branch)
+        if counted:
+            matches.append(_ref_match(ruleset.get("conditions"), "ref_name", problems, where))
     branch = branches.pop() if len(branches) == 1 else None
     if branches:
         problems.add("$", "the rulesets apply to different branches; branch left unnamed")
+    if matches and all(m is not None and m == matches[0] for m in matches):
+        eff.ref_match = matches[0]
+    elif matches:
+        problems.add(
+            "$",
+            "the counted rulesets target different branches (or do not say which), so which of them apply "
+            "to a given branch cannot be told from one record: save each ruleset in its own file "
+            "(gh api repos/OWNER/REPO/rulesets/ID)",
+        )
     return _parsed(eff, repository, branch, problems)
 
 
 def _apply_ruleset(
     doc: Artefact, ruleset: dict[str, Any], eff: _Effective, problems: Problems, where: str
-) -> tuple[str | None, str | None]:
-    """Fold one REST ruleset into ``eff``; returns the repository and branch it names."""
+) -> tuple[str | None, str | None, bool]:
+    """Fold one REST ruleset into ``eff``; returns the repository and branch it names, and whether
+    it was counted (active and targeting branches)."""
     rid = ruleset.get("id")
     label = f"ruleset:{rid}"
     repository = None
@@ -505,12 +600,12 @@ def _apply_ruleset(
             f"the ruleset's enforcement is {_said(enforcement, _ENFORCEMENTS)}: it enforces nothing and "
             "was not counted",
         )
-        return repository, branch
+        return repository, branch, False
     if target != "branch":
         problems.add(
             where, f"the ruleset targets {_said(target, _TARGETS)}, not branches, and was not counted"
         )
-        return repository, branch
+        return repository, branch, False
 
     rules = require_list(doc, ruleset.get("rules"), f"{where}.rules")
     eff.sources.append(label)
@@ -520,7 +615,7 @@ def _apply_ruleset(
         params = rule.get("parameters")
         _apply_rule(str(rule.get("type")), params if isinstance(params, dict) else {}, eff)
     _ruleset_admins(ruleset.get("bypass_actors"), eff, problems, where)
-    return repository, branch
+    return repository, branch, True
 
 
 def _ruleset_admins(actors: Any, eff: _Effective, problems: Problems, where: str) -> None:
@@ -535,8 +630,21 @@ def _ruleset_admins(actors: Any, eff: _Effective, problems: Problems, where: str
         eff.enforce_admins = True
     elif isinstance(actors, list):
         kinds = sorted({_said(a.get("actor_type"), _ACTOR_TYPES) for a in actors if isinstance(a, dict)})
+        named = {
+            a["actor_type"] if a.get("actor_type") in _ACTOR_TYPES else "an actor of unknown type"
+            for a in actors
+            if isinstance(a, dict)
+        }
+        if len(named) == 0 or any(not isinstance(a, dict) for a in actors):
+            named.add("an actor of unknown shape")
+        eff.bypass.update(named)
         problems.add(
             where, f"the ruleset can be bypassed by {', '.join(kinds)}: enforce_admins read as false"
+        )
+    else:
+        eff.bypass.add("an actor of unknown shape")
+        problems.add(
+            where, f"bypass_actors is {json_type(actors)}, not an array: enforce_admins read as false"
         )
 
 
@@ -572,10 +680,13 @@ def _rules_for_branch(doc: Artefact, rules: list[Any], eff: _Effective, problems
         params = rule.get("parameters")
         _apply_rule(str(rule.get("type")), params if isinstance(params, dict) else {}, eff)
     eff.protected = bool(rules)
+    eff.admins_known = False
     problems.add(
         "$",
-        "is the rules/branches/{branch} response, which names neither the branch nor (for organisation "
-        "rulesets) the repository, and does not show bypass actors: enforce_admins read as false",
+        "is the rules/branches/{branch} response, which names neither the branch it was fetched for nor "
+        "(for organisation rulesets) the repository, and does not show bypass actors: enforce_admins is "
+        "unknown (null). To judge a branch, save each ruleset that applies to it "
+        "(gh api repos/OWNER/REPO/rulesets/ID), which states its targets and bypass actors",
     )
     if repository is None:
         problems.add("$", "no rule comes from a repository ruleset: the repository is unknown")
@@ -598,14 +709,33 @@ def _nodes(connection: Any) -> list[dict[str, Any]]:
     return []
 
 
-def _glob(pattern: str) -> re.Pattern[str]:
-    """GitHub's fnmatch-style branch pattern as a regex (``*`` stops at ``/``, ``**`` does not)."""
+_REGEX_SPECIAL = frozenset(".^$*+?()[]{}|\\")
+
+
+def _literal(c: str) -> str:
+    """One character as an RE2 (and Python) literal: only regex metacharacters are escaped."""
+    return "\\" + c if c in _REGEX_SPECIAL else c
+
+
+def fnmatch_regex(pattern: str) -> str:
+    """GitHub's ruleset and branch-rule pattern as an anchored regular expression in the syntax RE2,
+    Rust's ``regex`` and Python share (so a policy can apply it with ``regex.match``).
+
+    GitHub matches with Ruby's ``File.fnmatch`` and the ``File::FNM_PATHNAME`` flag: ``*`` and
+    ``?`` do not match ``/``, ``**/`` matches any number of whole directories, ``**`` elsewhere is
+    ``*``, ``[...]`` is a character set and ``[!...]`` its complement (neither matches ``/``).
+    ``{a,b}`` (FNM_EXTGLOB) and backslash quoting are not supported by GitHub and are literal.
+    """
     out = []
     i = 0
     while i < len(pattern):
         c = pattern[i]
+        if pattern.startswith("**/", i):
+            out.append("(?:[^/]*/)*")
+            i += 3
+            continue
         if pattern.startswith("**", i):
-            out.append(".*")
+            out.append("[^/]*")
             i += 2
             continue
         if c == "*":
@@ -613,26 +743,78 @@ def _glob(pattern: str) -> re.Pattern[str]:
         elif c == "?":
             out.append("[^/]")
         elif c == "[":
-            end = pattern.find("]", i + 1)
+            end = pattern.find("]", i + 2)
             if end == -1:
-                out.append(re.escape(c))
+                out.append(_literal(c))
             else:
-                out.append(pattern[i : end + 1])
-                i = end + 1
-                continue
+                body = pattern[i + 1 : end]
+                negate = body.startswith("!")
+                body = body[1:] if negate else body
+                chars = "".join("\\" + ch if ch in "\\[]^" else ch for ch in body.replace("/", ""))
+                part = f"[^/{chars}]" if negate else f"[{chars}]"
+                if chars and _compiles(part):
+                    out.append(part)
+                    i = end + 1
+                    continue
+                out.append(_literal(c))  # an empty or reversed range: GitHub cannot match it either
         else:
-            out.append(re.escape(c))
+            out.append(_literal(c))
         i += 1
-    return re.compile("".join(out) + r"\Z")
+    return "^" + "".join(out) + "$"
+
+
+def _compiles(regex: str) -> bool:
+    """True when ``regex`` is a valid regular expression (a character set with a reversed range is not)."""
+    try:
+        re.compile(regex)
+    except re.error:
+        return False
+    return True
+
+
+def _glob(pattern: str) -> re.Pattern[str]:
+    """A branch pattern (without ``refs/heads/``) as a compiled regex (see ``fnmatch_regex``)."""
+    return re.compile(fnmatch_regex(pattern))
 
 
 def _ref_matches(pattern: str, branch: str, default: str | None) -> bool:
-    """Whether a ruleset ``ref_name`` pattern covers ``branch``."""
+    """Whether a ruleset ``ref_name`` pattern covers ``branch`` (matched as ``refs/heads/<branch>``)."""
     if pattern == "~ALL":
         return True
     if pattern == "~DEFAULT_BRANCH":
         return default is not None and branch == default
-    return bool(_glob(pattern.removeprefix("refs/heads/")).match(branch))
+    return re.fullmatch(fnmatch_regex(pattern), f"refs/heads/{branch}") is not None
+
+
+def _ref_match(conditions: Any, key: str, problems: Problems, where: str) -> dict[str, Any] | None:
+    """A ruleset's ref condition as data a policy can apply to the promoted branch: ``include`` and
+    ``exclude`` regexes over the full ref (``refs/heads/<branch>``), and whether ``~DEFAULT_BRANCH``
+    is included or excluded. ``None`` (with a problem) when the condition is absent or malformed."""
+    ref = conditions.get(key) if isinstance(conditions, dict) else None
+    include = ref.get("include") if isinstance(ref, dict) else None
+    exclude = ref.get("exclude", []) if isinstance(ref, dict) else None
+    if exclude is None:
+        exclude = []
+    if not isinstance(include, list) or not isinstance(exclude, list) or not include:
+        problems.add(where, "states no usable ref_name condition: the branches it applies to are unknown")
+        return None
+    if not all(isinstance(p, str) for p in [*include, *exclude]):
+        problems.add(
+            where, "has a ref_name pattern that is not a string: the branches it applies to are unknown"
+        )
+        return None
+
+    def regexes(patterns: list[str]) -> list[str]:
+        return sorted(
+            {"^.*$" if p == "~ALL" else fnmatch_regex(p) for p in patterns if p != "~DEFAULT_BRANCH"}
+        )
+
+    return {
+        "include": regexes(include),
+        "exclude": regexes(exclude),
+        "include_default": "~DEFAULT_BRANCH" in include,
+        "exclude_default": "~DEFAULT_BRANCH" in exclude,
+    }
 
 
 _GQL_RULE_PARAMS = {
@@ -640,6 +822,7 @@ _GQL_RULE_PARAMS = {
     "requireCodeOwnerReview": "require_code_owner_review",
     "dismissStaleReviewsOnPush": "dismiss_stale_reviews_on_push",
     "strictRequiredStatusChecksPolicy": "strict_required_status_checks_policy",
+    "requireLastPushApproval": "require_last_push_approval",
     "requiredStatusChecks": "required_status_checks",
 }
 
@@ -649,6 +832,9 @@ def _detect_graphql(doc: Artefact) -> int:
     value = doc.try_json()
     if not isinstance(value, dict) or not isinstance(value.get("data"), dict):
         return NO
+    level = value["data"].get("level")
+    if isinstance(level, dict) and isinstance(level.get("rulesets"), dict):
+        return DEFINITE  # gh ruleset list's query (refused in parse)
     repo = value["data"].get("repository")
     if isinstance(repo, dict) and ("branchProtectionRules" in repo or "rulesets" in repo):
         return DEFINITE
@@ -661,6 +847,15 @@ def _parse_graphql(doc: Artefact, options: CollectOptions) -> Parsed:
     value = require_mapping(doc, doc.json(), "$")
     if value.get("errors"):
         problems.add("$.errors", "the GraphQL response reports errors; the data may be incomplete")
+    level = value["data"].get("level")
+    if isinstance(level, dict) and isinstance(level.get("rulesets"), dict):
+        raise InputError(
+            doc.source,
+            f"is the answer of `gh ruleset list` ({len(_nodes(level['rulesets']))} ruleset(s)), which counts "
+            "each ruleset's rules without listing them or their bypass actors",
+            path="$.data.level.rulesets",
+            hint=_RULESET_HINT,
+        )
     repo = require_mapping(doc, value["data"].get("repository"), "$.data.repository")
     repository = repo.get("nameWithOwner") if isinstance(repo.get("nameWithOwner"), str) else None
     if repository is None and isinstance(repo.get("owner"), dict) and isinstance(repo.get("name"), str):
@@ -683,7 +878,7 @@ def _parse_graphql(doc: Artefact, options: CollectOptions) -> Parsed:
                 path="$.data.repository",
                 hint="query defaultBranchRef { name } as well, or save one rule's branch",
             )
-    eff = _Effective()
+    eff = _Effective(default_branch=default if isinstance(default, str) else None)
     if branch is None:
         problems.add("$.data.repository", "names no branch (no defaultBranchRef and no rule pattern)")
     _apply_graphql_classic(rules, branch, eff, problems)
@@ -724,6 +919,10 @@ def _apply_graphql_classic(
         eff.review_count = max(eff.review_count, count if isinstance(count, int) else 1)
         eff.code_owners = rule.get("requiresCodeOwnerReviews") is True
         eff.dismiss_stale = rule.get("dismissesStaleReviews") is True
+        eff.last_push = rule.get("requireLastPushApproval") is True
+        allowances = rule.get("bypassPullRequestAllowances")
+        if allowances is not None and _graphql_bypass(allowances) != []:
+            eff.bypass.add("pull request allowances")
     if rule.get("requiresStatusChecks") is True:
         names = [c for c in rule.get("requiredStatusCheckContexts") or () if isinstance(c, str)]
         names += [
@@ -780,6 +979,16 @@ def _apply_graphql_ruleset(
     ):
         return
     rules = _nodes(ruleset.get("rules"))
+    listed = ruleset.get("rules")
+    if (
+        not rules
+        and isinstance(listed, dict)
+        and isinstance(listed.get("totalCount"), int)
+        and listed["totalCount"]
+    ):
+        problems.add(where, "counts the ruleset's rules without listing them: what it enforces is unknown")
+        eff.admins_known = False
+        return
     eff.sources.append(label)
     eff.protected = eff.protected or bool(rules)
     for rule in rules:
