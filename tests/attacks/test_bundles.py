@@ -15,12 +15,14 @@ import os
 import shutil
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from affidavit.bundle.archive import read_bundle_files, tar_gz
 from affidavit.bundle.verify import verify_bundle
-from affidavit.model import Evidence, EvidenceKind, Subject, Tool
+from affidavit.bundle.write import sums_text
+from affidavit.model import Evidence, EvidenceKind, Run, Subject, Tool
 from tests.attacks.support import GateResult, gate, release
 from tests.conftest import REPO
 
@@ -51,19 +53,24 @@ def _snapshot(root: Path) -> dict[str, tuple[str, bytes | str]]:
 
 
 def _forged_go(folder: Path) -> dict[str, bytes]:
-    """The files of ``folder`` with results.json turned to GO and the manifest re-hashed to match.
+    """The files of an unsigned ``folder`` with results.json turned to GO, and the manifest and
+    SHA256SUMS re-hashed to match.
 
-    The forgery verifies: every hash agrees with the manifest, which says GO as results.json does.
+    The forgery's integrity holds: every hash agrees with the manifest and SHA256SUMS, which say GO
+    as results.json does. Only a signature can tell it from the honest record.
     """
     files = read_bundle_files(folder)
     results = json.loads(files["results.json"])
     assert results["decision"] == "NO-GO"
     results.update(decision="GO", exit_code=0)
-    files["results.json"] = json.dumps(results, indent=2, sort_keys=True).encode()
+    forged = json.dumps(results, indent=2, sort_keys=True).encode()
+    files["results.json"] = forged
     manifest = json.loads(files["manifest.json"])
     manifest["decision"] = "GO"
-    manifest["files"]["results.json"] = hashlib.sha256(files["results.json"]).hexdigest()
+    manifest["files"]["results.json"] = {"sha256": hashlib.sha256(forged).hexdigest(), "size": len(forged)}
     files["manifest.json"] = json.dumps(manifest, indent=2, sort_keys=True).encode()
+    digests = {n: hashlib.sha256(d).hexdigest() for n, d in files.items() if not n.startswith("SHA256SUMS")}
+    files["SHA256SUMS"] = sums_text(digests)
     return files
 
 
@@ -233,12 +240,12 @@ from pathlib import Path
 from affidavit.bundle.write import write_bundle
 from affidavit.errors import BundleError
 from affidavit.model import Outcome
-from tests.attacks.test_bundles import RUN_ID, records
+from tests.attacks.test_bundles import RUN_ID, judging, records
 from tests.model.runs import sample_run
 
 work, outcome, rounds = Path(sys.argv[1]), Outcome(sys.argv[2]), int(sys.argv[3])
 evidence, sources = records(work / "in")
-run = sample_run(RUN_ID, outcome)
+run = judging(sample_run(RUN_ID, outcome), evidence)
 for n in range(rounds):
     print("ready", flush=True)
     sys.stdin.readline()
@@ -282,6 +289,13 @@ def records(folder: Path) -> tuple[list[Evidence], dict[str, Path]]:
         evidence.append(record)
         sources[record.id] = path
     return evidence, sources
+
+
+def judging(run: Run, evidence: list[Evidence]) -> Run:
+    """``run`` with its inputs replaced by ``evidence`` (verify checks that the two agree)."""
+    template = run.inputs[0]
+    inputs = tuple(replace(template, id=e.id, source=e.source, kind=e.kind.value) for e in evidence)
+    return replace(run, inputs=inputs)
 
 
 def _race(tmp_path: Path, outcomes: tuple[str, str], rounds: int) -> list[list[dict[str, Any]]]:

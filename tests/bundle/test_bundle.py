@@ -44,12 +44,18 @@ def _evidence(
     return record, path
 
 
-def _results(run_id: str = "20261120T120000Z-0123456789ab") -> Run:
-    return sample_run(run_id)
+SBOM = b'{"bomFormat": "CycloneDX"}'
+
+
+def _results(run_id: str = "20261120T120000Z-0123456789ab", outcome: Outcome = Outcome.FAIL) -> Run:
+    """The sample run, judging the one SBOM record these tests write (verify checks they agree)."""
+    run = sample_run(run_id, outcome)
+    judged = replace(run.inputs[0], id="sha256:" + hashlib.sha256(SBOM).hexdigest(), source="in/sbom.json")
+    return replace(run, inputs=(judged,))
 
 
 def _write(tmp_path: Path, out: str = "out") -> Path:
-    record, path = _evidence(tmp_path, "sbom.json", b'{"bomFormat": "CycloneDX"}')
+    record, path = _evidence(tmp_path, "sbom.json", SBOM)
     bundle = write_bundle(_results(), [record], {record.id: path}, tmp_path / out)
     return bundle.path
 
@@ -57,10 +63,11 @@ def _write(tmp_path: Path, out: str = "out") -> Path:
 def test_bundle_has_every_file_in_its_manifest(tmp_path: Path) -> None:
     folder = _write(tmp_path)
     manifest = json.loads((folder / "manifest.json").read_text())
-    on_disk = {p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()} - {"manifest.json"}
-    assert set(manifest["files"]) == on_disk
-    for name, digest in manifest["files"].items():
-        assert hashlib.sha256((folder / name).read_bytes()).hexdigest() == digest
+    on_disk = {p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()}
+    assert set(manifest["files"]) == on_disk - {"manifest.json", "SHA256SUMS"}
+    for name, entry in manifest["files"].items():
+        data = (folder / name).read_bytes()
+        assert entry == {"sha256": hashlib.sha256(data).hexdigest(), "size": len(data)}
     assert "PRODUCTION_GO_EVIDENCE.md" in on_disk and "results.json" in on_disk
     assert verify_bundle(folder).ok
 
@@ -148,7 +155,10 @@ def test_manifest_naming_files_twice_is_refused(tmp_path: Path) -> None:
     manifest = json.loads((folder / "manifest.json").read_bytes())
     forged = _forged_results(folder)
     (folder / "results.json").write_bytes(forged)
-    files = dict(manifest["files"], **{"results.json": hashlib.sha256(forged).hexdigest()})
+    files = dict(
+        manifest["files"],
+        **{"results.json": {"sha256": hashlib.sha256(forged).hexdigest(), "size": len(forged)}},
+    )
     text = object_text([*manifest.items(), ("files", files), ("decision", "GO")])
     assert json.loads(text)["files"] == files  # what the plain parser would have believed
     (folder / "manifest.json").write_text(text)
@@ -169,7 +179,7 @@ def test_results_naming_decision_twice_is_reported(tmp_path: Path) -> None:
     assert json.loads(text)["decision"] == "NO-GO"  # the plain parser keeps the manifest's value
     (folder / "results.json").write_bytes(text)
     manifest = json.loads((folder / "manifest.json").read_bytes())
-    manifest["files"]["results.json"] = hashlib.sha256(text).hexdigest()
+    manifest["files"]["results.json"] = {"sha256": hashlib.sha256(text).hexdigest(), "size": len(text)}
     (folder / "manifest.json").write_text(json.dumps(manifest))
     result = CliRunner().invoke(main, ["verify", str(folder)])
     assert result.exit_code == 1, result.output
@@ -183,7 +193,7 @@ RUN_ID = "20261120T120000Z-0123456789ab"
 
 
 def _put(tmp_path: Path, run: Run | None = None, out: str = "out") -> Bundle:
-    record, path = _evidence(tmp_path, "sbom.json", b'{"bomFormat": "CycloneDX"}')
+    record, path = _evidence(tmp_path, "sbom.json", SBOM)
     return write_bundle(run or _results(), [record], {record.id: path}, tmp_path / out)
 
 
@@ -255,7 +265,7 @@ def test_another_decision_under_the_run_id_is_refused_and_untouched(tmp_path: Pa
     with pytest.raises(
         BundleError, match=rf"out/{RUN_ID}: already exists and holds another decision"
     ) as caught:
-        _put(tmp_path, sample_run(RUN_ID, Outcome.PASS))  # GO, same run id
+        _put(tmp_path, _results(RUN_ID, Outcome.PASS))  # GO, same run id
     assert "results.json says NO-GO" in caught.value.message
     assert _entries(tmp_path / "out") == before
 
@@ -303,7 +313,7 @@ def test_archive_taken_by_another_decision_after_the_folder_was_placed(
 ) -> None:
     """Another decision's archive appearing between the two placements: the folder goes back out,
     so no NO-GO folder is left beside a GO archive."""
-    forged = _put(tmp_path, sample_run(RUN_ID, Outcome.PASS), out="forged").archive.read_bytes()
+    forged = _put(tmp_path, _results(RUN_ID, Outcome.PASS), out="forged").archive.read_bytes()
     out = tmp_path / "out"
     real_rename = os.rename
 
@@ -355,10 +365,10 @@ def test_a_failed_rename_leaves_nothing_behind(
 def test_a_failure_while_staging_leaves_nothing_behind(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def disk_full(run_id: str, files: object) -> bytes:
+    def disk_full(*args: object) -> None:
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
-    monkeypatch.setattr("affidavit.bundle.write.tar_gz", disk_full)
+    monkeypatch.setattr("affidavit.bundle.write.write_tar_gz", disk_full)
     with pytest.raises(
         BundleError, match=r"\.affidavit-\w+\.tmp: the bundle cannot be written there \(No space"
     ):
@@ -375,7 +385,7 @@ def test_out_that_is_a_file_is_an_error_not_a_crash(tmp_path: Path) -> None:
 @pytest.mark.parametrize("run_id", ["../escape", ".hidden", "a/b", ""])
 def test_a_run_id_that_is_not_a_file_name_is_refused(tmp_path: Path, run_id: str) -> None:
     with pytest.raises(BundleError, match="the run id is not a plain file name"):
-        _put(tmp_path, sample_run(run_id))
+        _put(tmp_path, _results(run_id))
     assert not (tmp_path / "out").exists()
     assert not (tmp_path / "escape").exists()
 

@@ -1,76 +1,414 @@
-"""Byte-reproducible archives of a bundle, and reading a bundle back from a folder or archive."""
+"""A bundle's ``.tar.gz``: written from the files on disk, read back as a stream.
+
+**Writing.** The archive holds one folder, ``<run-id>/``, with every file of the bundle as a
+regular-file member (no folder members: extraction makes them), in a fixed order: the files that
+describe the others first (``SHA256SUMS``, then ``SHA256SUMS.sig`` and ``attestation.intoto.jsonl``
+when the bundle is signed, then ``manifest.json``), then every other file by name. Members carry
+fixed metadata (mode 0644, owner 0/0 with no names, time 0), the tar is POSIX pax (plain ustar
+headers for the ASCII names the writer makes) and the gzip header has time 0 and no file name, so
+equal bundles give byte-identical archives. Each member is copied from its file in chunks
+(``write_tar_gz``): nothing is held in memory whole. The gzip level is ``GZIP_LEVEL``, chosen by
+measurement (see its comment).
+
+**Reading** (``iter_members``, ``read_bundle_files``) is a stream with bounded memory, whatever the
+archive claims: the gzip stream is inflated in chunks of at most ``CHUNK`` bytes (never one call
+that may expand a small input a thousandfold), and the tar headers are parsed here, strictly,
+rather than by ``tarfile``, which takes an unreadable header after the first member as the end
+of the archive. Refused, with the archive's path and what is wrong (``BundleError``):
+
+* a member that is not a regular file or a folder (links, devices, FIFOs, GNU long names and
+  sparse files, global pax headers); a name that is absolute, has an empty, ``.`` or ``..`` part,
+  a backslash or a control character, is outside the one top folder, or comes twice;
+* a header whose checksum or number fields are wrong;
+* a gzip stream cut short, a tar stream cut short (a member's data, or no end-of-archive
+  blocks), a failed CRC or length check, anything but zero bytes after the end-of-archive blocks
+  (at most ``MAX_TRAILING_ZEROS`` of them), and any byte after the gzip stream (a second gzip
+  member included: the writer makes one).
+"""
 
 from __future__ import annotations
 
 import gzip
 import io
+import os
+import stat
 import tarfile
 import zlib
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import IO, TYPE_CHECKING
 
+from affidavit.bundle.sign import ENVELOPE_NAME, SIGNATURE_NAME, SUMS_NAME
 from affidavit.errors import BundleError
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Iterable, Mapping
     from pathlib import Path
 
+MANIFEST_NAME = "manifest.json"
+#: The files that describe the others, in the order they open an archive.
+HEAD = (SUMS_NAME, SIGNATURE_NAME, ENVELOPE_NAME, MANIFEST_NAME)
+#: gzip level of the archive. Measured on the bundle of the default-size generated inputs
+#: (``../shared/bench/gen_evidence.py``; the numbers are in the commit that set it).
+GZIP_LEVEL = 6
+#: Bytes read, inflated or copied at a time.
+CHUNK = 1 << 20
+#: Zero bytes accepted after the two end-of-archive blocks (tar pads to its record size, 10 KiB).
+MAX_TRAILING_ZEROS = 1 << 20
 
-def tar_gz(run_id: str, files: Mapping[str, bytes]) -> bytes:
-    """A reproducible tar.gz: sorted members, fixed owner and times, gzip header time 0."""
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w", format=tarfile.PAX_FORMAT) as tar:
-        for name in sorted(files):
-            data = files[name]
+_BLOCK = 512
+_REGULAR = (b"0", b"\0")
+_FOLDER = b"5"
+_PAX = b"x"
+
+
+def archive_order(names: Iterable[str]) -> list[str]:
+    """The order members are written in (see the module docstring)."""
+    present = set(names)
+    return [n for n in HEAD if n in present] + sorted(present - set(HEAD))
+
+
+def write_tar_gz(
+    out: IO[bytes], run_id: str, members: Iterable[tuple[str, int]], open_member: Callable[[str], IO[bytes]]
+) -> None:
+    """Write the archive of ``members`` (name, size; in ``archive_order``) to ``out``: each file is
+    opened with ``open_member`` and copied in chunks. A file whose size is not the one given is a
+    ``BundleError`` (the archive would not match the folder)."""
+    with (
+        gzip.GzipFile(fileobj=out, mode="wb", mtime=0, compresslevel=GZIP_LEVEL, filename="") as gz,
+        tarfile.open(fileobj=gz, mode="w", format=tarfile.PAX_FORMAT) as tar,
+    ):
+        for name, size in members:
             info = tarfile.TarInfo(f"{run_id}/{name}")
-            info.size = len(data)
+            info.size = size
             info.mtime = 0
             info.mode = 0o644
             info.uid = info.gid = 0
             info.uname = info.gname = ""
-            tar.addfile(info, io.BytesIO(data))
+            with open_member(name) as handle:
+                tar.addfile(info, _Exactly(handle, size, name))
+
+
+def tar_gz(run_id: str, files: Mapping[str, bytes]) -> bytes:
+    """The archive of ``files`` held in memory (small bundles and tests; the writer streams)."""
     out = io.BytesIO()
-    with gzip.GzipFile(fileobj=out, mode="wb", mtime=0, compresslevel=9, filename="") as gz:
-        gz.write(buffer.getvalue())
+    order = archive_order(files)
+    write_tar_gz(out, run_id, [(n, len(files[n])) for n in order], lambda n: io.BytesIO(files[n]))
     return out.getvalue()
 
 
-def read_bundle_files(path: Path) -> dict[str, bytes]:
-    """Every file of a bundle folder or .tar.gz, by its name inside the bundle.
+class _Exactly:
+    """A file read as ``tarfile.addfile`` reads it, refusing one that is not ``size`` bytes long."""
 
-    ``path`` itself may be a link (the caller named it); inside a folder, a link or anything but a
-    regular file or folder is refused: the writer never makes one, and a link would let the bundle's
-    content depend on (and a FIFO block on) something outside it.
+    def __init__(self, handle: IO[bytes], size: int, name: str) -> None:
+        self._handle, self._left, self._name = handle, size, name
+
+    def read(self, n: int = -1) -> bytes:
+        """Up to ``n`` bytes; ``BundleError`` if the file ends early or goes on past its size."""
+        data = self._handle.read(min(n, self._left) if n >= 0 else self._left)
+        self._left -= len(data)
+        if (not data and n != 0 and self._left > 0) or (self._left == 0 and self._handle.read(1)):
+            raise BundleError(f"{self._name}: changed size while the archive was being written")
+        return data
+
+    def readinto(self, buffer: memoryview) -> int:  # pragma: no cover - tarfile uses read()
+        """``read`` into ``buffer``."""
+        data = self.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+
+# ----------------------------------------------------------------------------------------------
+# Reading
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    """One file of a bundle as it is read: its name inside the bundle, its size, and its data
+    (a stream that gives exactly ``size`` bytes, valid until the next member is asked for)."""
+
+    name: str
+    size: int
+    data: IO[bytes] | _MemberData
+    top: str | None = None  # an archive's top folder (the run id it claims); None in a folder
+
+
+class _Inflate:
+    """The inflated bytes of a gzip file, read in bounded chunks; refuses a cut-off stream,
+    a failed check, and anything after the end of the first gzip member."""
+
+    def __init__(self, handle: IO[bytes], where: str) -> None:
+        self._handle, self._where = handle, where
+        self._z = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        self._pending = b""  # input not yet given to zlib
+        self._ready = bytearray()  # inflated, not yet read
+        self.done = False
+
+    def read(self, n: int) -> bytes:
+        """Exactly ``n`` bytes, or fewer only at the end of the gzip stream."""
+        while len(self._ready) < n and not self.done:
+            self._inflate(n - len(self._ready))
+        out = bytes(self._ready[:n])
+        del self._ready[:n]
+        return out
+
+    def _inflate(self, want: int) -> None:
+        if not self._pending:
+            self._pending = self._z.unconsumed_tail or self._handle.read(CHUNK)
+            if not self._pending:
+                raise BundleError(f"{self._where}: the gzip stream is cut short (truncated archive)")
+        try:
+            piece = self._z.decompress(self._pending, max(min(want, CHUNK), 1))
+        except zlib.error:
+            raise BundleError(
+                f"{self._where}: the gzip stream is corrupt (a failed check or bad data)"
+            ) from None
+        self._pending = self._z.unconsumed_tail
+        self._ready += piece
+        if self._z.eof:
+            self.done = True
+            if self._z.unused_data or self._pending or self._handle.read(1):
+                raise BundleError(
+                    f"{self._where}: data follows the end of the gzip stream; an affidavit archive has none"
+                )
+
+
+def iter_members(path: Path) -> Iterator[Member]:
+    """Every regular file of a bundle folder or ``.tar.gz``, one at a time, with bounded memory.
+
+    Names are inside the bundle (``evidence/...``), without the archive's top folder. A folder is
+    walked without following links; inside it, anything but a regular file or folder is refused
+    (a link would let the bundle depend on, and a FIFO block on, something outside it). ``path``
+    itself may be a link (the caller named it). Files of a folder come in name order; members of
+    an archive in the archive's order.
     """
     if path.is_dir():
-        found: dict[str, bytes] = {}
-        for p in sorted(path.rglob("*")):
-            name = p.relative_to(path).as_posix()
-            if p.is_symlink():
-                raise BundleError(f"{path}: {name} is a symbolic link; a bundle holds only regular files")
-            if p.is_file():
-                found[name] = p.read_bytes()
-            elif not p.is_dir():
-                raise BundleError(f"{path}: {name} is not a regular file; a bundle holds only regular files")
-        return found
-    if path.is_file():
+        yield from _iter_folder(path)
+    elif path.is_file():
+        yield from _iter_archive(path)
+    else:
+        raise BundleError(f"{path}: no such bundle folder or archive")
+
+
+def _iter_folder(root: Path) -> Iterator[Member]:
+    """The regular files under ``root`` in archive order, each opened without following a link."""
+    names: list[str] = []
+    _walk(root, "", names)
+    for name in archive_order(names):
+        flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
         try:
-            out: dict[str, bytes] = {}
-            # Decompress the whole stream first: a cut-off archive must fail here even when every
-            # member it lists was read before the cut (tarfile alone stops at the last member).
-            data = gzip.decompress(path.read_bytes())
-            with tarfile.open(fileobj=io.BytesIO(data), mode="r:") as tar:
-                for member in tar.getmembers():
-                    if not member.isfile():
-                        continue
-                    parts = member.name.split("/", 1)
-                    if len(parts) != 2 or ".." in member.name.split("/"):
-                        raise BundleError(
-                            f"{path}: archive member {member.name!r} is outside the bundle folder"
-                        )
-                    handle = tar.extractfile(member)
-                    if handle is not None:
-                        out[parts[1]] = handle.read()
-            return out
-        except (tarfile.TarError, OSError, EOFError, zlib.error) as exc:
-            raise BundleError(f"{path}: not a readable .tar.gz bundle ({exc})") from None
-    raise BundleError(f"{path}: no such bundle folder or archive")
+            fd = os.open(root / name, flags)
+        except OSError as exc:
+            raise BundleError(
+                f"{root}: {name} cannot be read ({exc.strerror or type(exc).__name__})"
+            ) from None
+        with os.fdopen(fd, "rb") as handle:
+            found = os.fstat(handle.fileno())
+            if not stat.S_ISREG(found.st_mode):
+                raise BundleError(f"{root}: {name} is not a regular file; a bundle holds only regular files")
+            yield Member(name, found.st_size, handle)
+
+
+def _walk(root: Path, prefix: str, names: list[str]) -> None:
+    """Collect the names of the regular files under ``root/prefix``; refuse anything else."""
+    with os.scandir(root / prefix if prefix else root) as entries:
+        for entry in entries:
+            name = f"{prefix}{entry.name}"
+            if entry.is_symlink():
+                raise BundleError(f"{root}: {name} is a symbolic link; a bundle holds only regular files")
+            if entry.is_dir(follow_symlinks=False):
+                _walk(root, f"{name}/", names)
+            elif entry.is_file(follow_symlinks=False):
+                names.append(name)
+            else:
+                raise BundleError(f"{root}: {name} is not a regular file; a bundle holds only regular files")
+
+
+def _iter_archive(path: Path) -> Iterator[Member]:
+    """The regular-file members of a bundle ``.tar.gz`` (see the module docstring)."""
+    where = str(path)
+    with open(path, "rb") as handle:
+        stream = _Inflate(handle, where)
+        seen: set[str] = set()
+        top: str | None = None
+        pax: dict[str, str] = {}
+        while True:
+            header = _block(stream, where, "a member header")
+            if header == bytes(_BLOCK):
+                _end(stream, where)
+                return
+            kind, name, size = _header(header, where, pax)
+            if kind == _PAX:
+                pax = _pax_records(_exact(stream, size, where, "a pax header"), where)
+                _skip(stream, _padding(size), where)
+                continue
+            pax = {}
+            first, _, rest = name.rstrip("/").partition("/")
+            if top is None:
+                top = first
+            if first != top:
+                raise BundleError(f"{where}: archive member outside the bundle's one top folder")
+            if kind == _FOLDER:
+                if size:
+                    raise BundleError(f"{where}: a folder member has data")
+                continue
+            if not rest:
+                raise BundleError(f"{where}: a file member lies beside the bundle's top folder, not in it")
+            if rest in seen:
+                raise BundleError(f"{where}: the archive holds {rest} twice")
+            seen.add(rest)
+            data = _MemberData(stream, size, where)
+            yield Member(rest, size, data, top)
+            _skip(stream, data.left + _padding(size), where)
+
+
+def _header(block: bytes, where: str, pax: dict[str, str]) -> tuple[bytes, str, int]:
+    """A ustar header's type, name and size, checked (pax ``path``/``size`` records applied)."""
+    stored = _octal(block[148:156], where)
+    computed = sum(block[:148]) + 8 * 32 + sum(block[156:])
+    if stored != computed:
+        raise BundleError(f"{where}: an archive header fails its checksum (corrupt or not a tar)")
+    kind = block[156:157]
+    if block[257:263] not in (b"ustar\x0000", b"ustar\x00"):
+        raise BundleError(f"{where}: an archive header is not POSIX ustar/pax")
+    if kind not in (*_REGULAR, _FOLDER, _PAX):
+        what = {
+            b"1": "a hard link",
+            b"2": "a symbolic link",
+            b"3": "a device",
+            b"4": "a device",
+            b"6": "a FIFO",
+        }
+        raise BundleError(
+            f"{where}: archive member is {what.get(kind, 'not a regular file or folder')}; "
+            "a bundle holds only regular files and folders"
+        )
+    size = _octal(block[124:136], where)
+    if kind == _PAX:
+        if size > 1 << 20:
+            raise BundleError(f"{where}: a pax header is larger than any affidavit writes")
+        return kind, "", size
+    prefix = _text(block[345:500], where)
+    name = _text(block[0:100], where)
+    name = f"{prefix}/{name}" if prefix else name
+    name = pax.get("path", name)
+    if "size" in pax:
+        if not pax["size"].isdigit():
+            raise BundleError(f"{where}: a pax size record is not a number")
+        size = int(pax["size"])
+    _check_name(name.rstrip("/") if kind == _FOLDER else name, where)
+    return kind, name, size
+
+
+def _check_name(name: str, where: str) -> None:
+    """Refuse a member name that could leave the bundle folder or confuse a reader."""
+    parts = name.split("/")
+    if (
+        not name
+        or name.startswith("/")
+        or any(p in ("", ".", "..") for p in parts)
+        or "\\" in name
+        or any(ord(c) < 32 or ord(c) == 127 for c in name)
+    ):
+        raise BundleError(f"{where}: an archive member's name is outside the bundle folder or unsafe")
+
+
+def _pax_records(data: bytes, where: str) -> dict[str, str]:
+    """The ``length key=value\\n`` records of a pax extended header."""
+    records: dict[str, str] = {}
+    at = 0
+    try:
+        while at < len(data):
+            space = data.index(b" ", at)
+            length = int(data[at:space])
+            record = data[space + 1 : at + length]
+            if length <= 0 or not record.endswith(b"\n"):
+                raise ValueError
+            key, _, value = record[:-1].partition(b"=")
+            records[key.decode("utf-8")] = value.decode("utf-8")
+            at += length
+    except (ValueError, UnicodeDecodeError):
+        raise BundleError(f"{where}: a pax header is malformed") from None
+    unknown = set(records) - {"path", "size", "mtime", "uid", "gid", "uname", "gname", "atime", "ctime"}
+    if unknown:
+        raise BundleError(f"{where}: a pax header carries records affidavit never writes")
+    return records
+
+
+def _octal(field: bytes, where: str) -> int:
+    text = field.rstrip(b"\0 ").lstrip(b" ")
+    if not text:
+        return 0
+    if not all(48 <= c <= 55 for c in text):
+        raise BundleError(f"{where}: an archive header has a malformed number field")
+    return int(text, 8)
+
+
+def _text(field: bytes, where: str) -> str:
+    try:
+        return field.split(b"\0", 1)[0].decode("utf-8")
+    except UnicodeDecodeError:
+        raise BundleError(f"{where}: an archive member's name is not UTF-8") from None
+
+
+def _padding(size: int) -> int:
+    return -size % _BLOCK
+
+
+def _block(stream: _Inflate, where: str, what: str) -> bytes:
+    return _exact(stream, _BLOCK, where, what)
+
+
+def _exact(stream: _Inflate, n: int, where: str, what: str) -> bytes:
+    data = stream.read(n)
+    if len(data) != n:
+        raise BundleError(f"{where}: the archive ends inside {what} (truncated archive)")
+    return data
+
+
+def _skip(stream: _Inflate, n: int, where: str) -> None:
+    while n > 0:
+        step = min(n, CHUNK)
+        _exact(stream, step, where, "a member's data")
+        n -= step
+
+
+def _end(stream: _Inflate, where: str) -> None:
+    """After the first zero block: a second one, then only zeros up to the end of the stream."""
+    if stream.read(_BLOCK) != bytes(_BLOCK):
+        raise BundleError(f"{where}: the archive has no proper end (two zero blocks)")
+    seen = 0
+    while True:
+        rest = stream.read(min(CHUNK, MAX_TRAILING_ZEROS + 1 - seen))
+        if not rest:
+            break
+        seen += len(rest)
+        if rest.count(0) != len(rest) or seen > MAX_TRAILING_ZEROS:
+            raise BundleError(f"{where}: data follows the end of the tar archive")
+    if not stream.done:
+        raise BundleError(f"{where}: the gzip stream is cut short (truncated archive)")
+
+
+class _MemberData(io.RawIOBase):
+    """The data of one archive member: at most ``size`` bytes of the stream."""
+
+    def __init__(self, stream: _Inflate, size: int, where: str) -> None:
+        super().__init__()
+        self._stream, self.left, self._where = stream, size, where
+
+    def readable(self) -> bool:
+        """Always: a stream to read."""
+        return True
+
+    def read(self, n: int | None = -1) -> bytes:
+        """Up to ``n`` bytes of the member (all that is left when ``n`` is negative)."""
+        want = self.left if n is None or n < 0 else min(n, self.left)
+        data = _exact(self._stream, want, self._where, "a member's data") if want else b""
+        self.left -= len(data)
+        return data
+
+
+def read_bundle_files(path: Path) -> dict[str, bytes]:
+    """Every file of a bundle folder or archive, in memory (small bundles and tests: ``verify``
+    streams)."""
+    return {m.name: m.data.read() for m in iter_members(path)}

@@ -6,10 +6,23 @@ Layout of ``<out>/<run-id>/``::
     results.json                  the decision (v1)         } bundle file name (render.registry)
     evidence/<sha12>-<name>       each raw artefact as read (secret values redacted)
     evidence/<sha12>.record.json  its normalised evidence record
-    manifest.json                 sha256 of every file above
+    manifest.json                 the run id and decision, the evidence inventory (each record's
+                                  id, kind, source and files) and the sha256 and size of every
+                                  file above (affidavit.manifest/v2)
+    attestation.intoto.jsonl      signed bundles: a DSSE envelope over an in-toto statement whose
+                                  subjects are every file above and manifest.json, with the
+                                  decision as a SLSA VSA (bundle.attest, bundle.sign)
+    SHA256SUMS                    every file above, coreutils format (``sha256sum -c SHA256SUMS``)
+    SHA256SUMS.sig                signed bundles: a signature over SHA256SUMS (``openssl`` checks it)
 
-and ``<out>/<run-id>.tar.gz`` beside it. Everything is written with sorted keys, fixed file
-order and fixed archive metadata, so equal inputs give byte-identical bundles.
+and ``<out>/<run-id>.tar.gz`` beside it (bundle.archive). Everything is written with sorted keys,
+fixed file order and fixed archive metadata, and signatures are deterministic, so equal inputs
+(and an equal key) give byte-identical bundles. Signing happens after the decision: the key is
+not part of the run id, and a bundle signed or not holds the same results.json.
+
+Memory: the files are written to disk one at a time as they are made (a raw artefact and its
+record are in memory only while they are written), their sha256 and size computed on the way;
+the archive is then written from those files in chunks.
 
 How a record is put in place (issue 9: bundles never collide or race):
 
@@ -17,7 +30,8 @@ How a record is put in place (issue 9: bundles never collide or race):
   a folder or archive already under this run id should hold this very decision. If it is a real
   folder (or regular file) that ``verify_bundle`` accepts and whose results.json holds the same run
   as this one, the run is *already recorded*: it is left exactly as it is (a missing half, folder
-  or archive, is added). Anything else under the name (another decision, a record that does not
+  or archive, is added). When this run is signed, the record found must carry a valid signature
+  by the same key. Anything else under the name (another decision, a record that does not
   verify, a symbolic link, a file where the folder goes) is refused with ``BundleError`` (exit 3)
   and left untouched. "The same run" means equal results.json documents apart from the recorded
   wall-clock time (``Run.wall_time``): a replay of the same inputs at the same evaluation time is
@@ -55,21 +69,24 @@ import stat
 import tempfile
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from affidavit.artefact import read_regular_file
-from affidavit.bundle.archive import tar_gz
+from affidavit.bundle.archive import MANIFEST_NAME, archive_order, write_tar_gz
+from affidavit.bundle.attest import statement
 from affidavit.bundle.redact import redacted_copy
+from affidavit.bundle.sign import ENVELOPE_NAME, SIGNATURE_NAME, SUMS_NAME
 from affidavit.errors import BundleError, InputError
 from affidavit.render.json import canonical_json as canonical_text
 from affidavit.render.registry import bundle_renderers
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping, Sequence
+    from collections.abc import Callable, Mapping, Sequence
 
+    from affidavit.bundle.sign import Signer
     from affidavit.model import Evidence, Run
 
-MANIFEST_SCHEMA = "affidavit.manifest/v1"
+MANIFEST_SCHEMA = "affidavit.manifest/v2"
 REPORT_NAME = "PRODUCTION_GO_EVIDENCE.md"
 
 
@@ -80,12 +97,17 @@ def canonical_json(value: Any) -> bytes:
 
 @dataclass(slots=True)
 class Bundle:
-    """A run's bundle: its folder, archive and manifest, and which of the two this call placed."""
+    """A run's bundle: its folder, archive and manifest, and which of the two this call placed.
+
+    ``manifest`` is the manifest this call wrote (or would have written, when the run was already
+    recorded); ``signed_by`` the id of the key it was signed with, when it was.
+    """
 
     path: Path
     archive: Path
     manifest: dict[str, Any]
     created: tuple[Path, ...] = ()
+    signed_by: str | None = None
 
     @property
     def already_recorded(self) -> bool:
@@ -98,12 +120,72 @@ def write_bundle(
     evidence: Sequence[Evidence],
     sources: Mapping[str, Path],
     out_dir: Path,
+    signer: Signer | None = None,
 ) -> Bundle:
     """Write the bundle for one run into ``out_dir/<run-id>/`` and its ``.tar.gz`` (see the module
-    docstring: never over anything, never through a link, staged and renamed into place)."""
+    docstring: never over anything, never through a link, staged and renamed into place), signed
+    with ``signer`` when one is given."""
     run_id = run.run_id
     _check_run_id(run_id)
-    files: dict[str, bytes] = {}
+    bundle = Bundle(
+        path=out_dir / run_id,
+        archive=out_dir / f"{run_id}.tar.gz",
+        manifest={},
+        signed_by=signer.key_id if signer else None,
+    )
+
+    def produce(folder: _Folder) -> None:
+        bundle.manifest = _write_files(folder, run, evidence, sources, signer)
+
+    bundle.created = _place(run, produce, out_dir, signer)
+    return bundle
+
+
+class _Folder:
+    """A new folder being filled: each file created exclusively, its sha256 and size recorded."""
+
+    def __init__(self, fd: int, shown: Path) -> None:
+        self.fd, self.shown = fd, shown
+        self.digests: dict[str, str] = {}
+        self.sizes: dict[str, int] = {}
+        self._folders: dict[str, int] = {"": fd}
+
+    def add(self, name: str, data: bytes) -> None:
+        """Create ``name`` (``/`` separates subfolders) holding ``data``."""
+        *parts, leaf = name.split("/")
+        where = ""
+        for part in parts:
+            inner = f"{where}/{part}" if where else part
+            if inner not in self._folders:
+                os.mkdir(part, 0o777, dir_fd=self._folders[where])
+                self._folders[inner] = _open_dir(part, self._folders[where], self.shown / inner)
+            where = inner
+        _write_new(self._folders[where], leaf, data)
+        self.digests[name] = hashlib.sha256(data).hexdigest()
+        self.sizes[name] = len(data)
+
+    def open(self, name: str) -> IO[bytes]:
+        """A file written here, opened for reading (never through a link)."""
+        *parts, leaf = name.split("/")
+        where = "/".join(parts)
+        fd = os.open(leaf, os.O_RDONLY | _NOFOLLOW | _CLOEXEC, dir_fd=self._folders[where])
+        return os.fdopen(fd, "rb")
+
+    def close(self) -> None:
+        """Close the subfolders opened here (not the folder itself)."""
+        for name, fd in self._folders.items():
+            if name:
+                os.close(fd)
+
+
+def _write_files(
+    folder: _Folder,
+    run: Run,
+    evidence: Sequence[Evidence],
+    sources: Mapping[str, Path],
+    signer: Signer | None,
+) -> dict[str, Any]:
+    """Every file of the bundle into ``folder``, one at a time; the manifest written."""
     inventory: list[dict[str, Any]] = []
     for record in evidence:
         short = record.id.split(":", 1)[1][:12]
@@ -111,48 +193,68 @@ def write_bundle(
         name = _safe_name(source_path.name if source_path else "artefact")
         entry: dict[str, Any] = {"id": record.id, "kind": record.kind.value, "source": record.source}
         if source_path is not None:
-            try:
-                # Read as the collectors read it: never through a link, never blocking on a FIFO
-                # swapped in after collection.
-                raw = read_regular_file(source_path, record.source)
-            except InputError as exc:
-                raise BundleError(
-                    f"{record.source}: cannot be copied into the bundle: {exc.detail}"
-                ) from None
-            if hashlib.sha256(raw).hexdigest() != record.id.split(":", 1)[1]:
-                raise BundleError(
-                    f"{record.source} changed while affidavit was running (its hash no longer matches)",
-                    hint="re-run the gate on artefacts that are not being written to",
-                )
-            try:
-                stored, redacted = redacted_copy(record, raw)
-            except InputError as exc:
-                # A secret-bearing file that cannot be redacted is never stored as it is.
-                raise BundleError(
-                    f"{record.source}: cannot be stored in the bundle: {exc.detail}",
-                    hint="the file was read but its secret values could not be removed; report it",
-                ) from None
+            stored, redacted = _stored_copy(record, source_path)
             raw_name = f"evidence/{short}-{name}"
-            files[raw_name] = stored
+            if raw_name not in folder.digests:
+                folder.add(raw_name, stored)
             entry.update({"raw": raw_name, "redacted": redacted})
         record_name = f"evidence/{short}.record.json"
-        files[record_name] = canonical_json(record.to_json())
+        if record_name not in folder.digests:
+            folder.add(record_name, canonical_json(record.to_json()))
         entry["record"] = record_name
         inventory.append(entry)
 
     for renderer in bundle_renderers():
         assert renderer.filename is not None  # bundle_renderers() gives only those with a file
-        files[renderer.filename] = renderer.render(run).encode()
+        folder.add(renderer.filename, renderer.render(run).encode())
     manifest = {
         "schema": MANIFEST_SCHEMA,
-        "run_id": run_id,
+        "run_id": run.run_id,
         "decision": run.decision.value,
         "evidence": sorted(inventory, key=lambda e: (e["kind"], e["source"], e["id"])),
-        "files": {name: hashlib.sha256(data).hexdigest() for name, data in sorted(files.items())},
+        "files": {
+            name: {"sha256": folder.digests[name], "size": folder.sizes[name]}
+            for name in sorted(folder.digests)
+        },
     }
-    files["manifest.json"] = canonical_json(manifest)
+    folder.add(MANIFEST_NAME, canonical_json(manifest))
+    if signer is not None:
+        subjects = sorted(folder.digests.items())
+        folder.add(ENVELOPE_NAME, signer.sign_envelope(statement(run, subjects)))
+    sums = sums_text(folder.digests)
+    folder.add(SUMS_NAME, sums)
+    if signer is not None:
+        folder.add(SIGNATURE_NAME, signer.sign(sums))
+    return manifest
 
-    return _place(run, files, manifest, out_dir)
+
+def sums_text(digests: Mapping[str, str]) -> bytes:
+    """``SHA256SUMS`` in the format ``sha256sum`` writes and ``sha256sum -c`` reads: one
+    ``<hex>  <name>`` line per file, sorted by name (the names the writer makes need no escaping)."""
+    return "".join(f"{digests[name]}  {name}\n" for name in sorted(digests)).encode("utf-8")
+
+
+def _stored_copy(record: Evidence, source_path: Path) -> tuple[bytes, bool]:
+    """The bytes of ``record``'s artefact to store (secrets redacted) and whether they were."""
+    try:
+        # Read as the collectors read it: never through a link, never blocking on a FIFO
+        # swapped in after collection.
+        raw = read_regular_file(source_path, record.source)
+    except InputError as exc:
+        raise BundleError(f"{record.source}: cannot be copied into the bundle: {exc.detail}") from None
+    if hashlib.sha256(raw).hexdigest() != record.id.split(":", 1)[1]:
+        raise BundleError(
+            f"{record.source} changed while affidavit was running (its hash no longer matches)",
+            hint="re-run the gate on artefacts that are not being written to",
+        )
+    try:
+        return redacted_copy(record, raw)
+    except InputError as exc:
+        # A secret-bearing file that cannot be redacted is never stored as it is.
+        raise BundleError(
+            f"{record.source}: cannot be stored in the bundle: {exc.detail}",
+            hint="the file was read but its secret values could not be removed; report it",
+        ) from None
 
 
 # What a rename or link into --out says when the name is already taken (by anything, link included).
@@ -175,31 +277,33 @@ def _check_run_id(run_id: str) -> None:
         )
 
 
-def _place(run: Run, files: Mapping[str, bytes], manifest: dict[str, Any], out_dir: Path) -> Bundle:
-    """Stage the folder and archive inside ``out_dir``, then put each in place unless it is there."""
+def _place(
+    run: Run, produce: Callable[[_Folder], None], out_dir: Path, signer: Signer | None
+) -> tuple[Path, ...]:
+    """Stage the folder and archive inside ``out_dir``, then put each in place unless it is there;
+    what this call placed."""
     folder_name, archive_name = run.run_id, f"{run.run_id}.tar.gz"
-    bundle = Bundle(path=out_dir / folder_name, archive=out_dir / archive_name, manifest=manifest)
     out_fd = _open_out(out_dir)
     try:
-        in_place = [_recorded(out_fd, out_dir, name, run) for name in (folder_name, archive_name)]
+        in_place = [_recorded(out_fd, out_dir, name, run, signer) for name in (folder_name, archive_name)]
         if all(in_place):
-            return bundle
-        staging = _stage(out_dir, out_fd, run.run_id, files)
+            return ()
+        staging = _stage(out_dir, out_fd, run.run_id, produce)
         try:
             stage_fd = _open_dir(staging, out_fd, out_dir / staging)
             try:
-                created = _put(out_fd, stage_fd, out_dir, run, in_place)
+                return _put(out_fd, stage_fd, out_dir, run, in_place, signer)
             finally:
                 os.close(stage_fd)
         finally:
             shutil.rmtree(staging, dir_fd=out_fd, ignore_errors=True)
     finally:
         os.close(out_fd)
-    bundle.created = created
-    return bundle
 
 
-def _put(out_fd: int, stage_fd: int, out_dir: Path, run: Run, in_place: list[bool]) -> tuple[Path, ...]:
+def _put(
+    out_fd: int, stage_fd: int, out_dir: Path, run: Run, in_place: list[bool], signer: Signer | None
+) -> tuple[Path, ...]:
     """Place the staged folder, then the staged archive; what this call placed.
 
     A name taken meanwhile is checked like one found at the start; if the archive's name turns out
@@ -214,7 +318,7 @@ def _put(out_fd: int, stage_fd: int, out_dir: Path, run: Run, in_place: list[boo
         except OSError as exc:
             if exc.errno not in _TAKEN:
                 raise _cannot(out_dir / folder_name, exc) from None
-            _recorded(out_fd, out_dir, folder_name, run, required=True)
+            _recorded(out_fd, out_dir, folder_name, run, signer, required=True)
         else:
             created.append(out_dir / folder_name)
     if not in_place[1]:
@@ -224,7 +328,7 @@ def _put(out_fd: int, stage_fd: int, out_dir: Path, run: Run, in_place: list[boo
             if exc.errno not in _TAKEN:
                 raise _cannot(out_dir / archive_name, exc) from None
             try:
-                _recorded(out_fd, out_dir, archive_name, run, required=True)
+                _recorded(out_fd, out_dir, archive_name, run, signer, required=True)
             except BundleError:
                 if created:
                     _take_back(out_fd, stage_fd, folder_name, staged)
@@ -236,14 +340,18 @@ def _put(out_fd: int, stage_fd: int, out_dir: Path, run: Run, in_place: list[boo
 
 def _link_or_copy(stage_fd: int, out_fd: int, name: str) -> None:
     """Hard-link the staged archive into ``--out``; where there are no hard links, create it there
-    exclusively and copy the bytes. Either way an existing name raises ``EEXIST``."""
+    exclusively and copy the bytes (in chunks). Either way an existing name raises ``EEXIST``."""
     try:
         os.link(name, name, src_dir_fd=stage_fd, dst_dir_fd=out_fd)
     except OSError as exc:
         if exc.errno not in _NO_HARD_LINKS:
             raise
-        with os.fdopen(os.open(name, os.O_RDONLY | _NOFOLLOW | _CLOEXEC, dir_fd=stage_fd), "rb") as staged:
-            _write_new(out_fd, name, staged.read())
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _CLOEXEC
+        with (
+            os.fdopen(os.open(name, os.O_RDONLY | _NOFOLLOW | _CLOEXEC, dir_fd=stage_fd), "rb") as staged,
+            os.fdopen(os.open(name, flags, 0o666, dir_fd=out_fd), "wb") as placed,
+        ):
+            shutil.copyfileobj(staged, placed, 1 << 20)
 
 
 def _take_back(out_fd: int, stage_fd: int, name: str, staged: os.stat_result) -> None:
@@ -253,7 +361,9 @@ def _take_back(out_fd: int, stage_fd: int, name: str, staged: os.stat_result) ->
         os.rename(name, name, src_dir_fd=out_fd, dst_dir_fd=stage_fd)
 
 
-def _recorded(out_fd: int, out_dir: Path, name: str, run: Run, *, required: bool = False) -> bool:
+def _recorded(
+    out_fd: int, out_dir: Path, name: str, run: Run, signer: Signer | None, *, required: bool = False
+) -> bool:
     """Whether ``out_dir/name`` holds this run already (``False``: nothing is there).
 
     Raises ``BundleError`` when something else is there: a link, the wrong type of entry, a record
@@ -282,30 +392,37 @@ def _recorded(out_fd: int, out_dir: Path, name: str, run: Run, *, required: bool
             f"{path}: is in the way and is not a bundle {kind}; it was left as it is",
             hint="move it away, or choose another --out",
         )
-    _same_run(path, run)
+    _same_run(path, run, signer)
     return True
 
 
-def _same_run(path: Path, run: Run) -> None:
-    """``BundleError`` unless the bundle at ``path`` verifies and holds ``run`` (see the docstring)."""
-    from affidavit.bundle.archive import read_bundle_files
-    from affidavit.bundle.verify import parse_run, verify_bundle
+def _same_run(path: Path, run: Run, signer: Signer | None = None) -> None:
+    """``BundleError`` unless the bundle at ``path`` verifies and holds ``run`` (see the docstring);
+    with ``signer``, unless it also carries a valid signature by that key."""
+    from affidavit.bundle.verify import verify_bundle
 
     hint = "a run is never written over: move the existing record away, or choose another --out"
     try:
-        report = verify_bundle(path)
+        report = verify_bundle(path, key=signer.public if signer else None)
     except BundleError as exc:
         raise BundleError(
             f"{path}: already exists and does not verify as a bundle ({exc.message}); it was left as it is",
             hint=hint,
         ) from None
-    if not report.ok:
+    if not report.ok or report.run is None:
+        first = report.problems[0] if report.problems else "it holds no readable results.json"
         raise BundleError(
             f"{path}: already exists and does not verify ({len(report.problems)} problem(s), the first: "
-            f"{report.problems[0]}); it was left as it is",
+            f"{first}); it was left as it is",
             hint=hint,
         )
-    recorded = parse_run(read_bundle_files(path)["results.json"], f"{path}/results.json")
+    if signer is not None and report.signature != "verified":
+        raise BundleError(
+            f"{path}: already exists and is not signed by the --sign-key of this run ({report.signature}); "
+            "it was left as it is",
+            hint=hint,
+        )
+    recorded = report.run
     if _decided(recorded) != _decided(run):
         raise BundleError(
             f"{path}: already exists and holds another decision for run id {run.run_id} "
@@ -332,8 +449,9 @@ def _open_out(out_dir: Path) -> int:
         raise _cannot(out_dir, exc) from None
 
 
-def _stage(out_dir: Path, out_fd: int, run_id: str, files: Mapping[str, bytes]) -> str:
-    """A new private folder in ``out_dir`` holding ``<run-id>/`` and ``<run-id>.tar.gz``; its name."""
+def _stage(out_dir: Path, out_fd: int, run_id: str, produce: Callable[[_Folder], None]) -> str:
+    """A new private folder in ``out_dir`` holding ``<run-id>/`` (filled by ``produce``) and
+    ``<run-id>.tar.gz`` (written from the files of that folder); its name."""
     try:
         staging = os.path.basename(tempfile.mkdtemp(prefix=".affidavit-", suffix=".tmp", dir=out_dir))
     except OSError as exc:
@@ -341,8 +459,19 @@ def _stage(out_dir: Path, out_fd: int, run_id: str, files: Mapping[str, bytes]) 
     try:
         stage_fd = _open_dir(staging, out_fd, out_dir / staging)
         try:
-            _write_folder(stage_fd, run_id, files)
-            _write_new(stage_fd, f"{run_id}.tar.gz", tar_gz(run_id, files))
+            os.mkdir(run_id, 0o777, dir_fd=stage_fd)
+            shown = out_dir / staging / run_id
+            folder = _Folder(_open_dir(run_id, stage_fd, shown), shown)
+            try:
+                produce(folder)
+                flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _CLOEXEC
+                archive_fd = os.open(f"{run_id}.tar.gz", flags, 0o666, dir_fd=stage_fd)
+                with os.fdopen(archive_fd, "wb") as archive:
+                    order = archive_order(folder.digests)
+                    write_tar_gz(archive, run_id, [(n, folder.sizes[n]) for n in order], folder.open)
+            finally:
+                folder.close()
+                os.close(folder.fd)
         finally:
             os.close(stage_fd)
     except OSError as exc:
@@ -352,26 +481,6 @@ def _stage(out_dir: Path, out_fd: int, run_id: str, files: Mapping[str, bytes]) 
         shutil.rmtree(staging, dir_fd=out_fd, ignore_errors=True)
         raise
     return staging
-
-
-def _write_folder(parent_fd: int, top: str, files: Mapping[str, bytes]) -> None:
-    """``top/`` under ``parent_fd`` with every file of ``files`` (names use ``/`` for subfolders)."""
-    os.mkdir(top, 0o777, dir_fd=parent_fd)
-    folders = {"": _open_dir(top, parent_fd, Path(top))}
-    try:
-        for name in sorted(files):
-            *parts, leaf = name.split("/")
-            where = ""
-            for part in parts:
-                inner = f"{where}/{part}" if where else part
-                if inner not in folders:
-                    os.mkdir(part, 0o777, dir_fd=folders[where])
-                    folders[inner] = _open_dir(part, folders[where], Path(top, inner))
-                where = inner
-            _write_new(folders[where], leaf, files[name])
-    finally:
-        for fd in folders.values():
-            os.close(fd)
 
 
 def _open_dir(name: str, dir_fd: int, shown: Path) -> int:

@@ -90,6 +90,11 @@ if TYPE_CHECKING:
 @output_option
 @store_option
 @click.option("--no-record", is_flag=True, help="Do not record the run in the history (the output says so).")
+@click.option(
+    "--sign-key",
+    type=FILE,
+    help="PEM private key (ECDSA P-256 or Ed25519; encrypted: password in COSIGN_PASSWORD) to sign the bundle.",
+)
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.pass_context
 def gate(
@@ -114,9 +119,11 @@ def gate(
     outputs: tuple[str, ...],
     store_url: str | None,
     no_record: bool,
+    sign_key: Path | None,
     fmt: str,
 ) -> None:
     """Collect, evaluate and decide GO or NO-GO; write the evidence bundle."""
+    from affidavit.bundle.sign import load_signing_key
     from affidavit.bundle.write import write_bundle
     from affidavit.pipeline import GateRequest, run_gate, split_subject
     from affidavit.render.markdown import MarkdownRenderer
@@ -125,6 +132,7 @@ def gate(
     verbose = bool(ctx.obj["verbose"])
     try:
         name, digest = split_subject(subject)
+        signer = load_signing_key(sign_key) if sign_key else None  # a bad key stops the gate first (exit 2)
         wanted = parse_outputs(outputs)
         wall = datetime.now(tz=UTC).replace(microsecond=0)
         moment = evaluation_time(now, replay, wall)
@@ -151,7 +159,7 @@ def gate(
         )
         judged = run_gate(request)
         run = judged.run
-        bundle = write_bundle(run, judged.evidence, judged.sources, out)
+        bundle = write_bundle(run, judged.evidence, judged.sources, out, signer)
     except Error as exc:
         fail(exc, verbose)
     # The run history: recorded after the bundle is written; a store that cannot take the run
@@ -174,6 +182,7 @@ def gate(
                 "bundle": str(bundle.path),
                 "archive": str(bundle.archive),
                 "already_recorded": bundle.already_recorded,
+                "signed_by": bundle.signed_by,
                 "rules": [{"id": r.id, "outcome": r.outcome.value} for r in run.rules],
                 "history": _history_json(recorded, no_record),
             }
@@ -181,6 +190,8 @@ def gate(
     else:
         click.echo(TextRenderer().render(run))
         click.echo(f"  report: {say(str(bundle.path / MarkdownRenderer.filename))}")
+        if bundle.signed_by:
+            click.echo(f"  signed: the bundle is signed by key {bundle.signed_by}")
         if bundle.already_recorded:
             added = "".join(f"; added the missing {p.name}" for p in bundle.created)
             click.echo(
