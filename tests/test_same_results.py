@@ -32,8 +32,18 @@ from typing import Any
 
 import pytest
 
+from affidavit.artefact import Artefact
 from affidavit.bundle.redact import redacted_copy
-from affidavit.collectors import CollectOptions, collect_paths
+from affidavit.collectors import CollectOptions, collect_paths, registry
+from affidavit.collectors.formats.terraform_plan import redact_plan
+from affidavit.collectors.kinds.secrets import mask_tree
+from affidavit.collectors.kinds.terraform import (
+    COPIES,
+    SENSITIVE,
+    mask_marked,
+    redact_plan_value,
+    scrub_secrets,
+)
 from affidavit.pipeline import GateRequest, run_gate
 from affidavit.render.json import canonical_json
 from tests.conftest import CORPUS, NOW, REPO, SHARED
@@ -180,3 +190,183 @@ def test_generated_inputs_are_collected_and_redacted_as_before(
 ) -> None:
     """The benchmark's plan (sensitive marks, values equal to masked ones), SBOM and Trivy report."""
     assert current["generated/bench"] == recorded["generated/bench"]
+
+
+# ---------------------------------------------------------------------------------------------
+# The plan's redaction in one walk equals the plain composition of its steps, on hostile plans
+
+
+def _marks_reference(plan: dict[str, Any], original: dict[str, Any]) -> Any:
+    """The plan redacted by the plain steps, as they stood before issue 14: marks, then a second
+    untouched parse to find each masked plaintext, then every equal string, ``scrub_secrets``,
+    ``mask_tree``. Written here independently of ``redact_plan_value``'s one walk."""
+    masked: list[list[Any]] = []
+
+    def change_sides(change: dict[str, Any]) -> None:
+        for side in ("before", "after"):
+            if side in change:
+                change[side] = mask_marked(change[side], change.get(f"{side}_sensitive"), [], masked)
+
+    for rc in plan.get("resource_changes") or []:
+        change_sides(rc["change"])
+    for change in (plan.get("output_changes") or {}).values():
+        change_sides(change)
+    for section in ("planned_values", "prior_state"):
+        state = plan.get(section) or {}
+        values = state.get("values", state)
+        for resource in (values.get("root_module") or {}).get("resources") or []:
+            resource["values"] = mask_marked(resource["values"], resource.get("sensitive_values"), [], masked)
+        for output in (values.get("outputs") or {}).values():
+            if output.get("sensitive"):
+                output["value"] = SENSITIVE
+    declared = plan["configuration"]["root_module"]["variables"]
+    for name, variable in plan.get("variables", {}).items():
+        if declared.get(name, {}).get("sensitive"):
+            variable["value"] = SENSITIVE
+
+    def plaintext(old: Any, new: Any, out: set[str]) -> None:
+        if new == SENSITIVE and old != SENSITIVE:
+            out.update(s for s in _strings(old) if len(s) >= 3)
+        elif isinstance(new, dict) and isinstance(old, dict):
+            for key in new.keys() & old.keys():
+                plaintext(old[key], new[key], out)
+        elif isinstance(new, list) and isinstance(old, list):
+            for a, b in zip(old, new, strict=False):
+                plaintext(a, b, out)
+
+    def equal(value: Any, secrets: set[str]) -> Any:
+        if isinstance(value, str):
+            return SENSITIVE if value in secrets else value
+        if isinstance(value, dict):
+            return {k: equal(v, secrets) for k, v in value.items()}
+        if isinstance(value, list):
+            return [equal(v, secrets) for v in value]
+        return value
+
+    secrets: set[str] = set()
+    plaintext(original, plan, secrets)
+    return mask_tree(scrub_secrets(equal(plan, secrets) if secrets else plan, [], masked))
+
+
+def _strings(value: Any) -> list[str]:
+    """Every string inside ``value``."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for v in value.values() for s in _strings(v)]
+    if isinstance(value, list):
+        return [s for v in value for s in _strings(v)]
+    return []
+
+
+def _plan(after: dict[str, Any], marks: dict[str, Any]) -> dict[str, Any]:
+    """A plan with one resource change whose ``after`` is ``after`` (marked by ``marks``), a
+    sensitive input variable, a sensitive output and a configuration constant."""
+    return {
+        "format_version": "1.2",
+        "variables": {"db_password": {"value": "correct-horse-battery"}, "region": {"value": "eu-west-1"}},
+        "resource_changes": [
+            {
+                "address": "aws_db_instance.main",
+                "mode": "managed",
+                "type": "aws_db_instance",
+                "name": "main",
+                "change": {
+                    "actions": ["create"],
+                    "before": None,
+                    "after": after,
+                    "after_unknown": {},
+                    "before_sensitive": False,
+                    "after_sensitive": marks,
+                },
+            }
+        ],
+        "planned_values": {
+            "outputs": {"dsn": {"sensitive": True, "value": "postgres://app@db/shop"}},
+            "root_module": {
+                "resources": [{"address": "aws_db_instance.main", "values": after, "sensitive_values": marks}]
+            },
+        },
+        "configuration": {
+            "root_module": {
+                "variables": {"db_password": {"sensitive": True}, "region": {}},
+                "resources": [{"expressions": {"note": {"constant_value": "correct-horse-battery"}}}],
+            }
+        },
+    }
+
+
+HOSTILE_PLANS = {
+    # names only (the one-walk path): a mixed list and a nested list under secret names, a
+    # literal under a secret name, a setting word under one, a value equal to a masked one
+    "names": _plan(
+        {
+            "password": "correct-horse-battery",
+            "passwords": ["hunter2hunter2", 5],
+            "api_keys": [["nested-literal-key"]],
+            "client_secret": "s3cr3t-literal",
+            "http_tokens": "required",
+            "master_password": "required",
+            "tags": {"copy": "correct-horse-battery", "blank": " "},
+        },
+        {"password": True},
+    ),
+    # credential shapes (the plain path): in a value, in a key, in an expression, in a list,
+    # behind a JSON escape, and a URL password
+    "shapes": _plan(
+        {
+            "user_data": "export AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE",
+            "labels": {"AKIAIOSFODNN7EXAMPLE": "a key as a key"},
+            "expr": "${AKIAIOSFODNN7EXAMPLE}",
+            "list": ["ghp_0123456789abcdefghijABCDEFGHIJ012345", "plain"],
+            "escaped": "\u0041KIAIOSFODNN7EXAMPL2",
+            "url": "https://user:pa55word@example.com/x",
+            "password": "correct-horse-battery",
+        },
+        {"password": True},
+    ),
+    # nothing to mask beyond the marks
+    "plain": _plan(
+        {"password": "correct-horse-battery", "engine": "postgres", "port": 5432}, {"password": True}
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(HOSTILE_PLANS))
+def test_the_one_walk_redaction_equals_the_plain_steps(name: str) -> None:
+    """Issue 14: ``redact_plan_value`` masks by marks, equal strings, names and looks in one walk
+    of the one parse; the bytes equal the plain steps on a second parse (``_marks_reference``).
+    Shapes follow Terraform's plan JSON (``after_sensitive`` mirrors ``after``;
+    https://developer.hashicorp.com/terraform/internals/json-format#change-representation)."""
+    text = json.dumps(HOSTILE_PLANS[name])
+    expected = json.dumps(
+        _marks_reference(json.loads(text), json.loads(text)), separators=(",", ":"), sort_keys=True
+    )
+    got = redact_plan_value(json.loads(text)).decode()
+    assert got == expected + "\n"
+    for secret in (
+        "correct-horse-battery",
+        "hunter2hunter2",
+        "AKIAIOSFODNN7EXAMPLE",
+        "pa55word",
+        "s3cr3t-literal",
+    ):
+        assert secret not in got
+
+
+def test_a_copy_made_during_collection_serves_only_its_own_bytes(tmp_path: Path) -> None:
+    """The gate's copy is made from the collector's parse and kept by the sha256 of the raw bytes:
+    other bytes (one more byte, the same length changed) never get it, and it equals the copy
+    made from the bytes alone."""
+    raw = json.dumps(HOSTILE_PLANS["shapes"]).encode()
+    doc = Artefact("plan.json", raw)
+    fmt = registry.format_by_name("terraform-plan-json")
+    fmt.parse(doc, CollectOptions(now=NOW, stored_copies=True))
+    other = raw.replace(b"eu-west-1", b"eu-west-2")
+    assert len(other) == len(raw)
+    assert b"eu-west-2" in redact_plan(other)  # other bytes are redacted afresh, never given the copy
+    from_collection = COPIES.take(raw)  # still kept: the copy of these very bytes
+    assert from_collection is not None
+    assert COPIES.take(raw) is None  # taken once
+    assert from_collection == redact_plan(raw)  # equals the copy made from the bytes alone
+    assert b"AKIAIOSFODNN7EXAMPLE" not in from_collection

@@ -1,146 +1,226 @@
-"""Speed and memory of affidavit on this machine, as ratios measured in one run.
+"""What affidavit costs its users on this machine, against the cost of reading the same inputs.
 
-Machines here are noisy, so the targets are checked as ratios against a baseline taken in the
-same run, never by timed unit tests:
+Every measurement is a whole process (start-up, imports and exit included), timed from spawn to
+exit, with its peak resident memory from ``wait4``. Machines here are noisy, so every goal is a
+ratio against a floor measured in the same run, never an absolute time in a unit test:
 
-- ``affidavit --help`` against a bare ``python -c pass`` (must not import the heavy libraries);
-- ``affidavit collect`` of each large generated artefact against ``json.loads`` of the same file
-  (parse once; target: a small multiple), with the peak memory of each against the file size;
-- the gate on the demo release, whole process, and the part after start-up.
+- the full ``affidavit gate`` (collect, evaluate, decide, write the bundle and archive) on inputs of
+  ``../shared/bench/gen_evidence.py`` at several sizes (``--sizes``, a multiple of its default: a
+  63 MB plan, a 26 MB SBOM and a 13 MB Trivy report at 1x), with the time to the decision: the gate
+  runs under a small wrapper that notes the moment the bundle writer is called (the decision and the
+  exit code are known by then; nothing of the gate is changed);
+- the gate on the plan alone (the input checkov takes 250 s over);
+- the two floors: ``json.loads`` of the same files with Python's garbage collector on, and paused;
+- the gate on the demo releases and ``affidavit --help`` (what a CI user pays per release).
 
-Usage: ``python tools/bench.py [--repeat N] [--out DIR]``. Large inputs come from
-``../shared/bench/gen_evidence.py`` (default sizes: a 63 MB plan, a 20,000-component SBOM, a
-5,000-finding Trivy report), written to a temporary folder unless ``--out`` is given.
+Usage: ``python tools/bench.py [--sizes 0.25,1] [--repeat 3] [--work DIR] [--skip-large]``.
+Inputs are written once into ``--work`` (a temporary folder by default) and reused.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 GEN = REPO.parent / "shared" / "bench" / "gen_evidence.py"
 PY = sys.executable
+DEMO = REPO / "evidence" / "demo"
+NOW = "2026-11-20T12:00:00Z"
+DEFAULTS = {"resources": 15000, "components": 20000, "vulns": 5000}
+FILES = ("tfplan.json", "sbom.cdx.json", "trivy.json")
 
-_PEAK = (
-    "import resource, sys; print('PEAK', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)"
-)
+# The gate as ``affidavit`` runs it, but the moment the bundle writer is called is written to
+# stderr (a wall-clock epoch, compared with the moment the bench spawned the process).
+GATE = """
+import sys, time
+import affidavit.bundle.write as _write
+_inner = _write.write_bundle
+def _timed(*args, **kwargs):
+    print("DECIDED", repr(time.time()), file=sys.stderr, flush=True)
+    return _inner(*args, **kwargs)
+_write.write_bundle = _timed
+from affidavit.cli import run
+sys.argv = ["affidavit", *sys.argv[1:]]
+run()
+"""
+FLOOR = """
+import gc, json, sys
+if sys.argv[1] == "paused":
+    gc.disable()
+docs = [json.loads(open(p, "rb").read()) for p in sys.argv[2:]]
+"""
+HELP = "import sys; sys.argv = ['affidavit', '--help']\nfrom affidavit.cli import run\nrun()"
 
 
-def run(code: str, *args: str) -> tuple[float, int]:
-    """Wall time and peak RSS (KiB) of ``python -c code args`` as a whole process."""
+@dataclass(frozen=True)
+class Sample:
+    """One whole process: seconds from spawn to exit, seconds to the decision, peak RSS in MiB."""
+
+    seconds: float
+    decided: float | None
+    peak_mib: float
+
+
+def spawn(code: str, *args: str, ok: tuple[int, ...] = (0, 1)) -> Sample:
+    """Run ``python -c code args`` to its end; its time, time to decision and peak memory."""
     env = dict(os.environ, PYTHONHASHSEED="0")
     env.pop("RUST_BACKTRACE", None)
-    start = time.perf_counter()
-    proc = subprocess.run([PY, "-c", f"{code}\n{_PEAK}", *args], capture_output=True, text=True, env=env)
-    elapsed = time.perf_counter() - start
-    if proc.returncode not in (0, 1):
-        raise SystemExit(f"benchmark step failed ({proc.returncode}): {code[:60]}...\n{proc.stderr[-2000:]}")
-    peak = next(int(line.split()[1]) for line in proc.stderr.splitlines() if line.startswith("PEAK "))
-    return elapsed, peak
+    started = time.time()
+    begin = time.perf_counter()
+    proc = subprocess.Popen(
+        [PY, "-c", code, *args], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, text=True
+    )
+    assert proc.stderr is not None
+    err = proc.stderr.read()
+    _, status, usage = os.wait4(proc.pid, 0)
+    elapsed = time.perf_counter() - begin
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode not in ok:
+        raise SystemExit(f"benchmark step failed (exit {proc.returncode}): {args[:3]}\n{err[-2000:]}")
+    decided = None
+    for line in err.splitlines():
+        if line.startswith("DECIDED "):
+            decided = float(line.split()[1]) - started
+    return Sample(elapsed, decided, usage.ru_maxrss / 1024)
 
 
-def series(code: str, repeat: int, *args: str) -> tuple[list[float], int]:
-    """``repeat`` runs after one warm-up: times, and the largest peak RSS seen."""
-    run(code, *args)
-    times, peaks = [], []
-    for _ in range(repeat):
-        t, p = run(code, *args)
-        times.append(t)
-        peaks.append(p)
-    return times, max(peaks)
+def series(code: str, args: list[str], repeat: int, fresh_out: Path | None = None) -> list[Sample]:
+    """``repeat`` runs after one warm-up; with ``fresh_out`` each run writes into a new empty folder
+    (a bundle is never written over, and finding one already recorded costs a verify instead)."""
+    samples = []
+    for i in range(repeat + 1):
+        extra: list[str] = []
+        if fresh_out is not None:
+            out = fresh_out / f"run{i}"
+            shutil.rmtree(out, ignore_errors=True)
+            extra = ["--out", str(out)]
+        sample = spawn(code, *args, *extra)
+        if i:
+            samples.append(sample)
+        if fresh_out is not None:
+            shutil.rmtree(fresh_out / f"run{i}", ignore_errors=True)
+    return samples
 
 
-def paired(a: str, b: str, repeat: int, *args: str) -> tuple[list[float], list[float], list[float], int, int]:
-    """A and B alternated; per-pair ratios A/B (robust against a noisy neighbour)."""
-    run(a, *args)
-    run(b, *args)
-    ta, tb, ratios, pa, pb = [], [], [], 0, 0
-    for _ in range(repeat):
-        x, px = run(a, *args)
-        y, py = run(b, *args)
-        ta.append(x)
-        tb.append(y)
-        ratios.append(x / y)
-        pa, pb = max(pa, px), max(pb, py)
-    return ta, tb, ratios, pa, pb
+def med(samples: list[Sample], attr: str) -> float:
+    """The median of one field."""
+    values = [getattr(s, attr) for s in samples]
+    return float(statistics.median(values)) if None not in values else float("nan")
 
 
-def fmt(values: list[float]) -> str:
-    """median (min-max) to the millisecond."""
-    return f"{statistics.median(values):.3f} s ({min(values):.3f}-{max(values):.3f})"
+def line(label: str, samples: list[Sample], decided: bool = False) -> str:
+    """``label  median s (min-max)  [decided s]  peak MiB``."""
+    times = [s.seconds for s in samples]
+    text = f"  {label:34} {med(samples, 'seconds'):7.2f} s ({min(times):.2f}-{max(times):.2f})"
+    if decided:
+        text += f"  decision at {med(samples, 'decided'):6.2f} s"
+    else:
+        text += " " * 25
+    return text + f"  peak {max(s.peak_mib for s in samples):6.0f} MiB"
 
 
-COLLECT = (
-    "import sys; from pathlib import Path\n"
-    "from affidavit.collectors import CollectOptions, Artefact, collect_document\n"
-    "e = collect_document(Artefact.from_path(Path(sys.argv[1])), CollectOptions(now='2026-11-20T12:00:00Z'))\n"
-    "assert e.kind"
-)
-JSON_LOAD = "import json, sys; json.loads(open(sys.argv[1], 'rb').read())"
-HELP = "from affidavit.cli import main; import sys; sys.argv=['affidavit','--help']\ntry:\n main()\nexcept SystemExit: pass"
-GATE = (
-    "import sys; from affidavit.cli import main; sys.argv = ['affidavit', 'gate', '--evidence', sys.argv[1], "
-    "'--subject', sys.argv[2], '--key', sys.argv[3], '--commit', sys.argv[4], '--now', '2026-11-20T12:00:00Z', '--replay', "
-    "'--out', sys.argv[5], '--params', sys.argv[6]]\ntry:\n main()\nexcept SystemExit: pass"
-)
+def generate(work: Path, size: float) -> Path:
+    """The generator's inputs at ``size`` times its defaults (written once, then reused)."""
+    folder = work / f"x{size:g}"
+    if not all((folder / name).is_file() for name in FILES):
+        counts = {k: max(1, round(v * size)) for k, v in DEFAULTS.items()}
+        subprocess.run(
+            [PY, str(GEN), "--out", str(folder), *(f"--{k}={v}" for k, v in counts.items())],
+            check=True,
+            capture_output=True,
+        )
+    return folder
+
+
+def gate_args(evidence: list[Path], subject: str) -> list[str]:
+    """A replayed gate with the demo organisation's rule data (whom it trusts)."""
+    args = ["gate", *(a for p in evidence for a in ("--evidence", str(p)))]
+    args += ["--subject", subject, "--now", NOW, "--replay", "--params", str(DEMO / "params.yaml")]
+    return args + ["--commit", (DEMO / "COMMIT").read_text().strip()]
+
+
+def measure_size(work: Path, size: float, repeat: int, scratch: Path) -> dict[str, float]:
+    """Floors and gate at one input size; prints its lines and returns the medians for the summary."""
+    folder = generate(work, size)
+    paths = [folder / name for name in FILES]
+    mb = sum(p.stat().st_size for p in paths) / 1e6
+    subject = f"ghcr.io/acme/shop@{(DEMO / 'SUBJECT_DIGEST').read_text().strip()}"
+    print(
+        f"size {size:g}x: {mb:.0f} MB ({', '.join(f'{p.name} {p.stat().st_size / 1e6:.0f} MB' for p in paths)})"
+    )
+    gc_on = series(FLOOR, ["on", *map(str, paths)], repeat)
+    print(line("json.loads, collector on", gc_on))
+    gc_off = series(FLOOR, ["paused", *map(str, paths)], repeat)
+    print(line("json.loads, collector paused", gc_off))
+    full = series(GATE, gate_args([folder], subject), repeat, scratch)
+    print(line("affidavit gate (all three)", full, decided=True))
+    plan = series(GATE, gate_args([folder / "tfplan.json"], subject), repeat, scratch)
+    print(line("affidavit gate (the plan alone)", plan, decided=True))
+    result = {
+        "mb": mb,
+        "floor_on": med(gc_on, "seconds"),
+        "floor_off": med(gc_off, "seconds"),
+        "floor_on_mib": max(s.peak_mib for s in gc_on),
+        "gate": med(full, "seconds"),
+        "decided": med(full, "decided"),
+        "gate_mib": max(s.peak_mib for s in full),
+        "plan": med(plan, "seconds"),
+    }
+    print(
+        f"  ratios: gate/floor(gc on) {result['gate'] / result['floor_on']:.2f}x (goal <= 2), "
+        f"decision/floor(gc paused) {result['decided'] / result['floor_off']:.2f}x (goal <= 2), "
+        f"peak/floor peak {result['gate_mib'] / result['floor_on_mib']:.2f}x (goal <= 1.5), "
+        f"plan alone {result['plan']:.2f} s (goal < 2.5 s at 1x)"
+    )
+    return result
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run every measurement and print one table."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--repeat", type=int, default=5)
-    parser.add_argument("--out", type=Path)
+    """Run every measurement and print the table with its ratios."""
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--sizes", default="0.25,1", help="multiples of the generator's default size")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per measurement (after one warm-up)")
+    parser.add_argument("--work", type=Path, help="folder for the generated inputs (kept)")
+    parser.add_argument("--skip-large", action="store_true", help="only the demo and --help")
     args = parser.parse_args(argv)
-    work = args.out or Path(tempfile.mkdtemp(prefix="affidavit-bench-"))
-    if not (work / "tfplan.json").is_file():
-        subprocess.run([PY, str(GEN), "--out", str(work)], check=True, capture_output=True)
-
+    work = args.work or Path(tempfile.mkdtemp(prefix="affidavit-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(prefix="affidavit-bench-out-"))
     print(
-        f"machine: {os.cpu_count()} cpus, load {os.getloadavg()[0]:.1f}; python {sys.version.split()[0]}; n={args.repeat}"
+        f"machine: {os.cpu_count()} cpus, load {os.getloadavg()[0]:.1f}; python {sys.version.split()[0]}; "
+        f"repeat {args.repeat} (medians; min-max in brackets)"
     )
-    print()
-    ta, tb, ratios, pa, pb = paired(HELP, "pass", args.repeat)
-    print(
-        f"affidavit --help       {fmt(ta)}  peak {pa // 1024} MiB   | python -c pass {fmt(tb)} | ratio {statistics.median(ratios):.1f}x"
-    )
-    print()
-    print(
-        "collect (whole process)              | json.loads of the same file        | ratio (median, min-max)  | size   | peak RSS"
-    )
-    for name in ("tfplan.json", "sbom.cdx.json", "trivy.json"):
-        path = work / name
-        ta, tb, ratios, pa, pb = paired(COLLECT, JSON_LOAD, args.repeat, str(path))
-        size = path.stat().st_size / 2**20
-        print(
-            f"{name:14} {fmt(ta):22} | {fmt(tb):34} | {statistics.median(ratios):.2f}x "
-            f"({min(ratios):.2f}-{max(ratios):.2f})   | {size:5.1f} MB | {pa // 1024} MiB (json.loads: {pb // 1024} MiB)"
-        )
-    print()
-    demo = REPO / "evidence" / "demo"
-    digest = (demo / "SUBJECT_DIGEST").read_text().strip()
-    commit = (demo / "COMMIT").read_text().strip()
-    with tempfile.TemporaryDirectory() as out:
-        for variant in ("go", "no-go"):
-            times, peak = series(
-                GATE,
-                args.repeat,
-                str(demo / variant),
-                f"ghcr.io/acme/shop@{digest}",
-                str(demo / "cosign.pub"),
-                commit,
-                out,
-                str(demo / "params.yaml"),  # the demo organisation's rule data
-            )
-            print(
-                f"gate on demo/{variant:6} {fmt(times)}  peak {peak // 1024} MiB (whole process, start-up included)"
-            )
+    try:
+        print("fixed costs")
+        print(line("affidavit --help", series(HELP, [], args.repeat * 2)))
+        print(line("python -c pass", series("pass", [], args.repeat * 2)))
+        subject = f"ghcr.io/acme/shop@{(DEMO / 'SUBJECT_DIGEST').read_text().strip()}"
+        for release in ("go", "no-go"):
+            demo = gate_args([DEMO / release], subject) + ["--key", str(DEMO / "cosign.pub")]
+            print(line(f"gate on demo/{release}", series(GATE, demo, args.repeat * 2, scratch), decided=True))
+        if args.skip_large:
+            return 0
+        results = {
+            float(s): measure_size(work, float(s), args.repeat, scratch) for s in args.sizes.split(",")
+        }
+        if len(results) > 1:
+            print("scaling (per MB of input: gate seconds, gate MiB; floor MiB)")
+            for size, r in results.items():
+                print(
+                    f"  {size:g}x: {r['gate'] / r['mb'] * 1000:.0f} ms/MB, {r['gate_mib'] / r['mb']:.1f} MiB/MB "
+                    f"(json.loads {r['floor_on_mib'] / r['mb']:.1f} MiB/MB)"
+                )
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
     return 0
 
 

@@ -68,6 +68,9 @@ class CollectOptions:
     payload: Path | None = None
     branch: str | None = None
     offline: bool = True
+    # Make each raw copy a bundle will store while the document is parsed (a format with a
+    # ``redact`` hook that needs the parse, such as a Terraform plan, then parses it once): the gate.
+    stored_copies: bool = False
 
 
 @dataclass(slots=True)

@@ -61,7 +61,7 @@ from affidavit.collectors.interface import (
     shape_of,
 )
 from affidavit.collectors.kinds.secrets import may_hold_tokens
-from affidavit.collectors.kinds.terraform import mask_marked, redact_plan_value, scrub_secrets
+from affidavit.collectors.kinds.terraform import COPIES, mask_marked, redact_plan_value, scrub_secrets
 from affidavit.errors import InputError
 from affidavit.model import EvidenceKind, Subject, Tool
 from affidavit.model.time import format_utc, parse_timestamp
@@ -253,11 +253,16 @@ def _parse(doc: Artefact, options: CollectOptions) -> Parsed:
     containers, and each automatic collection would walk the whole parsed plan (tens of MB) again.
     """
     with gc_paused():
-        return _parse_plan(doc)
+        parsed, plan = _parse_plan(doc)
+        if options.stored_copies:
+            # The bundle's copy, from this parse (the record is built: only top-level objects of
+            # ``plan`` change now, never a value the record holds).
+            COPIES.keep(doc.id.removeprefix("sha256:"), redact_plan_value(plan))
+        return parsed
 
 
-def _parse_plan(doc: Artefact) -> Parsed:
-    """The body of ``_parse``."""
+def _parse_plan(doc: Artefact) -> tuple[Parsed, dict[str, Any]]:
+    """The body of ``_parse``: the record, and the parsed plan it was read from."""
     problems = Problems(doc.source)
     plan = require_mapping(doc, _load(doc, problems), "$")
     _reject_state(doc, plan)
@@ -314,7 +319,7 @@ def _parse_plan(doc: Artefact) -> Parsed:
         tool = Tool("opentofu", terraform_version)
     elif terraform_version is not None:
         tool = Tool("terraform", terraform_version)
-    return Parsed(
+    parsed = Parsed(
         data=data,
         format_version=format_version,
         tool=tool,
@@ -322,6 +327,7 @@ def _parse_plan(doc: Artefact) -> Parsed:
         effective_at=effective_at,
         problems=problems.items,
     )
+    return parsed, plan
 
 
 def _changes(doc: Artefact, plan: dict[str, Any], problems: Problems) -> list[dict[str, Any]]:
@@ -540,13 +546,17 @@ def redact_plan(raw: bytes, source: str = "plan") -> bytes:
     """The plan with every sensitive value masked, for an evidence bundle (``redact_plan_value``).
 
     The setup-terraform wrapper's output is unwrapped first; what is stored is the plan JSON alone.
-    A document that is not a plan object is returned as it is (it holds no plan values).
+    A document that is not a plan object is returned as it is (it holds no plan values). The copy
+    the collector made while it parsed these bytes (``CollectOptions.stored_copies``) is used when
+    there is one, so a gate parses a plan once.
     """
+    kept = COPIES.take(raw)  # made by ``_parse`` from its own parse of these very bytes
+    if kept is not None:
+        return kept
     plan = _load(Artefact(source, raw), Problems(source))
     if not isinstance(plan, dict):
         return raw
-    original = _load(Artefact(source, raw), Problems(source))  # a second, untouched parse
-    return redact_plan_value(plan, original)
+    return redact_plan_value(plan)
 
 
 FORMATS: tuple[Format, ...] = (

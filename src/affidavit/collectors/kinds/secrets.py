@@ -417,6 +417,12 @@ def _literal_value(value: str) -> bool:
     )
 
 
+def literal_value(value: str) -> bool:
+    """True for a value that can be a secret (see ``secret_setting``): not blank, not a setting
+    word, not an expression or reference, not a marker or an already masked value."""
+    return _literal_value(value)
+
+
 # Substrings one of which each shape cannot be without (``str`` searches, far cheaper than running
 # every pattern over every string of a large plan), and the words every secret name contains.
 _SHAPE_HINTS: dict[str, tuple[str, ...]] = {
@@ -605,6 +611,35 @@ def _triggered(text: str) -> set[int]:
         lowered = "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
     found.update(m.start() for pattern in _NAME_TRIGGERS for m in pattern.finditer(lowered))
     return found
+
+
+def credential_candidates(strings: list[str]) -> set[str]:
+    """The strings of ``strings`` in which a credential shape or a secret ``name = value`` may
+    begin: a superset of those ``looks_secret`` is true for and ``mask_credentials`` changes, found
+    by one scan of them all joined by line breaks (``_SHAPE_TRIGGERS``, ``_NAME_TRIGGERS``), so that
+    only these few need the full look."""
+    text = "\n".join(strings)
+    starts = _triggered(text)
+    if not starts:
+        return set()
+    ends = list(accumulate(len(item) + 1 for item in strings))
+    return {strings[bisect_right(ends, start)] for start in starts}
+
+
+def mask_tree_known(root: Any, candidates: set[str], named: set[str]) -> Any:
+    """``mask_tree(root)`` for a caller that already walked ``root``: ``candidates`` is a superset
+    of the strings and keys of ``root`` that ``credential_candidates`` finds, and ``named`` the
+    strings ``root`` holds under a name that says secret (``MIN_SCRUB_LENGTH`` or longer, literal).
+    Only when one of them is masked is ``root`` rebuilt; otherwise it is returned as it is."""
+    replace = {value: redaction_marker(value) for value in named}
+    for candidate in candidates:
+        if candidate not in replace:
+            masked = mask_credentials(candidate)
+            if masked is not candidate:
+                replace[candidate] = masked
+    if not replace or not isinstance(root, dict | list):
+        return root
+    return _rebuild(root, replace)
 
 
 def mask_tree(value: Any) -> Any:

@@ -18,10 +18,20 @@ the bundle's redaction of a raw plan all mask secrets the same way, with the sam
 
 from __future__ import annotations
 
+import hashlib
 import json
 from typing import Any
 
-from affidavit.collectors.kinds.secrets import looks_secret, mask_tree, secret_name, secret_setting
+from affidavit.collectors.kinds.secrets import (
+    MIN_SCRUB_LENGTH,
+    credential_candidates,
+    literal_value,
+    looks_secret,
+    mask_tree,
+    mask_tree_known,
+    secret_name,
+    secret_setting,
+)
 
 SENSITIVE = "(sensitive)"
 
@@ -37,20 +47,46 @@ def has_mark(sens: Any) -> bool:
     return False
 
 
-def mask_marked(value: Any, sens: Any, path: list[Any], masked: list[list[Any]]) -> Any:
+def add_leaves(value: Any, leaves: set[str]) -> None:
+    """Add to ``leaves`` every string of ``value`` (itself, or inside it) of 3 characters or more,
+    unless ``value`` is the marker itself: what a masked value held, to be masked wherever else
+    it appears."""
+    if value == SENSITIVE:
+        return
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if len(item) >= 3:
+                leaves.add(item)
+        elif isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+
+
+def mask_marked(
+    value: Any, sens: Any, path: list[Any], masked: list[list[Any]], leaves: set[str] | None = None
+) -> Any:
     """``value`` with every place ``sens`` marks replaced by ``"(sensitive)"``.
 
     Copy-on-write: containers are copied only along the paths that hold a mark, so an unmarked
-    value is returned as the very same object (no cost on the common case).
+    value is returned as the very same object (no cost on the common case). ``leaves``, when
+    given, receives the strings of every value replaced (``add_leaves``): the plaintext that may
+    appear again where nothing marks it.
     """
     if sens is True:
         masked.append(list(path))
+        if leaves is not None:
+            add_leaves(value, leaves)
         return SENSITIVE
     if isinstance(sens, dict) and sens:
         if not isinstance(value, dict):
             if value is None or not has_mark(sens):
                 return value
             masked.append(list(path))  # marks and value disagree in shape: mask it all
+            if leaves is not None:
+                add_leaves(value, leaves)
             return SENSITIVE
         out: dict[str, Any] | None = None
         for key, mark in sens.items():
@@ -58,7 +94,7 @@ def mask_marked(value: Any, sens: Any, path: list[Any], masked: list[list[Any]])
                 continue
             old = value[key]
             path.append(key)
-            new = mask_marked(old, mark, path, masked)
+            new = mask_marked(old, mark, path, masked, leaves)
             path.pop()
             if new is not old:
                 if out is None:
@@ -70,6 +106,8 @@ def mask_marked(value: Any, sens: Any, path: list[Any], masked: list[list[Any]])
             if value is None or not has_mark(sens):
                 return value
             masked.append(list(path))
+            if leaves is not None:
+                add_leaves(value, leaves)
             return SENSITIVE
         items: list[Any] | None = None
         for i, mark in enumerate(sens):
@@ -77,7 +115,7 @@ def mask_marked(value: Any, sens: Any, path: list[Any], masked: list[list[Any]])
                 continue
             old = value[i]
             path.append(i)
-            new = mask_marked(old, mark, path, masked)
+            new = mask_marked(old, mark, path, masked, leaves)
             path.pop()
             if new is not old:
                 if items is None:
@@ -150,100 +188,240 @@ def scrub_secrets(value: Any, path: list[Any], masked: list[list[Any]]) -> Any:
 # Redaction of a raw plan for evidence bundles
 
 
-def redact_plan_value(plan: dict[str, Any], original: Any) -> bytes:
+def redact_plan_value(plan: dict[str, Any]) -> bytes:
     """The plan with every sensitive value masked, as the bytes an evidence bundle stores.
 
-    ``plan`` is the parsed plan (changed in place); ``original`` is a second, untouched parse of
-    the same plan, used to find the plaintext of every masked value. Terraform writes sensitive
-    values in clear and marks them in mirror objects. This masks, by those marks,
-    ``resource_changes`` and ``resource_drift`` (``before``/``after``), ``output_changes``, the
-    resources and outputs of ``planned_values`` and ``prior_state`` (``sensitive_values``), and
-    the input ``variables`` the configuration declares sensitive; then every string equal to a
-    masked value (the input variable it came from, a constant in the configuration); then every
-    value that looks like a credential (``scrub_secrets``), as the collectors do. The result is
-    compact JSON with sorted keys (the raw bytes cannot be kept: they hold the secrets).
+    ``plan`` is the parsed plan: the one parse the collector made (its top-level change, resource,
+    output and variable objects are changed in place; the values inside them are never changed,
+    so a record built from them keeps what it holds). Terraform writes sensitive values in clear
+    and marks them in mirror objects. This masks, by those marks, ``resource_changes`` and
+    ``resource_drift`` (``before``/``after``), ``output_changes``, the resources and outputs of
+    ``planned_values`` and ``prior_state`` (``sensitive_values``), and the input ``variables`` the
+    configuration declares sensitive, noting the strings each masked value held; then every string
+    equal to one of those (the input variable it came from, a constant in the configuration); then
+    every value that looks like a credential (``scrub_secrets``), as the collectors do, and
+    ``kinds.secrets.mask_tree`` for what is left. Every step after the marks is copy-on-write: only
+    the containers along a changed path are new. The result is compact JSON with sorted keys (the
+    raw bytes cannot be kept: they hold the secrets).
     """
     masked: list[list[Any]] = []
+    leaves: set[str] = set()
     for section in ("resource_changes", "resource_drift"):
         for rc in plan.get(section) or []:
             change = rc.get("change") if isinstance(rc, dict) else None
             if isinstance(change, dict):
-                _mask_change(change, masked)
+                _mask_change(change, masked, leaves)
     for change in (plan.get("output_changes") or {}).values():
         if isinstance(change, dict):
-            _mask_change(change, masked)
+            _mask_change(change, masked, leaves)
     for section in ("planned_values", "prior_state"):
         state = plan.get(section)
         if isinstance(state, dict):
             values: dict[str, Any] = state["values"] if isinstance(state.get("values"), dict) else state
-            _mask_module(values.get("root_module"), masked)
+            _mask_module(values.get("root_module"), masked, leaves)
             for output in (values.get("outputs") or {}).values():
                 if isinstance(output, dict) and output.get("sensitive") and "value" in output:
+                    add_leaves(output["value"], leaves)
                     output["value"] = SENSITIVE
     config_vars = ((plan.get("configuration") or {}).get("root_module") or {}).get("variables") or {}
     for name, variable in (plan.get("variables") or {}).items():
         declared = config_vars.get(name) if isinstance(config_vars, dict) else None
         if isinstance(variable, dict) and isinstance(declared, dict) and declared.get("sensitive"):
+            if "value" in variable:
+                add_leaves(variable["value"], leaves)
             variable["value"] = SENSITIVE
     # A sensitive value also appears where nothing marks it (the input variable it came from,
-    # a constant in the configuration): mask every string equal to one masked above.
-    redacted = _mask_equal(plan, _sensitive_leaves(original, plan))
-    redacted = scrub_secrets(redacted, [], masked)
-    redacted = mask_tree(redacted)  # what is left anywhere (a key, a config constant): kinds.secrets
+    # a constant in the configuration): mask every string equal to one masked above, and every
+    # string that looks like a secret (``_scrub_plan``: both in one walk).
+    # Then what is left anywhere (a key, a config constant): ``kinds.secrets.mask_tree``.
+    redacted = _scrub_plan(plan, leaves)
     return (json.dumps(redacted, separators=(",", ":"), sort_keys=True) + "\n").encode()
 
 
-def _sensitive_leaves(original: Any, redacted: Any) -> set[str]:
-    """Strings of ``original`` that sit where ``redacted`` now says ``(sensitive)``."""
-    out: set[str] = set()
-    if isinstance(redacted, str):
-        if redacted == SENSITIVE and original != SENSITIVE:
-            stack = [original]
-            while stack:
-                item = stack.pop()
-                if isinstance(item, str) and len(item) >= 3:
-                    out.add(item)
-                elif isinstance(item, dict):
-                    stack.extend(item.values())
-                elif isinstance(item, list):
-                    stack.extend(item)
-        return out
-    if isinstance(redacted, dict) and isinstance(original, dict):
-        for key, value in redacted.items():
-            if key in original:
-                out |= _sensitive_leaves(original[key], value)
-    elif isinstance(redacted, list) and isinstance(original, list):
-        for old, new in zip(original, redacted, strict=False):
-            out |= _sensitive_leaves(old, new)
-    return out
+def _scrub_plan(plan: dict[str, Any], leaves: set[str]) -> Any:
+    """``mask_tree(scrub_secrets(P))`` where ``P`` is ``plan`` with every string equal to one of
+    ``leaves`` masked: the same result, in one copy-on-write walk in the usual case.
+
+    ``scrub_secrets`` asks ``looks_secret`` of every string and ``mask_tree`` walks the tree again,
+    which costs seconds on a large plan. Here one walk masks the equal strings and the literals
+    under secret names (``scrub_secrets``'s rules by name, which depend on the place), notes every
+    string and name, and the strings ``mask_tree`` would mask by their name; then one scan of them
+    all (``kinds.secrets.credential_candidates``) finds the few that can hold a credential. Masking
+    by looks alone depends on the string, not its place: when no string is masked so, the result
+    is finished by ``mask_tree_known`` without another walk; otherwise the looks are applied and
+    ``mask_tree`` runs as usual. Iterative, so no nesting depth can overflow the stack.
+    """
+    strings: list[str] = []
+    names: dict[str, bool] = {}  # each key, and whether it says secret
+    says_secret: set[str] = set()  # strings of lists under a secret name (``mask_tree``'s rule)
+    context: dict[int, str] = {}  # the key above each list (nested lists inherit it)
+    done: dict[int, Any] = {}
+    walk: list[tuple[Any, bool]] = [(plan, False)]
+    while walk:
+        node, ready = walk.pop()
+        if not ready:
+            walk.append((node, True))
+            if type(node) is dict:
+                for key, child in node.items():
+                    kind = type(child)
+                    if kind is dict:
+                        walk.append((child, False))
+                    elif kind is list:
+                        context[id(child)] = key
+                        walk.append((child, False))
+            else:
+                above = context.get(id(node))
+                for child in node:
+                    kind = type(child)
+                    if kind is dict:
+                        walk.append((child, False))
+                    elif kind is list:
+                        if above is not None:
+                            context[id(child)] = above
+                        walk.append((child, False))
+            continue
+        if type(node) is dict:
+            out: dict[str, Any] | None = None
+            for key, child in node.items():
+                named = names.get(key)
+                if named is None:
+                    named = names[key] = secret_name(str(key))
+                kind = type(child)
+                if kind is str:
+                    new: Any = child
+                    if child in leaves:
+                        new = SENSITIVE
+                    elif named and _literal(child) and literal_value(child):
+                        new = SENSITIVE
+                    strings.append(new)
+                elif kind is list and named and all(type(x) is str for x in child):
+                    # a list of literals under a secret name (``scrub_secrets``): masked whole
+                    items = [SENSITIVE if x in leaves or _literal(x) else x for x in child]
+                    new = child if items == child else items
+                    strings.extend(new)
+                elif kind is dict or kind is list:
+                    new = done[id(child)]
+                else:
+                    continue
+                if new is not child:
+                    if out is None:
+                        out = dict(node)
+                    out[key] = new
+            done[id(node)] = node if out is None else out
+        else:
+            changed: list[Any] | None = None
+            for i, child in enumerate(node):
+                kind = type(child)
+                if kind is str:
+                    new = SENSITIVE if child in leaves else child
+                    strings.append(new)
+                elif kind is dict or kind is list:
+                    new = done[id(child)]
+                else:
+                    continue
+                if new is not child:
+                    if changed is None:
+                        changed = list(node)
+                    changed[i] = new
+            result = node if changed is None else changed
+            above = context.get(id(node))
+            if above is not None and names.get(above, False):
+                says_secret.update(
+                    x for x in result if type(x) is str and len(x) >= MIN_SCRUB_LENGTH and literal_value(x)
+                )
+            done[id(node)] = result
+    scrubbed = done[id(plan)]
+    suspects = credential_candidates(strings + list(names))
+    del strings, done
+    looking = {text: SENSITIVE for text in suspects if _literal(text) and looks_secret(text)}
+    if looking:  # rare: values that look like credentials; the plain path, exactly
+        return mask_tree(_replace_values(scrubbed, looking))
+    return mask_tree_known(scrubbed, suspects, says_secret)
 
 
-def _mask_equal(value: Any, secrets: set[str]) -> Any:
-    """``value`` with every string equal to one of ``secrets`` masked."""
-    if not secrets:
-        return value
-    if isinstance(value, str):
-        return SENSITIVE if value in secrets else value
-    if isinstance(value, dict):
-        return {k: _mask_equal(v, secrets) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_mask_equal(v, secrets) for v in value]
-    return value
+def _replace_values(root: Any, replace: dict[str, str]) -> Any:
+    """``root`` with every string value (never a key) found in ``replace`` replaced; copy-on-write
+    and iterative."""
+    if isinstance(root, str):
+        return replace.get(root, root)
+    if not isinstance(root, dict | list):
+        return root
+    done: dict[int, Any] = {}
+    walk: list[tuple[Any, bool]] = [(root, False)]
+    while walk:
+        node, ready = walk.pop()
+        if not ready:
+            walk.append((node, True))
+            children = node.values() if type(node) is dict else node
+            walk.extend((child, False) for child in children if isinstance(child, dict | list))
+            continue
+        pairs = node.items() if type(node) is dict else enumerate(node)
+        copy: Any = None
+        for place, child in pairs:
+            if isinstance(child, str):
+                new = replace.get(child, child)
+            elif isinstance(child, dict | list):
+                new = done[id(child)]
+            else:
+                continue
+            if new is not child:
+                if copy is None:
+                    copy = dict(node) if type(node) is dict else list(node)
+                copy[place] = new
+        done[id(node)] = node if copy is None else copy
+    return done[id(root)]
 
 
-def _mask_change(change: dict[str, Any], masked: list[list[Any]]) -> None:
+def _mask_change(change: dict[str, Any], masked: list[list[Any]], leaves: set[str]) -> None:
     """Mask a change's ``before``/``after`` by their ``*_sensitive`` mirrors, in place."""
     for side in ("before", "after"):
         if side in change:
-            change[side] = mask_marked(change[side], change.get(f"{side}_sensitive"), [], masked)
+            change[side] = mask_marked(change[side], change.get(f"{side}_sensitive"), [], masked, leaves)
 
 
-def _mask_module(module: Any, masked: list[list[Any]]) -> None:
+def _mask_module(module: Any, masked: list[list[Any]], leaves: set[str]) -> None:
     """Mask a state module's resource values by their ``sensitive_values``, recursively, in place."""
     if not isinstance(module, dict):
         return
     for resource in module.get("resources") or []:
         if isinstance(resource, dict) and "values" in resource:
-            resource["values"] = mask_marked(resource["values"], resource.get("sensitive_values"), [], masked)
+            resource["values"] = mask_marked(
+                resource["values"], resource.get("sensitive_values"), [], masked, leaves
+            )
     for child in module.get("child_modules") or []:
-        _mask_module(child, masked)
+        _mask_module(child, masked, leaves)
+
+
+# ---------------------------------------------------------------------------------------------
+# Redacted copies made during collection, kept until the bundle stores them
+
+
+class RedactedCopies:
+    """Redacted raw copies made from the tree a collector parsed, by the sha256 of the raw bytes.
+
+    Redacting a plan needs its parsed tree; the bundle writer, which stores the copy after the
+    decision, has only the raw bytes. So the collector, while it holds the tree, makes the copy and
+    keeps it here; the format's ``redact`` hook takes it back when it is given bytes that hash to
+    the same sha256 (so a copy is only ever used for the very bytes it was made from), and makes
+    one itself otherwise. At most ``limit`` bytes are kept (an evidence folder of many large plans
+    falls back to redacting again, never to holding them all).
+    """
+
+    def __init__(self, limit: int = 1 << 30) -> None:
+        self.limit = limit
+        self._copies: dict[str, bytes] = {}
+
+    def keep(self, digest: str, stored: bytes) -> None:
+        """Keep ``stored``, the redacted copy of the raw bytes whose sha256 hex is ``digest``."""
+        held = sum(len(v) for v in self._copies.values())
+        if held + len(stored) <= self.limit:
+            self._copies[digest] = stored
+
+    def take(self, raw: bytes) -> bytes | None:
+        """The copy kept for ``raw`` (removed from here), or ``None``."""
+        if not self._copies:
+            return None
+        return self._copies.pop(hashlib.sha256(raw).hexdigest(), None)
+
+
+COPIES = RedactedCopies()
