@@ -34,7 +34,7 @@ class SqliteStore(SqlStore):
     def open(cls, path: Path, *, create: bool = True) -> SqliteStore:
         """Open (creating the file and its folder when absent, unless ``create`` is false) and
         migrate the store at ``path``."""
-        display = f"sqlite:///{path}" if path.is_absolute() else f"sqlite:{path}"
+        display = f"sqlite://{path}" if path.is_absolute() else f"sqlite:{path}"
         if not create and not path.is_file():
             raise StoreError(
                 f"there is no run history at {display}",
