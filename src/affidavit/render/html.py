@@ -74,7 +74,8 @@ overflow-wrap:anywhere}
 .decision.go{background:var(--go)}.decision.stop{background:var(--stop)}.decision.incomplete{background:var(--inc)}
 .replay{border:3px dashed var(--inc);padding:10px 14px;margin:0 0 16px;font-weight:600}
 table{border-collapse:collapse;width:100%;margin:6px 0 12px}
-th,td{border:1px solid var(--line);padding:5px 8px;text-align:left;vertical-align:top;overflow-wrap:anywhere}
+th,td{border:1px solid var(--line);padding:5px 8px;text-align:left;vertical-align:top;overflow-wrap:break-word}
+td code{overflow-wrap:anywhere}.nowrap{white-space:nowrap}#t-evidence td{overflow-wrap:anywhere}
 thead th{background:var(--bg)}
 table.facts th{width:180px;background:var(--bg)}
 .badge{display:inline-block;border-radius:10px;padding:0 8px;font-size:12px;font-weight:600;white-space:nowrap;
@@ -511,7 +512,7 @@ def _controls(run: Run, refs: Refs) -> H:
             coverage[s.coverage] = coverage.get(s.coverage, 0) + 1
         met = sum(1 for s in statuses if s.outcome is not None and not s.outcome.blocks)
         blocked = sum(1 for s in statuses if s.outcome is not None and s.outcome.blocks)
-        summary = _join([f"{count} {kind}" for kind, count in sorted(coverage.items())])
+        summary = _join([f"{count} {kind.replace('_', ' ')}" for kind, count in sorted(coverage.items())])
         content.append(_el("h3", run.label(framework)))
         content.append(
             _el(
@@ -522,15 +523,17 @@ def _controls(run: Run, refs: Refs) -> H:
                 ),
             )
         )
+        # Controls the rules test first (matrix order), then those no rule tests.
+        statuses = [s for s in statuses if s.rule_ids] + [s for s in statuses if not s.rule_ids]
         rows = []
         for s in statuses:
             ids = sorted({e for rule in s.rule_ids for e in evidence_by_rule.get(rule, ())})
             rows.append(
                 (
-                    _el("strong", s.control_id),
+                    _el("strong", s.control_id, class_="nowrap"),
                     text(s.title),
                     _badge(s.outcome),
-                    text(s.coverage),
+                    text(s.coverage.replace("_", " ")),
                     _join([_code(r) for r in s.rule_ids], " ", "-"),
                     refs(ids) if ids else text("-"),
                 )
@@ -579,16 +582,14 @@ def _evidence(run: Run) -> H:
     rows = []
     for n, e in enumerate(run.inputs, 1):
         tool = " ".join(p for p in (e.tool.name, e.tool.version) if p) if e.tool else "-"
-        anchor = _el("span", f"E{n}", id=f"evidence-{n}")
+        anchor = _el("span", f"E{n}", id=f"evidence-{n}", class_="nowrap")
         rows.append(
             (
                 anchor,
-                text(e.kind),
-                text(" ".join(p for p in (e.format, e.format_version) if p)),
+                H(f"{text(e.kind)}<br>{text(' '.join(p for p in (e.format, e.format_version) if p))}"),
                 text(tool),
                 _subject_of(e),
-                _code(e.id),
-                _code(e.source),
+                H(f"{_code(e.source)}<br>{_code(e.id)}"),
                 text(e.effective_at or "-"),
                 _join(e.problems, "; ", "-"),
             )
@@ -604,12 +605,10 @@ def _evidence(run: Run) -> H:
         _table(
             (
                 "#",
-                "Kind",
-                "Format",
+                "Kind and format",
                 "Tool",
                 "Subject",
-                "sha256 (evidence id)",
-                "Source",
+                "Source and sha256 (the evidence id)",
                 "Effective at",
                 "Oddities",
             ),
