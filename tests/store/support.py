@@ -14,7 +14,7 @@ from tests.store.conftest import Judged, variant
 if TYPE_CHECKING:
     from affidavit.store.interface import Recorded, Store
 
-TABLES = ("runs", "run_rules", "run_controls", "run_evidence", "run_findings", "run_waivers", "records")
+TABLES = ("runs", "run_rules", "run_evidence", "run_findings", "run_waivers", "records")
 
 
 def record(store: Store, judged: Judged, n: int, **changes: object) -> Recorded:

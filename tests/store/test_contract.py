@@ -72,7 +72,7 @@ def test_a_deleted_run_is_caught(store_url: str, demo_runs: dict[str, Judged]) -
         store_url,
         [
             (f"DELETE FROM {t} WHERE seq = 2", ())
-            for t in ("run_rules", "run_controls", "run_evidence", "run_findings", "run_waivers")
+            for t in ("run_rules", "run_evidence", "run_findings", "run_waivers")
         ]
         + [("DELETE FROM runs WHERE seq = 2", ())],
     )
@@ -87,7 +87,7 @@ def test_a_deleted_last_run_is_caught(store_url: str, demo_runs: dict[str, Judge
         store_url,
         [
             (f"DELETE FROM {t} WHERE seq = 3", ())
-            for t in ("run_rules", "run_controls", "run_evidence", "run_findings", "run_waivers")
+            for t in ("run_rules", "run_evidence", "run_findings", "run_waivers")
         ]
         + [("DELETE FROM runs WHERE seq = 3", ())],
     )
@@ -97,7 +97,7 @@ def test_a_deleted_last_run_is_caught(store_url: str, demo_runs: dict[str, Judge
 def test_reordered_runs_are_caught(store_url: str, demo_runs: dict[str, Judged]) -> None:
     fill(store_url, demo_runs["no-go"], 4)
     swap = []
-    for table in ("runs", "run_rules", "run_controls", "run_evidence", "run_findings", "run_waivers"):
+    for table in ("runs", "run_rules", "run_evidence", "run_findings", "run_waivers"):
         swap += [
             (f"UPDATE {table} SET seq = 1000 WHERE seq = 2", ()),
             (f"UPDATE {table} SET seq = 2 WHERE seq = 3", ()),
@@ -110,7 +110,7 @@ def test_reordered_runs_are_caught(store_url: str, demo_runs: dict[str, Judged])
             store_url,
             [
                 ("ALTER TABLE " + t + " DROP CONSTRAINT IF EXISTS " + t + "_seq_fkey", ())
-                for t in ("run_rules", "run_controls", "run_evidence", "run_findings", "run_waivers")
+                for t in ("run_rules", "run_evidence", "run_findings", "run_waivers")
             ]
             + swap,
         )

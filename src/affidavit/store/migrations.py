@@ -11,8 +11,9 @@ Schema 1 (see README.md, "Run history"):
   wall-clock time, when recorded, subject name and digest, environment, commit, branch, decision,
   replay, bundle path and manifest sha256), the compressed canonical ``payload``, its inflated size,
   ``prev_hash`` and ``hash``.
-- ``run_rules``, ``run_controls``, ``run_evidence``, ``run_findings``, ``run_waivers``: rows derived
-  from the payload (``record.derive_rows``), for queries.
+- ``run_rules``, ``run_evidence``, ``run_findings``, ``run_waivers``: rows derived from the payload
+  (``record.derive_rows``), for queries. Control statuses (about 150 per run) stay in the payload
+  only: a row each would be most of the store, and no query filters on them.
 - ``records``: normalised evidence records by content hash (compressed).
 - ``chain_head``: the last run's place and hash.
 
@@ -52,7 +53,7 @@ class Dialect:
 SQLITE = Dialect("sqlite", "BLOB", "INTEGER")
 POSTGRES = Dialect("postgresql", "BYTEA", "BIGINT")
 
-_TABLES = ("runs", "run_rules", "run_controls", "run_evidence", "run_findings", "run_waivers", "records")
+_TABLES = ("runs", "run_rules", "run_evidence", "run_findings", "run_waivers", "records")
 
 
 def _schema_1(d: Dialect) -> list[str]:
@@ -89,9 +90,6 @@ def _schema_1(d: Dialect) -> list[str]:
             seq {i} NOT NULL REFERENCES runs (seq), rule_id TEXT NOT NULL, outcome TEXT NOT NULL,
             PRIMARY KEY (seq, rule_id))""",
         "CREATE INDEX run_rules_rule ON run_rules (rule_id, outcome)",
-        f"""CREATE TABLE run_controls (
-            seq {i} NOT NULL REFERENCES runs (seq), framework TEXT NOT NULL, control_id TEXT NOT NULL,
-            outcome TEXT, coverage TEXT NOT NULL, PRIMARY KEY (seq, framework, control_id))""",
         f"""CREATE TABLE run_evidence (
             seq {i} NOT NULL REFERENCES runs (seq), position INTEGER NOT NULL, evidence_id TEXT NOT NULL,
             kind TEXT NOT NULL, format TEXT NOT NULL, format_version TEXT, tool_name TEXT, tool_version TEXT,
@@ -110,6 +108,9 @@ def _schema_1(d: Dialect) -> list[str]:
         f"CREATE TABLE records (hash TEXT PRIMARY KEY, size {i} NOT NULL, body {b} NOT NULL)",
     ]
     if d.name == "postgresql":
+        # The payload and records are compressed by affidavit: PostgreSQL need not try again.
+        statements.append("ALTER TABLE runs ALTER COLUMN payload SET STORAGE EXTERNAL")
+        statements.append("ALTER TABLE records ALTER COLUMN body SET STORAGE EXTERNAL")
         statements.append(
             "CREATE FUNCTION affidavit_append_only() RETURNS trigger LANGUAGE plpgsql AS "
             "$$ BEGIN RAISE EXCEPTION 'the run history is append-only'; END $$"

@@ -9,7 +9,7 @@ time and the content hash of the normalised record) and the keys of the findings
 with their severity. The chain hash covers the uncompressed payload; the store keeps it
 zlib-compressed.
 
-Every **row** the store indexes (rule outcomes, control statuses, evidence, findings, waivers) is
+Every **row** the store indexes (rule outcomes, evidence, findings, waivers) is
 derived from the payload by ``derive_rows``: the recording and ``verify`` call the same function, so
 an edited row is a row that no longer matches its payload.
 
@@ -136,7 +136,6 @@ class DerivedRows:
     """Everything a store indexes about a run besides the ``runs`` row itself."""
 
     rules: tuple[tuple[str, str], ...]  # (rule id, outcome)
-    controls: tuple[tuple[str, str, str | None, str], ...]  # (framework, control, outcome, coverage)
     evidence: tuple[EvidenceRow, ...]
     findings: tuple[FindingRow, ...]
     waivers: tuple[WaiverRow, ...]
@@ -233,16 +232,6 @@ def derive_rows(payload: Mapping[str, Any]) -> DerivedRows:
         (_get(r, "id", str, "run.rules[]"), _get(r, "outcome", str, "run.rules[]"))
         for r in _get(run, "rules", list, "run")
     )
-    controls = tuple(
-        (
-            framework,
-            _get(c, "id", str, f"run.controls.{framework}[]"),
-            _opt(c, "outcome", f"run.controls.{framework}[]"),
-            _get(c, "coverage", str, f"run.controls.{framework}[]"),
-        )
-        for framework, statuses in sorted(_get(run, "controls", dict, "run").items())
-        for c in statuses
-    )
     evidence = tuple(
         EvidenceRow(
             position=i,
@@ -282,7 +271,7 @@ def derive_rows(payload: Mapping[str, Any]) -> DerivedRows:
                     absent_evidence=bool(applied.get("absent_evidence")),
                 )
             )
-    return DerivedRows(rules, controls, evidence, findings, tuple(waivers))
+    return DerivedRows(rules, evidence, findings, tuple(waivers))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -55,7 +55,6 @@ _RUN_COLUMNS = (
 )
 _CHILDREN = {
     "run_rules": "rule_id, outcome",
-    "run_controls": "framework, control_id, outcome, coverage",
     "run_evidence": "position, evidence_id, kind, format, format_version, tool_name, tool_version, source, "
     "collected_at, record_hash",
     "run_findings": "position, finding_key, kind, severity, evidence_id, subject_name, time",
@@ -63,7 +62,6 @@ _CHILDREN = {
 }
 _CHILD_ORDER = {
     "run_rules": "seq, rule_id",
-    "run_controls": "seq, framework, control_id",
     "run_evidence": "seq, position",
     "run_findings": "seq, position",
     "run_waivers": "seq, position",
@@ -443,7 +441,6 @@ class _Grouped:
 def _expected_children(seq: int, c: Columns, rows: Any) -> dict[str, list[tuple[Any, ...]]]:
     return {
         "run_rules": sorted(rows.rules),
-        "run_controls": sorted(rows.controls, key=lambda r: (r[0], r[1])),
         "run_evidence": [astuple(e) for e in rows.evidence],
         "run_findings": [(*astuple(f), c.subject_name, c.time) for f in rows.findings],
         "run_waivers": [_waiver_tuple(w) for w in rows.waivers],
