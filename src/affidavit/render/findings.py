@@ -141,8 +141,18 @@ def _messages(rule: RuleReport) -> list[tuple[str, str, tuple[str, ...], bool]]:
     without ids of its own it points at the rule's evidence; a missing-evidence message is not.
     """
     if rule.outcome.blocks:
-        out = [("error", v.msg, v.evidence_ids, True) for v in rule.violations]
-        out += [("error", v.msg, v.evidence_ids, False) for v in rule.missing]
+        # What a waiver hid stays in the rule's result too; it is a waived finding, not an open one.
+        hidden = {(v.msg, v.evidence_ids) for applied in rule.waived for v in applied.findings}
+        out = [
+            ("error", v.msg, v.evidence_ids, True)
+            for v in rule.violations
+            if (v.msg, v.evidence_ids) not in hidden
+        ]
+        out += [
+            ("error", v.msg, v.evidence_ids, False)
+            for v in rule.missing
+            if (v.msg, v.evidence_ids) not in hidden
+        ]
         if rule.outcome is Outcome.ERROR and rule.error:
             out.insert(0, ("error", f"could not be evaluated: {rule.error}", (), True))
         if not out:
@@ -170,7 +180,7 @@ def findings(run: Run) -> tuple[Finding, ...]:
         located = [known[i] for i in ids if i in known]
         if not located and present:
             located = [known[i] for i in rule.evidence_ids if i in known]
-        digest = hashlib.sha256(_identity(run, rule.id, msg).encode()).hexdigest()
+        digest = hashlib.sha256(_identity(run, rule.id, msg).encode("utf-8", "surrogatepass")).hexdigest()
         seen[digest] = seen.get(digest, 0) + 1
         out.append(
             Finding(

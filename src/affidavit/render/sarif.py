@@ -322,4 +322,21 @@ def sarif_log(run: Run) -> dict[str, Any]:
         "results": [_result(run, f, index[f.rule.id], folder) for f in kept],
         "properties": properties,
     }
-    return {"$schema": SCHEMA_URI, "version": "2.1.0", "runs": [sarif_run]}
+    log: dict[str, Any] = _visible_tree({"$schema": SCHEMA_URI, "version": "2.1.0", "runs": [sarif_run]})
+    return log
+
+
+def _visible_tree(value: Any, key: str = "") -> Any:
+    """Every string of the document (keys too) with its non-printable characters spelled out.
+
+    Messages are escaped where they are built; this also covers ids, property bags and anything
+    else a run carries, so no control, bidirectional override or lone surrogate is ever written.
+    Help Markdown keeps its own line breaks (its values were escaped by ``escape.md_*``).
+    """
+    if isinstance(value, str):
+        return value if key == "markdown" else visible(value)
+    if isinstance(value, dict):
+        return {visible(k): _visible_tree(v, k) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_visible_tree(v, key) for v in value]
+    return value
