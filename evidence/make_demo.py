@@ -789,9 +789,23 @@ defaults:
     # with --key is only what signatures are checked with; in prod it counts because it is here.
     allowed_key_ids:
       - "{key_id()}"
-    # The builder that makes the demo's provenance (GitHub-hosted runners, artifact attestations).
+    # The builder that makes the demo's provenance (GitHub-hosted runners), the SLSA build level
+    # Acme credits it with, and who may sign provenance for it. A provenance is credited with the
+    # builder's level only when one of these signed it; a key-signed provenance is otherwise level 1.
+    # Acme credits its release key with level 2 because the key lives in a KMS whose signing
+    # permission only the hosted release workflow holds (docs/verdicts/supply-chain.md).
     allowed_builders:
-      - "{BUILDER}"
+      - id: "{BUILDER}"
+        level: 2
+        signers:
+          - key_id: "{key_id()}"
+          - identity: "{IDENTITY}"
+            issuer: "{ISSUER}"
+    # Refs a release may be built from: main, and release tags v<major>.<minor>.<patch>.
+    allowed_refs:
+      - "refs/heads/main"
+    ref_patterns:
+      - 'refs/tags/v[0-9]+\\.[0-9]+\\.[0-9]+'
     allowed_source_repos:
       - "github.com/{REPO}"
   source_control:

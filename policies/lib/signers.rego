@@ -207,3 +207,152 @@ _entry_problem(key, e) := "is not an object with identity and issuer" if {
 	key == "identity_patterns"
 	not regex.is_valid(e.identity)
 }
+
+# ---------------------------------------------------------------------------------------------
+# Who may sign for a builder or a verifier: trust comes from who signed, not from what the
+# document says. Rule data binds each trusted builder (supply_chain.allowed_builders) and each
+# trusted VSA verifier (supply_chain.allowed_verifiers) to the signers that may speak for it:
+#
+#   allowed_builders   [{id, level, signers: [signer]}]   level: the SLSA build level (0-4) the
+#                                                         organisation credits that builder with
+#   allowed_verifiers  [{id, signers: [signer]}]
+#   signer             {key_id} | {identity, issuer} | {identity_pattern, issuer}
+#
+# A signer entry means what the allow-lists above mean: a key id compared exactly; an identity
+# compared exactly; an identity pattern matching the WHOLE identity (`matches`); the issuer always
+# required and compared exactly. An entry that is malformed allows nobody and is reported by
+# `table_problems`.
+
+_builders := data.affidavit.lib.params.optional_list("supply_chain", "allowed_builders")
+
+_verifiers := data.affidavit.lib.params.optional_list("supply_chain", "allowed_verifiers")
+
+# signer_matches(s, v) is true when signer entry s names the signer of verification v.
+signer_matches(s, v) if {
+	is_object(s)
+	is_object(v)
+	_text(object.get(s, "key_id", null))
+	object.get(v, "key_id", null) == s.key_id
+}
+
+signer_matches(s, v) if {
+	is_object(s)
+	is_object(v)
+	is_string(object.get(s, "identity", null))
+	_text(object.get(s, "issuer", null))
+	is_string(object.get(v, "identity", null))
+	v.identity == s.identity
+	object.get(v, "issuer", null) == s.issuer
+}
+
+signer_matches(s, v) if {
+	is_object(s)
+	is_object(v)
+	_text(object.get(s, "issuer", null))
+	object.get(v, "issuer", null) == s.issuer
+	matches(object.get(s, "identity_pattern", null), object.get(v, "identity", null))
+}
+
+# _signer_problem(s) says why a signer entry allows nobody (undefined when it is usable).
+_signer_problem(s) := "is not an object with key_id, or identity (or identity_pattern) and issuer" if {
+	not is_object(s)
+} else := "names more than one of key_id, identity and identity_pattern" if {
+	count([k | some k in ["key_id", "identity", "identity_pattern"]; object.get(s, k, null) != null]) > 1
+} else := "has no key_id, identity or identity_pattern" if {
+	count([k | some k in ["key_id", "identity", "identity_pattern"]; object.get(s, k, null) != null]) == 0
+} else := "has a key_id that is not a non-blank string" if {
+	object.get(s, "key_id", null) != null
+	not _text(s.key_id)
+} else := "has no issuer (an identity is only meaningful with the OIDC issuer that vouched for it)" if {
+	object.get(s, "key_id", null) == null
+	not _text(object.get(s, "issuer", null))
+} else := "has an identity that is not a string" if {
+	object.get(s, "identity", null) != null
+	not is_string(s.identity)
+} else := "has an identity_pattern that is not a valid regular expression" if {
+	object.get(s, "identity_pattern", null) != null
+	not _valid_pattern(s.identity_pattern)
+}
+
+_valid_pattern(p) if {
+	is_string(p)
+	regex.is_valid(p)
+}
+
+# _table_entry_problem(kind, e) says why a builder or verifier entry trusts nobody (undefined: usable).
+_table_entry_problem(kind, e) := sprintf("is not an object with id and signers (%s entries name who may sign for them)", [kind]) if {
+	not is_object(e)
+} else := "has no id string" if {
+	not _text(object.get(e, "id", null))
+} else := "has no level: the SLSA build level (0 to 4) credited to provenance its signers sign" if {
+	kind == "builder"
+	object.get(e, "level", null) == null
+} else := "has a level that is not a whole number from 0 to 4" if {
+	kind == "builder"
+	not _level_ok(e.level)
+} else := "names no signers, so nobody may sign for it" if {
+	count(data.affidavit.lib.evidence.array_at(e, "signers")) == 0
+} else := sprintf("signer %d %s", [i, why]) if {
+	some i, s in data.affidavit.lib.evidence.array_at(e, "signers")
+	why := _signer_problem(s)
+}
+
+_level_ok(l) if {
+	is_number(l)
+	l >= 0
+	l <= 4
+	round(l) == l
+}
+
+# table_problems is one `missing` entry per malformed allowed_builders or allowed_verifiers entry.
+table_problems := {m |
+	some key, table in {"allowed_builders": ["builder", _builders], "allowed_verifiers": ["verifier", _verifiers]}
+	some i, e in table[1]
+	why := _table_entry_problem(table[0], e)
+	m := {
+		"msg": sprintf("rule data supply_chain.%s[%d] %s, so it trusts nobody; fix it in the rule data file (see docs/params.md)", [key, i, why]),
+		"evidence_ids": [],
+		"details": {"entry": sprintf("supply_chain.%s[%d]", [key, i])},
+	}
+}
+
+# tables_ok is true when no allowed_builders or allowed_verifiers entry is malformed: while one is,
+# what the rule data meant is unknown, so no provenance is refused for a builder it may have meant.
+tables_ok if count(table_problems) == 0
+
+# builder_entries and verifier_entries are the usable entries of the two tables.
+builder_entries := [e | some e in _builders; not _table_entry_problem("builder", e)]
+
+verifier_entries := [e | some e in _verifiers; not _table_entry_problem("verifier", e)]
+
+# builder_matches(e, builder) is true when the builder id a provenance names is entry e's id,
+# compared on the part before "@" (a reusable workflow's ref varies by release), case-insensitively.
+builder_matches(e, builder) if {
+	is_string(builder)
+	lower(split(e.id, "@")[0]) == lower(split(builder, "@")[0])
+}
+
+# signed_by(r, e) is true when record r verified and one of its verified signatures was made by a
+# signer entry e names for itself (a builder or a verifier).
+signed_by(r, e) if {
+	d := data.affidavit.lib.evidence.data_of(r)
+	d.verified == true
+	some v in verifications(object.get(d, "signature", null))
+	v.verified == true
+	some s in data.affidavit.lib.evidence.array_at(e, "signers")
+	signer_matches(s, v)
+}
+
+# builders_for(r) is the usable allowed_builders entries that the provenance record r names as its
+# builder AND whose signers signed r: the only builders it is credited to.
+builders_for(r) := [e |
+	some e in builder_entries
+	builder_matches(e, object.get(data.affidavit.lib.evidence.data_of(r), "builder_id", null))
+	signed_by(r, e)
+]
+
+# claimed_builders(r) is the usable entries for the builder r names, whoever signed it.
+claimed_builders(r) := [e |
+	some e in builder_entries
+	builder_matches(e, object.get(data.affidavit.lib.evidence.data_of(r), "builder_id", null))
+]

@@ -188,3 +188,74 @@ test_a_keyless_verification_is_judged_by_its_identity_not_the_gate_key if {
 	signers.allowed({"identity": _release, "issuer": _issuer, "key_id": null}, {}) with input as inp
 	not signers.allowed({"identity": _suffix_extended, "issuer": _issuer, "key_id": null}, {"public_key": "release.pub"}) with input as inp
 }
+
+# ---- signers of a builder or verifier (allowed_builders / allowed_verifiers entries) ----------
+
+_key := "sha256:a81e0dfa0c6b3a21aff77c2c7e040ea46ea6fe2ec3f9df00373c3100436f5a17"
+
+_v(identity, issuer, key_id) := {"verified": true, "identity": identity, "issuer": issuer, "key_id": key_id}
+
+test_a_signer_entry_matches_by_key_exact_identity_or_whole_pattern if {
+	signers.signer_matches({"key_id": _key}, _v(null, null, _key))
+	not signers.signer_matches({"key_id": _key}, _v(null, null, "sha256:00"))
+	not signers.signer_matches({"key_id": ""}, _v(null, null, ""))
+	signers.signer_matches({"identity": _release, "issuer": _issuer}, _v(_release, _issuer, null))
+	not signers.signer_matches({"identity": _release, "issuer": _issuer}, _v(_suffix_extended, _issuer, null))
+	not signers.signer_matches({"identity": _release, "issuer": _issuer}, _v(_release, "https://accounts.google.com", null))
+	not signers.signer_matches({"identity": _release}, _v(_release, null, null))
+	signers.signer_matches({"identity_pattern": _escaped, "issuer": _issuer}, _v(_release, _issuer, null))
+	not signers.signer_matches({"identity_pattern": _escaped, "issuer": _issuer}, _v(_suffix_extended, _issuer, null))
+	not signers.signer_matches({"identity_pattern": _escaped, "issuer": _issuer}, _v(_prefix_extended, _issuer, null))
+	not signers.signer_matches({"identity_pattern": "x)|(.*", "issuer": _issuer}, _v(_release, _issuer, null))
+	not signers.signer_matches("key", _v(null, null, "key"))
+}
+
+_tables(builders, verifiers) := testing.input_for({}, "prod", {"supply_chain": {"allowed_builders": builders, "allowed_verifiers": verifiers}})
+
+test_malformed_builder_and_verifier_entries_are_reported if {
+	cases := {
+		"is not an object with id and signers (builder entries name who may sign for them)": "https://builder.example",
+		"has no id string": {"level": 2, "signers": [{"key_id": _key}]},
+		"has no level: the SLSA build level (0 to 4) credited to provenance its signers sign": {"id": "b", "signers": [{"key_id": _key}]},
+		"has a level that is not a whole number from 0 to 4": {"id": "b", "level": -1, "signers": [{"key_id": _key}]},
+		"names no signers, so nobody may sign for it": {"id": "b", "level": 2, "signers": []},
+		"signer 0 is not an object with key_id, or identity (or identity_pattern) and issuer": {"id": "b", "level": 2, "signers": ["k"]},
+		"signer 0 names more than one of key_id, identity and identity_pattern": {"id": "b", "level": 2, "signers": [{"key_id": _key, "identity_pattern": ".*", "issuer": _issuer}]},
+		"signer 0 has no key_id, identity or identity_pattern": {"id": "b", "level": 2, "signers": [{"issuer": _issuer}]},
+		"signer 0 has a key_id that is not a non-blank string": {"id": "b", "level": 2, "signers": [{"key_id": " "}]},
+		"signer 0 has no issuer (an identity is only meaningful with the OIDC issuer that vouched for it)": {"id": "b", "level": 2, "signers": [{"identity": _release}]},
+		"signer 0 has an identity that is not a string": {"id": "b", "level": 2, "signers": [{"identity": 7, "issuer": _issuer}]},
+		"signer 0 has an identity_pattern that is not a valid regular expression": {"id": "b", "level": 2, "signers": [{"identity_pattern": "(", "issuer": _issuer}]},
+	}
+	every why, entry in cases {
+		problems := signers.table_problems with input as _tables([entry], [])
+		{p.msg | some p in problems} == {sprintf("rule data supply_chain.allowed_builders[0] %s, so it trusts nobody; fix it in the rule data file (see docs/params.md)", [why])}
+		not signers.tables_ok with input as _tables([entry], [])
+	}
+	some v in signers.table_problems with input as _tables([], [{"id": "https://verifier.example", "signers": []}])
+	v.details.entry == "supply_chain.allowed_verifiers[0]"
+}
+
+test_well_formed_tables_have_no_problems_and_need_no_level_for_a_verifier if {
+	inp := _tables(
+		[{"id": "b", "level": 0, "signers": [{"key_id": _key}, {"identity": _release, "issuer": _issuer}, {"identity_pattern": _escaped, "issuer": _issuer}]}],
+		[{"id": "https://verifier.example", "signers": [{"key_id": _key}]}],
+	)
+	count(signers.table_problems) == 0 with input as inp
+	signers.tables_ok with input as inp
+	count(signers.builder_entries) == 1 with input as inp
+	count(signers.verifier_entries) == 1 with input as inp
+}
+
+test_a_builder_is_credited_only_through_its_own_signers if {
+	inp := _tables([{"id": "https://github.com/actions/runner/github-hosted", "level": 2, "signers": [{"key_id": _key}]}], [])
+	by_key := {"data": {"verified": true, "builder_id": "https://github.com/actions/runner/github-hosted", "signature": {"verifications": [_v(null, null, _key)]}}}
+	count(signers.builders_for(by_key)) == 1 with input as inp
+	by_other := json.patch(by_key, [{"op": "replace", "path": "/data/signature/verifications/0/key_id", "value": "sha256:00"}])
+	count(signers.builders_for(by_other)) == 0 with input as inp
+	count(signers.claimed_builders(by_other)) == 1 with input as inp
+	unverified := json.patch(by_key, [{"op": "replace", "path": "/data/verified", "value": false}])
+	count(signers.builders_for(unverified)) == 0 with input as inp
+	other_builder := json.patch(by_key, [{"op": "replace", "path": "/data/builder_id", "value": "https://github.com/actions/runner/self-hosted"}])
+	count(signers.builders_for(other_builder)) == 0 with input as inp
+}

@@ -5,7 +5,9 @@
   Sigstore bundle made with a managed key signs the artefact's SHA-256 digest (pre-hashed).
 - DSSE envelopes signed with a key (a VSA, a witness collection, a Cloud KMS-signed
   provenance): the signature is over the pre-authentication encoding (PAE) of the payload type
-  and payload, as the DSSE specification defines it.
+  and payload, as the DSSE specification defines it. ECDSA (DER or raw ``r || s``), RSA with
+  PKCS#1 v1.5 or PSS padding (in-toto and witness sign RSA-PSS, securesystemslib's default) and
+  Ed25519 keys verify.
 
 ``cryptography`` is imported inside the functions so that importing this module is cheap.
 """
@@ -102,14 +104,13 @@ def decode_signature(raw: bytes) -> bytes:
 def verify_data(key: PublicKeyTypes, signature: bytes, data: bytes) -> str | None:
     """Check ``signature`` over ``data`` (hashed with the key's usual hash); ``None`` when valid."""
     from cryptography.exceptions import InvalidSignature
-    from cryptography.hazmat.primitives import hashes
-    from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
+    from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
     try:
         if isinstance(key, ec.EllipticCurvePublicKey):
             _verify_ecdsa(key, signature, data, ec.ECDSA(_ec_hash(key)))
         elif isinstance(key, rsa.RSAPublicKey):
-            key.verify(signature, data, padding.PKCS1v15(), hashes.SHA256())
+            _verify_rsa(key, signature, data)
         elif isinstance(key, ed25519.Ed25519PublicKey):
             key.verify(signature, data)
         else:
@@ -117,6 +118,25 @@ def verify_data(key: PublicKeyTypes, signature: bytes, data: bytes) -> str | Non
     except InvalidSignature:
         return "the signature does not match the signed data and key"
     return None
+
+
+def _verify_rsa(key: Any, signature: bytes, data: bytes) -> None:
+    """RSA with SHA-256 in either padding signers use: PKCS#1 v1.5 (cosign, sigstore) or PSS with
+    MGF1-SHA-256 (securesystemslib's default scheme ``rsassa-pss-sha256``, used by in-toto and
+    witness). A PSS salt of any length verifies (``PSS.AUTO``): securesystemslib uses the digest
+    length, Go's ``rsa.PSSSaltLengthAuto`` (witness) the longest that fits. Raises
+    ``InvalidSignature`` when neither verifies."""
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import padding
+
+    try:
+        key.verify(signature, data, padding.PKCS1v15(), hashes.SHA256())
+        return
+    except InvalidSignature:
+        pass
+    pss = padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=padding.PSS.AUTO)
+    key.verify(signature, data, pss, hashes.SHA256())
 
 
 def verify_prehashed(key: PublicKeyTypes, signature: bytes, digest: bytes) -> str | None:
