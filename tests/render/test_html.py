@@ -42,7 +42,7 @@ PAYLOADS = {
     "attribute breakout": '"><img src=x onerror=alert(1)>',
     "single quote breakout": "'><svg onload=alert(1)>",
     "javascript link": '<a href="javascript:alert(1)">GO</a> javascript:alert(1)',
-    "bidi override": "\u202egnp.exe \u2066x\u2069 \x1b[32mGO\x1b[0m",
+    "bidi override": "\u202egnp.exe \u2066x\u2069 \x1b[32mGO\x1b[0m \ud800",
     "entity": "&lt;script&gt; &#60;b&#62; &amp;",
     "comment and cdata": "<!-- hide --> <![CDATA[x]]> </td></tr></table><h1>GO</h1>",
     "style": "<style>*{display:none}</style><link rel=stylesheet href=https://evil.example/x.css>",
@@ -99,7 +99,9 @@ def check_html(field: str, payload: str, plain_run: Run, run: Run) -> None:
     """The page of ``run`` (``payload`` in ``field``) has exactly the elements and attribute values
     of ``plain_run``'s, one script (the renderer's, allowed by the CSP's hash), and shows the
     payload as text. Usable by the cross-renderer escaping suite too."""
-    page = Page(render_html(run))
+    out = render_html(run)
+    out.encode("utf-8")  # the bundle writes it as UTF-8: no lone surrogate may reach it
+    page = Page(out)
     baseline = Page(render_html(plain_run))
     assert page.elements == baseline.elements
     assert page.comments == [] and baseline.comments == []
@@ -318,3 +320,8 @@ def test_chromium_renders_the_decision_failing_controls_and_evidence(
     # The decision banner, in the verdict's colour, is in the first screen.
     target = bytes(banner)
     assert sum(1 for row in rows[:250] for i in range(0, len(row), 3) if row[i : i + 3] == target) > 5_000
+
+
+def check_html_escaping(field: str, payload: str, seen: str, plain_run: Run, run: Run) -> None:
+    """``check_html`` in the signature of the cross-renderer escaping suite's CHECKS."""
+    check_html(field, payload, plain_run, run)

@@ -72,6 +72,7 @@ def _walk(value: Any, key: str = "") -> Iterator[tuple[str, Any]]:
 def validated(run: Run) -> dict[str, Any]:
     """The run's document after both readers and the reference check accepted it."""
     text = OscalRenderer().render(run)
+    text.encode("utf-8")  # the bundle writes it as UTF-8: no lone surrogate may reach it
     doc: dict[str, Any] = json.loads(text)
     from trestle.oscal.assessment_results import Model
 
@@ -106,7 +107,7 @@ def _props(item: dict[str, Any]) -> dict[str, list[str]]:
 
 HOSTILE = (
     '<script>alert(1)</script> "><img src=x onerror=alert(1)> [x](javascript:alert(1)) '
-    "![i](https://evil.example/p.png) # heading\n- item\n\n<!-- hide --> \u202eevil\u2028\x1b[2J ../../etc"
+    "![i](https://evil.example/p.png) # heading\n- item\n\n<!-- hide --> \u202eevil\u2028\x1b[2J ../../etc \ud800"
 )
 
 
@@ -294,3 +295,29 @@ def test_a_real_gate_run_is_valid_oscal(tmp_path: Path, which: str) -> None:
     # The bundle holds the same document, rendered from the gate's own Run.
     written = result.bundles[0] / "assessment-results.json"
     assert json.loads(written.read_text()) == doc
+
+
+def test_the_schema_catches_what_trestle_lets_through() -> None:
+    """Why two readers: trestle reads a date-time with any offset, NIST's schema only real zone
+    offsets (its DateTimeWithTimezoneDatatype pattern); a document must pass both."""
+    from trestle.oscal.assessment_results import Model
+
+    doc = json.loads(OscalRenderer().render(sample_run()))
+    _result(doc)["observations"][0]["collected"] = "2026-11-20T12:00:00+01:15"
+    Model.parse_obj(doc)
+    assert list(_schema_validator().iter_errors(doc))
+
+
+def check_oscal(field: str, payload: str, seen: str, plain_run: Run, run: Run) -> None:
+    """For the cross-renderer escaping suite (``tests/render/test_escaping.py`` CHECKS): the
+    document stays valid OSCAL and its Markdown fields make no element; a run whose time is not a
+    time is refused (OSCAL cannot say "unknown time")."""
+    if field in ("time", "*"):
+        with pytest.raises(ValueError, match="not an RFC 3339 UTC time"):
+            OscalRenderer().render(run)
+        run = replace(run, time="2026-11-20T12:00:00Z")
+    doc = validated(run)
+    for key, value in _walk(doc):
+        if key in MARKUP and isinstance(value, str):
+            tags = [t for t in structure(to_html(value)) if t not in ("<p>", "</p>", "<strong>", "</strong>")]
+            assert tags == [], (key, tags)

@@ -101,7 +101,8 @@ class _Ids:
     """The run's name-based UUIDs: the same name in the same run gives the same UUID."""
 
     def __init__(self, run_id: str) -> None:
-        self._space = uuid.uuid5(_ROOT, run_id)
+        # JSON-encoded (ASCII), so that any run id, even one holding a lone surrogate, has a name.
+        self._space = uuid.uuid5(_ROOT, json.dumps(run_id))
 
     def __call__(self, *name: str | None) -> str:
         """The UUID of the object called ``name`` (its parts, JSON-encoded so none can run into another)."""
