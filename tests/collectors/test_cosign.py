@@ -17,6 +17,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from affidavit.artefact import Artefact
 from affidavit.collectors import collect_document
 from affidavit.collectors.interface import CollectOptions
+from affidavit.errors import InputError
 from affidavit.model import EvidenceKind
 from affidavit.signatures.result import REPORTED_REASON
 from tests.conftest import CORPUS, NOW, validate_record
@@ -223,3 +224,137 @@ def test_signature_manifest_with_key_pair(
         payload=other_payload,
     )
     assert "not this layer's payload" in record.data["verifications"][0]["error"]
+
+
+# ---------------------------------------------------------------------------------------------
+# What people save instead of a signature: refused with what to save (issue 10)
+
+_IMAGE = "ghcr.io/acme/shop@sha256:" + "ab" * 32
+# cosign verify's report lines, printed on stderr before the JSON it prints on stdout
+# (cmd/cosign/cli/verify/verify.go, PrintVerificationHeader; the lines as Chainguard's image
+# READMEs and the cosign docs show them: https://docs.sigstore.dev/cosign/verifying/verify/).
+_STDERR = (
+    f"\nVerification for {_IMAGE} --\n"
+    "The following checks were performed on each of these signatures:\n"
+    "  - The cosign claims were validated\n"
+    "  - Existence of the claims in the transparency log was verified offline\n"
+    "  - The code-signing certificate was verified using trusted certificate authority certificates\n"
+)
+_CLAIMS = [
+    {
+        "critical": {
+            "identity": {"docker-reference": "ghcr.io/acme/shop"},
+            "image": {"docker-manifest-digest": "sha256:" + "ab" * 32},
+            "type": "cosign container image signature",
+        },
+        "optional": {"Issuer": "https://token.actions.githubusercontent.com", "Subject": "secret-subject"},
+    }
+]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        _STDERR + json.dumps(_CLAIMS) + "\n",
+        "tuf: warning using deprecated ecdsa hex-encoded keys\n" * 3
+        + _STDERR
+        + json.dumps(_CLAIMS, indent=2),
+        _STDERR,  # stderr captured alone
+    ],
+    ids=["stderr-then-json", "tuf-warnings-stderr-then-json", "stderr-only"],
+)
+def test_cosign_verify_console_output_says_what_to_save(text: str) -> None:
+    """``cosign verify ... 2>&1 > file`` puts cosign's stderr report in front of its JSON: the file is
+    not JSON. It must be refused with what to save instead, not "not a format affidavit knows", and
+    without repeating the image name or the claims it holds."""
+    with pytest.raises(InputError) as info:
+        _collect_bytes(text.encode(), "cosign-verify.txt", artifact_digest="sha256:" + "ab" * 32)
+    message = info.value.diagnostics()
+    assert "is cosign verify's console output" in message
+    assert "--output json > cosign-verify.json" in message and "Sigstore bundle" in message
+    assert "not a format affidavit knows" not in message
+    assert _IMAGE not in message and "secret-subject" not in message
+
+
+def test_cosign_verify_console_output_is_refused_in_the_gate_by_its_file(tmp_path: Path) -> None:
+    """In a gate the refused file makes the run INCOMPLETE (never a pass on what cosign printed)."""
+    from click.testing import CliRunner
+
+    from affidavit.cli import main
+
+    evidence = tmp_path / "evidence"
+    evidence.mkdir()
+    (evidence / "cosign-verify.txt").write_text(_STDERR + json.dumps(_CLAIMS))
+    result = CliRunner().invoke(main, ["collect", "--format", "json", str(evidence)])
+    assert result.exit_code == 3
+    assert "is cosign verify's console output" in result.stderr
+
+
+# OCI image-spec image-index.md / manifest.md examples, and Docker's manifest list (Image Manifest
+# V2, Schema 2): what `crane manifest IMAGE` or `docker buildx imagetools inspect --raw` prints.
+_INDEX = {
+    "schemaVersion": 2,
+    "mediaType": "application/vnd.oci.image.index.v1+json",
+    "manifests": [
+        {
+            "mediaType": "application/vnd.oci.image.manifest.v1+json",
+            "size": 7143,
+            "digest": "sha256:e692418e4cbaf90ca69d05a66403747baa33ee08806650b51fab815ad7fc331f",
+            "platform": {"architecture": "ppc64le", "os": "linux"},
+        },
+        {
+            "mediaType": "application/vnd.oci.image.manifest.v1+json",
+            "size": 7682,
+            "digest": "sha256:5b0bcabd1ed22e9fb1310cf6c2dec7cdef19f0ad69efa1f392e94a4333501270",
+            "platform": {"architecture": "amd64", "os": "linux"},
+        },
+    ],
+}
+_MANIFEST = {
+    "schemaVersion": 2,
+    "mediaType": "application/vnd.oci.image.manifest.v1+json",
+    "config": {
+        "mediaType": "application/vnd.oci.image.config.v1+json",
+        "digest": "sha256:b5b2b2c507a0944348e0303114d8d93aaaa081732b86451d9bce1f432a537bc7",
+        "size": 7023,
+    },
+    "layers": [
+        {
+            "mediaType": "application/vnd.oci.image.layer.v1.tar+gzip",
+            "digest": "sha256:9834876dcfb05cb167a5c24953eba58c4ac89b1adf57f28f2f9d09af107ee8f0",
+            "size": 32654,
+        }
+    ],
+}
+
+
+@pytest.mark.parametrize(
+    ("document", "said"),
+    [
+        (_INDEX, "is an OCI image index listing 2 manifest(s)"),
+        (
+            {**_INDEX, "mediaType": "application/vnd.docker.distribution.manifest.list.v2+json"},
+            "is an OCI image index listing 2 manifest(s)",
+        ),
+        ({k: v for k, v in _INDEX.items() if k != "mediaType"}, "is an OCI image index"),
+        (_MANIFEST, "is an OCI image manifest with no cosign signature layer"),
+    ],
+    ids=["oci-index", "docker-manifest-list", "index-without-media-type", "image-manifest"],
+)
+def test_an_image_index_or_manifest_is_refused_with_what_to_save(document: Any, said: str) -> None:
+    """The image's own index or manifest signs nothing: refused with the signature formats to save."""
+    with pytest.raises(InputError) as info:
+        _collect_bytes(json.dumps(document).encode(), "image.json")
+    message = str(info.value.diagnostics())
+    assert said in message
+    assert "save the image's signature instead" in message and "cosign verify --output json" in message
+    assert "not a format affidavit knows" not in message
+
+
+def test_an_index_of_another_media_type_is_not_claimed() -> None:
+    """Only image indexes and manifests are claimed: another document with `manifests` stays unknown."""
+    with pytest.raises(InputError) as info:
+        _collect_bytes(
+            json.dumps({"schemaVersion": 2, "mediaType": "text/plain", "manifests": []}).encode(), "x.json"
+        )
+    assert "not a format affidavit knows" in str(info.value.diagnostics())

@@ -14,6 +14,13 @@
   simple-signing blob, checked against the layer digest) and a public key, a key-pair
   signature is verified; keyless signatures stored this way are recorded but not verified
   (affidavit verifies keyless signatures from Sigstore bundles).
+
+What people save instead, refused with what to save (never "not a format affidavit knows"):
+``cosign verify`` run with ``2>&1``, its report lines ("Verification for ... --", "The following
+checks were performed on each of these signatures:", the checks; cosign prints them on stderr)
+in front of the JSON it prints on stdout; and the image's own OCI image index or manifest
+(``crane manifest``, ``docker buildx imagetools inspect --raw``, ``oras manifest fetch``), which
+lists platforms or layers and signs nothing.
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import re
 from typing import TYPE_CHECKING, Any
 
 from affidavit.artefact import load_json, read_user_file
@@ -29,6 +37,7 @@ from affidavit.collectors.interface import (
     DEFINITE,
     LIKELY,
     NO,
+    POSSIBLE,
     CollectOptions,
     Format,
     Parsed,
@@ -80,17 +89,47 @@ def _claim_name(claim: dict[str, Any]) -> str | None:
 # cosign verify output (reported claims)
 
 
+#: The lines ``cosign verify`` prints on stderr before its JSON (cmd/cosign/cli/verify,
+#: PrintVerificationHeader): "Verification for <image> --" then this sentence.
+_VERIFY_HEADER = re.compile(r"^Verification for \S.* --\s*$", re.MULTILINE)
+_VERIFY_CHECKS = "The following checks were performed on each of these signatures:"
+
+
+def _console_log(doc: Artefact) -> bool:
+    """True for ``cosign verify``'s console output: its stderr report lines, with or without the JSON."""
+    if doc.looks_like_json:
+        return False
+    head = doc.raw[:16384].decode("utf-8", errors="replace") if doc.encoding == "utf-8" else doc.text[:16384]
+    return _VERIFY_CHECKS in head and _VERIFY_HEADER.search(head) is not None
+
+
 def detect_verify_output(doc: Artefact) -> int:
-    """A JSON array of simple-signing claims, as ``cosign verify`` prints."""
+    """A JSON array of simple-signing claims, as ``cosign verify`` prints (or its console output)."""
     value = doc.try_json()
     if isinstance(value, list) and value and all(_is_claim(v) for v in value):
         types = {str(v["critical"].get("type", "")).lower() for v in value}
         return DEFINITE if types & set(SIMPLE_SIGNING_TYPES) else LIKELY
+    if value is None and _console_log(doc):
+        return LIKELY  # refused by parse_verify_output with what to save instead
     return NO
+
+
+def _console_error(doc: Artefact) -> InputError:
+    """The error for ``cosign verify`` output captured with its stderr report lines (``2>&1``)."""
+    return InputError(
+        doc.source,
+        "is cosign verify's console output: its report lines (printed on stderr) stand in front of "
+        "the JSON it prints on stdout, so the file is not JSON",
+        hint="save cosign's standard output alone (`cosign verify ... --output json > cosign-verify.json`, "
+        "without 2>&1); better, save the signature's Sigstore bundle, which affidavit verifies itself "
+        "(cosign verify output is recorded as reported by cosign, not verified)",
+    )
 
 
 def parse_verify_output(doc: Artefact, options: CollectOptions) -> Parsed:
     """Each claim becomes a ``reported`` verification: recorded, never verified by affidavit."""
+    if doc.try_json() is None and _console_log(doc):
+        raise _console_error(doc)
     claims = require_list(doc, doc.json(), "$")
     settings = verification_settings(options)
     problems = Problems(doc.source)
@@ -255,11 +294,41 @@ def parse_payload(doc: Artefact, options: CollectOptions) -> Parsed:
 # cosign .sig OCI manifest
 
 
-def detect_manifest(doc: Artefact) -> int:
-    """An OCI image manifest whose layers are cosign simple-signing signatures."""
-    value = doc.try_json()
-    if not isinstance(value, dict) or not isinstance(value.get("layers"), list):
-        return NO
+#: Media types of an image index (a list of per-platform manifests) and of an image manifest
+#: (OCI image-spec image-index.md and manifest.md; Docker's Image Manifest V2, Schema 2).
+INDEX_MEDIA_TYPES = (
+    "application/vnd.oci.image.index.v1+json",
+    "application/vnd.docker.distribution.manifest.list.v2+json",
+)
+MANIFEST_MEDIA_TYPES = (
+    "application/vnd.oci.image.manifest.v1+json",
+    "application/vnd.docker.distribution.manifest.v2+json",
+)
+
+
+def _image_index(value: Any) -> bool:
+    """An OCI image index or Docker manifest list: ``manifests`` list, ``schemaVersion`` 2."""
+    return (
+        isinstance(value, dict)
+        and value.get("schemaVersion") == 2
+        and isinstance(value.get("manifests"), list)
+        and value.get("mediaType", INDEX_MEDIA_TYPES[0]) in INDEX_MEDIA_TYPES
+    )
+
+
+def _image_manifest(value: Any) -> bool:
+    """An OCI image manifest (``config`` and ``layers``, ``schemaVersion`` 2)."""
+    return (
+        isinstance(value, dict)
+        and value.get("schemaVersion") == 2
+        and isinstance(value.get("layers"), list)
+        and isinstance(value.get("config"), dict)
+        and value.get("mediaType", MANIFEST_MEDIA_TYPES[0]) in MANIFEST_MEDIA_TYPES
+    )
+
+
+def _signature_layers(value: dict[str, Any]) -> bool:
+    """True when a manifest has a layer holding a cosign simple-signing signature."""
     for layer in value["layers"]:
         if not isinstance(layer, dict):
             continue
@@ -267,8 +336,38 @@ def detect_manifest(doc: Artefact) -> int:
         if layer.get("mediaType") == SIMPLE_SIGNING_MEDIA_TYPE or (
             isinstance(notes, dict) and ANNOTATION_SIGNATURE in notes
         ):
-            return DEFINITE
-    return NO
+            return True
+    return False
+
+
+def detect_manifest(doc: Artefact) -> int:
+    """An OCI image manifest whose layers are cosign simple-signing signatures (or, refused by
+    ``parse_manifest`` with what to save instead, an image index or an image's own manifest)."""
+    value = doc.try_json()
+    if _image_index(value):
+        return POSSIBLE
+    if not isinstance(value, dict) or not isinstance(value.get("layers"), list):
+        return NO
+    if _signature_layers(value):
+        return DEFINITE
+    return POSSIBLE if _image_manifest(value) else NO
+
+
+def _not_a_signature(doc: Artefact, value: Any) -> InputError | None:
+    """The error for an image index or an image manifest saved instead of a signature."""
+    if _image_index(value):
+        what = f"an OCI image index listing {len(value['manifests'])} manifest(s) (the image's platforms)"
+    elif _image_manifest(value) and not _signature_layers(value):
+        what = "an OCI image manifest with no cosign signature layer (the image itself, not its signature)"
+    else:
+        return None
+    return InputError(
+        doc.source,
+        f"is {what}: it signs nothing and is not evidence of a signature",
+        hint="save the image's signature instead: its Sigstore bundle (which affidavit verifies), or "
+        "`cosign verify --output json` of the image by digest; the .sig manifest cosign stores "
+        "(`crane manifest $(cosign triangulate IMAGE)`) is read too",
+    )
 
 
 def parse_manifest(doc: Artefact, options: CollectOptions) -> Parsed:
@@ -277,6 +376,9 @@ def parse_manifest(doc: Artefact, options: CollectOptions) -> Parsed:
 
     from affidavit.signatures.identity import certificate_identity
 
+    refused = _not_a_signature(doc, doc.json())
+    if refused is not None:
+        raise refused
     manifest = require_mapping(doc, doc.json(), "$")
     layers = require_list(doc, manifest.get("layers"), "$.layers")
     settings = verification_settings(options)
