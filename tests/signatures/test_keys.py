@@ -14,6 +14,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
 
 from affidavit.signatures import keys
 from affidavit.signatures.result import key_fingerprint
+from tests.conftest import CORPUS
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -125,3 +126,80 @@ def test_raw_r_s_ecdsa_signature_is_accepted(signer: ec.EllipticCurvePrivateKey)
     raw = r.to_bytes(32, "big") + s.to_bytes(32, "big")
     assert keys.verify_data(signer.public_key(), raw, PAYLOAD) is None
     assert keys.verify_data(signer.public_key(), raw, PAYLOAD + b"x") is not None
+
+
+# ---------------------------------------------------------------------------------------------
+# DSSE envelopes from the corpus, each with the key its source says signed it (attestation-vsa)
+
+VSA = CORPUS / "attestation-vsa"
+
+
+def _envelope(name: str) -> dict[str, object]:
+    loaded: dict[str, object] = json.loads((VSA / name).read_text(encoding="utf-8"))
+    return loaded
+
+
+def _witness_certificate_key() -> object:
+    from cryptography.x509 import load_pem_x509_certificate
+
+    signature = _envelope("witness-fulcio-policy-presigned.json")["signatures"]
+    assert isinstance(signature, list)
+    # witness (Go) writes the PEM certificate as a JSON []byte: base64 of the PEM text
+    return load_pem_x509_certificate(base64.b64decode(signature[0]["certificate"])).public_key()
+
+
+@pytest.mark.parametrize(
+    ("envelope", "key_file"),
+    [
+        # in-toto's demo link, RSA-PSS SHA-256 with salt = digest length (securesystemslib's default)
+        ("in-toto-write-code.776a00e2.link", "in-toto-bob.pub"),
+        # witness attestation collection, Ed25519
+        ("witness-spdx-att.json", "witness-testpub.pem"),
+        # docker/attest VSA, ECDSA P-256
+        ("docker-attest-vsa.json", "docker-attest-doi-signing-key.pem"),
+    ],
+)
+def test_corpus_envelopes_verify_with_the_key_that_signed_them(envelope: str, key_file: str) -> None:
+    """RSA-PSS (in-toto), Ed25519 (witness) and ECDSA (docker/attest) DSSE signatures verify over the PAE
+    with the right key (corpus attestation-vsa/SOURCES.md names each key), and not with another one."""
+    loaded = keys.load_public_key(VSA / key_file)
+    assert not isinstance(loaded, str), loaded
+    assert keys.verify_envelope(loaded.key, _envelope(envelope)) is None
+    for other in {"in-toto-bob.pub", "witness-testpub.pem", "docker-attest-doi-signing-key.pem"} - {key_file}:
+        wrong = keys.load_public_key(VSA / other)
+        assert not isinstance(wrong, str)
+        assert keys.verify_envelope(wrong.key, _envelope(envelope)) is not None
+
+
+def test_witness_rsa_pss_with_the_longest_salt_verifies() -> None:
+    """witness signs RSA-PSS with Go's rsa.PSSSaltLengthAuto (a 478-byte salt for RSA-4096): it must
+    verify with the key of the certificate the envelope carries (corpus SOURCES.md), and a changed
+    payload must not."""
+    envelope = _envelope("witness-fulcio-policy-presigned.json")
+    key = _witness_certificate_key()
+    assert keys.verify_envelope(key, envelope) is None  # type: ignore[arg-type]
+    payload = base64.b64decode(str(envelope["payload"]))
+    tampered = {**envelope, "payload": base64.b64encode(payload.replace(b"a", b"b", 1)).decode()}
+    assert (
+        keys.verify_envelope(key, tampered) == "no envelope signature was made by this key over the payload"
+    )  # type: ignore[arg-type]
+
+
+def test_rsa_pss_over_other_bytes_or_with_sha1_is_refused() -> None:
+    """PSS verification is of SHA-256 over exactly the PAE: the same key's PSS signature with SHA-1,
+    or over the bare payload (no PAE), does not verify."""
+    from cryptography.hazmat.primitives.asymmetric import padding, rsa
+
+    private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    message = keys.pae("application/vnd.in-toto+json", b"{}")
+    pss = padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=32)
+    assert (
+        keys.verify_data(private.public_key(), private.sign(message, pss, hashes.SHA256()), message) is None
+    )
+    sha1 = padding.PSS(mgf=padding.MGF1(hashes.SHA1()), salt_length=20)
+    assert (
+        keys.verify_data(private.public_key(), private.sign(message, sha1, hashes.SHA1()), message)
+        is not None
+    )
+    bare = private.sign(b"{}", pss, hashes.SHA256())
+    assert keys.verify_data(private.public_key(), bare, message) is not None
