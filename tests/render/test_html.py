@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import html
 import os
 import re
 import shutil
@@ -325,3 +326,88 @@ def test_chromium_renders_the_decision_failing_controls_and_evidence(
 def check_html_escaping(field: str, payload: str, seen: str, plain_run: Run, run: Run) -> None:
     """``check_html`` in the signature of the cross-renderer escaping suite's CHECKS."""
     check_html(field, payload, plain_run, run)
+
+
+_DRIVER = """
+(function () {
+  var root = document.documentElement;
+  var table = document.getElementById("t-rules");
+  var heading = table.tHead.rows[0].cells[2].querySelector("button.sort");
+  function order() {
+    return Array.prototype.map.call(table.tBodies[0].rows, function (r) {
+      return r.cells[0].textContent.trim();
+    }).join(",");
+  }
+  heading.click();
+  root.setAttribute("data-ascending", order());
+  heading.click();
+  root.setAttribute("data-descending", order());
+  var box = document.querySelector('input.filter[data-table="t-rules"]');
+  box.value = "SIGNED";
+  box.dispatchEvent(new Event("input"));
+  var shown = Array.prototype.filter.call(table.tBodies[0].rows, function (r) { return !r.hidden; });
+  root.setAttribute("data-filtered", shown.map(function (r) { return r.cells[0].textContent.trim(); }).join(","));
+  root.setAttribute("data-box-shown", String(!box.hidden));
+}());
+"""
+
+
+@pytest.mark.slow
+def test_chromium_sorts_filters_and_prints(tmp_path: Path) -> None:
+    """The page's own script, driven in Chromium by a test script that the test adds to the page's
+    CSP by its hash: a heading click sorts by outcome (worst last, then first), the filter box
+    hides the rows that do not match (case-insensitive). ``--print-to-pdf`` prints the page."""
+    page = render_html(hostile_run(None, PLAIN))
+    digest = base64.b64encode(hashlib.sha256(_DRIVER.encode()).digest()).decode()
+    own = CSP.split("script-src ", 1)[1].split(";", 1)[0]
+    written = html.escape(own, quote=True)  # as the meta element's attribute holds it
+    assert written in page
+    driven = page.replace(written, html.escape(f"{own} 'sha256-{digest}'", quote=True), 1).replace(
+        "</body>", f"<script>{_DRIVER}</script>\n</body>", 1
+    )
+    path = tmp_path / "report.html"
+    path.write_text(driven, encoding="utf-8")
+    dumped = _chromium(tmp_path / "profile", "--dump-dom", path.as_uri())
+    assert dumped.returncode == 0, dumped.stderr[-2000:]
+    (root,) = [dict(attrs) for tag, attrs in Page(dumped.stdout).elements if tag == "html"]
+    worst_last = [
+        "iac.encrypted",
+        "secrets.no_secrets",
+        "vulnerabilities.database_fresh",
+        "supply_chain.signed",
+        "vulnerabilities.fixable_within_window",
+        "code_analysis.tool_error",
+    ]
+    assert root["data-report"] == "ready"
+    assert root["data-ascending"] == ",".join(worst_last)
+    assert root["data-descending"] == ",".join(reversed(worst_last))
+    assert root["data-filtered"] == "supply_chain.signed" and root["data-box-shown"] == "true"
+    # The unchanged page, printed: a PDF of more than one page.
+    original = tmp_path / "original.html"
+    original.write_text(page, encoding="utf-8")
+    pdf = tmp_path / "report.pdf"
+    printed = _chromium(
+        tmp_path / "profile", f"--print-to-pdf={pdf}", "--no-pdf-header-footer", original.as_uri()
+    )
+    assert printed.returncode == 0 and pdf.is_file(), printed.stderr[-2000:]
+    data = pdf.read_bytes()
+    assert data.startswith(b"%PDF-") and len(data) > 10_000
+    assert len(re.findall(rb"/Type\s*/Page[^s]", data)) >= 2
+
+
+@pytest.mark.slow
+def test_chromium_runs_no_script_but_the_pages_own(tmp_path: Path) -> None:
+    """Defence in depth: were a script or an event handler ever to slip into the page, the CSP
+    (no 'unsafe-inline' for scripts, only the hash of the page's own) keeps Chromium from running it."""
+    page = render_html(sample_run())
+    planted = (
+        '<script>document.documentElement.setAttribute("data-injected", "script")</script>'
+        "<img src=\"x\" onerror=\"document.documentElement.setAttribute('data-injected', 'handler')\">"
+    )
+    path = tmp_path / "report.html"
+    path.write_text(page.replace("<h1>", planted + "<h1>", 1), encoding="utf-8")
+    dumped = _chromium(tmp_path / "profile", "--dump-dom", path.as_uri())
+    assert dumped.returncode == 0, dumped.stderr[-2000:]
+    (root,) = [dict(attrs) for tag, attrs in Page(dumped.stdout).elements if tag == "html"]
+    assert root.get("data-report") == "ready"
+    assert "data-injected" not in root
