@@ -295,6 +295,10 @@ def test_a_real_gate_run_is_valid_oscal(tmp_path: Path, which: str) -> None:
     # The bundle holds the same document, rendered from the gate's own Run.
     written = result.bundles[0] / "assessment-results.json"
     assert json.loads(written.read_text()) == doc
+    # Each observation's relevant evidence is a file of the bundle.
+    for observation in res["observations"]:
+        (evidence,) = observation["relevant-evidence"]
+        assert (result.bundles[0] / evidence["href"]).is_file(), evidence["href"]
 
 
 def test_the_schema_catches_what_trestle_lets_through() -> None:
