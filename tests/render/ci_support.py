@@ -47,7 +47,7 @@ def demo_run(tmp: Path, which: str, *extra: str, now: str | None = None) -> Demo
     evidence = release(tmp, which)
     with contextlib.chdir(tmp):
         result = gate(tmp, Path(evidence.name), *extra, now=now or NOW)
-    assert result.exit_code in (0, 1), result.stderr
+    assert result.exit_code in (0, 1), (result.exit_code, result.stdout, result.stderr)
     bundle = result.bundles[0]
     run = Run.from_json(json.loads((bundle / "results.json").read_text(encoding="utf-8")))
     return DemoRun(run, bundle, tmp)
