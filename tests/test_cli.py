@@ -72,7 +72,7 @@ def test_go_release_exits_0_and_writes_a_verifiable_bundle(tmp_path: Path) -> No
     report = (bundle / "PRODUCTION_GO_EVIDENCE.md").read_text()
     assert "# Production go/no-go evidence: GO" in report
     assert DIGEST in report
-    verify = CliRunner().invoke(main, ["verify", str(bundle)])
+    verify = CliRunner().invoke(main, ["verify", str(bundle), "--allow-unsigned"])
     assert verify.exit_code == 0, verify.output
     assert verify.output.startswith("OK")
 
@@ -381,9 +381,10 @@ def test_diff_tells_a_reviewer_what_changed_since_the_last_run(tmp_path: Path) -
     _, _, _, nogo = _gate(tmp_path, DEMO / "no-go", out="nogo")
     assert go is not None and nogo is not None
     result = CliRunner().invoke(main, ["diff", str(go), f"{nogo}.tar.gz", "--format", "json"])
-    assert result.exit_code == 0, result.output + result.stderr
+    assert result.exit_code == 1, result.output + result.stderr  # GO -> NO-GO is a regression
     doc = json.loads(result.stdout)
     assert doc["decision"] == {"old": "GO", "new": "NO-GO"}
+    assert doc["regressed"] is True and "decision GO -> NO-GO" in doc["regressions"]
     rules = {r["id"]: r for r in doc["rules"]}
     assert rules["secrets.no_secrets"]["old"] == "pass" and rules["secrets.no_secrets"]["new"] == "fail"
     assert any("deploy/settings.py" in m for m in rules["secrets.no_secrets"]["added"])

@@ -26,8 +26,13 @@ What it checks (each failure is a problem in the report; a bundle with any probl
   valid signature covers every byte of the bundle. Without ``key`` the signatures are "not
   checked": integrity is proved, authorship is not.
 
+Bounded cost: the describing files are read up to ``LIMITS``, the files the manifest lists may
+hold ``MAX_BUNDLE_BYTES`` in all, and with ``key`` nothing past the describing files is read unless
+``SHA256SUMS`` is signed by it (the report then says the bundle is not signed by the key, or is
+unsigned, and is not OK).
+
 Raises ``BundleError`` only when the bundle cannot be read as one at all (no manifest, an
-unreadable archive, a member that is not a regular file).
+unreadable archive, a member that is not a regular file, a bundle larger than the bound).
 """
 
 from __future__ import annotations
@@ -60,6 +65,9 @@ RESULTS_NAME = "results.json"
 LIMITS = {SUMS_NAME: 8 << 20, SIGNATURE_NAME: 4 << 10, ENVELOPE_NAME: 16 << 20, MANIFEST_NAME: 8 << 20}
 #: The largest results.json read (it is parsed in memory).
 MAX_RESULTS_BYTES = 64 << 20
+#: The most file data a bundle may list (bytes): a bound on the time ``verify`` spends, far above
+#: the bundle of a release (the issue-14 benchmark's four-fold inputs give well under 1 GiB).
+MAX_BUNDLE_BYTES = 8 << 30
 
 UNSIGNED = "unsigned"
 NOT_CHECKED = "not checked"
@@ -124,10 +132,9 @@ def verify_bundle(path: Path, key: PublicKey | None = None) -> VerifyReport:
     where = str(path)
     report = VerifyReport(path=where, ok=True)
     seen = _Seen()
-    members = iter_members(path)
     listed: dict[str, tuple[str, int]] | None = None
     manifest: dict[str, Any] = {}
-    for member in members:
+    for member in iter_members(path):
         seen.top = member.top
         if listed is None and member.name in HEAD:
             seen.head[member.name] = _read_capped(member, where, LIMITS[member.name])
@@ -135,6 +142,8 @@ def verify_bundle(path: Path, key: PublicKey | None = None) -> VerifyReport:
             continue
         if listed is None:
             manifest, listed = _manifest(seen.head, where)
+            if not _may_read(seen, manifest, report, key):
+                return report
         if member.name in HEAD:
             raise BundleError(
                 f"{where}: {member.name} comes after the bundle's other files; it is not as written"
@@ -142,8 +151,8 @@ def verify_bundle(path: Path, key: PublicKey | None = None) -> VerifyReport:
         _check_member(member, listed, seen, report, where)
     if listed is None:
         manifest, listed = _manifest(seen.head, where)
-    report.run_id = _opt_str(manifest.get("run_id"))
-    report.decision = _opt_str(manifest.get("decision"))
+        if not _may_read(seen, manifest, report, key):
+            return report
     for name in sorted(set(listed) - set(seen.digests)):
         report.problems.append(f"{name}: listed in the manifest but missing")
     report.problems.extend(seen.extra)
@@ -152,6 +161,40 @@ def verify_bundle(path: Path, key: PublicKey | None = None) -> VerifyReport:
     _check_signatures(seen, listed, sums, report, key)
     report.ok = not report.problems
     return report
+
+
+def _may_read(seen: _Seen, manifest: dict[str, Any], report: VerifyReport, key: PublicKey | None) -> bool:
+    """Whether to read the files after the describing ones. With ``key``, only when SHA256SUMS is
+    signed by it: a bundle that cannot be accepted is not read further (so a forged manifest cannot
+    make ``verify`` read gigabytes first); the report then says why and is not OK."""
+    report.run_id = _opt_str(manifest.get("run_id"))
+    report.decision = _opt_str(manifest.get("decision"))
+    if key is None:
+        return True
+    signature, sums = seen.head.get(SIGNATURE_NAME), seen.head.get(SUMS_NAME)
+    if signature is not None and sums is not None and signature_valid(key, signature, sums):
+        return True
+    if ENVELOPE_NAME in seen.head:
+        _, _, report.key_id = _open_envelope(
+            seen.head[ENVELOPE_NAME], VerifyReport(path=report.path, ok=True)
+        )
+    if report.key_id is not None and report.key_id != key.key_id:
+        report.problems.append(
+            f"the bundle says it is signed by key {report.key_id}, not by --key ({key.key_id})"
+        )
+    if signature is None and ENVELOPE_NAME not in seen.head:
+        report.signature = UNSIGNED
+        report.problems.append("the bundle is unsigned, so --key cannot check it; its files were not read")
+    elif signature is None:
+        report.signature = INVALID
+        report.problems.append(f"{SIGNATURE_NAME}: missing: a signed bundle holds both signatures")
+    else:
+        report.signature = INVALID
+        report.problems.append(
+            f"{SIGNATURE_NAME}: is not a valid signature of {SUMS_NAME} by --key; the bundle's files were not read"
+        )
+    report.ok = False
+    return False
 
 
 def _read_capped(member: Member, where: str, limit: int) -> bytes:
@@ -195,6 +238,12 @@ def _manifest(head: dict[str, bytes], where: str) -> tuple[dict[str, Any], dict[
                 f"{where}: manifest.json lists {name}, which describes the bundle and is not listed"
             )
         listed[name] = (digest, size)
+    total = sum(size for _, size in listed.values())
+    if total > MAX_BUNDLE_BYTES:
+        raise BundleError(
+            f"{where}: manifest.json lists {total:,} bytes of files; affidavit verifies bundles of at most "
+            f"{MAX_BUNDLE_BYTES:,} bytes (it never writes a larger one)"
+        )
     return manifest, listed
 
 

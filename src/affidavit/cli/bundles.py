@@ -72,10 +72,11 @@ def verify(
     """Check a bundle (folder or .tar.gz): every hash, its listings, and its signature (--key).
 
     Exit 0 when every check holds and the bundle is signed by --key (or, with --allow-unsigned,
-    when it is unsigned); 1 when anything was changed, added or removed, the signature is not
-    --key's, or the bundle is unsigned; 3 when it cannot be read as a bundle at all.
+    when it is unsigned or its signature was not checked); 1 when anything was changed, added or
+    removed, the signature is not --key's, or the bundle is unsigned; 3 when it cannot be read as
+    a bundle at all.
     """
-    from affidavit.bundle.verify import NOT_CHECKED, UNSIGNED, VERIFIED, verify_bundle
+    from affidavit.bundle.verify import INVALID, NOT_CHECKED, UNSIGNED, VERIFIED, verify_bundle
 
     verbose = bool(ctx.obj["verbose"])
     try:
@@ -87,12 +88,18 @@ def verify(
     if fmt == "json":
         emit_json({**report.to_json(), "accepted": accepted, "allow_unsigned": allow_unsigned})
         sys.exit(0 if accepted else 1)
-    if not report.ok:
+    if accepted:
+        state = {VERIFIED: "OK", UNSIGNED: "OK (UNSIGNED)"}.get(
+            report.signature, "OK (SIGNATURE NOT CHECKED)"
+        )
+    elif report.signature == INVALID:
+        state = "BAD SIGNATURE"
+    elif report.signature == UNSIGNED and (report.ok or public is not None):
+        state = "UNSIGNED"
+    elif not report.ok:
         state = "TAMPERED"
-    elif report.signature == VERIFIED:
-        state = "OK"
     else:
-        state = "OK (UNSIGNED)" if accepted else "UNSIGNED"
+        state = "NOT VERIFIED"  # signed, but no --key to check it with
     signed = {
         VERIFIED: f"signed by {report.key_id}",
         UNSIGNED: "unsigned",
