@@ -20,8 +20,12 @@ venv: $(VENV)/.installed
 
 # The demo gate: the bundled release of ghcr.io/acme/shop, verified with the demo's cosign key and
 # judged with the demo organisation's rule data (its trusted signer, builder, repository, checks).
+# Its bundles are signed with a DEMO-ONLY key committed beside the evidence (a public key pair:
+# a signature by it proves nothing); check one with
+# `affidavit verify reports/demo-go/<run-id> --key evidence/demo/demo-only-bundle-key.pub`.
 GATE = $(AFF) gate --environment prod --subject $(SUBJECT) --key evidence/demo/cosign.pub \
-       --params evidence/demo/params.yaml --commit $$(cat evidence/demo/COMMIT) --now $(NOW) --replay
+       --params evidence/demo/params.yaml --commit $$(cat evidence/demo/COMMIT) --now $(NOW) --replay \
+       --sign-key evidence/demo/demo-only-bundle-key.pem
 
 demo-go: $(VENV)/.installed
 	$(GATE) --evidence evidence/demo/go --out reports/demo-go
