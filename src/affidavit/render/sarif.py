@@ -30,7 +30,8 @@ can never add a query, a fragment or another scheme.
 its backslashes and square brackets escaped with a backslash, and every character that is not
 printable (controls, bidirectional overrides, line separators) spelled out (``escape.visible``).
 Help Markdown is built with ``escape.md_text``/``md_prose``. The document is JSON with sorted keys,
-so the same run always gives the same bytes.
+so the same run always gives the same bytes; it is written compactly (no indentation), since GitHub
+refuses a file over 10 MB gzipped.
 """
 
 from __future__ import annotations
@@ -77,7 +78,8 @@ class SarifRenderer:
 
     def render(self, run: Run) -> str:
         """results.sarif for ``run``."""
-        return json.dumps(sarif_log(run), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+        # Compact: GitHub refuses a file over 10 MB gzipped, and a run can hold 25,000 results.
+        return json.dumps(sarif_log(run), separators=(",", ":"), sort_keys=True, ensure_ascii=False) + "\n"
 
 
 def sarif_text(value: object) -> str:
@@ -104,17 +106,22 @@ def _message(text: str, limit: int = MAX_MESSAGE) -> dict[str, str]:
 
 
 def _uri(path: str) -> dict[str, str]:
-    """The artifactLocation of a path as the gate named it (see the module docstring)."""
+    """The artifactLocation of a path as the gate named it (see the module docstring).
+
+    The path's non-printable characters are spelled out before it is percent-encoded, so a lone
+    surrogate or a control character in a file name gives a URI, never an error.
+    """
+
+    def quote(text: str) -> str:
+        return urllib.parse.quote(visible(text), safe="/")
+
     relative = relative_path(path)
     if relative is not None:
-        quoted = urllib.parse.quote(relative, safe="/")
-        if relative == ".":
-            quoted = "./"
-        return {"uri": quoted, "uriBaseId": SRCROOT}
+        return {"uri": "./" if relative == "." else quote(relative), "uriBaseId": SRCROOT}
     if path.startswith("/"):
-        return {"uri": "file://" + urllib.parse.quote(path, safe="/")}
+        return {"uri": "file://" + quote(path)}
     # A path that climbs out of the working directory: kept as a relative reference, encoded.
-    return {"uri": urllib.parse.quote(path, safe="/"), "uriBaseId": SRCROOT}
+    return {"uri": quote(path), "uriBaseId": SRCROOT}
 
 
 def _folder_uri(folder: str) -> dict[str, str]:
@@ -209,12 +216,7 @@ def _result(run: Run, finding: Finding, rule_index: int, folder: str | None) -> 
             "primaryLocationLineHash": f"{finding.fingerprint[:16]}:{finding.occurrence}",
             "affidavitFinding/v1": f"{finding.fingerprint}:{finding.occurrence}",
         },
-        "properties": {
-            "outcome": rule.outcome.value,
-            "severity": severity_of(rule),
-            "evidenceIds": list(finding.evidence_ids),
-            "controls": controls_text(run, rule),
-        },
+        "properties": {"outcome": rule.outcome.value, "evidenceIds": list(finding.evidence_ids)},
     }
     related = [
         _location(path, file=True, message="other evidence of this finding", ident=n + 1)
