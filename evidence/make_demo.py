@@ -216,7 +216,12 @@ def _vuln(
 
 
 def trivy(extra_vulns: list[dict[str, Any]]) -> bytes:
-    """A Trivy 0.58 image report of the demo image."""
+    """A Trivy 0.70 image report of the demo image, scanned in client/server mode.
+
+    In that mode the report names the server's vulnerability database (pkg/types report.go
+    ``TrivyInfo.Server``, version.go ``VulnerabilityDB``), which is how the gate can tell the
+    database was current; a standalone report does not say.
+    """
     os_vulns = [
         _vuln(
             "deb",
@@ -254,6 +259,18 @@ def trivy(extra_vulns: list[dict[str, Any]]) -> bytes:
     ]
     doc = {
         "SchemaVersion": 2,
+        "Trivy": {
+            "Version": "0.70.0",
+            "Server": {
+                "Version": "0.70.0",
+                "VulnerabilityDB": {
+                    "Version": 2,
+                    "NextUpdate": "2026-11-21T06:13:10.612345678Z",
+                    "UpdatedAt": "2026-11-20T06:13:10.612345678Z",
+                    "DownloadedAt": "2026-11-20T07:01:33.501837Z",
+                },
+            },
+        },
         "CreatedAt": "2026-11-20T09:12:55.118271Z",
         "ArtifactName": f"{IMAGE}@{DIGEST}",
         "ArtifactType": "container_image",

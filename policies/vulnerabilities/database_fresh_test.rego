@@ -3,7 +3,9 @@ package affidavit.rules.vulnerabilities.database_fresh_test
 import data.affidavit.lib.testing
 import data.affidavit.rules.vulnerabilities.database_fresh as rule
 
-_params := {"vulnerabilities": {"max_db_age_days": 2}}
+_params := {"vulnerabilities": {"max_db_age_days": 2, "unknown_db_age": "insufficient_evidence"}}
+
+_relaxed := {"vulnerabilities": {"max_db_age_days": 7, "unknown_db_age": "warn"}}
 
 # A grype report: the collector keeps the DB build time as data.database.updated_at.
 _scan(n, database) := testing.record("vulnerability-scan", n, {
@@ -43,9 +45,21 @@ test_threshold_comes_from_rule_data if {
 	count(rule.deny) == 0 with input as inp
 }
 
-test_warns_when_report_gives_no_database_date if {
+test_missing_in_prod_when_report_gives_no_database_date if {
+	# pip-audit, npm audit, OSV-Scanner and standalone Trivy record no database date
 	inp := _input([_scan("v", {})])
 	count(rule.deny) == 0 with input as inp
+	count(rule.warn) == 0 with input as inp
+	missing := rule.missing with input as inp
+	count(missing) == 1
+	some m in missing
+	contains(m.msg, "(grype) does not say when its vulnerability database was updated")
+	# warn is not honoured in prod
+	count(rule.missing) == 1 with input as testing.input_for({"vulnerability-scan": [_scan("v", {})]}, "prod", _relaxed)
+}
+
+test_warns_outside_prod_where_rule_data_says if {
+	inp := testing.input_for({"vulnerability-scan": [_scan("v", {})]}, "staging", _relaxed)
 	count(rule.missing) == 0 with input as inp
 	warns := rule.warn with input as inp
 	count(warns) == 1
@@ -53,8 +67,15 @@ test_warns_when_report_gives_no_database_date if {
 	contains(w.msg, "does not say when its vulnerability database was updated")
 }
 
-test_warns_when_database_date_is_not_a_timestamp if {
-	count(rule.warn) == 1 with input as _input([_scan("v", {"database": {"updated_at": "yesterday"}})])
+test_missing_when_database_date_is_not_a_timestamp if {
+	count(rule.missing) == 1 with input as _input([_scan("v", {"database": {"updated_at": "yesterday"}})])
+}
+
+test_missing_when_unknown_db_age_is_not_an_outcome if {
+	inp := testing.input_for({"vulnerability-scan": [_scan("v", {})]}, "staging", {"vulnerabilities": {"max_db_age_days": 7, "unknown_db_age": "pass"}})
+	missing := rule.missing with input as inp
+	some m in missing
+	m.msg == "rule data vulnerabilities.unknown_db_age is pass; it must be insufficient_evidence or warn"
 }
 
 test_missing_when_no_scan if {
@@ -66,7 +87,7 @@ test_missing_when_no_scan if {
 test_missing_when_rule_data_absent if {
 	inp := testing.input_for({"vulnerability-scan": [_scan("v", {})]}, "prod", {})
 	missing := rule.missing with input as inp
-	{m.details.param | some m in missing; m.details.param} == {"vulnerabilities.max_db_age_days"}
+	{m.details.param | some m in missing; m.details.param} == {"vulnerabilities.max_db_age_days", "vulnerabilities.unknown_db_age"}
 }
 
 test_missing_when_scans_are_of_another_artefact if {

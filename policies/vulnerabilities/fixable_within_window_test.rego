@@ -3,9 +3,12 @@ package affidavit.rules.vulnerabilities.fixable_within_window_test
 import data.affidavit.lib.testing
 import data.affidavit.rules.vulnerabilities.fixable_within_window as rule
 
-_prod := {"vulnerabilities": {"remediation_days": {"critical": 0, "high": 7}}}
+_prod := {"vulnerabilities": {"remediation_days": {"critical": 0, "high": 7}, "unknown_severity": "insufficient_evidence", "unfixed": {}}}
 
-_staging := {"vulnerabilities": {"remediation_days": {"critical": 7, "high": 30}}}
+_staging := {"vulnerabilities": {"remediation_days": {"critical": 7, "high": 30}, "unknown_severity": "warn", "unfixed": {}}}
+
+# Rule data as shipped for prod: windows for every severity, unfixed criticals fail.
+_shipped := {"vulnerabilities": {"remediation_days": {"critical": 15, "high": 30, "medium": 90, "low": 180}, "unknown_severity": "insufficient_evidence", "unfixed": {"critical": "fail"}}}
 
 # Findings as the collector normalises them from `trivy image --format json` (schema 2).
 _expat := {
@@ -134,7 +137,7 @@ test_missing_when_windows_unset if {
 	inp := _input([_scan("v", testing.digest, [_expat])], {})
 	count(rule.deny) == 0 with input as inp
 	missing := rule.missing with input as inp
-	{m.details.param | some m in missing} == {"vulnerabilities.remediation_days"}
+	{m.details.param | some m in missing} == {"vulnerabilities.remediation_days", "vulnerabilities.unknown_severity", "vulnerabilities.unfixed"}
 }
 
 test_missing_when_scan_has_no_findings_list if {
@@ -142,4 +145,112 @@ test_missing_when_scan_has_no_findings_list if {
 	inp := _input([r], _prod)
 	count(rule.deny) == 0 with input as inp
 	count(rule.missing) == 1 with input as inp
+}
+
+# A pip-audit finding (pip-audit -f json: {id, fix_versions, aliases}; no severity, no score).
+_pip := {
+	"id": "PYSEC-2026-17",
+	"aliases": ["CVE-2026-1111"],
+	"severity": "unknown",
+	"cvss_score": null,
+	"package": {"name": "jinja2", "version": "3.1.3", "purl": "pkg:pypi/jinja2@3.1.3", "ecosystem": "pypi"},
+	"fixed_versions": ["3.1.4"],
+	"fixes": ["3.1.4"],
+	"fix_available": true,
+	"target": null,
+	"title": null,
+	"status": null,
+	"published_at": null,
+}
+
+test_unknown_severity_is_judged_as_rule_data_says if {
+	scans := [_scan("v", testing.digest, [_pip, object.union(_pip, {"id": "PYSEC-2026-18"})])]
+	missing := rule.missing with input as _input(scans, _shipped)
+	count(missing) == 1
+	some m in missing
+	contains(m.msg, "has 2 finding(s) of unknown severity (PYSEC-2026-17 in jinja2 3.1.3, PYSEC-2026-18 in jinja2 3.1.3)")
+	fail := json.patch(_shipped, [{"op": "replace", "path": "/vulnerabilities/unknown_severity", "value": "fail"}])
+	count(rule.deny) == 1 with input as _input(scans, fail)
+	# warn is honoured outside prod only
+	warn := json.patch(_shipped, [{"op": "replace", "path": "/vulnerabilities/unknown_severity", "value": "warn"}])
+	count(rule.missing) == 1 with input as _input(scans, warn)
+	count(rule.warn) == 1 with input as testing.input_for({"vulnerability-scan": scans}, "staging", warn)
+	count(rule.missing) == 0 with input as testing.input_for({"vulnerability-scan": scans}, "staging", warn)
+}
+
+test_many_unrated_findings_are_summarised if {
+	many := [object.union(_pip, {"id": sprintf("PYSEC-2026-%d", [i])}) | some i in numbers.range(1, 7)]
+	missing := rule.missing with input as _input([_scan("v", testing.digest, many)], _shipped)
+	some m in missing
+	contains(m.msg, "has 7 finding(s) of unknown severity")
+	contains(m.msg, "and 2 more")
+}
+
+test_unfixed_critical_fails_as_rule_data_says if {
+	inp := _input([_scan("v", testing.digest, [_zlib])], _shipped)
+	denies := rule.deny with input as inp
+	count(denies) == 1
+	some d in denies
+	contains(d.msg, "has 1 critical finding(s) with no fix newer than the installed version (CVE-2023-45853 in zlib1g 1:1.2.13.dfsg-1)")
+	d.details.findings == ["CVE-2023-45853"]
+	insufficient := json.patch(_shipped, [{"op": "replace", "path": "/vulnerabilities/unfixed/critical", "value": "insufficient_evidence"}])
+	count(rule.missing) == 1 with input as _input([_scan("v", testing.digest, [_zlib])], insufficient)
+	warn := json.patch(_shipped, [{"op": "replace", "path": "/vulnerabilities/unfixed/critical", "value": "warn"}])
+	count(rule.warn) == 1 with input as testing.input_for({"vulnerability-scan": [_scan("v", testing.digest, [_zlib])]}, "dev", warn)
+}
+
+test_a_fix_older_than_the_installed_version_is_no_fix if {
+	# a Java 17.0.10 runtime "fixed in 1.2.3": the collector found no newer fix (fix_available false)
+	java := object.union(_expat, {"package": {"name": "openjdk-17", "version": "17.0.10", "ecosystem": "maven"}, "fixed_versions": ["1.2.3"], "fixes": [], "fix_available": false, "status": null})
+	denies := rule.deny with input as _input([_scan("v", testing.digest, [java])], _shipped)
+	count(denies) == 1
+	some d in denies
+	contains(d.msg, "with no fix newer than the installed version")
+	# with no unfixed rule data for critical it is not judged at all
+	count(rule.deny) == 0 with input as _input([_scan("v", testing.digest, [java])], _prod)
+}
+
+test_a_fix_that_could_not_be_compared_counts_as_a_fix if {
+	unsure := object.union(_expat, {"fixes": ["2.5.0-1+deb12u1"], "fix_available": null})
+	count(rule.deny) == 1 with input as _input([_scan("v", testing.digest, [unsure])], _prod)
+	newer := object.union(_expat, {"fixes": ["2.5.0-1+deb12u1"], "fix_available": true})
+	count(rule.deny) == 1 with input as _input([_scan("v", testing.digest, [newer])], _prod)
+}
+
+test_medium_and_low_have_windows if {
+	medium := object.union(_requests, {"severity": "medium", "published_at": "2026-07-01T00:00:00Z"})
+	low := object.union(_requests, {"id": "CVE-2026-2", "severity": "low", "published_at": "2026-10-01T00:00:00Z"})
+	denies := rule.deny with input as _input([_scan("v", testing.digest, [medium, low])], _shipped)
+	count(denies) == 1
+	some d in denies
+	contains(d.msg, "beyond the 90-day window for medium")
+}
+
+test_not_affected_and_withdrawn_findings_are_not_judged if {
+	vex := object.union(_expat, {"status": "not_affected"})
+	gone := object.union(_expat, {"id": "GHSA-x", "withdrawn": "2026-01-01T00:00:00Z"})
+	inp := _input([_scan("v", testing.digest, [vex, gone])], _shipped)
+	count(rule.deny) == 0 with input as inp
+	count(rule.missing) == 0 with input as inp
+}
+
+test_missing_when_the_scan_did_not_scan_for_vulnerabilities if {
+	secrets_only := json.patch(_scan("v", testing.digest, []), [{"op": "add", "path": "/data/scanned_for_vulnerabilities", "value": false}])
+	missing := rule.missing with input as _input([secrets_only], _shipped)
+	count(missing) == 1
+	some m in missing
+	contains(m.msg, "it holds only misconfiguration, secret or licence results")
+	nothing := json.patch(_scan("v", testing.digest, []), [{"op": "add", "path": "/data/scanned_for_vulnerabilities", "value": null}])
+	missing_n := rule.missing with input as _input([nothing], _shipped)
+	some n in missing_n
+	contains(n.msg, "it holds no results at all")
+	scanned := json.patch(_scan("v", testing.digest, []), [{"op": "add", "path": "/data/scanned_for_vulnerabilities", "value": true}])
+	count(rule.missing) == 0 with input as _input([scanned], _shipped)
+}
+
+test_missing_when_an_outcome_in_rule_data_is_unknown if {
+	bad := json.patch(_shipped, [{"op": "replace", "path": "/vulnerabilities/unfixed/critical", "value": "ignore"}])
+	missing := rule.missing with input as _input([_scan("v", testing.digest, [])], bad)
+	some m in missing
+	m.msg == "rule data vulnerabilities.unfixed.critical is ignore; it must be one of fail, insufficient_evidence, warn"
 }

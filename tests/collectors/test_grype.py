@@ -216,3 +216,34 @@ def test_missing_vulnerability_id_names_the_place() -> None:
         collect(FOLDER, "bad.json", raw=json.dumps(report).encode())
     assert caught.value.path == "$.matches[0].vulnerability.id"
     assert "scan-grype/bad.json" in str(caught.value)
+
+
+def test_a_typed_digest_grype_did_not_resolve_is_no_subject_digest() -> None:
+    """``grype name@sha256:X`` (source.target.userInput) must name a digest Grype resolved for the
+    image it scanned (repoDigests, manifestDigest: grype/presenter/models source.go); otherwise the
+    record has no subject digest and a problem says why."""
+    wanted = "sha256:" + "1" * 64
+
+    def report(user_input: str) -> bytes:
+        return json.dumps(
+            {
+                "matches": [],
+                "source": {
+                    "type": "image",
+                    "target": {
+                        "userInput": user_input,
+                        "repoDigests": ["ghcr.io/acme/app@" + wanted],
+                        "manifestDigest": "sha256:" + "2" * 64,
+                    },
+                },
+                "descriptor": {"name": "grype", "version": "0.87.0"},
+            }
+        ).encode()
+
+    assert collect(FOLDER, "ok.json", raw=report("ghcr.io/acme/app@" + wanted)).subject.digest == wanted
+    other = collect(FOLDER, "other.json", raw=report("ghcr.io/acme/app@sha256:" + "3" * 64))
+    assert other.subject.digest is None and other.subject.name == "ghcr.io/acme/app"
+    assert any("none of the digests the scanner resolved" in p for p in other.problems)
+    bad = collect(FOLDER, "bad.json", raw=report("ghcr.io/acme/app@sha256:zz"))
+    assert bad.subject.digest is None
+    assert any("is not a digest" in p for p in bad.problems)

@@ -251,3 +251,33 @@ def test_record_without_id_names_the_place() -> None:
     with pytest.raises(InputError) as caught:
         collect(FOLDER, "bad.json", raw=json.dumps(report).encode())
     assert caught.value.path == "$.results[0].packages[0].vulnerabilities[0].id"
+
+
+def test_withdrawn_advisories_are_not_findings() -> None:
+    """An OSV record with ``withdrawn`` (OSV schema 1.x: "the time the entry should be considered to
+    have been withdrawn") is no vulnerability: no finding, a problem counts it; a live alias in the
+    same group still makes its finding."""
+    gone = _record("GHSA-gone-gone-gone", withdrawn="2024-03-01T00:00:00Z", aliases=["CVE-2024-9"])
+    live = _record("PYSEC-2024-99", aliases=["CVE-2024-8"])
+    also_gone = _record("GHSA-away-away-away", withdrawn="2024-03-02T00:00:00Z")
+    report = {
+        "results": [
+            {
+                "source": {"path": "/src/requirements.txt", "type": "lockfile"},
+                "packages": [
+                    {
+                        "package": {"name": "web-app", "version": "2.0.0", "ecosystem": "PyPI"},
+                        "vulnerabilities": [gone, live, also_gone],
+                        "groups": [
+                            {"ids": ["GHSA-gone-gone-gone"], "aliases": ["CVE-2024-9"]},
+                            {"ids": ["GHSA-away-away-away", "PYSEC-2024-99"], "aliases": ["CVE-2024-8"]},
+                        ],
+                    }
+                ],
+            }
+        ]
+    }
+    evidence = collect(FOLDER, "withdrawn.json", raw=json.dumps(report).encode())
+    check_record(evidence)
+    assert [f["id"] for f in evidence.data["findings"]] == ["PYSEC-2024-99"]
+    assert any("2 advisories are withdrawn" in p for p in evidence.problems)

@@ -62,6 +62,8 @@ FINDING_KEYS = [
     "status",
     "published_at",
     "data_source",
+    "fixes",
+    "fix_available",
 ]
 
 
@@ -95,7 +97,13 @@ def check_record(evidence: Evidence) -> dict[str, Any]:
         assert set(item["package"]) == {"name", "version", "purl", "ecosystem"}
         assert item["id"] not in item["aliases"]
         assert item["aliases"] == sorted(set(item["aliases"]))
-        assert item["status"] in (None, "fixed", "not_fixed", "will_not_fix", "unknown")
+        assert item["status"] in (None, "fixed", "not_fixed", "will_not_fix", "not_affected", "unknown")
+        assert item["fix_available"] in (True, False, None)
+        assert set(item["fixes"]) <= set(item["fixed_versions"])
+        if item["fix_available"] is None:
+            assert item["fixes"] == item["fixed_versions"]
+        else:
+            assert item["fix_available"] == bool(item["fixes"])
     counts = {s.value: sum(1 for f in data["findings"] if f["severity"] == s.value) for s in Severity}
     assert data["summary"] == {**counts, "total": len(data["findings"])}
     assert data["targets"] == sorted(set(data["targets"]))
@@ -335,3 +343,39 @@ def test_finding_set_keeps_order_dedupes_and_summarises() -> None:
     assert data["targets"] == ["t1", "t2"]
     assert data["database"]["schema"] == "5"
     assert "other" not in data
+
+
+# ---------------------------------------------------------------------------------------------
+# Is a listed fix newer than what is installed (kinds.vulnerability.newer_fixes)
+
+
+@pytest.mark.parametrize(
+    ("ecosystem", "installed", "fixed", "newer"),
+    [
+        # a runtime's other release lines: 11.0.22 is older than 17.0.10, 17.0.11 and 21.0.2 newer
+        ("maven", "17.0.10", ["11.0.22", "17.0.11", "21.0.2"], ["17.0.11", "21.0.2"]),
+        ("maven", "17.0.10", ["1.2.3"], []),  # a "fix" lower than the installed version is none
+        ("pypi", "2.2.3", ["2.2.4"], ["2.2.4"]),
+        ("pypi", "2.10.1", ["2.9.0"], []),  # string order would call 2.9.0 newer
+        ("pypi", "1.0.0rc1", ["1.0.0"], ["1.0.0"]),  # PEP 440 pre-release
+        ("deb", "2.36-9+deb12u9", ["2.36-9+deb12u10"], ["2.36-9+deb12u10"]),  # Debian policy order
+        ("deb", "1:2.0-1", ["3.0-1"], []),  # the epoch wins
+        ("npm", "4.17.21", ["4.17.9"], []),
+        ("npm", "1.2.3", ["v1.2.4"], ["v1.2.4"]),
+        ("rpm", "1:2.3-4.el9", ["1:2.3-5.el9"], ["1:2.3-5.el9"]),
+        ("apk", "1.2.3-r0", ["1.2.3-r1"], ["1.2.3-r1"]),
+        ("golang", "v1.20.1", ["1.20.12", "1.21.5"], ["1.20.12", "1.21.5"]),
+        ("pypi", "2.2.3", [], []),
+        ("hex", "1.0.0", ["1.0.1"], None),  # an order univers does not implement: unknown
+        ("pypi", None, ["1.0.1"], None),  # no installed version: unknown
+        ("pypi", "1.0.0", ["not a version!"], None),  # a version that does not parse: unknown
+    ],
+)
+def test_newer_fixes_follow_each_ecosystems_order(
+    ecosystem: str, installed: str | None, fixed: list[str], newer: list[str] | None
+) -> None:
+    """Fixed versions count only when newer in the package's own ecosystem (univers: PEP 440,
+    Debian policy 5.6.12, RPM, Alpine, Maven ComparableVersion, semver, Go module versions)."""
+    from affidavit.collectors.kinds.vulnerability import newer_fixes
+
+    assert newer_fixes(ecosystem, installed, fixed) == newer

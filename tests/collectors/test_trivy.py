@@ -258,18 +258,113 @@ def test_repo_digest_of_the_scanned_repository_is_the_subject_digest() -> None:
     evidence = collect(FOLDER, "image.json", raw=json.dumps(report).encode())
     assert evidence.subject.digest == wanted
     assert evidence.subject.name == "ghcr.io/acme/app:2.0"
-    pinned = dict(report, ArtifactName="ghcr.io/acme/app@sha256:" + "3" * 64)
+    pinned = dict(report, ArtifactName="ghcr.io/acme/app@" + wanted.upper().replace("SHA256", "sha256"))
     evidence = collect(FOLDER, "pinned.json", raw=json.dumps(pinned).encode())
-    assert (evidence.subject.name, evidence.subject.digest) == ("ghcr.io/acme/app", "sha256:" + "3" * 64)
+    assert (evidence.subject.name, evidence.subject.digest) == ("ghcr.io/acme/app", wanted)
 
 
-def test_null_and_empty_reports_are_empty_scans() -> None:
+def test_a_typed_digest_trivy_did_not_resolve_is_no_subject_digest() -> None:
+    """``trivy image name@sha256:X`` whose Metadata.RepoDigests (what Trivy pulled, pkg/types
+    report.go) do not hold X, or an X that is no digest: no subject digest, and a problem says why."""
+    report = {
+        "SchemaVersion": 2,
+        "ArtifactName": "ghcr.io/acme/app@sha256:" + "3" * 64,
+        "ArtifactType": "container_image",
+        "Metadata": {"RepoDigests": ["ghcr.io/acme/app@sha256:" + "1" * 64]},
+        "Results": [],
+    }
+    evidence = collect(FOLDER, "pinned.json", raw=json.dumps(report).encode())
+    assert (evidence.subject.name, evidence.subject.digest) == ("ghcr.io/acme/app", None)
+    assert any("none of the digests the scanner resolved" in p for p in evidence.problems)
+    short = dict(report, ArtifactName="ghcr.io/acme/app@sha256:9fb89a6b")
+    evidence = collect(FOLDER, "short.json", raw=json.dumps(short).encode())
+    assert evidence.subject.digest is None
+    assert any("is not a digest (sha256 takes 64 hex digits, not 8)" in p for p in evidence.problems)
+
+
+def test_null_is_an_empty_legacy_scan_and_an_empty_array_is_refused() -> None:
+    """``null`` is what Trivy before 0.20 wrote for a scan with nothing found (corpus:
+    defectdojo-trivy-legacy_no_vuln.json); ``[]`` names no tool (pip-audit 1.x and Gitleaks write it too)."""
     for raw in (b"null\n", b"[]"):
         doc = Artefact("trivy.json", raw)
         # Gitleaks writes the same bytes and wins by default; --kind vulnerability-scan selects Trivy
         assert 0 < detect(doc) < POSSIBLE
-        evidence = collect(FOLDER, "empty.json", raw=raw, kind=EvidenceKind.VULNERABILITY_SCAN)
-        assert evidence.data["summary"]["total"] == 0 and evidence.data["findings"] == []
+    evidence = collect(FOLDER, "empty.json", raw=b"null\n", kind=EvidenceKind.VULNERABILITY_SCAN)
+    assert evidence.data["summary"]["total"] == 0 and evidence.data["findings"] == []
+    assert evidence.data["scanned_for_vulnerabilities"] is None
+    assert any("names no image, target or database" in p for p in evidence.problems)
+    with pytest.raises(InputError, match="is an empty JSON array: it names no scanner") as caught:
+        collect(FOLDER, "empty.json", raw=b"[]", kind=EvidenceKind.VULNERABILITY_SCAN)
+    assert "trivy image --format json" in caught.value.diagnostics()
+
+
+def test_a_report_of_other_scanners_only_is_no_vulnerability_scan() -> None:
+    """``trivy image --scanners misconfig,secret`` (pkg/types report.go: result classes config,
+    secret, license) shows no vulnerability scan: ``scanned_for_vulnerabilities`` is false; with no
+    results at all it is unknown (null)."""
+    report = {
+        "SchemaVersion": 2,
+        "ArtifactName": "ghcr.io/acme/app@sha256:" + "1" * 64,
+        "ArtifactType": "container_image",
+        "Results": [{"Target": "app/settings.py", "Class": "secret", "Secrets": []}],
+    }
+    evidence = collect(FOLDER, "secret-only.json", raw=json.dumps(report).encode())
+    assert evidence.data["scanned_for_vulnerabilities"] is False
+    evidence = collect(FOLDER, "none.json", raw=json.dumps(dict(report, Results=None)).encode())
+    assert evidence.data["scanned_for_vulnerabilities"] is None
+
+
+def test_the_server_database_of_a_client_server_scan_is_recorded() -> None:
+    """Trivy 0.70+ in client/server mode names the server's database (pkg/types version.go:
+    Trivy.Server.VulnerabilityDB {Version, UpdatedAt, NextUpdate, DownloadedAt})."""
+    report = {
+        "SchemaVersion": 2,
+        "Trivy": {
+            "Version": "0.70.0",
+            "Server": {
+                "Version": "0.70.0",
+                "VulnerabilityDB": {
+                    "Version": 2,
+                    "UpdatedAt": "2026-11-20T06:13:10.612345678Z",
+                    "NextUpdate": "2026-11-21T06:13:10.612345678Z",
+                    "DownloadedAt": "2026-11-20T07:01:33.5Z",
+                },
+            },
+        },
+        "ArtifactName": "ghcr.io/acme/app@sha256:" + "1" * 64,
+        "ArtifactType": "container_image",
+        "Results": [{"Target": "x (debian 12.8)", "Class": "os-pkgs", "Type": "debian"}],
+    }
+    evidence = collect(FOLDER, "server.json", raw=json.dumps(report).encode())
+    assert evidence.data["database"] == {"updated_at": "2026-11-20T06:13:10Z", "version": None, "schema": "2"}
+    assert evidence.data["scanned_for_vulnerabilities"] is True
+    assert "database" not in collect(FOLDER, "alpine.json", raw=_raw("trivy-alpine-310.json")).data
+
+
+def test_not_affected_status_is_kept() -> None:
+    """Trivy's ``not_affected`` status (pkg/types Status, set from VEX or vendor data) is kept."""
+    report = {
+        "SchemaVersion": 2,
+        "ArtifactName": "app",
+        "Results": [
+            {
+                "Target": "Python",
+                "Class": "lang-pkgs",
+                "Type": "python-pkg",
+                "Vulnerabilities": [
+                    {
+                        "VulnerabilityID": "CVE-2026-1",
+                        "PkgName": "urllib3",
+                        "InstalledVersion": "2.2.3",
+                        "Status": "not_affected",
+                        "Severity": "HIGH",
+                    }
+                ],
+            }
+        ],
+    }
+    evidence = collect(FOLDER, "vex.json", raw=json.dumps(report).encode())
+    assert evidence.data["findings"][0]["status"] == "not_affected"
 
 
 def test_trivy_log_instead_of_report_is_refused_as_what_it_is() -> None:

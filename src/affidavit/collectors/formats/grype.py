@@ -17,7 +17,10 @@ Eras handled:
 A finding's target is the path where the package was found (``artifact.locations[0].path``), so
 that one package found in two places is two findings, as Grype reports it; ``targets`` lists those
 paths. The subject is the scanned image (with the digest the user asked for, else the repository
-digest, else the platform manifest digest) or directory/file.
+digest, else the platform manifest digest) or directory/file. A digest the user asked for
+(``userInput: name@sha256:...``) must be a digest and one of those Grype resolved for the image it
+scanned (``repoDigests``, ``manifestDigest``); otherwise the record has no subject digest, and a
+problem says why.
 """
 
 from __future__ import annotations
@@ -42,6 +45,7 @@ from affidavit.collectors.interface import (
 from affidavit.collectors.kinds.severity import is_known_severity_word, score, severity_of
 from affidavit.collectors.kinds.vulnerability import (
     FindingSet,
+    claimed_digest,
     clean_ids,
     cvss_version,
     ecosystem_of,
@@ -236,7 +240,13 @@ def _subject(source: Any, problems: Problems) -> Subject:
     name = opt_str(target.get("userInput")) or opt_str(target.get("path")) or opt_str(target.get("name"))
     digest: str | None = None
     if name is not None and "@sha256:" in name:
-        name, _, digest = name.partition("@")
+        name, _, claimed = name.partition("@")
+        repo_digests = target.get("repoDigests")
+        resolved = [*(repo_digests if isinstance(repo_digests, list) else []), target.get("manifestDigest")]
+        digest, note = claimed_digest(claimed, resolved)
+        if note is not None:
+            problems.add("$.source.target.userInput", note)
+        return Subject(name=name, version=None, digest=digest)
     if kind == "image" and digest is None:
         repo_digests = target.get("repoDigests")
         digest, note = pick_repo_digest(repo_digests if isinstance(repo_digests, list) else [], name)

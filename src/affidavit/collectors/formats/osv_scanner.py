@@ -13,6 +13,8 @@ finding of its own. The finding's severity is the most severe of its records' wo
 no word, the score decides: the highest base score computed from the records' CVSS vectors, else the
 group's ``max_severity``. Fixed versions are the ``fixed`` events of the records' affected ranges for
 this package (commit ranges excluded). OSV records state no fix state, so ``status`` is null.
+A record with ``withdrawn`` set (OSV schema: "the vulnerability was withdrawn") is no vulnerability:
+it makes no finding, and the record's problems count how many were left out.
 """
 
 from __future__ import annotations
@@ -110,6 +112,12 @@ def parse(doc: Artefact, options: CollectOptions) -> Parsed:
             f"{state.uncalled} findings were judged not called or unimportant by OSV-Scanner's "
             "experimental analysis; they are kept",
         )
+    if state.withdrawn:
+        problems.add(
+            "$.results",
+            f"{len(state.withdrawn)} advisories are withdrawn (their OSV record has `withdrawn`): they are "
+            "no vulnerabilities and are not counted",
+        )
     if findings.duplicates:
         problems.add(
             "$.results",
@@ -134,6 +142,7 @@ class _State:
         self.unknown_words: dict[str, str] = {}
         self.bad_vectors: list[tuple[str, str]] = []
         self.uncalled = 0
+        self.withdrawn: set[str] = set()
 
 
 def _package(
@@ -158,6 +167,9 @@ def _package(
         vid = opt_str(record.get("id"))
         if vid is None:
             raise InputError(doc.source, "a vulnerability record has no id", path=f"{vpath}.id")
+        if opt_str(record.get("withdrawn")) is not None:
+            state.withdrawn.add(vid)  # OSV schema: the advisory was withdrawn and is not a vulnerability
+            continue
         if vid not in records:
             records[vid] = (record, vpath)
             order.append(vid)
@@ -176,10 +188,12 @@ def _package(
             units.append(([vid], None))
         elif found not in emitted:
             emitted.add(found)
-            ids = [i for i in groups[found].get("ids") or () if isinstance(i, str)]
+            ids = [
+                i for i in groups[found].get("ids") or () if isinstance(i, str) and i not in state.withdrawn
+            ]
             units.append((ids or [vid], groups[found]))
     for index, group in enumerate(groups):  # groups whose records were left out of the report
-        ids = [i for i in group.get("ids") or () if isinstance(i, str)]
+        ids = [i for i in group.get("ids") or () if isinstance(i, str) and i not in state.withdrawn]
         if index not in emitted and ids:
             units.append((ids, group))
     if purl is None and name is not None and version is not None:

@@ -11,7 +11,25 @@ Every shape Trivy has written is read:
   [resource]}`` (older) or ``{ClusterName, Resources: [resource]}`` (newer), where each resource is
   ``{Namespace, Kind, Name, Results}``; the targets are then the Kubernetes resources
   (``namespace/Kind/name``);
-* ``null`` (the legacy report of a scan that found nothing) and ``[]``: an empty scan.
+* ``null``: the legacy report of a scan that found nothing (Go's nil slice), read with ``--kind
+  vulnerability-scan`` only (Gitleaks writes the same bytes); it names no image, target or
+  database, so it can never show that the promoted image was scanned.
+
+A bare ``[]`` is refused: no Trivy era writes it for a scan (the legacy report lists a result per
+target, or is ``null``), and pip-audit 1.x and Gitleaks write the same two bytes, so it is no
+evidence of which tool scanned what.
+
+Vulnerability coverage. ``data.scanned_for_vulnerabilities`` says whether the report shows that the
+vulnerability scanner ran: ``true`` when some result is of class ``os-pkgs``/``lang-pkgs`` (or
+carries a ``Vulnerabilities`` list), ``false`` when every result is of another class
+(``--scanners misconfig,secret,license``), ``null`` when the report has no results at all (which a
+secret-only scan that found nothing also writes). Only ``true`` is a vulnerability scan.
+
+Database. Trivy's JSON report names its vulnerability database in client/server mode
+(``Trivy.Server.VulnerabilityDB {Version, UpdatedAt, NextUpdate, DownloadedAt}``, pkg/types
+report.go and version.go), and in standalone mode where a version writes
+``Trivy.VulnerabilityDB`` alike; ``data.database.updated_at`` is that ``UpdatedAt``. A standalone
+report without it does not say how old its database was.
 
 Only vulnerabilities become findings. Misconfigurations (failed checks only) and secrets are
 counted in ``data.other``; nothing of a secret (not its match, not its code lines) is copied. The
@@ -47,6 +65,7 @@ from affidavit.collectors.kinds.secrets import redact_secret_scan
 from affidavit.collectors.kinds.severity import is_known_severity_word, score, severity_of
 from affidavit.collectors.kinds.vulnerability import (
     FindingSet,
+    claimed_digest,
     clean_ids,
     cvss_vector_score,
     ecosystem_of,
@@ -126,15 +145,29 @@ def parse(doc: Artefact, options: CollectOptions) -> Parsed:
     subject = Subject()
     format_version: str | None = None
     effective_at: str | None = None
+    database: dict[str, Any] | None = None
     if value is None:
-        pass  # the legacy report of a scan with nothing to report
+        reader.problems.add(
+            "$",
+            "a legacy Trivy report of a scan with nothing to report (null): it names no image, target or "
+            "database",
+        )
     elif isinstance(value, list):
+        if not value:
+            raise InputError(
+                doc.source,
+                "is an empty JSON array: it names no scanner, image or target, so it is no evidence that "
+                "anything was scanned (pip-audit 1.x and Gitleaks write the same two bytes)",
+                hint="save the scanner's full JSON report, e.g. `trivy image --format json --output FILE "
+                "IMAGE@DIGEST` (SchemaVersion 2)",
+            )
         reader.results(value, "$", None)
     elif isinstance(value, dict):
         format_version = opt_str(value.get("SchemaVersion"))
         version_block = value.get("Trivy")
         if isinstance(version_block, dict):
             tool = Tool("trivy", opt_str(version_block.get("Version")))
+            database = _database(version_block)
         effective_at = normalise_time(value.get("CreatedAt"))
         if "ClusterName" in value:
             subject = Subject(name=opt_str(value.get("ClusterName")))
@@ -150,7 +183,7 @@ def parse(doc: Artefact, options: CollectOptions) -> Parsed:
     else:
         raise InputError(doc.source, f"is not a Trivy report: the JSON document is {json_type(value)}")
     return Parsed(
-        data=reader.finish(),
+        data=reader.finish(database),
         format_version=format_version,
         tool=tool,
         subject=subject,
@@ -259,7 +292,7 @@ class _Reader:
             )
         )
 
-    def finish(self) -> dict[str, Any]:
+    def finish(self, database: dict[str, Any] | None = None) -> dict[str, Any]:
         """The data mapping, after noting what deserves a problem sentence."""
         for word, where in sorted(self.unknown_words.items()):
             self.problems.add(
@@ -283,9 +316,37 @@ class _Reader:
                 f"{self.modified} findings were suppressed by a VEX document or ignore policy "
                 "(ModifiedFindings) and are not counted",
             )
-        return self.findings.data(
-            other={"misconfigurations": self.misconfigurations, "secrets": self.secrets}
+        data = self.findings.data(
+            database=database,
+            other={"misconfigurations": self.misconfigurations, "secrets": self.secrets},
         )
+        data["scanned_for_vulnerabilities"] = (
+            True if self.vuln_results else (False if self.results_seen else None)
+        )
+        return data
+
+
+def _database(trivy: dict[str, Any]) -> dict[str, Any] | None:
+    """``{updated_at, version, schema}`` of the vulnerability database the report names, if any.
+
+    The server's (client/server mode: ``Trivy.Server.VulnerabilityDB``) wins over a local one
+    (``Trivy.VulnerabilityDB``): in that mode the server scans with its own database.
+    """
+    server = trivy.get("Server")
+    for block in (
+        server.get("VulnerabilityDB") if isinstance(server, dict) else None,
+        trivy.get("VulnerabilityDB"),
+    ):
+        if isinstance(block, dict):
+            version = block.get("Version")
+            return {
+                "updated_at": normalise_time(block.get("UpdatedAt")),
+                "version": None,
+                "schema": str(version)
+                if isinstance(version, int) and not isinstance(version, bool)
+                else None,
+            }
+    return None
 
 
 def _cvss(block: Any) -> float | None:
@@ -313,11 +374,15 @@ def _subject(report: dict[str, Any], problems: Problems) -> Subject:
     """The scanned artifact: its name and, for an image, the manifest digest from ``RepoDigests``."""
     name = opt_str(report.get("ArtifactName"))
     digest: str | None = None
-    if name is not None and "@sha256:" in name:
-        name, _, rest = name.partition("@")
-        digest = rest
     metadata = report.get("Metadata")
     metadata = metadata if isinstance(metadata, dict) else {}
+    if name is not None and "@sha256:" in name:
+        name, _, claimed = name.partition("@")
+        repo_digests = metadata.get("RepoDigests")
+        digest, note = claimed_digest(claimed, repo_digests if isinstance(repo_digests, list) else [])
+        if note is not None:
+            problems.add("$.ArtifactName", note)
+        return Subject(name=name, version=None, digest=digest)
     image = report.get("ArtifactType") == "container_image" or "RepoDigests" in metadata
     if digest is None and image:
         repo_digests = metadata.get("RepoDigests")
