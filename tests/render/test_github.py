@@ -88,6 +88,22 @@ def test_a_demo_run_annotates_each_blocking_rule(demo: dict[str, DemoRun], which
     assert len([c for c in commands if c.name == "warning"]) == min(len(warned), MAX_ANNOTATIONS)
 
 
+@pytest.mark.parametrize("which", ["no-go", "go"])
+def test_a_demo_run_summary_lists_every_blocking_rule_in_one_table(
+    demo: dict[str, DemoRun], which: str
+) -> None:
+    run = demo[which].run
+    summary = step_summary(run)
+    html = to_html(summary)
+    assert headings(html)[0] == "<h2>" and f"affidavit: {run.decision.value}</h2>" in html
+    assert ragged_tables(summary) == []
+    blocking = [r for r in run.rules if r.outcome.blocks]
+    assert html.count("<table>") == (1 if blocking else 0)
+    assert html.count("<tr>") == (len(blocking) + 1 if blocking else 0)  # a row per rule under the header
+    for rule in blocking:
+        assert f"<code>{rule.id}</code>" in html
+
+
 @pytest.mark.parametrize("name", sorted(HOSTILE))
 def test_a_hostile_message_is_one_escaped_annotation(name: str) -> None:
     payload = HOSTILE[name]

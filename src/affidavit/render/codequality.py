@@ -62,10 +62,12 @@ class CodeQualityRenderer:
 
 
 def _path(path: str) -> str:
+    """``location.path``: relative to the working directory when it can be, visible characters only."""
     return visible(relative_path(path) or path)
 
 
 def _issue(run: Run, finding: Finding, folder: str | None) -> dict[str, Any]:
+    """The Code Quality issue of one finding (see the module docstring)."""
     rule = finding.rule
     severity = "minor" if finding.level == "warning" else _BLOCKING[severity_of(rule)]
     controls = controls_text(run, rule)

@@ -87,12 +87,14 @@ def command_property(value: str) -> str:
 
 
 def _command(kind: str, message: str, **properties: str | None) -> str:
+    """One workflow command line; properties without a value are left out."""
     props = ",".join(f"{key}={command_property(value)}" for key, value in properties.items() if value)
     head = f"::{kind} {props}" if props else f"::{kind}"
     return f"{head}::{command_data(message)}"
 
 
 def _file_of(run: Run, rule: RuleReport) -> str | None:
+    """The first evidence file of a rule with a path relative to the working directory, if any."""
     known = sources(run)
     ids = [i for v in (*rule.violations, *rule.warnings) for i in v.evidence_ids] + list(rule.evidence_ids)
     for evidence_id in ids:
@@ -104,6 +106,7 @@ def _file_of(run: Run, rule: RuleReport) -> str | None:
 
 
 def _annotation(run: Run, rule: RuleReport, kind: str, word: str, message: str) -> str:
+    """The annotation of one rule: what happened, the controls and the fix, titled with the rule."""
     t = visible
     controls = controls_text(run, rule)
     lines = [f"{word}: {t(cut(message, MAX_ANNOTATION_TEXT))}"]
@@ -115,6 +118,7 @@ def _annotation(run: Run, rule: RuleReport, kind: str, word: str, message: str) 
 
 
 def _capped(kind: str, lines: list[str], what: str) -> list[str]:
+    """``lines`` within GitHub's 10 per kind and step; the tenth then counts the ones left out."""
     if len(lines) <= MAX_ANNOTATIONS:
         return lines
     more = len(lines) - (MAX_ANNOTATIONS - 1)
@@ -161,10 +165,12 @@ def workflow_commands(run: Run) -> tuple[str, ...]:
 
 
 def _cell(value: object) -> Md:
+    """A table cell of artefact text: cut to ``MAX_CELL`` characters and escaped."""
     return md_text(cut(str(value), MAX_CELL))
 
 
 def _row(run: Run, rule: RuleReport) -> str:
+    """The blocking-rules table row of one rule."""
     messages = [v.msg for v in (*rule.violations, *rule.missing)] or [rule.first_message]
     first = cut(messages[0], MAX_CELL)
     more = f" (+{len(messages) - 1} more)" if len(messages) > 1 else ""

@@ -69,6 +69,7 @@ def xml_text(value: object, limit: int = MAX_TEXT) -> str:
 
 
 def _attrs(**values: object) -> str:
+    """XML attributes ``key="value"`` (a trailing ``_`` dropped from a key), every value escaped."""
     return "".join(f' {key.rstrip("_")}="{xml_text(value)}"' for key, value in values.items())
 
 
@@ -84,6 +85,7 @@ def _timestamp(value: str) -> str:
 
 
 def _controls(run: Run, rule: RuleReport) -> str:
+    """The controls a rule tests, by framework label in display order."""
     groups = []
     for matrix in run.matrices:
         ids = rule.controls.get(matrix.framework) or ()
@@ -110,6 +112,7 @@ def _body(run: Run, rule: RuleReport) -> str:
 
 
 def _testcase(run: Run, rule: RuleReport) -> str:
+    """The ``testcase`` element of one rule, with its failure, error or skipped child (see the module)."""
     group = rule.id.split(".", 1)[0] if "." in rule.id else "rules"
     head = f"    <testcase{_attrs(name=rule.id, classname=f'affidavit.{group}', time='0')}"
     outcome = rule.outcome

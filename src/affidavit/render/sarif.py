@@ -17,6 +17,10 @@ and rules; per rule ``shortDescription``/``fullDescription`` (at most 1,024 char
 run (beyond that the first are kept, errors before warnings before notes, and the run's
 properties say how many were left out).
 
+``automationDetails.id`` is ``affidavit/<environment>/<run id>``: GitHub takes everything before
+the last ``/`` as the analysis category, so each environment's alerts are tracked apart and a
+staging run never closes a prod alert.
+
 **Locations.** A result points at the source file of its evidence record: its path as the gate
 was given it, relative to the directory the gate ran in (``uriBaseId`` ``%SRCROOT%``; in CI the
 checkout, which is what GitHub resolves a relative path against), line 1. An absolute path is
@@ -113,6 +117,7 @@ def _uri(path: str) -> dict[str, str]:
     """
 
     def quote(text: str) -> str:
+        """``text`` made visible and percent-encoded (``/`` kept)."""
         return urllib.parse.quote(visible(text), safe="/")
 
     relative = relative_path(path)
@@ -135,6 +140,7 @@ def _folder_uri(folder: str) -> dict[str, str]:
 def _location(
     path: str, *, file: bool, message: str | None = None, ident: int | None = None
 ) -> dict[str, Any]:
+    """A SARIF location: a file (line 1) or, ``file`` false, a folder; with a message and id if given."""
     physical: dict[str, Any] = {"artifactLocation": _uri(path) if file else _folder_uri(path)}
     if file:
         physical["region"] = {"startLine": 1, "startColumn": 1}
@@ -158,6 +164,7 @@ def _tags(run: Run, rule: RuleReport) -> list[str]:
 
 
 def _help_markdown(run: Run, rule: RuleReport) -> str:
+    """The rule's help as Markdown: title, remediation, controls and evidence kinds, all escaped."""
     parts = [f"**{md_text(rule.title)}** ({md_code(rule.id)})", "", md_prose(rule.remediation)]
     tested = [
         f"{md_text(m.display)} {md_join(list(rule.controls.get(m.framework) or ()))}"
@@ -172,6 +179,7 @@ def _help_markdown(run: Run, rule: RuleReport) -> str:
 
 
 def _descriptor(run: Run, rule: RuleReport) -> dict[str, Any]:
+    """The ``reportingDescriptor`` of one rule (see the module docstring)."""
     severity = severity_of(rule)
     controls = controls_text(run, rule)
     full = rule.title + (f". Tests {controls}" if controls else "")
@@ -201,6 +209,7 @@ def _descriptor(run: Run, rule: RuleReport) -> dict[str, Any]:
 
 
 def _result(run: Run, finding: Finding, rule_index: int, folder: str | None) -> dict[str, Any]:
+    """The SARIF ``result`` of one finding: level, message, one location, fingerprints, suppression."""
     rule = finding.rule
     if finding.source is not None:
         location = _location(finding.source, file=True)
