@@ -1,6 +1,6 @@
 # METADATA
 # title: A prod promotion has an approved change record
-# description: Promoting to production needs a change record for this artefact and environment, approved by someone other than the requester, so every production change is authorised and traceable to a ticket.
+# description: Promoting to production needs a change record for this artefact and environment, approved after the request and before the evaluation by a person (not a bot) other than the requester under any of their names, so every production change is authorised and traceable to a ticket.
 # custom:
 #   id: change_management.approval_recorded
 #   severity: high
@@ -39,11 +39,28 @@ missing contains v if {
 	}
 }
 
+# A record that does not say who asked, when, or when its approvals were given cannot show that
+# the approvals follow the request, precede the evaluation and come from someone else.
+missing contains v if {
+	subject.has_target
+	count(change.approving) == 0
+	some r in change.records
+	subject.names_digest(r)
+	count(change.problems(r)) == 0
+	count(change.unknowns(r)) > 0
+	v := {
+		"msg": sprintf("change record %s cannot be shown to approve this promotion of %s to %v: %s", [change.name(r), subject.target, input.context.environment, concat("; ", sort(change.unknowns(r)))]),
+		"evidence_ids": evidence.id_list(r),
+		"details": {"unknowns": sort(change.unknowns(r))},
+	}
+}
+
 deny contains v if {
 	subject.has_target
 	count(change.approving) == 0
 	some r in change.records
 	subject.names_digest(r)
+	count(change.problems(r)) > 0
 	v := {
 		"msg": sprintf("change record %s does not approve this promotion of %s to %v: %s", [change.name(r), subject.target, input.context.environment, concat("; ", sort(change.problems(r)))]),
 		"evidence_ids": evidence.id_list(r),

@@ -120,3 +120,78 @@ test_fires_when_record_states_neither_approval_nor_environment if {
 	contains(d.msg, "it is not approved")
 	contains(d.msg, "it is for environment null, not prod")
 }
+
+# --- issue 10: who approved, and when ------------------------------------------------------------
+
+_approval(who, at) := {"approver": who, "approved_at": at, "decision": "approved", "bot": false}
+
+_with_approvals(list) := _change({"effective_at": "2026-11-22T09:20:00Z", "data": {"approvals": list}})
+
+_problems_of(r) := {p | some d in rule.deny with input as _input([r]); some p in d.details.problems}
+
+test_environment_aliases_match if {
+	inp := _input([_change({"data": {"environment": " Production "}})])
+	count(rule.deny) == 0 with input as inp
+	count(rule.missing) == 0 with input as inp
+	count(rule.deny) == 0 with input as _input([_change({"data": {"environment": "PRD"}})])
+}
+
+test_fires_when_approval_is_future_dated if {
+	r := _with_approvals([_approval("lee@acme.example", "2026-11-23T08:00:00Z")])
+	"1 approval(s) dated after the evaluation time were not counted" in _problems_of(r)
+}
+
+test_fires_when_approval_precedes_the_request if {
+	r := _with_approvals([_approval("lee@acme.example", "2026-11-22T09:00:00Z")])
+	"1 approval(s) dated before the change was requested were not counted" in _problems_of(r)
+}
+
+test_fires_when_only_a_bot_approved if {
+	by_flag := _with_approvals([object.union(_approval("release-app", "2026-11-22T10:00:00Z"), {"bot": true})])
+	"1 approval(s) by a bot were not counted: an approval must be a person's decision" in _problems_of(by_flag)
+	by_name := _with_approvals([_approval("github-actions[bot]", "2026-11-22T10:00:00Z")])
+	"1 approval(s) by a bot were not counted: an approval must be a person's decision" in _problems_of(by_name)
+}
+
+test_fires_when_requester_approves_under_an_alias if {
+	r := _with_approvals([_approval("DSmith", "2026-11-22T10:00:00Z")])
+	p := object.union(_params, {"change_management": {"aliases": {"dana": ["dana@acme.example", "dsmith"]}}})
+	denies := rule.deny with input as testing.input_for({"change-record": [r]}, "prod", p)
+	count(denies) == 1
+	some d in denies
+	contains(d.msg, "under the same name or an alias in change_management.aliases")
+	# without the alias the same approval counts
+	count(rule.deny) == 0 with input as _input([r])
+}
+
+test_missing_when_aliases_malformed if {
+	p := object.union(_params, {"change_management": {"aliases": ["dana", "dsmith"]}})
+	missing := rule.missing with input as testing.input_for({"change-record": [_change({})]}, "prod", p)
+	some m in missing
+	m.details.param == "change_management.aliases"
+}
+
+test_missing_when_request_time_unknown if {
+	r := json.remove(_change({}), ["effective_at"])
+	inp := _input([r])
+	count(rule.deny) == 0 with input as inp
+	missing := rule.missing with input as inp
+	count(missing) == 1
+	some m in missing
+	contains(m.msg, "does not say when the change was requested")
+}
+
+test_missing_when_requester_or_approval_time_unknown if {
+	r := _change({"data": {"requested_by": null, "approvals": [{"approver": "lee", "approved_at": null, "decision": "approved"}]}})
+	inp := _input([r])
+	count(rule.deny) == 0 with input as inp
+	missing := rule.missing with input as inp
+	some m in missing
+	contains(m.msg, "does not say who requested the change")
+	contains(m.msg, "do not say when they were given")
+}
+
+test_requested_at_in_data_wins if {
+	r := _change({"effective_at": null, "data": {"requested_at": "2026-11-22T11:00:00Z"}})
+	"1 approval(s) dated before the change was requested were not counted" in _problems_of(r)
+}

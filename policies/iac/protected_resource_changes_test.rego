@@ -46,6 +46,7 @@ _plan(rcs) := testing.record("terraform-plan", "p", {
 _change := testing.record("change-record", "c", {
 	"format": "affidavit-change-record",
 	"subject": {"name": "ghcr.io/acme/shop", "version": "1.8.0", "digest": testing.digest},
+	"effective_at": "2026-11-22T09:20:00Z",
 	"data": {
 		"id": "CHG-2041", "environment": "prod", "ticket": "OPS-1187", "requested_by": "dana@acme.example",
 		"approvals": [{"approver": "lee@acme.example", "approved_at": "2026-11-22T10:41:00Z", "decision": "approved"}],

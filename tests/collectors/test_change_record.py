@@ -98,10 +98,13 @@ def test_own_examples(name: str) -> None:
     assert data["self_approved"] is any(
         a["decision"] == "approved" and a["approver"].lower() == requester for a in raw["approvals"]
     )
-    written = [dict(a, approved_at=_utc(a["approved_at"])) for a in raw["approvals"]]
+    written = [
+        dict(a, approved_at=_utc(a["approved_at"]), bot=a["approver"].lower().endswith("[bot]"))
+        for a in raw["approvals"]
+    ]
     assert sorted(map(json.dumps, data["approvals"])) == sorted(map(json.dumps, written))
     assert [a["approved_at"] for a in data["approvals"]] == sorted(a["approved_at"] for a in written)
-    assert record["effective_at"] == _utc(raw["created_at"])
+    assert record["effective_at"] == _utc(raw["created_at"]) == data["requested_at"]
     subject = raw.get("subject") or {}
     assert record["subject"] == {
         "name": subject.get("name"),
@@ -256,8 +259,15 @@ def test_github_deployment_reviews() -> None:
     data = record["data"]
     decided = [r for r in raw if r["state"] != "pending"]
     assert data["approvals"] == [
-        {"approver": r["user"]["login"], "approved_at": None, "decision": r["state"]} for r in decided
+        {
+            "approver": r["user"]["login"],
+            "approved_at": None,
+            "decision": r["state"],
+            "bot": r["user"].get("type") == "Bot" or r["user"]["login"].endswith("[bot]"),
+        }
+        for r in decided
     ]
+    assert data["requested_at"] is None
     assert data["environment"] == "production"
     assert data["approved"] is True and data["self_approved"] is None
     assert (data["id"], data["requested_by"], data["ticket"]) == (None, None, None)
@@ -306,11 +316,40 @@ def _check_shape(record: dict[str, Any]) -> None:
         "self_approved",
         "ticket",
         "requested_by",
+        "requested_at",
     ]
-    assert all(set(a) == {"approver", "approved_at", "decision"} for a in record["data"]["approvals"])
+    assert all(set(a) == {"approver", "approved_at", "decision", "bot"} for a in record["data"]["approvals"])
 
 
 @pytest.mark.parametrize("name", sorted(p.name for p in EXAMPLES.glob("*.json")))
 def test_example_records_have_the_change_record_shape(name: str) -> None:
     """The record of every example (the inputs of the change-record goldens among them) has the shape."""
     _check_shape(_collect_example(name))
+
+
+@pytest.mark.parametrize(
+    ("login", "account_type", "bot"),
+    [
+        ("github-actions[bot]", "Bot", True),
+        ("Release-Train[BOT]", None, True),  # the suffix in any case
+        ("deploy-app", "Bot", True),  # GitHub's user type says so without the suffix
+        ("sam", "User", False),
+        ("bot-builder", "User", False),  # "bot" elsewhere in a login is a person's name
+    ],
+)
+def test_bot_approvers_are_marked(login: str, account_type: str | None, bot: bool) -> None:
+    """GitHub bot accounts: user type Bot, logins ending in [bot] (GitHub docs on apps)."""
+    reviews = [
+        {
+            "state": "approved",
+            "comment": "",
+            "user": {"login": login, "type": account_type},
+            "environments": [],
+        }
+    ]
+    assert _collect_bytes("reviews.json", json.dumps(reviews).encode())["data"]["approvals"][0]["bot"] is bot
+    own = _valid()
+    own["approvals"] = [{"approver": login, "approved_at": "2026-11-20T10:00:00Z", "decision": "approved"}]
+    assert _collect_bytes("own.json", json.dumps(own).encode())["data"]["approvals"][0]["bot"] is (
+        login.lower().endswith("[bot]")
+    )

@@ -13,7 +13,9 @@ Two formats yield the ``change-record`` kind:
     ``rejected`` or ``pending``). It does not say which run it is about, who started the run or
     when each review was given; those fields are ``null`` and the record says so in ``problems``.
 
-The record's ``data``: ``id``, ``environment``, ``approvals[] {approver, approved_at, decision}``
+The record's ``data``: ``id``, ``requested_at`` (the change's ``created_at`` in UTC, ``null`` when
+not stated), ``environment``, ``approvals[] {approver, approved_at, decision, bot}`` (``bot``: the
+approver is a bot account, by GitHub's user ``type`` or the ``[bot]`` login suffix)
 (sorted by time, then approver; ``approved_at`` and the record's ``effective_at``, the change's
 ``created_at``, are written in UTC to the second by the one timestamp rule of ``model.time``, so
 that an approval given at ``08:30+01:00`` sorts before one given at ``07:45Z``), ``approved`` (at least one approval and no rejection),
@@ -100,6 +102,12 @@ def _summarise(approvals: list[dict[str, Any]], requested_by: str | None) -> tup
         for a in approvals
     )
     return approved, self_approved
+
+
+def _is_bot(login: Any, account_type: Any) -> bool:
+    """True for a bot account: GitHub's user ``type`` ``Bot`` (REST user object), or a login that
+    ends in ``[bot]``, the suffix GitHub gives app accounts (``github-actions[bot]``)."""
+    return account_type == "Bot" or (isinstance(login, str) and login.strip().casefold().endswith("[bot]"))
 
 
 def _sorted(approvals: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -214,7 +222,12 @@ def _parse_own(doc: Artefact, options: CollectOptions) -> Parsed:
         )
     approvals = _sorted(
         [
-            {"approver": a["approver"], "approved_at": _utc(a["approved_at"]), "decision": a["decision"]}
+            {
+                "approver": a["approver"],
+                "approved_at": _utc(a["approved_at"]),
+                "decision": a["decision"],
+                "bot": _is_bot(a["approver"], None),
+            }
             for a in record["approvals"]
         ]
     )
@@ -231,6 +244,7 @@ def _parse_own(doc: Artefact, options: CollectOptions) -> Parsed:
         "self_approved": self_approved,
         "ticket": record.get("ticket"),
         "requested_by": record["requested_by"],
+        "requested_at": _utc(record.get("created_at")),
     }
     return Parsed(
         data=data,
@@ -291,6 +305,7 @@ def _parse_github(doc: Artefact, options: CollectOptions) -> Parsed:
                 "approver": login if isinstance(login, str) else None,
                 "approved_at": None,
                 "decision": review["state"],
+                "bot": _is_bot(login, review["user"].get("type")),
             }
         )
     if pending:
@@ -318,6 +333,7 @@ def _parse_github(doc: Artefact, options: CollectOptions) -> Parsed:
         "self_approved": self_approved,
         "ticket": None,
         "requested_by": None,
+        "requested_at": None,
     }
     repository = next(iter(repositories)) if len(repositories) == 1 else None
     return Parsed(data=data, subject=Subject(name=repository), problems=problems.items)
