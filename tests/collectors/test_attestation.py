@@ -15,7 +15,7 @@ import pytest
 
 from affidavit.errors import InputError, UnknownFormatError
 from affidavit.model import EvidenceKind
-from tests.conftest import CORPUS, corpus_index, validate_record
+from tests.conftest import CORPUS, NOW, corpus_index, validate_record
 from tests.signatures.helpers import collect
 
 if TYPE_CHECKING:
@@ -498,3 +498,37 @@ def test_statement_subject_digest_follows_the_one_digest_rule(
     else:
         assert len(found) == 1 and problem in found[0], record.problems
         assert next(iter(digest.values())) not in found[0]
+
+
+def test_a_workflow_ref_the_source_dependency_contradicts_is_not_recorded() -> None:
+    """SLSA v1 with GitHub's build type names the ref twice: externalParameters.workflow.ref and the
+    git source in resolvedDependencies (https://actions.github.io/buildtypes/workflow/v1). When a
+    crafted statement says main in one and another branch in the other, which ref was built is
+    unknown: the record names no ref (so no rule can bind it to an allowed ref) and says why."""
+    name = "slsa-verifier-npm-gundam-visor-cli-v1-tag.tgz.json"
+    statement = _statement(name)
+    definition = statement["predicate"]["buildDefinition"]
+    workflow_ref = definition["externalParameters"]["workflow"]["ref"]
+    dependency = definition["resolvedDependencies"][0]
+    repo, _ = _git(dependency["uri"])
+    dependency["uri"] = f"git+{repo}@refs/heads/attacker"
+    record = _collect_statement(statement)
+    assert workflow_ref != "refs/heads/attacker"
+    assert record.data["source"]["ref"] is None
+    assert any(
+        "the workflow ref and the ref of the source in resolvedDependencies differ" in p
+        for p in record.problems
+    )
+    dependency["uri"] = f"git+{repo}@{workflow_ref}"  # agreeing refs are kept
+    assert _collect_statement(statement).data["source"]["ref"] == workflow_ref
+
+
+def _collect_statement(statement: dict[str, Any]) -> Any:
+    """A bare Statement collected as a file would be."""
+    from affidavit.artefact import Artefact
+    from affidavit.collectors import collect_document
+    from affidavit.collectors.interface import CollectOptions
+
+    return collect_document(
+        Artefact("statement.json", json.dumps(statement).encode()), CollectOptions(now=NOW)
+    )

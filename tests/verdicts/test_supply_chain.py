@@ -356,6 +356,21 @@ def _fork(s: dict[str, Any]) -> None:
     _definition(s)["resolvedDependencies"][0]["uri"] = "git+https://github.com/attacker/shop@refs/heads/main"
 
 
+def _dependency_ref(ref: str) -> Callable[[dict[str, Any]], None]:
+    def edit(s: dict[str, Any]) -> None:
+        _definition(s)["resolvedDependencies"][0]["uri"] = f"git+https://github.com/acme/shop@{ref}"
+
+    return edit
+
+
+def _statement_v01(s: dict[str, Any]) -> None:
+    s["_type"] = "https://in-toto.io/Statement/v0.1"
+
+
+def _no_run_details(s: dict[str, Any]) -> None:
+    del s["predicate"]["runDetails"]
+
+
 SCENARIOS: list[Scenario] = [
     # -- realistic releases that must stay GO ---------------------------------------------------
     Scenario(
@@ -375,8 +390,9 @@ SCENARIOS: list[Scenario] = [
         provenance(_set_ref("refs/tags/v1.4.2")),
         "pass",
         SPEC_GHA,
-        "a release built from a tag the rule data's ref_patterns allow",
+        "a release built from a tag the rule data's ref_patterns allow, of main (--branch main)",
         decision="GO",
+        options=("--branch", "main"),
     ),
     Scenario(
         "sc-commit-upper-case-go",
@@ -489,6 +505,69 @@ SCENARIOS: list[Scenario] = [
         "rule data requires level 3; a VSA from the allow-listed verifier, signed by it, PASSED at L3",
         decision="GO",
         params=LEVEL3,
+    ),
+    Scenario(
+        "sc-mirror-name-same-digest-go",
+        AREA,
+        PROV,
+        provenance(_set_subjects([{"name": "registry.acme.example/mirror/shop", "digest": {"sha256": HEX}}])),
+        "pass",
+        "https://github.com/in-toto/attestation/blob/main/spec/v1/resource_descriptor.md (digest identifies)",
+        "the digest is what identifies the image; a mirror's name beside it changes nothing",
+        decision="GO",
+    ),
+    Scenario(
+        "sc-statement-v01-with-slsa-v1-go",
+        AREA,
+        PROV,
+        provenance(_statement_v01),
+        "pass",
+        "https://github.com/in-toto/attestation/blob/main/spec/v0.1.0/README.md (Statement v0.1)",
+        "an older Statement type around a SLSA v1 predicate, as early tools wrote it",
+        decision="GO",
+    ),
+    Scenario(
+        "sc-second-provenance-from-other-branch-go",
+        AREA,
+        PROV,
+        provenance(_set_ref("refs/heads/attacker"), name="provenance-rebuild.intoto.json"),
+        "pass",
+        SPEC_GHA,
+        "the same digest also built (reproducibly) from another branch: the trusted provenance from main "
+        "shows where this artefact came from; the other record is listed, not trusted (--branch main)",
+        decision="GO",
+        options=("--branch", "main"),
+    ),
+    Scenario(
+        "sc-staging-key-signed-level-1-passes",
+        AREA,
+        SLSA,
+        provenance(),
+        "pass",
+        SPEC_LEVELS,
+        "staging requires level 1: a provenance the pipeline signed with an allowed key is enough there",
+        options=("--environment", "staging"),
+        params=_builders(
+            {"id": BUILDER, "level": 2, "signers": [{"identity": make_demo.IDENTITY, "issuer": ISSUER}]}
+        ),
+    ),
+    Scenario(
+        "sc-workflow-ref-and-source-ref-differ",
+        AREA,
+        PROV,
+        provenance(_dependency_ref("refs/heads/attacker")),
+        "insufficient_evidence",
+        SPEC_GHA + " and resolvedDependencies[0].uri",
+        "the workflow says main, the source dependency says another branch: which ref was built is unknown",
+    ),
+    Scenario(
+        "sc-provenance-without-run-details",
+        AREA,
+        PROV,
+        provenance(_no_run_details),
+        "fail",
+        SPEC_V1 + " (runDetails is required)",
+        "a provenance that names no builder cannot be from a trusted one",
     ),
     # -- trust comes from who signed, not what the document says ---------------------------------
     Scenario(

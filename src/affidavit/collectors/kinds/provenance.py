@@ -74,7 +74,7 @@ def normalise_statement(statement: dict[str, Any], problems: Problems, path: str
         out["predicate_kind"] = "slsa-provenance"
         version = SLSA_PROVENANCE[predicate_type]
         if version == "1":
-            _slsa_v1(predicate, out)
+            _slsa_v1(predicate, out, problems, f"{path}.predicate")
         else:
             _slsa_v0(predicate, out, version)
     elif predicate_type in VSA_TYPES:
@@ -201,8 +201,14 @@ def _gcb_ref(recipe: dict[str, Any]) -> str | None:
     return None
 
 
-def _slsa_v1(predicate: dict[str, Any], out: dict[str, Any]) -> None:
-    """SLSA provenance v1: ``buildDefinition`` and ``runDetails``."""
+def _slsa_v1(predicate: dict[str, Any], out: dict[str, Any], problems: Problems, path: str) -> None:
+    """SLSA provenance v1: ``buildDefinition`` and ``runDetails``.
+
+    The ref is the workflow's (``externalParameters.workflow.ref``, GitHub's build types), else
+    the source dependency's (``git+URL@REF``). When both are given and differ, the statement does
+    not say which ref was built: the record names no ref (the rules then cannot bind it to an
+    allowed one) and a problem says why.
+    """
     definition = (
         predicate.get("buildDefinition") if isinstance(predicate.get("buildDefinition"), dict) else {}
     )
@@ -243,7 +249,15 @@ def _slsa_v1(predicate: dict[str, Any], out: dict[str, Any]) -> None:
     if chosen is not None:
         dep_repo, dep_ref = split_git_uri(opt_str(chosen.get("uri")))
         repo = repo or dep_repo
-        ref = ref or dep_ref
+        if ref is not None and dep_ref is not None and dep_ref != ref:
+            problems.add(
+                f"{path}.buildDefinition",
+                "the workflow ref and the ref of the source in resolvedDependencies differ, so which "
+                "ref was built is unknown: the record names no ref",
+            )
+            ref = None
+        else:
+            ref = ref or dep_ref
         commit = _commit(chosen.get("digest"))
     out["source"] = {"repo": repo, "ref": ref, "commit": commit}
 
