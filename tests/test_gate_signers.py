@@ -169,3 +169,84 @@ def test_an_explicit_identity_that_passes_still_needs_the_rule_data(tmp_path: Pa
     assert record["data"]["verifications"][0]["checks"]["identity"] is True
     assert rule["outcome"] == "fail"
     assert "which is not allowed" in json.dumps(rule["violations"])
+
+
+# ---------------------------------------------------------------------------------------------
+# Keyless provenance: a level is credited through the builder's signers (issue 10)
+#
+# sigstore-conformance's happy-path-intoto-in-dsse-v3 bundle carries a real SLSA v1 provenance
+# of GitHub's artifact attestations (buildType https://actions.github.io/buildtypes/workflow/v1)
+# whose builder id is the aa-test repository's own workflow, but whose Fulcio certificate is the
+# conformance beacon's workflow: the document says one builder, the signature another identity.
+
+INTOTO = CASES / "happy-path-intoto-in-dsse-v3" / "bundle.sigstore.json"
+INTOTO_DIGEST = "sha256:a0cfc71271d6e278e57cd332ff957c3f7043fdda354c4cbb190a30d56efa01bf"
+INTOTO_COMMIT = "ebff8dfbd609b7b22237c7719ce07f2dc7934f5f"
+AA_BUILDER = "https://github.com/loosebazooka/aa-test/.github/workflows/provenance.yaml@refs/heads/main"
+
+
+def _provenance_gate(tmp_path: Path, builder_signer: str, commit: str = INTOTO_COMMIT) -> dict[str, str]:
+    """Gate the keyless provenance with a builder entry whose only signer is ``builder_signer``."""
+    evidence = tmp_path / "evidence"
+    evidence.mkdir()
+    shutil.copy(INTOTO, evidence / "provenance.sigstore.json")
+    params = tmp_path / "params.yaml"
+    supply_chain = {
+        "allowed_identities": [{"identity": BEACON, "issuer": ISSUER}],
+        "allowed_source_repos": ["github.com/loosebazooka/aa-test"],
+        "allowed_refs": ["refs/heads/main"],
+        "allowed_builders": [
+            {"id": AA_BUILDER, "level": 3, "signers": [{"identity": builder_signer, "issuer": ISSUER}]}
+        ],
+        "min_slsa_level": 3,
+    }
+    params.write_text(json.dumps({"environments": {"prod": {"supply_chain": supply_chain}}}))
+    result = CliRunner().invoke(
+        main,
+        [
+            "gate", "--evidence", str(evidence), "--subject", f"a.txt@{INTOTO_DIGEST}",
+            "--commit", commit, "--params", str(params), "--now", "2026-11-20T12:00:00Z", "--replay",
+            "--out", str(tmp_path / "out"),
+        ],
+    )  # fmt: skip
+    assert isinstance(result.exception, SystemExit), repr(result.exception)
+    bundle = next(p for p in (tmp_path / "out").iterdir() if p.is_dir())
+    rules = json.loads((bundle / "results.json").read_text())["rules"]
+    return {r["id"]: r["outcome"] for r in rules} | {
+        f"{r['id']}:msg": " ".join(v["msg"] for v in r["violations"] + r["missing"]) for r in rules
+    }
+
+
+def test_keyless_provenance_is_credited_its_builders_level_through_the_identity_that_signed(
+    tmp_path: Path,
+) -> None:
+    outcomes = _provenance_gate(tmp_path, BEACON)
+    assert outcomes["supply_chain.provenance_trusted"] == "pass", outcomes[
+        "supply_chain.provenance_trusted:msg"
+    ]
+    assert outcomes["supply_chain.slsa_level"] == "pass", outcomes["supply_chain.slsa_level:msg"]
+    assert outcomes["supply_chain.signature_verified"] == "pass"
+
+
+def test_keyless_provenance_naming_a_builder_whose_signer_did_not_sign_it_is_level_1(tmp_path: Path) -> None:
+    """The builder id says aa-test's workflow; rule data says that workflow signs for it; the beacon
+    signed. The builder is not credited (level 1, below 3) and the provenance is not trusted."""
+    outcomes = _provenance_gate(tmp_path, AA_BUILDER)
+    assert outcomes["supply_chain.provenance_trusted"] == "fail"
+    assert (
+        "is not one supply_chain.allowed_builders names for its builder"
+        in outcomes["supply_chain.provenance_trusted:msg"]
+    )
+    assert outcomes["supply_chain.slsa_level"] == "fail"
+    assert (
+        "shows SLSA build level 1; prod requires at least level 3" in outcomes["supply_chain.slsa_level:msg"]
+    )
+
+
+def test_keyless_provenance_of_another_commit_is_not_trusted(tmp_path: Path) -> None:
+    outcomes = _provenance_gate(tmp_path, BEACON, commit="1" * 40)
+    assert outcomes["supply_chain.provenance_trusted"] == "fail"
+    assert (
+        f"it was built from commit {INTOTO_COMMIT}, not the commit being promoted"
+        in outcomes["supply_chain.provenance_trusted:msg"]
+    )
