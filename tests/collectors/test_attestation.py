@@ -532,3 +532,15 @@ def _collect_statement(statement: dict[str, Any]) -> Any:
     return collect_document(
         Artefact("statement.json", json.dumps(statement).encode()), CollectOptions(now=NOW)
     )
+
+
+def test_in_toto_link_metadata_in_dsse_says_what_to_pass_instead() -> None:
+    """in-toto's demo link (corpus attestation-vsa, in-toto/in-toto tests/demo_dsse_files) is DSSE
+    around classic link metadata (``_type: link``, in-toto spec v0.9 section 4.3), not a Statement:
+    refused with what it is and what to pass, never read as provenance."""
+    path = CORPUS / "attestation-vsa" / "in-toto-write-code.776a00e2.link"
+    with pytest.raises(InputError) as info:
+        collect(path, public_key=CORPUS / "attestation-vsa" / "in-toto-bob.pub")
+    message = info.value.diagnostics()
+    assert "is in-toto link metadata" in message and "in-toto Statement with SLSA provenance" in message
+    assert "write-code" not in message.split(": ", 1)[1]  # the step's name is content: not repeated

@@ -24,6 +24,9 @@ if TYPE_CHECKING:
 IN_TOTO_PAYLOAD_TYPE = "application/vnd.in-toto+json"
 IN_TOTO_STATEMENT_PREFIX = "https://in-toto.io/Statement/"
 BUNDLE_MEDIA_PREFIX = "application/vnd.dev.sigstore.bundle"
+#: in-toto's classic metadata types (``_type`` of a link or a layout, in-toto spec v0.9 section 4),
+#: which DSSE may carry too but which state nothing about an artefact by digest.
+IN_TOTO_METADATA_TYPES = ("link", "layout")
 
 
 def first_of_json_lines(doc: Artefact) -> Any:
@@ -98,6 +101,15 @@ def decode_statement(doc: Artefact, payload: bytes, path: str) -> dict[str, Any]
             doc.source,
             f"the DSSE payload is not an in-toto Statement (no _type string; it is {shape_of(statement)})",
             path=path,
+        )
+    if statement["_type"] in IN_TOTO_METADATA_TYPES:
+        raise InputError(
+            doc.source,
+            f"the DSSE payload is in-toto {statement['_type']} metadata (in-toto's own supply chain "
+            "layout format), not an in-toto Statement about an artefact",
+            path=path,
+            hint="pass the build's attestation instead: an in-toto Statement with SLSA provenance "
+            "(in-toto-run/witness can emit one), signed in a DSSE envelope or a Sigstore bundle",
         )
     if not statement["_type"].startswith(IN_TOTO_STATEMENT_PREFIX):
         raise InputError(
