@@ -26,7 +26,7 @@ import json
 import os
 import subprocess
 import sys
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +45,8 @@ from affidavit.collectors.kinds.terraform import (
     scrub_secrets,
 )
 from affidavit.pipeline import GateRequest, run_gate
+from affidavit.policy.engines.regorus import RegorusEngine, RegorusSession
+from affidavit.policy.interface import PolicyModule, epoch_ns
 from affidavit.render.json import canonical_json
 from tests.conftest import CORPUS, NOW, REPO, SHARED
 
@@ -370,3 +372,78 @@ def test_a_copy_made_during_collection_serves_only_its_own_bytes(tmp_path: Path)
     assert COPIES.take(raw) is None  # taken once
     assert from_collection == redact_plan(raw)  # equals the copy made from the bytes alone
     assert b"AKIAIOSFODNN7EXAMPLE" not in from_collection
+
+
+# ---------------------------------------------------------------------------------------------
+# A rule's sets asked for in one query give what each set asked for alone gives
+
+
+ENGINE_NOW = datetime(2026, 11, 20, 12, tzinfo=UTC)
+RULES = """package affidavit.rules.t.{name}
+
+deny contains m if {{
+    some r in input.evidence.items
+    r.bad
+    m := {{"msg": sprintf("bad %v", [r.id])}}
+}}
+
+missing contains {{"msg": "none"}} if count(input.evidence.items) == 0
+
+{extra}
+"""
+
+
+def _per_set(modules: list[PolicyModule], text: str, paths: list[str]) -> dict[str, Any]:
+    """The plain way: every path asked for alone, in a fresh session."""
+    session = RegorusEngine().session(modules, now_ns=epoch_ns(ENGINE_NOW), input_json=text)
+    return {path: session.eval_rule(path) for path in paths}
+
+
+@pytest.mark.parametrize(
+    ("extra", "sets"),
+    [
+        ("", ("deny", "missing")),
+        # warn raises (a failing built-in aborts a whole regorus query): the error stays on warn
+        ('warn contains m if { m := {"msg": to_number("x")} }', ("deny", "warn", "missing")),
+        # warn panics inside the engine
+        (
+            'warn contains m if { m := {"msg": sprintf("%d", [strings.count("abc", "")])} }',
+            ("deny", "warn", "missing"),
+        ),
+        # a set the package does not define is undefined, not empty
+        ("", ("deny", "warn", "missing")),
+        # a set name that is not a plain name is asked for alone
+        ("", ("deny", "missing", 'missing["x"]')),
+    ],
+)
+def test_one_query_per_rule_gives_each_set_what_it_gives_alone(extra: str, sets: tuple[str, ...]) -> None:
+    """Issue 14: ``RegorusEngine.evaluate`` asks for a rule's sets in one query; on an error, a
+    panic or an undefined set it falls back to one evaluation per set, so every path's value,
+    undefinedness and error message equal the plain way's (regorus raises for a failing built-in
+    instead of making it undefined as OPA does: ../shared/notes/rego-engines.md)."""
+    modules = [
+        PolicyModule.from_text(f"t{i}.rego", RULES.format(name=f"r{i}", extra=extra)) for i in range(2)
+    ]
+    paths = [f"data.affidavit.rules.t.r{i}.{s}" for i in range(2) for s in sets]
+    text = json.dumps({"evidence": {"items": [{"id": 1, "bad": True}, {"id": 2, "bad": False}]}})
+    joint = RegorusEngine().evaluate(modules, text, paths, now=ENGINE_NOW)
+    assert list(joint) == paths
+    assert joint == _per_set(modules, text, paths)
+    assert joint[paths[0]].value == [{"msg": "bad 1"}]
+    if "to_number" in extra or "strings.count" in extra:
+        assert joint[paths[1]].error is not None
+        assert joint[paths[0]].error is None
+
+
+def test_a_rule_whose_sets_all_answer_is_asked_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The one query is really used: no set is asked for alone when every set has a value."""
+    alone: list[str] = []
+    plain = RegorusSession.eval_rule
+    monkeypatch.setattr(
+        RegorusSession, "eval_rule", lambda self, path: (alone.append(path), plain(self, path))[1]
+    )
+    modules = [PolicyModule.from_text("t.rego", RULES.format(name="r0", extra=""))]
+    paths = ["data.affidavit.rules.t.r0.deny", "data.affidavit.rules.t.r0.missing"]
+    joint = RegorusEngine().evaluate(modules, json.dumps({"evidence": {"items": []}}), paths, now=ENGINE_NOW)
+    assert (joint[paths[0]].value, joint[paths[1]].value) == ([], [{"msg": "none"}])
+    assert alone == []

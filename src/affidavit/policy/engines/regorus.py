@@ -445,11 +445,49 @@ class RegorusEngine:
         *,
         now: dt.datetime,
     ) -> dict[str, Evaluation]:
-        """Evaluate each rule path on its own (see module docstring); errors are per path."""
+        """Evaluate every rule path; errors are per path (see module docstring).
+
+        The sets of one rule (``deny``, ``warn``, ``missing`` of one package) are asked for in one
+        query, so the helper rules they share are evaluated once. Only when that query does not
+        give every set a value (an error, or a set undefined) is each set evaluated on its own,
+        exactly as before, so an error is still pinned on the set that raised it.
+        """
         session = self.session(modules, now_ns=epoch_ns(now), input_json=input_json)
-        out = {path: session.eval_rule(path) for path in paths}
+        out: dict[str, Evaluation] = {}
+        groups, alone = _by_rule(paths)
+        for parent, names in groups.items():
+            if len(names) > 1:
+                joint = session.eval_query(_sets_query(parent, names))
+                value = joint.value
+                if joint.ok and joint.defined and isinstance(value, dict) and all(n in value for n in names):
+                    out.update((f"{parent}.{name}", Evaluation(value=value[name])) for name in names)
+                    continue
+            out.update((f"{parent}.{name}", session.eval_rule(f"{parent}.{name}")) for name in names)
+        out.update((path, session.eval_rule(path)) for path in alone)
         session.take_prints()
-        return out
+        return {path: out[path] for path in paths}
+
+
+_SET_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _by_rule(paths: Sequence[str]) -> tuple[dict[str, list[str]], list[str]]:
+    """``paths`` grouped by the package they belong to (``data.p.deny`` -> ``data.p``: ``deny``),
+    and the paths whose last part is not a plain name (each asked for alone)."""
+    groups: dict[str, list[str]] = {}
+    alone: list[str] = []
+    for path in paths:
+        parent, _, name = path.rpartition(".")
+        if parent and _SET_NAME.fullmatch(name) and name not in groups.get(parent, ()):
+            groups.setdefault(parent, []).append(name)
+        else:
+            alone.append(path)
+    return groups, alone
+
+
+def _sets_query(parent: str, names: Sequence[str]) -> str:
+    """A query whose value is an object of the rule sets ``names`` of ``parent``."""
+    return "{" + ", ".join(f"{json.dumps(name)}: {parent}.{name}" for name in names) + "}"
 
 
 def regorus_version() -> str:
