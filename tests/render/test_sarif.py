@@ -12,7 +12,10 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import os
 import re
+import shutil
+import subprocess
 import urllib.parse
 from dataclasses import replace
 from functools import cache
@@ -31,6 +34,12 @@ from tests.render.hostile import FIELDS, hostile_run
 from tests.render.markdown_check import structure, to_html
 
 SCHEMA = Path(__file__).parent / "schemas" / "sarif-schema-2.1.0.json"
+#: Microsoft's SARIF validator (npm ``@microsoft/sarif-multitool-linux``), the tool GitHub's SARIF
+#: documentation points to for checking a file against its ingestion rules (rule kind ``Gh``).
+MULTITOOL = os.environ.get("AFFIDAVIT_SARIF_MULTITOOL") or shutil.which("Sarif.Multitool")
+#: What the validator may still say: affidavit has no public information URI yet (SARIF2005), and a
+#: finding about absent evidence points at a folder, which has no region (SARIF2017).
+ALLOWED_ADVICE = {"SARIF2005", "SARIF2017"}
 #: RFC 3986: the characters a URI reference may hold, and a percent sign only before two hex digits.
 _URI = re.compile(r"^(?:[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=]|%[0-9A-Fa-f]{2})*$")
 
@@ -354,3 +363,48 @@ def test_the_same_run_gives_the_same_bytes(demo: dict[str, DemoRun]) -> None:
     run = demo["no-go"].run
     again = Run.from_json(json.loads((demo["no-go"].bundle / "results.json").read_text(encoding="utf-8")))
     assert SarifRenderer().render(run) == SarifRenderer().render(again)
+
+
+def test_microsofts_sarif_validator_finds_nothing_github_would_refuse(
+    demo: dict[str, DemoRun], tmp_path: Path
+) -> None:
+    """``Sarif.Multitool validate --rule-kind "Gh;Sarif"``: the SARIF rules and GitHub's ingestion
+    rules (GH1xxx, GH2xxx) over the demo runs, a hostile run and a run with an absolute path."""
+    if not MULTITOOL:
+        message = (
+            "Sarif.Multitool is missing: npm install @microsoft/sarif-multitool-linux@5.7.0 and set "
+            "AFFIDAVIT_SARIF_MULTITOOL to its Sarif.Multitool"
+        )
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    runs = {
+        "no-go": demo["no-go"].run,
+        "go": demo["go"].run,
+        "hostile": hostile_run("*", HOSTILE["sarif link"] + HOSTILE["controls"] + HOSTILE["bidi"]),
+        "absolute": run_with_message("CVE-1 in pkg", source="/builds/acme/shop/artefacts/trivy.json"),
+    }
+    for name, run in runs.items():
+        (tmp_path / f"{name}.sarif").write_text(SarifRenderer().render(run), encoding="utf-8")
+    report = tmp_path / "validation.sarif"
+    done = subprocess.run(
+        [
+            MULTITOOL,
+            "validate",
+            "--rule-kind",
+            "Gh;Sarif",
+            "-o",
+            str(report),
+            *sorted(map(str, tmp_path.glob("*.sarif"))),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+        env={**os.environ, "DOTNET_CLI_TELEMETRY_OPTOUT": "1"},
+    )
+    assert report.is_file(), done.stdout + done.stderr
+    findings = json.loads(report.read_text(encoding="utf-8-sig"))["runs"][0]["results"]
+    errors = [f["ruleId"] for f in findings if f.get("level", "warning") == "error"]
+    assert errors == [], done.stdout
+    assert {f["ruleId"] for f in findings} <= ALLOWED_ADVICE, done.stdout

@@ -12,7 +12,7 @@ Passing and not-applicable rules give no result: code scanning opens an alert fo
 GitHub's upload rules (docs.github.com, "SARIF support for code scanning", and "SARIF results
 exceed one or more limits") are kept: ``$schema``, ``version`` and ``runs``; a driver with a name
 and rules; per rule ``shortDescription``/``fullDescription`` (at most 1,024 characters), ``help``,
-``name`` (at most 255), at most 20 tags; per result ``message.text``, exactly one location and a
+at most 20 tags (no ``name``: it would repeat the id, which the SARIF validator flags); per result ``message.text``, exactly one location and a
 ``partialFingerprints.primaryLocationLineHash``; at most 25,000 results and 25,000 rules in the
 run (beyond that the first are kept, errors before warnings before notes, and the run's
 properties say how many were left out).
@@ -66,7 +66,6 @@ MAX_RESULTS = 25_000
 MAX_RULES = 25_000
 MAX_TAGS = 20
 MAX_DESCRIPTION = 1_024
-MAX_NAME = 255
 MAX_MESSAGE = 4_000
 MAX_RELATED = 9  # with the primary location, at most 10 per result
 #: GitHub's reading of ``security-severity``: over 9.0 critical, 7.0-8.9 high, 4.0-6.9 medium, 0.1-3.9 low.
@@ -187,7 +186,6 @@ def _descriptor(run: Run, rule: RuleReport) -> dict[str, Any]:
         full += f". Needs evidence: {', '.join(rule.requires)}"
     return {
         "id": rule.id,
-        "name": cut(visible(rule.id), MAX_NAME),
         "shortDescription": _message(rule.title, MAX_DESCRIPTION // 2),
         "fullDescription": _message(full, MAX_DESCRIPTION // 2),
         "help": {
