@@ -130,6 +130,22 @@ def test_a_hostile_title_or_path_stays_in_its_property(name: str) -> None:
         assert error.properties["file"] == visible(posixpath.normpath(f"in/{payload}.json"))
 
 
+def test_no_legacy_command_can_be_started_from_artefact_text() -> None:
+    # The runner reads ``##[name]data`` anywhere in a line when the line is not a ``::`` command
+    # (actions/runner src/Runner.Common/ActionCommand.cs, TryParse after TryParseV2), and
+    # ``##[stop-commands]token`` would silence every later annotation.
+    payload = "x ##[stop-commands]tok ##[add-mask]secret ##[error file=a]forged"
+    run = run_with_message(payload, source=f"in/{payload}.json")
+    run = replace(run, rules=tuple(replace(r, title=payload, remediation=payload) for r in run.rules))
+    text = GithubAnnotationsRenderer().render(run)
+    assert "##[" not in text
+    error = parse(text.splitlines()[1])
+    assert (
+        error.message.split("\n")[0]
+        == "failed: x ##\\x5bstop-commands]tok ##\\x5badd-mask]secret ##\\x5berror file=a]forged"
+    )
+
+
 def test_beyond_ten_blocking_rules_the_tenth_annotation_counts_the_rest() -> None:
     base = sample_run()
     rule = base.rules[0]

@@ -22,7 +22,9 @@ docs/problem-matchers.md, "Limitations"), so beyond 10 the tenth says how many m
 Escaping follows actions/toolkit ``packages/core/src/command.ts``: in the message ``%``, ``\\r``
 and ``\\n`` become ``%25``, ``%0D``, ``%0A``; in a property also ``:`` and ``,`` (``%3A``, ``%2C``),
 so a value can neither end the property list (``::``) nor start a command line of its own.
-Artefact text is first made visible (``escape.visible``): no escape sequence reaches the log.
+Artefact text is first made visible (``escape.visible``), so no escape sequence reaches the log,
+and ``##[`` is spelled ``##\\x5b``: the runner also reads the legacy ``##[name]`` form anywhere in
+a line (``log_text``).
 """
 
 from __future__ import annotations
@@ -76,6 +78,17 @@ class GithubAnnotationsRenderer:
 # Workflow commands
 
 
+def log_text(value: object) -> str:
+    """Artefact text for a line of the job log: visible, and unable to start a legacy command.
+
+    Besides ``::name::`` at the start of a line, the runner still reads the legacy form
+    ``##[name]data`` anywhere in a line (actions/runner ``ActionCommand.TryParse``, tried when
+    ``TryParseV2`` fails): ``##[stop-commands]token`` would silence every later annotation and
+    ``##[add-mask]`` hide text. Its ``[`` is therefore spelled ``\\x5b`` after two ``#``.
+    """
+    return visible(str(value)).replace("##[", "##\\x5b")
+
+
 def command_data(value: str) -> str:
     """A workflow command's message: ``%``, CR and LF percent-encoded (actions/toolkit ``escapeData``)."""
     return value.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
@@ -101,13 +114,13 @@ def _file_of(run: Run, rule: RuleReport) -> str | None:
         path = known.get(evidence_id)
         relative = relative_path(path) if path else None
         if relative is not None and relative != ".":
-            return visible(relative)
+            return log_text(relative)
     return None
 
 
 def _annotation(run: Run, rule: RuleReport, kind: str, word: str, message: str) -> str:
     """The annotation of one rule: what happened, the controls and the fix, titled with the rule."""
-    t = visible
+    t = log_text
     controls = controls_text(run, rule)
     lines = [f"{word}: {t(cut(message, MAX_ANNOTATION_TEXT))}"]
     if controls:
@@ -130,7 +143,7 @@ def _capped(kind: str, lines: list[str], what: str) -> list[str]:
 
 def workflow_commands(run: Run) -> tuple[str, ...]:
     """The ``::notice``/``::error``/``::warning`` lines for ``run`` (see the module docstring)."""
-    t = visible
+    t = log_text
     what = t(run.subject.text) if run.subject.text else "(no subject given)"
     notice = _command(
         "notice",
