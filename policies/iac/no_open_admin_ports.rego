@@ -37,8 +37,13 @@ _separate := [{"c": c, "where": terraform.address(c.rc), "protocol": object.get(
 	some c in terraform.of_type({"aws_security_group_rule"})
 	r := c.rc.after
 	is_object(r)
-	r.type == "ingress"
+	_ingress_rule(c.rc, r)
 ]
+
+# A rule is an ingress rule when it says so, or when its type is only known after apply.
+_ingress_rule(_, r) if r.type == "ingress"
+
+_ingress_rule(rc, _) if terraform.unknown(rc, ["type"])
 
 _vpc_rules := [{"c": c, "where": terraform.address(c.rc), "protocol": object.get(r, "ip_protocol", null), "from": object.get(r, "from_port", null), "to": object.get(r, "to_port", null), "sources": {s | some s in [object.get(r, "cidr_ipv4", null), object.get(r, "cidr_ipv6", null)]; is_string(s)}, "paths": [["cidr_ipv4"], ["cidr_ipv6"]]} |
 	some c in terraform.of_type({"aws_vpc_security_group_ingress_rule"})

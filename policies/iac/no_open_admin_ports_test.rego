@@ -104,7 +104,7 @@ test_missing_when_plan_has_no_resource_changes if {
 }
 
 test_fires_for_halves_of_the_internet_in_one_rule if {
-	every sources in [["0.0.0.0/1", "128.0.0.0/1"], ["::/1", "8000::/1"], ["0.0.0.0/2", "64.0.0.0/2", "128.0.0.0/1", "10.0.0.0/8"]] {
+	every sources in [["0.0.0.0/1", "128.0.0.0/1"], ["::/1", "8000::/1"], ["0::/0"], ["0.0.0.0/2", "64.0.0.0/2", "128.0.0.0/1", "10.0.0.0/8"]] {
 		denies := rule.deny with input as _input([_sg([_ingress(22, 22, "tcp", [s | some s in sources; contains(s, ".")], [s | some s in sources; contains(s, ":")])])])
 		count(denies) == 1
 	}
@@ -158,4 +158,9 @@ test_missing_for_every_incomplete_plan if {
 		some m in missing
 		contains(m.msg, "does not show everything the apply will do")
 	}
+}
+
+test_a_rule_of_unknown_type_open_to_the_internet_is_judged_as_ingress if {
+	r := _rc("aws_security_group_rule.admin", {"from_port": 22, "to_port": 22, "protocol": "tcp", "cidr_blocks": ["0.0.0.0/0"]}, {"id": true, "type": true})
+	count(rule.deny) == 1 with input as _input([r])
 }

@@ -117,9 +117,15 @@ deny contains _result(c, sprintf("its bucket policy allows any principal (\"*\")
 	some st in _statements(json.unmarshal(policy))
 	is_object(st)
 	object.get(st, "Effect", null) == "Allow"
-	_anyone(object.get(st, "Principal", null))
+	_allows_anyone(st)
 	not _restricted(st)
 }
+
+_allows_anyone(st) if _anyone(object.get(st, "Principal", null))
+
+# Allow with NotPrincipal grants every principal but the ones named: anyone (IAM User Guide,
+# "AWS JSON policy elements: NotPrincipal").
+_allows_anyone(st) if "NotPrincipal" in object.keys(st)
 
 _why_public(st) := "without a condition" if {
 	not is_object(object.get(st, "Condition", null))

@@ -194,3 +194,23 @@ test_missing_when_plan_has_no_resource_changes if {
 	count(rule.deny) == 0 with input as inp
 	count(rule.missing) == 1 with input as inp
 }
+
+test_fires_for_allow_with_not_principal if {
+	doc := {"Statement": [{"Effect": "Allow", "NotPrincipal": {"AWS": "arn:aws:iam::111122223333:root"}, "Action": "s3:GetObject", "Resource": "*"}]}
+	denies := rule.deny with input as _input([_bucket, _block({}), _policy(doc)])
+	count(denies) == 1
+	deny_np := {"Statement": [{"Effect": "Deny", "NotPrincipal": {"AWS": "arn:aws:iam::111122223333:root"}, "Action": "s3:*", "Resource": "*"}]}
+	count(rule.deny) == 0 with input as _input([_bucket, _block({}), _policy(deny_np)])
+}
+
+test_fires_for_an_access_control_policy_grant_to_all_users if {
+	# aws_s3_bucket_acl access_control_policy (AWS provider docs): grant blocks with a grantee block
+	acl := _rc("aws_s3_bucket_acl.assets", {"bucket": "acme-shop-assets", "access_control_policy": [{
+		"grant": [{"grantee": [{"type": "Group", "uri": "http://acs.amazonaws.com/groups/global/AllUsers", "id": null}], "permission": "READ"}],
+		"owner": [{"id": "abc", "display_name": null}],
+	}]}, {"id": true})
+	denies := rule.deny with input as _input([_bucket, _block({}), acl])
+	count(denies) == 1
+	some d in denies
+	contains(d.msg, "it grants READ to http://acs.amazonaws.com/groups/global/AllUsers")
+}

@@ -419,6 +419,76 @@ SCENARIOS: list[Scenario] = [
         "fail",
         "AWS provider docs: aws_s3_bucket_acl; S3 canned ACLs",
     ),
+    Scenario(
+        "iac-allow-with-not-principal",
+        AREA,
+        "iac.no_public_buckets",
+        _add(
+            _policy(
+                {
+                    "Effect": "Allow",
+                    "NotPrincipal": {"AWS": "arn:aws:iam::111122223333:role/shop-admin"},
+                    "Action": "s3:GetObject",
+                    "Resource": "arn:aws:s3:::acme-shop-exports-prod/*",
+                }
+            )
+        ),
+        "fail",
+        "IAM User Guide, 'AWS JSON policy elements: NotPrincipal' (Allow with NotPrincipal grants everyone else)",
+    ),
+    Scenario(
+        "iac-acl-grant-to-all-users",
+        AREA,
+        "iac.no_public_buckets",
+        _add(
+            _rc(
+                "aws_s3_bucket_acl.exports",
+                ["create"],
+                None,
+                {
+                    "bucket": "acme-shop-exports-prod",
+                    "access_control_policy": [
+                        {
+                            "grant": [
+                                {
+                                    "grantee": [
+                                        {
+                                            "type": "Group",
+                                            "uri": "http://acs.amazonaws.com/groups/global/AllUsers",
+                                            "id": None,
+                                            "email_address": None,
+                                        }
+                                    ],
+                                    "permission": "READ",
+                                }
+                            ],
+                            "owner": [{"id": "79a59df900b949e55d96a1e698fbaced", "display_name": None}],
+                        }
+                    ],
+                },
+                {"id": True},
+            )
+        ),
+        "fail",
+        "AWS provider docs: aws_s3_bucket_acl access_control_policy; S3 ACL grantee groups (AllUsers)",
+    ),
+    Scenario(
+        "iac-rule-of-unknown-type-open",
+        AREA,
+        "iac.no_open_admin_ports",
+        _add(
+            _rc(
+                "aws_security_group_rule.ssh",
+                ["create"],
+                None,
+                {"from_port": 22, "to_port": 22, "protocol": "tcp", "cidr_blocks": ["0.0.0.0/0"]},
+                {"id": True, "type": True},
+            )
+        ),
+        "fail",
+        SG_RULE_DOC + "; " + TF_JSON + " (after_unknown)",
+        "type = var.direction known only at apply: judged as the ingress rule it may be",
+    ),
     # --- administrative ports -------------------------------------------------------------
     Scenario(
         "iac-ssh-from-two-halves",
