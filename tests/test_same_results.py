@@ -24,6 +24,7 @@ import contextlib
 import hashlib
 import json
 import os
+import stat
 import subprocess
 import sys
 from datetime import UTC, datetime
@@ -44,9 +45,12 @@ from affidavit.collectors.kinds.terraform import (
     redact_plan_value,
     scrub_secrets,
 )
+from affidavit.errors import PolicyError
 from affidavit.pipeline import GateRequest, run_gate
+from affidavit.policy.analysis import analyse, analyse_cached
 from affidavit.policy.engines.regorus import RegorusEngine, RegorusSession
 from affidavit.policy.interface import PolicyModule, epoch_ns
+from affidavit.policy.loader import TEST_SUFFIX, read_modules
 from affidavit.render.json import canonical_json
 from tests.conftest import CORPUS, NOW, REPO, SHARED
 
@@ -447,3 +451,82 @@ def test_a_rule_whose_sets_all_answer_is_asked_once(monkeypatch: pytest.MonkeyPa
     joint = RegorusEngine().evaluate(modules, json.dumps({"evidence": {"items": []}}), paths, now=ENGINE_NOW)
     assert (joint[paths[0]].value, joint[paths[1]].value) == ([], [{"msg": "none"}])
     assert alone == []
+
+
+# ---------------------------------------------------------------------------------------------
+# The policy analysis read from the user cache is the analysis
+
+
+def _builtin_modules() -> list[PolicyModule]:
+    """The built-in library's rule and library modules (what a gate analyses)."""
+    return [m for m in read_modules() if not m.path.endswith(TEST_SUFFIX)]
+
+
+@pytest.fixture
+def cache_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An empty ``XDG_CACHE_HOME`` of this test's own; the cache on."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.delenv("AFFIDAVIT_NO_CACHE", raising=False)
+    return tmp_path / "cache"
+
+
+def _entries(home: Path) -> list[Path]:
+    return sorted((home / "affidavit").glob("policy-analysis-*.json"))
+
+
+def test_a_corrupt_or_foreign_cache_entry_is_ignored_and_rebuilt(cache_home: Path) -> None:
+    """Issue 14: fixed costs are cached by content hash and never change a result. Entries cut
+    short, not JSON, of another format, naming another entry, or not rebuilding are ignored; the
+    analysis is computed again, equals the uncached one and is written again."""
+    modules = _builtin_modules()
+    plain = analyse(modules)
+    assert analyse_cached(modules) == plain
+    (entry,) = _entries(cache_home)
+    assert stat.S_IMODE((cache_home / "affidavit").stat().st_mode) == 0o700
+    good = entry.read_bytes()
+    document = json.loads(good)
+    broken_rules = {**document, "value": {**document["value"], "rules": [{"id": "x"}]}}
+    for bad in (
+        good[: len(good) // 2],
+        b"\x00\xff not json",
+        json.dumps({**document, "format": "other/v9"}).encode(),
+        json.dumps({**document, "name": "policy-analysis-0.json"}).encode(),
+        json.dumps(broken_rules).encode(),
+    ):
+        entry.write_bytes(bad)
+        assert analyse_cached(modules) == plain
+        assert entry.read_bytes() == good
+
+
+def test_the_cache_is_not_used_in_a_folder_others_can_write_or_through_a_link(
+    cache_home: Path, tmp_path: Path
+) -> None:
+    """A cache folder that others can write to, or a link in its place, is never read: a planted
+    entry cannot lend a rule another title."""
+    modules = _builtin_modules()
+    plain = analyse(modules)
+    assert analyse_cached(modules) == plain
+    (entry,) = _entries(cache_home)
+    document = json.loads(entry.read_text())
+    document["value"]["rules"][0]["title"] = "planted"
+    entry.write_text(json.dumps(document))
+    folder = cache_home / "affidavit"
+    folder.chmod(0o777)
+    assert analyse_cached(modules) == plain
+    folder.chmod(0o700)
+    elsewhere = tmp_path / "elsewhere"
+    folder.rename(elsewhere)
+    folder.symlink_to(elsewhere)
+    assert analyse_cached(modules) == plain
+
+
+def test_a_failing_analysis_is_never_stored(cache_home: Path) -> None:
+    """A module with a syntax error fails every time, and nothing is written for it."""
+    bad = [
+        *_builtin_modules(),
+        PolicyModule.from_text("org/bad.rego", "package affidavit.org.bad\n\ndeny contains"),
+    ]
+    for _ in range(2):
+        with pytest.raises(PolicyError):
+            analyse_cached(bad)
+    assert _entries(cache_home) == []

@@ -93,18 +93,21 @@ def spawn(code: str, *args: str, ok: tuple[int, ...] = (0, 1)) -> Sample:
     return Sample(elapsed, decided, usage.ru_maxrss / 1024)
 
 
+WARMUP = [1]  # runs before each measured series (``--warmup``)
+
+
 def series(code: str, args: list[str], repeat: int, fresh_out: Path | None = None) -> list[Sample]:
-    """``repeat`` runs after one warm-up; with ``fresh_out`` each run writes into a new empty folder
+    """``repeat`` runs after the warm-up; with ``fresh_out`` each run writes into a new empty folder
     (a bundle is never written over, and finding one already recorded costs a verify instead)."""
     samples = []
-    for i in range(repeat + 1):
+    for i in range(repeat + WARMUP[0]):
         extra: list[str] = []
         if fresh_out is not None:
             out = fresh_out / f"run{i}"
             shutil.rmtree(out, ignore_errors=True)
             extra = ["--out", str(out)]
         sample = spawn(code, *args, *extra)
-        if i:
+        if i >= WARMUP[0]:
             samples.append(sample)
         if fresh_out is not None:
             shutil.rmtree(fresh_out / f"run{i}", ignore_errors=True)
@@ -190,14 +193,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", default="0.25,1", help="multiples of the generator's default size")
     parser.add_argument("--repeat", type=int, default=3, help="runs per measurement (after one warm-up)")
     parser.add_argument("--work", type=Path, help="folder for the generated inputs (kept)")
+    parser.add_argument("--warmup", type=int, default=1, help="unmeasured runs before each series")
     parser.add_argument("--skip-large", action="store_true", help="only the demo and --help")
     args = parser.parse_args(argv)
+    WARMUP[0] = args.warmup
     work = args.work or Path(tempfile.mkdtemp(prefix="affidavit-bench-"))
     work.mkdir(parents=True, exist_ok=True)
     scratch = Path(tempfile.mkdtemp(prefix="affidavit-bench-out-"))
     print(
         f"machine: {os.cpu_count()} cpus, load {os.getloadavg()[0]:.1f}; python {sys.version.split()[0]}; "
-        f"repeat {args.repeat} (medians; min-max in brackets)"
+        f"repeat {args.repeat}, warm-up {args.warmup} (medians; min-max in brackets)"
     )
     try:
         print("fixed costs")

@@ -368,3 +368,99 @@ def _rule_sets(package: str, members: Sequence[tuple[PolicyModule, ModuleInfo]])
             hint="a rule reports through 'deny contains result if { ... }' (and warn, missing)",
         )
     return tuple(s for s in RULE_SETS if s in defined)
+
+
+# ---------------------------------------------------------------------------------------------
+# The analysis, cached by content hash (``policy.cache``)
+
+
+def analyse_cached(modules: Sequence[PolicyModule]) -> PolicyAnalysis:
+    """``analyse(modules)``, read from the user cache when the same modules were analysed before by
+    the same code and regorus (``affidavit.policy.cache``); a failing analysis is never stored."""
+    from affidavit.policy import cache
+
+    name = cache.entry_key(
+        "policy-analysis",
+        [parser.regorus_version(), [[m.path, m.sha256, m.builtin] for m in modules]],
+    )
+    stored = cache.read_entry(name)
+    if stored is not None:
+        try:
+            return analysis_from_json(stored)
+        except (KeyError, TypeError, ValueError, AttributeError):
+            pass  # an entry that does not rebuild is ignored (and written again below)
+    result = analyse(modules)
+    cache.write_entry(name, analysis_to_json(result))
+    return result
+
+
+def analysis_to_json(analysis: PolicyAnalysis) -> dict[str, Any]:
+    """Every field of ``analysis`` as JSON (``analysis_from_json`` rebuilds an equal value)."""
+    return {
+        "infos": [
+            {
+                "path": i.path,
+                "package": i.package,
+                "package_line": i.package_line,
+                "imports": {alias: list(parts) for alias, parts in i.imports.items()},
+                "rules": [[list(r.parts), r.kind, r.line] for r in i.rules],
+                "calls": [[c.name, c.line, c.col, c.nargs] for c in i.calls],
+                "refs": sorted(list(ref) for ref in i.refs),
+            }
+            for i in analysis.infos
+        ],
+        "rules": [
+            {
+                **rule.to_json(),
+                "requires": [k.value for k in rule.requires],
+                "sets": list(rule.sets),
+                "builtin": rule.builtin,
+            }
+            for rule in analysis.rules
+        ],
+    }
+
+
+def analysis_from_json(value: dict[str, Any]) -> PolicyAnalysis:
+    """The ``PolicyAnalysis`` ``analysis_to_json`` wrote; a malformed value raises ``KeyError``,
+    ``TypeError`` or ``ValueError``."""
+    import datetime as dt
+
+    from affidavit.model import EvidenceKind, Severity
+    from affidavit.policy.facts import Call, RuleDef
+
+    infos = tuple(
+        ModuleInfo(
+            path=str(i["path"]),
+            package=str(i["package"]),
+            package_line=int(i["package_line"]),
+            imports={str(alias): tuple(str(p) for p in parts) for alias, parts in i["imports"].items()},
+            rules=tuple(
+                RuleDef(tuple(str(p) for p in parts), str(kind), int(line))
+                for parts, kind, line in i["rules"]
+            ),
+            calls=tuple(Call(str(n), int(line), int(col), int(nargs)) for n, line, col, nargs in i["calls"]),
+            refs=frozenset(tuple(str(p) for p in ref) for ref in i["refs"]),
+        )
+        for i in value["infos"]
+    )
+    rules = tuple(
+        RuleMeta(
+            id=str(r["id"]),
+            package=str(r["package"]),
+            title=str(r["title"]),
+            description=str(r["description"]),
+            severity=Severity(r["severity"]),
+            requires=tuple(EvidenceKind(k) for k in r["requires"]),
+            controls={str(fw): tuple(str(c) for c in ids) for fw, ids in r["controls"].items()},
+            remediation=str(r["remediation"]),
+            effective_on=None if r["effective_on"] is None else dt.date.fromisoformat(r["effective_on"]),
+            environments=None if r["environments"] is None else tuple(str(e) for e in r["environments"]),
+            file=str(r["file"]),
+            sha256=str(r["sha256"]),
+            sets=tuple(str(s) for s in r["sets"]),
+            builtin=bool(r["builtin"]),
+        )
+        for r in value["rules"]
+    )
+    return PolicyAnalysis(infos=infos, rules=rules)

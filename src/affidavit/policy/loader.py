@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from affidavit.errors import PolicyError
-from affidavit.policy.analysis import RULE_SETS, RuleMeta, analyse
+from affidavit.policy.analysis import RULE_SETS, RuleMeta, analyse_cached
 from affidavit.policy.interface import PolicyModule
 from affidavit.resources import builtin_policies_dir
 
@@ -152,7 +152,7 @@ def build_policy_set(modules: Sequence[PolicyModule]) -> PolicySet:
     """The checks of ``load_policy_set`` on modules already read (tests build sets from strings)."""
     tests = tuple(m for m in modules if m.path.endswith(TEST_SUFFIX))
     evaluated = tuple(m for m in modules if not m.path.endswith(TEST_SUFFIX))
-    analysis = analyse(evaluated)
+    analysis = analyse_cached(evaluated)  # the same modules, code and regorus: read from the user cache
     return PolicySet(
         rules=analysis.rules,
         modules=evaluated,
