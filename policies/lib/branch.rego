@@ -110,9 +110,79 @@ _strings(v) := [s | some s in v; is_string(s)] if is_array(v)
 
 else := []
 
-# records are the trusted records about the promoted branch: every source_control rule judges
-# these only, and each of them must meet the rule.
-records := [r | some r in trusted; applies(r)]
+# applying is the trusted records about the promoted branch.
+applying := [r | some r in trusted; applies(r)]
+
+# records is what every source_control rule judges: the one record about the promoted branch, or,
+# when several apply (classic protection and rulesets, which GitHub layers), one record of the
+# settings in force (see _merged).
+records := [m] if {
+	count(applying) > 1
+	m := _merged
+} else := applying
+
+# ids_of(r) is the evidence ids a judged record stands for (all the merged ones).
+ids_of(r) := r.ids if is_array(r.ids)
+
+else := data.affidavit.lib.evidence.id_list(r)
+
+# _merged layers the applying records as GitHub enforces them, erring towards "not protected":
+# requirements are the strictest (any source requiring, the highest review count, every required
+# check), force pushes and deletions are allowed only when every source allows them, and
+# administrators are bound and nobody may bypass only when that holds of every source (a bypass of
+# one source may not matter while another binds the actor, which one record cannot show: a possible
+# false NO-GO, never a false GO). A field one record does not state is not stated (null).
+_merged := {
+	"id": data.affidavit.lib.evidence.ids(applying)[0],
+	"ids": data.affidavit.lib.evidence.ids(applying),
+	"kind": "branch-protection",
+	"source": concat(", ", sort([data.affidavit.lib.evidence.label(r) | some r in applying])),
+	"data": {
+		"repository": object.get(data.affidavit.lib.evidence.data_of(applying[0]), "repository", null),
+		"branch": target,
+		"sources": sort({s | some r in applying; some s in _array(r, "sources"); is_string(s)}),
+		"protected": _any_true("protected"),
+		"required_approving_review_count": _max("required_approving_review_count"),
+		"require_code_owner_reviews": _any_true("require_code_owner_reviews"),
+		"dismiss_stale_reviews": _any_true("dismiss_stale_reviews"),
+		"require_last_push_approval": _any_true("require_last_push_approval"),
+		"required_status_checks": _union("required_status_checks"),
+		"strict_status_checks": _any_true("strict_status_checks"),
+		"required_signatures": _any_true("required_signatures"),
+		"required_linear_history": _any_true("required_linear_history"),
+		"enforce_admins": _all_true("enforce_admins"),
+		"review_bypass": _union("review_bypass"),
+		"allow_force_pushes": _all_true("allow_force_pushes"),
+		"allow_deletions": _all_true("allow_deletions"),
+	},
+}
+
+_values(f) := [object.get(data.affidavit.lib.evidence.data_of(r), f, null) | some r in applying]
+
+_array(r, f) := v if {
+	v := object.get(data.affidavit.lib.evidence.data_of(r), f, null)
+	is_array(v)
+} else := []
+
+_any_true(f) := null if {
+	some v in _values(f)
+	not is_boolean(v)
+} else := count([v | some v in _values(f); v == true]) > 0
+
+_all_true(f) := null if {
+	some v in _values(f)
+	not is_boolean(v)
+} else := count([v | some v in _values(f); v == false]) == 0
+
+_max(f) := null if {
+	some v in _values(f)
+	not is_number(v)
+} else := max(_values(f))
+
+_union(f) := null if {
+	some v in _values(f)
+	not is_array(v)
+} else := sort({s | some v in _values(f); some s in v; is_string(s)})
 
 # missing is the `missing` entries every source_control rule reports: no branch-protection evidence
 # at all, no trusted repository configured, protection of other repositories only, the promoted
@@ -194,6 +264,6 @@ unstated(fields, t) := {m |
 	type_name(object.get(data.affidavit.lib.evidence.data_of(r), f, null)) != t
 	m := {
 		"msg": sprintf("%s: the branch-protection record %s does not state %s (expected a %s)", [where(r), data.affidavit.lib.evidence.label(r), f, t]),
-		"evidence_ids": data.affidavit.lib.evidence.id_list(r),
+		"evidence_ids": ids_of(r),
 	}
 }

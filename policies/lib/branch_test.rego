@@ -128,3 +128,48 @@ test_where_names_unnamed_parts if {
 	r := object.union(_protection("b", {}), {"data": {"repository": null, "branch": null}})
 	branch.where(r) == "(unnamed repository) branch (unnamed branch)" with input as _input([], "main")
 }
+
+test_layered_records_are_judged_as_the_settings_in_force if {
+	classic := object.union(_protection("b", {"branch": "main", "sources": ["classic"], "enforce_admins": true}), {"source": "classic.json"})
+	weak := object.union(_protection("c", {
+		"ref_match": _match(["^.*$"], [], false, false),
+		"required_approving_review_count": 0,
+		"require_code_owner_reviews": false,
+		"required_status_checks": ["org/policy"],
+		"review_bypass": ["OrganizationAdmin"],
+		"allow_force_pushes": true,
+	}), {"source": "org-ruleset.json"})
+	inp := _input([classic, weak], "main")
+	[m] := branch.records with input as inp
+	d := m.data
+	d.required_approving_review_count == 2
+	d.require_code_owner_reviews == true
+	d.required_status_checks == ["ci/build", "ci/test", "org/policy"]
+	d.review_bypass == ["OrganizationAdmin"]
+	d.allow_force_pushes == false
+	d.enforce_admins == true
+	d.sources == ["classic", "ruleset:42"]
+	branch.ids_of(m) == sort([testing.id("b"), testing.id("c")])
+	m.source == "classic.json, org-ruleset.json"
+}
+
+test_layered_records_bind_admins_only_when_every_source_does if {
+	a := _protection("b", {"branch": "main"})
+	b := _protection("c", {"branch": "main", "enforce_admins": false, "allow_deletions": true})
+	[m] := branch.records with input as _input([a, b], "main")
+	m.data.enforce_admins == false
+	m.data.allow_deletions == false # one source blocks deletions
+}
+
+test_layered_records_do_not_state_what_one_leaves_out if {
+	a := _protection("b", {"branch": "main"})
+	b := json.remove(_protection("c", {"branch": "main"}), ["data/required_approving_review_count", "data/protected", "data/enforce_admins", "data/review_bypass"])
+	[m] := branch.records with input as _input([a, b], "main")
+	m.data.required_approving_review_count == null
+	m.data.protected == null
+	m.data.enforce_admins == null
+	m.data.review_bypass == null
+	missing := rule.missing with input as _input([a, b], "main")
+	some x in missing
+	contains(x.msg, "does not state protected")
+}

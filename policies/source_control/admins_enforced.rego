@@ -12,7 +12,6 @@
 package affidavit.rules.source_control.admins_enforced
 
 import data.affidavit.lib.branch
-import data.affidavit.lib.evidence
 import data.affidavit.lib.params
 
 # No evidence, no trusted repository configured, or protection of another repository only.
@@ -41,7 +40,7 @@ deny contains v if {
 	some r in _bypassed
 	v := {
 		"msg": sprintf("%s can be bypassed: %d kind(s) of actor may merge without the required reviews or push past the rules (bypass allowances or ruleset bypass actors)", [branch.where(r), count(branch.setting(r, "review_bypass"))]),
-		"evidence_ids": evidence.id_list(r),
+		"evidence_ids": branch.ids_of(r),
 	}
 }
 
@@ -50,7 +49,7 @@ warn contains v if {
 	some r in _bypassed
 	v := {
 		"msg": sprintf("%s can be bypassed by %d kind(s) of actor; allowed here by source_control.require_admins_enforced = false", [branch.where(r), count(branch.setting(r, "review_bypass"))]),
-		"evidence_ids": evidence.id_list(r),
+		"evidence_ids": branch.ids_of(r),
 	}
 }
 
@@ -59,7 +58,7 @@ deny contains v if {
 	some r in _off
 	v := {
 		"msg": sprintf("%s lets administrators bypass its protection (enforce_admins = false)", [branch.where(r)]),
-		"evidence_ids": evidence.id_list(r),
+		"evidence_ids": branch.ids_of(r),
 	}
 }
 
@@ -68,6 +67,6 @@ warn contains v if {
 	some r in _off
 	v := {
 		"msg": sprintf("%s lets administrators bypass its protection; allowed here by source_control.require_admins_enforced = false", [branch.where(r)]),
-		"evidence_ids": evidence.id_list(r),
+		"evidence_ids": branch.ids_of(r),
 	}
 }

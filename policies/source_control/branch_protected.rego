@@ -24,6 +24,6 @@ deny contains v if {
 	branch.setting(r, "protected") == false
 	v := {
 		"msg": sprintf("%s is not protected: anyone with write access can push to it directly (%s)", [branch.where(r), evidence.label(r)]),
-		"evidence_ids": evidence.id_list(r),
+		"evidence_ids": branch.ids_of(r),
 	}
 }

@@ -52,13 +52,17 @@ test_fires_when_branch_is_not_protected if {
 	d.evidence_ids == [testing.id("b")]
 }
 
-test_fires_for_each_unprotected_record_of_the_promoted_branch if {
+test_layers_records_of_the_promoted_branch if {
 	other := object.union(_protection({"protected": false}), {"id": testing.id("c"), "source": "artefacts/rulesets.json"})
-	denies := rule.deny with input as _input([_protection({}), other])
+	inp := _input([_protection({}), other])
+	count(rule.deny) == 0 with input as inp
+	count(rule.missing) == 0 with input as inp
+	both := _input([_protection({"protected": false}), other])
+	denies := rule.deny with input as both
 	count(denies) == 1
 	some d in denies
-	contains(d.msg, "acme/shop branch main is not protected")
-	d.evidence_ids == [testing.id("c")]
+	d.msg == "acme/shop branch main is not protected: anyone with write access can push to it directly (artefacts/branch-protection-b.json, artefacts/rulesets.json)"
+	d.evidence_ids == sort([testing.id("b"), testing.id("c")])
 }
 
 test_judges_only_the_promoted_branch if {

@@ -12,7 +12,6 @@
 package affidavit.rules.source_control.code_owner_review
 
 import data.affidavit.lib.branch
-import data.affidavit.lib.evidence
 import data.affidavit.lib.params
 
 # No evidence, no trusted repository configured, or protection of another repository only.
@@ -32,7 +31,7 @@ deny contains v if {
 	some r in _off
 	v := {
 		"msg": sprintf("%s does not require code-owner review (require_code_owner_reviews = false)", [branch.where(r)]),
-		"evidence_ids": evidence.id_list(r),
+		"evidence_ids": branch.ids_of(r),
 	}
 }
 
@@ -41,6 +40,6 @@ warn contains v if {
 	some r in _off
 	v := {
 		"msg": sprintf("%s does not require code-owner review; allowed here by source_control.require_code_owner_review = false", [branch.where(r)]),
-		"evidence_ids": evidence.id_list(r),
+		"evidence_ids": branch.ids_of(r),
 	}
 }

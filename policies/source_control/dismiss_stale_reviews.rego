@@ -12,7 +12,6 @@
 package affidavit.rules.source_control.dismiss_stale_reviews
 
 import data.affidavit.lib.branch
-import data.affidavit.lib.evidence
 import data.affidavit.lib.params
 
 # No evidence, no trusted repository configured, or protection of another repository only.
@@ -32,7 +31,7 @@ deny contains v if {
 	some r in _off
 	v := {
 		"msg": sprintf("%s keeps approvals after new commits are pushed (dismiss_stale_reviews = false)", [branch.where(r)]),
-		"evidence_ids": evidence.id_list(r),
+		"evidence_ids": branch.ids_of(r),
 	}
 }
 
@@ -41,6 +40,6 @@ warn contains v if {
 	some r in _off
 	v := {
 		"msg": sprintf("%s keeps approvals after new commits are pushed; allowed here by source_control.require_dismiss_stale_reviews = false", [branch.where(r)]),
-		"evidence_ids": evidence.id_list(r),
+		"evidence_ids": branch.ids_of(r),
 	}
 }

@@ -12,7 +12,6 @@
 package affidavit.rules.source_control.no_force_push
 
 import data.affidavit.lib.branch
-import data.affidavit.lib.evidence
 
 # No evidence, no trusted repository configured, or protection of another repository only.
 missing contains m if some m in branch.missing
@@ -27,6 +26,6 @@ deny contains v if {
 	branch.setting(r, field) == true
 	v := {
 		"msg": sprintf("%s allows %s (%s = true)", [branch.where(r), what, field]),
-		"evidence_ids": evidence.id_list(r),
+		"evidence_ids": branch.ids_of(r),
 	}
 }

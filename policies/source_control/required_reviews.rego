@@ -12,7 +12,6 @@
 package affidavit.rules.source_control.required_reviews
 
 import data.affidavit.lib.branch
-import data.affidavit.lib.evidence
 import data.affidavit.lib.params
 
 # No evidence, no trusted repository configured, or protection of another repository only.
@@ -35,7 +34,7 @@ deny contains v if {
 	have < minimum
 	v := {
 		"msg": sprintf("%s requires %d approving review(s); at least %d are required (source_control.min_approvals)", [branch.where(r), have, minimum]),
-		"evidence_ids": evidence.id_list(r),
+		"evidence_ids": branch.ids_of(r),
 		"details": {"required_approving_review_count": have, "min_approvals": minimum},
 	}
 }
@@ -50,6 +49,6 @@ deny contains v if {
 	branch.setting(r, "require_last_push_approval") == false
 	v := {
 		"msg": sprintf("%s does not require approval of the most recent push: commits pushed after the approvals merge unreviewed (source_control.require_last_push_approval)", [branch.where(r)]),
-		"evidence_ids": evidence.id_list(r),
+		"evidence_ids": branch.ids_of(r),
 	}
 }

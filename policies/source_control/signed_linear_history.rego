@@ -12,7 +12,6 @@
 package affidavit.rules.source_control.signed_linear_history
 
 import data.affidavit.lib.branch
-import data.affidavit.lib.evidence
 import data.affidavit.lib.params
 
 # No evidence, no trusted repository configured, or protection of another repository only.
@@ -39,6 +38,6 @@ deny contains v if {
 	branch.setting(r, check[0]) == false
 	v := {
 		"msg": sprintf("%s does not require %s (%s = false), which source_control.%s asks for", [branch.where(r), check[1], check[0], key]),
-		"evidence_ids": evidence.id_list(r),
+		"evidence_ids": branch.ids_of(r),
 	}
 }

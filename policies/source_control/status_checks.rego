@@ -12,7 +12,6 @@
 package affidavit.rules.source_control.status_checks
 
 import data.affidavit.lib.branch
-import data.affidavit.lib.evidence
 import data.affidavit.lib.params
 
 # No evidence, no trusted repository configured, or protection of another repository only.
@@ -41,7 +40,7 @@ deny contains v if {
 	count(absent) > 0
 	v := {
 		"msg": sprintf("%s does not require the status check(s) %s (source_control.required_checks); it requires: %s", [branch.where(r), concat(", ", sort(absent)), _names(have)]),
-		"evidence_ids": evidence.id_list(r),
+		"evidence_ids": branch.ids_of(r),
 		"details": {"absent": sort(absent), "required": sort(have)},
 	}
 }
@@ -52,7 +51,7 @@ deny contains v if {
 	branch.setting(r, "strict_status_checks") == false
 	v := {
 		"msg": sprintf("%s does not require branches to be up to date before merging (strict_status_checks = false)", [branch.where(r)]),
-		"evidence_ids": evidence.id_list(r),
+		"evidence_ids": branch.ids_of(r),
 	}
 }
 

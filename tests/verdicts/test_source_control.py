@@ -723,6 +723,85 @@ SCENARIOS: list[Scenario] = [
         decision="GO",
         options=MAIN,
     ),
+    # --- layered protection: classic and rulesets on the same branch ------------------------------
+    Scenario(
+        "sc-layered-weak-ruleset-beside-classic",
+        AREA,
+        REVIEWS,
+        write_file(
+            "ruleset-signatures.json",
+            json.dumps(_ruleset(["~ALL"], rules=[{"type": "required_signatures"}, {"type": "deletion"}])),
+        ),
+        "pass",
+        RULESET
+        + "; GitHub docs, About rulesets: 'rules from rulesets and branch protection rules are aggregated', the most restrictive applies",
+        "a ruleset that only asks for signatures beside the classic protection does not lower the review count",
+        decision="GO",
+        options=MAIN,
+    ),
+    Scenario(
+        "sc-layered-ruleset-raises-reviews",
+        AREA,
+        REVIEWS,
+        both(
+            _set_reviews("required_approving_review_count", 1),
+            write_file("ruleset-main.json", json.dumps(_ruleset(["refs/heads/main"]))),
+        ),
+        "pass",
+        RULESET + "; GitHub docs, About rulesets (layering)",
+        "classic asks for 1 approval, the ruleset for 2: 2 are in force",
+        decision="GO",
+        options=MAIN,
+    ),
+    Scenario(
+        "sc-layered-ruleset-adds-last-push",
+        AREA,
+        REVIEWS,
+        both(
+            _set_reviews("require_last_push_approval", False),
+            write_file("ruleset-main.json", json.dumps(_ruleset(["refs/heads/main"]))),
+        ),
+        "pass",
+        RULESET + "; GitHub docs, About rulesets (layering)",
+        decision="GO",
+        options=MAIN,
+    ),
+    Scenario(
+        "sc-layered-both-weak",
+        AREA,
+        REVIEWS,
+        both(
+            _set_reviews("required_approving_review_count", 1),
+            write_file(
+                "ruleset-main.json",
+                json.dumps(_ruleset(["refs/heads/main"], rules=_rules(required_approving_review_count=1))),
+            ),
+        ),
+        "fail",
+        RULESET + "; GitHub docs, About rulesets (layering)",
+        options=MAIN,
+    ),
+    Scenario(
+        "sc-layered-ruleset-with-bypass",
+        AREA,
+        ADMINS,
+        write_file(
+            "ruleset-signatures.json",
+            json.dumps(
+                _ruleset(
+                    ["~ALL"],
+                    bypass=[{"actor_id": 1, "actor_type": "OrganizationAdmin", "bypass_mode": "always"}],
+                    rules=[{"type": "required_signatures"}],
+                )
+            ),
+        ),
+        "fail",
+        RULESET + " bypass_actors",
+        "debatable: organisation admins may bypass only the signature ruleset while the classic rule "
+        "still binds them; one layered record cannot show which rules an actor may skip, so any "
+        "bypass on the branch fails (a possible false NO-GO, never a false GO)",
+        options=MAIN,
+    ),
     Scenario(
         "sc-release-branch-promoted",
         AREA,
