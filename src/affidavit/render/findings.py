@@ -8,8 +8,9 @@ when two runs found the same one.
 * **What.** A rule that blocks (``fail``, ``insufficient_evidence``, ``error``) gives one finding per
   violation and per missing-evidence message (``error``: its error text; a blocking rule with no
   message still gives one, its ``first_message``). A ``warn`` rule gives one per warning. What a
-  waiver hid is a finding too, marked ``waived`` (SARIF shows it suppressed; the others leave it
-  out). ``pass`` and ``not_applicable`` give none.
+  waiver hid is a finding too, marked ``waived``, level ``note``: every CI renderer leaves those
+  out of its alerts (GitHub and GitLab have no suppressed state they honour) and lists the waiver
+  where the format has room. ``pass`` and ``not_applicable`` give none.
 * **Where.** The source file of the finding's evidence record (its first evidence id that names an
   input; else the rule's first). A finding without evidence (nothing was supplied) points at the
   evidence folder: the deepest folder holding every input the run read. ``relative_path`` gives

@@ -5,9 +5,12 @@ tool is affidavit and whose ``tool.driver.rules`` are every rule of the run (id,
 short description, what it tests as the full description, the remediation as help text and help
 Markdown, ``security-severity`` from the rule's severity, tags naming the controls it tests).
 Results are the findings of ``affidavit.render.findings``: one per violation or missing-evidence
-message of a blocking rule (level ``error``), one per warning of a ``warn`` rule (``warning``),
-and what a waiver hid (``note``, with an ``accepted`` external suppression naming the waiver).
+message of a blocking rule (level ``error``), one per warning of a ``warn`` rule (``warning``).
 Passing and not-applicable rules give no result: code scanning opens an alert for every result.
+What a waiver hid is not a result either: GitHub does not honour SARIF ``suppressions`` (a
+suppressed result is ingested as an open alert; github/codeql-action issue 1230), so each applied
+waiver is listed in the run's ``properties.waivers`` instead (rule, findings hidden, owner,
+approver, expiry, ticket, reason).
 
 GitHub's upload rules (docs.github.com, "SARIF support for code scanning", and "SARIF results
 exceed one or more limits") are kept: ``$schema``, ``version`` and ``runs``; a driver with a name
@@ -207,7 +210,7 @@ def _descriptor(run: Run, rule: RuleReport) -> dict[str, Any]:
 
 
 def _result(run: Run, finding: Finding, rule_index: int, folder: str | None) -> dict[str, Any]:
-    """The SARIF ``result`` of one finding: level, message, one location, fingerprints, suppression."""
+    """The SARIF ``result`` of one finding: level, message, one location, fingerprints."""
     rule = finding.rule
     if finding.source is not None:
         location = _location(finding.source, file=True)
@@ -231,21 +234,6 @@ def _result(run: Run, finding: Finding, rule_index: int, folder: str | None) -> 
     ]
     if related:
         out["relatedLocations"] = related
-    if finding.waived_by is not None:
-        waiver = rule.waived[finding.waived_by].waiver
-        out["suppressions"] = [
-            {
-                "kind": "external",
-                "status": "accepted",
-                "justification": sarif_text(cut(waiver.reason, MAX_MESSAGE)),
-                "properties": {
-                    "owner": waiver.owner,
-                    "approver": waiver.approver,
-                    "expires": waiver.expires_text,
-                    "ticket": waiver.ticket,
-                },
-            }
-        ]
     return out
 
 
@@ -269,7 +257,7 @@ def sarif_log(run: Run) -> dict[str, Any]:
     """The SARIF log of ``run`` as a JSON value (what ``render`` writes)."""
     rules = run.rules[:MAX_RULES]
     index = {rule.id: n for n, rule in enumerate(rules)}
-    everything = [f for f in findings(run) if f.rule.id in index]
+    everything = [f for f in findings(run) if f.rule.id in index and not f.waived]
     kept = sorted(everything, key=lambda f: _LEVEL_ORDER[f.level])[:MAX_RESULTS]
     kept_ids = {id(f) for f in kept}
     kept = [f for f in everything if id(f) in kept_ids]  # back in the run's order
@@ -304,6 +292,20 @@ def sarif_log(run: Run) -> dict[str, Any]:
             for m in run.matrices
         ],
         "blocking": sorted(r.id for r in run.rules if r.outcome.blocks),
+        "waivers": [
+            {
+                "rule": rule.id,
+                "findingsHidden": len(applied.findings),
+                "absentEvidence": applied.absent_evidence,
+                "owner": applied.waiver.owner,
+                "approver": applied.waiver.approver,
+                "expires": applied.waiver.expires_text,
+                "ticket": applied.waiver.ticket,
+                "reason": applied.waiver.reason,
+            }
+            for rule in run.rules
+            for applied in rule.waived
+        ],
     }
     if len(everything) > len(kept) or len(run.rules) > len(rules):
         properties["omitted"] = {
