@@ -409,17 +409,18 @@ def _same_run(path: Path, run: Run, signer: Signer | None = None) -> None:
             f"{path}: already exists and does not verify as a bundle ({exc.message}); it was left as it is",
             hint=hint,
         ) from None
+    if signer is not None and report.signature != "verified":
+        why = report.problems[0] if report.problems else report.signature
+        raise BundleError(
+            f"{path}: already exists and is not signed by the --sign-key of this run ({why}); "
+            "it was left as it is",
+            hint=hint,
+        )
     if not report.ok or report.run is None:
         first = report.problems[0] if report.problems else "it holds no readable results.json"
         raise BundleError(
             f"{path}: already exists and does not verify ({len(report.problems)} problem(s), the first: "
             f"{first}); it was left as it is",
-            hint=hint,
-        )
-    if signer is not None and report.signature != "verified":
-        raise BundleError(
-            f"{path}: already exists and is not signed by the --sign-key of this run ({report.signature}); "
-            "it was left as it is",
             hint=hint,
         )
     recorded = report.run
