@@ -270,3 +270,11 @@ def test_the_archive_is_what_gnu_tar_reads_and_opens_with_the_describing_files(t
         assert gz.read(1)  # a valid gzip stream
     header = bundle.archive.read_bytes()[:10]
     assert header[4:8] == b"\0\0\0\0"  # MTIME 0: reproducible
+
+
+def test_a_folder_nested_past_any_bundle_is_refused(tmp_path: Path) -> None:
+    bundle = write(tmp_path)
+    deep = bundle.path.joinpath(*["d"] * 12)
+    deep.mkdir(parents=True)
+    with pytest.raises(BundleError, match="nested deeper than any affidavit bundle"):
+        verify_bundle(bundle.path)

@@ -56,6 +56,8 @@ HEAD = (SUMS_NAME, SIGNATURE_NAME, ENVELOPE_NAME, MANIFEST_NAME)
 GZIP_LEVEL = 3
 #: Bytes read, inflated or copied at a time.
 CHUNK = 1 << 20
+#: How deep the folders of a bundle folder may be nested (the writer makes ``evidence/``).
+MAX_DEPTH = 8
 #: Zero bytes accepted after the two end-of-archive blocks (tar pads to its record size, 10 KiB).
 MAX_TRAILING_ZEROS = 1 << 20
 
@@ -213,7 +215,10 @@ def _iter_folder(root: Path) -> Iterator[Member]:
 
 
 def _walk(root: Path, prefix: str, names: list[str]) -> None:
-    """Collect the names of the regular files under ``root/prefix``; refuse anything else."""
+    """Collect the names of the regular files under ``root/prefix``; refuse anything else (and
+    folders nested deeper than ``MAX_DEPTH``: the writer makes two levels)."""
+    if prefix.count("/") > MAX_DEPTH:
+        raise BundleError(f"{root}: folders are nested deeper than any affidavit bundle's")
     with os.scandir(root / prefix if prefix else root) as entries:
         for entry in entries:
             name = f"{prefix}{entry.name}"
