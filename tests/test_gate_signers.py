@@ -250,3 +250,68 @@ def test_keyless_provenance_of_another_commit_is_not_trusted(tmp_path: Path) -> 
         f"it was built from commit {INTOTO_COMMIT}, not the commit being promoted"
         in outcomes["supply_chain.provenance_trusted:msg"]
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# A real VSA (docker/attest test data, corpus attestation-vsa): verifier https://docker.com,
+# PASSED, SLSA_BUILD_LEVEL_3, signed with the ECDSA key of docker-attest-doi-signing-key.pem.
+
+VSA_DIR = CORPUS / "attestation-vsa"
+VSA_DIGEST = "sha256:da8b190665956ea07890a0273e2a9c96bfe291662f08e2860e868eef69c34620"
+DOCKER_KEY_ID = "sha256:a0c296026645799b2a297913878e81b0aefff2a0c301e97232f717e14402f3e4"
+
+
+def _vsa_gate(tmp_path: Path, verifiers: list[dict[str, Any]]) -> dict[str, str]:
+    """Gate the docker VSA (with its key) requiring level 3; the outcomes and messages by rule."""
+    evidence = tmp_path / "evidence"
+    evidence.mkdir()
+    shutil.copy(VSA_DIR / "docker-attest-vsa.json", evidence / "vsa.intoto.json")
+    params = tmp_path / "params.yaml"
+    supply_chain = {
+        "allowed_key_ids": [DOCKER_KEY_ID],
+        "allowed_verifiers": verifiers,
+        "min_slsa_level": 3,
+    }
+    params.write_text(json.dumps({"environments": {"prod": {"supply_chain": supply_chain}}}))
+    result = CliRunner().invoke(
+        main,
+        [
+            "gate", "--evidence", str(evidence), "--subject", f"test-image@{VSA_DIGEST}",
+            "--key", str(VSA_DIR / "docker-attest-doi-signing-key.pem"), "--params", str(params),
+            "--now", "2026-11-20T12:00:00Z", "--replay", "--out", str(tmp_path / "out"),
+        ],
+    )  # fmt: skip
+    assert isinstance(result.exception, SystemExit), repr(result.exception)
+    bundle = next(p for p in (tmp_path / "out").iterdir() if p.is_dir())
+    rules = json.loads((bundle / "results.json").read_text())["rules"]
+    return {r["id"]: r["outcome"] for r in rules} | {
+        f"{r['id']}:msg": " ".join(v["msg"] for v in r["violations"] + r["missing"]) for r in rules
+    }
+
+
+def test_a_passed_vsa_signed_by_its_allow_listed_verifier_credits_its_level(tmp_path: Path) -> None:
+    outcomes = _vsa_gate(tmp_path, [{"id": "https://docker.com", "signers": [{"key_id": DOCKER_KEY_ID}]}])
+    assert outcomes["supply_chain.slsa_level"] == "pass", outcomes["supply_chain.slsa_level:msg"]
+    # a VSA names no source commit or ref: the provenance rule still wants the build's provenance
+    assert outcomes["supply_chain.provenance_trusted"] == "insufficient_evidence"
+
+
+@pytest.mark.parametrize(
+    "verifiers",
+    [
+        [],  # no verifier trusted
+        [{"id": "https://docker.com/", "signers": [{"key_id": DOCKER_KEY_ID}]}],  # another id
+        [{"id": "https://docker.com", "signers": [{"key_id": "sha256:" + "0" * 64}]}],  # another key
+        [{"id": "https://docker.com", "signers": [{"identity": "https://docker.com", "issuer": ISSUER}]}],
+    ],
+    ids=["no-verifier", "other-verifier-id", "other-verifier-key", "keyless-signer-only"],
+)
+def test_a_vsa_from_a_verifier_rule_data_does_not_name_for_its_signer_credits_nothing(
+    tmp_path: Path, verifiers: list[dict[str, Any]]
+) -> None:
+    outcomes = _vsa_gate(tmp_path, verifiers)
+    assert outcomes["supply_chain.slsa_level"] == "fail"
+    assert (
+        "credits nothing" in outcomes["supply_chain.slsa_level:msg"]
+        or "is not one supply_chain.allowed_verifiers" in outcomes["supply_chain.slsa_level:msg"]
+    )
