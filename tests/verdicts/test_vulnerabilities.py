@@ -416,6 +416,74 @@ SCENARIOS: list[Scenario] = [
         TRIVY_DOC + " (FixedVersion lists every release line)",
         "4.2.10 and 5.0.2 are newer than 4.2.9: fixable, and beyond the 30-day window",
     ),
+    Scenario(
+        "vuln-fix-in-unordered-ecosystem-counts",
+        AREA,
+        RULE,
+        _trivy(
+            lambda d: d["Results"].append(
+                {
+                    "Target": "mix.lock",
+                    "Class": "lang-pkgs",
+                    "Type": "mix-lock",
+                    "Vulnerabilities": [
+                        _vuln(
+                            "CVE-2026-50020",
+                            "plug",
+                            "1.14.0",
+                            "HIGH",
+                            fixed="1.14.3",
+                            published="2026-09-01T00:00:00Z",
+                            score=7.5,
+                            purl_type="hex",
+                        )
+                    ],
+                }
+            )
+        ),
+        "fail",
+        TRIVY_DOC + " (Type mix-lock: Hex, an order univers does not implement)",
+        "where versions cannot be compared the listed fix counts (fail closed)",
+    ),
+    Scenario(
+        "vuln-grype-fixable-high-without-date",
+        AREA,
+        RULE,
+        both(
+            _grype(f"ghcr.io/acme/shop@{DIGEST}", DIGEST),
+            edit_json(
+                "grype.json",
+                lambda d: d["matches"].append(
+                    {
+                        "vulnerability": {
+                            "id": "GHSA-h4gh-qq45-vh27",
+                            "dataSource": "https://github.com/advisories/GHSA-h4gh-qq45-vh27",
+                            "namespace": "github:language:python",
+                            "severity": "High",
+                            "cvss": [],
+                            "fix": {"versions": ["43.0.1"], "state": "fixed"},
+                        },
+                        "relatedVulnerabilities": [],
+                        "matchDetails": [],
+                        "artifact": {
+                            "name": "cryptography",
+                            "version": "42.0.8",
+                            "type": "python",
+                            "locations": [
+                                {
+                                    "path": "/usr/local/lib/python3.12/site-packages/cryptography-42.0.8.dist-info/METADATA"
+                                }
+                            ],
+                            "purl": "pkg:pypi/cryptography@42.0.8",
+                        },
+                    }
+                ),
+            ),
+        ),
+        "insufficient_evidence",
+        GRYPE + " (matches carry no publication date)",
+        "with no date the 30-day window cannot be checked (debatable: see docs/verdicts/vulnerabilities.md)",
+    ),
     # --- unfixed criticals ----------------------------------------------------------------
     Scenario(
         "vuln-critical-affected-no-fix",
@@ -559,6 +627,38 @@ SCENARIOS: list[Scenario] = [
         "a clean pip-audit report has nothing to judge here (its unknown database age is judged by database_fresh)",
     ),
     Scenario(
+        "vuln-pip-audit-warns-in-staging",
+        AREA,
+        RULE,
+        _pip_audit([{"id": "PYSEC-2026-17", "fix_versions": ["3.1.4"], "aliases": ["CVE-2026-1111"]}]),
+        "warn",
+        PIP_AUDIT,
+        "staging's rule data says warn for unknown severity: shown, not blocking",
+        decision="GO",
+        options=("--environment", "staging"),
+    ),
+    Scenario(
+        "vuln-unfixed-critical-warns-in-staging",
+        AREA,
+        RULE,
+        _os(
+            _vuln(
+                "CVE-2026-50019",
+                "zlib1g",
+                "1:1.2.13.dfsg-1",
+                "CRITICAL",
+                status="affected",
+                score=9.8,
+                purl_type="deb/debian",
+            )
+        ),
+        "warn",
+        TRIVY_DOC,
+        "staging's rule data: unfixed.critical warn",
+        decision="GO",
+        options=("--environment", "staging"),
+    ),
+    Scenario(
         "vuln-trivy-unknown-severity-no-score",
         AREA,
         RULE,
@@ -676,6 +776,16 @@ SCENARIOS: list[Scenario] = [
         "pass",
         TRIVY_SERVER,
         decision="GO",
+    ),
+    Scenario(
+        "vuln-trivy-standalone-warns-in-staging",
+        AREA,
+        FRESH,
+        _trivy(lambda d: d.pop("Trivy") and None),
+        "warn",
+        TRIVY_SERVER,
+        decision="GO",
+        options=("--environment", "staging"),
     ),
     Scenario(
         "vuln-pip-audit-no-db-date",
