@@ -42,7 +42,7 @@ finally:
 from cryptography.hazmat.primitives import hashes, serialization  # noqa: E402
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa  # noqa: E402
 
-AREA = "supply-chain"
+AREA = "supply chain"
 PROV = "supply_chain.provenance_trusted"
 SLSA = "supply_chain.slsa_level"
 SIG = "supply_chain.signature_verified"
