@@ -278,3 +278,18 @@ def test_a_folder_nested_past_any_bundle_is_refused(tmp_path: Path) -> None:
     deep.mkdir(parents=True)
     with pytest.raises(BundleError, match="nested deeper than any affidavit bundle"):
         verify_bundle(bundle.path)
+
+
+def test_a_bundle_packed_again_by_another_tool_is_refused_with_the_reason(tmp_path: Path) -> None:
+    """GNU tar packs in directory order: the manifest is not first, so the archive cannot be read
+    with bounded cost; the folder it came from still verifies."""
+    bundle = write(tmp_path)
+    repacked = tmp_path / "repacked.tar.gz"
+    names = sorted(
+        p.relative_to(bundle.path.parent).as_posix() for p in bundle.path.rglob("*") if p.is_file()
+    )
+    pax = ["tar", "--format=pax", "-czf", str(repacked), "-C", str(bundle.path.parent)]
+    subprocess.run([*pax, *names], check=True)
+    with pytest.raises(BundleError, match="does not open with SHA256SUMS and manifest.json"):
+        verify_bundle(repacked)
+    assert verify_bundle(bundle.path).ok

@@ -141,6 +141,12 @@ def verify_bundle(path: Path, key: PublicKey | None = None) -> VerifyReport:
             seen.digests[member.name] = hashlib.sha256(seen.head[member.name]).hexdigest()
             continue
         if listed is None:
+            if member.top is not None and MANIFEST_NAME not in seen.head:
+                raise BundleError(
+                    f"{where}: the archive does not open with SHA256SUMS and manifest.json, as affidavit "
+                    "writes it (was it packed again by another tool?)",
+                    hint="verify the extracted folder, or the archive the gate wrote",
+                )
             manifest, listed = _manifest(seen.head, where)
             if not _may_read(seen, manifest, report, key):
                 return report
