@@ -6,6 +6,8 @@ Expected values are read from the raw responses by the test's own code.
 from __future__ import annotations
 
 import json
+import re
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -13,7 +15,7 @@ import pytest
 
 from affidavit.artefact import Artefact
 from affidavit.collectors import collect_document, registry
-from affidavit.collectors.formats.branch_protection import fnmatch_regex
+from affidavit.collectors.formats.branch_protection import fnmatch, fnmatch_regex
 from affidavit.collectors.interface import CollectOptions
 from affidavit.errors import InputError
 from affidavit.model import EvidenceKind
@@ -533,9 +535,30 @@ def test_graphql_without_a_branch_is_an_error() -> None:
     ],
 )
 def test_fnmatch_regex_follows_github(pattern: str, ref: str, covered: bool) -> None:
-    import re
-
     assert (re.fullmatch(fnmatch_regex(pattern), ref) is not None) is covered
+    assert fnmatch(pattern, ref) is covered  # the collector's own matcher agrees with the regex
+
+
+def test_fnmatch_agrees_with_its_regex_on_generated_cases() -> None:
+    """Every pattern over a small alphabet against every short name: the matcher the collector uses
+    and the regex the policy applies give the same answer."""
+    pieces = ["a", "b", "/", "*", "**/", "?", "[!a]", "[ab]"]
+    names = ["", "a", "b", "ab", "a/b", "b/a", "a/b/a", "aa/", "/a"]
+    for p1 in pieces:
+        for p2 in pieces:
+            for p3 in pieces:
+                pattern = p1 + p2 + p3
+                regex = fnmatch_regex(pattern)
+                for name in names:
+                    assert fnmatch(pattern, name) is (re.fullmatch(regex, name) is not None), (pattern, name)
+
+
+def test_fnmatch_is_bounded_on_hostile_patterns() -> None:
+    """A pattern built to make a backtracking regex take exponential time answers at once."""
+    started = time.monotonic()
+    assert fnmatch("*a" * 60 + "b", "a" * 250) is False
+    assert fnmatch("x" * 2000, "x" * 2000) is False  # beyond any ref GitHub accepts
+    assert time.monotonic() - started < 5
 
 
 def test_ruleset_records_its_targets_and_bypass_actors() -> None:

@@ -711,56 +711,51 @@ def _nodes(connection: Any) -> list[dict[str, Any]]:
 
 _REGEX_SPECIAL = frozenset(".^$*+?()[]{}|\\")
 
+# One element of a branch pattern: ("lit", c), ("star",) for * and a lone **, ("one",) for ?,
+# ("dirs",) for **/ and ("set", chars, negated) for [...] / [!...].
+_Token = tuple[Any, ...]
 
-def _literal(c: str) -> str:
-    """One character as an RE2 (and Python) literal: only regex metacharacters are escaped."""
-    return "\\" + c if c in _REGEX_SPECIAL else c
 
-
-def fnmatch_regex(pattern: str) -> str:
-    """GitHub's ruleset and branch-rule pattern as an anchored regular expression in the syntax RE2,
-    Rust's ``regex`` and Python share (so a policy can apply it with ``regex.match``).
-
-    GitHub matches with Ruby's ``File.fnmatch`` and the ``File::FNM_PATHNAME`` flag: ``*`` and
-    ``?`` do not match ``/``, ``**/`` matches any number of whole directories, ``**`` elsewhere is
-    ``*``, ``[...]`` is a character set and ``[!...]`` its complement (neither matches ``/``).
-    ``{a,b}`` (FNM_EXTGLOB) and backslash quoting are not supported by GitHub and are literal.
-    """
-    out = []
+def _tokens(pattern: str) -> list[_Token]:
+    """GitHub's branch pattern as tokens, read as Ruby's ``File.fnmatch`` with ``File::FNM_PATHNAME``
+    reads it: ``*`` and ``?`` do not match ``/``, ``**/`` matches any number of whole directories,
+    ``**`` elsewhere is ``*``, ``[...]`` is a character set and ``[!...]`` its complement (neither
+    matches ``/``). ``{a,b}`` (FNM_EXTGLOB) and backslash quoting are not supported by GitHub and
+    are literal; so is a ``[`` without a usable set (empty, or with a reversed range)."""
+    out: list[_Token] = []
     i = 0
     while i < len(pattern):
         c = pattern[i]
         if pattern.startswith("**/", i):
-            out.append("(?:[^/]*/)*")
+            out.append(("dirs",))
             i += 3
             continue
         if pattern.startswith("**", i):
-            out.append("[^/]*")
+            out.append(("star",))
             i += 2
             continue
         if c == "*":
-            out.append("[^/]*")
+            out.append(("star",))
         elif c == "?":
-            out.append("[^/]")
-        elif c == "[":
-            end = pattern.find("]", i + 2)
-            if end == -1:
-                out.append(_literal(c))
-            else:
-                body = pattern[i + 1 : end]
-                negate = body.startswith("!")
-                body = body[1:] if negate else body
-                chars = "".join("\\" + ch if ch in "\\[]^" else ch for ch in body.replace("/", ""))
-                part = f"[^/{chars}]" if negate else f"[{chars}]"
-                if chars and _compiles(part):
-                    out.append(part)
-                    i = end + 1
-                    continue
-                out.append(_literal(c))  # an empty or reversed range: GitHub cannot match it either
+            out.append(("one",))
+        elif c == "[" and (end := pattern.find("]", i + 2)) != -1:
+            body = pattern[i + 1 : end]
+            negated = body.startswith("!")
+            chars = (body[1:] if negated else body).replace("/", "")
+            if chars and _compiles(f"[{_set_body(chars)}]"):
+                out.append(("set", chars, negated))
+                i = end + 1
+                continue
+            out.append(("lit", c))
         else:
-            out.append(_literal(c))
+            out.append(("lit", c))
         i += 1
-    return "^" + "".join(out) + "$"
+    return out
+
+
+def _set_body(chars: str) -> str:
+    """The inside of a regex character set for fnmatch set ``chars`` (ranges kept)."""
+    return "".join("\\" + ch if ch in "\\[]^" else ch for ch in chars)
 
 
 def _compiles(regex: str) -> bool:
@@ -772,9 +767,67 @@ def _compiles(regex: str) -> bool:
     return True
 
 
-def _glob(pattern: str) -> re.Pattern[str]:
-    """A branch pattern (without ``refs/heads/``) as a compiled regex (see ``fnmatch_regex``)."""
-    return re.compile(fnmatch_regex(pattern))
+def fnmatch_regex(pattern: str) -> str:
+    """GitHub's ruleset and branch-rule pattern (``_tokens``) as an anchored regular expression in
+    the syntax RE2, Rust's ``regex`` and Python share, so a policy can apply it with ``regex.match``
+    (both engines match in linear time)."""
+    parts = []
+    for token in _tokens(pattern):
+        kind = token[0]
+        if kind == "lit":
+            parts.append("\\" + token[1] if token[1] in _REGEX_SPECIAL else token[1])
+        elif kind == "star":
+            parts.append("[^/]*")
+        elif kind == "one":
+            parts.append("[^/]")
+        elif kind == "dirs":
+            parts.append("(?:[^/]*/)*")
+        else:
+            parts.append(f"[^/{_set_body(token[1])}]" if token[2] else f"[{_set_body(token[1])}]")
+    return "^" + "".join(parts) + "$"
+
+
+def fnmatch(pattern: str, text: str) -> bool:
+    """Whether ``text`` matches GitHub's branch ``pattern`` (``_tokens``), in time bounded by the
+    product of their lengths (memoised; never the backtracking of a regex over hostile patterns)."""
+    tokens = _tokens(pattern)
+    n = len(text)
+    seen: dict[tuple[int, int], bool] = {}
+
+    def one(token: _Token, ch: str) -> bool:
+        if token[0] == "lit":
+            return bool(ch == token[1])
+        if token[0] == "one":
+            return ch != "/"
+        return ch != "/" and (re.fullmatch(f"[{_set_body(token[1])}]", ch) is not None) != token[2]
+
+    def match(t: int, i: int) -> bool:
+        key = (t, i)
+        if key in seen:
+            return seen[key]
+        if t == len(tokens):
+            result = i == n
+        elif tokens[t][0] == "star":
+            result = match(t + 1, i) or (i < n and text[i] != "/" and match(t, i + 1))
+        elif tokens[t][0] == "dirs":
+            slash = text.find("/", i)
+            result = match(t + 1, i) or (slash != -1 and match(t, slash + 1))
+        else:
+            result = i < n and one(tokens[t], text[i]) and match(t + 1, i + 1)
+        seen[key] = result
+        return result
+
+    if len(pattern) > 1024 or n > 1024:  # GitHub limits ref names well below this
+        return False
+    return _iterative(match, len(tokens), n)
+
+
+def _iterative(match: Any, tokens: int, n: int) -> bool:
+    """``match(0, 0)``, after filling the memo from the end so recursion stays shallow."""
+    for t in range(tokens, -1, -1):
+        for i in range(n, -1, -1):
+            match(t, i)
+    return bool(match(0, 0))
 
 
 def _ref_matches(pattern: str, branch: str, default: str | None) -> bool:
@@ -783,7 +836,7 @@ def _ref_matches(pattern: str, branch: str, default: str | None) -> bool:
         return True
     if pattern == "~DEFAULT_BRANCH":
         return default is not None and branch == default
-    return re.fullmatch(fnmatch_regex(pattern), f"refs/heads/{branch}") is not None
+    return fnmatch(pattern, f"refs/heads/{branch}")
 
 
 def _ref_match(conditions: Any, key: str, problems: Problems, where: str) -> dict[str, Any] | None:
@@ -899,7 +952,7 @@ def _apply_graphql_classic(
     matching = exact or [
         r
         for r in rules
-        if isinstance(r.get("pattern"), str) and branch is not None and _glob(r["pattern"]).match(branch)
+        if isinstance(r.get("pattern"), str) and branch is not None and fnmatch(r["pattern"], branch)
     ]
     if not matching:
         return
