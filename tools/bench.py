@@ -11,6 +11,7 @@ ratio against a floor measured in the same run, never an absolute time in a unit
   exit code are known by then; nothing of the gate is changed);
 - the gate on the plan alone (the input checkov takes 250 s over);
 - the two floors: ``json.loads`` of the same files with Python's garbage collector on, and paused;
+- ``affidavit verify`` of the bundle the gate wrote (folder and archive);
 - the gate on the demo releases and ``affidavit --help`` (what a CI user pays per release).
 
 Usage: ``python tools/bench.py [--sizes 0.25,1] [--repeat 3] [--work DIR] [--skip-large]``.
@@ -58,6 +59,7 @@ if sys.argv[1] == "paused":
     gc.disable()
 docs = [json.loads(open(p, "rb").read()) for p in sys.argv[2:]]
 """
+VERIFY = "import sys\nfrom affidavit.cli import run\nsys.argv = ['affidavit', 'verify', *sys.argv[1:]]\nrun()"
 HELP = "import sys; sys.argv = ['affidavit', '--help']\nfrom affidavit.cli import run\nrun()"
 
 
@@ -168,6 +170,15 @@ def measure_size(work: Path, size: float, repeat: int, scratch: Path) -> dict[st
     print(line("affidavit gate (all three)", full, decided=True))
     plan = series(GATE, gate_args([folder / "tfplan.json"], subject), repeat, scratch)
     print(line("affidavit gate (the plan alone)", plan, decided=True))
+    kept = scratch / "kept"
+    shutil.rmtree(kept, ignore_errors=True)
+    spawn(GATE, *gate_args([folder], subject), "--out", str(kept))
+    bundle = next(p for p in kept.iterdir() if p.is_dir())
+    verify = series(VERIFY, [str(bundle), "--allow-unsigned"], repeat)
+    print(line("affidavit verify (the folder)", verify))
+    archive = next(kept.glob("*.tar.gz"))
+    print(line("affidavit verify (the archive)", series(VERIFY, [str(archive), "--allow-unsigned"], repeat)))
+    shutil.rmtree(kept, ignore_errors=True)
     result = {
         "mb": mb,
         "floor_on": med(gc_on, "seconds"),
@@ -195,6 +206,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--work", type=Path, help="folder for the generated inputs (kept)")
     parser.add_argument("--warmup", type=int, default=1, help="unmeasured runs before each series")
     parser.add_argument("--skip-large", action="store_true", help="only the demo and --help")
+    parser.add_argument("--skip-fixed", action="store_true", help="no demo and --help (large inputs only)")
     args = parser.parse_args(argv)
     WARMUP[0] = args.warmup
     work = args.work or Path(tempfile.mkdtemp(prefix="affidavit-bench-"))
@@ -205,13 +217,8 @@ def main(argv: list[str] | None = None) -> int:
         f"repeat {args.repeat}, warm-up {args.warmup} (medians; min-max in brackets)"
     )
     try:
-        print("fixed costs")
-        print(line("affidavit --help", series(HELP, [], args.repeat * 2)))
-        print(line("python -c pass", series("pass", [], args.repeat * 2)))
-        subject = f"ghcr.io/acme/shop@{(DEMO / 'SUBJECT_DIGEST').read_text().strip()}"
-        for release in ("go", "no-go"):
-            demo = gate_args([DEMO / release], subject) + ["--key", str(DEMO / "cosign.pub")]
-            print(line(f"gate on demo/{release}", series(GATE, demo, args.repeat * 2, scratch), decided=True))
+        if not args.skip_fixed:
+            fixed_costs(args.repeat, scratch)
         if args.skip_large:
             return 0
         results = {
@@ -227,6 +234,17 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     return 0
+
+
+def fixed_costs(repeat: int, scratch: Path) -> None:
+    """What every run pays whatever its inputs: ``--help`` and the gate on the demo releases."""
+    print("fixed costs")
+    print(line("affidavit --help", series(HELP, [], repeat * 2)))
+    print(line("python -c pass", series("pass", [], repeat * 2)))
+    subject = f"ghcr.io/acme/shop@{(DEMO / 'SUBJECT_DIGEST').read_text().strip()}"
+    for release in ("go", "no-go"):
+        demo = gate_args([DEMO / release], subject) + ["--key", str(DEMO / "cosign.pub")]
+        print(line(f"gate on demo/{release}", series(GATE, demo, repeat * 2, scratch), decided=True))
 
 
 if __name__ == "__main__":
