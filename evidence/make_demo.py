@@ -325,6 +325,68 @@ def gitleaks(leak: bool) -> bytes:
     return dumps([finding])
 
 
+def gitleaks_sarif(leak: bool) -> bytes:
+    """The same Gitleaks 8.21 scan as SARIF (``--report-format sarif --redact``), to which the release
+    pipeline adds the run's ``versionControlProvenance`` (SARIF 2.1.0 3.14.28): the commit it scanned.
+    A clean Gitleaks JSON report (``[]``) names no commit; this states the one the scan covered."""
+    results: list[dict[str, Any]] = []
+    if leak:
+        results.append(
+            {
+                "message": {
+                    "text": f"aws-access-token has detected secret for file deploy/settings.py at commit {COMMIT}."
+                },
+                "ruleId": "aws-access-token",
+                "locations": [
+                    {
+                        "physicalLocation": {
+                            "artifactLocation": {"uri": "deploy/settings.py"},
+                            "region": {
+                                "startLine": 14,
+                                "startColumn": 22,
+                                "endLine": 14,
+                                "endColumn": 41,
+                                "snippet": {"text": "REDACTED"},
+                            },
+                        }
+                    }
+                ],
+                "partialFingerprints": {
+                    "commitSha": COMMIT,
+                    "email": "dana@acme.example",
+                    "author": "Dana Developer",
+                    "date": "2026-11-19T16:40:12Z",
+                    "commitMessage": "wire up S3 uploads",
+                },
+            }
+        )
+    doc = {
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "gitleaks",
+                        "semanticVersion": "v8.21.2",
+                        "informationUri": "https://github.com/gitleaks/gitleaks",
+                        "rules": [{"id": "aws-access-token", "shortDescription": {"text": "AWS"}}],
+                    }
+                },
+                "versionControlProvenance": [
+                    {
+                        "repositoryUri": f"https://github.com/{REPO}",
+                        "revisionId": COMMIT,
+                        "branch": "refs/heads/main",
+                    }
+                ],
+                "results": results,
+            }
+        ],
+    }
+    return dumps(doc)
+
+
 # --------------------------------------------------------------------------------------------
 # CodeQL SARIF 2.1.0
 
@@ -857,6 +919,7 @@ def files_for(variant: str) -> dict[str, bytes]:
         "sbom.cdx.json": sbom(PACKAGES),
         "trivy-image.json": trivy(critical),
         "gitleaks.json": gitleaks(nogo),
+        "gitleaks.sarif": gitleaks_sarif(nogo),
         "codeql.sarif": codeql(nogo),
         "tfplan.json": tfplan(nogo),
         "main.tf": MAIN_TF.encode(),

@@ -1,6 +1,6 @@
 # METADATA
 # title: No blocking static analysis findings
-# description: The required static analysis tools report no result at a blocking SARIF level (error by default), so known high-confidence coding flaws are fixed before release.
+# description: The required static analysis tools report no result at a blocking SARIF level (error by default) or of a blocking security severity (SARIF security-severity, high or critical by default, as GitHub code scanning fails a check), so known coding flaws are fixed before release.
 # custom:
 #   id: code_analysis.no_blocking_findings
 #   severity: high
@@ -19,7 +19,7 @@ missing contains sast.no_evidence if count(sast.records) == 0
 
 missing contains m if some m in evidence.malformed(sast.records, "findings")
 
-missing contains m if some m in params.problems("code_analysis", {"required_tools": "array", "blocking_levels": "array"})
+missing contains m if some m in params.problems("code_analysis", {"required_tools": "array", "blocking_levels": "array", "blocking_security_severities": "array"})
 
 _required := params.lower_set("code_analysis", "required_tools")
 
@@ -54,18 +54,35 @@ _text(m) := substring(m, 0, 200) if {
 
 else := "(no message)"
 
+# A finding blocks by its SARIF level, or by the severity its security-severity states (a
+# CodeQL `warning` with security-severity 9.8 is critical: GitHub fails the check on it).
+_blocking(f) if {
+	is_string(f.level)
+	lower(f.level) in params.lower_set("code_analysis", "blocking_levels")
+}
+
+_blocking(f) if {
+	is_string(f.security_severity)
+	lower(f.security_severity) in params.lower_set("code_analysis", "blocking_security_severities")
+}
+
+_why(f) := sprintf("%s (security-severity %s)", [lower(f.level), f.security_severity]) if {
+	is_string(f.security_severity)
+	is_string(f.level)
+	not lower(f.level) in params.lower_set("code_analysis", "blocking_levels")
+} else := lower(f.level) if is_string(f.level)
+else := "finding"
+
 deny contains v if {
-	levels := params.lower_set("code_analysis", "blocking_levels")
 	some r in sast.records
 	some f in evidence.array_at(evidence.data_of(r), "findings")
 	is_object(f)
-	is_string(f.level)
-	lower(f.level) in levels
+	_blocking(f)
 	tool := _tool(r, f)
 	_judged(lower(tool))
 	v := {
-		"msg": sprintf("%v reports %s %v at %v:%v: %s (%s)", [tool, lower(f.level), object.get(f, "rule_id", "?"), object.get(f, "file", "?"), object.get(f, "line", "?"), _text(object.get(f, "message", null)), evidence.label(r)]),
+		"msg": sprintf("%v reports %s %v at %v:%v: %s (%s)", [tool, _why(f), object.get(f, "rule_id", "?"), object.get(f, "file", "?"), object.get(f, "line", "?"), _text(object.get(f, "message", null)), evidence.label(r)]),
 		"evidence_ids": evidence.id_list(r),
-		"details": {"tool": tool, "rule_id": object.get(f, "rule_id", null), "level": f.level, "file": object.get(f, "file", null), "line": object.get(f, "line", null)},
+		"details": {"tool": tool, "rule_id": object.get(f, "rule_id", null), "level": object.get(f, "level", null), "security_severity": object.get(f, "security_severity", null), "file": object.get(f, "file", null), "line": object.get(f, "line", null)},
 	}
 }

@@ -1,6 +1,6 @@
 # METADATA
 # title: The required static analysis tools ran
-# description: Each static analysis tool that rule data requires has at least one analysis run in the evidence; a SARIF file with zero runs, or results from other tools only, is not a clean scan.
+# description: Each static analysis tool that rule data requires has at least one complete analysis run of the release commit in the evidence; a SARIF file with zero runs, results from other tools only, a run that failed or reported errors, or a run of another commit is not a clean scan of the release.
 # custom:
 #   id: code_analysis.required_tools_ran
 #   severity: high
@@ -59,3 +59,63 @@ warn contains v if {
 _names(s) := concat(", ", sort(s)) if count(s) > 0
 
 else := "none"
+
+# The runs a record describes (SARIF run_info); other formats state none and are judged by
+# their tools alone.
+_run_info := [{"record": r, "run": i} |
+	some r in sast.records
+	some i in evidence.array_at(evidence.data_of(r), "run_info")
+	is_object(i)
+	is_string(i.tool)
+]
+
+_required := params.lower_set("code_analysis", "required_tools")
+
+# A run is judged when its tool is required, or when no tool is (every tool then counts).
+_judged(tool) if count(_required) == 0
+
+_judged(tool) if lower(tool) in _required
+
+# A run that failed or reported errors (Semgrep's parse errors, CodeQL's extraction errors) is a
+# partial analysis: its missing results are unknown, never clean.
+missing contains v if {
+	some e in _run_info
+	_judged(e.run.tool)
+	e.run.complete != true
+	v := {
+		"msg": sprintf("the %s run in %s did not complete (%v), so its results are partial: fix the error the tool reports and re-run it on the release commit", [e.run.tool, evidence.label(e.record), object.get(e.run, "reason", "no reason stated")]),
+		"evidence_ids": evidence.id_list(e.record),
+	}
+}
+
+_commit := lower(trim_space(c)) if {
+	c := input.context.commit
+	is_string(c)
+	trim_space(c) != ""
+}
+
+# Two commit ids name the same commit when equal or when one (7+ hex digits) abbreviates the other.
+_same(a, b) if a == b
+
+_same(a, b) if {
+	count(a) >= 7
+	startswith(b, a)
+}
+
+_same(a, b) if {
+	count(b) >= 7
+	startswith(a, b)
+}
+
+# A run that states the commit it analysed (versionControlProvenance) must have analysed the
+# release commit: results of another commit say nothing of the code being released.
+missing contains v if {
+	some e in _run_info
+	_judged(e.run.tool)
+	is_string(e.run.revision)
+	not _same(lower(e.run.revision), _commit)
+	v := {
+		"msg": sprintf("the %s run in %s analysed commit %s, not the promoted commit %v: run the analysis on the release commit and pass its SARIF", [e.run.tool, evidence.label(e.record), e.run.revision, object.get(input.context, "commit", "(none given)")]),
+		"evidence_ids": evidence.id_list(e.record),
+	}
+}

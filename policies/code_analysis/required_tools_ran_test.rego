@@ -73,3 +73,56 @@ test_missing_when_rule_data_absent if {
 	missing := rule.missing with input as inp
 	{m.details.param | some m in missing; m.details.param} == {"code_analysis.required_tools"}
 }
+
+_with_runs(r, infos) := object.union(r, {"data": {"run_info": infos}})
+
+_info(tool, complete, revision) := {"tool": tool, "version": "1", "complete": complete, "reason": _reason(complete), "revision": revision}
+
+_reason(false) := "the tool reports that its run failed (executionSuccessful: false)"
+
+_reason(true) := null
+
+test_passes_a_complete_run_of_the_release_commit if {
+	r := _with_runs(_sarif("q", ["CodeQL"], 1), [_info("CodeQL", true, testing.commit)])
+	inp := testing.input_for({"sast": [r]}, "prod", _prod)
+	count(rule.missing) == 0 with input as inp
+	count(rule.deny) == 0 with input as inp
+}
+
+test_an_abbreviated_revision_names_the_commit if {
+	r := _with_runs(_sarif("q", ["CodeQL"], 1), [_info("CodeQL", true, substring(testing.commit, 0, 12))])
+	count(rule.missing) == 0 with input as testing.input_for({"sast": [r]}, "prod", _prod)
+}
+
+test_missing_when_a_required_run_did_not_complete if {
+	r := _with_runs(_sarif("q", ["CodeQL"], 1), [_info("CodeQL", false, testing.commit)])
+	missing := rule.missing with input as testing.input_for({"sast": [r]}, "prod", _prod)
+	count(missing) == 1
+	some m in missing
+	contains(m.msg, "did not complete (the tool reports that its run failed")
+}
+
+test_an_incomplete_run_of_a_tool_not_required_is_not_judged if {
+	r := _with_runs(_sarif("q", ["CodeQL", "Semgrep OSS"], 2), [_info("CodeQL", true, testing.commit), _info("Semgrep OSS", false, null)])
+	count(rule.missing) == 0 with input as testing.input_for({"sast": [r]}, "prod", _prod)
+}
+
+test_missing_when_the_run_is_of_another_commit if {
+	r := _with_runs(_sarif("q", ["CodeQL"], 1), [_info("CodeQL", true, "0000000000000000000000000000000000000abc")])
+	missing := rule.missing with input as testing.input_for({"sast": [r]}, "prod", _prod)
+	count(missing) == 1
+	some m in missing
+	contains(m.msg, "analysed commit 0000000000000000000000000000000000000abc, not the promoted commit")
+}
+
+test_missing_when_a_revision_is_stated_but_no_commit_is_promoted if {
+	r := _with_runs(_sarif("q", ["CodeQL"], 1), [_info("CodeQL", true, testing.commit)])
+	inp := testing.with_context(testing.input_for({"sast": [r]}, "prod", _prod), {"commit": null})
+	count(rule.missing) == 1 with input as inp
+}
+
+test_every_tool_is_judged_when_none_is_required if {
+	p := {"code_analysis": {"required_tools": []}}
+	r := _with_runs(_sarif("s", ["Semgrep OSS"], 1), [_info("Semgrep OSS", false, null)])
+	count(rule.missing) == 1 with input as testing.input_for({"sast": [r]}, "staging", p)
+}

@@ -1,6 +1,6 @@
 # METADATA
 # title: No secrets found in the source
-# description: The secret scans of the source report no findings, apart from fingerprints that rule data records as triaged false positives, so no credential ships in the code or its history.
+# description: The secret scans of the source (Gitleaks and other secret scanners, in their JSON or SARIF, and the secret scanner of Trivy) report no findings, apart from fingerprints that rule data records as triaged false positives, so no credential ships in the code, its history or the image.
 # custom:
 #   id: secrets.no_secrets
 #   severity: critical
@@ -16,25 +16,60 @@ import data.affidavit.lib.params
 
 _scans := evidence.records("secret-scan")
 
+# SARIF logs of secret scanners (gitleaks --report-format sarif ...): their runs are marked by the
+# collector (run_info[].secret_scanner) and their results are secret findings.
+_sarif_scans := [r |
+	some r in evidence.records("sast")
+	count(_secret_tools(r)) > 0
+]
+
+_secret_tools(r) := {lower(i.tool) |
+	some i in evidence.array_at(evidence.data_of(r), "run_info")
+	is_object(i)
+	i.secret_scanner == true
+	is_string(i.tool)
+}
+
 missing contains m if some m in params.problems("secrets", {"allowed_fingerprints": "array"})
 
 missing contains m if some m in evidence.malformed(_scans, "findings")
 
 missing contains v if {
 	count(_scans) == 0
+	count(_sarif_scans) == 0
 	v := {
 		"msg": "no secret scan was supplied: scan the repository (e.g. gitleaks detect --report-format json --report-path gitleaks.json) and pass the report to the gate",
 		"evidence_ids": [],
 	}
 }
 
-_findings := [{"record": r, "f": f} |
-	some r in _scans
-	some f in evidence.array_at(evidence.data_of(r), "findings")
-	is_object(f)
-]
+_findings := array.concat(
+	array.concat(
+		[{"record": r, "f": f} |
+			some r in _scans
+			some f in evidence.array_at(evidence.data_of(r), "findings")
+			is_object(f)
+		],
+		# Trivy's secret scanner (on by default for images and file systems): its Secrets.
+		[{"record": r, "f": f} |
+			some r in evidence.records("vulnerability-scan")
+			some f in evidence.array_at(evidence.data_of(r), "secret_findings")
+			is_object(f)
+		],
+	),
+	[{"record": r, "f": f} |
+		some r in _sarif_scans
+		some f in evidence.array_at(evidence.data_of(r), "findings")
+		is_object(f)
+		is_string(f.tool)
+		lower(f.tool) in _secret_tools(r)
+	],
+)
 
-_accepted(f) if f.fingerprint in params.list("secrets", "allowed_fingerprints")
+_accepted(f) if {
+	is_string(f.fingerprint)
+	f.fingerprint in params.list("secrets", "allowed_fingerprints")
+}
 
 _where(f) := sprintf("%v line %v (commit %s)", [object.get(f, "file", "(unknown file)"), object.get(f, "line", "?"), _short(object.get(f, "commit", null))])
 
@@ -49,7 +84,7 @@ deny contains v if {
 	some e in _findings
 	not _accepted(e.f)
 	v := {
-		"msg": sprintf("%v found a secret (rule %v) in %s; revoke and rotate it, then remove it from the code and history", [object.get(e.record, ["tool", "name"], "the secret scanner"), object.get(e.f, "rule_id", "?"), _where(e.f)]),
+		"msg": sprintf("%v found a secret (rule %v) in %s; revoke and rotate it, then remove it from the code and history", [_scanner(e), object.get(e.f, "rule_id", "?"), _where(e.f)]),
 		"evidence_ids": evidence.id_list(e.record),
 		"details": {"rule_id": object.get(e.f, "rule_id", null), "file": object.get(e.f, "file", null), "line": object.get(e.f, "line", null), "commit": object.get(e.f, "commit", null), "fingerprint": object.get(e.f, "fingerprint", null)},
 	}
@@ -63,3 +98,6 @@ warn contains v if {
 		"evidence_ids": evidence.id_list(e.record),
 	}
 }
+
+_scanner(e) := e.f.tool if is_string(e.f.tool)
+else := object.get(e.record, ["tool", "name"], "the secret scanner")

@@ -68,3 +68,69 @@ test_missing_when_scan_has_no_findings_list if {
 	count(rule.deny) == 0 with input as inp
 	count(rule.missing) == 1 with input as inp
 }
+
+# Trivy's secret scanner (trivy image / fs, default scanners vuln,secret): its Secrets become
+# data.secret_findings of the vulnerability-scan record (aquasecurity/trivy pkg/fanal/types/secret.go).
+_trivy(findings) := testing.record("vulnerability-scan", "t", {
+	"format": "trivy-json",
+	"tool": {"name": "trivy", "version": "0.70.0"},
+	"data": {"findings": [], "summary": {"total": 0}, "secret_findings": findings},
+})
+
+_trivy_key := {
+	"rule_id": "aws-access-key-id",
+	"category": "AWS",
+	"severity": "critical",
+	"file": "app/config.env",
+	"line": 3,
+	"fingerprint": "trivy:app/config.env:aws-access-key-id:3",
+}
+
+test_fires_for_a_trivy_secret if {
+	inp := testing.input_for({"secret-scan": [_scan([])], "vulnerability-scan": [_trivy([_trivy_key])]}, "prod", _params)
+	denies := rule.deny with input as inp
+	count(denies) == 1
+	some d in denies
+	startswith(d.msg, "trivy found a secret (rule aws-access-key-id) in app/config.env line 3")
+}
+
+test_a_triaged_trivy_secret_warns if {
+	p := {"secrets": {"allowed_fingerprints": [_trivy_key.fingerprint]}}
+	inp := testing.input_for({"secret-scan": [_scan([])], "vulnerability-scan": [_trivy([_trivy_key])]}, "prod", p)
+	count(rule.deny) == 0 with input as inp
+	count(rule.warn) == 1 with input as inp
+}
+
+# A gitleaks SARIF log (gitleaks --report-format sarif): its runs are marked secret_scanner by
+# the collector and its results are secret findings.
+_gitleaks_sarif(results) := testing.record("sast", "s", {
+	"format": "sarif",
+	"tool": {"name": "gitleaks", "version": "v8.21.2"},
+	"data": {
+		"findings": results,
+		"tools": ["gitleaks", "CodeQL"],
+		"runs": 2,
+		"run_info": [
+			{"tool": "gitleaks", "version": "v8.21.2", "complete": true, "reason": null, "revision": testing.commit, "secret_scanner": true},
+			{"tool": "CodeQL", "version": "2.19.3", "complete": true, "reason": null, "revision": testing.commit, "secret_scanner": false},
+		],
+	},
+})
+
+_sarif_leak := {"rule_id": "aws-access-token", "level": "warning", "severity": "medium", "file": "deploy/settings.py", "line": 14, "message": "aws-access-token has detected secret for file deploy/settings.py.", "tool": "gitleaks"}
+
+_codeql_note := {"rule_id": "py/unused-import", "level": "note", "severity": "low", "file": "shop/api/orders.py", "line": 3, "message": "Import of 'os' is not used.", "tool": "CodeQL"}
+
+test_a_secret_scanner_sarif_counts_as_a_secret_scan if {
+	inp := testing.input_for({"sast": [_gitleaks_sarif([_codeql_note])]}, "prod", _params)
+	count(rule.missing) == 0 with input as inp
+	count(rule.deny) == 0 with input as inp
+}
+
+test_fires_for_a_secret_in_a_secret_scanner_sarif if {
+	inp := testing.input_for({"sast": [_gitleaks_sarif([_sarif_leak, _codeql_note])]}, "prod", _params)
+	denies := rule.deny with input as inp
+	count(denies) == 1
+	some d in denies
+	startswith(d.msg, "gitleaks found a secret (rule aws-access-token) in deploy/settings.py line 14")
+}

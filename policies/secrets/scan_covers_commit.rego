@@ -14,7 +14,24 @@ package affidavit.rules.secrets.scan_covers_commit
 import data.affidavit.lib.evidence
 import data.affidavit.lib.params
 
-_scans := evidence.records("secret-scan")
+# Secret scans: Gitleaks-style reports, and SARIF logs whose runs are a secret scanner's.
+_scans := array.concat(evidence.records("secret-scan"), [r |
+	some r in evidence.records("sast")
+	count(_sarif_secret_runs(r)) > 0
+])
+
+_sarif_secret_runs(r) := [i |
+	r.kind == "sast"
+	some i in evidence.array_at(evidence.data_of(r), "run_info")
+	is_object(i)
+	i.secret_scanner == true
+]
+
+# The revisions a secret scanner's SARIF runs state they scanned (versionControlProvenance).
+_sarif_revisions(r) := {lower(i.revision) |
+	some i in _sarif_secret_runs(r)
+	_commit_like(i.revision)
+}
 
 _commit := lower(trim_space(c)) if {
 	c := input.context.commit
@@ -27,17 +44,21 @@ _commit_like(c) if {
 	regex.match(`^[0-9a-fA-F]{7,64}$`, c)
 }
 
-# The revision a scan says it scanned (its subject version), when it says.
+# The revision a scan says it scanned (its subject version; a secret scanner's SARIF run's
+# revision), when it says.
 _scanned(r) := lower(v) if {
+	r.kind != "sast"
 	v := object.get(r, ["subject", "version"], null)
 	_commit_like(v)
-}
+} else := concat(", ", sort(_sarif_revisions(r))) if count(_sarif_revisions(r)) > 0
 
 # Every commit a scan shows it looked at: the revision it scanned and the commits of its findings.
 _seen(r) := {lower(c) |
+	r.kind != "sast"
 	some c in array.concat(evidence.array_at(evidence.data_of(r), "commits"), [object.get(r, ["subject", "version"], null)])
 	_commit_like(c)
-}
+} if r.kind != "sast"
+else := _sarif_revisions(r)
 
 # Two commit ids name the same commit when equal or when one abbreviates the other.
 _same(a, b) if a == b
@@ -99,7 +120,7 @@ deny contains v if {
 	}
 }
 
-_unproven_msg := sprintf("no secret scan states which commit it scanned, so coverage of the promoted commit %v is unproven (a clean gitleaks report names no commit)", [_commit])
+_unproven_msg := sprintf("no secret scan states which commit it scanned, so coverage of the promoted commit %v is unproven (a clean gitleaks JSON report, [] or null, names no commit): pass a secret scan that states its revision, e.g. gitleaks --report-format sarif with the run's versionControlProvenance (revisionId) set to the release commit (docs/verdicts/secrets.md)", [_commit])
 
 missing contains v if {
 	_commit

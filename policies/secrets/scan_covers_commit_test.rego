@@ -87,3 +87,46 @@ test_missing_when_rule_data_absent if {
 	missing := rule.missing with input as inp
 	{m.details.param | some m in missing; m.details.param} == {"secrets.require_commit", "secrets.require_commit_coverage"}
 }
+
+# A secret scanner's SARIF run that states the commit it scanned (versionControlProvenance
+# revisionId, SARIF 2.1.0 3.14.28) proves coverage; a clean gitleaks JSON report names none.
+_sarif(n, tool, secret, revision) := testing.record("sast", n, {
+	"format": "sarif",
+	"tool": {"name": tool, "version": "1"},
+	"data": {"findings": [], "tools": [tool], "runs": 1, "run_info": [{"tool": tool, "version": "1", "complete": true, "reason": null, "revision": revision, "secret_scanner": secret}]},
+})
+
+_strict := {"secrets": {"require_commit": true, "require_commit_coverage": true}}
+
+test_passes_when_a_secret_scanner_sarif_states_the_commit if {
+	inp := testing.input_for({"secret-scan": [_clean_gitleaks], "sast": [_sarif("s", "gitleaks", true, testing.commit)]}, "prod", _strict)
+	count(rule.missing) == 0 with input as inp
+	count(rule.deny) == 0 with input as inp
+}
+
+test_a_secret_scanner_sarif_alone_is_a_secret_scan if {
+	inp := testing.input_for({"sast": [_sarif("s", "gitleaks", true, testing.commit)]}, "prod", _strict)
+	count(rule.missing) == 0 with input as inp
+	count(rule.deny) == 0 with input as inp
+}
+
+test_fires_when_the_secret_scanner_sarif_is_of_another_commit if {
+	inp := testing.input_for({"sast": [_sarif("s", "gitleaks", true, "1111111111111111111111111111111111111111")]}, "prod", _strict)
+	denies := rule.deny with input as inp
+	count(denies) == 1
+	some d in denies
+	contains(d.msg, "1111111111111111111111111111111111111111")
+}
+
+test_a_code_analysis_sarif_proves_no_secret_scan if {
+	inp := testing.input_for({"secret-scan": [_clean_gitleaks], "sast": [_sarif("q", "CodeQL", false, testing.commit)]}, "prod", _strict)
+	missing := rule.missing with input as inp
+	count(missing) == 1
+	some m in missing
+	contains(m.msg, "coverage of the promoted commit")
+}
+
+test_a_secret_scanner_sarif_without_revision_proves_nothing if {
+	inp := testing.input_for({"sast": [_sarif("s", "gitleaks", true, null)]}, "prod", _strict)
+	count(rule.missing) == 1 with input as inp
+}

@@ -35,41 +35,116 @@ missing contains v if {
 	}
 }
 
-# The SPDX ids of an expression, lower-cased, without operators and parentheses.
-_ids(expr) := {t |
-	some t in split(replace(replace(lower(expr), "(", " "), ")", " "), " ")
-	t != ""
-	not t in {"and", "or", "with"}
+# Deprecated ids in rule data mean their current ones (SPDX licence list 3.x): "GPL-3.0" is
+# "GPL-3.0-only", a trailing "+" is "-or-later". The collector maps the SBOM's ids the same way.
+_deprecated := {
+	"gpl-1.0", "gpl-2.0", "gpl-3.0", "lgpl-2.0", "lgpl-2.1", "lgpl-3.0",
+	"agpl-1.0", "agpl-3.0", "gfdl-1.1", "gfdl-1.2", "gfdl-1.3",
 }
 
-# A licence expression is forbidden when every choice it offers contains a forbidden id.
-# Without parentheses "A OR B AND C" is split on OR (AND binds tighter); with parentheses any
-# forbidden id counts (conservative: nested choices are not evaluated).
-_forbidden(expr, forbidden) if {
-	contains(expr, "(")
-	some id in _ids(expr)
-	id in forbidden
+_forbidden := {id |
+	some f in params.lower_set("supply_chain", "forbidden_licenses")
+	some id in _spellings(f)
 }
 
-_forbidden(expr, forbidden) if {
-	not contains(expr, "(")
-	every choice in split(lower(expr), " or ") {
-		some id in _ids(choice)
-		id in forbidden
+_spellings(f) := {f, sprintf("%s-only", [f])} if f in _deprecated
+else := {f, sprintf("%s-or-later", [trim_suffix(f, "+")])} if endswith(f, "+")
+else := {f}
+
+_accepted_names := params.lower_set("supply_chain", "accepted_license_names")
+
+# A component is forbidden when every choice its licences leave the licensee holds a forbidden id
+# (OR is the licensee's choice; every licence entry of a component is in force together).
+_forbidden_component(c) if {
+	choices := evidence.array_at(c, "license_choices")
+	count(choices) > 0
+	every choice in choices {
+		is_array(choice)
+		some id in choice
+		is_string(id)
+		lower(id) in _forbidden
 	}
 }
 
-deny contains v if {
-	forbidden := params.lower_set("supply_chain", "forbidden_licenses")
+_components := [{"record": r, "c": c} |
 	some r in _sboms
 	some c in evidence.array_at(evidence.data_of(r), "components")
 	is_object(c)
-	some expr in evidence.array_at(c, "licenses")
-	is_string(expr)
-	_forbidden(expr, forbidden)
+]
+
+deny contains v if {
+	some e in _components
+	_forbidden_component(e.c)
+	c := e.c
+	expr := concat(" AND ", [sprintf("%v", [l]) | some l in evidence.array_at(c, "licenses")])
 	v := {
-		"msg": sprintf("component %v %v (%v) in SBOM %s is licensed under %s, which supply_chain.forbidden_licenses forbids", [object.get(c, "name", "(unnamed)"), object.get(c, "version", "(no version)"), object.get(c, "purl", "no purl"), evidence.label(r), expr]),
-		"evidence_ids": evidence.id_list(r),
+		"msg": sprintf("component %v %v (%v) in SBOM %s is licensed under %s, and every choice it allows includes a licence supply_chain.forbidden_licenses forbids", [object.get(c, "name", "(unnamed)"), object.get(c, "version", "(no version)"), object.get(c, "purl", "no purl"), evidence.label(e.record), expr]),
+		"evidence_ids": evidence.id_list(e.record),
 		"details": {"component": object.get(c, "name", null), "purl": object.get(c, "purl", null), "license": expr},
 	}
+}
+
+# An SBOM from before the collector read licence choices cannot be judged (a record without them).
+missing contains v if {
+	some e in _components
+	count(evidence.array_at(e.c, "licenses")) > 0
+	not is_array(e.c.license_choices)
+	v := {
+		"msg": sprintf("component %v in SBOM %s has licences but no license_choices, so they cannot be judged (malformed evidence)", [object.get(e.c, "name", "(unnamed)"), evidence.label(e.record)]),
+		"evidence_ids": evidence.id_list(e.record),
+	}
+}
+
+# Licences given as names instead of SPDX ids (or expressions naming unknown ids) are not judged
+# allowed: what they are is unknown until someone maps them (supply_chain.unidentified_licenses).
+_unidentified := [{"record": e.record, "c": e.c, "names": names} |
+	some e in _components
+	names := [n |
+		some n in evidence.array_at(e.c, "license_unidentified")
+		is_string(n)
+		not lower(n) in _accepted_names
+	]
+	count(names) > 0
+]
+
+_unidentified_by_record[label] := entries if {
+	some e in _unidentified
+	label := evidence.label(e.record)
+	entries := [x | some x in _unidentified; evidence.label(x.record) == label]
+}
+
+_unidentified_msg(entries) := sprintf("SBOM %s gives %d component(s) a licence that is no SPDX id or expression (%s%s), so whether it is forbidden is unknown: record the SPDX id in the SBOM (or a LicenseRef- with its text), or, once legal has reviewed a name, list it in supply_chain.accepted_license_names (supply_chain.unidentified_licenses)", [evidence.label(entries[0].record), count(entries), concat("; ", [sprintf("%v: %v", [object.get(x.c, "name", "(unnamed)"), concat(", ", x.names)]) | some x in array.slice(entries, 0, 5)]), _more(count(entries))])
+
+_more(n) := sprintf(" and %d more", [n - 5]) if n > 5
+else := ""
+
+_action := "insufficient_evidence" if {
+	params.value("supply_chain", "unidentified_licenses") == "warn"
+	input.context.environment == "prod"
+} else := params.value("supply_chain", "unidentified_licenses")
+
+missing contains m if some m in params.problems("supply_chain", {"unidentified_licenses": "string"})
+
+missing contains v if {
+	a := params.value("supply_chain", "unidentified_licenses")
+	not a in {"fail", "insufficient_evidence", "warn"}
+	v := {"msg": sprintf("rule data supply_chain.unidentified_licenses is %v; it must be one of fail, insufficient_evidence, warn", [a]), "evidence_ids": []}
+}
+
+deny contains v if {
+	_action == "fail"
+	some _, entries in _unidentified_by_record
+	v := {"msg": _unidentified_msg(entries), "evidence_ids": evidence.id_list(entries[0].record)}
+}
+
+missing contains v if {
+	_action == "insufficient_evidence"
+	some _, entries in _unidentified_by_record
+	v := {"msg": _unidentified_msg(entries), "evidence_ids": evidence.id_list(entries[0].record)}
+}
+
+warn contains v if {
+	_action == "warn"
+	some _, entries in _unidentified_by_record
+	v := {"msg": _unidentified_msg(entries), "evidence_ids": evidence.id_list(entries[0].record)}
 }

@@ -32,7 +32,17 @@ if TYPE_CHECKING:
 FOLDER = "sbom-cyclonedx"
 ENTRIES = corpus_index(FOLDER)
 SBOM_MODULES = ("affidavit.collectors.formats.cyclonedx", "affidavit.collectors.formats.spdx")
-COMPONENT_KEYS = ["name", "version", "purl", "type", "licenses", "hashes", "bom_ref"]
+COMPONENT_KEYS = [
+    "name",
+    "version",
+    "purl",
+    "type",
+    "licenses",
+    "license_choices",
+    "license_unidentified",
+    "hashes",
+    "bom_ref",
+]
 DATA_KEYS = [
     "spec",
     "spec_version",

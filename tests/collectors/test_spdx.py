@@ -319,6 +319,8 @@ def test_text_blocks_hide_their_contents() -> None:
             "purl": "pkg:pypi/dep@2",
             "type": None,
             "licenses": ["MIT"],
+            "license_choices": [["MIT"]],
+            "license_unidentified": [],
             "hashes": {"sha-1": "85ed0817af83a24ad8da68c2b5094de69833983c"},
             "bom_ref": "SPDXRef-dep",
         }

@@ -268,10 +268,17 @@ def _json_licenses(reader: _Reader, value: Any, path: str) -> list[str]:
         if type(entry) is not dict:
             require_mapping(reader.doc, entry, f"{path}[{i}]")
         expression = entry.get("expression")
+        lic_obj = entry.get("license")
         if type(expression) is str:
             lic.add_unique(out, lic.from_expression(expression))
-            continue
-        lic_obj = entry.get("license")
+            if lic_obj is None:
+                continue
+            # CycloneDX 1.6 allows one of the two per entry; both are kept (neither is dropped)
+            reader.tally.add(
+                "license-and-expression",
+                f"{path}[{i}]",
+                "licence entry holds both 'license' and 'expression' (CycloneDX allows one): both are judged",
+            )
         if lic_obj is None:
             continue
         if type(lic_obj) is not dict:

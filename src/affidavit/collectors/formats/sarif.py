@@ -50,8 +50,18 @@ them).
 ``summary`` counts findings by level (``error``, ``warning``, ``note``, ``none``, ``total``) plus
 ``suppressed``; ``tools`` lists the driver names of the runs present (``unknown`` for a run without
 a tool, which is a problem); ``runs`` is the number of runs. A log with zero runs is not a clean
-scan, and ``runs: 0`` lets a policy tell. A run whose invocation says ``executionSuccessful: false``
-makes the whole log an ``InputError``: a failed scan must not look like a clean one.
+scan, and ``runs: 0`` lets a policy tell. ``run_info`` has one entry per run: ``{tool, version,
+complete, reason, revision}``. A run is not ``complete`` when an invocation says
+``executionSuccessful: false`` (except SpotBugs before 4.8.3, which wrote it whenever it found
+bugs: its ``exitCode`` then has only bit 1 set) or the tool reported an error notification (Semgrep
+writes its parse and rule errors there): a failed or partial scan must not look like a clean one,
+and the policy says so. ``revision`` is ``versionControlProvenance[0].revisionId``, the commit the
+run analysed, when the log states it. Each finding also carries ``security_severity``: the
+severity the ``security-severity`` property states (GitHub's convention, scored as above), or
+``null``; a policy judges it apart from the level (GitHub fails a check on high or critical).
+``run_info.secret_scanner`` says the run's tool is a secret scanner (``kinds.secrets``): the secret
+rules judge such runs' results, and a run of one that states its revision shows which commit the
+secret scan covered.
 
 A large log is bounded (``kinds.sast.FindingSample``): ``findings`` keeps the first 1,000 findings
 of each tool and level, 10,000 in all, and always the first of each tool and level, so a blocking
@@ -207,6 +217,7 @@ def parse(doc: Artefact, options: CollectOptions) -> Parsed:
     tool_versions: set[tuple[str, str | None]] = set()
     subject = Subject()
     effective_at: str | None = None
+    run_info: list[dict[str, Any]] = []
     for i, run in enumerate(runs):
         path = f"$.runs[{i}]"
         if not isinstance(run, dict):
@@ -221,7 +232,7 @@ def parse(doc: Artefact, options: CollectOptions) -> Parsed:
                 path=f"{path}.tool",
                 hint="split the log: one SARIF file per tool, as code scanning uploads them",
             )
-        reader.check_invocations()
+        run_info.append(reader.check_invocations())
         reader.read_results(findings, sample)
         summary["suppressed"] += reader.suppressed
         tool_versions.add((reader.tool_name, reader.tool_version))
@@ -237,7 +248,13 @@ def parse(doc: Artefact, options: CollectOptions) -> Parsed:
         name, tool_version = next(iter(tool_versions))
         tool = Tool(name=name, version=tool_version)
     return Parsed(
-        data={"findings": findings, "summary": summary, "tools": sorted(tools), "runs": len(runs)},
+        data={
+            "findings": findings,
+            "summary": summary,
+            "tools": sorted(tools),
+            "runs": len(runs),
+            "run_info": run_info,
+        },
         format_version=version,
         tool=tool,
         subject=subject,
@@ -411,27 +428,55 @@ class _RunReader:
             out.append((f"{self.path}.invocation", single))
         return out
 
-    def check_invocations(self) -> None:
-        """Reject a failed run; turn the tool's error and warning notifications into problems."""
+    def check_invocations(self) -> dict[str, Any]:
+        """The run's ``run_info`` entry: whether it completed, why not, and the revision it analysed.
+
+        A run is incomplete when an invocation says ``executionSuccessful: false`` or the tool
+        reported an error-level execution notification (a file it could not parse, a rule that
+        crashed): its results are then not the whole analysis. SpotBugs before 4.8.3 wrote
+        ``executionSuccessful: false`` whenever it found bugs (spotbugs/spotbugs#2740); such a run
+        counts as complete when its ``exitCode`` has only the "bugs found" bit (1) set. Error and
+        warning notifications are also problems of the record.
+        """
+        reasons: list[str] = []
         for path, inv in self._invocations():
             notes = _notifications(inv)
-            if inv.get("executionSuccessful") is False:
-                said = ""
-                errors = [place for level, _, text, place in notes if level == "error" and text]
-                if errors:
-                    said = f"; its first error notification, {path}.{errors[0]}, says why"
-                raise InputError(
-                    self.doc.source,
-                    f"the tool reports that its run failed (executionSuccessful: false){said}",
-                    path=path,
-                    hint="fix the error and re-run the scan; a failed scan is not a clean one",
-                )
+            errors = [place for lvl, _, _, place in notes if lvl == "error"]
+            said = f" ({path}.{errors[0]} says why)" if errors else ""
+            if inv.get("executionSuccessful") is False and not self._spotbugs_found_bugs(inv):
+                reasons.append(f"the tool reports that its run failed (executionSuccessful: false){said}")
+            elif errors:
+                reasons.append(f"the tool reported {len(errors)} error notification(s) during the run{said}")
             for level in ("error", "warning"):
                 ids = {ident for lvl, ident, _, _ in notes if lvl == level and ident}
                 n = sum(1 for lvl, _, _, _ in notes if lvl == level)
                 if n:
                     named = f" of {len(ids)} kind(s) (by descriptor id)" if ids else ""
                     self.problems.add(path, f"the tool reported {n} {level} notification(s){named}")
+        if reasons:
+            self.problems.add(self.path, "the run is incomplete: " + "; ".join(reasons))
+        return {
+            "tool": self.tool_name,
+            "version": self.tool_version,
+            "complete": not reasons,
+            "reason": "; ".join(reasons) or None,
+            "revision": self._revision(),
+            "secret_scanner": self.secret_tool,
+        }
+
+    def _spotbugs_found_bugs(self, inv: dict[str, Any]) -> bool:
+        """True for an old SpotBugs run whose ``executionSuccessful: false`` only means "bugs found"."""
+        if self.tool_name.lower() != "spotbugs" or not _older_than(self.tool_version, (4, 8, 3)):
+            return False
+        code = inv.get("exitCode")
+        return isinstance(code, int) and not isinstance(code, bool) and code & ~1 == 0
+
+    def _revision(self) -> str | None:
+        """The commit the run analysed (``versionControlProvenance[0].revisionId``), if stated."""
+        provenance = self.run.get("versionControlProvenance")
+        if isinstance(provenance, list) and provenance and isinstance(provenance[0], dict):
+            return opt_str(provenance[0].get("revisionId"))
+        return None
 
     def finished_at(self) -> str | None:
         """When the run ended (else started), from its first invocation, if stated (``model.time``)."""
@@ -506,10 +551,12 @@ class _RunReader:
         level = self._level(result, rule, path)
         if not sample.admit(self.tool_name, level):
             return None
-        severity = self._severity(result, rule, level, path)
+        severity, security = self._severity(result, rule, level, path)
         file, line = self._location(result)
         message = self._message(result, rule, rule_id, path)
-        return sast_finding(rule_id, level, severity, file, line, message, self.tool_name)
+        found = sast_finding(rule_id, level, severity, file, line, message, self.tool_name)
+        found["security_severity"] = security
+        return found
 
     def _rule(self, result: dict[str, Any], path: str) -> tuple[dict[str, Any] | None, str]:
         """The result's rule object (if found) and rule id."""
@@ -613,8 +660,11 @@ class _RunReader:
         self.odd.hit("bad_level", path)
         return None
 
-    def _severity(self, result: dict[str, Any], rule: dict[str, Any] | None, level: str, path: str) -> str:
-        """The normalised severity (see the module docstring for the order)."""
+    def _severity(
+        self, result: dict[str, Any], rule: dict[str, Any] | None, level: str, path: str
+    ) -> tuple[str, str | None]:
+        """The normalised severity (see the module docstring for the order), and the one the
+        ``security-severity`` property states (``None`` when neither result nor rule states one)."""
         props = result.get("properties")
         stated = word = None
         if isinstance(props, dict) and props:
@@ -623,7 +673,7 @@ class _RunReader:
             _, stated, rule_word = self._rule_facts(rule, path)
             word = word or rule_word
         chosen = stated or word or severity_from_level(level)
-        return chosen.value
+        return chosen.value, None if stated is None else stated.value
 
     def _location(self, result: dict[str, Any]) -> tuple[str | None, int | None]:
         """File and start line of the first location (or of the analysis target)."""
@@ -744,6 +794,16 @@ class _RunReader:
             n = self.odd.counts.get(key)
             if n:
                 self.problems.add(self.path, f"{n} {sentence} (first: {self.odd.first[key]})")
+
+
+def _older_than(version: str | None, bound: tuple[int, ...]) -> bool:
+    """True when a dotted numeric ``version`` is below ``bound`` (False when it cannot be read)."""
+    if version is None:
+        return False
+    match = re.match(r"^(\d+)(?:\.(\d+))?(?:\.(\d+))?", version)
+    if match is None:
+        return False
+    return tuple(int(g or 0) for g in match.groups()) < bound
 
 
 def _str(value: Any) -> str | None:

@@ -32,7 +32,11 @@ report.go and version.go), and in standalone mode where a version writes
 report without it does not say how old its database was.
 
 Only vulnerabilities become findings. Misconfigurations (failed checks only) and secrets are
-counted in ``data.other``; nothing of a secret (not its match, not its code lines) is copied. The
+counted in ``data.other``, and listed (the first 1,000 of each) for the rules of their own areas:
+``data.secret_findings`` (``{rule_id, category, severity, file, line, fingerprint}``, read by the
+secret rules) and ``data.misconfiguration_findings`` (``{id, check_id, type, title, severity,
+status, target, resource, line}``, for the IaC rules). Nothing of a secret (not its match, not its
+code lines) is copied. The
 raw report does carry them: its ``redact`` hook (``kinds.secrets.redact_secret_scan``) replaces the
 secrets' matches and code lines, and the misconfigurations' code lines that quote a credential,
 before a bundle stores it.
@@ -202,6 +206,8 @@ class _Reader:
         self.findings = FindingSet()
         self.misconfigurations = 0
         self.secrets = 0
+        self.secret_findings: list[dict[str, Any]] = []
+        self.misconfig_findings: list[dict[str, Any]] = []
         self.modified = 0
         self.results_seen = 0
         self.vuln_results = 0
@@ -243,14 +249,19 @@ class _Reader:
                 self.findings.add_target(target)
             misconfigs = result.get("Misconfigurations")
             if isinstance(misconfigs, list):
-                self.misconfigurations += sum(
-                    1
+                failed = [
+                    m
                     for m in misconfigs
                     if not (isinstance(m, dict) and m.get("Status") in ("PASS", "EXCEPTION"))
-                )
+                ]
+                self.misconfigurations += len(failed)
+                for m in failed[: max(0, SECTION_LIMIT - len(self.misconfig_findings))]:
+                    self.misconfig_findings.append(_misconfiguration(m, target))
             secrets = result.get("Secrets")
             if isinstance(secrets, list):
                 self.secrets += len(secrets)
+                for item in secrets[: max(0, SECTION_LIMIT - len(self.secret_findings))]:
+                    self.secret_findings.append(_secret(item, target))
             for key in ("ModifiedFindings", "ExperimentalModifiedFindings"):
                 modified = result.get(key)
                 if isinstance(modified, list):
@@ -323,7 +334,59 @@ class _Reader:
         data["scanned_for_vulnerabilities"] = (
             True if self.vuln_results else (False if self.results_seen else None)
         )
+        data["secret_findings"] = self.secret_findings
+        data["misconfiguration_findings"] = self.misconfig_findings
+        for what, n, kept in (
+            ("secret", self.secrets, self.secret_findings),
+            ("misconfiguration", self.misconfigurations, self.misconfig_findings),
+        ):
+            if n > len(kept):
+                self.problems.add(
+                    "$",
+                    f"{n:,} {what} findings; the record keeps the first {len(kept):,} (all are counted in other)",
+                )
         return data
+
+
+#: The secret and the misconfiguration findings a record keeps of each (all are counted in ``other``).
+SECTION_LIMIT = 1_000
+
+
+def _secret(item: Any, target: str | None) -> dict[str, Any]:
+    """One entry of a result's ``Secrets`` as a secret finding: where and which rule, never the
+    match or the code lines (the secret is in them)."""
+    entry = item if isinstance(item, dict) else {}
+    rule = opt_str(entry.get("RuleID")) or "unknown"
+    line = entry.get("StartLine")
+    line = line if isinstance(line, int) and not isinstance(line, bool) and line > 0 else None
+    word = opt_str(entry.get("Severity"))
+    return {
+        "rule_id": rule,
+        "category": opt_str(entry.get("Category")),
+        "severity": severity_of(word, None).value,
+        "file": target,
+        "line": line,
+        "fingerprint": f"trivy:{target or ''}:{rule}:{line or ''}",
+    }
+
+
+def _misconfiguration(item: Any, target: str | None) -> dict[str, Any]:
+    """One failed entry of a result's ``Misconfigurations``: the check, its severity and where."""
+    entry = item if isinstance(item, dict) else {}
+    cause = entry.get("CauseMetadata")
+    cause = cause if isinstance(cause, dict) else {}
+    word = opt_str(entry.get("Severity"))
+    return {
+        "id": opt_str(entry.get("AVDID")) or opt_str(entry.get("ID")) or "unknown",
+        "check_id": opt_str(entry.get("ID")),
+        "type": opt_str(entry.get("Type")),
+        "title": opt_str(entry.get("Title")),
+        "severity": severity_of(word, None).value,
+        "status": opt_str(entry.get("Status")),
+        "target": target,
+        "resource": opt_str(cause.get("Resource")),
+        "line": cause.get("StartLine") if isinstance(cause.get("StartLine"), int) else None,
+    }
 
 
 def _database(trivy: dict[str, Any]) -> dict[str, Any] | None:

@@ -11,8 +11,21 @@ Licences
 
     The SPDX identifier list is the one cyclonedx-python-lib ships as a JSON schema file
     (``spdx.SNAPSHOT.schema.json``); it is read once, on first use, without importing the
-    library's models. License expressions are not parsed: ``license-expression`` costs 0.1 s to
-    import and a policy that needs to look inside an expression can split it itself.
+    library's models.
+
+    What a component's licences allow (``reading``): the licences of one component are all in force
+    together (AND), and an ``OR`` inside an expression is the licensee's choice. ``reading`` turns them
+    into ``choices``: every set of licence ids the licensee can end up under (the expression's
+    disjunctive normal form), so a policy forbids a component only when every choice holds a
+    forbidden id (``MIT OR GPL-3.0-only`` is allowed when MIT is). Expressions are parsed by
+    ``license-expression`` with its SPDX licensing (loaded on first need, about 0.1 s, only for an
+    entry that is not a plain current id): deprecated ids become their current ones (``GPL-2.0`` ->
+    ``GPL-2.0-only``, ``GPL-3.0+`` and ``AGPL-3.0+`` -> ``...-or-later``, ``GPL-2.0-with-...-exception``
+    -> ``GPL-2.0-only``); an exception (``WITH Classpath-exception-2.0``) leaves its licence's id.
+    ``LicenseRef-`` ids are kept as written. An entry that is not an SPDX id or expression (a
+    free-text name such as ``Apache License 2.0``, or an expression naming an unknown id) is
+    ``unidentified``: it is reported, never read as allowed. More than ``MAX_CHOICES`` choices
+    collapse into one choice holding every id (a forbidden id anywhere then forbids).
 
 Hash algorithms
     The one normal form is the CycloneDX algorithm name in lower case: ``md5``, ``sha-1``,
@@ -27,6 +40,8 @@ from __future__ import annotations
 import json
 import re
 from functools import cache
+from itertools import product
+from typing import Any
 
 # Words that SBOM tools write where they have no licence to give.
 NO_LICENSE = frozenset({"NOASSERTION", "NONE", "UNKNOWN", ""})
@@ -77,6 +92,135 @@ def from_expression(value: str) -> str | None:
     if _ONE_WORD.match(value):
         return canonical_id(value) or value
     return value
+
+
+#: The most choices one component's licences are expanded into (see the module docstring).
+MAX_CHOICES = 64
+
+# Deprecated SPDX ids that name a licence family without saying "only" or "or later", and the
+# "-with-...-exception" ids retired in SPDX 2.0: they go through the library's mapping.
+_DEPRECATED = re.compile(r"^(?:a|l)?gpl-|^gfdl-|\+$|-with-.*-exception$", re.IGNORECASE)
+_WITH_EXCEPTION_ID = re.compile(r"^(.+?)-with-.+-exception$", re.IGNORECASE)
+_LICENSE_REF = re.compile(r"^(?:DocumentRef-[A-Za-z0-9.-]+:)?LicenseRef-[A-Za-z0-9.-]+$")
+
+
+@cache
+def _spdx_licensing() -> Any:
+    """The ``license-expression`` SPDX licensing (deprecated ids and ``+`` mapped), built once."""
+    from license_expression import get_spdx_licensing  # type: ignore[import-untyped]
+
+    return get_spdx_licensing()
+
+
+def _fast_id(value: str) -> str | None:
+    """The id of an entry that is one current SPDX id or a LicenseRef (no parsing needed), else None."""
+    if _LICENSE_REF.match(value):
+        return value
+    if _ONE_WORD.match(value) and not _DEPRECATED.search(value):
+        return canonical_id(value)
+    return None
+
+
+def _dnf(node: Any) -> list[frozenset[str]] | None:
+    """The choices of a parsed expression (None when they exceed ``MAX_CHOICES``)."""
+    from license_expression import (
+        AND,
+        OR,
+        LicenseSymbol,
+        LicenseWithExceptionSymbol,
+    )
+
+    if isinstance(node, LicenseWithExceptionSymbol):
+        return [frozenset({_symbol_id(node.license_symbol.key)})]
+    if isinstance(node, LicenseSymbol):
+        return [frozenset({_symbol_id(node.key)})]
+    parts = [_dnf(arg) for arg in node.args]
+    if any(p is None for p in parts):
+        return None
+    if isinstance(node, OR):
+        out = list(dict.fromkeys(c for p in parts if p is not None for c in p))
+        return out if len(out) <= MAX_CHOICES else None
+    if isinstance(node, AND):
+        return _and([p for p in parts if p is not None])
+    return None  # pragma: no cover - the parser yields only these node types
+
+
+def _and(parts: list[list[frozenset[str]]]) -> list[frozenset[str]] | None:
+    """The choices of several groups all in force (None beyond ``MAX_CHOICES``)."""
+    size = 1
+    for p in parts:
+        size *= max(len(p), 1)
+        if size > MAX_CHOICES:
+            return None
+    return list(dict.fromkeys(frozenset().union(*combo) for combo in product(*parts)))
+
+
+def _symbol_id(key: str) -> str:
+    """A parsed symbol's id: a retired ``-with-...-exception`` id becomes its licence's current id."""
+    match = _WITH_EXCEPTION_ID.match(key)
+    if match:
+        base = match.group(1)
+        try:
+            return str(_spdx_licensing().parse(base))
+        except Exception:  # noqa: BLE001 - the library raises several types; the base is then kept
+            return base
+    return key
+
+
+@cache
+def _entry_choices(value: str) -> tuple[frozenset[str], ...] | None:
+    """The choices one licence entry offers; ``None`` when it is not an SPDX id or expression.
+
+    An empty tuple means the entry is a valid expression whose choices exceed ``MAX_CHOICES``.
+    """
+    fast = _fast_id(value)
+    if fast is not None:
+        return (frozenset({fast}),)
+    licensing = _spdx_licensing()
+    try:
+        info = licensing.validate(value)
+    except Exception:  # noqa: BLE001 - a malformed expression is an unidentified entry
+        return None
+    unknown = [s for s in info.invalid_symbols if not _LICENSE_REF.match(s) and canonical_id(s) is None]
+    if unknown or info.original_expression is None:
+        return None
+    try:
+        parsed = licensing.parse(value, validate=False)
+    except Exception:  # noqa: BLE001 - see above
+        return None
+    if parsed is None:
+        return None
+    choices = _dnf(parsed)
+    return () if choices is None else tuple(choices)
+
+
+def reading(licenses: list[str]) -> tuple[list[list[str]], list[str]]:
+    """``(choices, unidentified)`` of one component's licences (see the module docstring).
+
+    ``choices`` is sorted (each choice a sorted list of ids); ``[]`` when no entry is identified.
+    """
+    groups: list[list[frozenset[str]]] = []
+    unidentified: list[str] = []
+    overflow = False
+    for value in licenses:
+        entry = _entry_choices(value)
+        if entry is None:
+            unidentified.append(value)
+        elif not entry:
+            overflow = True
+        else:
+            groups.append(list(entry))
+    everything = frozenset(i for g in groups for c in g for i in c)
+    if overflow and groups:
+        return [sorted(everything)], unidentified
+    if overflow:
+        return [], unidentified  # pragma: no cover - needs an entry of more than 64 choices alone
+    if not groups:
+        return [], unidentified
+    combined = _and(groups)
+    if combined is None:
+        return [sorted(everything)], unidentified
+    return sorted(sorted(c) for c in combined), unidentified
 
 
 def add_unique(out: list[str], value: str | None) -> None:

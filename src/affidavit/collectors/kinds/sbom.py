@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
 from affidavit.collectors.interface import Problems, shape_of
+from affidavit.collectors.kinds.licenses import reading
 from affidavit.errors import InputError
 from affidavit.model import Subject, Tool
 from affidavit.model.digest import normalise_digest
@@ -188,13 +189,21 @@ def make_component(
     hashes: dict[str, str],
     bom_ref: str | None,
 ) -> dict[str, Any]:
-    """One component of ``data.components`` (the key order is the public one)."""
+    """One component of ``data.components`` (the key order is the public one).
+
+    ``license_choices`` and ``license_unidentified`` are what the licences allow
+    (``kinds.licenses.reading``): the sets of ids the licensee can end up under, and the entries
+    that are no SPDX id or expression (free-text names).
+    """
+    choices, unidentified = reading(licenses) if licenses else ([], [])
     return {
         "name": name,
         "version": version,
         "purl": purl,
         "type": ctype,
         "licenses": licenses,
+        "license_choices": choices,
+        "license_unidentified": unidentified,
         "hashes": hashes,
         "bom_ref": bom_ref,
     }
