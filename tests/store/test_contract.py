@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import zlib
+from pathlib import Path
 
 import pytest
 
@@ -276,3 +277,40 @@ def test_build_entry_refuses_nothing_it_can_store(demo_runs: dict[str, Judged]) 
     assert entry.columns.run_id == demo_runs["go"].run.run_id
     assert len(entry.rows.rules) == len(demo_runs["go"].run.rules)
     assert {e.evidence_id for e in entry.rows.evidence} == {e.id for e in demo_runs["go"].evidence}
+
+
+def test_every_store_of_the_table_opens_and_speaks_the_contract(tmp_path: Path, pg_url: str) -> None:
+    from affidavit.store import STORES, Store
+
+    urls = {
+        "sqlite": f"sqlite:///{tmp_path / 'a.db'}",
+        "postgresql": pg_url,
+        "postgres": pg_url.replace("postgresql://", "postgres://", 1),
+    }
+    assert set(STORES) == set(urls)
+    members = [m for m in dir(Store) if not m.startswith("_")]
+    for url in urls.values():
+        store = open_store(url)
+        try:
+            assert all(callable(getattr(store, m)) or m == "display" for m in members)
+            assert store.verify().intact and store.display
+        finally:
+            store.close()
+
+
+def test_where_the_default_store_lives(tmp_path: Path) -> None:
+    from affidavit.store import default_store_url, sqlite_path
+
+    assert default_store_url({"AFFIDAVIT_STORE": "postgresql://db/x", "HOME": "/h"}) == "postgresql://db/x"
+    assert (
+        default_store_url({"XDG_DATA_HOME": "/data", "HOME": "/h"}) == "sqlite:///data/affidavit/history.db"
+    )
+    assert default_store_url({"XDG_DATA_HOME": "relative", "HOME": "/h"}).endswith(
+        "/h/.local/share/affidavit/history.db"
+    )
+    assert sqlite_path("sqlite:///var/lib/a.db") == Path("/var/lib/a.db")
+    assert sqlite_path("sqlite:////var/lib/a.db") == Path("/var/lib/a.db")
+    assert sqlite_path("sqlite:rel/a.db") == Path("rel/a.db")
+    assert sqlite_path(str(tmp_path / "b.db")) == tmp_path / "b.db"
+    with pytest.raises(StoreError, match="names no file"):
+        sqlite_path("sqlite:")

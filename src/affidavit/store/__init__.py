@@ -111,4 +111,4 @@ def default_store_url(environ: Mapping[str, str] | None = None) -> str:
     else:
         xdg = env.get("XDG_DATA_HOME")
         base = Path(xdg) if xdg and Path(xdg).is_absolute() else home / ".local" / "share"
-    return f"sqlite:///{base / 'affidavit' / 'history.db'}"
+    return f"sqlite://{base / 'affidavit' / 'history.db'}"

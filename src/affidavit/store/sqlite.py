@@ -41,7 +41,7 @@ class SqliteStore(SqlStore):
                 hint="record runs with `affidavit gate` first, or name the store with --store or AFFIDAVIT_STORE",
             )
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)  # new folders: the user's only
             conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT, isolation_level=None, check_same_thread=False)
         except (OSError, sqlite3.Error) as exc:
             raise StoreError(
