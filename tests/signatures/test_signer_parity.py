@@ -158,3 +158,36 @@ def test_a_pattern_python_refuses_to_compile_allows_nobody_in_rego() -> None:
         IdentityPolicy.build("re:x)|(.*", ISSUER)
     supply_chain = {"allowed_identities": [], "identity_patterns": [{"identity": "x)|(.*", "issuer": ISSUER}]}
     assert _rego_answers(supply_chain, ROWS) == [False] * len(ROWS)
+
+
+_SIGNER_PROBE = """package affidavit_signer_entry_parity
+
+answers := [_answer(row) | some row in input.rows]
+
+_answer(row) := true if {
+	data.affidavit.lib.signers.signer_matches(input.entry, {"identity": row[0], "issuer": row[1]})
+} else := false
+"""
+
+
+@pytest.mark.parametrize("entry", ENTRIES)
+def test_a_builder_or_verifier_signer_entry_means_the_same(entry: str) -> None:
+    """The signers of supply_chain.allowed_builders / allowed_verifiers ({identity, issuer} or
+    {identity_pattern, issuer}) give the same answers as --identity and the signer allow-list."""
+    policy = IdentityPolicy.build(entry, ISSUER)
+    python = [policy.check([identity], issuer) is None for identity, issuer in ROWS]
+    signer = (
+        {"identity_pattern": entry[3:], "issuer": ISSUER}
+        if entry.startswith("re:")
+        else {"identity": entry, "issuer": ISSUER}
+    )
+    modules = [*_lib_modules(), PolicyModule.from_text("entry-parity.rego", _SIGNER_PROBE)]
+    document = {"context": {"environment": "prod", "params": {}}, "rows": ROWS, "entry": signer}
+    result = RegorusEngine().evaluate(
+        modules,
+        json.dumps(document),
+        ["data.affidavit_signer_entry_parity.answers"],
+        now=dt.datetime(2026, 11, 20, 12, tzinfo=dt.UTC),
+    )["data.affidavit_signer_entry_parity.answers"]
+    assert result.error is None and result.defined, result.error
+    assert [bool(a) for a in result.value] == python
