@@ -41,3 +41,28 @@ def test_an_unwritable_output_still_prints_the_decision_and_exits_3(tmp_path: Pa
     assert result.stdout.startswith("GO ")  # the decision was made and shown
     assert f"{blocker}: the markdown output cannot be written there" in result.stderr
     assert result.bundles  # the bundle is still written
+
+
+def test_on_github_actions_the_gate_annotates_and_appends_the_step_summary(tmp_path: Path) -> None:
+    summary = tmp_path / "step-summary.md"
+    summary.write_text("earlier step\n")
+    env = {"GITHUB_ACTIONS": "true", "GITHUB_STEP_SUMMARY": str(summary)}
+    result = gate(tmp_path, release(tmp_path, "no-go"), env=env)
+    assert result.exit_code == 1, result.stderr
+    errors = [line for line in result.stdout.splitlines() if line.startswith("::error")]
+    assert errors, result.stdout  # one per blocking rule
+    text = summary.read_text()
+    assert text.startswith("earlier step\n")  # appended, never replaced
+    assert "NO-GO" in text
+
+
+def test_annotations_leave_json_stdout_parseable(tmp_path: Path) -> None:
+    env = {"GITHUB_ACTIONS": "true"}
+    result = gate(tmp_path, release(tmp_path, "no-go"), "--format", "json", env=env)
+    assert json.loads(result.stdout)["decision"] == "NO-GO"
+    assert "::error" in result.stderr
+
+
+def test_outside_github_nothing_is_annotated(tmp_path: Path) -> None:
+    result = gate(tmp_path, release(tmp_path, "no-go"), env={"GITHUB_ACTIONS": "", "GITHUB_STEP_SUMMARY": ""})
+    assert "::error" not in result.stdout + result.stderr

@@ -29,6 +29,12 @@ from affidavit.render import registry
 from affidavit.render.markdown import render_markdown
 from tests.render.hostile import FIELDS, hostile_run
 from tests.render.markdown_check import headings, ragged_tables, read, structure, text_of, to_html
+from tests.render.test_codequality import check_codequality
+from tests.render.test_github import check_github_annotations, check_github_summary
+from tests.render.test_html import check_html_escaping
+from tests.render.test_junit import check_junit
+from tests.render.test_oscal import check_oscal
+from tests.render.test_sarif import check_sarif
 
 PLAIN = "plainword"
 
@@ -137,6 +143,13 @@ CHECKS: dict[str, Callable[[str, str, str, Run, Run], None]] = {
     "markdown": _check_markdown,
     "text": _check_text,
     "json": _check_json,
+    "html": check_html_escaping,
+    "oscal": check_oscal,
+    "sarif": check_sarif,
+    "junit": check_junit,
+    "codequality": check_codequality,
+    "github-summary": check_github_summary,
+    "github-annotations": check_github_annotations,
 }
 
 

@@ -23,7 +23,7 @@ from affidavit.cli.common import (
     verification_options,
 )
 from affidavit.cli.history import record_run, store_option
-from affidavit.cli.outputs import output_option, parse_outputs, write_outputs
+from affidavit.cli.outputs import ci_outputs, output_option, parse_outputs, write_outputs
 from affidavit.errors import Error, UsageError
 
 if TYPE_CHECKING:
@@ -173,6 +173,10 @@ def gate(
     for err in judged.errors:
         click.echo(f"affidavit: error: {say(err.diagnostics())}", err=True)
     problems = write_outputs(run, wanted)
+    annotations, ci_problems = ci_outputs(run)
+    problems += ci_problems
+    for line in annotations:  # before the summary; on stderr when stdout carries JSON (the runner reads both)
+        click.echo(line, err=fmt == "json")
     if fmt == "json":
         emit_json(
             {

@@ -8,6 +8,7 @@ get is not a completed gate.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -62,3 +63,23 @@ def write_outputs(run: Run, outputs: tuple[tuple[str, Path], ...]) -> list[str]:
         except OSError as exc:
             problems.append(f"{path}: the {name} output cannot be written there ({exc.strerror or exc})")
     return problems
+
+
+def ci_outputs(run: Run) -> tuple[tuple[str, ...], list[str]]:
+    """What the CI system the gate runs in gets: GitHub workflow command lines for stdout (when
+    ``GITHUB_ACTIONS`` is ``true``) and the step summary appended to ``GITHUB_STEP_SUMMARY`` (when
+    set); the problems of writing the summary. Outside GitHub Actions, nothing."""
+    from affidavit.render import github
+
+    lines = github.workflow_commands(run) if os.environ.get("GITHUB_ACTIONS") == "true" else ()
+    problems: list[str] = []
+    summary = os.environ.get("GITHUB_STEP_SUMMARY")
+    if summary:
+        try:
+            with open(summary, "a", encoding="utf-8") as handle:
+                handle.write(github.step_summary(run))
+        except OSError as exc:
+            problems.append(
+                f"GITHUB_STEP_SUMMARY: the step summary cannot be appended ({exc.strerror or exc})"
+            )
+    return lines, problems

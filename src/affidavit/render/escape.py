@@ -82,8 +82,10 @@ def terminal(value: object) -> str:
 
     A line break inside the value is shown as ``\\n``, so a value cannot start a line of its own;
     squeezing spaces keeps a value from padding a forged line into place when the terminal wraps.
+    GitHub's runner reads ``##[command]`` anywhere in a line of a job's output (``##[stop-commands]``
+    would silence every later annotation), so its opening bracket is spelled out too.
     """
-    return visible(re.sub(" {2,}", " ", str(value)))
+    return visible(re.sub(" {2,}", " ", str(value))).replace("##[", "##\\x5b")
 
 
 def _normal(value: object) -> str:
