@@ -1,6 +1,6 @@
 # METADATA
 # title: A vulnerability scan covers the promoted artefact
-# description: At least one vulnerability scan names the digest being promoted, and every image target listed in rule data appears in some scan, so no promoted image goes unscanned.
+# description: At least one vulnerability scan names the digest being promoted (a digest the scanner itself resolved) and shows that its vulnerability scanner ran, and every image target listed in rule data appears in some scan, so no promoted image goes unscanned.
 # custom:
 #   id: vulnerabilities.scan_covers_subject
 #   severity: high
@@ -17,7 +17,22 @@ import data.affidavit.lib.subject
 
 _scans := evidence.records("vulnerability-scan")
 
-_for_target := subject.for_target("vulnerability-scan")
+# Scans of the target that show the vulnerability scanner ran (a Trivy report of only
+# misconfiguration, secret or licence results covers nothing here: scanned_for_vulnerabilities).
+_for_target := [r | some r in subject.for_target("vulnerability-scan"); _vulnerability_scan(r)]
+
+_vulnerability_scan(r) if object.get(evidence.data_of(r), "scanned_for_vulnerabilities", true) == true
+
+missing contains v if {
+	subject.has_target
+	count(_for_target) == 0
+	others := [r | some r in subject.for_target("vulnerability-scan"); not _vulnerability_scan(r)]
+	count(others) > 0
+	v := {
+		"msg": sprintf("the scans of %s (%s) do not show that vulnerabilities were scanned for (only misconfiguration, secret or licence results, or none); run the scanner with its vulnerability scanner on", [subject.target, concat(", ", sort([evidence.label(r) | some r in others]))]),
+		"evidence_ids": evidence.ids(others),
+	}
+}
 
 missing contains subject.no_target_msg if not subject.has_target
 

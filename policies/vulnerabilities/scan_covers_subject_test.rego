@@ -76,3 +76,16 @@ test_missing_when_context_names_no_digest if {
 	some m in missing
 	startswith(m.msg, "the promotion names no subject digest")
 }
+
+test_missing_when_the_scan_of_the_target_is_no_vulnerability_scan if {
+	# trivy image --scanners misconfig,secret IMAGE@DIGEST: result classes config and secret only
+	secrets_only := json.patch(_shop, [{"op": "add", "path": "/data/scanned_for_vulnerabilities", "value": false}])
+	inp := testing.input_for({"vulnerability-scan": [secrets_only]}, "prod", _params)
+	count(rule.deny) == 0 with input as inp
+	missing := rule.missing with input as inp
+	count(missing) == 1
+	some m in missing
+	contains(m.msg, "do not show that vulnerabilities were scanned for")
+	scanned := json.patch(_shop, [{"op": "add", "path": "/data/scanned_for_vulnerabilities", "value": true}])
+	count(rule.missing) == 0 with input as testing.input_for({"vulnerability-scan": [scanned]}, "prod", _params)
+}

@@ -735,6 +735,26 @@ SCENARIOS: list[Scenario] = [
         TRIVY_DOC + " (result classes config, secret; trivy image --scanners misconfig,secret)",
     ),
     Scenario(
+        "vuln-trivy-misconfig-only-covers-nothing",
+        AREA,
+        COVERS,
+        _trivy(
+            lambda d: d.update(
+                Results=[
+                    {
+                        "Target": "Dockerfile",
+                        "Class": "config",
+                        "Type": "dockerfile",
+                        "MisconfSummary": {"Successes": 21, "Failures": 0},
+                    }
+                ]
+            )
+        ),
+        "insufficient_evidence",
+        TRIVY_DOC + " (result class config; trivy image --scanners misconfig)",
+        "the report names the promoted digest, but no vulnerability scanner ran on it",
+    ),
+    Scenario(
         "vuln-trivy-secret-scanner-found-nothing",
         AREA,
         RULE,
