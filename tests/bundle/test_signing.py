@@ -265,26 +265,106 @@ def test_an_encrypted_pkcs8_key_needs_cosign_password(
     assert load_signing_key(path).algorithm == ED25519
 
 
-def test_cosigns_encrypted_key_format_is_refused_with_the_reason(tmp_path: Path) -> None:
-    """cosign generate-key-pair writes an ``ENCRYPTED SIGSTORE PRIVATE KEY``: its secretbox cannot
-    be opened without NaCl, so the gate says so (exit 2) and never quotes the key."""
-    body = base64.b64encode(
-        json.dumps(
-            {
-                "kdf": {"name": "scrypt", "params": {"N": 65536, "r": 8, "p": 1}, "salt": "c2FsdA=="},
-                "cipher": {"name": "nacl/secretbox", "nonce": "bm9uY2U="},
-                "ciphertext": "Q0lQSEVSVEVYVA==",
-            }
-        ).encode()
-    ).decode()
-    for kind in ("ENCRYPTED SIGSTORE PRIVATE KEY", "ENCRYPTED COSIGN PRIVATE KEY"):
-        path = tmp_path / "cosign.key"
-        path.write_text(f"-----BEGIN {kind}-----\n{body}\n-----END {kind}-----\n")
-        with pytest.raises(
-            UsageError, match="cosign's encrypted key format.*PyNaCl is not installed"
-        ) as caught:
-            load_signing_key(path)
-        assert body[:20] not in caught.value.diagnostics()
+def _cosign_key(
+    path: Path, password: str, n: int = 65536, kind: str = "ENCRYPTED SIGSTORE PRIVATE KEY"
+) -> Path:
+    """A key in the format ``cosign generate-key-pair`` writes, made as cosign makes it: the PKCS#8
+    DER of a new P-256 key sealed in a NaCl secretbox under scrypt(password) (go-tuf
+    ``encrypted/encrypted.go``: salt 32 bytes, nonce 24, key 32; cosign 2 writes N=65536, older
+    ones N=32768), the JSON document base64 in a PEM block. The reader was also checked against
+    a key cosign itself generated (sigstore-rs ``tests/data/keys/cosign_generated_encrypted_empty_private.key``,
+    empty password); that file is not copied here."""
+    import hashlib
+    import os
+
+    import nacl.secret
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
+
+    der = ec.generate_private_key(ec.SECP256R1()).private_bytes(
+        Encoding.DER, PrivateFormat.PKCS8, NoEncryption()
+    )
+    salt, nonce = os.urandom(32), os.urandom(24)
+    box = hashlib.scrypt(password.encode(), salt=salt, n=n, r=8, p=1, maxmem=256 << 20, dklen=32)
+    sealed = nacl.secret.SecretBox(box).encrypt(der, nonce).ciphertext
+    document = {
+        "kdf": {
+            "name": "scrypt",
+            "params": {"N": n, "r": 8, "p": 1},
+            "salt": base64.b64encode(salt).decode(),
+        },
+        "cipher": {"name": "nacl/secretbox", "nonce": base64.b64encode(nonce).decode()},
+        "ciphertext": base64.b64encode(sealed).decode(),
+    }
+    body = base64.b64encode(json.dumps(document).encode()).decode()
+    lines = [body[i : i + 64] for i in range(0, len(body), 64)]
+    path.write_text(f"-----BEGIN {kind}-----\n" + "\n".join(lines) + f"\n-----END {kind}-----\n")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("n", "kind"), [(65536, "ENCRYPTED SIGSTORE PRIVATE KEY"), (32768, "ENCRYPTED COSIGN PRIVATE KEY")]
+)
+def test_a_cosign_encrypted_key_signs_with_cosign_password(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, n: int, kind: str
+) -> None:
+    path = _cosign_key(tmp_path / "cosign.key", "correct horse", n, kind)
+    monkeypatch.delenv("COSIGN_PASSWORD", raising=False)
+    with pytest.raises(UsageError, match="is a cosign encrypted key and COSIGN_PASSWORD is not set"):
+        load_signing_key(path)
+    monkeypatch.setenv("COSIGN_PASSWORD", "wrong horse")
+    with pytest.raises(
+        UsageError, match="cannot be decrypted with the password in COSIGN_PASSWORD"
+    ) as caught:
+        load_signing_key(path)
+    assert "horse" not in caught.value.diagnostics()
+    monkeypatch.setenv("COSIGN_PASSWORD", "correct horse")
+    signer = load_signing_key(path)
+    assert signer.algorithm == ECDSA_P256
+    bundle = write(tmp_path, signer)
+    assert verify_bundle(bundle.path, signer.public).signature == VERIFIED
+
+
+def test_an_empty_cosign_password_is_a_password(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """cosign accepts COSIGN_PASSWORD="" (keys made for CI often have none): set and empty is used."""
+    path = _cosign_key(tmp_path / "cosign.key", "")
+    monkeypatch.setenv("COSIGN_PASSWORD", "")
+    assert load_signing_key(path).algorithm == ECDSA_P256
+
+
+def test_a_cosign_key_forged_to_cost_unbounded_scrypt_work_is_refused_unread(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """scrypt with N=2^24 would take GiBs of memory: only the parameters cosign writes are derived."""
+    path = _cosign_key(tmp_path / "cosign.key", "pw")
+    document = json.loads(base64.b64decode("".join(path.read_text().splitlines()[1:-1])))
+    document["kdf"]["params"]["N"] = 1 << 24
+    body = base64.b64encode(json.dumps(document).encode()).decode()
+    path.write_text(
+        f"-----BEGIN ENCRYPTED SIGSTORE PRIVATE KEY-----\n{body}\n-----END ENCRYPTED SIGSTORE PRIVATE KEY-----\n"
+    )
+    monkeypatch.setenv("COSIGN_PASSWORD", "pw")
+    with pytest.raises(UsageError, match="scrypt parameters are not ones cosign writes"):
+        load_signing_key(path)
+    path.write_text(
+        "-----BEGIN ENCRYPTED SIGSTORE PRIVATE KEY-----\nnot%base64\n-----END ENCRYPTED SIGSTORE PRIVATE KEY-----\n"
+    )
+    with pytest.raises(UsageError, match="not a readable cosign encrypted key") as caught:
+        load_signing_key(path)
+    assert "base64" not in caught.value.diagnostics()
+
+
+def test_without_pynacl_a_cosign_key_is_refused_with_the_reason(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sys
+
+    path = _cosign_key(tmp_path / "cosign.key", "pw")
+    monkeypatch.setenv("COSIGN_PASSWORD", "pw")
+    monkeypatch.setitem(sys.modules, "nacl", None)  # import nacl now raises ImportError
+    monkeypatch.setitem(sys.modules, "nacl.secret", None)
+    with pytest.raises(UsageError, match="reading it needs PyNaCl .* which is not installed"):
+        load_signing_key(path)
 
 
 @pytest.mark.parametrize(("kind", "message"), [("rsa", "RSAPrivateKey key"), ("p384", "on secp384r1")])

@@ -20,10 +20,12 @@ A signed bundle holds, beside its files:
 Keys (``affidavit gate --sign-key KEY``): a PEM private key, ECDSA on P-256 or Ed25519, in
 PKCS#8 (``openssl genpkey``) or SEC 1 (``openssl ecparam -genkey``) form. An encrypted PKCS#8 key
 (``-----BEGIN ENCRYPTED PRIVATE KEY-----``) is decrypted with the password in ``COSIGN_PASSWORD``,
-the variable cosign reads. cosign's own encrypted format (``ENCRYPTED SIGSTORE PRIVATE KEY`` or
-``ENCRYPTED COSIGN PRIVATE KEY``: scrypt and a NaCl secretbox) is refused with a clear message:
-decrypting it needs XSalsa20-Poly1305, which neither ``cryptography`` nor the standard library
-provides, and PyNaCl is not a dependency of affidavit. ECDSA signatures are deterministic
+the variable cosign reads. cosign's own encrypted format (``cosign generate-key-pair``:
+``ENCRYPTED SIGSTORE PRIVATE KEY``, ``ENCRYPTED COSIGN PRIVATE KEY`` before cosign 2) is read with
+the same password when PyNaCl is installed: it is a go-tuf ``encrypted`` document, scrypt then a
+NaCl secretbox (XSalsa20-Poly1305, which neither ``cryptography`` nor the standard library
+provides), around the key's PKCS#8 DER; without PyNaCl it is refused with that reason. ECDSA
+signatures are deterministic
 (RFC 6979), as Ed25519 signatures are, so a signed bundle is byte-reproducible too.
 
 A key's id is ``sha256:`` of its public key's DER SubjectPublicKeyInfo, the id affidavit gives
@@ -111,24 +113,22 @@ class Signer:
 def load_signing_key(path: Path) -> Signer:
     """The private key at ``path`` (see the module docstring); ``UsageError`` (exit 2) when it is
     not one affidavit can sign with. Messages name the file and never repeat what it holds."""
-    from cryptography.hazmat.primitives.asymmetric import ec, ed25519
-    from cryptography.hazmat.primitives.serialization import (
-        Encoding,
-        PublicFormat,
-        load_pem_private_key,
-    )
-
     try:
         raw = read_user_file(path, MAX_KEY_BYTES)
     except InputError as exc:
         raise UsageError(f"{path}: --sign-key {exc.detail}") from None
+    key: Any
     if any(marker in raw for marker in _COSIGN_MARKERS):
-        raise UsageError(
-            f"{path}: --sign-key is in cosign's encrypted key format, which affidavit cannot read: "
-            "decrypting it needs a NaCl secretbox (XSalsa20-Poly1305), and PyNaCl is not installed",
-            hint="sign with a PEM private key (ECDSA P-256 or Ed25519; PKCS#8, encrypted with its "
-            f"password in {PASSWORD_VARIABLE} if you like): `openssl genpkey -algorithm ed25519 -out key.pem`",
-        )
+        key = _cosign_key(raw, path)
+    else:
+        key = _pem_key(raw, path)
+    return _signer(key, path)
+
+
+def _pem_key(raw: bytes, path: Path) -> Any:
+    """A PEM private key (PKCS#8, encrypted with ``COSIGN_PASSWORD``, or SEC 1)."""
+    from cryptography.hazmat.primitives.serialization import load_pem_private_key
+
     if b"-----BEGIN" not in raw or b"PRIVATE KEY-----" not in raw:
         raise UsageError(
             f"{path}: --sign-key holds no PEM private key",
@@ -156,6 +156,75 @@ def load_signing_key(path: Path) -> Signer:
         raise UsageError(
             f"{path}: --sign-key uses an algorithm affidavit cannot sign with ({type(exc).__name__})"
         ) from None
+    return key
+
+
+def _cosign_key(raw: bytes, path: Path) -> Any:
+    """The private key of a cosign ``ENCRYPTED SIGSTORE PRIVATE KEY`` (or ``ENCRYPTED COSIGN
+    PRIVATE KEY``) file: a go-tuf ``encrypted`` JSON document (scrypt over ``COSIGN_PASSWORD``,
+    then a NaCl secretbox) holding the PKCS#8 DER of the key. The scrypt parameters are the two
+    cosign has written (N 32768 or 65536, r 8, p 1) and no others, so a forged file cannot make
+    the derivation take unbounded time or memory."""
+    import binascii
+    import hashlib
+    import json
+
+    from cryptography.hazmat.primitives.serialization import load_der_private_key
+
+    try:
+        import nacl.exceptions
+        import nacl.secret
+    except ImportError:
+        raise UsageError(
+            f"{path}: --sign-key is in cosign's encrypted key format, and reading it needs PyNaCl "
+            "(a NaCl secretbox: XSalsa20-Poly1305), which is not installed",
+            hint="`pip install pynacl`, or sign with a PEM private key (ECDSA P-256 or Ed25519)",
+        ) from None
+    secret = os.environ.get(PASSWORD_VARIABLE)
+    if secret is None:  # cosign keys may have an empty password: only an unset variable is missing
+        raise UsageError(
+            f"{path}: --sign-key is a cosign encrypted key and {PASSWORD_VARIABLE} is not set",
+            hint=f"put the key's password in the {PASSWORD_VARIABLE} environment variable, as for cosign",
+        )
+    broken = UsageError(f"{path}: --sign-key is not a readable cosign encrypted key")
+    try:
+        lines = raw.decode("ascii").strip().splitlines()
+        body = "".join(line.strip() for line in lines if line.strip() and not line.startswith("-----"))
+        document = json.loads(base64.b64decode(body, validate=True))
+        kdf, cipher = document["kdf"], document["cipher"]
+        params = kdf["params"]
+        salt = base64.b64decode(kdf["salt"], validate=True)
+        nonce = base64.b64decode(cipher["nonce"], validate=True)
+        ciphertext = base64.b64decode(document["ciphertext"], validate=True)
+        n, r, p = params["N"], params["r"], params["p"]
+    except (UnicodeDecodeError, binascii.Error, ValueError, KeyError, TypeError):
+        raise broken from None
+    if kdf.get("name") != "scrypt" or cipher.get("name") != "nacl/secretbox" or len(nonce) != 24:
+        raise broken
+    if (n, r, p) not in ((32768, 8, 1), (65536, 8, 1)):
+        raise UsageError(f"{path}: --sign-key: its scrypt parameters are not ones cosign writes")
+    box_key = hashlib.scrypt(secret.encode("utf-8"), salt=salt, n=n, r=r, p=p, maxmem=256 << 20, dklen=32)
+    try:
+        plain = nacl.secret.SecretBox(box_key).decrypt(ciphertext, nonce)
+    except nacl.exceptions.CryptoError:
+        raise UsageError(
+            f"{path}: --sign-key cannot be decrypted with the password in {PASSWORD_VARIABLE}"
+        ) from None
+    try:
+        return load_der_private_key(plain, password=None)
+    except (ValueError, TypeError):
+        raise broken from None
+    except Exception as exc:  # UnsupportedAlgorithm
+        raise UsageError(
+            f"{path}: --sign-key uses an algorithm affidavit cannot sign with ({type(exc).__name__})"
+        ) from None
+
+
+def _signer(key: Any, path: Path) -> Signer:
+    """A ``Signer`` for ``key``, if it is ECDSA P-256 or Ed25519."""
+    from cryptography.hazmat.primitives.asymmetric import ec, ed25519
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
     if isinstance(key, ec.EllipticCurvePrivateKey) and isinstance(key.curve, ec.SECP256R1):
         algorithm = ECDSA_P256
     elif isinstance(key, ed25519.Ed25519PrivateKey):

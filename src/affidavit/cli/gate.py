@@ -93,7 +93,7 @@ if TYPE_CHECKING:
 @click.option(
     "--sign-key",
     type=FILE,
-    help="PEM private key (ECDSA P-256 or Ed25519; encrypted: password in COSIGN_PASSWORD) to sign the bundle.",
+    help="Private key to sign the bundle with: PEM or cosign.key, ECDSA P-256 or Ed25519 (password: COSIGN_PASSWORD).",
 )
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.pass_context
