@@ -164,3 +164,35 @@ test_a_rule_of_unknown_type_open_to_the_internet_is_judged_as_ingress if {
 	r := _rc("aws_security_group_rule.admin", {"from_port": 22, "to_port": 22, "protocol": "tcp", "cidr_blocks": ["0.0.0.0/0"]}, {"id": true, "type": true})
 	count(rule.deny) == 1 with input as _input([r])
 }
+
+test_fires_for_an_ipv6_split_into_many_ranges if {
+	# ::/1, then 8000::/2, c000::/3, ... down to /70, and the last /70 twice over: the whole space
+	prefixes := numbers.range(2, 70)
+	ranges := array.concat(["::/1"], [sprintf("%s/%d", [_v6_block(p), p]) | some p in prefixes])
+	last := sprintf("%s/70", [_v6_last])
+	denies := rule.deny with input as _input([_sg([_ingress(22, 22, "tcp", [], array.concat(ranges, [last]))])])
+	count(denies) == 1
+	# without the /2 block a quarter of the space is left out: not the whole internet
+	partial := [r | some r in array.concat(ranges, [last]); not startswith(r, "8000:")]
+	count(rule.deny) == 0 with input as _input([_sg([_ingress(22, 22, "tcp", [], partial)])])
+}
+
+# The block of prefix p whose first p-1 bits are 1 and whose p-th bit is 0 (8000::/2, c000::/3 ...).
+_v6_block(p) := _v6_from_bits([1 | some _ in numbers.range(1, p - 1)])
+
+_v6_last := _v6_from_bits([1 | some _ in numbers.range(1, 70)])
+
+_v6_from_bits(ones) := concat(":", [sprintf("%x", [_group(ones, g)]) | some g in numbers.range(0, 7)])
+
+_group(ones, g) := sum([v |
+	some i in numbers.range(0, 15)
+	v := _bit(ones, (g * 16) + i) * _pow2(15 - i)
+])
+
+_bit(ones, i) := 1 if i < count(ones)
+
+else := 0
+
+_pow2(0) := 1
+
+_pow2(n) := product([2 | some _ in numbers.range(1, n)]) if n > 0
