@@ -38,6 +38,7 @@ def _context(environment: str = "prod", **changes: Any) -> EvalContext:
         subject_digest=SUBJECT_DIGEST,
         now=NOW,
         commit="9c4e2f7a1b3d5e6f708192a3b4c5d6e7f8091a2b",
+        branch="main",
         params={"limit": 3},
     )
     return dataclasses.replace(base, **changes)
@@ -60,6 +61,7 @@ def test_input_document_shape() -> None:
         "subject": {"name": "ghcr.io/acme/shop", "digest": SUBJECT_DIGEST},
         "now": "2026-11-22T12:00:00Z",
         "commit": "9c4e2f7a1b3d5e6f708192a3b4c5d6e7f8091a2b",
+        "branch": "main",
         "params": {"limit": 3},
         "waivers": [{"rule": "x.y", "reason": "accepted", "owner": "alice", "expires": "2026-12-31"}],
     }
