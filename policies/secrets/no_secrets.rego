@@ -4,10 +4,10 @@
 # custom:
 #   id: secrets.no_secrets
 #   severity: critical
-#   requires: [secret-scan]
+#   requires: []
 #   controls:
 #     soc2: [CC6.1]
-#     iso27001-2022: [A.5.17, A.8.12]
+#     iso27001-2022: [A.5.17, A.8.12, A.8.28]
 #   remediation: Revoke and rotate each exposed credential first, then remove it from the code and history; record a finding confirmed to be a false positive by its fingerprint in secrets.allowed_fingerprints (or a .gitleaksignore) and rescan.
 package affidavit.rules.secrets.no_secrets
 
@@ -101,3 +101,16 @@ warn contains v if {
 
 _scanner(e) := e.f.tool if is_string(e.f.tool)
 else := object.get(e.record, ["tool", "name"], "the secret scanner")
+
+# A secret scanner's run that failed or reported errors scanned part of the code at most.
+missing contains v if {
+	some r in _sarif_scans
+	some i in evidence.array_at(evidence.data_of(r), "run_info")
+	is_object(i)
+	i.secret_scanner == true
+	i.complete != true
+	v := {
+		"msg": sprintf("the %v run in %s did not complete (%v), so secrets in what it did not scan are unknown: fix the error and re-run the scan", [i.tool, evidence.label(r), object.get(i, "reason", "no reason stated")]),
+		"evidence_ids": evidence.id_list(r),
+	}
+}

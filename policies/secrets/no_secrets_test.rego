@@ -134,3 +134,11 @@ test_fires_for_a_secret_in_a_secret_scanner_sarif if {
 	some d in denies
 	startswith(d.msg, "gitleaks found a secret (rule aws-access-token) in deploy/settings.py line 14")
 }
+
+test_missing_when_a_secret_scanner_run_did_not_complete if {
+	r := json.patch(_gitleaks_sarif([]), [{"op": "replace", "path": "/data/run_info/0/complete", "value": false}])
+	missing := rule.missing with input as testing.input_for({"sast": [r]}, "prod", _params)
+	count(missing) == 1
+	some m in missing
+	contains(m.msg, "the gitleaks run in artefacts/sast-s.json did not complete")
+}

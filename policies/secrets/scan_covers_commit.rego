@@ -4,10 +4,10 @@
 # custom:
 #   id: secrets.scan_covers_commit
 #   severity: medium
-#   requires: [secret-scan]
+#   requires: []
 #   controls:
 #     soc2: [CC6.1]
-#     iso27001-2022: [A.8.12]
+#     iso27001-2022: [A.8.12, A.8.28]
 #   remediation: Run the secret scan in the release pipeline on the commit being promoted (e.g. gitleaks git --log-opts="-1 <sha>", or a scanner that records the scanned revision), pass --commit <sha> to the gate, and pass the report.
 package affidavit.rules.secrets.scan_covers_commit
 
@@ -27,9 +27,11 @@ _sarif_secret_runs(r) := [i |
 	i.secret_scanner == true
 ]
 
-# The revisions a secret scanner's SARIF runs state they scanned (versionControlProvenance).
+# The revisions a secret scanner's SARIF runs state they scanned (versionControlProvenance);
+# a run that did not complete covered nothing for certain.
 _sarif_revisions(r) := {lower(i.revision) |
 	some i in _sarif_secret_runs(r)
+	i.complete == true
 	_commit_like(i.revision)
 }
 

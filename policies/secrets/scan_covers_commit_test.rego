@@ -130,3 +130,8 @@ test_a_secret_scanner_sarif_without_revision_proves_nothing if {
 	inp := testing.input_for({"sast": [_sarif("s", "gitleaks", true, null)]}, "prod", _strict)
 	count(rule.missing) == 1 with input as inp
 }
+
+test_an_incomplete_secret_scanner_run_proves_nothing if {
+	r := json.patch(_sarif("s", "gitleaks", true, testing.commit), [{"op": "replace", "path": "/data/run_info/0/complete", "value": false}])
+	count(rule.missing) == 1 with input as testing.input_for({"sast": [r]}, "prod", _strict)
+}

@@ -555,7 +555,8 @@ class _RunReader:
         file, line = self._location(result)
         message = self._message(result, rule, rule_id, path)
         found = sast_finding(rule_id, level, severity, file, line, message, self.tool_name)
-        found["security_severity"] = security
+        # level none: "severity does not apply" (a pass, an informational result): nothing to block
+        found["security_severity"] = security if level != "none" else None
         return found
 
     def _rule(self, result: dict[str, Any], path: str) -> tuple[dict[str, Any] | None, str]:
