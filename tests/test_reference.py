@@ -32,7 +32,7 @@ def test_explain_control_lists_its_rules(control: str) -> None:
     result = CliRunner().invoke(main, ["explain", control])
     assert result.exit_code == 0, result.output
     assert "source_control.required_reviews" in result.output
-    assert "coverage: automated" in result.output
+    assert "coverage: partial" in result.output
 
 
 def test_explain_unknown_target_is_a_usage_error() -> None:

@@ -7,7 +7,7 @@
 #   requires: [change-record]
 #   controls:
 #     soc2: [CC8.1]
-#     iso27001-2022: [A.8.32]
+#     iso27001-2022: [A.8.32, A.5.3]
 #   remediation: Raise a change request for the release naming the image digest and the prod environment, have someone other than the requester approve it, export it as an affidavit change record (or the GitHub deployment review) and pass it to the gate.
 #   environments: [prod]
 package affidavit.rules.change_management.approval_recorded

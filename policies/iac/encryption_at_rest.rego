@@ -6,8 +6,8 @@
 #   severity: high
 #   requires: [terraform-plan]
 #   controls:
-#     soc2: [CC6.1]
-#     iso27001-2022: [A.8.24]
+#     soc2: [CC6.1, CC7.1]
+#     iso27001-2022: [A.8.24, A.8.9]
 #   remediation: Set the encryption attribute (storage_encrypted, encrypted, at_rest_encryption_enabled, ...) to true, ideally with a customer-managed KMS key; for S3 declare an aws_s3_bucket_server_side_encryption_configuration whose bucket refers to aws_s3_bucket.<name>.bucket (known at plan time, unlike .id).
 package affidavit.rules.iac.encryption_at_rest
 

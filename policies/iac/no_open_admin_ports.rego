@@ -6,8 +6,8 @@
 #   severity: critical
 #   requires: [terraform-plan]
 #   controls:
-#     soc2: [CC6.6]
-#     iso27001-2022: [A.8.20]
+#     soc2: [CC6.6, CC7.1]
+#     iso27001-2022: [A.8.20, A.8.9]
 #   remediation: Restrict the rule's source to known ranges (a VPN, a bastion's security group or a prefix list), or remove it and use SSM Session Manager / a private endpoint for administration.
 package affidavit.rules.iac.no_open_admin_ports
 

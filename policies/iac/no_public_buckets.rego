@@ -6,8 +6,8 @@
 #   severity: critical
 #   requires: [terraform-plan]
 #   controls:
-#     soc2: [CC6.1]
-#     iso27001-2022: [A.8.3]
+#     soc2: [CC6.1, CC7.1]
+#     iso27001-2022: [A.8.3, A.8.9, A.8.12]
 #   remediation: Use the private ACL (or BucketOwnerEnforced object ownership), set all four aws_s3_bucket_public_access_block settings to true, and serve public content through CloudFront with origin access control instead of a public bucket.
 package affidavit.rules.iac.no_public_buckets
 

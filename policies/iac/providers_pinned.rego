@@ -6,7 +6,7 @@
 #   severity: medium
 #   requires: [terraform-config]
 #   controls:
-#     soc2: [CC8.1]
+#     soc2: [CC8.1, CC7.1]
 #     iso27001-2022: [A.8.9]
 #   remediation: Declare each provider in terraform { required_providers { ... } } with a pessimistic constraint such as version = "~> 5.70", and commit .terraform.lock.hcl.
 #   effective_on: 2026-10-01

@@ -6,7 +6,7 @@
 #   severity: medium
 #   requires: [terraform-config]
 #   controls:
-#     soc2: [CC6.1]
+#     soc2: [CC6.1, CC7.1]
 #     iso27001-2022: [A.8.9, A.8.24]
 #   remediation: Configure a remote backend, e.g. backend "s3" with encrypt = true, a kms_key_id and use_lockfile = true (Terraform >= 1.10) or a dynamodb_table, or a backend listed in iac.secure_backends (gcs, azurerm, Terraform Cloud).
 package affidavit.rules.iac.state_backend_secure

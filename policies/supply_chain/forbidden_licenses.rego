@@ -6,7 +6,6 @@
 #   severity: high
 #   requires: [sbom]
 #   controls:
-#     soc2: [CC9.2]
 #     iso27001-2022: [A.5.32]
 #   remediation: Replace or remove each named component, or obtain a commercial licence and have legal record an exception (a waiver); fix wrong licence metadata upstream or with an SBOM override.
 package affidavit.rules.supply_chain.forbidden_licenses
@@ -88,7 +87,7 @@ deny contains v if {
 missing contains v if {
 	some e in _components
 	count(evidence.array_at(e.c, "licenses")) > 0
-	not is_array(e.c.license_choices)
+	not is_array(object.get(e.c, "license_choices", null))
 	v := {
 		"msg": sprintf("component %v in SBOM %s has licences but no license_choices, so they cannot be judged (malformed evidence)", [object.get(e.c, "name", "(unnamed)"), evidence.label(e.record)]),
 		"evidence_ids": evidence.id_list(e.record),

@@ -7,7 +7,7 @@
 #   requires: [provenance]
 #   controls:
 #     soc2: [CC8.1, CC6.8]
-#     iso27001-2022: [A.8.25, A.8.32]
+#     iso27001-2022: [A.8.25, A.8.32, A.5.21]
 #   remediation: Build the image from the promoted commit of an allowed ref (supply_chain.allowed_refs or ref_patterns) with a trusted builder that signs SLSA provenance (e.g. the slsa-github-generator reusable workflows or GitHub artifact attestations), pass the signed provenance and --commit to the gate, and list a legitimate builder with the signers that sign for it in supply_chain.allowed_builders and its repository in allowed_source_repos.
 package affidavit.rules.supply_chain.provenance_trusted
 
