@@ -393,3 +393,62 @@ def test_detection_scores() -> None:
     assert scores(b'{"spdxVersion": "SPDX-2.3", "packa') == [LIKELY, NO]
     assert scores(b"# comment\n\nSPDXVersion: SPDX-2.2\n") == [NO, DEFINITE]
     assert scores(b"Version: 1\nSPDXVersion: SPDX-2.2\n") == [NO, NO]
+
+
+def _example() -> dict[str, Any]:
+    """The spdx-tools SPDX 2.3 JSON example, parsed, to change one field of."""
+    loaded: dict[str, Any] = json.loads(_raw("spdx-tools-python-SPDXJSONExample-v2.3.spdx.json"))
+    return loaded
+
+
+@pytest.mark.parametrize(
+    ("value", "said"), [("", "is empty"), ("SPDXRef-DOC", "is not SPDXRef-DOCUMENT"), (None, "is missing")]
+)
+def test_document_spdxid_must_be_spdxref_document(value: str | None, said: str) -> None:
+    """SPDX 2.3 6.3: the document's SPDXID is SPDXRef-DOCUMENT; without it relationships cannot be
+    resolved, so the file is refused, not read as an SBOM with an unknown subject."""
+    doc = _example()
+    if value is None:
+        del doc["SPDXID"]
+    else:
+        doc["SPDXID"] = value
+    with pytest.raises(InputError, match=rf"\$\.SPDXID: the document's SPDXID {said}") as caught:
+        collect(FOLDER, "bad-id.spdx.json", json.dumps(doc).encode())
+    assert caught.value.hint is not None
+
+
+def test_package_without_name_is_refused() -> None:
+    """SPDX 2.3 7.1: PackageName is mandatory (cardinality 1..1)."""
+    doc = _example()
+    doc["packages"][1].pop("name")
+    with pytest.raises(InputError, match=r"a package has no name"):
+        collect(FOLDER, "no-name.spdx.json", json.dumps(doc).encode())
+
+
+@pytest.mark.parametrize("bad", ["SPDXRef-pkg/npm/left-pad", "SPDXRef-a b", "Package-1", "SPDXRef-x:y"])
+def test_package_id_that_is_no_element_id_is_refused(bad: str) -> None:
+    """SPDX 2.3 7.2: 'SPDXRef-' then letters, digits, '.' and '-'; a '/' or ':' cannot be referenced.
+    The id is described by its shape, never quoted."""
+    doc = _example()
+    doc["packages"][1]["SPDXID"] = bad
+    with pytest.raises(InputError, match=r"a package's SPDXID is not an SPDX element id") as caught:
+        collect(FOLDER, "slash.spdx.json", json.dumps(doc).encode())
+    assert bad not in caught.value.diagnostics()
+
+
+def test_package_id_with_plus_is_a_problem() -> None:
+    """sigs.k8s.io/bom writes '+' from Go's '+incompatible' versions: read, with a problem."""
+    doc = _example()
+    doc["packages"][1]["SPDXID"] = "SPDXRef-Package-chi-v4.1.2+incompatible"
+    evidence = collect(FOLDER, "plus.spdx.json", json.dumps(doc).encode())
+    assert any("does not allow" in p for p in evidence.problems)
+
+
+def test_tag_value_document_spdxid_checked() -> None:
+    text = (
+        "SPDXVersion: SPDX-2.3\nSPDXID: \nDocumentNamespace: https://example.com/x\n"
+        "Creator: Tool: maker-1.0\nCreated: 2024-01-01T00:00:00Z\n"
+        "PackageName: real\nSPDXID: SPDXRef-real\nPackageVersion: 1\n"
+    )
+    with pytest.raises(InputError, match=r"the document's SPDXID"):
+        collect(FOLDER, "tv.spdx", text.encode())

@@ -15,6 +15,7 @@ Commons-Clause; a licence given as a name is insufficient evidence in prod.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -92,6 +93,105 @@ def _relicense(name: str, licenses: list[dict[str, Any]]) -> Change:
                 comp["licenses"] = licenses
 
     return edit_json(SBOM, edit)
+
+
+SPDX = "SPDX 2.3: 6.3 document SPDXID is SPDXRef-DOCUMENT, 7.1 PackageName mandatory, 7.2 SPDXRef-[idstring]"
+PRESENT = "supply_chain.sbom_present"
+
+
+def _spdx_from_demo(edit: Any = None, licence: str | None = None) -> Change:
+    """Replace the CycloneDX SBOM with the same inventory as SPDX 2.3 JSON (``syft -o spdx-json``
+    shape: the image as a described CONTAINER package with its SHA256, every component a package
+    with a purl external reference and concluded/declared licences), then apply ``edit``."""
+
+    def change(folder: Any) -> None:
+        cdx = json.loads((folder / SBOM).read_text())
+        (folder / SBOM).unlink()
+        image = cdx["metadata"]["component"]
+        packages = [
+            {
+                "SPDXID": "SPDXRef-DocumentRoot-Image-shop",
+                "name": image["name"],
+                "versionInfo": image["version"],
+                "primaryPackagePurpose": "CONTAINER",
+                "downloadLocation": "NOASSERTION",
+                "checksums": [{"algorithm": "SHA256", "checksumValue": image["hashes"][0]["content"]}],
+                "externalRefs": [
+                    {
+                        "referenceCategory": "PACKAGE-MANAGER",
+                        "referenceType": "purl",
+                        "referenceLocator": image["purl"],
+                    }
+                ],
+                "licenseConcluded": "NOASSERTION",
+                "licenseDeclared": "NOASSERTION",
+            }
+        ]
+        rels = [
+            {
+                "spdxElementId": "SPDXRef-DOCUMENT",
+                "relationshipType": "DESCRIBES",
+                "relatedSpdxElement": packages[0]["SPDXID"],
+            }
+        ]
+        for i, comp in enumerate(cdx["components"]):
+            entry = comp["licenses"][0]
+            declared = entry.get("expression") or entry["license"]["id"]
+            if licence is not None and i == 0:
+                declared = licence
+            pid = f"SPDXRef-Package-python-{comp['name']}-{i}"
+            packages.append(
+                {
+                    "SPDXID": pid,
+                    "name": comp["name"],
+                    "versionInfo": comp["version"],
+                    "primaryPackagePurpose": "LIBRARY",
+                    "downloadLocation": "NOASSERTION",
+                    "checksums": [{"algorithm": "SHA256", "checksumValue": comp["hashes"][0]["content"]}],
+                    "externalRefs": [
+                        {
+                            "referenceCategory": "PACKAGE-MANAGER",
+                            "referenceType": "purl",
+                            "referenceLocator": comp["purl"],
+                        }
+                    ],
+                    "licenseConcluded": "NOASSERTION",
+                    "licenseDeclared": declared,
+                }
+            )
+            rels.append(
+                {
+                    "spdxElementId": packages[0]["SPDXID"],
+                    "relationshipType": "CONTAINS",
+                    "relatedSpdxElement": pid,
+                }
+            )
+        doc = {
+            "spdxVersion": "SPDX-2.3",
+            "dataLicense": "CC0-1.0",
+            "SPDXID": "SPDXRef-DOCUMENT",
+            "name": image["name"],
+            "documentNamespace": "https://anchore.com/syft/image/ghcr.io/acme/shop-5b1c",
+            "creationInfo": {
+                "created": cdx["metadata"]["timestamp"],
+                "creators": ["Organization: Anchore, Inc", "Tool: syft-1.18.1"],
+            },
+            "packages": packages,
+            "relationships": rels,
+        }
+        if edit is not None:
+            edit(doc)
+        (folder / "sbom.spdx.json").write_text(json.dumps(doc, indent=2))
+
+    return change
+
+
+def _no_name(doc: dict[str, Any]) -> None:
+    del doc["packages"][3]["name"]
+
+
+def _slash_id(doc: dict[str, Any]) -> None:
+    doc["packages"][3]["SPDXID"] = "SPDXRef-Package/pypi/fastapi"
 
 
 SCENARIOS: list[Scenario] = [
@@ -236,6 +336,54 @@ SCENARIOS: list[Scenario] = [
         params={"defaults": {"supply_chain": {"accepted_license_names": ["bsd license"]}}},
     ),
     _pass("no-licence-at-all", _add(), "no licence is sbom_complete's share, not this rule's", CDX),
+    # -- SPDX 2.3 SBOMs: read when valid, refused when the spec's mandatory parts are broken ------
+    Scenario(
+        "spdx-valid",
+        AREA,
+        PRESENT,
+        _spdx_from_demo(),
+        "pass",
+        SPDX,
+        "the same inventory as SPDX",
+        decision="GO",
+    ),
+    _pass("spdx-valid-licences", _spdx_from_demo(), "the SPDX SBOM's licences are judged alike", SPDX),
+    _fail(
+        "spdx-agpl-plus", _spdx_from_demo(licence="AGPL-3.0+"), "a deprecated '+' id in licenseDeclared", SPDX
+    ),
+    _pass(
+        "spdx-or-choice",
+        _spdx_from_demo(licence="(MIT OR AGPL-3.0-only)"),
+        "OR is a choice in SPDX too",
+        SPDX,
+    ),
+    Scenario(
+        "spdx-empty-document-id",
+        AREA,
+        PRESENT,
+        _spdx_from_demo(lambda d: d.__setitem__("SPDXID", "")),
+        ("insufficient_evidence", "error"),
+        SPDX,
+        "an empty document SPDXID: refused, so no SBOM is evidence (the run is INCOMPLETE)",
+    ),
+    Scenario(
+        "spdx-package-without-name",
+        AREA,
+        PRESENT,
+        _spdx_from_demo(_no_name),
+        ("insufficient_evidence", "error"),
+        SPDX,
+        "a nameless package: refused",
+    ),
+    Scenario(
+        "spdx-id-with-slash",
+        AREA,
+        PRESENT,
+        _spdx_from_demo(_slash_id),
+        ("insufficient_evidence", "error"),
+        SPDX,
+        "an id with '/' cannot be referenced: refused",
+    ),
 ]
 
 

@@ -133,6 +133,7 @@ class _SpdxDoc:
     created_path: str = "$.creationInfo.created"
     creators: list[str] = field(default_factory=list)
     document_id: str = "SPDXRef-DOCUMENT"
+    document_id_given: str | None = None  # as written (None: absent); checked by _check_ids
     describes: list[str] = field(default_factory=list)
     packages: list[_Package] = field(default_factory=list)
     files: list[_File] = field(default_factory=list)
@@ -251,7 +252,9 @@ def _read_json(doc: Artefact, value: dict[str, Any]) -> _SpdxDoc:
     version = _check_version(doc, value.get("spdxVersion"), "$.spdxVersion")
     sd = _SpdxDoc(version=version, version_path="$.spdxVersion")
     sd.namespace = opt_str(value.get("documentNamespace"))
-    sd.document_id = opt_str(value.get("SPDXID")) or sd.document_id
+    given = value.get("SPDXID")
+    sd.document_id_given = given if isinstance(given, str) else None
+    sd.document_id = opt_str(given) or sd.document_id
     info_raw = value.get("creationInfo")
     if info_raw is not None:
         info = require_mapping(doc, info_raw, "$.creationInfo")
@@ -396,6 +399,7 @@ def _read_tag_value(doc: Artefact, problems: Problems) -> _SpdxDoc:
         elif tag == "SPDXID":
             if section == "document":
                 sd.document_id = value
+                sd.document_id_given = value
             elif section == "package" and package is not None:
                 package.spdx_id = value
             elif section == "file" and file is not None:
@@ -485,10 +489,61 @@ def _licenses(pkg: _Package) -> list[str]:
     return out
 
 
+# SPDX 2.3 3.2 / 7.2: an element id is "SPDXRef-" and letters, digits, "." and "-". Real tools
+# also write "+" (sigs.k8s.io/bom: "...-v2.7.1+incompatible"), which is a problem, not a refusal; a
+# "/", a ":" or white space makes the id unusable as a reference (DocumentRef-x:SPDXRef-y).
+_ID = re.compile(r"^SPDXRef-[A-Za-z0-9.\-]+$")
+_ID_UNUSABLE = re.compile(r"[/:\s#]")
+_SPDX_HINT = (
+    "generate the SBOM again with a tool that writes valid SPDX 2.3 (syft, trivy, spdx-tools) or CycloneDX"
+)
+
+
+def _check_ids(doc: Artefact, sd: _SpdxDoc, tally: Tally) -> None:
+    """Refuse what SPDX 2.3 makes mandatory and the rules rely on: the document's SPDXID
+    (``SPDXRef-DOCUMENT``, 6.3), each package's name (7.1) and usable element ids (7.2)."""
+    if sd.document_id_given != "SPDXRef-DOCUMENT":
+        what = (
+            "is missing"
+            if sd.document_id_given is None
+            else ("is empty" if not sd.document_id_given.strip() else "is not SPDXRef-DOCUMENT")
+        )
+        raise InputError(
+            doc.source,
+            f"the document's SPDXID {what}: SPDX 2.3 (6.3) requires SPDXRef-DOCUMENT, so its "
+            "relationships cannot be resolved and it is no SBOM evidence",
+            path="$.SPDXID",
+            hint=_SPDX_HINT,
+        )
+    for pkg in sd.packages:
+        if pkg.name is None:
+            raise InputError(
+                doc.source,
+                "a package has no name, which SPDX 2.3 (7.1 PackageName) requires: it is no SBOM evidence",
+                path=pkg.path,
+                hint=_SPDX_HINT,
+            )
+        if pkg.spdx_id is not None and not _ID.match(pkg.spdx_id):
+            if _ID_UNUSABLE.search(pkg.spdx_id) or not pkg.spdx_id.startswith("SPDXRef-"):
+                raise InputError(
+                    doc.source,
+                    "a package's SPDXID is not an SPDX element id (SPDX 2.3 7.2: 'SPDXRef-' then letters, "
+                    f"digits, '.' and '-'; this one is {shape_of(pkg.spdx_id)}): it is no SBOM evidence",
+                    path=pkg.path,
+                    hint=_SPDX_HINT,
+                )
+            tally.add(
+                "bad-id",
+                pkg.path,
+                "package SPDXID has characters SPDX 2.3 (7.2) does not allow (letters, digits, '.' and '-' only)",
+            )
+
+
 def _normalise(doc: Artefact, sd: _SpdxDoc, problems: Problems | None = None) -> Parsed:
     """Turn the common shape of either serialisation into the ``sbom`` record."""
     problems = problems if problems is not None else Problems(doc.source)
     tally = Tally(problems)
+    _check_ids(doc, sd, tally)
     effective_at = sbom_timestamp(doc, sd.created, sd.created_path, problems)
     if sd.created is None:
         problems.add(sd.created_path, "the document does not say when it was created")
