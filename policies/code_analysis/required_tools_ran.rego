@@ -107,13 +107,17 @@ _same(a, b) if {
 	startswith(a, b)
 }
 
+# _is_commit(revision) is true when revision names the promoted commit (undefined, never an
+# error, when no commit is promoted: `not _same(..., _commit)` would be undefined on OPA then).
+_is_commit(revision) if _same(lower(revision), _commit)
+
 # A run that states the commit it analysed (versionControlProvenance) must have analysed the
 # release commit: results of another commit say nothing of the code being released.
 missing contains v if {
 	some e in _run_info
 	_judged(e.run.tool)
 	is_string(e.run.revision)
-	not _same(lower(e.run.revision), _commit)
+	not _is_commit(e.run.revision)
 	v := {
 		"msg": sprintf("the %s run in %s analysed commit %s, not the promoted commit %v: run the analysis on the release commit and pass its SARIF", [e.run.tool, evidence.label(e.record), e.run.revision, object.get(input.context, "commit", "(none given)")]),
 		"evidence_ids": evidence.id_list(e.record),

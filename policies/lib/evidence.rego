@@ -54,9 +54,11 @@ text(v) if {
 
 # malformed(rs, key) is one `missing` entry per record of rs whose data has no `key` list:
 # such a record cannot show that there is nothing to report, so it never counts as clean.
+# (object.get, not data_of(r)[key]: OPA evaluates an argument of a negated call before the
+# negation, so `not is_array(<undefined>)` is undefined there, not true; open-policy-agent/opa#1877.)
 malformed(rs, key) := {m |
 	some r in rs
-	not is_array(data_of(r)[key])
+	not is_array(object.get(data_of(r), key, null))
 	m := {
 		"msg": sprintf("%v record %s has no data.%s list, so it cannot be judged (malformed evidence)", [object.get(r, "kind", "evidence"), label(r), key]),
 		"evidence_ids": id_list(r),

@@ -40,8 +40,8 @@ test_passes_when_sbom_names_subject_digest if {
 
 test_passes_when_digest_differs_only_in_case_and_form if {
 	# An upper-case digest given as image@digest still names the same artefact.
-	upper := concat("", ["ghcr.io/acme/shop@", upper(testing.digest)])
-	inp := _input([_sbom("a", upper)])
+	shouted := concat("", ["ghcr.io/acme/shop@", upper(testing.digest)])
+	inp := _input([_sbom("a", shouted)])
 	count(rule.deny) == 0 with input as inp
 	count(rule.missing) == 0 with input as inp
 }

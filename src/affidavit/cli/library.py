@@ -110,15 +110,37 @@ def policy() -> None:
     metavar="PCT",
     help="Fail (exit 1) when the tests reach less than PCT % of the rule modules' lines.",
 )
+@click.option(
+    "--engine",
+    type=click.Choice(["regorus", "opa", "all"]),
+    default="regorus",
+    show_default=True,
+    help="Run the tests on regorus (the gate's engine), on OPA (the reference engine, an optional "
+    "install), or on both: every test must pass on each.",
+)
 @click.pass_context
-def policy_test(ctx: click.Context, dirs: tuple[Path, ...], fmt: str, min_coverage: float | None) -> None:
-    """Run every *_test.rego on the embedded engine (default: the built-in library) and measure
+def policy_test(
+    ctx: click.Context, dirs: tuple[Path, ...], fmt: str, min_coverage: float | None, engine: str
+) -> None:
+    """Run every *_test.rego on an in-process engine (default: the built-in library) and measure
     the line coverage of the rule modules."""
-    from affidavit.policy.testing import run_policy_tests
+    from affidavit.policy.testing import (
+        TEST_ENGINES,
+        EnginesReport,
+        PolicyTestReport,
+        engine_named,
+        run_on_engines,
+        run_policy_tests,
+    )
     from affidavit.resources import builtin_policies_dir
 
+    folders = list(dirs) or [builtin_policies_dir()]
+    report: PolicyTestReport | EnginesReport
     try:
-        report = run_policy_tests(list(dirs) or [builtin_policies_dir()], min_coverage=min_coverage)
+        if engine == "all":
+            report = run_on_engines(folders, TEST_ENGINES, min_coverage=min_coverage)
+        else:
+            report = run_policy_tests(folders, engine=engine_named(engine), min_coverage=min_coverage)
     except Error as exc:
         fail(exc, bool(ctx.obj["verbose"]))
     if fmt == "json":

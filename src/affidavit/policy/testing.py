@@ -30,9 +30,14 @@
    counterpart of ``opa test --coverage``. A module no test reached counts with all its lines
    uncovered. ``min_coverage`` (a percentage) makes a lower figure a failure of the run.
 
-The tests run on the regorus engine's session (modules added per test file, ``print`` output,
-coverage): a capability of the in-process engine, beyond the evaluation-only ``PolicyEngine``
-interface. The vacuity check goes through the gate's own ``evaluate``.
+The tests run on an in-process engine's session (modules added per test file, ``print`` output,
+coverage), beyond the evaluation-only ``PolicyEngine`` interface: regorus (the gate's default) or OPA
+(the reference engine, ``engine="opa"``), so that the library can be shown to mean the same on both
+(``run_on_engines``). On OPA, which compiles the modules again for every new query text, the tests
+of a file are read from one evaluation of the test package's document, and each mutation is one
+more evaluation of it with its ``with`` overrides; a test that errors sends that file back to one
+query per test. Each engine measures coverage with its own tracer (their line counts differ a
+little). The vacuity check goes through the gate's own ``evaluate`` on the same engine.
 
 The report has ``ok``, ``to_text()`` and ``to_json()``; the CLI prints one of them.
 """
@@ -43,12 +48,13 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from affidavit.errors import PolicyError
+from affidavit.errors import PolicyError, UsageError
 from affidavit.model import Outcome
 from affidavit.policy.analysis import check_functions, module_facts
+from affidavit.policy.engines.opa import OpaEngine, OpaSession
 from affidavit.policy.engines.regorus import LineCoverage, RegorusEngine, RegorusSession, coverable_lines
 from affidavit.policy.evaluate import EvalContext, evaluate
-from affidavit.policy.interface import epoch_ns
+from affidavit.policy.interface import Evaluation, epoch_ns
 from affidavit.policy.loader import PolicySet, build_policy_set, read_modules
 from affidavit.policy.params import PARAMS_FILE, known_environments, load_params
 from affidavit.resources import builtin_policies_dir
@@ -67,6 +73,8 @@ VACUITY_DIGEST = "sha256:" + "0" * 64
 VACUITY_COMMIT = "0" * 40
 _MUTANT = '{{"msg": "affidavit policy test: invented violation (mutation)", "evidence_ids": []}}'
 _OK_EMPTY = (Outcome.INSUFFICIENT_EVIDENCE, Outcome.NOT_APPLICABLE)
+#: The engines ``affidavit policy test --engine`` can run the tests on (``all``: each in turn).
+TEST_ENGINES = ("regorus", "opa")
 
 
 @dataclass(frozen=True, slots=True)
@@ -334,7 +342,7 @@ def _related_rules(info: ModuleInfo, rules_by_package: dict[str, Any]) -> list[s
     return sorted(found)
 
 
-def _truthy(session: RegorusSession, query: str) -> bool | None:
+def _truthy(session: RegorusSession | OpaSession, query: str) -> bool | None:
     """True/False for a test query, None when the engine raised (the mutation says nothing then)."""
     result = session.eval_query(query)
     if result.error is not None:
@@ -342,23 +350,134 @@ def _truthy(session: RegorusSession, query: str) -> bool | None:
     return result.defined and result.value is True
 
 
-def _run_file(
-    base: RegorusSession,
+def _test_rules(info: ModuleInfo) -> list[tuple[str, int]]:
+    """(name, line) of each ``test_*`` rule of a test module, in file order."""
+    tests: dict[str, int] = {}
+    for rule in info.rules:
+        if rule.name.startswith("test_") and len(rule.parts) == 1 and rule.kind != "function":
+            tests.setdefault(rule.name, rule.line)
+    return sorted(tests.items(), key=lambda kv: (kv[1], kv[0]))
+
+
+def _mutations(package: str, rule_meta: Any) -> tuple[str, str] | None:
+    """The ``with`` overrides forcing a rule clean and forcing it to fire; None for a rule that
+    cannot block (no ``deny`` or ``missing``)."""
+    blocking = [s for s in ("deny", "missing") if s in rule_meta.sets]
+    if not blocking:
+        return None
+    clean = "".join(f" with data.{package}.{s} as set()" for s in blocking)
+    return clean, f" with data.{package}.{blocking[0]} as {_MUTANT}"
+
+
+def _failed(
+    test: PolicyModule, line: int, package: str, name: str, result: Any, prints: tuple[str, ...]
+) -> TestCase:
+    """The case of a test that errored or was not true."""
+    if result.error is not None:
+        return TestCase(test.path, line, package, name, "error", result.error, prints)
+    message = (
+        "undefined (some expression in the test was false)"
+        if not result.defined
+        else f"value {result.value!r}, not true"
+    )
+    return TestCase(test.path, line, package, name, "fail", message, prints)
+
+
+def _run_file_batched(
+    base: OpaSession,
     base_infos: Sequence[ModuleInfo],
     test: PolicyModule,
     policy_set: PolicySet,
     coverage: LineCoverage,
 ) -> tuple[list[TestCase], str | None]:
-    """Run every test of one test file, with its mutations; a load problem is returned as text.
-
-    The tests run in a session that measures coverage (added to ``coverage``); the mutations run
-    in another, so that only what the tests themselves reach counts.
-    """
+    """``_run_file`` on OPA: every test of the file read from one evaluation of its package document,
+    every mutation from one more (see the module docstring); the same cases as one query per test."""
     try:
         (info,) = module_facts([test])
         check_functions([*base_infos, info], only=[info])
         measured = base.with_modules([test], coverage=True)
         session = base.with_modules([test])
+        document = f"data.{info.package}"
+        whole = measured.eval_query(document)
+    except PolicyError as exc:
+        return [], exc.diagnostics()
+    tests = _test_rules(info)
+    if not tests:
+        return [], f"{test.path}: no test_* rules"
+    if whole.error is not None or not isinstance(whole.value, dict):
+        # One test (or helper) of the file errors: back to one query per test for this file.
+        return _run_file(session, base_infos, test, policy_set, coverage, measured)
+    rules_by_package = {r.package: r for r in policy_set.rules}
+    plans = {
+        package: plan
+        for package in _related_rules(info, rules_by_package)
+        if (plan := _mutations(package, rules_by_package[package])) is not None
+    }
+    queries: dict[str, str] = {}
+    for package, (clean, fire) in plans.items():
+        queries[f"clean {package}"] = document + clean
+        queries[f"fire {package}"] = document + fire
+    mutated = session.eval_queries(queries)
+    session.take_prints()
+    out: list[TestCase] = []
+    for name, line in tests:
+        value = whole.value.get(name)
+        if value is not True:
+            alone = session.eval_rule(f"{document}.{name}")  # again, alone, for its prints
+            result = (
+                alone if alone.error is not None else Evaluation(value=value, defined=name in whole.value)
+            )
+            out.append(_failed(test, line, info.package, name, result, tuple(session.take_prints())))
+            continue
+        fires: list[str] = []
+        passes: list[str] = []
+        for package in plans:
+            clean_doc = mutated[f"clean {package}"]
+            fire_doc = mutated[f"fire {package}"]
+            clean_ok = _member_true(clean_doc, name)
+            if clean_ok is False:
+                fires.append(rules_by_package[package].id)
+            elif clean_ok is True and _member_true(fire_doc, name) is False:
+                passes.append(rules_by_package[package].id)
+        out.append(
+            TestCase(test.path, line, info.package, name, "pass", None, (), tuple(fires), tuple(passes))
+        )
+    coverage.merge(measured.coverage())
+    measured.close()
+    session.close()
+    return out, None
+
+
+def _member_true(document: Any, name: str) -> bool | None:
+    """Whether test ``name`` is true in a package document evaluated under a mutation; None when
+    that evaluation failed (the mutation says nothing then)."""
+    if document.error is not None or not isinstance(document.value, dict):
+        return None
+    return document.value.get(name) is True
+
+
+def _run_file(
+    base: RegorusSession | OpaSession,
+    base_infos: Sequence[ModuleInfo],
+    test: PolicyModule,
+    policy_set: PolicySet,
+    coverage: LineCoverage,
+    prepared: RegorusSession | OpaSession | None = None,
+) -> tuple[list[TestCase], str | None]:
+    """Run every test of one test file, with its mutations; a load problem is returned as text.
+
+    The tests run in a session that measures coverage (added to ``coverage``); the mutations run
+    in another, so that only what the tests themselves reach counts. ``prepared`` is a measuring
+    session that already holds the test module, and ``base`` then holds it too.
+    """
+    try:
+        (info,) = module_facts([test])
+        check_functions([*base_infos, info], only=[info])
+        if prepared is None:
+            measured = base.with_modules([test], coverage=True)
+            session = base.with_modules([test])
+        else:
+            measured, session = prepared, base
     except PolicyError as exc:
         return [], exc.diagnostics()
     rules_by_package = {r.package: r for r in policy_set.rules}
@@ -371,7 +490,10 @@ def _run_file(
     out: list[TestCase] = []
     for name, line in sorted(tests.items(), key=lambda kv: (kv[1], kv[0])):
         path = f"data.{info.package}.{name}"
-        result = measured.eval_rule(path)
+        try:
+            result = measured.eval_rule(path)
+        except PolicyError as exc:
+            return out, exc.diagnostics()
         prints = tuple(measured.take_prints())
         if result.error is not None:
             out.append(TestCase(test.path, line, info.package, name, "error", result.error, prints))
@@ -420,7 +542,7 @@ def _overrides(dirs: Sequence[Path]) -> list[Path]:
 
 
 def _vacuity(
-    policy_set: PolicySet, dirs: Sequence[Path], now: dt.datetime, engine: RegorusEngine
+    policy_set: PolicySet, dirs: Sequence[Path], now: dt.datetime, engine: RegorusEngine | OpaEngine
 ) -> dict[str, list[tuple[str, Outcome, str]]]:
     """Per rule: (environment, outcome, explanation) on empty evidence for each environment."""
     overrides = _overrides(dirs)
@@ -473,14 +595,14 @@ def _coverage(
 def run_policy_tests(
     dirs: Sequence[Path] = (),
     *,
-    engine: RegorusEngine | None = None,
+    engine: RegorusEngine | OpaEngine | None = None,
     now: dt.datetime = DEFAULT_NOW,
     min_coverage: float | None = None,
 ) -> PolicyTestReport:
     """Run the policy tests of ``dirs`` (default: the built-in library); see the module docstring.
 
-    ``min_coverage`` (0-100) fails the report when the line coverage of the modules under test is
-    lower.
+    ``engine`` is regorus (default) or OPA. ``min_coverage`` (0-100) fails the report when the line
+    coverage of the modules under test is lower.
     """
     if min_coverage is not None and not 0 <= min_coverage <= 100:
         raise ValueError("min_coverage is a percentage between 0 and 100")
@@ -498,7 +620,10 @@ def run_policy_tests(
     file_errors: list[str] = []
     measured = LineCoverage()
     for test_module in policy_set.test_modules:
-        cases, problem = _run_file(base, policy_set.infos, test_module, policy_set, measured)
+        if isinstance(base, OpaSession):
+            cases, problem = _run_file_batched(base, policy_set.infos, test_module, policy_set, measured)
+        else:
+            cases, problem = _run_file(base, policy_set.infos, test_module, policy_set, measured)
         tests.extend(cases)
         if problem is not None:
             file_errors.append(problem)
@@ -550,4 +675,83 @@ def run_policy_tests(
         file_errors=tuple(file_errors),
         engine=f"{engine.name} {engine.version}",
         coverage=coverage,
+    )
+
+
+def engine_named(name: str) -> RegorusEngine | OpaEngine:
+    """The engine ``policy test --engine`` names (``regorus`` or ``opa``)."""
+    if name == "regorus":
+        return RegorusEngine()
+    if name == "opa":
+        return OpaEngine()
+    raise UsageError(
+        f"unknown policy engine {name!r}", hint=f"engines are {', '.join(TEST_ENGINES)} (or all)"
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class EnginesReport:
+    """``policy test`` on several engines: one report each, and where their verdicts differ.
+
+    A test that passes on one engine and not on another is a rule that means different things on
+    them; each engine's own report already fails then, and ``disagreements`` names the test.
+    """
+
+    reports: tuple[tuple[str, PolicyTestReport], ...]
+
+    @property
+    def ok(self) -> bool:
+        """True when every engine's report is ok (so every test passes on all of them)."""
+        return bool(self.reports) and all(report.ok for _, report in self.reports)
+
+    def disagreements(self) -> list[str]:
+        """Tests whose status differs between the engines, as ``file:line: name (engine: status, ...)``."""
+        statuses: dict[tuple[str, int, str], dict[str, str]] = {}
+        for name, report in self.reports:
+            for case in report.tests:
+                statuses.setdefault((case.file, case.line, case.name), {})[name] = case.status
+        engines = [name for name, _ in self.reports]
+        out: list[str] = []
+        for (file, line, test), by_engine in sorted(statuses.items()):
+            seen = [by_engine.get(name, "absent") for name in engines]
+            if len(set(seen)) > 1:
+                said = ", ".join(f"{name}: {status}" for name, status in zip(engines, seen, strict=True))
+                out.append(f"{file}:{line}: {test} ({said})")
+        return out
+
+    def to_json(self) -> dict[str, Any]:
+        """Each engine's report under its name, the disagreements and the overall verdict."""
+        return {
+            "ok": self.ok,
+            "engines": {name: report.to_json() for name, report in self.reports},
+            "disagreements": self.disagreements(),
+        }
+
+    def to_text(self) -> str:
+        """Each engine's report under a heading, then the disagreements and one summary line."""
+        parts: list[str] = []
+        for name, report in self.reports:
+            parts.append(f"== engine: {report.engine or name} ==\n{report.to_text()}")
+        differ = self.disagreements()
+        tail = [f"tests that differ between engines: {len(differ)}", *(f"  {d}" for d in differ)]
+        verdicts = "; ".join(f"{name}: {'ok' if report.ok else 'FAILED'}" for name, report in self.reports)
+        tail.append(f"engines: {verdicts}" + ("" if self.ok else " -- FAILED"))
+        return "\n".join(parts) + "\n" + "\n".join(tail) + "\n"
+
+
+def run_on_engines(
+    dirs: Sequence[Path] = (),
+    engines: Sequence[str] = TEST_ENGINES,
+    *,
+    now: dt.datetime = DEFAULT_NOW,
+    min_coverage: float | None = None,
+) -> EnginesReport:
+    """``run_policy_tests`` on each named engine in turn (an engine that is not installed raises
+    ``EngineError`` before any test runs)."""
+    made = [(name, engine_named(name)) for name in engines]
+    return EnginesReport(
+        tuple(
+            (name, run_policy_tests(dirs, engine=engine, now=now, min_coverage=min_coverage))
+            for name, engine in made
+        )
     )

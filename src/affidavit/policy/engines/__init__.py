@@ -1,7 +1,8 @@
 """The policy engines affidavit can evaluate with: an explicit table, one entry per engine.
 
 An engine implements ``affidavit.policy.interface.PolicyEngine`` (evaluation only). ``regorus`` is
-the default and today the only one; a remote OPA server would be one more entry here.
+the default; ``opa`` is the reference engine, in-process (an optional dependency: see
+``affidavit.policy.engines.opa`` and docs/engines.md). A remote OPA server would be one more entry.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
 from affidavit.errors import UsageError
+from affidavit.policy.engines.opa import OpaEngine
 from affidavit.policy.engines.regorus import RegorusEngine
 
 if TYPE_CHECKING:
@@ -18,7 +20,7 @@ if TYPE_CHECKING:
 DEFAULT_ENGINE = "regorus"
 
 #: Engine name -> a constructor taking no argument.
-ENGINES: Mapping[str, Callable[[], PolicyEngine]] = {"regorus": RegorusEngine}
+ENGINES: Mapping[str, Callable[[], PolicyEngine]] = {"regorus": RegorusEngine, "opa": OpaEngine}
 
 
 def make_engine(name: str = DEFAULT_ENGINE) -> PolicyEngine:

@@ -1,0 +1,248 @@
+"""The OPA engine (the reference Rego implementation, in-process) and policy tests on both engines.
+
+OPA is an optional install (``pip install --ignore-requires-python opa-golib-python-bindings``); these
+tests are skipped, with that reason, only when it is absent.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import socket
+import threading
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from affidavit.cli import main
+from affidavit.errors import PolicyError
+from affidavit.model import Outcome
+from affidavit.policy.engines import ENGINES, make_engine
+from affidavit.policy.engines.regorus import RegorusEngine
+from affidavit.policy.evaluate import EvalContext, evaluate
+from affidavit.policy.interface import PolicyEngine, PolicyModule, epoch_ns
+from affidavit.policy.loader import load_policy_set
+from affidavit.policy.params import load_params
+from affidavit.policy.testing import run_on_engines, run_policy_tests
+
+from .helpers import FIXTURES
+
+pytest.importorskip(
+    "opa_bindings", reason="OPA is optional: pip install --ignore-requires-python opa-golib-python-bindings"
+)
+
+from affidavit.policy.engines.opa import OpaEngine, opa_version  # noqa: E402
+
+NOW = dt.datetime(2026, 11, 22, 12, 0, tzinfo=dt.UTC)
+
+
+def _module(text: str, path: str = "t.rego") -> PolicyModule:
+    """A module from its text."""
+    return PolicyModule.from_text(path, text)
+
+
+def _both() -> list[PolicyEngine]:
+    """One engine of each kind."""
+    return [RegorusEngine(), OpaEngine()]
+
+
+def test_http_send_never_reaches_the_network() -> None:
+    """Hostile: a rule that tries to fetch (OPA's http.send is a real HTTP client,
+    https://www.openpolicyagent.org/docs/policy-reference/#http) gets an error and no connection is made."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+    listener.settimeout(0.5)
+    port = listener.getsockname()[1]
+    seen: list[object] = []
+
+    def accept() -> None:
+        """Record any connection that arrives."""
+        try:
+            seen.append(listener.accept())
+        except OSError:
+            pass
+
+    thread = threading.Thread(target=accept)
+    thread.start()
+    module = _module(
+        'package p\n\nleak := http.send({"method": "get", "url": '
+        f'"http://127.0.0.1:{port}/x"}})\n\nip := net.lookup_ip_addr("localhost")\n'
+    )
+    values = OpaEngine().evaluate([module], "{}", ["data.p.leak", "data.p.ip"], now=NOW)
+    thread.join()
+    listener.close()
+    assert seen == []
+    for path in ("data.p.leak", "data.p.ip"):
+        assert values[path].error is not None and "is disabled in affidavit" in values[path].error
+        assert not values[path].defined
+
+
+def test_clock_is_the_runs_not_the_wall_clock() -> None:
+    module = _module("package p\n\nnow := time.now_ns()\n\nset_ contains time.now_ns()\n")
+    for engine in _both():
+        values = engine.evaluate([module], "{}", ["data.p.now", "data.p.set_"], now=NOW)
+        assert values["data.p.now"].value == epoch_ns(NOW), engine.name
+        assert values["data.p.set_"].value == [epoch_ns(NOW)], engine.name
+
+
+def test_one_rules_error_does_not_hide_the_others() -> None:
+    module = _module(
+        'package p\n\nbad contains x if { x := time.parse_rfc3339_ns(input.t) }\n\ngood contains "ok"\n'
+    )
+    for engine in _both():
+        values = engine.evaluate(
+            [module], json.dumps({"t": "not a time"}), ["data.p.bad", "data.p.good"], now=NOW
+        )
+        assert values["data.p.good"].value == ["ok"], engine.name
+        assert values["data.p.bad"].error is not None and "parse" in values["data.p.bad"].error, engine.name
+
+
+def test_a_module_opa_cannot_compile_is_a_policy_error() -> None:
+    """OPA refuses a local that shadows a built-in it then calls (``rego_compile_error: var upper
+    referenced above``); regorus accepts it, so the library must not do it."""
+    module = _module('package p\n\nx := y if {\n\tupper := concat("", [upper("a")])\n\ty := upper\n}\n')
+    assert RegorusEngine().evaluate([module], "{}", ["data.p.x"], now=NOW)["data.p.x"].value == "A"
+    with pytest.raises(PolicyError, match="var upper referenced above"):
+        OpaEngine().evaluate([module], "{}", ["data.p.x"], now=NOW)
+    with pytest.raises(PolicyError, match="bad.rego:3"):
+        OpaEngine().evaluate([_module("package p\n\nx := := 1\n", "bad.rego")], "{}", ["data.p.x"], now=NOW)
+
+
+def test_negated_call_on_an_undefined_argument_differs() -> None:
+    """The difference the library avoids: OPA evaluates the arguments of a negated call before the
+    negation (open-policy-agent/opa#1877), so ``not is_array(d.findings)`` is undefined when
+    ``d.findings`` is, while regorus makes it true; ``object.get`` means the same on both."""
+    module = _module(
+        "package p\n\nraw if { d := input.d; not is_array(d.findings) }\n\n"
+        'safe if { d := input.d; not is_array(object.get(d, "findings", null)) }\n'
+    )
+    inp = json.dumps({"d": {}})
+    reg = RegorusEngine().evaluate([module], inp, ["data.p.raw", "data.p.safe"], now=NOW)
+    opa = OpaEngine().evaluate([module], inp, ["data.p.raw", "data.p.safe"], now=NOW)
+    assert reg["data.p.raw"].value is True and not opa["data.p.raw"].defined
+    assert reg["data.p.safe"].value is True and opa["data.p.safe"].value is True
+
+
+def test_library_malformed_helper_is_missing_on_both_engines() -> None:
+    """A scan record without a findings list is ``missing`` (never clean) on both engines."""
+    policy_set = load_policy_set(())
+    record = {"id": "sha256:" + "1" * 64, "kind": "secret-scan", "source": "s.json", "data": {}}
+    probe = _module(
+        "package probe\n\nimport data.affidavit.lib.evidence\n\n"
+        'm := evidence.malformed(input.rs, "findings")\n'
+    )
+    for engine in _both():
+        values = engine.evaluate(
+            [*policy_set.modules, probe], json.dumps({"rs": [record]}), ["data.probe.m"], now=NOW
+        )
+        (entry,) = values["data.probe.m"].value
+        assert "has no data.findings list" in entry["msg"], engine.name
+
+
+def test_builtin_rules_judge_empty_evidence_alike() -> None:
+    """Every built-in rule gives the same outcome on both engines on empty evidence, in every environment."""
+    policy_set = load_policy_set(())
+    for environment in ("prod", "staging", "dev"):
+        context = EvalContext(
+            environment=environment,
+            subject_name="ghcr.io/acme/shop",
+            subject_digest="sha256:" + "a" * 64,
+            now=NOW,
+            commit="0" * 40,
+            params=load_params(environment),
+        )
+        seen = {}
+        for engine in _both():
+            seen[engine.name] = {
+                r.rule_id: (r.outcome, len(r.missing), len(r.violations))
+                for r in evaluate(policy_set, [], context, engine)
+            }
+        assert seen["opa"] == seen["regorus"], environment
+        assert all(outcome is not Outcome.PASS for outcome, _, _ in seen["opa"].values())
+
+
+def test_registry_and_version() -> None:
+    assert ENGINES["opa"] is OpaEngine
+    engine = make_engine("opa")
+    assert engine.name == "opa"
+    assert opa_version().startswith("v1.")
+    assert engine.version.startswith(opa_version() + " (opa-golib-python-bindings ")
+
+
+def test_prints_are_gathered_not_written(capfd: pytest.CaptureFixture[str]) -> None:
+    module = _module('package p\n\nx if { print("secret-looking text"); true }\n')
+    assert OpaEngine().evaluate([module], "{}", ["data.p.x"], now=NOW)["data.p.x"].value is True
+    out, err = capfd.readouterr()
+    assert "secret-looking" not in out + err
+
+
+def _fails_open_folder(tmp_path: Path) -> Path:
+    """A rule whose test passes on regorus and not on OPA: it tells a missing list by
+    ``not is_array(r.data.findings)``."""
+    folder = tmp_path / "rules"
+    folder.mkdir()
+    (folder / "scan.rego").write_text(
+        "# METADATA\n# title: Fixture fxt.scan\n# description: A scan must list its findings.\n"
+        "# custom:\n#   id: fxt.scan\n#   severity: high\n#   requires: [secret-scan]\n"
+        "#   controls:\n#     soc2: [CC8.1]\n#   remediation: None.\n"
+        "package affidavit.org.fxt.scan\n\n"
+        'deny contains {"msg": "finding", "evidence_ids": [r.id]} if {\n'
+        '\tsome r in input.evidence["secret-scan"]\n\tcount(r.data.findings) > 0\n}\n\n'
+        'missing contains {"msg": "no findings list", "evidence_ids": [r.id]} if {\n'
+        '\tsome r in input.evidence["secret-scan"]\n\tnot is_array(r.data.findings)\n}\n\n'
+        'missing contains {"msg": "no scan", "evidence_ids": []} if count(input.evidence["secret-scan"]) == 0\n'
+    )
+    (folder / "scan_test.rego").write_text(
+        "package affidavit.org.fxt.scan_test\n\nimport data.affidavit.org.fxt.scan\n\n"
+        '_in(rs) := {"evidence": {"secret-scan": rs}, "context": {}}\n\n'
+        'test_fires if count(scan.deny) == 1 with input as _in([{"id": "a", "data": {"findings": [1]}}])\n\n'
+        'test_passes if {\n\tcount(scan.deny) == 0 with input as _in([{"id": "a", "data": {"findings": []}}])\n'
+        '\tcount(scan.missing) == 0 with input as _in([{"id": "a", "data": {"findings": []}}])\n}\n\n'
+        'test_missing_without_list if count(scan.missing) == 1 with input as _in([{"id": "a", "data": {}}])\n'
+    )
+    return folder
+
+
+def test_policy_test_all_engines_catches_a_rule_that_fails_open_on_opa(tmp_path: Path) -> None:
+    """Hostile: a rule author's test passes on regorus, but on OPA the rule passes a scan without a
+    findings list; ``--engine all`` fails and names the test and each engine's verdict."""
+    folder = _fails_open_folder(tmp_path)
+    report = run_on_engines([folder])
+    assert not report.ok
+    by_engine = dict(report.reports)
+    assert by_engine["regorus"].ok
+    statuses = {t.name: t.status for t in by_engine["opa"].tests}
+    assert statuses == {"test_fires": "pass", "test_passes": "pass", "test_missing_without_list": "fail"}
+    (differ,) = report.disagreements()
+    assert differ.endswith("test_missing_without_list (regorus: pass, opa: fail)")
+
+    result = CliRunner().invoke(main, ["policy", "test", "--engine", "all", "--format", "json", str(folder)])
+    assert result.exit_code == 1, result.output
+    body = json.loads(result.output)
+    assert body["ok"] is False and set(body["engines"]) == {"regorus", "opa"}
+    assert body["engines"]["opa"]["engine"].startswith("opa v1.")
+    assert len(body["disagreements"]) == 1
+
+    fixed = (
+        (folder / "scan.rego")
+        .read_text()
+        .replace("not is_array(r.data.findings)", 'not is_array(object.get(r.data, "findings", null))')
+    )
+    (folder / "scan.rego").write_text(fixed)
+    again = CliRunner().invoke(main, ["policy", "test", "--engine", "all", str(folder)])
+    assert again.exit_code == 0, again.output
+    assert "tests that differ between engines: 0" in again.output
+
+
+def test_opa_run_classifies_tests_as_regorus_does() -> None:
+    """The batched OPA runner gives the same cases (status, fires, passes) as the per-test regorus one,
+    on the good fixture and on the one with every kind of problem (a test that errors, a syntax error)."""
+    for folder in ("testing_good", "testing_bad"):
+        reg = run_policy_tests([FIXTURES / folder], engine=RegorusEngine())
+        opa = run_policy_tests([FIXTURES / folder], engine=OpaEngine())
+        shape = [(t.file, t.name, t.status, t.fires, t.passes) for t in reg.tests]
+        assert [(t.file, t.name, t.status, t.fires, t.passes) for t in opa.tests] == shape, folder
+        assert [(r.rule_id, r.ok) for r in opa.rules] == [(r.rule_id, r.ok) for r in reg.rules], folder
+        assert len(opa.file_errors) == len(reg.file_errors), folder
