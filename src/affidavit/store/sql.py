@@ -285,19 +285,20 @@ class SqlStore:
     ) -> dict[str, str]:
         """The earliest evaluation time each finding key was recorded for this subject name."""
         keys = list(dict.fromkeys(finding_keys))
+        # One index probe per key (subject, key, time: the first row in time order), joined in one
+        # statement per chunk: a GROUP BY over MIN(time) would read every sighting of a busy key.
+        bound = " AND time < ?" if before else ""
+        probe = f"SELECT time FROM run_findings WHERE subject_name = ? AND finding_key = ?{bound} ORDER BY time LIMIT 1"
         found: dict[str, str] = {}
-        for start in range(0, len(keys), 500):
-            chunk = keys[start : start + 500]
-            marks = ", ".join("?" for _ in chunk)
-            sql = (
-                "SELECT finding_key, MIN(time) FROM run_findings WHERE subject_name = ? "
-                f"AND finding_key IN ({marks})"
-                + (" AND time < ?" if before else "")
-                + " GROUP BY finding_key"
-            )
-            params = [subject_name, *chunk, *([before] if before else [])]
+        for start in range(0, len(keys), 200):
+            chunk = keys[start : start + 200]
+            sql = " UNION ALL ".join(f"SELECT ?, ({probe})" for _ in chunk)
+            params: list[Any] = []
+            for key in chunk:
+                params += [key, subject_name, key, *([before] if before else [])]
             for key, time in self._guard(lambda s=sql, p=params: self._all(s, p)):
-                found[str(key)] = str(time)
+                if time is not None:
+                    found[str(key)] = str(time)
         return found
 
     def verify(self) -> ChainReport:
