@@ -83,6 +83,21 @@ deny contains v if {
 	}
 }
 
+# Trivy's licence scanner (`--scanners license`) on the promoted image: a licence it found in a
+# package is judged the same way (data.license_findings; Trivy's own category is its config's, not
+# the organisation's rule data, and is not used).
+deny contains v if {
+	some r in subject.for_target("vulnerability-scan")
+	some f in evidence.array_at(evidence.data_of(r), "license_findings")
+	is_object(f)
+	_forbidden_component(f)
+	v := {
+		"msg": sprintf("Trivy found %v licensed under %v in %v (%s), and supply_chain.forbidden_licenses forbids it", [object.get(f, "package", "(unnamed package)"), object.get(f, "name", "?"), object.get(f, "target", "?"), evidence.label(r)]),
+		"evidence_ids": evidence.id_list(r),
+		"details": {"component": object.get(f, "package", null), "license": object.get(f, "name", null)},
+	}
+}
+
 # An SBOM from before the collector read licence choices cannot be judged (a record without them).
 missing contains v if {
 	some e in _components

@@ -157,3 +157,27 @@ test_missing_when_context_names_no_digest if {
 	some m in missing
 	startswith(m.msg, "the promotion names no subject digest")
 }
+
+# Trivy --scanners license on the image (Results[].Licenses[], aquasecurity/trivy
+# integration/testdata/license-cyclonedx.json.golden).
+_trivy(findings) := testing.record("vulnerability-scan", "t", {
+	"format": "trivy-json",
+	"tool": {"name": "trivy", "version": "0.70.0"},
+	"subject": {"name": "ghcr.io/acme/shop", "version": null, "digest": testing.digest},
+	"data": {"findings": [], "license_findings": findings},
+})
+
+test_fires_for_a_forbidden_licence_trivy_found if {
+	f := {"package": "ghostscript", "name": "AGPL-3.0", "license_choices": [["AGPL-3.0-only"]], "license_unidentified": [], "category": "forbidden", "severity": "CRITICAL", "file": null, "target": "OS Packages"}
+	inp := testing.input_for({"sbom": [_sbom(_clean)], "vulnerability-scan": [_trivy([f])]}, "prod", _params)
+	denies := rule.deny with input as inp
+	count(denies) == 1
+	some d in denies
+	startswith(d.msg, "Trivy found ghostscript licensed under AGPL-3.0 in OS Packages")
+}
+
+test_trivy_licence_of_another_image_is_not_judged_here if {
+	f := {"package": "ghostscript", "name": "AGPL-3.0", "license_choices": [["AGPL-3.0-only"]], "license_unidentified": []}
+	other := object.union(_trivy([f]), {"subject": {"digest": testing.other_digest}})
+	count(rule.deny) == 0 with input as testing.input_for({"sbom": [_sbom(_clean)], "vulnerability-scan": [other]}, "prod", _params)
+}

@@ -450,3 +450,49 @@ def test_generated_5000_finding_report(generated_trivy: Path) -> None:
         assert data["summary"][level] == sum(1 for v in want.items if v["Severity"].lower() == level)
     assert evidence.subject.digest == report["Metadata"]["RepoDigests"][0].split("@")[1]
     assert elapsed < 10, f"normalising 5,000 findings took {elapsed:.1f}s"
+
+
+SECTIONS = CORPUS.parent / "samples" / "scan-trivy-sections"
+
+
+def _section(name: str) -> Any:
+    """A Trivy report of the shared samples (secret, misconfiguration and licence sections)."""
+    return collect_document(Artefact(name, (SECTIONS / name).read_bytes()), CollectOptions(now=NOW))
+
+
+def test_secrets_are_findings_for_the_secret_rules_without_their_text() -> None:
+    """aquasecurity/trivy integration/testdata/secrets.json.golden: Secrets[] with RuleID, Severity,
+    StartLine, Code and a masked Match. The record keeps where and which rule, never the code."""
+    raw = (SECTIONS / "trivy-secrets-2022-08.json").read_bytes()
+    evidence = _section("trivy-secrets-2022-08.json")
+    found = evidence.data["secret_findings"]
+    doc = json.loads(raw)
+    expected = [
+        (s["RuleID"], s["Severity"].lower(), r["Target"], s["StartLine"])
+        for r in doc["Results"]
+        for s in r.get("Secrets") or []
+    ]
+    assert [(f["rule_id"], f["severity"], f["file"], f["line"]) for f in found] == expected
+    assert found[0]["fingerprint"] == f"trivy:{expected[0][2]}:{expected[0][0]}:{expected[0][3]}"
+    record = json.dumps(evidence.data)
+    assert "ghp_0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ" not in record
+    assert "AWS_ACCESS_KEY_ID" not in record
+
+
+def test_failed_misconfigurations_are_kept_for_the_iac_rules() -> None:
+    """integration/testdata/dockerfile.json.golden: one failed check (DS-0002, root user)."""
+    evidence = _section("trivy-dockerfile.json")
+    (found,) = evidence.data["misconfiguration_findings"]
+    assert found["check_id"] == "DS-0002"
+    assert found["severity"] == "high"
+    assert found["target"] == "Dockerfile"
+    assert evidence.data["other"]["misconfigurations"] == 1
+
+
+def test_licences_are_read_as_choices() -> None:
+    """integration/testdata/license-cyclonedx.json.golden: Licenses[] with Name, PkgName, Category."""
+    evidence = _section("trivy-license-cyclonedx.json")
+    by_package = {f["package"]: f for f in evidence.data["license_findings"]}
+    assert by_package["org.eclipse.sisu:org.eclipse.sisu.plexus"]["license_choices"] == [["EPL-1.0"]]
+    assert by_package["org.slf4j:slf4j-api"]["license_unidentified"] == ["MIT License"]
+    assert by_package["org.ow2.asm:asm"]["category"] == "notice"

@@ -194,6 +194,35 @@ def _slash_id(doc: dict[str, Any]) -> None:
     doc["packages"][3]["SPDXID"] = "SPDXRef-Package/pypi/fastapi"
 
 
+TRIVY_LICENSE = "aquasecurity/trivy integration/testdata/license-cyclonedx.json.golden: Results[].Licenses[] (Name, PkgName)"
+
+
+def _trivy_licence(name: str) -> Change:
+    """Add a licence result (``trivy image --scanners vuln,license``) to the demo's Trivy report."""
+
+    def edit(doc: dict[str, Any]) -> None:
+        doc["Results"].append(
+            {
+                "Target": "OS Packages",
+                "Class": "license",
+                "Licenses": [
+                    {
+                        "Severity": "CRITICAL",
+                        "Category": "forbidden",
+                        "PkgName": "ghostscript",
+                        "FilePath": "",
+                        "Name": name,
+                        "Text": "",
+                        "Confidence": 1,
+                        "Link": "",
+                    }
+                ],
+            }
+        )
+
+    return edit_json("trivy-image.json", edit)
+
+
 SCENARIOS: list[Scenario] = [
     # -- forbidden, in every spelling ----------------------------------------------------------
     _fail("agpl-only-id", _add(lid("AGPL-3.0-only")), "the plain case", CDX),
@@ -336,6 +365,13 @@ SCENARIOS: list[Scenario] = [
         params={"defaults": {"supply_chain": {"accepted_license_names": ["bsd license"]}}},
     ),
     _pass("no-licence-at-all", _add(), "no licence is sbom_complete's share, not this rule's", CDX),
+    _fail(
+        "trivy-licence-agpl",
+        _trivy_licence("AGPL-3.0"),
+        "Trivy's licence scanner found AGPL in the image",
+        TRIVY_LICENSE,
+    ),
+    _pass("trivy-licence-gpl", _trivy_licence("GPL-2.0"), "GPL is not forbidden by default", TRIVY_LICENSE),
     # -- SPDX 2.3 SBOMs: read when valid, refused when the spec's mandatory parts are broken ------
     Scenario(
         "spdx-valid",

@@ -35,7 +35,9 @@ Only vulnerabilities become findings. Misconfigurations (failed checks only) and
 counted in ``data.other``, and listed (the first 1,000 of each) for the rules of their own areas:
 ``data.secret_findings`` (``{rule_id, category, severity, file, line, fingerprint}``, read by the
 secret rules) and ``data.misconfiguration_findings`` (``{id, check_id, type, title, severity,
-status, target, resource, line}``, for the IaC rules). Nothing of a secret (not its match, not its
+status, target, resource, line}``, for the IaC rules); licences found by ``--scanners license``
+are ``data.license_findings`` (``{package, name, license_choices, license_unidentified, category,
+severity, file, target}``, judged by the licence rule). Nothing of a secret (not its match, not its
 code lines) is copied. The
 raw report does carry them: its ``redact`` hook (``kinds.secrets.redact_secret_scan``) replaces the
 secrets' matches and code lines, and the misconfigurations' code lines that quote a credential,
@@ -65,6 +67,7 @@ from affidavit.collectors.interface import (
     require_mapping,
     shape_of,
 )
+from affidavit.collectors.kinds.licenses import reading
 from affidavit.collectors.kinds.secrets import redact_secret_scan
 from affidavit.collectors.kinds.severity import is_known_severity_word, score, severity_of
 from affidavit.collectors.kinds.vulnerability import (
@@ -208,6 +211,7 @@ class _Reader:
         self.secrets = 0
         self.secret_findings: list[dict[str, Any]] = []
         self.misconfig_findings: list[dict[str, Any]] = []
+        self.license_findings: list[dict[str, Any]] = []
         self.modified = 0
         self.results_seen = 0
         self.vuln_results = 0
@@ -257,6 +261,10 @@ class _Reader:
                 self.misconfigurations += len(failed)
                 for m in failed[: max(0, SECTION_LIMIT - len(self.misconfig_findings))]:
                     self.misconfig_findings.append(_misconfiguration(m, target))
+            licences = result.get("Licenses")
+            if isinstance(licences, list):
+                for item in licences[: max(0, SECTION_LIMIT - len(self.license_findings))]:
+                    self.license_findings.append(_licence(item, target))
             secrets = result.get("Secrets")
             if isinstance(secrets, list):
                 self.secrets += len(secrets)
@@ -336,6 +344,7 @@ class _Reader:
         )
         data["secret_findings"] = self.secret_findings
         data["misconfiguration_findings"] = self.misconfig_findings
+        data["license_findings"] = self.license_findings
         for what, n, kept in (
             ("secret", self.secrets, self.secret_findings),
             ("misconfiguration", self.misconfigurations, self.misconfig_findings),
@@ -367,6 +376,25 @@ def _secret(item: Any, target: str | None) -> dict[str, Any]:
         "file": target,
         "line": line,
         "fingerprint": f"trivy:{target or ''}:{rule}:{line or ''}",
+    }
+
+
+def _licence(item: Any, target: str | None) -> dict[str, Any]:
+    """One entry of a result's ``Licenses`` (``--scanners license``): the package, the licence as
+    Trivy names it and what it allows (``kinds.licenses.reading``), Trivy's category and severity."""
+    entry = item if isinstance(item, dict) else {}
+    name = opt_str(entry.get("Name"))
+    choices, unidentified = reading([name]) if name is not None else ([], [])
+    word = opt_str(entry.get("Severity"))
+    return {
+        "package": opt_str(entry.get("PkgName")),
+        "name": name,
+        "license_choices": choices,
+        "license_unidentified": unidentified,
+        "category": opt_str(entry.get("Category")),
+        "severity": severity_of(word, None).value,
+        "file": opt_str(entry.get("FilePath")),
+        "target": target,
     }
 
 
