@@ -81,7 +81,7 @@ _judged(tool) if lower(tool) in _required
 missing contains v if {
 	some e in _run_info
 	_judged(e.run.tool)
-	e.run.complete != true
+	not e.run.complete == true
 	v := {
 		"msg": sprintf("the %s run in %s did not complete (%v), so its results are partial: fix the error the tool reports and re-run it on the release commit", [e.run.tool, evidence.label(e.record), object.get(e.run, "reason", "no reason stated")]),
 		"evidence_ids": evidence.id_list(e.record),

@@ -126,3 +126,9 @@ test_every_tool_is_judged_when_none_is_required if {
 	r := _with_runs(_sarif("s", ["Semgrep OSS"], 1), [_info("Semgrep OSS", false, null)])
 	count(rule.missing) == 1 with input as testing.input_for({"sast": [r]}, "staging", p)
 }
+
+# A run entry without `complete` (malformed evidence) is not read as complete, on any engine.
+test_missing_when_a_run_does_not_say_it_completed if {
+	r := _with_runs(_sarif("q", ["CodeQL"], 1), [json.remove(_info("CodeQL", true, testing.commit), ["complete"])])
+	count(rule.missing) == 1 with input as testing.input_for({"sast": [r]}, "prod", _prod)
+}

@@ -108,7 +108,7 @@ missing contains v if {
 	some i in evidence.array_at(evidence.data_of(r), "run_info")
 	is_object(i)
 	i.secret_scanner == true
-	i.complete != true
+	not i.complete == true
 	v := {
 		"msg": sprintf("the %v run in %s did not complete (%v), so secrets in what it did not scan are unknown: fix the error and re-run the scan", [i.tool, evidence.label(r), object.get(i, "reason", "no reason stated")]),
 		"evidence_ids": evidence.id_list(r),

@@ -139,6 +139,56 @@ def _trivy_secret(target: str, rule: str = "aws-access-key-id", line: int = 3, l
     return edit_json(TRIVY, edit)
 
 
+GGSHIELD = (
+    "GitGuardian/ggshield ggshield/verticals/secret/output/secret_sarif_output_handler.py (--format sarif)"
+)
+
+
+def _ggshield(leak: bool) -> str:
+    """A ggshield ``secret scan ... --format sarif`` log, to which the pipeline added the commit."""
+    results: list[dict[str, Any]] = []
+    if leak:
+        results.append(
+            {
+                "ruleId": "AWS Keys",
+                "level": "error",
+                "message": {"text": "AWS Keys detected in deploy/.env.production"},
+                "locations": [
+                    {
+                        "physicalLocation": {
+                            "artifactLocation": {"uri": "deploy/.env.production"},
+                            "region": {"startLine": 9, "snippet": {"text": "***"}},
+                        }
+                    }
+                ],
+            }
+        )
+    return json.dumps(
+        {
+            "$schema": "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json",
+            "version": "2.1.0",
+            "runs": [
+                {
+                    "tool": {"driver": {"name": "ggshield", "version": "1.33.0", "rules": []}},
+                    "versionControlProvenance": [
+                        {"repositoryUri": "https://github.com/acme/shop", "revisionId": COMMIT}
+                    ],
+                    "results": results,
+                }
+            ],
+        }
+    )
+
+
+def _second_gitleaks_run(revision: str) -> Change:
+    def edit(doc: dict[str, Any]) -> None:
+        run = json.loads(json.dumps(_sarif_run(doc)))
+        run["versionControlProvenance"][0]["revisionId"] = revision
+        doc["runs"].append(run)
+
+    return edit_json(SARIF, edit)
+
+
 def _params(**secrets: Any) -> dict[str, Any]:
     return {"defaults": {"secrets": secrets}}
 
@@ -327,7 +377,118 @@ SCENARIOS: list[Scenario] = [
         "a finding names the scanned commit (the release is NO-GO for the finding itself)",
         decision="NO-GO",
     ),
+    _s(
+        "one-allowed-one-not",
+        NO_SECRETS,
+        write_file(
+            JSON,
+            json.dumps(
+                [_v8(), _v8(StartLine=20, Fingerprint=f"{COMMIT}:deploy/.env.production:aws-access-token:20")]
+            ),
+        ),
+        "fail",
+        GL8,
+        "triaging one finding does not hide the other",
+        params=_params(allowed_fingerprints=[f"{COMMIT}:deploy/.env.production:aws-access-token:9"]),
+    ),
+    _s(
+        "ggshield-sarif-finding",
+        NO_SECRETS,
+        write_file("ggshield.sarif", _ggshield(True)),
+        "fail",
+        GGSHIELD,
+        "another secret scanner's SARIF",
+    ),
+    _s(
+        "trivy-fs-secret",
+        NO_SECRETS,
+        write_file(
+            "trivy-fs.json",
+            json.dumps(
+                {
+                    "SchemaVersion": 2,
+                    "Trivy": {"Version": "0.70.0"},
+                    "CreatedAt": "2026-11-20T09:10:02Z",
+                    "ArtifactName": ".",
+                    "ArtifactType": "repository",
+                    "Metadata": {"RepoURL": "https://github.com/acme/shop", "Commit": COMMIT},
+                    "Results": [
+                        {
+                            "Target": "deploy/.env.production",
+                            "Class": "secret",
+                            "Secrets": [
+                                {
+                                    "RuleID": "aws-access-key-id",
+                                    "Category": "AWS",
+                                    "Severity": "CRITICAL",
+                                    "Title": "AWS Access Key ID",
+                                    "StartLine": 9,
+                                    "EndLine": 9,
+                                    "Match": "AWS_ACCESS_KEY_ID=********************",
+                                }
+                            ],
+                        }
+                    ],
+                }
+            ),
+        ),
+        "fail",
+        TRIVY_SECRET + "; trivy repo JSON Metadata RepoURL/Commit (0.70)",
+        "trivy repo/fs on the source finds a key",
+    ),
+    _s(
+        "codeql-is-not-a-secret-scan",
+        COVERS,
+        both(remove_file(SARIF), remove_file(JSON)),
+        "insufficient_evidence",
+        GL_SARIF,
+        "the CodeQL SARIF names the commit but is no secret scan",
+    ),
     # -- correct releases: no false NO-GO ---------------------------------------------------------
+    _s(
+        "ggshield-sarif-covers",
+        COVERS,
+        both(remove_file(SARIF), write_file("ggshield.sarif", _ggshield(False))),
+        "pass",
+        GGSHIELD,
+        "another secret scanner stating the commit",
+    ),
+    _s(
+        "suppressed-sarif-result",
+        NO_SECRETS,
+        edit_json(
+            SARIF,
+            lambda d: (
+                (
+                    _sarif_leak(d),
+                    _sarif_run(d)["results"][-1].__setitem__(
+                        "suppressions",
+                        [{"kind": "external", "status": "accepted", "justification": "test fixture"}],
+                    ),
+                )
+                and None
+            ),
+        ),
+        "pass",
+        "OASIS SARIF 2.1.0 3.27.23 suppressions",
+        "a finding suppressed in the tool with a recorded reason",
+    ),
+    _s(
+        "capitalised-tool-name",
+        COVERS,
+        edit_json(SARIF, lambda d: _sarif_run(d)["tool"]["driver"].__setitem__("name", "Gitleaks")),
+        "pass",
+        GL_SARIF,
+        "tool names compare case-insensitively",
+    ),
+    _s(
+        "two-runs-one-covering",
+        COVERS,
+        _second_gitleaks_run(OLD),
+        "pass",
+        GL_SARIF,
+        "a log with the release commit's run and an older one covers the release",
+    ),
     _s(
         "allowed-fingerprint",
         NO_SECRETS,
