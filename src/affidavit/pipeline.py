@@ -162,6 +162,7 @@ def run_gate(request: GateRequest) -> GateRun:
         issuer=request.issuer,
         public_key=request.public_key,
         artifact_digest=request.subject_digest,
+        branch=request.branch,
         stored_copies=True,  # the bundle stores a redacted copy of each artefact
     )
     collection = collect_paths(request.evidence_paths, options, exclude=request.exclude)
