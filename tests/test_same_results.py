@@ -331,6 +331,18 @@ HOSTILE_PLANS = {
         },
         {"password": True},
     ),
+    # lists under secret names: a literal of a masked list appears again elsewhere (masked only
+    # there, by scrub_secrets, never everywhere by mask_tree), a nested list whose secret name
+    # appears nowhere else, a list of lists under a name that is not secret
+    "lists": _plan(
+        {
+            "db_passwords": ["abcd1234"],
+            "comment": "abcd1234",
+            "zz": {"deep_tokens": [["only-here-literal"], 7]},
+            "matrix": [["plain-value"]],
+        },
+        {},
+    ),
     # nothing to mask beyond the marks
     "plain": _plan(
         {"password": "correct-horse-battery", "engine": "postgres", "port": 5432}, {"password": True}
@@ -353,6 +365,8 @@ def test_the_one_walk_redaction_equals_the_plain_steps(name: str) -> None:
     for secret in (
         "correct-horse-battery",
         "hunter2hunter2",
+        "nested-literal-key",
+        "only-here-literal",
         "AKIAIOSFODNN7EXAMPLE",
         "pa55word",
         "s3cr3t-literal",

@@ -245,94 +245,78 @@ def _scrub_plan(plan: dict[str, Any], leaves: set[str]) -> Any:
     ``scrub_secrets`` asks ``looks_secret`` of every string and ``mask_tree`` walks the tree again,
     which costs seconds on a large plan. Here one walk masks the equal strings and the literals
     under secret names (``scrub_secrets``'s rules by name, which depend on the place), notes every
-    string and name, and the strings ``mask_tree`` would mask by their name; then one scan of them
-    all (``kinds.secrets.credential_candidates``) finds the few that can hold a credential. Masking
-    by looks alone depends on the string, not its place: when no string is masked so, the result
-    is finished by ``mask_tree_known`` without another walk; otherwise the looks are applied and
-    ``mask_tree`` runs as usual. Iterative, so no nesting depth can overflow the stack.
+    string and name, and the strings ``mask_tree`` would mask by their name (a list's strings under
+    the name of the key above it); then one scan of them all (``kinds.secrets.credential_candidates``)
+    finds the few that can hold a credential. Masking by looks alone depends on the string, not
+    its place: when no string is masked so, the result is finished by ``mask_tree_known`` without
+    another walk; otherwise the looks are applied and ``mask_tree`` runs as usual. The walk
+    recurses as deep as the plan is nested, which its reader bounds (``artefact.load_json``).
     """
     strings: list[str] = []
     names: dict[str, bool] = {}  # each key, and whether it says secret
     says_secret: set[str] = set()  # strings of lists under a secret name (``mask_tree``'s rule)
-    context: dict[int, str] = {}  # the key above each list (nested lists inherit it)
-    done: dict[int, Any] = {}
-    walk: list[tuple[Any, bool]] = [(plan, False)]
-    while walk:
-        node, ready = walk.pop()
-        if not ready:
-            walk.append((node, True))
-            if type(node) is dict:
-                for key, child in node.items():
-                    kind = type(child)
-                    if kind is dict:
-                        walk.append((child, False))
-                    elif kind is list:
-                        context[id(child)] = key
-                        walk.append((child, False))
-            else:
-                above = context.get(id(node))
-                for child in node:
-                    kind = type(child)
-                    if kind is dict:
-                        walk.append((child, False))
-                    elif kind is list:
-                        if above is not None:
-                            context[id(child)] = above
-                        walk.append((child, False))
-            continue
-        if type(node) is dict:
-            out: dict[str, Any] | None = None
-            for key, child in node.items():
-                named = names.get(key)
-                if named is None:
-                    named = names[key] = secret_name(str(key))
-                kind = type(child)
-                if kind is str:
-                    new: Any = child
-                    if child in leaves:
-                        new = SENSITIVE
-                    elif named and _literal(child) and literal_value(child):
-                        new = SENSITIVE
-                    strings.append(new)
-                elif kind is list and named and all(type(x) is str for x in child):
-                    # a list of literals under a secret name (``scrub_secrets``): masked whole
+    add = strings.append
+
+    def said(key: str) -> bool:
+        named = names.get(key)
+        if named is None:
+            named = names[key] = secret_name(str(key))
+        return named
+
+    def in_dict(node: dict[str, Any]) -> dict[str, Any]:
+        out: dict[str, Any] | None = None
+        for key, child in node.items():
+            named = said(key)
+            kind = type(child)
+            if kind is str:
+                new: Any = child
+                if child in leaves:
+                    new = SENSITIVE
+                elif named and _literal(child) and literal_value(child):
+                    new = SENSITIVE
+                add(new)
+            elif kind is dict:
+                new = in_dict(child)
+            elif kind is list:
+                if named and all(type(x) is str for x in child):
+                    # a list of literals under a secret name (``scrub_secrets``): masked whole; what
+                    # is left (blank, expressions) is nothing ``mask_tree`` masks by name either
                     items = [SENSITIVE if x in leaves or _literal(x) else x for x in child]
                     new = child if items == child else items
                     strings.extend(new)
-                elif kind is dict or kind is list:
-                    new = done[id(child)]
                 else:
-                    continue
-                if new is not child:
-                    if out is None:
-                        out = dict(node)
-                    out[key] = new
-            done[id(node)] = node if out is None else out
-        else:
-            changed: list[Any] | None = None
-            for i, child in enumerate(node):
-                kind = type(child)
-                if kind is str:
-                    new = SENSITIVE if child in leaves else child
-                    strings.append(new)
-                elif kind is dict or kind is list:
-                    new = done[id(child)]
-                else:
-                    continue
-                if new is not child:
-                    if changed is None:
-                        changed = list(node)
-                    changed[i] = new
-            result = node if changed is None else changed
-            above = context.get(id(node))
-            if above is not None and names.get(above, False):
-                says_secret.update(
-                    x for x in result if type(x) is str and len(x) >= MIN_SCRUB_LENGTH and literal_value(x)
-                )
-            done[id(node)] = result
-    scrubbed = done[id(plan)]
+                    new = in_list(child, named)
+            else:
+                continue
+            if new is not child:
+                if out is None:
+                    out = dict(node)
+                out[key] = new
+        return node if out is None else out
+
+    def in_list(node: list[Any], named: bool) -> list[Any]:
+        changed: list[Any] | None = None
+        for i, child in enumerate(node):
+            kind = type(child)
+            if kind is str:
+                new: Any = SENSITIVE if child in leaves else child
+                add(new)
+                if named and len(new) >= MIN_SCRUB_LENGTH and literal_value(new):
+                    says_secret.add(new)
+            elif kind is dict:
+                new = in_dict(child)
+            elif kind is list:
+                new = in_list(child, named)
+            else:
+                continue
+            if new is not child:
+                if changed is None:
+                    changed = list(node)
+                changed[i] = new
+        return node if changed is None else changed
+
+    scrubbed = in_dict(plan)
     suspects = credential_candidates(strings + list(names))
-    del strings, done
     looking = {text: SENSITIVE for text in suspects if _literal(text) and looks_secret(text)}
     if looking:  # rare: values that look like credentials; the plain path, exactly
         return mask_tree(_replace_values(scrubbed, looking))
