@@ -50,9 +50,12 @@ lint: $(VENV)/.installed
 typecheck: $(VENV)/.installed
 	$(VENV)/bin/mypy
 
-# The Rego tests reach 98.49 % of the lines of the 40 rule and lib modules; the gate sits 1 point below.
+# Every Rego test runs on regorus (the gate's engine) and on OPA (the reference engine; installed
+# with pip install --ignore-requires-python opa-golib-python-bindings==0.4.4): a rule must mean the
+# same on both. Each engine measures its own line coverage of the 41 rule and lib modules (regorus
+# 99.77 %, OPA 98.52 %); the gate sits below both.
 policy-test: $(VENV)/.installed
-	$(AFF) policy test --min-coverage 97.4
+	$(AFF) policy test --engine all --min-coverage 97.4
 
 # The Python tests with branch coverage of the package. The floor sits 1 point below the measured
 # total (90.6 %): raise it as coverage rises; never lower it to let a change through.

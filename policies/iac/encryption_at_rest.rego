@@ -99,8 +99,12 @@ _undecidable(b) := "its server_side_encryption_configuration is only known after
 	count(_unlinked) > 0
 } else := "its bucket name is only known after apply" if {
 	count(_sse_configs) > 0
-	not is_string(terraform.after(b.rc, ["bucket"]))
+	not _named(b)
 }
+
+# _named(b) if its bucket name is known at plan time (a helper: OPA would make `not is_string(...)`
+# of an undefined terraform.after undefined, not true; open-policy-agent/opa#1877).
+_named(b) if is_string(terraform.after(b.rc, ["bucket"]))
 
 _unlinked := {terraform.address(s.rc) | some s in _sse_configs; terraform.unknown(s.rc, ["bucket"])}
 

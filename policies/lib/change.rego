@@ -63,7 +63,9 @@ bot(a) if a.bot == true
 
 bot(a) if endswith(lower(a.approver), "[bot]")
 
-requester(r) := data.affidavit.lib.evidence.data_of(r).requested_by
+# requester(r) is who requested the change, null when the record does not say (never undefined:
+# OPA makes `not f(<undefined>)` undefined where regorus makes it true; open-policy-agent/opa#1877).
+requester(r) := object.get(data.affidavit.lib.evidence.data_of(r), "requested_by", null)
 
 # requested_ns(r) is when the change was requested (the record's created_at, its effective_at).
 requested_ns(r) := n if {

@@ -6,11 +6,13 @@ tests are skipped, with that reason, only when it is absent.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import json
 import socket
 import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -21,7 +23,7 @@ from affidavit.model import Outcome
 from affidavit.policy.engines import ENGINES, make_engine
 from affidavit.policy.engines.regorus import RegorusEngine
 from affidavit.policy.evaluate import EvalContext, evaluate
-from affidavit.policy.interface import PolicyEngine, PolicyModule, epoch_ns
+from affidavit.policy.interface import Evaluation, PolicyEngine, PolicyModule, epoch_ns
 from affidavit.policy.loader import load_policy_set
 from affidavit.policy.params import load_params
 from affidavit.policy.testing import run_on_engines, run_policy_tests
@@ -246,3 +248,122 @@ def test_opa_run_classifies_tests_as_regorus_does() -> None:
         assert [(t.file, t.name, t.status, t.fires, t.passes) for t in opa.tests] == shape, folder
         assert [(r.rule_id, r.ok) for r in opa.rules] == [(r.rule_id, r.ok) for r in reg.rules], folder
         assert len(opa.file_errors) == len(reg.file_errors), folder
+
+
+REPO = Path(__file__).resolve().parents[2]
+DEMO = REPO / "evidence" / "demo"
+
+
+@pytest.mark.parametrize("release", ["go", "no-go"])
+def test_demo_releases_are_judged_alike_on_both_engines(release: str) -> None:
+    """The demo gate (Makefile's GATE) run on each engine: the same decision, and every rule the
+    same outcome with the same messages."""
+    import contextlib
+
+    from affidavit.pipeline import GateRequest, run_gate
+
+    runs = {}
+    for engine in ("regorus", "opa"):
+        request = GateRequest(
+            evidence_paths=(DEMO / release,),
+            environment="prod",
+            subject_name="ghcr.io/acme/shop",
+            subject_digest=(DEMO / "SUBJECT_DIGEST").read_text().strip(),
+            now=dt.datetime(2026, 11, 20, 12, 0, tzinfo=dt.UTC),
+            replay=True,
+            commit=(DEMO / "COMMIT").read_text().strip(),
+            param_files=(DEMO / "params.yaml",),
+            public_key=DEMO / "cosign.pub",
+            engine=engine,
+        )
+        with contextlib.chdir(REPO):
+            runs[engine] = run_gate(request).run
+    reg, opa = runs["regorus"], runs["opa"]
+    assert opa.engine.name == "opa" and reg.engine.name == "regorus"
+    assert opa.decision == reg.decision
+    assert opa.decision.value == ("GO" if release == "go" else "NO-GO")
+    assert opa.to_json()["rules"] == reg.to_json()["rules"]
+
+
+@pytest.fixture(scope="module")
+def demo_input() -> tuple[dict[str, object], list[str], tuple[PolicyModule, ...]]:
+    """The demo NO-GO release's policy input (as the gate builds it), the rule set paths, the modules."""
+    import contextlib
+
+    from affidavit.pipeline import GateRequest, run_gate
+    from affidavit.policy.evaluate import input_json
+
+    digest = (DEMO / "SUBJECT_DIGEST").read_text().strip()
+    commit = (DEMO / "COMMIT").read_text().strip()
+    now = dt.datetime(2026, 11, 20, 12, 0, tzinfo=dt.UTC)
+    request = GateRequest(
+        evidence_paths=(DEMO / "no-go",),
+        environment="prod",
+        subject_name="ghcr.io/acme/shop",
+        subject_digest=digest,
+        now=now,
+        replay=True,
+        commit=commit,
+        param_files=(DEMO / "params.yaml",),
+        public_key=DEMO / "cosign.pub",
+    )
+    with contextlib.chdir(REPO):
+        judged = run_gate(request)
+    context = EvalContext(
+        environment="prod",
+        subject_name="ghcr.io/acme/shop",
+        subject_digest=digest,
+        now=now,
+        commit=commit,
+        params=load_params("prod", [DEMO / "params.yaml"]),
+    )
+    policy_set = load_policy_set(())
+    paths = [f"{r.data_path}.{s}" for r in policy_set.rules for s in r.sets]
+    return json.loads(input_json(judged.evidence, context)), paths, policy_set.modules
+
+
+@pytest.mark.parametrize(
+    ("kind", "where", "field"),
+    [
+        ("sbom", (), "effective_at"),
+        ("change-record", ("data",), "requested_by"),
+        ("secret-scan", ("data",), "findings"),
+        ("terraform-plan", ("data",), "resource_changes"),
+    ],
+)
+def test_a_record_missing_a_field_is_judged_alike(
+    demo_input: tuple[dict[str, Any], list[str], tuple[PolicyModule, ...]],
+    kind: str,
+    where: tuple[str, ...],
+    field: str,
+) -> None:
+    """Hostile: a record of the demo release with one field left out (as a sloppy pipeline or an
+    older collector would give it) gets the same value of every rule set on both engines; these
+    are the fields whose absence OPA read differently before the library was fixed."""
+    inp, paths, modules = copy.deepcopy(demo_input)
+    records = inp["evidence"][kind]
+    assert records, kind
+    for record in records:
+        target = record
+        for key in where:
+            target = target[key]
+        assert field in target
+        del target[field]
+    text = json.dumps(inp)
+    now = dt.datetime(2026, 11, 20, 12, 0, tzinfo=dt.UTC)
+    reg = RegorusEngine().evaluate(modules, text, paths, now=now)
+    opa = OpaEngine().evaluate(modules, text, paths, now=now)
+
+    def canonical(value: Evaluation) -> object:
+        """An evaluation as comparable data (set members in a stable order)."""
+        if value.error is not None:
+            return "error"
+        if not value.defined:
+            return "undefined"
+        return sorted(json.dumps(v, sort_keys=True) for v in value.value)
+
+    differ = [p for p in paths if canonical(reg[p]) != canonical(opa[p])]
+    assert differ == []
+    # The field's absence changes some verdict (the case is not one no rule looks at).
+    before = RegorusEngine().evaluate(modules, json.dumps(demo_input[0]), paths, now=now)
+    assert any(canonical(before[p]) != canonical(reg[p]) for p in paths)
