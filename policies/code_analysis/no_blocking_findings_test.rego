@@ -124,3 +124,11 @@ test_a_finding_without_a_level_is_named_as_a_finding if {
 	some d in denies
 	startswith(d.msg, "CodeQL reports finding py/sql-injection")
 }
+
+test_a_long_message_is_cut_to_200_characters if {
+	long := concat("", ["x" | some _ in numbers.range(1, 300)])
+	f := object.union(_sqli, {"message": long})
+	denies := rule.deny with input as testing.input_for({"sast": [_sarif("q", "CodeQL", "2.19.3", [f])]}, "prod", _prod)
+	some d in denies
+	contains(d.msg, concat("", [": ", substring(long, 0, 200), " ("]))
+}

@@ -3,7 +3,9 @@
 Every ``sast`` collector (SARIF, Checkov, tfsec) builds its findings here, so that a policy reads
 one shape whichever tool wrote the report:
 
-* a finding is ``{rule_id, level, severity, file, line, message, tool}`` (``sast_finding``);
+* a finding is ``{rule_id, level, severity, file, line, message, tool}`` (``sast_finding``); SARIF
+  findings add ``security_severity``, the severity their ``security-severity`` property states
+  (``null`` when none), which the rules judge apart from the level;
 * ``level`` is a SARIF level, one of ``LEVELS`` (``error``, ``warning``, ``note``, ``none``);
 * ``severity`` is on the one scale of ``kinds.severity``: a tool's severity word is read with
   ``severity_from_word`` (the table's words, plus SARIF level words some tools write as their
