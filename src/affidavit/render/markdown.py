@@ -45,6 +45,8 @@ _BADGE = {
 }
 _ORDER = {Outcome.ERROR: 0, Outcome.FAIL: 1, Outcome.INSUFFICIENT_EVIDENCE: 2}
 MAX_MESSAGES = 10
+#: What a tested control's coverage means, beside its status (``ControlStatus.coverage``).
+COVERAGE_WORD = {"automated": "automated", "partial": "partial: the rules test part; people supply the rest"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,18 +56,40 @@ class ControlRow:
     id: str
     title: str
     outcome: Outcome | None
+    coverage: Md
     elsewhere: Md
     rules: Md
     evidence: Md
 
 
 @dataclass(frozen=True, slots=True)
+class Coverage:
+    """How many of a framework's controls the run's rules test, and how many need people.
+
+    ``need_people`` counts the ``partial`` controls (the rules test part of each) and the
+    ``manual`` ones (no rule at all); ``not_covered`` controls are outside what affidavit tracks.
+    """
+
+    controls: int
+    tested: int
+    partial: int
+    manual: int
+    not_covered: int
+
+    @property
+    def need_people(self) -> int:
+        """Controls a person must evidence in whole or in part."""
+        return self.partial + self.manual
+
+
+@dataclass(frozen=True, slots=True)
 class FrameworkTable:
-    """A framework's tested controls, under its label."""
+    """A framework's tested controls, under its label, with its coverage counts."""
 
     framework: str
     label: str
     rows: tuple[ControlRow, ...]
+    counts: Coverage
 
 
 class MarkdownRenderer:
@@ -168,6 +192,7 @@ def render_markdown(run: Run) -> str:
         max_messages=MAX_MESSAGES,
         labels=md_join([m.display for m in run.matrices]),
         rule_controls=rule_controls,
+        need_people=sum(t.counts.need_people for t in tables),
     )
 
 
@@ -204,7 +229,7 @@ def _tables(run: Run, evidence_refs: object) -> list[FrameworkTable]:
         for s in statuses:
             for rule in s.rule_ids:
                 by_rule.setdefault(rule, []).append((fw, s.control_id))
-    outcome_of = {(fw, s.control_id): s.outcome for fw, statuses in tested.items() for s in statuses}
+    status_of = {(fw, s.control_id): s for fw, statuses in tested.items() for s in statuses}
     tables = []
     for matrix in run.matrices:
         rows = []
@@ -214,24 +239,57 @@ def _tables(run: Run, evidence_refs: object) -> list[FrameworkTable]:
                 for fw, cid in by_rule.get(rule, []):
                     if fw != matrix.framework:
                         others.setdefault(fw, set()).add(cid)
-            elsewhere = []
-            for other in run.matrices:
-                for cid in sorted(others.get(other.framework, ()), key=_control_sort):
-                    word = OUTCOME_WORD.get(outcome_of.get((other.framework, cid)) or Outcome.ERROR, "-")
-                    elsewhere.append(f"{other.display} {cid} ({word})")
+            elsewhere = [
+                _counterpart(other.display, cid, status_of[(other.framework, cid)])
+                for other in run.matrices
+                for cid in sorted(others.get(other.framework, ()), key=_control_sort)
+            ]
             ids = sorted({e for rule in s.rule_ids for e in evidence_by_rule.get(rule, ())})
             rows.append(
                 ControlRow(
                     id=s.control_id,
                     title=s.title,
                     outcome=s.outcome,
+                    coverage=md_text(COVERAGE_WORD.get(s.coverage, s.coverage)),
                     elsewhere=md_join(elsewhere, "<br>"),
                     rules=md_join([md_code(r, table=True) for r in s.rule_ids], "<br>", empty=""),
                     evidence=evidence_refs(ids, table=True) if ids else Md("-"),
                 )
             )
-        tables.append(FrameworkTable(matrix.framework, matrix.display, tuple(rows)))
+        tables.append(
+            FrameworkTable(
+                matrix.framework,
+                matrix.display,
+                tuple(rows),
+                _coverage(run.controls.get(matrix.framework, ())),
+            )
+        )
     return tables
+
+
+def _coverage(statuses: Sequence[ControlStatus]) -> Coverage:
+    """The coverage counts of one framework's controls in a run."""
+    words = [s.coverage for s in statuses]
+    return Coverage(
+        controls=len(statuses),
+        tested=sum(1 for s in statuses if s.rule_ids),
+        partial=words.count("partial"),
+        manual=words.count("manual"),
+        not_covered=words.count("not_covered"),
+    )
+
+
+def _counterpart(label: str, control_id: str, status: ControlStatus) -> Md:
+    """A control of another framework that shares a rule with the row, with its own status and
+    coverage, worded so that it never reads as the row's status."""
+    coverage = status.coverage.replace("_", " ")
+    if status.outcome is None:
+        return Md(
+            f"{md_text(label)} {md_text(control_id)}: no status of its own in this run, {md_text(coverage)}"
+        )
+    return Md(
+        f"{md_text(label)} {md_text(control_id)}: own status {_BADGE[status.outcome]}, {md_text(coverage)}"
+    )
 
 
 def _control_sort(control_id: str) -> tuple[tuple[int, str | int], ...]:
