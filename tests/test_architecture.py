@@ -1,6 +1,7 @@
 """The import direction of DESIGN.md, checked on the source.
 
 errors <- model <- artefact <- signatures <- {collectors (kinds <- formats), policy, controls}
+       <- config
        <- {pipeline, explain} <- {render (reads only the model), store} <- bundle <- export <- cli
 
 A module may import its own package and any package of a lower layer, never one of its own layer
@@ -28,6 +29,7 @@ LAYER = {
     "collectors": 4,
     "policy": 4,
     "controls": 4,
+    "config": 4.5,  # affidavit.yaml and release profiles: reads policy/params, typed values for the pipeline
     "pipeline": 5,
     "explain": 5,
     "render": 6,

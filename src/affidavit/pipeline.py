@@ -45,6 +45,7 @@ from affidavit.model.time import format_utc, parse_timestamp
 from affidavit.resources import builtin_controls_dir
 
 if TYPE_CHECKING:
+    from affidavit.config import Config, Profile
     from affidavit.controls.model import ControlMatrix
     from affidavit.model.waiver import Waiver
     from affidavit.policy.loader import PolicySet
@@ -74,6 +75,8 @@ class GateRequest:
     replay: bool = False  # ``now`` is a past moment re-evaluated, not a live promotion decision
     wall_time: datetime | None = None  # when the run happened (recorded, never judged)
     exclude: tuple[str, ...] = ()  # --exclude patterns: files of the evidence folders left out
+    config: Config | None = None  # affidavit.yaml: rule data, aliases (recorded with its sha256)
+    profile: Profile | None = None  # release profile; None is the strict default (every rule applies)
 
 
 @dataclass(slots=True)
@@ -122,6 +125,7 @@ def split_subject(subject: str | None) -> tuple[str | None, str | None]:
 def run_gate(request: GateRequest) -> GateRun:
     """Collect, evaluate and decide. Raises only for problems that make any decision impossible
     (unloadable policies or matrices, bad usage); unreadable artefacts are recorded, not raised."""
+    from affidavit.config import apply_profile, effective_rule_data
     from affidavit.controls.links import rule_links
     from affidavit.controls.loader import load_crosswalk, load_matrices
     from affidavit.controls.status import control_statuses
@@ -129,7 +133,6 @@ def run_gate(request: GateRequest) -> GateRun:
     from affidavit.policy.engines import make_engine
     from affidavit.policy.evaluate import EvalContext, RecordsRefused, evaluate
     from affidavit.policy.loader import load_policy_set
-    from affidavit.policy.params import load_params, resolve_environment, rule_data_changes
 
     now_text = format_utc(request.now)
     # The organisation's key for secret commitments: checked before anything is read (a short
@@ -145,12 +148,9 @@ def run_gate(request: GateRequest) -> GateRun:
     check_rules(matrices, rule_controls, attachable=own_rules)
     matrices = attach_rules(matrices, rule_controls, own_rules)
     crosswalk = load_crosswalk()
-    params = load_params(request.environment, request.param_files)
-    environment = resolve_environment(request.environment)
-    changes = tuple(
-        DataChange(key, default, value)
-        for key, default, value in rule_data_changes(environment, request.param_files)
-    )
+    environment = _resolve_environment(request)
+    params, data_changes = effective_rule_data(environment, request.config, request.param_files)
+    changes = tuple(DataChange(key, default, value) for key, default, value in data_changes)
     configuration = _configuration(request, policy_set, matrices)
     if secret_key is not None:
         configuration = (*configuration, ConfigInput("secret-key", value=key_id(secret_key)))
@@ -192,6 +192,8 @@ def run_gate(request: GateRequest) -> GateRun:
         results = evaluate(policy_set, evidence, context, engine=engine)
     results = _mark_unreadable(results, policy_set, collection.errors)
     results = _mark_future(results, policy_set, evidence, request.now)
+    if request.profile is not None:
+        results = apply_profile(results, policy_set.rules, {e.kind.value for e in evidence}, request.profile)
 
     statuses = {
         m.framework: tuple(control_statuses(m, results, crosswalk))
@@ -353,9 +355,38 @@ def _configuration(
         if value is not None:
             items.append(ConfigInput(role, value=value))
     items.extend(ConfigInput("exclude", value=pattern) for pattern in request.exclude)
+    if request.config is not None:
+        items.append(ConfigInput("config", request.config.path, request.config.sha256))
+    if request.profile is not None:
+        profile = request.profile
+        items.append(ConfigInput("profile", profile.origin, profile.sha256, profile.name))
+    items.extend(_ignore_files(request.evidence_paths))
     if request.engine != "regorus":
         items.append(ConfigInput("engine", value=request.engine))
     return tuple(items)
+
+
+def _resolve_environment(request: GateRequest) -> str:
+    """The environment the request names, an alias resolved (the configuration's aliases first)."""
+    from affidavit.policy.params import resolve_environment
+
+    if request.config is not None:
+        return request.config.resolve_environment(request.environment)
+    return resolve_environment(request.environment)
+
+
+def _ignore_files(paths: Sequence[Path]) -> list[ConfigInput]:
+    """The ``.affidavitignore`` of each evidence folder, with its sha256: it decides which files
+    are read, so it is recorded like ``--exclude``. One that is not a regular file is left to the
+    walk, which refuses it."""
+    from affidavit.collectors.folder import IGNORE_FILE
+
+    items = []
+    for path in paths:
+        candidate = path / IGNORE_FILE
+        if path.is_dir() and candidate.is_file() and not candidate.is_symlink():
+            items.append(ConfigInput("affidavitignore", str(candidate), _file_sha256(candidate)))
+    return items
 
 
 def _key_id(path: Path) -> str | None:

@@ -117,3 +117,61 @@ exclude_option = click.option(
     help="Leave out files and folders found in evidence folders that match (repeatable): a pattern "
     "without / matches the name at any depth (*.png), one with / the path inside the folder (vendor/*).",
 )
+
+
+def verbose_option(f: Callable[..., Any]) -> Callable[..., Any]:
+    """``--verbose`` accepted after the command name too (``affidavit gate ... --verbose``): it
+    sets what the group's own ``--verbose`` sets."""
+
+    def remember(ctx: click.Context, _param: click.Parameter, value: bool) -> bool:
+        if value:
+            ctx.ensure_object(dict)["verbose"] = True
+        return value
+
+    return click.option(
+        "--verbose",
+        "_verbose",
+        is_flag=True,
+        expose_value=False,
+        callback=remember,
+        help="Show tracebacks for errors (also accepted before the command).",
+    )(f)
+
+
+def colour_enabled(stream: Any = None) -> bool:
+    """Colour on a terminal, never when ``NO_COLOR`` is set to anything but the empty string
+    (https://no-color.org), and never into a pipe or a file."""
+    if os.environ.get("NO_COLOR", ""):
+        return False
+    target = stream if stream is not None else sys.stdout
+    isatty = getattr(target, "isatty", None)
+    return bool(isatty and isatty())
+
+
+#: The colour of each decision word on a terminal.
+DECISION_COLOURS = {"GO": "green", "NO-GO": "red", "INCOMPLETE": "yellow"}
+
+
+def coloured_headline(text: str) -> str:
+    """``text`` (a rendered summary) with its first word, the decision, in the decision's colour."""
+    word, sep, rest = text.partition(" ")
+    colour = DECISION_COLOURS.get(word)
+    if colour is None:
+        return text
+    return click.style(word, fg=colour, bold=True) + sep + rest
+
+
+def check_subject_reference(subject: str | None) -> None:
+    """A ``--subject`` that names an image by tag (``ghcr.io/acme/shop:1.4``) and no digest is a
+    usage error: a tag can be moved to another image between the scan and the promotion, so the
+    gate judges only what a digest names."""
+    if not subject or "@" in subject:
+        return
+    last = subject.rsplit("/", 1)[-1]  # a colon before the last / is a registry's port
+    if ":" in last and not last.lower().startswith(("sha256:", "sha512:")):
+        raise UsageError(
+            "--subject names an image by tag, not by digest: a tag can move, a digest cannot",
+            hint="get the digest with `crane digest IMAGE:TAG` or "
+            "`docker buildx imagetools inspect IMAGE:TAG --format '{{json .Manifest.Digest}}'` and pass "
+            "--subject IMAGE@sha256:<digest>",
+        )

@@ -14,12 +14,16 @@ from affidavit.cli.common import (
     EXIT_INCOMPLETE,
     FILE,
     PATH,
+    check_subject_reference,
+    colour_enabled,
+    coloured_headline,
     emit_json,
     evaluation_time,
     exclude_option,
     fail,
     recorded_wall_time,
     say,
+    verbose_option,
     verification_options,
 )
 from affidavit.cli.history import record_run, store_option
@@ -27,6 +31,7 @@ from affidavit.cli.outputs import ci_outputs, output_option, parse_outputs, writ
 from affidavit.errors import Error, UsageError
 
 if TYPE_CHECKING:
+    from affidavit.config import Config
     from affidavit.model.waiver import Waiver
     from affidavit.store import Recorded
 
@@ -45,7 +50,22 @@ if TYPE_CHECKING:
     "-e",
     default="prod",
     show_default=True,
-    help="Target environment: selects rule data (prod, staging, dev).",
+    envvar="AFFIDAVIT_ENVIRONMENT",
+    help="Target environment: selects rule data (prod, staging, dev, or an alias; env AFFIDAVIT_ENVIRONMENT).",
+)
+@click.option(
+    "--config",
+    "config_file",
+    type=FILE,
+    envvar="AFFIDAVIT_CONFIG",
+    help="Configuration file (env AFFIDAVIT_CONFIG; default: affidavit.yaml in the working folder), "
+    "recorded with its sha256 (docs/config.md).",
+)
+@click.option(
+    "--profile",
+    metavar="NAME",
+    help="Release profile: the evidence kinds this release must supply (python-library, "
+    "infrastructure-only, container-service, or the configuration's own; default: every rule applies).",
 )
 @click.option("--subject", help="What is promoted: image@sha256:<hex>, or a bare sha256:<hex> digest.")
 @click.option(
@@ -96,11 +116,15 @@ if TYPE_CHECKING:
     help="Private key to sign the bundle with: PEM or cosign.key, ECDSA P-256 or Ed25519 (password: COSIGN_PASSWORD).",
 )
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--quiet", "-q", is_flag=True, help="Print only the decision line (errors still go to stderr).")
+@verbose_option
 @click.pass_context
 def gate(
     ctx: click.Context,
     evidence_paths: tuple[Path, ...],
     environment: str,
+    config_file: Path | None,
+    profile: str | None,
     subject: str | None,
     out: Path,
     now: str | None,
@@ -121,17 +145,27 @@ def gate(
     no_record: bool,
     sign_key: Path | None,
     fmt: str,
+    quiet: bool,
 ) -> None:
     """Collect, evaluate and decide GO or NO-GO; write the evidence bundle."""
     from affidavit.bundle.sign import load_signing_key
     from affidavit.bundle.write import write_bundle
+    from affidavit.config import find_config, load_config, select_profile
     from affidavit.pipeline import GateRequest, run_gate, split_subject
     from affidavit.render.markdown import MarkdownRenderer
     from affidavit.render.text import TextRenderer
 
     verbose = bool(ctx.obj["verbose"])
     try:
+        check_subject_reference(subject)
         name, digest = split_subject(subject)
+        config_path = find_config(config_file)
+        config = load_config(config_path) if config_path is not None else None
+        chosen = select_profile(profile, config)
+        waivers_file = _config_waivers(waivers_file, config)
+        store_url = store_url or (config.store if config else None)
+        if config is not None:
+            environment = config.resolve_environment(environment)
         signer = load_signing_key(sign_key) if sign_key else None  # a bad key stops the gate first (exit 2)
         wanted = parse_outputs(outputs)
         wall = datetime.now(tz=UTC).replace(microsecond=0)
@@ -156,6 +190,8 @@ def gate(
             identity=identity,
             issuer=issuer,
             public_key=public_key,
+            config=config,
+            profile=chosen,
         )
         judged = run_gate(request)
         run = judged.run
@@ -191,8 +227,14 @@ def gate(
                 "history": _history_json(recorded, no_record),
             }
         )
+    elif quiet:
+        colour = colour_enabled()
+        headline = TextRenderer().render(run).splitlines()[0]
+        click.echo(coloured_headline(headline) if colour else headline, color=colour)
     else:
-        click.echo(TextRenderer().render(run))
+        colour = colour_enabled()
+        summary = TextRenderer().render(run)
+        click.echo(coloured_headline(summary) if colour else summary, color=colour)
         click.echo(f"  report: {say(str(bundle.path / MarkdownRenderer.filename))}")
         if bundle.signed_by:
             click.echo(f"  signed: the bundle is signed by key {bundle.signed_by}")
@@ -229,6 +271,16 @@ def _history_json(recorded: Recorded | None, no_record: bool) -> dict[str, objec
         "hash": None if recorded is None else recorded.hash,
         "already_recorded": None if recorded is None else recorded.already_recorded,
     }
+
+
+def _config_waivers(given: Path | None, config: Config | None) -> Path | None:
+    """``--waivers``, else the configuration's waivers file (which must then exist: a waivers file
+    the configuration names and nobody can find is a usage error, never an empty list)."""
+    if given is not None or config is None or config.waivers is None:
+        return given
+    if not config.waivers.is_file():
+        raise UsageError(f"{config.path}: the waivers file it names does not exist")
+    return config.waivers
 
 
 def _load_waivers(path: Path) -> tuple[Waiver, ...]:

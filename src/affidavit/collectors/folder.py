@@ -17,6 +17,16 @@ The folder is whatever a build left behind, so it is read as hostile:
   without ``/`` is matched against the name at any depth (``*.png``, ``README.md``); one with
   ``/`` against the path from the evidence folder (``vendor/*``, ``reports/2026/*.json``); a
   leading ``/`` is allowed and changes nothing. ``*`` also matches ``/``.
+- **``.affidavitignore``** at the top of an evidence folder lists more files to leave out
+  (*excluded*, listed with the line that matched, never the line's text), in a subset of the
+  gitignore syntax: one pattern a line; blank lines and lines starting with ``#`` are nothing;
+  trailing spaces are dropped; a backslash before a first ``#`` or ``!`` makes it literal; a trailing
+  ``/`` matches folders only; otherwise a pattern is read like an ``--exclude`` pattern (so ``**``
+  is ``*``, and ``*`` also matches ``/``). Negation (``!pattern``) and any other backslash are
+  refused, as is a file that is not a regular file, not UTF-8, or over 64 KiB: the file is an
+  error (the run is incomplete) and only ``--exclude`` applies. Only the file at the top of the
+  folder is read (not one in a sub-folder), and it is itself never read as evidence. Its sha256
+  is part of the run's configuration (``pipeline``).
 - Files that are *ignored* (clearly not evidence) are decided by ``collect_paths`` once read.
 
 A path named by the caller is taken as given: a link named on the command line is followed
@@ -34,7 +44,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path, PurePosixPath
 
-from affidavit.artefact import special_file
+from affidavit.artefact import read_regular_file, special_file
 from affidavit.errors import InputError, UsageError
 
 #: Folders deeper than this below an evidence folder are refused rather than walked (one open
@@ -43,6 +53,10 @@ MAX_DEPTH = 32
 
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 _NOWHERE = "a link that leads nowhere (a loop, or a missing target)"
+
+#: The ignore list at the top of an evidence folder, and the most of it that is read.
+IGNORE_FILE = ".affidavitignore"
+MAX_IGNORE_BYTES = 64 * 1024
 
 
 class Action(StrEnum):
@@ -66,6 +80,18 @@ class Skipped:
     def to_json(self) -> dict[str, str]:
         """``{"path", "action", "reason"}``."""
         return {"path": self.path, "action": self.action.value, "reason": self.reason}
+
+
+@dataclass(frozen=True, slots=True)
+class Pattern:
+    """One pattern that leaves files out: ``glob`` matched against the name (``anchored`` false)
+    or the path inside the folder; ``folders_only`` for a pattern that ended in ``/``; ``label``
+    says where it came from (``--exclude *.png``, ``line 3 of .affidavitignore``)."""
+
+    glob: str
+    anchored: bool
+    folders_only: bool
+    label: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,12 +124,45 @@ def check_patterns(patterns: Sequence[str]) -> tuple[str, ...]:
     return tuple(patterns)
 
 
+def _exclude_patterns(exclude: Sequence[str]) -> tuple[Pattern, ...]:
+    """The ``--exclude`` patterns as ``Pattern`` values."""
+    return tuple(
+        Pattern(p.strip("/"), "/" in p.strip("/"), False, f"--exclude {p}") for p in check_patterns(exclude)
+    )
+
+
+def parse_ignore_file(text: str, source: str) -> tuple[Pattern, ...]:
+    """The patterns of an ``.affidavitignore`` (the subset described above); an unsupported line is
+    an ``InputError`` naming ``source`` and the line number, never quoting the line."""
+    out: list[Pattern] = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        line = line.rstrip(" ")
+        if not line.strip() or line.startswith("#"):
+            continue
+        if line.startswith("!"):
+            raise InputError(
+                source,
+                f"line {number} negates a pattern ('!'), which affidavit does not support",
+                hint="list only what to leave out; a file to read must not match any line",
+            )
+        if line.startswith(("\\#", "\\!")):
+            line = line[1:]
+        if "\\" in line:
+            raise InputError(source, f"line {number} has a backslash, which affidavit does not support")
+        folders_only = line.endswith("/")
+        glob = line.strip("/")
+        if not glob:
+            raise InputError(source, f"line {number} has no pattern, only '/'")
+        out.append(Pattern(glob, "/" in glob, folders_only, f"line {number} of {IGNORE_FILE}"))
+    return tuple(out)
+
+
 def walk(paths: Iterable[Path], exclude: Sequence[str] = ()) -> Iterator[FoundFile | Skipped | InputError]:
     """Everything under ``paths`` in a stable order (sorted by path), as described above.
 
     A ``FoundFile`` of a folder is only valid until the next item: its folder is closed then.
     """
-    patterns = check_patterns(exclude)
+    patterns = _exclude_patterns(exclude)
     for path in paths:
         try:
             status = os.stat(path)
@@ -123,20 +182,45 @@ def walk(paths: Iterable[Path], exclude: Sequence[str] = ()) -> Iterator[FoundFi
             yield Skipped(str(path), Action.REFUSED, _not_regular(status.st_mode))
 
 
-def _walk_root(root: Path, patterns: tuple[str, ...]) -> Iterator[FoundFile | Skipped | InputError]:
+def _walk_root(root: Path, patterns: tuple[Pattern, ...]) -> Iterator[FoundFile | Skipped | InputError]:
     try:
         fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
     except OSError as exc:
         yield InputError(str(root), f"cannot be read: {exc.strerror or type(exc).__name__}")
         return
     try:
+        try:
+            patterns = patterns + _read_ignore_file(fd, root)
+        except InputError as exc:
+            yield exc  # the run is incomplete; the folder is still walked with --exclude alone
         yield from _walk_folder(fd, root, PurePosixPath(), os.path.realpath(root), patterns, 0)
     finally:
         os.close(fd)
 
 
+def _read_ignore_file(dir_fd: int, root: Path) -> tuple[Pattern, ...]:
+    """The patterns of the ``.affidavitignore`` in the open folder ``dir_fd`` (none when absent)."""
+    source = str(root / IGNORE_FILE)
+    try:
+        status = os.lstat(IGNORE_FILE, dir_fd=dir_fd)
+    except FileNotFoundError:
+        return ()
+    except OSError as exc:
+        raise InputError(source, f"cannot be read: {exc.strerror or type(exc).__name__}") from None
+    if stat.S_ISREG(status.st_mode) and status.st_size > MAX_IGNORE_BYTES:
+        raise InputError(source, f"is larger than the {MAX_IGNORE_BYTES // 1024} KiB an ignore list may be")
+    raw = read_regular_file(IGNORE_FILE, source, dir_fd=dir_fd)  # a link or a FIFO is refused unread
+    if len(raw) > MAX_IGNORE_BYTES:
+        raise InputError(source, f"is larger than the {MAX_IGNORE_BYTES // 1024} KiB an ignore list may be")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise InputError(source, "is not UTF-8 text") from None
+    return parse_ignore_file(text, source)
+
+
 def _walk_folder(
-    dir_fd: int, shown: Path, inside: PurePosixPath, root: str, patterns: tuple[str, ...], depth: int
+    dir_fd: int, shown: Path, inside: PurePosixPath, root: str, patterns: tuple[Pattern, ...], depth: int
 ) -> Iterator[FoundFile | Skipped | InputError]:
     with os.scandir(dir_fd) as entries:
         names = sorted(entry.name for entry in entries)
@@ -150,10 +234,16 @@ def _walk_folder(
             yield InputError(str(path), f"cannot be read: {exc.strerror or type(exc).__name__}")
             continue
         is_dir = stat.S_ISDIR(mode)
-        pattern = _matching(rel, patterns)
+        pattern = _matching(rel, patterns, is_dir)
         if pattern is not None:
             what = "a folder that matches" if is_dir else "matches"
-            yield Skipped(str(path), Action.EXCLUDED, f"{what} --exclude {pattern}")
+            yield Skipped(str(path), Action.EXCLUDED, f"{what} {pattern}")
+        elif depth == 0 and name == IGNORE_FILE and stat.S_ISREG(mode):
+            yield Skipped(
+                str(path),
+                Action.SKIPPED,
+                "the evidence folder's ignore list: its patterns are applied, it is not evidence",
+            )
         elif name.startswith("."):
             what = "a hidden folder (its name" if is_dir else "hidden (its name"
             yield Skipped(str(path), Action.SKIPPED, f"{what} starts with a dot): not read")
@@ -168,7 +258,13 @@ def _walk_folder(
 
 
 def _descend(
-    dir_fd: int, name: str, path: Path, rel: PurePosixPath, root: str, patterns: tuple[str, ...], depth: int
+    dir_fd: int,
+    name: str,
+    path: Path,
+    rel: PurePosixPath,
+    root: str,
+    patterns: tuple[Pattern, ...],
+    depth: int,
 ) -> Iterator[FoundFile | Skipped | InputError]:
     if depth > MAX_DEPTH:
         yield Skipped(str(path), Action.REFUSED, f"a folder nested more than {MAX_DEPTH} levels deep")
@@ -207,13 +303,11 @@ def _not_regular(mode: int) -> str:
     return f"{special_file(mode) or 'a special file'}, not a regular file"
 
 
-def _matching(rel: PurePosixPath, patterns: tuple[str, ...]) -> str | None:
-    """The first pattern that ``rel`` (a path inside the evidence folder) matches."""
+def _matching(rel: PurePosixPath, patterns: tuple[Pattern, ...], is_dir: bool) -> str | None:
+    """The label of the first pattern that ``rel`` (a path inside the evidence folder) matches."""
     for pattern in patterns:
-        anchored = pattern.strip("/")
-        if "/" in anchored:
-            if fnmatch.fnmatchcase(rel.as_posix(), anchored):
-                return pattern
-        elif fnmatch.fnmatchcase(rel.name, anchored):
-            return pattern
+        if pattern.folders_only and not is_dir:
+            continue
+        if fnmatch.fnmatchcase(rel.as_posix() if pattern.anchored else rel.name, pattern.glob):
+            return pattern.label
     return None
