@@ -39,7 +39,7 @@ from __future__ import annotations
 
 import json
 import re
-from functools import cache
+from functools import cache, lru_cache
 from itertools import product
 from typing import Any
 
@@ -167,31 +167,64 @@ def _symbol_id(key: str) -> str:
     return key
 
 
-@cache
-def _entry_choices(value: str) -> tuple[frozenset[str], ...] | None:
-    """The choices one licence entry offers; ``None`` when it is not an SPDX id or expression.
+#: The longest licence entry parsed, and the deepest nesting of parentheses: a longer or deeper one
+#: is unidentified (real expressions are a few dozen characters; the parser's cost grows with length).
+MAX_EXPRESSION = 1_000
+MAX_DEPTH = 32
 
-    An empty tuple means the entry is a valid expression whose choices exceed ``MAX_CHOICES``.
+
+def _depth(value: str) -> int:
+    """The deepest nesting of parentheses in ``value``."""
+    depth = deepest = 0
+    for char in value:
+        if char == "(":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char == ")":
+            depth -= 1
+    return deepest
+
+
+_OPERATORS = frozenset({"and", "or", "with"})
+
+
+def _shaped_like_expression(value: str) -> bool:
+    """True when ``value`` alternates ids and operators (ids have no spaces): a free-text name such
+    as ``Apache License 2.0`` is then told apart without the parser."""
+    tokens = value.replace("(", " ").replace(")", " ").split()
+    return bool(tokens) and all(
+        (token.lower() in _OPERATORS) == (i % 2 == 1) for i, token in enumerate(tokens)
+    )
+
+
+@lru_cache(maxsize=8192)
+def _entry_choices(value: str) -> tuple[tuple[frozenset[str], ...], frozenset[str]] | None:
+    """``(choices, ids)`` of one licence entry; ``None`` when it is not an SPDX id or expression.
+
+    ``choices`` is empty when the entry's choices exceed ``MAX_CHOICES`` (``ids`` then stands for
+    them: every id the entry names).
     """
     fast = _fast_id(value)
     if fast is not None:
-        return (frozenset({fast}),)
+        return (frozenset({fast}),), frozenset({fast})
+    if len(value) > MAX_EXPRESSION or _depth(value) > MAX_DEPTH or not _shaped_like_expression(value):
+        return None
     licensing = _spdx_licensing()
     try:
         info = licensing.validate(value)
-    except Exception:  # noqa: BLE001 - a malformed expression is an unidentified entry
-        return None
-    unknown = [s for s in info.invalid_symbols if not _LICENSE_REF.match(s) and canonical_id(s) is None]
-    if unknown or info.original_expression is None:
-        return None
-    try:
+        unknown = [s for s in info.invalid_symbols if not _LICENSE_REF.match(s) and canonical_id(s) is None]
+        if unknown or info.original_expression is None:
+            return None
         parsed = licensing.parse(value, validate=False)
-    except Exception:  # noqa: BLE001 - see above
+    except Exception:  # noqa: BLE001 - the library raises several types: the entry is unidentified
         return None
     if parsed is None:
         return None
+    ids = frozenset(
+        _symbol_id(getattr(sym, "key", "")) for sym in licensing.license_symbols(parsed, decompose=True)
+    )
     choices = _dnf(parsed)
-    return () if choices is None else tuple(choices)
+    return (() if choices is None else tuple(choices)), ids
 
 
 def reading(licenses: list[str]) -> tuple[list[list[str]], list[str]]:
@@ -201,25 +234,24 @@ def reading(licenses: list[str]) -> tuple[list[list[str]], list[str]]:
     """
     groups: list[list[frozenset[str]]] = []
     unidentified: list[str] = []
+    everything: set[str] = set()
     overflow = False
     for value in licenses:
         entry = _entry_choices(value)
         if entry is None:
             unidentified.append(value)
-        elif not entry:
-            overflow = True
+            continue
+        choices, ids = entry
+        everything.update(ids)
+        if choices:
+            groups.append(list(choices))
         else:
-            groups.append(list(entry))
-    everything = frozenset(i for g in groups for c in g for i in c)
-    if overflow and groups:
-        return [sorted(everything)], unidentified
-    if overflow:
-        return [], unidentified  # pragma: no cover - needs an entry of more than 64 choices alone
-    if not groups:
-        return [], unidentified
-    combined = _and(groups)
+            overflow = True
+    combined = None if overflow else _and(groups)
     if combined is None:
         return [sorted(everything)], unidentified
+    if not groups:
+        return [], unidentified
     return sorted(sorted(c) for c in combined), unidentified
 
 
