@@ -119,7 +119,11 @@ missing contains v if {
 	is_string(e.run.revision)
 	not _is_commit(e.run.revision)
 	v := {
-		"msg": sprintf("the %s run in %s analysed commit %s, not the promoted commit %v: run the analysis on the release commit and pass its SARIF", [e.run.tool, evidence.label(e.record), e.run.revision, object.get(input.context, "commit", "(none given)")]),
+		"msg": sprintf("the %s run in %s analysed %s, not the promoted commit %v: run the analysis on the release commit and pass its SARIF", [e.run.tool, evidence.label(e.record), _revision_shown(e.run.revision), object.get(input.context, "commit", "(none given)")]),
 		"evidence_ids": evidence.id_list(e.record),
 	}
 }
+
+# A revision is shown only when it is a commit id (the text is the artefact's).
+_revision_shown(rev) := sprintf("commit %s", [rev]) if regex.match(`^[0-9a-fA-F]{7,64}$`, rev)
+else := "a revision that is no commit id"

@@ -132,3 +132,11 @@ test_missing_when_a_run_does_not_say_it_completed if {
 	r := _with_runs(_sarif("q", ["CodeQL"], 1), [json.remove(_info("CodeQL", true, testing.commit), ["complete"])])
 	count(rule.missing) == 1 with input as testing.input_for({"sast": [r]}, "prod", _prod)
 }
+
+test_a_revision_that_is_no_commit_id_is_not_quoted if {
+	r := _with_runs(_sarif("q", ["CodeQL"], 1), [_info("CodeQL", true, "refs/heads/main<script>")])
+	missing := rule.missing with input as testing.input_for({"sast": [r]}, "prod", _prod)
+	some m in missing
+	contains(m.msg, "analysed a revision that is no commit id, not the promoted commit")
+	not contains(m.msg, "<script>")
+}

@@ -25,7 +25,10 @@ Licences
     ``LicenseRef-`` ids are kept as written. An entry that is not an SPDX id or expression (a
     free-text name such as ``Apache License 2.0``, or an expression naming an unknown id) is
     ``unidentified``: it is reported, never read as allowed. More than ``MAX_CHOICES`` choices
-    collapse into one choice holding every id (a forbidden id anywhere then forbids).
+    collapse into one choice holding every id (a forbidden id anywhere then forbids). Hostile input
+    is bounded: an entry longer than ``MAX_EXPRESSION`` characters or nested deeper than
+    ``MAX_DEPTH`` parentheses is unidentified without being parsed, and so is text that does not
+    alternate ids and operators (a name), so the parser only sees what can be an expression.
 
 Hash algorithms
     The one normal form is the CycloneDX algorithm name in lower case: ``md5``, ``sha-1``,
