@@ -151,7 +151,8 @@ def find_config(explicit: Path | None, cwd: Path | None = None) -> Path | None:
     """
     if explicit is not None:
         return explicit
-    candidate = (cwd or Path.cwd()) / CONFIG_NAME
+    # Recorded as found (relative): the same checkout anywhere records the same path.
+    candidate = cwd / CONFIG_NAME if cwd is not None else Path(CONFIG_NAME)
     try:
         mode = os.lstat(candidate).st_mode
     except FileNotFoundError:
