@@ -101,6 +101,17 @@ def test_one_rules_error_does_not_hide_the_others() -> None:
         assert values["data.p.bad"].error is not None and "parse" in values["data.p.bad"].error, engine.name
 
 
+def test_an_error_never_repeats_evidence_content() -> None:
+    """Hostile: OPA's built-ins quote the value they could not use (Go's %q: ``parsing time
+    "..."``); the rule's error keeps the built-in's words and blanks the value, quotes and all."""
+    module = _module("package p\n\nbad := time.parse_rfc3339_ns(input.t)\n")
+    secret = 'ghp_0123456789abcdefSECRET" as "x'
+    values = OpaEngine().evaluate([module], json.dumps({"t": secret}), ["data.p.bad"], now=NOW)
+    error = values["data.p.bad"].error
+    assert error is not None and "time.parse_rfc3339_ns" in error and error.startswith("t.rego:3:")
+    assert "SECRET" not in error and "0123456789" not in error
+
+
 def test_a_module_opa_cannot_compile_is_a_policy_error() -> None:
     """OPA refuses a local that shadows a built-in it then calls (``rego_compile_error: var upper
     referenced above``); regorus accepts it, so the library must not do it."""

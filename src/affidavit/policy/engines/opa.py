@@ -54,6 +54,8 @@ _DISABLED = {
 _BUILD_INFO = re.compile(rb"\ndep\tgithub\.com/open-policy-agent/opa\t(v[0-9][0-9A-Za-z.+-]{0,40})\t")
 _CALLBACK_ERROR = re.compile(r"(?:[\w.]+: )*(?:BuiltinError|RuntimeError)\((?P<q>['\"])(?P<msg>.*)(?P=q)\)")
 _VAR = "__affidavit_q"
+# A Go-quoted string in an evaluation error: OPA quotes the offending value (parsing time "...").
+_QUOTED = re.compile(r'"(?:[^"\\]|\\.)*"')
 
 
 def _bindings() -> Any:
@@ -109,11 +111,17 @@ def _distribution_version() -> str:
 
 
 def clean_error(code: str, message: str) -> str:
-    """An OPA error as one line: the bridge's code dropped, a Python callback's repr unwrapped."""
+    """An OPA error as one line: the bridge's code dropped, a Python callback's repr unwrapped.
+
+    In an evaluation error every quoted string is blanked (``"…"``): OPA's built-ins quote the
+    value they could not use, which is evidence content, and an error never repeats evidence.
+    """
     text = " ".join(line.strip() for line in message.splitlines() if line.strip()) or code
     match = _CALLBACK_ERROR.search(text)
     if match:
         text = text[: match.start()] + match.group("msg")
+    if code == "eval_error":
+        text = _QUOTED.sub('"…"', text)
     return text
 
 
