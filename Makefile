@@ -8,15 +8,33 @@ SUBJECT := ghcr.io/acme/shop@$(shell cat evidence/demo/SUBJECT_DIGEST 2>/dev/nul
 export PYTHONHASHSEED := 0
 unexport RUST_BACKTRACE
 
-.PHONY: demo demo-go demo-nogo test lint typecheck policy-test unit venv clean
+.PHONY: demo demo-go demo-nogo test lint typecheck policy-test unit venv lock clean
 
-$(VENV)/.installed: pyproject.toml
+# The virtual environment comes from the lock files in requirements/ (every package pinned and
+# checked against its sha256; see requirements/README.md): the test tools with the runtime set
+# (dev.txt), the build backend (build.txt), OPA's bindings (opa.txt, apart: see its header), then
+# affidavit itself, editable, without resolving anything again.
+$(VENV)/.installed: pyproject.toml requirements/dev.txt requirements/build.txt requirements/opa.txt
+	@echo "== setting up $(VENV) from requirements/*.txt (first run only: a minute or two) =="
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet --require-hashes -r requirements/dev.txt
+	$(PY) -m pip install --quiet --require-hashes -r requirements/build.txt
+	$(PY) -m pip install --quiet --require-hashes --no-deps --ignore-requires-python -r requirements/opa.txt
+	$(PY) -m pip install --quiet --no-deps --no-build-isolation --no-index -e .
+	@echo "== $(VENV) is ready =="
 	touch $@
 
 venv: $(VENV)/.installed
+
+# Regenerates the lock files after a change to the dependencies in pyproject.toml; versions already
+# locked are kept unless UPGRADE=--upgrade. runtime.txt is the runtime subset of dev.txt, so what
+# ships is what the tests ran on.
+UV_COMPILE = $(VENV)/bin/uv pip compile --quiet --universal --python-version 3.11 --generate-hashes \
+             --custom-compile-command "make lock" $(UPGRADE)
+lock: $(VENV)/.installed
+	$(UV_COMPILE) pyproject.toml --extra cosign --extra dev -o requirements/dev.txt
+	$(UV_COMPILE) pyproject.toml --extra cosign -c requirements/dev.txt -o requirements/runtime.txt
+	$(UV_COMPILE) requirements/build.in -c requirements/dev.txt -o requirements/build.txt
 
 # The demo gate: the bundled release of ghcr.io/acme/shop, verified with the demo's cosign key and
 # judged with the demo organisation's rule data (its trusted signer, builder, repository, checks).
