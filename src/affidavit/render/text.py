@@ -1,5 +1,10 @@
 """The terminal summary of a run: the verdict, then one line per blocking rule with its fix.
 
+It ends with what the verdict covers: how many controls need people (a ``partial`` control's rules
+test part of it, a ``manual`` one has no rule), and per framework each tested control with its
+status beside its coverage, so a GO never reads as "the controls are met". Every waived rule is
+named, with the waiver that stands over it.
+
 This is what a CI log shows. Every value on a line passes through ``escape.terminal``: a control
 character, an escape sequence or a line break inside a scanner's finding, a file name or a
 waiver is spelled out (``\\x1b[2J``, ``\\n``), so it can neither rewrite the log a reviewer reads
@@ -14,7 +19,9 @@ from affidavit.model import Outcome
 from affidavit.render.escape import terminal
 
 if TYPE_CHECKING:
-    from affidavit.model import RuleReport, Run
+    from collections.abc import Sequence
+
+    from affidavit.model import ControlStatus, RuleReport, Run
 
 _MARK = {Outcome.ERROR: "!", Outcome.FAIL: "x", Outcome.INSUFFICIENT_EVIDENCE: "?"}
 _ORDER = {Outcome.ERROR: 0, Outcome.FAIL: 1, Outcome.INSUFFICIENT_EVIDENCE: 2}
@@ -65,6 +72,8 @@ class TextRenderer:
             )
             lines.append(f"      fix: {t(rule.remediation)}")
         for rule in run.rules:
+            if rule.outcome is Outcome.WAIVED and not rule.waived:
+                lines.append(f"  ~ waived {t(rule.id)}: {_waiver_text(rule)}")
             for applied in rule.waived:
                 w = applied.waiver
                 hid = f"{len(applied.findings)} finding(s)" + (
@@ -96,4 +105,48 @@ class TextRenderer:
                 else rule.reason
             )
             lines.append(f"  ~ warning {t(rule.title)}: {t(msg or '')}")
+        lines.extend(_control_lines(run))
         return "\n".join(lines)
+
+
+def _waiver_text(rule: RuleReport) -> str:
+    """Who waived a rule whose result records no applied waiver, until when and why."""
+    w = rule.waiver
+    if w is None:
+        return "the results record no waiver for it"
+    approver = f", approved by {terminal(w.approver)}" if w.approver else ""
+    return f"waived by {terminal(w.owner)}{approver} until {terminal(w.expires_text)}: {terminal(w.reason)}"
+
+
+def _control_lines(run: Run) -> list[str]:
+    """What the verdict covers: the controls that need people, then per framework each tested
+    control's status beside its coverage (worst status first)."""
+    every = [s for statuses in run.controls.values() for s in statuses]
+    partial = sum(1 for s in every if s.coverage == "partial")
+    manual = sum(1 for s in every if s.coverage == "manual")
+    lines = [
+        f"  controls: {partial + manual} need people ({partial} tested only in part, {manual} with no rule); "
+        f"a {run.decision.value} covers what the rules test, not whole controls"
+    ]
+    for matrix in run.matrices:
+        statuses = run.controls.get(matrix.framework, ())
+        tested = [s for s in statuses if s.rule_ids]
+        complete = sum(1 for s in tested if s.coverage == "automated")
+        lines.append(
+            f"    {terminal(matrix.display)}: {len(tested)} of {len(statuses)} tested by rules "
+            f"({complete} completely, {len(tested) - complete} in part), "
+            f"{_count(statuses, 'manual')} with no rule, {_count(statuses, 'not_covered')} not covered"
+        )
+        groups: dict[tuple[int, str, str], list[str]] = {}
+        for s in tested:
+            word = s.outcome.value if s.outcome is not None else "no status"
+            rank = -s.outcome.rank if s.outcome is not None else 0
+            groups.setdefault((rank, word, s.coverage.replace("_", " ")), []).append(terminal(s.control_id))
+        for (_, word, coverage), ids in sorted(groups.items()):
+            lines.append(f"      {word}, {terminal(coverage)}: {', '.join(ids)}")
+    return lines
+
+
+def _count(statuses: Sequence[ControlStatus], coverage: str) -> int:
+    """How many of ``statuses`` have this coverage."""
+    return sum(1 for s in statuses if s.coverage == coverage)
