@@ -378,3 +378,35 @@ def test_a_record_missing_a_field_is_judged_alike(
     # The field's absence changes some verdict (the case is not one no rule looks at).
     before = RegorusEngine().evaluate(modules, json.dumps(demo_input[0]), paths, now=now)
     assert any(canonical(before[p]) != canonical(reg[p]) for p in paths)
+
+
+def test_a_test_that_errors_only_under_a_mutation_is_classified_as_on_regorus(tmp_path: Path) -> None:
+    """One test raises when the rule is forced to fire (the invented message is no number): on OPA the
+    whole mutated package document errors, and each test is then asked alone, so both engines
+    credit the same tests with making the rule fire and pass."""
+    folder = tmp_path / "rules"
+    folder.mkdir()
+    (folder / "num.rego").write_text(
+        "# METADATA\n# title: Fixture fxt.num\n# description: Numbered findings.\n"
+        "# custom:\n#   id: fxt.num\n#   severity: high\n#   requires: [sast]\n"
+        "#   controls:\n#     soc2: [CC8.1]\n#   remediation: None.\n"
+        "package affidavit.org.fxt.num\n\n"
+        'deny contains {"msg": f, "evidence_ids": []} if some f in input.evidence.sast[0].data.findings\n\n'
+        'missing contains {"msg": "no scan", "evidence_ids": []} if count(input.evidence.sast) == 0\n'
+    )
+    (folder / "num_test.rego").write_text(
+        "package affidavit.org.fxt.num_test\n\nimport data.affidavit.org.fxt.num\n\n"
+        '_in(fs) := {"evidence": {"sast": [{"id": "a", "data": {"findings": fs}}]}, "context": {}}\n\n'
+        'test_number if {\n\tsome v in num.deny with input as _in(["1"])\n\tto_number(v.msg) == 1\n}\n\n'
+        "test_clean if count(num.deny) == 0 with input as _in([])\n\n"
+        'test_missing if count(num.missing) == 1 with input as {"evidence": {"sast": []}, "context": {}}\n'
+    )
+    reg = run_policy_tests([folder], engine=RegorusEngine())
+    opa = run_policy_tests([folder], engine=OpaEngine())
+    shape = [(t.name, t.status, t.fires, t.passes) for t in reg.tests]
+    assert shape == [
+        ("test_number", "pass", ("fxt.num",), ()),
+        ("test_clean", "pass", (), ("fxt.num",)),
+        ("test_missing", "pass", ("fxt.num",), ()),
+    ]
+    assert [(t.name, t.status, t.fires, t.passes) for t in opa.tests] == shape
