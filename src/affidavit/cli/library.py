@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -12,8 +14,13 @@ from affidavit.cli.common import (
     FILE,
     emit_json,
     fail,
+    verbose_option,
 )
 from affidavit.errors import BundleError, Error, UsageError
+
+if TYPE_CHECKING:
+    from affidavit.controls.model import ControlMatrix, Crosswalk
+    from affidavit.policy.loader import PolicySet
 
 
 @click.command()
@@ -68,6 +75,8 @@ def controls(
 @click.option(
     "--controls", "control_files", type=FILE, multiple=True, help="Extra or replacement control matrix."
 )
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@verbose_option
 @click.pass_context
 def explain(
     ctx: click.Context,
@@ -75,6 +84,7 @@ def explain(
     environment: str,
     policy_dirs: tuple[Path, ...],
     control_files: tuple[Path, ...],
+    fmt: str,
 ) -> None:
     """Explain a rule (supply_chain.sbom_present) or a control of any framework (CC8.1, A.8.32, PW.4.1)."""
     from affidavit.controls.loader import load_crosswalk, load_matrices
@@ -83,16 +93,87 @@ def explain(
     from affidavit.policy.params import load_params
 
     try:
-        text = explain_target(
-            target,
-            load_policy_set(policy_dirs),
-            load_matrices(control_files),
-            crosswalk=load_crosswalk(),
-            params=load_params(environment),
-        )
+        policy_set, matrices = load_policy_set(policy_dirs), load_matrices(control_files)
+        crosswalk, params = load_crosswalk(), load_params(environment)
+        text = explain_target(target, policy_set, matrices, crosswalk=crosswalk, params=params)
     except Error as exc:
         fail(exc, bool(ctx.obj["verbose"]))
-    click.echo(text)
+    if fmt == "json":
+        emit_json(_explain_json(target, policy_set, matrices, crosswalk, params))
+    else:
+        click.echo(text)
+
+
+def _explain_json(
+    target: str,
+    policy_set: PolicySet,
+    matrices: tuple[ControlMatrix, ...],
+    crosswalk: Crosswalk,
+    params: Mapping[str, Any],
+) -> dict[str, Any]:
+    """``explain --format json``: the facts the text shows, for a rule or for each framework's
+    control of that id (``explain`` has already refused a target that is neither)."""
+    from affidavit.controls.links import display_order, rule_links
+    from affidavit.controls.validate import attach_rules
+
+    rules = {r.id: r for r in policy_set.rules}
+    own = {r.id for r in policy_set.rules if not r.builtin}
+    matrices = tuple(attach_rules(matrices, {r.id: r.controls for r in policy_set.rules}, own))
+    if target in rules:
+        rule = rules[target]
+        links = rule_links(matrices).get(rule.id, {})
+        area = rule.id.split(".", 1)[0]
+        controls = []
+        for matrix in display_order(matrices):
+            for cid in links.get(matrix.framework, ()):
+                control = matrix.get(cid)
+                controls.append(
+                    {
+                        "framework": matrix.framework,
+                        "label": matrix.label,
+                        "id": cid,
+                        "title": control.title if control else None,
+                    }
+                )
+        return {
+            "type": "rule",
+            "id": rule.id,
+            "title": rule.title,
+            "description": rule.description.strip(),
+            "severity": rule.severity.value,
+            "requires": [k.value for k in rule.requires],
+            "environments": list(rule.environments or ()),
+            "effective_on": rule.effective_on.isoformat() if rule.effective_on else None,
+            "file": rule.file,
+            "builtin": rule.builtin,
+            "controls": controls,
+            "remediation": rule.remediation.strip(),
+            "rule_data": params.get(area) if isinstance(params.get(area), Mapping) else None,
+        }
+    found = []
+    for matrix in display_order(matrices):
+        control = matrix.get(target)
+        if control is None:
+            continue
+        found.append(
+            {
+                "framework": matrix.framework,
+                "label": matrix.label,
+                "id": control.id,
+                "title": control.title,
+                "description": control.description.strip(),
+                "group": control.group,
+                "coverage": control.coverage.value,
+                "rules": [
+                    {"id": rid, "title": rules[rid].title if rid in rules else None} for rid in control.rules
+                ],
+                "evidence": [k.value for k in control.evidence],
+                "manual": control.manual.strip() if control.manual else None,
+                "note": control.note.strip() if control.note else None,
+                "counterparts": list(crosswalk.related(matrix.framework, target)),
+            }
+        )
+    return {"type": "control", "id": target, "controls": found}
 
 
 @click.group()
