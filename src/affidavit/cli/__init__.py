@@ -17,6 +17,7 @@ from affidavit import __version__
 from affidavit.cli.bundles import diff, verify
 from affidavit.cli.collect import collect
 from affidavit.cli.common import EXIT_INCOMPLETE
+from affidavit.cli.export import export
 from affidavit.cli.gate import gate
 from affidavit.cli.history import backtest, history
 from affidavit.cli.library import controls, explain, policy
@@ -36,7 +37,7 @@ def main(ctx: click.Context, verbose: bool) -> None:
     os.environ.pop("RUST_BACKTRACE", None)
 
 
-for _command in (gate, collect, verify, diff, controls, explain, policy, history, backtest):
+for _command in (gate, collect, verify, diff, controls, explain, policy, history, backtest, export):
     main.add_command(_command)
 
 

@@ -58,6 +58,7 @@ def _verifying_key(key: Path | None, identity: str | None, issuer: str | None) -
     is_flag=True,
     help="Accept a bundle whose signature is absent or not checked: its integrity is checked, not who made it.",
 )
+@click.option("--run", "run_id", help="Period export: check one run's inclusion proof (offline).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.pass_context
 def verify(
@@ -67,6 +68,7 @@ def verify(
     identity: str | None,
     issuer: str | None,
     allow_unsigned: bool,
+    run_id: str | None,
     fmt: str,
 ) -> None:
     """Check a bundle (folder or .tar.gz): every hash, its listings, and its signature (--key).
@@ -77,8 +79,17 @@ def verify(
     a bundle at all.
     """
     from affidavit.bundle.verify import INVALID, NOT_CHECKED, UNSIGNED, VERIFIED, verify_bundle
+    from affidavit.export.verify import is_period_export
 
     verbose = bool(ctx.obj["verbose"])
+    if run_id is not None or is_period_export(bundle):  # a period export (affidavit export)
+        from affidavit.cli.export import verify_period
+
+        try:
+            period_key = _verifying_key(key, identity, issuer)
+        except Error as exc:
+            fail(exc, verbose)
+        verify_period(bundle, period_key, run_id, allow_unsigned, fmt, verbose)
     try:
         public = _verifying_key(key, identity, issuer)
         report = verify_bundle(bundle, public)

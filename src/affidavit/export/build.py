@@ -1,0 +1,371 @@
+"""One pass over a period's runs: the population, the control table, the two ledgers.
+
+``PeriodBuilder.add`` takes the runs oldest first (``source.period_runs``) and keeps only what
+does not grow with their number: per control and day a few counters, per distinct waiver and
+per distinct policy set a summary. What does grow (one line per run, one line per waiver
+applied) is written as it comes to ``population.jsonl`` and ``waivers.jsonl`` and hashed on the
+way; the Merkle tree's leaves go to a temporary file.
+
+**Population line** (one per run, canonical JSON, the Merkle leaf's data): ``position``, ``run_id``,
+``seq`` (its place in the store's chain), ``time``, ``subject {name, digest}``, ``environment``,
+``decision``, ``bundle_digest`` (sha256 of the run's bundle ``manifest.json`` as recorded, or null
+when the run wrote none), ``payload_sha256`` and ``chain_hash`` (the run as recorded in the store).
+
+**Control status** per day (for the chosen framework, as each run's own matrix linked it):
+
+* ``failed``: at least one run that day whose outcome for the control was ``fail``,
+  ``insufficient_evidence`` or ``error`` (the control's test did not hold for that promotion);
+* ``operated``: runs that day, each with a passing outcome (``pass``, ``warn``, ``waived``,
+  ``not_applicable``);
+* ``manual``: runs that day, and the control has no rule testing it (``coverage: manual``);
+* ``not_assessed``: runs that day, none of which judged the control (its framework was not in the
+  run's matrices): unknown, never pass;
+* ``no_promotion``: no run that day.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import IO, TYPE_CHECKING, Any
+
+from affidavit.export.merkle import MerkleLevels, leaf_hash
+
+if TYPE_CHECKING:
+    from affidavit.export.period import Period
+    from affidavit.export.source import PeriodRun
+
+PASSING = frozenset({"pass", "warn", "waived", "not_applicable"})
+FAILING = frozenset({"fail", "insufficient_evidence", "error"})
+DAY_STATES = ("operated", "failed", "manual", "not_assessed", "no_promotion")
+
+
+def canonical(value: Any) -> bytes:
+    """Canonical JSON bytes: sorted keys, no spaces, UTF-8."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+@dataclass
+class _HashedWriter:
+    """A file written line by line while its sha256 and line count are kept."""
+
+    out: IO[bytes]
+    digest: Any = field(default_factory=hashlib.sha256)
+    lines: int = 0
+
+    def write(self, line: bytes) -> None:
+        """Write ``line`` and a newline."""
+        data = line + b"\n"
+        self.out.write(data)
+        self.digest.update(data)
+        self.lines += 1
+
+
+@dataclass
+class _Control:
+    """What the period says of one control."""
+
+    id: str
+    title: str = ""
+    coverage: str = "manual"
+    rules: set[str] = field(default_factory=set)
+    runs: int = 0
+    passed: int = 0
+    failed: int = 0
+    waived: int = 0
+    day_runs: dict[int, int] = field(default_factory=dict)
+    day_failed: dict[int, int] = field(default_factory=dict)
+    day_judged: dict[int, int] = field(default_factory=dict)
+    week_runs: dict[int, int] = field(default_factory=dict)
+    week_passed: dict[int, int] = field(default_factory=dict)
+
+
+@dataclass
+class _PolicySet:
+    """One distinct policy set and matrix combination and when it was in force."""
+
+    policy_sha256: str | None
+    matrices: list[dict[str, Any]]
+    files: dict[str, str]
+    rules: set[str]
+    first_time: str
+    first_run: str
+    last_time: str = ""
+    last_run: str = ""
+    runs: int = 0
+
+
+@dataclass
+class _Waiver:
+    """One distinct waiver and what it hid over the period."""
+
+    waiver: dict[str, Any]
+    runs: int = 0
+    findings: int = 0
+    absent_evidence: int = 0
+    first_time: str = ""
+    last_time: str = ""
+
+
+class PeriodBuilder:
+    """The period's facts, built from its runs one at a time."""
+
+    def __init__(self, period: Period, framework: str, population: IO[bytes], waivers: IO[bytes]) -> None:
+        """A builder writing the population and waiver ledger to the given binary files."""
+        self.period = period
+        self.framework = framework
+        self._population = _HashedWriter(population)
+        self._waivers = _HashedWriter(waivers)
+        self.tree = MerkleLevels()
+        self.decisions: dict[str, int] = {}
+        self.environments: set[str] = set()
+        self.controls: dict[str, _Control] = {}
+        self.policy_sets: dict[str, _PolicySet] = {}
+        self._policy_order: list[str] = []
+        self.waiver_summary: dict[str, _Waiver] = {}
+        self.first_time: str | None = None
+        self.last_time: str | None = None
+        self.day_runs: dict[int, int] = {}
+
+    @property
+    def runs(self) -> int:
+        """How many runs were added."""
+        return self._population.lines
+
+    def add(self, run: PeriodRun) -> dict[str, Any]:
+        """Take the next run (oldest first); its population entry."""
+        position = self._population.lines
+        entry = {
+            "position": position,
+            "run_id": run.run_id,
+            "seq": run.seq,
+            "time": run.time,
+            "subject": {"name": run.subject_name, "digest": run.subject_digest},
+            "environment": run.environment,
+            "decision": run.decision,
+            "bundle_digest": run.manifest_sha256,
+            "payload_sha256": run.payload_sha256,
+            "chain_hash": run.chain_hash,
+        }
+        line = canonical(entry)
+        self._population.write(line)
+        self.tree.add(leaf_hash(line))
+        self.decisions[run.decision] = self.decisions.get(run.decision, 0) + 1
+        self.environments.add(run.environment)
+        self.first_time = self.first_time or run.time
+        self.last_time = run.time
+        day = self.period.day_index(run.time)
+        self.day_runs[day] = self.day_runs.get(day, 0) + 1
+        doc = run.run
+        waived_rules = self._waivers_of(run, doc)
+        self._controls_of(doc, day, waived_rules)
+        self._policy_of(run, doc)
+        return entry
+
+    def _controls_of(self, doc: dict[str, Any], day: int, waived_rules: set[str]) -> None:
+        """Count the run in each control of the framework."""
+        controls = doc.get("controls")
+        listed = controls.get(self.framework) if isinstance(controls, dict) else None
+        if not isinstance(listed, list):
+            return
+        week = day // 7
+        for item in listed:
+            if not isinstance(item, dict) or not isinstance(item.get("id"), str):
+                continue
+            control = self.controls.setdefault(item["id"], _Control(item["id"]))
+            control.title = str(item.get("title") or control.title)
+            control.coverage = str(item.get("coverage") or "manual")
+            rules = [r for r in item.get("rules") or [] if isinstance(r, str)]
+            control.rules.update(rules)
+            outcome = item.get("outcome")
+            control.runs += 1
+            control.day_runs[day] = control.day_runs.get(day, 0) + 1
+            if outcome is None and not rules:
+                continue  # manual: no automated outcome
+            control.day_judged[day] = control.day_judged.get(day, 0) + 1
+            control.week_runs[week] = control.week_runs.get(week, 0) + 1
+            if outcome in PASSING:
+                control.passed += 1
+                control.week_passed[week] = control.week_passed.get(week, 0) + 1
+            else:  # fail, insufficient_evidence, error, or anything unknown: never a pass
+                control.failed += 1
+                control.day_failed[day] = control.day_failed.get(day, 0) + 1
+            if waived_rules.intersection(rules):
+                control.waived += 1
+
+    def _waivers_of(self, run: PeriodRun, doc: dict[str, Any]) -> set[str]:
+        """Write every waiver the run applied to the ledger; the ids of the rules it waived."""
+        waived: set[str] = set()
+        for rule in doc.get("rules") or []:
+            if not isinstance(rule, dict):
+                continue
+            for applied in rule.get("waived") or []:
+                waiver = applied.get("waiver") if isinstance(applied, dict) else None
+                if not isinstance(waiver, dict):
+                    continue
+                rule_id = str(rule.get("id"))
+                waived.add(rule_id)
+                hidden = [
+                    {"msg": f.get("msg"), "evidence_ids": f.get("evidence_ids") or []}
+                    for f in applied.get("findings") or []
+                    if isinstance(f, dict)
+                ]
+                absent = bool(applied.get("absent_evidence"))
+                self._waivers.write(
+                    canonical(
+                        {
+                            "run_id": run.run_id,
+                            "time": run.time,
+                            "subject": {"name": run.subject_name, "digest": run.subject_digest},
+                            "rule": rule_id,
+                            "waiver": waiver,
+                            "findings": hidden,
+                            "absent_evidence": absent,
+                        }
+                    )
+                )
+                key = hashlib.sha256(canonical(waiver)).hexdigest()
+                summary = self.waiver_summary.setdefault(key, _Waiver(waiver, first_time=run.time))
+                summary.runs += 1
+                summary.findings += len(hidden)
+                summary.absent_evidence += int(absent)
+                summary.last_time = run.time
+        return waived
+
+    def _policy_of(self, run: PeriodRun, doc: dict[str, Any]) -> None:
+        """Note the policy set and matrices the run was judged with."""
+        held_policies = doc.get("policies")
+        policies: dict[str, Any] = held_policies if isinstance(held_policies, dict) else {}
+        digest = policies.get("digest") if isinstance(policies.get("digest"), str) else None
+        matrices = [
+            {"framework": m.get("framework"), "version": m.get("version"), "sha256": m.get("sha256")}
+            for m in doc.get("matrices") or []
+            if isinstance(m, dict)
+        ]
+        key = hashlib.sha256(canonical([digest, matrices])).hexdigest()
+        held = self.policy_sets.get(key)
+        if held is None:
+            files = {
+                str(f.get("path")): str(f.get("sha256"))
+                for f in policies.get("files") or []
+                if isinstance(f, dict)
+            }
+            rules = {str(r.get("id")) for r in doc.get("rules") or [] if isinstance(r, dict)}
+            held = _PolicySet(digest, matrices, files, rules, run.time, run.run_id)
+            self.policy_sets[key] = held
+            self._policy_order.append(key)
+        held.runs += 1
+        held.last_time, held.last_run = run.time, run.run_id
+
+    # -- results ---------------------------------------------------------------------------
+
+    @property
+    def population_sha256(self) -> str:
+        """The sha256 of ``population.jsonl`` as written."""
+        return str(self._population.digest.hexdigest())
+
+    @property
+    def waivers_sha256(self) -> str:
+        """The sha256 of ``waivers.jsonl`` as written."""
+        return str(self._waivers.digest.hexdigest())
+
+    @property
+    def waivers_applied(self) -> int:
+        """How many waiver applications the ledger holds."""
+        return self._waivers.lines
+
+    def day_state(self, control: _Control, day: int) -> str:
+        """One of ``DAY_STATES`` for a control on a day of the period (see the module)."""
+        if not self.day_runs.get(day):
+            return "no_promotion"
+        if not control.day_runs.get(day):
+            return "not_assessed"
+        if control.day_failed.get(day):
+            return "failed"
+        if not control.day_judged.get(day):
+            return "manual"
+        return "operated"
+
+    def controls_json(self) -> list[dict[str, Any]]:
+        """Every control of the framework seen in the period, with its days, counts and weeks."""
+        from affidavit.controls.model import control_sort_key
+
+        out: list[dict[str, Any]] = []
+        weeks = (self.period.days + 6) // 7
+        for cid in sorted(self.controls, key=control_sort_key):
+            c = self.controls[cid]
+            days = [self.day_state(c, d) for d in range(self.period.days)]
+            tally = {state: days.count(state) for state in DAY_STATES}
+            out.append(
+                {
+                    "id": c.id,
+                    "title": c.title,
+                    "coverage": c.coverage,
+                    "rules": sorted(c.rules),
+                    "counts": {
+                        "gated_promotions": c.runs,
+                        "passed": c.passed,
+                        "failed": c.failed,
+                        "waived": c.waived,
+                        "not_assessed": self.runs - c.runs,
+                    },
+                    "days": tally,
+                    "daily": "".join(_DAY_LETTER[s] for s in days),
+                    "weekly_pass_rate": [
+                        None if not c.week_runs.get(w) else round(c.week_passed.get(w, 0) / c.week_runs[w], 4)
+                        for w in range(weeks)
+                    ],
+                }
+            )
+        return out
+
+    def policy_ledger(self) -> list[dict[str, Any]]:
+        """Each distinct policy set and matrices in first-use order, with what changed from the one
+        before it."""
+        out: list[dict[str, Any]] = []
+        previous: _PolicySet | None = None
+        for key in self._policy_order:
+            p = self.policy_sets[key]
+            entry: dict[str, Any] = {
+                "policy_set_sha256": p.policy_sha256,
+                "matrices": p.matrices,
+                "first_use": {"time": p.first_time, "run_id": p.first_run},
+                "last_use": {"time": p.last_time, "run_id": p.last_run},
+                "runs": p.runs,
+                "rules": len(p.rules),
+            }
+            if previous is not None:
+                entry["changes"] = {
+                    "rules_added": sorted(p.rules - previous.rules),
+                    "rules_removed": sorted(previous.rules - p.rules),
+                    "policy_files_added": sorted(set(p.files) - set(previous.files)),
+                    "policy_files_removed": sorted(set(previous.files) - set(p.files)),
+                    "policy_files_changed": sorted(
+                        f for f in set(p.files) & set(previous.files) if p.files[f] != previous.files[f]
+                    ),
+                    "matrices_changed": sorted(
+                        str(m["framework"]) for m in p.matrices if m not in previous.matrices
+                    ),
+                }
+            out.append(entry)
+            previous = p
+        return out
+
+    def waiver_ledger(self) -> list[dict[str, Any]]:
+        """Each distinct waiver applied in the period and what it hid, by first use."""
+        return [
+            {
+                "waiver": w.waiver,
+                "runs": w.runs,
+                "findings_hidden": w.findings,
+                "stood_in_for_absent_evidence": w.absent_evidence,
+                "first_use": w.first_time,
+                "last_use": w.last_time,
+            }
+            for w in sorted(self.waiver_summary.values(), key=lambda w: (w.first_time, canonical(w.waiver)))
+        ]
+
+
+#: One letter per day in ``daily``: Operated, Failed, Manual, not Assessed, no promotion (".").
+_DAY_LETTER = {"operated": "O", "failed": "F", "manual": "M", "not_assessed": "A", "no_promotion": "."}

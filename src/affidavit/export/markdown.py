@@ -1,0 +1,149 @@
+"""``AUDIT_PERIOD_EVIDENCE.md``: the period for the people who read it, from period.json only.
+
+Every value that came from a run (subjects, run ids, rule ids, control titles, waiver owners,
+reasons, finding messages) can come from an artefact or from whoever ran the gate, so each goes
+through ``render.escape`` (``md_text``/``md_code``); only this module's own words are trusted.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from affidavit.render.escape import md_code, md_text
+
+_STATE_WORDS = (
+    ("operated", "operated"),
+    ("failed", "failed"),
+    ("manual", "manual only"),
+    ("not_assessed", "not assessed"),
+    ("no_promotion", "no promotion"),
+)
+
+
+def _cell(value: Any) -> str:
+    """A table cell: escaped text, or ``-`` for nothing."""
+    return "-" if value is None or value == "" else md_text(value)
+
+
+def render_markdown(doc: dict[str, Any]) -> str:
+    """The report for a period document (``write.PERIOD_SCHEMA``)."""
+    period, population, merkle = doc["period"], doc["population"], doc["merkle"]
+    framework = doc["framework"]
+    lines: list[str] = [
+        f"# Audit period evidence: {md_text(framework['label'])}, {md_text(period['name'])}",
+        "",
+        f"- Period: {md_text(period['first_day'])} to {md_text(period['last_day'])} "
+        f"({period['days']} days, UTC)",
+        f"- Environment: {md_text(doc['environment'] or 'every environment')}",
+        f"- Store: {md_code(doc['store'])}",
+        f"- Population: {population['runs']} run(s) on {population['days_with_promotions']} day(s); "
+        f"decisions: {md_text(', '.join(f'{k} {v}' for k, v in population['decisions'].items()) or 'none')}",
+        f"- Population sha256: {md_code(population['sha256'])} (`{population['file']}`)",
+        f"- Merkle root ({md_text(merkle['algorithm'])}, {merkle['tree_size']} leaves): "
+        f"{md_code(merkle['root'])}; one inclusion proof per run in `proofs/`",
+        "",
+        "Check the folder with `affidavit verify <folder> --key <public key>`, or without affidavit: "
+        "`sha256sum -c SHA256SUMS` and `openssl dgst -sha256 -verify <public key> -signature "
+        "SHA256SUMS.sig SHA256SUMS` (ECDSA P-256 keys). One run's membership: "
+        "`affidavit verify <folder> --run <run-id>`.",
+        "",
+        "## Controls",
+        "",
+        "Status per day: operated (every run that day passed the control's rules), failed (a run "
+        "that day did not), manual only (no rule tests the control), not assessed (no run judged "
+        "it), no promotion (no run that day).",
+        "",
+        "| Control | Coverage | Rules | Promotions | Passed | Failed | Waived | "
+        + " | ".join(w.capitalize() + " days" for _, w in _STATE_WORDS)
+        + " |",
+        "| --- | --- | --- | --- | --- | --- | --- | " + " | ".join("---" for _ in _STATE_WORDS) + " |",
+    ]
+    for c in doc["controls"]:
+        counts, days = c["counts"], c["days"]
+        title = f"{c['id']} {c['title']}".strip()
+        rules = ", ".join(md_code(r, table=True) for r in c["rules"]) or "-"
+        lines.append(
+            f"| {_cell(title)} | {_cell(c['coverage'])} | {rules} | {counts['gated_promotions']} | "
+            f"{counts['passed']} | {counts['failed']} | {counts['waived']} | "
+            + " | ".join(str(days[k]) for k, _ in _STATE_WORDS)
+            + " |"
+        )
+    lines += ["", "## Exceptions: waivers applied in the period", ""]
+    ledger = doc["waivers"]["ledger"]
+    if not ledger:
+        lines.append("No waiver was applied in the period.")
+    else:
+        lines += [
+            f"{doc['waivers']['applied']} application(s); every one, with the findings it hid, is in "
+            f"`{doc['waivers']['file']}`.",
+            "",
+            "| Rule | Owner | Approver | Reason | Expires | Runs | Findings hidden | First use | Last use |",
+            "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        ]
+        for w in ledger:
+            waiver = w["waiver"]
+            lines.append(
+                f"| {_cell(waiver.get('rule'))} | {_cell(waiver.get('owner'))} | {_cell(waiver.get('approver'))} | "
+                f"{_cell(waiver.get('reason'))} | {_cell(waiver.get('expires'))} | {w['runs']} | "
+                f"{w['findings_hidden']} | {_cell(w['first_use'])} | {_cell(w['last_use'])} |"
+            )
+    lines += ["", "## Rules and matrices in force", ""]
+    for n, p in enumerate(doc["policy_changes"], 1):
+        matrices = ", ".join(
+            f"{md_text(m.get('framework'))} {md_code(str(m.get('sha256'))[:12])}" for m in p["matrices"]
+        )
+        lines.append(
+            f"{n}. Policy set {md_code(str(p['policy_set_sha256'])[:12])}, matrices {matrices or '-'}: "
+            f"{p['runs']} run(s), {p['rules']} rule(s), from {md_text(p['first_use']['time'])} "
+            f"to {md_text(p['last_use']['time'])}"
+        )
+        changes = p.get("changes")
+        if changes:
+            for key, words in (
+                ("rules_added", "rules added"),
+                ("rules_removed", "rules removed"),
+                ("policy_files_changed", "policy files changed"),
+                ("policy_files_added", "policy files added"),
+                ("policy_files_removed", "policy files removed"),
+                ("matrices_changed", "matrices changed"),
+            ):
+                if changes[key]:
+                    lines.append(f"   - {words}: " + ", ".join(md_code(x) for x in changes[key]))
+    if not doc["policy_changes"]:
+        lines.append("No run in the period.")
+    sample = doc["sample"]
+    lines += [
+        "",
+        "## Sample to re-perform",
+        "",
+        f"Seed {sample['seed']}, population sha256 {md_code(sample['population_sha256'])}; frequency "
+        f"{md_text(sample['frequency'])} (table range {sample['table_range'][0]}-{sample['table_range'][1]}), "
+        f"size {sample['size']} ({md_text(sample['size_source'])}). Redraw: the runs with the smallest "
+        "sha256 of `seed:population_sha256:run_id`.",
+        "",
+        "| # | Run | Time | Subject | Decision | Bundle |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for s in sample["runs"]:
+        subject = s["subject"]
+        shown = f"{subject.get('name') or ''}@{subject.get('digest') or ''}"
+        bundle = s["bundle"].get("path") or s["bundle"].get("archive")
+        lines.append(
+            f"| {s['position']} | {md_code(s['run_id'], table=True)} | {_cell(s['time'])} | "
+            f"{md_code(shown, table=True)} | {_cell(s['decision'])} | "
+            f"{md_code(bundle, table=True) if bundle else '-'} |"
+        )
+    deployments = doc["deployments"]
+    lines += ["", "## Deployments reconciled", ""]
+    lines.append(
+        "Sources reconciled: "
+        + (", ".join(md_text(x) for x in deployments["reconciled"]) or "none")
+        + "; not given: "
+        + (", ".join(md_text(x) for x in deployments["not_given"]) or "none")
+        + "."
+    )
+    for e in deployments["exceptions"]:
+        lines.append(
+            f"- exception: {md_text(e.get('reason'))} ({md_code(e.get('digest'))}, {md_text(e.get('time'))})"
+        )
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,327 @@
+"""Write a period's export folder, once, staged and then renamed into place.
+
+Layout of ``--out DIR``::
+
+    period.json                  affidavit.period/v1 (schema: schemas/period.v1.schema.json): the
+                                 period, framework, population hash and Merkle root, per-control
+                                 status, the waiver and policy change ledgers, the sample
+    population.jsonl             one canonical JSON line per run, oldest first (build.py)
+    waivers.jsonl                one line per waiver applied in a run: what it hid, where
+    proofs/<run-id>.json         each run's inclusion proof in the Merkle tree (merkle.py)
+    AUDIT_PERIOD_EVIDENCE.md     the report for people (markdown.py)
+    attestation.intoto.jsonl     signed exports: a DSSE envelope over an in-toto Statement whose
+                                 subjects are every file above
+    SHA256SUMS                   every file above and the envelope, coreutils format
+    SHA256SUMS.sig               signed exports: a signature over SHA256SUMS (as for a gate bundle,
+                                 ``bundle.sign``: ``openssl`` checks it)
+
+The folder is written into a private temporary folder beside ``DIR`` and renamed to ``DIR`` at
+the end: a failed export leaves nothing, and an existing ``DIR`` is never written into.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from affidavit import __version__
+from affidavit.bundle.sign import ENVELOPE_NAME, SIGNATURE_NAME, SUMS_NAME
+from affidavit.errors import Error, UsageError
+from affidavit.export.build import PeriodBuilder, canonical
+from affidavit.export.sample import draw, plan
+from affidavit.export.source import period_runs
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+
+    from affidavit.bundle.sign import Signer
+    from affidavit.export.period import Period
+    from affidavit.store.interface import Store
+
+PERIOD_SCHEMA = "affidavit.period/v1"
+PROOF_SCHEMA = "affidavit.inclusion-proof/v1"
+PERIOD_NAME = "period.json"
+POPULATION_NAME = "population.jsonl"
+WAIVERS_NAME = "waivers.jsonl"
+REPORT_NAME = "AUDIT_PERIOD_EVIDENCE.md"
+PROOFS_DIR = "proofs"
+STATEMENT_TYPE = "https://in-toto.io/Statement/v1"
+PREDICATE_TYPE = "urn:affidavit:audit-period:v1"
+MERKLE_ALGORITHM = "rfc6962-sha256"
+#: The frameworks ``--framework`` names, to the matrix framework ids of controls/.
+FRAMEWORKS = {"soc2": "soc2", "iso27001": "iso27001-2022", "iso27001-2022": "iso27001-2022", "ssdf": "ssdf"}
+#: What a run id must look like to name a proof file (the gate's ids are far narrower).
+_SAFE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
+
+
+class ExportError(Error):
+    """The period could not be exported (exit 3)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ExportRequest:
+    """What to export: the period, framework, environment, sample and where to."""
+
+    period: Period
+    framework: str
+    environment: str | None
+    out: Path
+    sample_seed: int
+    sample_size: int | None = None
+    signer: Signer | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ExportResult:
+    """What was written: the folder and its period document."""
+
+    out: Path
+    period: dict[str, Any]
+
+
+def framework_id(name: str) -> str:
+    """The matrix framework id of a ``--framework`` name; ``UsageError`` for another."""
+    found = FRAMEWORKS.get(name.strip().lower())
+    if found is None:
+        raise UsageError(
+            "--framework is not one affidavit exports", hint=f"use one of: {', '.join(sorted(FRAMEWORKS))}"
+        )
+    return found
+
+
+def export_period(
+    store: Store, request: ExportRequest, progress: Callable[[int], None] | None = None
+) -> ExportResult:
+    """Write the export of ``request.period`` from ``store`` (see the module docstring)."""
+    out = request.out
+    if out.exists() or out.is_symlink():
+        raise UsageError(
+            f"{out}: --out already exists; an export is never written over", hint="name a new folder"
+        )
+    parent = out.parent if str(out.parent) else Path(".")
+    parent.mkdir(parents=True, exist_ok=True)
+    stage = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=parent))
+    try:
+        period_doc = _write(store, request, stage, progress)
+        os.rename(stage, out)
+    except BaseException:
+        shutil.rmtree(stage, ignore_errors=True)
+        raise
+    return ExportResult(out, period_doc)
+
+
+def _write(
+    store: Store, request: ExportRequest, stage: Path, progress: Callable[[int], None] | None
+) -> dict[str, Any]:
+    """Everything of the export into ``stage``; period.json's document."""
+    from affidavit.controls.loader import load_matrices
+
+    matrices = {m.framework: m for m in load_matrices()}
+    matrix = matrices.get(request.framework)
+    (stage / PROOFS_DIR).mkdir()
+    with (stage / POPULATION_NAME).open("wb") as population, (stage / WAIVERS_NAME).open("wb") as waivers:
+        builder = PeriodBuilder(request.period, request.framework, population, waivers)
+        for run in period_runs(store, request.period, request.environment):
+            if not _SAFE_ID.fullmatch(run.run_id):
+                raise ExportError(
+                    f"run #{run.seq} of {store.display} has an id that cannot name a file; the export stops"
+                )
+            builder.add(run)
+            if progress is not None and builder.runs % 1000 == 0:
+                progress(builder.runs)
+    try:
+        root = builder.tree.build()
+        for position, line in enumerate(_lines(stage / POPULATION_NAME)):
+            entry = json.loads(line)
+            proof = {
+                "schema": PROOF_SCHEMA,
+                "period": request.period.name,
+                "algorithm": MERKLE_ALGORITHM,
+                "leaf_index": position,
+                "tree_size": builder.runs,
+                "entry": entry,
+                "leaf_hash": hashlib.sha256(b"\x00" + line).hexdigest(),
+                "audit_path": [h.hex() for h in builder.tree.proof(position)],
+                "root": root.hex(),
+            }
+            (stage / PROOFS_DIR / f"{entry['run_id']}.json").write_bytes(_pretty(proof))
+    finally:
+        builder.tree.close()
+    sample_plan = plan(
+        request.sample_seed, builder.population_sha256, builder.runs, request.period.days, request.sample_size
+    )
+    picked = dict(
+        draw(
+            sample_plan, ((i, json.loads(x)["run_id"]) for i, x in enumerate(_lines(stage / POPULATION_NAME)))
+        )
+    )
+    sampled = [
+        _sampled(store, json.loads(line))
+        for i, line in enumerate(_lines(stage / POPULATION_NAME))
+        if i in picked
+    ]
+    controls = builder.controls_json()
+    if not controls and matrix is not None:  # no run judged the framework: its controls, unassessed
+        controls = [
+            {
+                "id": c.id,
+                "title": c.title,
+                "coverage": c.coverage.value,
+                "rules": sorted(c.rules),
+                "counts": {
+                    "gated_promotions": 0,
+                    "passed": 0,
+                    "failed": 0,
+                    "waived": 0,
+                    "not_assessed": builder.runs,
+                },
+                "days": {
+                    "operated": 0,
+                    "failed": 0,
+                    "manual": 0,
+                    "not_assessed": len(builder.day_runs),
+                    "no_promotion": request.period.days - len(builder.day_runs),
+                },
+                "daily": "",
+                "weekly_pass_rate": [],
+            }
+            for c in matrix.controls
+        ]
+    doc: dict[str, Any] = {
+        "schema": PERIOD_SCHEMA,
+        "affidavit": __version__,
+        "period": request.period.to_json(),
+        "framework": {
+            "id": request.framework,
+            "label": matrix.label if matrix else request.framework,
+            "version": matrix.version if matrix else None,
+        },
+        "environment": request.environment,
+        "store": store.display,
+        "population": {
+            "file": POPULATION_NAME,
+            "runs": builder.runs,
+            "sha256": builder.population_sha256,
+            "first_run": builder.first_time,
+            "last_run": builder.last_time,
+            "decisions": dict(sorted(builder.decisions.items())),
+            "environments": sorted(builder.environments),
+            "days_with_promotions": len(builder.day_runs),
+        },
+        "merkle": {
+            "algorithm": MERKLE_ALGORITHM,
+            "leaf": "sha256(0x00 || one line of population.jsonl without its newline)",
+            "tree_size": builder.runs,
+            "root": root.hex(),
+            "proofs": f"{PROOFS_DIR}/<run-id>.json",
+        },
+        "controls": controls,
+        "waivers": {
+            "file": WAIVERS_NAME,
+            "sha256": builder.waivers_sha256,
+            "applied": builder.waivers_applied,
+            "ledger": builder.waiver_ledger(),
+        },
+        "policy_changes": builder.policy_ledger(),
+        "sample": {**sample_plan.to_json(), "runs": sampled},
+        "deployments": {
+            "reconciled": [],
+            "not_given": ["github-deployments", "argocd-history", "csv"],
+            "exceptions": [],
+        },
+    }
+    (stage / PERIOD_NAME).write_bytes(_pretty(doc))
+    from affidavit.export.markdown import render_markdown
+
+    (stage / REPORT_NAME).write_text(render_markdown(doc), encoding="utf-8")
+    _seal(stage, doc, request.signer)
+    return doc
+
+
+def _sampled(store: Store, entry: dict[str, Any]) -> dict[str, Any]:
+    """A sampled run's population entry and where its bundle is (from the store)."""
+    stored = store.get(entry["run_id"])
+    bundle = stored.payload.get("bundle") if stored is not None else None
+    bundle = bundle if isinstance(bundle, dict) else {}
+    return {
+        **entry,
+        "bundle": {
+            "path": bundle.get("path"),
+            "archive": bundle.get("archive"),
+            "manifest_sha256": bundle.get("manifest_sha256"),
+        },
+    }
+
+
+def _lines(path: Path) -> Iterator[bytes]:
+    """The lines of a file, without their newlines, read one at a time."""
+    with path.open("rb") as handle:
+        for line in handle:
+            yield line.rstrip(b"\n")
+
+
+def _pretty(value: Any) -> bytes:
+    """Indented JSON with sorted keys and a final newline (deterministic)."""
+    return (json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+def listed_files(folder: Path) -> list[str]:
+    """Every regular file under ``folder`` by its relative POSIX path, sorted, except the seal
+    files (``SHA256SUMS`` and its signature)."""
+    names: list[str] = []
+    for path in folder.rglob("*"):
+        if path.is_file() and not path.is_symlink():
+            name = path.relative_to(folder).as_posix()
+            if name not in (SUMS_NAME, SIGNATURE_NAME):
+                names.append(name)
+    return sorted(names)
+
+
+def file_sha256(path: Path) -> str:
+    """The hex sha256 of a file, read in chunks."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def statement(doc: dict[str, Any], files: list[tuple[str, str]]) -> bytes:
+    """The in-toto statement over the export's files (canonical JSON)."""
+    return canonical(
+        {
+            "_type": STATEMENT_TYPE,
+            "subject": [{"name": name, "digest": {"sha256": digest}} for name, digest in files],
+            "predicateType": PREDICATE_TYPE,
+            "predicate": {
+                "period": doc["period"],
+                "framework": doc["framework"],
+                "environment": doc["environment"],
+                "population_sha256": doc["population"]["sha256"],
+                "merkle": {
+                    "algorithm": MERKLE_ALGORITHM,
+                    "tree_size": doc["merkle"]["tree_size"],
+                    "root": doc["merkle"]["root"],
+                },
+            },
+        }
+    )
+
+
+def _seal(stage: Path, doc: dict[str, Any], signer: Signer | None) -> None:
+    """The envelope (signed exports), SHA256SUMS over every file, and its signature."""
+    files = [(name, file_sha256(stage / name)) for name in listed_files(stage)]
+    if signer is not None:
+        (stage / ENVELOPE_NAME).write_bytes(signer.sign_envelope(statement(doc, files)))
+        files = [(name, file_sha256(stage / name)) for name in listed_files(stage)]
+    sums = "".join(f"{digest}  {name}\n" for name, digest in files).encode("utf-8")
+    (stage / SUMS_NAME).write_bytes(sums)
+    if signer is not None:
+        (stage / SIGNATURE_NAME).write_bytes(signer.sign(sums))
