@@ -241,3 +241,19 @@ def test_a_missing_configuration_named_by_the_environment_is_a_usage_error(
     result = CliRunner().invoke(main, ["gate", "--evidence", str(DEMO / "go"), "--no-record"])
     assert result.exit_code == 2
     assert "does not exist" in result.stderr
+
+
+def test_an_unwritable_out_still_prints_the_decision(tmp_path: Path) -> None:
+    """An --out the bundle cannot be written to (here: below a regular file, which even root
+    cannot create a folder in) is exit 3 with the reason, after the decision is shown."""
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder\n")
+    result = CliRunner().invoke(main, _gate_args(blocker / "reports"))
+    assert result.exit_code == 3
+    assert result.stdout.startswith("GO  ghcr.io/acme/shop@")
+    assert "bundle: NOT written" in result.stdout
+    assert "the bundle cannot be written there" in result.stderr
+    as_json = CliRunner().invoke(main, [*_gate_args(blocker / "reports"), "--format", "json"])
+    assert as_json.exit_code == 3
+    summary = json.loads(as_json.stdout)
+    assert summary["decision"] == "GO" and summary["bundle"] is None and summary["exit_code"] == 3

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 import click
 
@@ -32,6 +32,7 @@ from affidavit.errors import Error, UsageError
 
 if TYPE_CHECKING:
     from affidavit.config import Config
+    from affidavit.model import Run
     from affidavit.model.waiver import Waiver
     from affidavit.store import Recorded
 
@@ -195,9 +196,14 @@ def gate(
         )
         judged = run_gate(request)
         run = judged.run
-        bundle = write_bundle(run, judged.evidence, judged.sources, out, signer)
     except Error as exc:
         fail(exc, verbose)
+    try:
+        bundle = write_bundle(run, judged.evidence, judged.sources, out, signer)
+    except Error as exc:
+        if verbose:
+            raise
+        _unwritten(run, exc, fmt)
     # The run history: recorded after the bundle is written; a store that cannot take the run
     # makes the gate exit 3 (the bundle stays written), since an unrecorded decision is not complete.
     recorded, record_error = None, None
@@ -249,6 +255,29 @@ def gate(
     if record_error is not None:
         click.echo(f"affidavit: error: {say(record_error.diagnostics())}", err=True)
     sys.exit(EXIT_INCOMPLETE if problems or record_error is not None else run.exit_code)
+
+
+def _unwritten(run: Run, exc: Error, fmt: str) -> NoReturn:
+    """The bundle could not be written (an unwritable or impossible ``--out``): the decision is
+    still shown, said to be unrecorded, and the gate exits 3, since a decision without its
+    evidence bundle is not complete."""
+    from affidavit.render.text import TextRenderer
+
+    if fmt == "json":
+        emit_json(
+            {
+                "run_id": run.run_id,
+                "decision": run.decision.value,
+                "exit_code": EXIT_INCOMPLETE,
+                "bundle": None,
+                "history": {"recorded": False},
+            }
+        )
+    else:
+        click.echo(TextRenderer().render(run).splitlines()[0])
+        click.echo("  bundle: NOT written (see the error); history: NOT recorded")
+    click.echo(f"affidavit: error: {say(exc.diagnostics())}", err=True)
+    sys.exit(EXIT_INCOMPLETE)
 
 
 def _history_line(recorded: Recorded | None, no_record: bool) -> str:
