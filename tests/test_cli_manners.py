@@ -257,3 +257,21 @@ def test_an_unwritable_out_still_prints_the_decision(tmp_path: Path) -> None:
     assert as_json.exit_code == 3
     summary = json.loads(as_json.stdout)
     assert summary["decision"] == "GO" and summary["bundle"] is None and summary["exit_code"] == 3
+
+
+@pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
+def test_the_documented_shell_completion_works(shell: str) -> None:
+    """docs/config.md's completion lines (click's ``_<PROG>_COMPLETE=<shell>_source``) give a
+    script, and completing ``gate --profile py`` offers the profile."""
+    assert f"_AFFIDAVIT_COMPLETE={shell}_source affidavit" in (REPO / "docs" / "config.md").read_text()
+    env = {**os.environ, "_AFFIDAVIT_COMPLETE": f"{shell}_source"}
+    script = subprocess.run([str(AFFIDAVIT)], env=env, capture_output=True, text=True, timeout=60)
+    assert script.returncode == 0 and "_AFFIDAVIT_COMPLETE" in script.stdout
+    env = {
+        **os.environ,
+        "_AFFIDAVIT_COMPLETE": "bash_complete",
+        "COMP_WORDS": "affidavit gate --profile py",
+        "COMP_CWORD": "3",
+    }
+    offered = subprocess.run([str(AFFIDAVIT)], env=env, capture_output=True, text=True, timeout=60)
+    assert offered.stdout.split() == ["plain,python-library"]

@@ -65,6 +65,7 @@ if TYPE_CHECKING:
 @click.option(
     "--profile",
     metavar="NAME",
+    shell_complete=lambda _ctx, _param, incomplete: _profile_names(incomplete),
     help="Release profile: the evidence kinds this release must supply (python-library, "
     "infrastructure-only, container-service, or the configuration's own; default: every rule applies).",
 )
@@ -300,6 +301,16 @@ def _history_json(recorded: Recorded | None, no_record: bool) -> dict[str, objec
         "hash": None if recorded is None else recorded.hash,
         "already_recorded": None if recorded is None else recorded.already_recorded,
     }
+
+
+def _profile_names(incomplete: str) -> list[str]:
+    """The built-in profiles whose names start with ``incomplete`` (shell completion of --profile)."""
+    from affidavit.config import builtin_profiles
+
+    try:
+        return sorted(name for name in builtin_profiles() if name.startswith(incomplete))
+    except Error:
+        return []
 
 
 def _config_waivers(given: Path | None, config: Config | None) -> Path | None:
