@@ -19,7 +19,7 @@ from affidavit.cli import main
 from affidavit.config import effective_rule_data, find_config, load_config, select_profile
 from affidavit.errors import UsageError
 from affidavit.model import EvidenceKind
-from tests.conftest import REPO
+from tests.conftest import REPO, results_validator, schema_errors
 
 DEMO = REPO / "evidence" / "demo"
 DIGEST = (DEMO / "SUBJECT_DIGEST").read_text().strip()
@@ -76,11 +76,9 @@ def _gate(tmp_path: Path, out: str, *extra: str, params: bool = False) -> tuple[
     assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
     bundles = [p for p in (tmp_path / out).glob("*") if p.is_dir()]
     assert len(bundles) == 1, result.stdout + result.stderr
-    return (
-        result.exit_code,
-        result.stdout + result.stderr,
-        json.loads((bundles[0] / "results.json").read_text()),
-    )
+    results = json.loads((bundles[0] / "results.json").read_text())
+    assert not schema_errors(results_validator(), results)  # the published results contract holds
+    return result.exit_code, result.stdout + result.stderr, results
 
 
 # ---------------------------------------------------------------------------------------------

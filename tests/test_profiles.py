@@ -22,7 +22,7 @@ from affidavit.config import Profile, apply_profile, builtin_profiles
 from affidavit.errors import UsageError
 from affidavit.model import EvidenceKind, Outcome, RuleResult
 from affidavit.policy.loader import load_policy_set
-from tests.conftest import REPO
+from tests.conftest import REPO, results_validator, schema_errors
 
 DEMO = REPO / "evidence" / "demo"
 DIGEST = (DEMO / "SUBJECT_DIGEST").read_text().strip()
@@ -82,11 +82,9 @@ def _gate(tmp_path: Path, evidence: Path, *extra: str, out: str = "out") -> tupl
     assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
     bundles = [p for p in (tmp_path / out).glob("*") if p.is_dir()]
     assert len(bundles) == 1, result.output
-    return (
-        result.exit_code,
-        result.stdout + result.stderr,
-        json.loads((bundles[0] / "results.json").read_text()),
-    )
+    results = json.loads((bundles[0] / "results.json").read_text())
+    assert not schema_errors(results_validator(), results)  # the published results contract holds
+    return result.exit_code, result.stdout + result.stderr, results
 
 
 def _outcomes(results: dict[str, Any]) -> dict[str, str]:
