@@ -27,8 +27,13 @@ missing contains m if some m in params.problems("iac", {"admin_ports": "array", 
 # and the path to them (for after_unknown).
 _rules := array.concat(array.concat(_inline, _separate), _vpc_rules)
 
-_inline := [{"c": c, "where": sprintf("%s ingress[%d]", [terraform.address(c.rc), i]), "protocol": object.get(r, "protocol", null), "from": object.get(r, "from_port", null), "to": object.get(r, "to_port", null), "sources": _sources(r, ["cidr_blocks", "ipv6_cidr_blocks"]), "paths": [["ingress", i, "cidr_blocks"], ["ingress", i, "ipv6_cidr_blocks"]]} |
+_inline := [rule |
 	some c in terraform.of_type({"aws_security_group"})
+	some rule in _inline_of(c)
+]
+
+# The ingress rules of one security group (linear: never a search of every group's rules).
+_inline_of(c) := [{"c": c, "where": sprintf("%s ingress[%d]", [terraform.address(c.rc), i]), "protocol": object.get(r, "protocol", null), "from": object.get(r, "from_port", null), "to": object.get(r, "to_port", null), "sources": _sources(r, ["cidr_blocks", "ipv6_cidr_blocks"]), "paths": [["ingress", i, "cidr_blocks"], ["ingress", i, "ipv6_cidr_blocks"]]} |
 	some i, r in evidence.array_at(c.rc.after, "ingress")
 	is_object(r)
 ]
@@ -101,7 +106,7 @@ deny contains v if {
 	some c in terraform.of_type({"aws_security_group"})
 	some port in params.list("iac", "admin_ports")
 	is_number(port)
-	admitting := [rule | some rule in _inline; rule.c.rc.address == c.rc.address; _admits(rule, port)]
+	admitting := [rule | some rule in _inline_of(c); _admits(rule, port)]
 	count(admitting) > 1
 	every rule in admitting {
 		not _from_anywhere(rule.sources)
