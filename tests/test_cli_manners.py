@@ -275,3 +275,17 @@ def test_the_documented_shell_completion_works(shell: str) -> None:
     }
     offered = subprocess.run([str(AFFIDAVIT)], env=env, capture_output=True, text=True, timeout=60)
     assert offered.stdout.split() == ["plain,python-library"]
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["explain", "CC99.9"],
+        ["controls", "--framework", "no-such-framework"],
+    ],
+)
+def test_verbose_after_other_commands(args: list[str]) -> None:
+    plain = CliRunner().invoke(main, args)
+    assert plain.exit_code == 2
+    after = CliRunner().invoke(main, [*args, "--verbose"])
+    assert isinstance(after.exception, UsageError)

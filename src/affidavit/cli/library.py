@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     "--controls", "control_files", type=FILE, multiple=True, help="Extra or replacement control matrix."
 )
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@verbose_option
 @click.pass_context
 def controls(
     ctx: click.Context, framework: str, results_file: Path | None, control_files: tuple[Path, ...], fmt: str
@@ -199,6 +200,7 @@ def policy() -> None:
     help="Run the tests on regorus (the gate's engine), on OPA (the reference engine, an optional "
     "install), or on both: every test must pass on each.",
 )
+@verbose_option
 @click.pass_context
 def policy_test(
     ctx: click.Context, dirs: tuple[Path, ...], fmt: str, min_coverage: float | None, engine: str
