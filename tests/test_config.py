@@ -255,3 +255,42 @@ def test_a_bad_configuration_stops_the_gate_with_exit_2(tmp_path: Path) -> None:
     )
     assert result.exit_code == 2
     assert "unknown key(s) rule_dta" in result.stderr and CANARY not in result.stderr
+
+
+def test_the_store_named_by_the_configuration_records_the_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``store:`` is used when neither --store nor AFFIDAVIT_STORE names one (both win over it)."""
+    database = tmp_path / "history.db"
+    path = _write(
+        tmp_path / "conf",
+        _example().replace("sqlite:///var/lib/affidavit/history.db", f"sqlite:///{database}"),
+    )
+    monkeypatch.delenv("AFFIDAVIT_STORE", raising=False)
+    result = CliRunner().invoke(main, _gate_args_for_store(tmp_path, path))
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert "history: recorded as run #1" in result.stdout
+    assert database.is_file()
+    shown = CliRunner().invoke(main, ["history", "--store", f"sqlite:///{database}", "--format", "json"])
+    assert shown.exit_code == 0 and DIGEST in shown.stdout
+
+
+def _gate_args_for_store(tmp_path: Path, config: Path) -> list[str]:
+    return [
+        "gate",
+        "--evidence",
+        str(DEMO / "go"),
+        "--subject",
+        f"ghcr.io/acme/shop@{DIGEST}",
+        "--commit",
+        COMMIT,
+        "--now",
+        NOW,
+        "--replay",
+        "--out",
+        str(tmp_path / "out"),
+        "--key",
+        str(DEMO / "cosign.pub"),
+        "--config",
+        str(config),
+    ]
