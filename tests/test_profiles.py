@@ -106,10 +106,11 @@ def test_a_library_release_with_the_library_profile_is_go_on_its_own_evidence(tm
     """The issue's case: a Python library release without Terraform or a change record. Without
     a profile it is NO-GO (the strict default); with ``--profile python-library`` the rules about
     kinds a library does not supply are not applicable, each saying why, and it is GO. A stray
-    README.txt and a PNG beside the artefacts change nothing."""
+    README.txt, a Markdown changelog and a PNG beside the artefacts change nothing."""
     evidence = _library(tmp_path)
     (evidence / "README.txt").write_text("Release notes for acme-shop 1.4.2\n")
     (evidence / "logo.png").write_bytes(PNG)
+    (evidence / "CHANGELOG.md").write_text("# 1.4.2\n\n- Fixed the [retry](https://example.com) loop.\n")
 
     strict, _, strict_results = _gate(tmp_path, evidence, out="strict")
     assert strict == 1
@@ -141,7 +142,7 @@ def test_a_library_release_with_the_library_profile_is_go_on_its_own_evidence(tm
     ]
     assert results["run_id"] != strict_results["run_id"]
     ignored = {Path(n["path"]).name: n["action"] for n in results["not_read"]}
-    assert ignored == {"README.txt": "ignored", "logo.png": "ignored"}
+    assert ignored == {"README.txt": "ignored", "logo.png": "ignored", "CHANGELOG.md": "ignored"}
 
 
 def test_a_failing_plan_given_to_a_library_release_is_still_judged(tmp_path: Path) -> None:
