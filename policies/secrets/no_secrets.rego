@@ -5,6 +5,7 @@
 #   id: secrets.no_secrets
 #   severity: critical
 #   requires: []
+#   cites: [sast, secret-scan, vulnerability-scan]  # what a pass stands on: these records, not every file
 #   controls:
 #     soc2: [CC6.1]
 #     iso27001-2022: [A.5.17, A.8.12, A.8.28]

@@ -5,6 +5,7 @@
 #   id: supply_chain.signature_verified
 #   severity: critical
 #   requires: []  # a signature record or a signed attestation (provenance) will do; the rule reports missing itself
+#   cites: [provenance, signature]  # what a pass stands on: these records, not every file
 #   controls:
 #     soc2: [CC6.8, CC8.1]
 #     iso27001-2022: [A.8.19, A.8.32]

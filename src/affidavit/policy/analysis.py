@@ -69,6 +69,7 @@ class RuleMeta:
     sha256: str
     sets: tuple[str, ...] = RULE_SETS
     builtin: bool = False
+    cites: tuple[EvidenceKind, ...] = ()  # what a pass stands on when the rule requires no kind
 
     @property
     def data_path(self) -> str:
@@ -262,6 +263,7 @@ def analyse(modules: Sequence[PolicyModule]) -> PolicyAnalysis:
                 sha256=module.sha256,
                 sets=_rule_sets(package, [(m, i) for m, i, _ in members]),
                 builtin=module.builtin,
+                cites=meta.cites,
             )
         )
     rules.sort(key=lambda r: r.id)
@@ -413,6 +415,7 @@ def analysis_to_json(analysis: PolicyAnalysis) -> dict[str, Any]:
             {
                 **rule.to_json(),
                 "requires": [k.value for k in rule.requires],
+                "cites": [k.value for k in rule.cites],
                 "sets": list(rule.sets),
                 "builtin": rule.builtin,
             }
@@ -460,6 +463,7 @@ def analysis_from_json(value: dict[str, Any]) -> PolicyAnalysis:
             sha256=str(r["sha256"]),
             sets=tuple(str(s) for s in r["sets"]),
             builtin=bool(r["builtin"]),
+            cites=tuple(EvidenceKind(k) for k in r.get("cites", ())),
         )
         for r in value["rules"]
     )

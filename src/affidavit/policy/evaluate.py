@@ -271,11 +271,16 @@ def _decide(
 
     cited = {i for v in (*deny, *warn, *missing) for i in v.evidence_ids}
     # The evidence behind the outcome: what the rule's messages cite, plus every record of the
-    # kinds it requires; a rule that requires no kind and cites nothing stands on all the evidence.
+    # kinds it requires; a rule that requires no kind and cites nothing stands on the kinds its
+    # METADATA says it reads (custom.cites), or else on all the evidence.
     if rule.requires:
         basis = {i for kind in rule.requires for i in ids_by_kind.get(kind, [])}
+    elif cited:
+        basis = set()
+    elif rule.cites:
+        basis = {i for kind in rule.cites for i in ids_by_kind.get(kind, [])}
     else:
-        basis = set() if cited else set(all_ids)
+        basis = set(all_ids)
     evidence_ids = tuple(sorted(cited | basis))
 
     reasons: list[str] = []

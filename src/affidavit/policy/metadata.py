@@ -21,6 +21,8 @@ annotation:
 ``custom.remediation``   what to do when the rule fails
 ``custom.effective_on``  optional date; before it a ``deny`` only warns (grace period)
 ``custom.environments``  optional list; outside them the rule is ``not_applicable``
+``custom.cites``         optional evidence kinds a rule that requires none stands on when its messages
+                         cite nothing (a pass): the report cites those records, not every file
 =======================  ===================================================================
 
 Any problem is a ``PolicyError`` naming ``file:line``.
@@ -73,7 +75,16 @@ _TOP_KEYS = frozenset(
     }
 )
 _SCOPES = frozenset({"package", "subpackages", "rule", "document"})
-_CUSTOM_KEYS = ("id", "severity", "requires", "controls", "remediation", "effective_on", "environments")
+_CUSTOM_KEYS = (
+    "id",
+    "severity",
+    "requires",
+    "controls",
+    "remediation",
+    "effective_on",
+    "environments",
+    "cites",
+)
 #: The ``custom`` keys through which affidavit reads a rule's METADATA.
 RULE_KEYS = _CUSTOM_KEYS
 _REQUIRED_CUSTOM = ("id", "severity", "requires", "controls", "remediation")
@@ -123,6 +134,7 @@ class RuleAnnotations:
     effective_on: dt.date | None = None
     environments: tuple[str, ...] | None = None
     line: int = 0
+    cites: tuple[EvidenceKind, ...] = ()
     extra: Mapping[str, Any] = field(default_factory=dict)
 
 
@@ -281,18 +293,11 @@ def rule_annotations(
         raise block.error(
             "custom.requires must be a list of evidence kinds (may be empty)", "custom", "requires"
         )
-    kinds = {k.value: k for k in EvidenceKind}
-    requires: list[EvidenceKind] = []
-    for item in requires_raw:
-        if item not in kinds:
-            raise block.error(
-                f"custom.requires names unknown evidence kind {item!r}",
-                "custom",
-                "requires",
-                hint=f"evidence kinds are {', '.join(sorted(kinds))}",
-            )
-        if kinds[item] not in requires:
-            requires.append(kinds[item])
+    requires = _kinds(block, requires_raw, "requires")
+    cites_raw = custom.get("cites") or []
+    if not isinstance(cites_raw, list):
+        raise block.error("custom.cites must be a list of evidence kinds", "custom", "cites")
+    cites = _kinds(block, cites_raw, "cites")
 
     controls_raw = custom["controls"]
     if not isinstance(controls_raw, dict) or not controls_raw:
@@ -350,4 +355,22 @@ def rule_annotations(
         environments=environments,
         line=block.line,
         extra=extra,
+        cites=tuple(sorted(cites, key=lambda k: k.value)),
     )
+
+
+def _kinds(block: MetadataBlock, raw: list[Any], key: str) -> list[EvidenceKind]:
+    """The evidence kinds a ``custom.requires`` / ``custom.cites`` list names, each once, in order."""
+    kinds = {k.value: k for k in EvidenceKind}
+    found: list[EvidenceKind] = []
+    for item in raw:
+        if item not in kinds:
+            raise block.error(
+                f"custom.{key} names unknown evidence kind {item!r}",
+                "custom",
+                key,
+                hint=f"evidence kinds are {', '.join(sorted(kinds))}",
+            )
+        if kinds[item] not in found:
+            found.append(kinds[item])
+    return found
