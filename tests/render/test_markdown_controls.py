@@ -177,3 +177,14 @@ def test_matrix_text_in_the_control_tables_stays_text() -> None:
     html = to_html(out)
     assert "<!--" not in html
     assert re.search(r"A\.8\.12 title \| x &lt;!-- # GO", html) or "A.8.12 title | x &lt;!-- # GO" in html
+
+
+def test_a_waived_rule_without_a_recorded_waiver_is_named_not_a_crash() -> None:
+    """A results.json may hold a waived rule whose waiver is null; the report still names it."""
+    run = coverage_run(Outcome.PASS)
+    rules = tuple(
+        replace(r, outcome=Outcome.WAIVED, waiver=None) if r.id == BUCKETS else r for r in run.rules
+    )
+    out = renderer("markdown").render(replace(run, rules=rules))
+    waived = out.split("## Waived\n", 1)[1].split("\n## ", 1)[0]
+    assert f"(`{BUCKETS}`): the results record no waiver for it" in waived
