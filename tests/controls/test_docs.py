@@ -50,7 +50,7 @@ def test_terminal_example_counts_are_the_matrices(matrices: dict[str, ControlMat
     manual = sum(1 for c in every if c.coverage is Coverage.MANUAL)
     assert (
         f"  controls: {partial + manual} need people ({partial} tested only in part, {manual} with no rule); "
-        "a GO covers what the rules test, not whole controls\n" in text
+        "the verdict covers what the rules test, not whole controls\n" in text
     )
     soc2 = matrices["soc2"]
     tested = [c for c in soc2.controls if c.coverage.tested]

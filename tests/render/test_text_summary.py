@@ -27,7 +27,7 @@ def test_go_summary_counts_controls_that_need_people() -> None:
     assert lines[0].startswith("GO  ")
     assert (
         "  controls: 5 need people (3 tested only in part, 2 with no rule); "
-        "a GO covers what the rules test, not whole controls" in lines
+        "the verdict covers what the rules test, not whole controls" in lines
     )
     assert (
         "    SOC 2: 2 of 4 tested by rules (1 completely, 1 in part), 1 with no rule, 1 not covered" in lines

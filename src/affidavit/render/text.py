@@ -126,7 +126,7 @@ def _control_lines(run: Run) -> list[str]:
     manual = sum(1 for s in every if s.coverage == "manual")
     lines = [
         f"  controls: {partial + manual} need people ({partial} tested only in part, {manual} with no rule); "
-        f"a {run.decision.value} covers what the rules test, not whole controls"
+        "the verdict covers what the rules test, not whole controls"
     ]
     for matrix in run.matrices:
         statuses = run.controls.get(matrix.framework, ())
