@@ -376,3 +376,14 @@ def test_the_ignore_list_is_recorded_and_changes_the_run_id(tmp_path: Path) -> N
     assert len(entry) == 1 and entry[0]["path"] == str(evidence / ".affidavitignore")
     assert len(entry[0]["sha256"]) == 64
     assert listed["run_id"] != plain["run_id"]
+
+
+def test_an_oversized_ignore_list_makes_the_run_incomplete_not_a_usage_error(tmp_path: Path) -> None:
+    """Hostile: a 5 MiB .affidavitignore planted in the evidence folder is refused by the walk
+    (exit 3, the bundle written), not hashed as configuration."""
+    evidence = _library(tmp_path)
+    (evidence / ".affidavitignore").write_bytes(b"# padding\n" * (512 * 1024))
+    code, output, results = _gate(tmp_path, evidence, "--profile", "python-library")
+    assert code == 3
+    assert "is larger than the 64 KiB an ignore list may be" in output
+    assert not [c for c in results["configuration"]["inputs"] if c["role"] == "affidavitignore"]

@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from affidavit import __version__
 from affidavit.artefact import read_user_file
@@ -28,6 +28,7 @@ from affidavit.model import (
     DataChange,
     Decision,
     Evidence,
+    EvidenceKind,
     InputFailure,
     InputRef,
     MatrixRef,
@@ -41,6 +42,7 @@ from affidavit.model import (
     RunSubject,
     Violation,
 )
+from affidavit.model.findings import key_of
 from affidavit.model.time import format_utc, parse_timestamp
 from affidavit.resources import builtin_controls_dir
 
@@ -49,6 +51,20 @@ if TYPE_CHECKING:
     from affidavit.controls.model import ControlMatrix
     from affidavit.model.waiver import Waiver
     from affidavit.policy.loader import PolicySet
+
+
+class FirstSeen(Protocol):
+    """The run history's answer to "since when has this subject had these findings".
+
+    Called with the subject name, the finding keys (``model.findings``) of the collected
+    vulnerability records and the evaluation time; returns, for each key that an earlier run of the
+    same subject name recorded, the earliest evaluation time of such a run (RFC 3339 UTC). The CLI
+    hands the store's ``first_seen`` in; the pipeline sits below the store and knows only this shape.
+    """
+
+    def __call__(self, subject_name: str, finding_keys: Sequence[str], before: str) -> Mapping[str, str]:
+        """Earliest sighting of each key in runs of ``subject_name`` evaluated before ``before``."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,16 +93,23 @@ class GateRequest:
     exclude: tuple[str, ...] = ()  # --exclude patterns: files of the evidence folders left out
     config: Config | None = None  # affidavit.yaml: rule data, aliases (recorded with its sha256)
     profile: Profile | None = None  # release profile; None is the strict default (every rule applies)
+    first_seen: FirstSeen | None = None  # the run history; None: windows count from publication
 
 
 @dataclass(slots=True)
 class GateRun:
-    """The outcome of a run: the decision (``Run``) plus what the bundle needs to copy."""
+    """The outcome of a run: the decision (``Run``) plus what the bundle needs to copy.
+
+    ``stored``: the redacted raw copies the collectors made while they parsed, by record id
+    (``Collection.stored``), for ``bundle.write.write_bundle``; a record without one has its copy
+    made from the file by its format's ``redact`` hook.
+    """
 
     run: Run
     evidence: list[Evidence]
     sources: dict[str, Path]
     errors: list[InputError] = field(default_factory=list)
+    stored: dict[str, bytes] = field(default_factory=dict)
 
     @property
     def run_id(self) -> str:
@@ -167,6 +190,11 @@ def run_gate(request: GateRequest) -> GateRun:
     )
     collection = collect_paths(request.evidence_paths, options, exclude=request.exclude)
     evidence = sorted(collection.evidence, key=lambda e: (e.kind.value, e.source, e.id))
+    # The run history can change a verdict (a remediation window counts from a finding's first
+    # sighting), so what it answered is recorded with its sha256 and is part of the run id.
+    evidence, history = _date_from_history(request, evidence)
+    if history is not None:
+        configuration = (*configuration, history)
     context = EvalContext(
         environment=environment,
         subject_name=request.subject_name,
@@ -239,7 +267,59 @@ def run_gate(request: GateRequest) -> GateRun:
         rule_data_changes=changes,
         not_read=tuple(NotRead(s.path, s.action.value, s.reason) for s in collection.skipped),
     )
-    return GateRun(run=run, evidence=evidence, sources=collection.documents, errors=collection.errors)
+    return GateRun(
+        run=run,
+        evidence=evidence,
+        sources=collection.documents,
+        errors=collection.errors,
+        stored=collection.stored,
+    )
+
+
+def _date_from_history(
+    request: GateRequest, evidence: list[Evidence]
+) -> tuple[list[Evidence], ConfigInput | None]:
+    """The vulnerability findings that earlier runs of this subject name saw, dated: each gets
+    ``first_seen`` (new records, the data copied; nothing is mutated), and the configuration input
+    that records the answer (``history``: the sha256 of the canonical first-seen map, and how many
+    findings it dated). Only sightings before this run's evaluation time count, and only valid
+    times; a ``first_seen`` the history did not give is removed (only the history dates a finding).
+    Without a history or a subject name, or when it knows none of the findings, nothing changes
+    and the windows count from the advisories' publication dates."""
+    vulnerable = EvidenceKind.VULNERABILITY_SCAN
+    keyed: list[tuple[int, int, str]] = []  # (record, finding, key) of every vulnerability finding
+    for i, record in enumerate(evidence):
+        raw = record.data.get("findings") if record.kind is vulnerable else None
+        for j, finding in enumerate(raw if isinstance(raw, list) else ()):
+            key = key_of(vulnerable, finding) if isinstance(finding, Mapping) else None
+            if key is not None:
+                keyed.append((i, j, key))
+    seen: dict[str, str] = {}
+    if request.first_seen is not None and request.subject_name and keyed:
+        keys = sorted({key for _, _, key in keyed})
+        answer = request.first_seen(request.subject_name, keys, format_utc(request.now))
+        for key in keys:
+            moment = parse_timestamp(answer.get(key), time_required=True, zone_required=True)
+            if moment is not None and moment < request.now:
+                seen[key] = format_utc(moment)
+    changed: dict[int, dict[int, dict[str, Any]]] = {}
+    dated = 0
+    for i, j, key in keyed:
+        finding = evidence[i].data["findings"][j]
+        if key in seen:
+            changed.setdefault(i, {})[j] = {**finding, "first_seen": seen[key]}
+            dated += 1
+        elif "first_seen" in finding:
+            changed.setdefault(i, {})[j] = {k: v for k, v in finding.items() if k != "first_seen"}
+    out = list(evidence)
+    for i, replaced in changed.items():
+        record = evidence[i]
+        findings = [replaced.get(j, f) for j, f in enumerate(record.data["findings"])]
+        out[i] = replace(record, data={**record.data, "findings": findings})
+    if not seen:
+        return out, None
+    digest = hashlib.sha256(json.dumps(seen, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+    return out, ConfigInput("history", sha256=digest, value=f"{dated} finding(s) dated by first sighting")
 
 
 def _mark_unreadable(
@@ -379,12 +459,17 @@ def _ignore_files(paths: Sequence[Path]) -> list[ConfigInput]:
     """The ``.affidavitignore`` of each evidence folder, with its sha256: it decides which files
     are read, so it is recorded like ``--exclude``. One that is not a regular file is left to the
     walk, which refuses it."""
-    from affidavit.collectors.folder import IGNORE_FILE
+    from affidavit.collectors.folder import IGNORE_FILE, MAX_IGNORE_BYTES
 
     items = []
     for path in paths:
         candidate = path / IGNORE_FILE
-        if path.is_dir() and candidate.is_file() and not candidate.is_symlink():
+        if (
+            path.is_dir()
+            and candidate.is_file()
+            and not candidate.is_symlink()
+            and candidate.stat().st_size <= MAX_IGNORE_BYTES
+        ):
             items.append(ConfigInput("affidavitignore", str(candidate), _file_sha256(candidate)))
     return items
 
