@@ -516,6 +516,8 @@ def _run_id(
         request.subject_digest or "",
         request.commit or "",
         *([f"branch={request.branch}"] if request.branch else []),
+        # another engine is another judge
+        *([f"engine={request.engine}"] if request.engine != "regorus" else []),
         "replay" if request.replay else "live",
         policy_set.digest,
         *sorted(m.sha256 for m in matrices),

@@ -27,6 +27,7 @@ from affidavit.errors import UsageError
 from affidavit.model import EvidenceKind, Outcome, RuleResult
 from affidavit.policy import engines
 from affidavit.policy.engines import DEFAULT_ENGINE, ENGINES, make_engine
+from affidavit.policy.engines.opa import OpaEngine
 from affidavit.policy.engines.regorus import RegorusEngine
 from affidavit.policy.evaluate import EvalContext, evaluate
 from affidavit.policy.interface import Evaluation, PolicyEngine, PolicyModule
@@ -242,8 +243,8 @@ def test_the_engine_table_is_complete() -> None:
                 hasattr(cls, a) for a in ("name", "version", "evaluate")
             ):
                 found.add(cls)
-    assert found == set(ENGINES.values()) == {RegorusEngine}
+    assert found == set(ENGINES.values()) == {RegorusEngine, OpaEngine}
     assert isinstance(make_engine(), RegorusEngine)
     assert make_engine().name == DEFAULT_ENGINE
-    with pytest.raises(UsageError, match="unknown policy engine 'opa'"):
-        make_engine("opa")
+    with pytest.raises(UsageError, match="unknown policy engine 'nope'"):
+        make_engine("nope")
