@@ -120,6 +120,20 @@ def _no_secret_key_from_the_developer(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture(autouse=True)
+def _no_configuration_from_the_developer(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests run without the developer's (or the CI runner's) affidavit configuration, default
+    environment, colour choice or CI-system variables: tests that need one set it themselves."""
+    for name in (
+        "AFFIDAVIT_CONFIG",
+        "AFFIDAVIT_ENVIRONMENT",
+        "NO_COLOR",
+        "GITHUB_ACTIONS",
+        "GITHUB_STEP_SUMMARY",
+    ):
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture(autouse=True)
 def _history_in_a_temporary_store(
     monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
 ) -> None:

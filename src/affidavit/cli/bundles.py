@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING
 import click
 
 from affidavit.cli.common import (
+    EXISTING,
     FILE,
-    PATH,
     emit_json,
     fail,
     say,
@@ -49,7 +49,7 @@ def _verifying_key(key: Path | None, identity: str | None, issuer: str | None) -
 
 
 @click.command()
-@click.argument("bundle", type=PATH)
+@click.argument("bundle", type=EXISTING)
 @click.option("--key", "key", type=FILE, help="PEM public key the bundle must be signed with.")
 @click.option("--identity", help="Keyless signer identity (not supported: bundles are signed with a key).")
 @click.option("--issuer", help="OIDC issuer of that identity (not supported, as --identity).")
@@ -139,8 +139,8 @@ def verify(
 
 
 @click.command()
-@click.argument("old", type=PATH)
-@click.argument("new", type=PATH)
+@click.argument("old", type=EXISTING)
+@click.argument("new", type=EXISTING)
 @click.option("--key", "key", type=FILE, help="PEM public key both bundles must be signed with.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.pass_context

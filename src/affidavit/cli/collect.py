@@ -9,9 +9,9 @@ from typing import Any
 import click
 
 from affidavit.cli.common import (
+    EXISTING,
     EXIT_INCOMPLETE,
     FILE,
-    PATH,
     emit_json,
     exclude_option,
     fail,
@@ -24,7 +24,7 @@ from affidavit.model import EvidenceKind
 
 
 @click.command()
-@click.argument("paths", type=PATH, nargs=-1, required=True)
+@click.argument("paths", type=EXISTING, nargs=-1, required=True)
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option(
     "--kind",
