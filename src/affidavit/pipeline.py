@@ -148,7 +148,7 @@ def split_subject(subject: str | None) -> tuple[str | None, str | None]:
 def run_gate(request: GateRequest) -> GateRun:
     """Collect, evaluate and decide. Raises only for problems that make any decision impossible
     (unloadable policies or matrices, bad usage); unreadable artefacts are recorded, not raised."""
-    from affidavit.config import apply_profile, effective_rule_data
+    from affidavit.config import effective_rule_data
     from affidavit.controls.links import rule_links
     from affidavit.controls.loader import load_crosswalk, load_matrices
     from affidavit.controls.status import control_statuses
@@ -218,22 +218,12 @@ def run_gate(request: GateRequest) -> GateRun:
         evidence = [e for e in evidence if e.source not in bad]
         collection.errors.extend(refused.refusals)
         results = evaluate(policy_set, evidence, context, engine=engine)
-    results = _mark_unreadable(results, policy_set, collection.errors)
-    results = _mark_future(results, policy_set, evidence, request.now)
-    if request.profile is not None:
-        results = apply_profile(results, policy_set.rules, {e.kind.value for e in evidence}, request.profile)
+    results, decision = settle(results, policy_set, evidence, collection.errors, request.now, request.profile)
 
     statuses = {
         m.framework: tuple(control_statuses(m, results, crosswalk))
         for m in sorted(matrices, key=lambda m: m.display_key)
     }
-    incomplete = bool(collection.errors) or any(r.outcome is Outcome.ERROR for r in results)
-    if incomplete:
-        decision = Decision.INCOMPLETE
-    elif any(r.outcome.blocks for r in results):
-        decision = Decision.NO_GO
-    else:
-        decision = Decision.GO
 
     run = Run(
         run_id=_run_id(request, environment, evidence, policy_set, matrices, now_text, configuration, params),
@@ -320,6 +310,36 @@ def _date_from_history(
         return out, None
     digest = hashlib.sha256(json.dumps(seen, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
     return out, ConfigInput("history", sha256=digest, value=f"{dated} finding(s) dated by first sighting")
+
+
+def settle(
+    results: list[RuleResult],
+    policy_set: PolicySet,
+    evidence: Sequence[Evidence],
+    errors: Sequence[InputError],
+    now: datetime,
+    profile: Profile | None = None,
+) -> tuple[list[RuleResult], Decision]:
+    """The rules' outcomes as the gate records them, and the decision: the one place where the
+    engine's results become a verdict (the gate and ``backtest`` both call it).
+
+    A rule that needed an unreadable artefact is ``error``; one that stands on evidence from the
+    future is overruled; a release profile marks what it does not require; then any error or
+    unreadable input makes the run INCOMPLETE, any blocking outcome NO-GO, and only then is it GO.
+    """
+    from affidavit.config import apply_profile
+
+    results = _mark_unreadable(results, policy_set, errors)
+    results = _mark_future(results, policy_set, evidence, now)
+    if profile is not None:
+        results = apply_profile(results, policy_set.rules, {e.kind.value for e in evidence}, profile)
+    if errors or any(r.outcome is Outcome.ERROR for r in results):
+        decision = Decision.INCOMPLETE
+    elif any(r.outcome.blocks for r in results):
+        decision = Decision.NO_GO
+    else:
+        decision = Decision.GO
+    return results, decision
 
 
 def _mark_unreadable(

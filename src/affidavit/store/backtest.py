@@ -128,7 +128,7 @@ def _rejudge(store: Store, stored: StoredRun, policy_set: PolicySet) -> Backtest
 
 def _judge(run: Run, evidence: list[Any], policy_set: PolicySet) -> tuple[dict[str, Outcome], Decision]:
     """Rule outcomes and decision of ``evidence`` judged as the run was, by ``policy_set``."""
-    from affidavit.pipeline import _mark_future, _mark_unreadable
+    from affidavit.pipeline import settle
     from affidavit.policy.engines import ENGINES, make_engine
     from affidavit.policy.evaluate import EvalContext, evaluate
 
@@ -148,14 +148,9 @@ def _judge(run: Run, evidence: list[Any], policy_set: PolicySet) -> tuple[dict[s
     engine = make_engine(run.engine.name if run.engine.name in ENGINES else "regorus")
     results = evaluate(policy_set, evidence, context, engine=engine)
     unread = [InputError(e.source, e.message, kind=e.kind) for e in run.input_errors]
-    results = _mark_unreadable(results, policy_set, unread)
-    results = _mark_future(results, policy_set, evidence, context.now)
-    if unread or any(r.outcome is Outcome.ERROR for r in results):
-        decision = Decision.INCOMPLETE
-    elif any(r.outcome.blocks for r in results):
-        decision = Decision.NO_GO
-    else:
-        decision = Decision.GO
+    # The run's release profile, if it had one, is not re-applied: a profile is recorded by its
+    # hash, not kept, so a backtest judges every rule (the strict default).
+    results, decision = settle(results, policy_set, evidence, unread, context.now)
     return {r.rule_id: r.outcome for r in results}, decision
 
 
