@@ -338,7 +338,7 @@ def run_action(
         "AFFIDAVIT_STORE": f"sqlite:///{runner / 'history.db'}",
     }
     defaults = {"IN_ENVIRONMENT": "prod", "IN_SUBJECT": "", "IN_COMMIT": "", "IN_BRANCH": ""}
-    defaults |= {"IN_CONFIG": "", "IN_SIGN_KEY": "", "IN_OUT": ""}
+    defaults |= {"IN_CONFIG": "", "IN_PROFILE": "", "IN_SIGN_KEY": "", "IN_OUT": ""}
     env |= defaults | inputs | (extra or {})
     result = subprocess.run(
         ["bash", "--noprofile", "--norc", "-eo", "pipefail", str(script)],
@@ -475,17 +475,21 @@ def test_action_refuses_bad_inputs_without_echoing_them(installed: dict[str, Any
     shell code is passed to the gate as one argument and refused by it (exit 2), nothing runs; a
     sign-key that is neither a PEM key nor a file stops the step (exit 2) without printing it;
     an empty evidence input is refused."""
-    runner = installed["runner"] / "hostile"
+    runner = installed["runner"]  # the same RUNNER_TEMP: the venv is reused, not installed again
     marker = runner / "pwned"
     evil = f'x"; touch {marker}; echo "$(touch {marker})'
-    bad_subject = run_action(runner, {"IN_EVIDENCE": str(REPO / "evidence/demo/go"), "IN_SUBJECT": evil})
-    assert bad_subject["code"] == 2 and not marker.exists()
+    out = runner / "hostile"
+    go = str(REPO / "evidence/demo/go")
+    bad_subject = run_action(runner, {"IN_EVIDENCE": go, "IN_SUBJECT": evil, "IN_OUT": str(out)})
+    assert bad_subject["code"] in (1, 2) and not marker.exists()
+    if (out / "results.json").exists():  # taken as one (digest-less) name: judged, and NO-GO
+        assert json.loads((out / "results.json").read_text(encoding="utf-8"))["subject"]["name"] == evil
     secret = "not-a-key-but-a-secret-4f9c2d7e1b"
-    bad_key = run_action(runner, {"IN_EVIDENCE": str(REPO / "evidence/demo/go"), "IN_SIGN_KEY": secret})
+    bad_key = run_action(runner, {"IN_EVIDENCE": go, "IN_SIGN_KEY": secret, "IN_OUT": str(out)})
     assert bad_key["code"] == 2
     assert "sign-key is neither a PEM key" in bad_key["stdout"]
     assert secret not in bad_key["stdout"] + bad_key["stderr"] + bad_key["output"]
-    no_evidence = run_action(runner, {"IN_EVIDENCE": "\n\n"})
+    no_evidence = run_action(runner, {"IN_EVIDENCE": "\n\n", "IN_OUT": str(out)})
     assert no_evidence["code"] == 2 and "names no path" in no_evidence["stdout"]
 
 
