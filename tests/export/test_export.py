@@ -281,13 +281,15 @@ def test_a_run_id_that_would_leave_the_proofs_folder_stops_the_export(
 
 
 def test_export_refuses_an_existing_folder_and_unbuilt_options(quarter: Quarter, tmp_path: Path) -> None:
-    """Never written over; ``--deployments`` says it is not built rather than silently ignored."""
+    """Never written over; a deployment file that is none of the sources is refused (exit 3), not
+    silently reconciled as empty; a quarter that does not exist is a usage error."""
     out = tmp_path / "audit"
     out.mkdir()
     assert export(quarter, out).exit_code == 2
     deployments = tmp_path / "d.csv"
-    deployments.write_text("digest,environment,time\n")
-    assert export(quarter, tmp_path / "x", "--deployments", str(deployments)).exit_code == 2
+    deployments.write_text("when,what\n2026-11-20,shop\n")
+    refused = export(quarter, tmp_path / "x", "--deployments", str(deployments))
+    assert refused.exit_code == 3 and "d.csv" in refused.output and not (tmp_path / "x").exists()
     assert export(quarter, tmp_path / "y", "--period", "2026-Q5").exit_code == 2
 
 

@@ -35,7 +35,8 @@ if TYPE_CHECKING:
     "deployments",
     multiple=True,
     type=FILE,
-    help="Deployment records to reconcile (not yet read by this version: the export says so).",
+    help="Deployments to reconcile with GO decisions (repeatable): GitHub deployments JSON, an Argo CD "
+    "Application, or a CSV of digest,environment,time.",
 )
 @click.option("--sample-seed", type=click.IntRange(0), required=True, help="Seed of the sample (recorded).")
 @click.option("--sample-size", type=click.IntRange(0, 100000), help="Sample size (default: from the table).")
@@ -63,18 +64,14 @@ def export(
     Exit 0 when the folder was written; 2 for a usage error; 3 when the store or a run cannot be read.
     """
     from affidavit.bundle.sign import load_signing_key
-    from affidavit.errors import UsageError
+    from affidavit.export.deployments import read_deployments
     from affidavit.export.period import parse_period
     from affidavit.export.write import ExportRequest, export_period, framework_id
     from affidavit.store import default_store_url, open_store
 
     verbose = bool(ctx.obj and ctx.obj.get("verbose"))
     try:
-        if deployments:
-            raise UsageError(
-                "--deployments: reconciling deployment records is not built yet in this version",
-                hint="export without --deployments; the export lists every deployment source as not given",
-            )
+        records = tuple(read_deployments(path, environment) for path in deployments)
         request = ExportRequest(
             period=parse_period(period_text),
             framework=framework_id(framework),
@@ -83,6 +80,7 @@ def export(
             sample_seed=sample_seed,
             sample_size=sample_size,
             signer=load_signing_key(sign_key) if sign_key else None,
+            deployments=records,
         )
         store = open_store(store_url or default_store_url(), create=False)
         try:
@@ -115,6 +113,14 @@ def export(
     )
     decisions = ", ".join(f"{k} {v}" for k, v in population["decisions"].items()) or "none"
     click.echo(say(f"  decisions: {decisions}; sample of {doc['sample']['size']} with seed {sample_seed}"))
+    found = doc["deployments"]
+    if found["checked"]:
+        click.echo(
+            say(
+                f"  deployments: {found['checked']} in the period, {found['reconciled_count']} reconciled, "
+                f"{len(found['exceptions'])} exception(s)"
+            )
+        )
     failing = [c["id"] for c in doc["controls"] if c["days"]["failed"]]
     if failing:
         click.echo(say(f"  controls with failed days: {', '.join(failing)}"))

@@ -142,8 +142,18 @@ def render_markdown(doc: dict[str, Any]) -> str:
         + (", ".join(md_text(x) for x in deployments["not_given"]) or "none")
         + "."
     )
+    if deployments.get("checked"):
+        lines += [
+            "",
+            f"{deployments['checked']} deployment(s) in the period, {deployments['reconciled_count']} reconciled "
+            f"to a GO made before them, {len(deployments['exceptions'])} exception(s):",
+            "",
+        ]
     for e in deployments["exceptions"]:
+        what = e.get("digest") or e.get("commit") or "nothing named"
         lines.append(
-            f"- exception: {md_text(e.get('reason'))} ({md_code(e.get('digest'))}, {md_text(e.get('time'))})"
+            f"- exception: {md_text(e.get('source'))} deployment {md_code(e.get('ref'))} to "
+            f"{md_text(e.get('environment'))} at {md_text(e.get('time'))} of {md_code(what)}: "
+            f"{md_text(e.get('reason'))}"
         )
     return "\n".join(lines) + "\n"

@@ -227,7 +227,12 @@ def verify_period(folder: Path, key: PublicKey | None = None) -> PeriodReport:
     if not is_period_export(folder):
         raise ExportError(f"{folder}: not a period export (no period.json)")
     sums = _check_sums(folder, report)
-    doc = _period_doc(folder)
+    try:
+        doc = _period_doc(folder)
+    except ExportError as exc:  # a damaged period.json is a tampered export, not an unreadable one
+        report.problems.append(exc.message)
+        _check_signature(folder, report, key, sums)
+        return report
     report.period = str(doc["period"].get("name"))
     report.root = str(doc["merkle"]["root"])
     size = int(doc["merkle"]["tree_size"])

@@ -35,13 +35,16 @@ from affidavit import __version__
 from affidavit.bundle.sign import ENVELOPE_NAME, SIGNATURE_NAME, SUMS_NAME
 from affidavit.errors import Error, UsageError
 from affidavit.export.build import PeriodBuilder, canonical
+from affidavit.export.deployments import Reconciler
 from affidavit.export.sample import draw, plan
 from affidavit.export.source import period_runs
+from affidavit.store.interface import RunQuery
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
 
     from affidavit.bundle.sign import Signer
+    from affidavit.export.deployments import Deployment
     from affidavit.export.period import Period
     from affidavit.store.interface import Store
 
@@ -76,6 +79,7 @@ class ExportRequest:
     sample_seed: int
     sample_size: int | None = None
     signer: Signer | None = None
+    deployments: tuple[tuple[str, list[Deployment]], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,12 +132,22 @@ def _write(
     (stage / PROOFS_DIR).mkdir()
     with (stage / POPULATION_NAME).open("wb") as population, (stage / WAIVERS_NAME).open("wb") as waivers:
         builder = PeriodBuilder(request.period, request.framework, population, waivers)
+        reconciler = Reconciler(list(request.deployments), request.period.since, request.period.until)
         for run in period_runs(store, request.period, request.environment):
             if not _SAFE_ID.fullmatch(run.run_id):
                 raise ExportError(
                     f"run #{run.seq} of {store.display} has an id that cannot name a file; the export stops"
                 )
             builder.add(run)
+            commit = run.run.get("commit")
+            reconciler.observe(
+                run.environment,
+                run.subject_digest,
+                commit if isinstance(commit, str) else None,
+                run.decision,
+                run.time,
+                run.run_id,
+            )
             if progress is not None and builder.runs % 1000 == 0:
                 progress(builder.runs)
     try:
@@ -231,11 +245,15 @@ def _write(
         },
         "policy_changes": builder.policy_ledger(),
         "sample": {**sample_plan.to_json(), "runs": sampled},
-        "deployments": {
-            "reconciled": [],
-            "not_given": ["github-deployments", "argocd-history", "csv"],
-            "exceptions": [],
-        },
+        "deployments": reconciler.result(
+            lambda digest, environment, before: bool(
+                store.runs(
+                    RunQuery(
+                        subject_digest=digest, environment=environment, decision="GO", until=before, limit=1
+                    )
+                )
+            )
+        ),
     }
     (stage / PERIOD_NAME).write_bytes(_pretty(doc))
     from affidavit.export.markdown import render_markdown
