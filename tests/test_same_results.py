@@ -33,25 +33,25 @@ from typing import Any
 
 import pytest
 
-from affidavit.artefact import Artefact
 from affidavit.bundle.redact import redacted_copy
-from affidavit.collectors import CollectOptions, collect_paths, registry
+from affidavit.bundle.write import write_bundle
+from affidavit.collectors import CollectOptions, collect_paths
 from affidavit.collectors.formats.terraform_plan import redact_plan
 from affidavit.collectors.kinds.secrets import mask_tree
 from affidavit.collectors.kinds.terraform import (
-    COPIES,
     SENSITIVE,
     mask_marked,
     redact_plan_value,
     scrub_secrets,
 )
-from affidavit.errors import PolicyError
+from affidavit.errors import BundleError, PolicyError
 from affidavit.pipeline import GateRequest, run_gate
 from affidavit.policy.analysis import analyse, analyse_cached
 from affidavit.policy.engines.regorus import RegorusEngine, RegorusSession
 from affidavit.policy.interface import PolicyModule, epoch_ns
 from affidavit.policy.loader import TEST_SUFFIX, read_modules
 from affidavit.render.json import canonical_json
+from tests.bundle.support import run_judging
 from tests.conftest import CORPUS, NOW, REPO, SHARED
 
 DIGESTS = Path(__file__).resolve().parent / "same_results.json"
@@ -66,14 +66,17 @@ def _sha(data: bytes | str) -> str:
     return hashlib.sha256(data.encode() if isinstance(data, str) else data).hexdigest()
 
 
-def _collected(source_of: dict[str, Path], evidence: list[Any]) -> dict[str, Any]:
-    """Digests of records and redacted raw copies, keyed by the record's source."""
+def _collected(
+    source_of: dict[str, Path], evidence: list[Any], made: dict[str, bytes] | None = None
+) -> dict[str, Any]:
+    """Digests of records and redacted raw copies, keyed by the record's source (``made``: the
+    copies the gate's collectors made, as the bundle writer is given them)."""
     out: dict[str, Any] = {}
     for record in sorted(evidence, key=lambda e: (e.source, e.id)):
         path = source_of.get(record.id)
         stored = "-"
         if path is not None:
-            data, _ = redacted_copy(record, path.read_bytes())
+            data, _ = redacted_copy(record, path.read_bytes(), (made or {}).get(record.id))
             stored = _sha(data)
         out[f"{record.source}#{record.id[7:19]}"] = {
             "record": _sha(canonical_json(record.to_json())),
@@ -84,20 +87,21 @@ def _collected(source_of: dict[str, Path], evidence: list[Any]) -> dict[str, Any
 
 def _gate_digests(release: str) -> dict[str, Any]:
     """What the gate decides on ``evidence/demo/<release>`` and what its bundle would hold."""
+    demo = DEMO.relative_to(REPO)  # every path relative: the records and results name them
     request = GateRequest(
-        evidence_paths=(DEMO.relative_to(REPO) / release,),
+        evidence_paths=(demo / release,),
         environment="prod",
         subject_name="ghcr.io/acme/shop",
         subject_digest=(DEMO / "SUBJECT_DIGEST").read_text().strip(),
         now=datetime.fromisoformat(NOW.replace("Z", "+00:00")),
         replay=True,
         commit=(DEMO / "COMMIT").read_text().strip(),
-        param_files=(DEMO / "params.yaml",),
-        public_key=DEMO / "cosign.pub",
+        param_files=(demo / "params.yaml",),
+        public_key=demo / "cosign.pub",
     )
     with contextlib.chdir(REPO):  # sources named as a user in the checkout names them
         judged = run_gate(request)
-        evidence = _collected(judged.sources, judged.evidence)
+        evidence = _collected(judged.sources, judged.evidence, judged.stored)
     results = judged.run.to_json()
     results.pop("wall_time", None)
     return {
@@ -375,21 +379,33 @@ def test_the_one_walk_redaction_equals_the_plain_steps(name: str) -> None:
 
 
 def test_a_copy_made_during_collection_serves_only_its_own_bytes(tmp_path: Path) -> None:
-    """The gate's copy is made from the collector's parse and kept by the sha256 of the raw bytes:
-    other bytes (one more byte, the same length changed) never get it, and it equals the copy
-    made from the bytes alone."""
+    """The gate's copy is made from the collector's parse and travels with the run by record id
+    (``Collection.stored`` -> ``GateRun.stored`` -> ``write_bundle``), never through a global: it
+    equals the copy made from the bytes alone, a collection without ``stored_copies`` makes none,
+    and a file swapped after collection (same length, other bytes) is refused by the writer rather
+    than given the copy of the bytes that were judged."""
     raw = json.dumps(HOSTILE_PLANS["shapes"]).encode()
-    doc = Artefact("plan.json", raw)
-    fmt = registry.format_by_name("terraform-plan-json")
-    fmt.parse(doc, CollectOptions(now=NOW, stored_copies=True))
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "plan.json").write_bytes(raw)
+    plain = collect_paths((folder,), CollectOptions(now=NOW))
+    assert plain.stored == {}
+    collection = collect_paths((folder,), CollectOptions(now=NOW, stored_copies=True))
+    (record,) = collection.evidence
+    assert list(collection.stored) == [record.id] == ["sha256:" + _sha(raw)]
+    made = collection.stored[record.id]
+    assert made == redact_plan(raw)  # equals the copy made from the bytes alone
+    assert b"AKIAIOSFODNN7EXAMPLE" not in made
     other = raw.replace(b"eu-west-1", b"eu-west-2")
     assert len(other) == len(raw)
-    assert b"eu-west-2" in redact_plan(other)  # other bytes are redacted afresh, never given the copy
-    from_collection = COPIES.take(raw)  # still kept: the copy of these very bytes
-    assert from_collection is not None
-    assert COPIES.take(raw) is None  # taken once
-    assert from_collection == redact_plan(raw)  # equals the copy made from the bytes alone
-    assert b"AKIAIOSFODNN7EXAMPLE" not in from_collection
+    assert b"eu-west-2" in redact_plan(other)  # other bytes are redacted afresh
+    run = run_judging(record)
+    written = write_bundle(run, [record], collection.documents, tmp_path / "a", stored=collection.stored)
+    alone = write_bundle(run, [record], collection.documents, tmp_path / "b")
+    assert written.manifest == alone.manifest  # the same bytes with and without the copy
+    (folder / "plan.json").write_bytes(other)
+    with pytest.raises(BundleError, match="changed while affidavit was running"):
+        write_bundle(run, [record], collection.documents, tmp_path / "c", stored=collection.stored)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -22,8 +22,12 @@ if TYPE_CHECKING:
     from affidavit.model import Evidence
 
 
-def redacted_copy(record: Evidence, raw: bytes) -> tuple[bytes, bool]:
+def redacted_copy(record: Evidence, raw: bytes, made: bytes | None = None) -> tuple[bytes, bool]:
     """The bytes to store for ``record`` and whether they differ from ``raw``.
+
+    ``made``: the copy the record's collector made from its own parse of these bytes
+    (``Collection.stored``: what the hook gives for them, without parsing them again); the caller
+    has checked that ``raw`` hashes to the record's id, the bytes it was made from.
 
     ``raw`` is returned as it is when it carried no secret this time (for a format without a
     ``redact`` hook: no well-known credential). When the second value is ``False`` the stored
@@ -31,6 +35,8 @@ def redacted_copy(record: Evidence, raw: bytes) -> tuple[bytes, bool]:
     ``InputError`` naming its source; it is never stored as it is. An unknown format name is a
     ``KeyError``, never "nothing to redact".
     """
+    if made is not None:
+        return made, made != raw
     redact = registry.redactor(record.format) or mask_document
     stored = redact(raw, record.source)
     return stored, stored != raw

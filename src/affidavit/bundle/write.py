@@ -121,10 +121,18 @@ def write_bundle(
     sources: Mapping[str, Path],
     out_dir: Path,
     signer: Signer | None = None,
+    *,
+    stored: Mapping[str, bytes] | None = None,
 ) -> Bundle:
     """Write the bundle for one run into ``out_dir/<run-id>/`` and its ``.tar.gz`` (see the module
     docstring: never over anything, never through a link, staged and renamed into place), signed
-    with ``signer`` when one is given."""
+    with ``signer`` when one is given.
+
+    ``stored``: redacted raw copies the collectors already made, by record id (``GateRun.stored``);
+    a record's copy is used only once the file it was read from still hashes to the record's id.
+    Any other record's copy is made here by its format's ``redact`` hook.
+    """
+    made: Mapping[str, bytes] = stored or {}
     run_id = run.run_id
     _check_run_id(run_id)
     bundle = Bundle(
@@ -135,7 +143,7 @@ def write_bundle(
     )
 
     def produce(folder: _Folder) -> None:
-        bundle.manifest = _write_files(folder, run, evidence, sources, signer)
+        bundle.manifest = _write_files(folder, run, evidence, sources, signer, made)
 
     bundle.created = _place(run, produce, out_dir, signer)
     return bundle
@@ -184,8 +192,10 @@ def _write_files(
     evidence: Sequence[Evidence],
     sources: Mapping[str, Path],
     signer: Signer | None,
+    made: Mapping[str, bytes],
 ) -> dict[str, Any]:
-    """Every file of the bundle into ``folder``, one at a time; the manifest written."""
+    """Every file of the bundle into ``folder``, one at a time; the manifest written (``made``:
+    copies already redacted, by record id)."""
     inventory: list[dict[str, Any]] = []
     for record in evidence:
         short = record.id.split(":", 1)[1][:12]
@@ -193,7 +203,7 @@ def _write_files(
         name = _safe_name(source_path.name if source_path else "artefact")
         entry: dict[str, Any] = {"id": record.id, "kind": record.kind.value, "source": record.source}
         if source_path is not None:
-            stored, redacted = _stored_copy(record, source_path)
+            stored, redacted = _stored_copy(record, source_path, made.get(record.id))
             raw_name = f"evidence/{short}-{name}"
             if raw_name not in folder.digests:
                 folder.add(raw_name, stored)
@@ -234,8 +244,9 @@ def sums_text(digests: Mapping[str, str]) -> bytes:
     return "".join(f"{digests[name]}  {name}\n" for name in sorted(digests)).encode("utf-8")
 
 
-def _stored_copy(record: Evidence, source_path: Path) -> tuple[bytes, bool]:
-    """The bytes of ``record``'s artefact to store (secrets redacted) and whether they were."""
+def _stored_copy(record: Evidence, source_path: Path, made: bytes | None) -> tuple[bytes, bool]:
+    """The bytes of ``record``'s artefact to store (secrets redacted) and whether they were;
+    ``made``: the copy its collector made from these bytes, if it made one."""
     try:
         # Read as the collectors read it: never through a link, never blocking on a FIFO
         # swapped in after collection.
@@ -248,7 +259,7 @@ def _stored_copy(record: Evidence, source_path: Path) -> tuple[bytes, bool]:
             hint="re-run the gate on artefacts that are not being written to",
         )
     try:
-        return redacted_copy(record, raw)
+        return redacted_copy(record, raw, made)
     except InputError as exc:
         # A secret-bearing file that cannot be redacted is never stored as it is.
         raise BundleError(

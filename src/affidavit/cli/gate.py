@@ -31,6 +31,8 @@ from affidavit.cli.outputs import ci_outputs, output_option, parse_outputs, writ
 from affidavit.errors import Error, UsageError
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+
     from affidavit.config import Config
     from affidavit.model import Run
     from affidavit.model.waiver import Waiver
@@ -109,6 +111,13 @@ if TYPE_CHECKING:
 )
 @exclude_option
 @verification_options
+@click.option(
+    "--engine",
+    type=click.Choice(["regorus", "opa"]),
+    default="regorus",
+    show_default=True,
+    help="Rego engine: regorus (embedded) or opa (the reference engine, when installed).",
+)
 @output_option
 @store_option
 @click.option("--no-record", is_flag=True, help="Do not record the run in the history (the output says so).")
@@ -142,6 +151,7 @@ def gate(
     issuer: str | None,
     public_key: Path | None,
     exclude: tuple[str, ...],
+    engine: str,
     outputs: tuple[str, ...],
     store_url: str | None,
     no_record: bool,
@@ -170,6 +180,7 @@ def gate(
             environment = config.resolve_environment(environment)
         signer = load_signing_key(sign_key) if sign_key else None  # a bad key stops the gate first (exit 2)
         wanted = parse_outputs(outputs)
+        history = _History(store_url)
         wall = datetime.now(tz=UTC).replace(microsecond=0)
         moment = evaluation_time(now, replay, wall)
         request = GateRequest(
@@ -192,15 +203,17 @@ def gate(
             identity=identity,
             issuer=issuer,
             public_key=public_key,
+            engine=engine,
             config=config,
             profile=chosen,
+            first_seen=None if no_record else history,
         )
         judged = run_gate(request)
         run = judged.run
     except Error as exc:
         fail(exc, verbose)
     try:
-        bundle = write_bundle(run, judged.evidence, judged.sources, out, signer)
+        bundle = write_bundle(run, judged.evidence, judged.sources, out, signer, stored=judged.stored)
     except Error as exc:
         if verbose:
             raise
@@ -251,11 +264,18 @@ def gate(
                 f"  already recorded: {bundle.path} held this run and verifies; nothing was written over{added}"
             )
         click.echo(_history_line(recorded, no_record))
+        click.echo(_first_seen_line(run, no_record, history.error is not None))
     for problem in problems:
         click.echo(f"affidavit: error: {say(problem)}", err=True)
     if record_error is not None:
         click.echo(f"affidavit: error: {say(record_error.diagnostics())}", err=True)
-    sys.exit(EXIT_INCOMPLETE if problems or record_error is not None else run.exit_code)
+    if history.error is not None:
+        click.echo(
+            f"affidavit: error: the run history could not date the findings: {say(history.error.diagnostics())}",
+            err=True,
+        )
+    incomplete = problems or record_error is not None or history.error is not None
+    sys.exit(EXIT_INCOMPLETE if incomplete else run.exit_code)
 
 
 def _unwritten(run: Run, exc: Error, fmt: str) -> NoReturn:
@@ -279,6 +299,46 @@ def _unwritten(run: Run, exc: Error, fmt: str) -> NoReturn:
         click.echo("  bundle: NOT written (see the error); history: NOT recorded")
     click.echo(f"affidavit: error: {say(exc.diagnostics())}", err=True)
     sys.exit(EXIT_INCOMPLETE)
+
+
+class _History:
+    """The run history as the pipeline asks it (``pipeline.FirstSeen``): when each finding was
+    first seen for a subject name. The store is opened for the question and closed after it; a
+    store that cannot answer is kept as ``error`` (the gate then exits 3: its windows counted from
+    publication dates, not from the history it was asked to use)."""
+
+    def __init__(self, store_url: str | None) -> None:
+        """Ask the store ``store_url`` names (``None``: the platform's default file)."""
+        self.store_url = store_url
+        self.error: Error | None = None
+
+    def __call__(self, subject_name: str, finding_keys: Sequence[str], before: str) -> Mapping[str, str]:
+        """The store's ``first_seen`` for runs evaluated before ``before``; empty when it failed."""
+        from affidavit.store import default_store_url, open_store
+
+        try:
+            store = open_store(self.store_url or default_store_url(), create=True)
+            try:
+                return store.first_seen(subject_name, finding_keys, before=before)
+            finally:
+                store.close()
+        except Error as exc:
+            self.error = exc
+            return {}
+
+
+def _first_seen_line(run: Run, no_record: bool, failed: bool) -> str:
+    """The summary's line about the date each remediation window counted from."""
+    dated = next((c.value for c in run.configuration if c.role == "history"), None)
+    if no_record:
+        why = "history not consulted (--no-record)"
+    elif failed:
+        why = "the run history could not be read (see the error)"
+    elif dated is None:
+        why = "the run history dated no finding"
+    else:
+        return f"  first seen: {dated} in the run history: their remediation windows count from then"
+    return f"  first seen: {why}: remediation windows count from publication dates"
 
 
 def _history_line(recorded: Recorded | None, no_record: bool) -> str:

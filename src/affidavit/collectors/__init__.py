@@ -35,6 +35,12 @@ __all__ = [
 
 def collect_document(doc: Artefact, options: CollectOptions) -> Evidence:
     """Detect the format of ``doc`` and normalise it; raises ``InputError`` on bad input."""
+    return _collect(doc, options)[0]
+
+
+def _collect(doc: Artefact, options: CollectOptions) -> tuple[Evidence, bytes | None]:
+    """``collect_document``, and the raw copy for a bundle its format made while it parsed
+    (``CollectOptions.stored_copies``; ``None`` when it made none)."""
     try:
         fmt = detect(doc, options)
     except (TypeError, ValueError, KeyError, IndexError, AttributeError) as exc:
@@ -60,7 +66,7 @@ def collect_document(doc: Artefact, options: CollectOptions) -> Evidence:
         ) from None
     finally:
         doc.release()
-    return Evidence(
+    record = Evidence(
         id=doc.id,
         kind=parsed.kind or fmt.kind,
         format=fmt.name,
@@ -73,6 +79,7 @@ def collect_document(doc: Artefact, options: CollectOptions) -> Evidence:
         data=parsed.data,
         problems=tuple(parsed.problems),
     )
+    return record, parsed.stored
 
 
 def _where(exc: BaseException) -> str:
@@ -90,12 +97,21 @@ class Collection:
     """What collecting gave: the records read and the errors met (a non-empty ``errors`` means the
     run cannot complete), the file each record was read from, and every file or folder that was
     not read as evidence with the reason (``skipped``, in walking order). A ``REFUSED`` entry of
-    ``skipped`` is also one of ``errors``."""
+    ``skipped`` is also one of ``errors``.
+
+    ``stored``: the raw copies for a bundle that formats made while they parsed (by record id, so
+    each serves only the bytes it was made from; ``CollectOptions.stored_copies``), at most
+    ``STORED_LIMIT`` bytes in all: past that a copy is left out and the bundle writer makes it
+    from the raw bytes again, so an evidence folder of many large plans is never held whole."""
 
     evidence: list[Evidence] = field(default_factory=list)
     errors: list[InputError] = field(default_factory=list)
     documents: dict[str, Path] = field(default_factory=dict)
     skipped: list[Skipped] = field(default_factory=list)
+    stored: dict[str, bytes] = field(default_factory=dict)
+
+
+STORED_LIMIT = 1 << 30
 
 
 _REFUSED_HINT = (
@@ -135,7 +151,7 @@ def _collect_file(found: FoundFile, options: CollectOptions, result: Collection)
         result.skipped.append(Skipped(found.source, Action.IGNORED, shape.ignored_because))
         return
     try:
-        evidence = collect_document(doc, options)
+        evidence, stored = _collect(doc, options)
     except UnknownFormatError as exc:
         shape = None if found.named else describe(doc)
         if shape is not None and shape.not_evidence:
@@ -148,3 +164,5 @@ def _collect_file(found: FoundFile, options: CollectOptions, result: Collection)
         return
     result.evidence.append(evidence)
     result.documents[evidence.id] = found.location
+    if stored is not None and sum(map(len, result.stored.values())) + len(stored) <= STORED_LIMIT:
+        result.stored[evidence.id] = stored

@@ -69,7 +69,8 @@ class CollectOptions:
     branch: str | None = None
     offline: bool = True
     # Make each raw copy a bundle will store while the document is parsed (a format with a
-    # ``redact`` hook that needs the parse, such as a Terraform plan, then parses it once): the gate.
+    # ``redact`` hook that needs the parse, such as a Terraform plan, then parses it once): the
+    # gate. The copy comes back in ``Parsed.stored`` and travels with the run to the bundle writer.
     stored_copies: bool = False
 
 
@@ -84,6 +85,9 @@ class Parsed:
     effective_at: str | None = None
     problems: list[str] = field(default_factory=list)
     kind: EvidenceKind | None = None  # only when one format yields more than one kind
+    # The raw copy a bundle stores, made from this parse (``CollectOptions.stored_copies``): exactly
+    # what the format's ``redact`` hook gives for these bytes. None: the hook makes it when needed.
+    stored: bytes | None = None
 
 
 Detector = Callable[[Artefact], int]

@@ -61,7 +61,7 @@ from affidavit.collectors.interface import (
     shape_of,
 )
 from affidavit.collectors.kinds.secrets import may_hold_tokens
-from affidavit.collectors.kinds.terraform import COPIES, mask_marked, redact_plan_value, scrub_secrets
+from affidavit.collectors.kinds.terraform import mask_marked, redact_plan_value, scrub_secrets
 from affidavit.errors import InputError
 from affidavit.model import EvidenceKind, Subject, Tool
 from affidavit.model.time import format_utc, parse_timestamp
@@ -256,8 +256,8 @@ def _parse(doc: Artefact, options: CollectOptions) -> Parsed:
         parsed, plan = _parse_plan(doc)
         if options.stored_copies:
             # The bundle's copy, from this parse (the record is built: only top-level objects of
-            # ``plan`` change now, never a value the record holds).
-            COPIES.keep(doc.id.removeprefix("sha256:"), redact_plan_value(plan))
+            # ``plan`` change now, never a value the record holds); what ``redact_plan`` gives.
+            parsed.stored = redact_plan_value(plan)
         return parsed
 
 
@@ -546,13 +546,9 @@ def redact_plan(raw: bytes, source: str = "plan") -> bytes:
     """The plan with every sensitive value masked, for an evidence bundle (``redact_plan_value``).
 
     The setup-terraform wrapper's output is unwrapped first; what is stored is the plan JSON alone.
-    A document that is not a plan object is returned as it is (it holds no plan values). The copy
-    the collector made while it parsed these bytes (``CollectOptions.stored_copies``) is used when
-    there is one, so a gate parses a plan once.
+    A document that is not a plan object is returned as it is (it holds no plan values). A gate
+    does not call this: its collector made the same copy from its own parse (``Parsed.stored``).
     """
-    kept = COPIES.take(raw)  # made by ``_parse`` from its own parse of these very bytes
-    if kept is not None:
-        return kept
     plan = _load(Artefact(source, raw), Problems(source))
     if not isinstance(plan, dict):
         return raw

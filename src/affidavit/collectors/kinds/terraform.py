@@ -18,7 +18,6 @@ the bundle's redaction of a raw plan all mask secrets the same way, with the sam
 
 from __future__ import annotations
 
-import hashlib
 import json
 from typing import Any
 
@@ -374,38 +373,3 @@ def _mask_module(module: Any, masked: list[list[Any]], leaves: set[str]) -> None
             )
     for child in module.get("child_modules") or []:
         _mask_module(child, masked, leaves)
-
-
-# ---------------------------------------------------------------------------------------------
-# Redacted copies made during collection, kept until the bundle stores them
-
-
-class RedactedCopies:
-    """Redacted raw copies made from the tree a collector parsed, by the sha256 of the raw bytes.
-
-    Redacting a plan needs its parsed tree; the bundle writer, which stores the copy after the
-    decision, has only the raw bytes. So the collector, while it holds the tree, makes the copy and
-    keeps it here; the format's ``redact`` hook takes it back when it is given bytes that hash to
-    the same sha256 (so a copy is only ever used for the very bytes it was made from), and makes
-    one itself otherwise. At most ``limit`` bytes are kept (an evidence folder of many large plans
-    falls back to redacting again, never to holding them all).
-    """
-
-    def __init__(self, limit: int = 1 << 30) -> None:
-        self.limit = limit
-        self._copies: dict[str, bytes] = {}
-
-    def keep(self, digest: str, stored: bytes) -> None:
-        """Keep ``stored``, the redacted copy of the raw bytes whose sha256 hex is ``digest``."""
-        held = sum(len(v) for v in self._copies.values())
-        if held + len(stored) <= self.limit:
-            self._copies[digest] = stored
-
-    def take(self, raw: bytes) -> bytes | None:
-        """The copy kept for ``raw`` (removed from here), or ``None``."""
-        if not self._copies:
-            return None
-        return self._copies.pop(hashlib.sha256(raw).hexdigest(), None)
-
-
-COPIES = RedactedCopies()
