@@ -32,8 +32,8 @@ venv: $(VENV)/.installed
 UV_COMPILE = $(VENV)/bin/uv pip compile --quiet --universal --python-version 3.11 --generate-hashes \
              --custom-compile-command "make lock" $(UPGRADE)
 lock: $(VENV)/.installed
-	$(UV_COMPILE) pyproject.toml --extra cosign --extra dev -o requirements/dev.txt
-	$(UV_COMPILE) pyproject.toml --extra cosign -c requirements/dev.txt -o requirements/runtime.txt
+	$(UV_COMPILE) pyproject.toml --extra dev -o requirements/dev.txt
+	$(UV_COMPILE) pyproject.toml -c requirements/dev.txt -o requirements/runtime.txt
 	$(UV_COMPILE) requirements/build.in -c requirements/dev.txt -o requirements/build.txt
 
 # The demo gate: the bundled release of ghcr.io/acme/shop, verified with the demo's cosign key and
