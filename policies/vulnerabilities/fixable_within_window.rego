@@ -130,12 +130,22 @@ _fix_available(f) if {
 	object.get(f, "status", null) == "fixed"
 }
 
-# When the finding became known: first seen in the run history, else its publication date.
+# When the finding became known: first seen in the run history (the pipeline sets first_seen from
+# earlier runs of the same subject name), else its publication date.
 _since(f) := f.first_seen if {
 	dates.valid(f.first_seen)
 } else := f.published_at if {
 	dates.valid(f.published_at)
 }
+
+# Which of the two dates a window counted from, for the message and the details.
+_counted_from(f) := "first_seen" if {
+	dates.valid(f.first_seen)
+} else := "published_at"
+
+_since_text(f, since) := sprintf("first seen in the run history on %s", [dates.day(since)]) if {
+	_counted_from(f) == "first_seen"
+} else := sprintf("published %s", [dates.day(since)])
 
 _name(f) := sprintf("%v %v", [object.get(f, ["package", "name"], "(unnamed package)"), object.get(f, ["package", "version"], "(no version)")])
 
@@ -162,9 +172,9 @@ deny contains v if {
 	age := dates.age_days(since)
 	age > e.days
 	v := {
-		"msg": sprintf("%v (%s) in %s, target %v: fixed in %s, known since %s (%v days ago), beyond the %v-day window for %s (vulnerabilities.remediation_days.%s)", [e.f.id, e.severity, _name(e.f), object.get(e.f, "target", null), _fix(e.f), dates.day(since), floor(age), e.days, e.severity, e.severity]),
+		"msg": sprintf("%v (%s) in %s, target %v: fixed in %s, %s (%v days ago), beyond the %v-day window for %s (vulnerabilities.remediation_days.%s)", [e.f.id, e.severity, _name(e.f), object.get(e.f, "target", null), _fix(e.f), _since_text(e.f, since), floor(age), e.days, e.severity, e.severity]),
 		"evidence_ids": evidence.id_list(e.record),
-		"details": object.union(_details(e), {"known_since": since, "age_days": dates.round1(age)}),
+		"details": object.union(_details(e), {"known_since": since, "counted_from": _counted_from(e.f), "age_days": dates.round1(age)}),
 	}
 }
 
@@ -185,7 +195,7 @@ missing contains v if {
 	not _since(e.f)
 	e.days > 0
 	v := {
-		"msg": sprintf("%v (%s) in %s has a fix but the scan gives no date for it, so its %v-day window cannot be checked; use a scanner output that carries publication dates", [e.f.id, e.severity, _name(e.f), e.days]),
+		"msg": sprintf("%v (%s) in %s has a fix but neither the scan nor the run history gives a date for it, so its %v-day window cannot be checked; use a scanner output that carries publication dates (once a recorded run of this subject name has seen the finding, its window counts from that first sighting)", [e.f.id, e.severity, _name(e.f), e.days]),
 		"evidence_ids": evidence.id_list(e.record),
 	}
 }

@@ -79,7 +79,7 @@ test_fires_when_fixable_critical_in_prod if {
 	denies := rule.deny with input as _input([_scan("v", testing.digest, [_expat, _requests])], _prod)
 	count(denies) == 1
 	some d in denies
-	d.msg == "CVE-2024-45490 (critical) in libexpat1 2.5.0-1, target ghcr.io/acme/shop:1.8.0 (debian 12.7): fixed in 2.5.0-1+deb12u1, known since 2024-08-30 (814 days ago), beyond the 0-day window for critical (vulnerabilities.remediation_days.critical)"
+	d.msg == "CVE-2024-45490 (critical) in libexpat1 2.5.0-1, target ghcr.io/acme/shop:1.8.0 (debian 12.7): fixed in 2.5.0-1+deb12u1, published 2024-08-30 (814 days ago), beyond the 0-day window for critical (vulnerabilities.remediation_days.critical)"
 	d.evidence_ids == [testing.id("v")]
 	d.details.fixed_versions == ["2.5.0-1+deb12u1"]
 }
@@ -89,7 +89,7 @@ test_fires_when_high_exceeds_its_window if {
 	denies := rule.deny with input as _input([_scan("v", testing.digest, [old])], _prod)
 	count(denies) == 1
 	some d in denies
-	contains(d.msg, "known since 2026-11-01 (21 days ago), beyond the 7-day window for high")
+	contains(d.msg, "published 2026-11-01 (21 days ago), beyond the 7-day window for high")
 }
 
 test_first_seen_wins_over_publication if {
@@ -97,6 +97,47 @@ test_first_seen_wins_over_publication if {
 	seen := object.union(_expat, {"first_seen": "2026-11-20T12:00:00Z"})
 	count(rule.deny) == 0 with input as testing.input_for({"vulnerability-scan": [_scan("v", testing.digest, [seen])]}, "staging", _staging)
 	count(rule.deny) == 1 with input as testing.input_for({"vulnerability-scan": [_scan("v", testing.digest, [_expat])]}, "staging", _staging)
+}
+
+test_message_says_the_window_counted_from_first_seen if {
+	# Published in 2024, first seen by a recorded run 21 days ago: the 7-day high window counted
+	# from the sighting is over, and the message names the sighting, not the publication.
+	seen := object.union(_requests, {"published_at": "2024-01-01T00:00:00Z", "first_seen": "2026-11-01T00:00:00Z"})
+	denies := rule.deny with input as _input([_scan("v", testing.digest, [seen])], _prod)
+	count(denies) == 1
+	some d in denies
+	contains(d.msg, "fixed in 2.32.0, first seen in the run history on 2026-11-01 (21 days ago), beyond the 7-day window for high")
+	not contains(d.msg, "published")
+	d.details.counted_from == "first_seen"
+	d.details.known_since == "2026-11-01T00:00:00Z"
+}
+
+test_message_says_the_window_counted_from_publication if {
+	old := object.union(_requests, {"published_at": "2026-11-01T00:00:00Z"})
+	denies := rule.deny with input as _input([_scan("v", testing.digest, [old])], _prod)
+	some d in denies
+	d.details.counted_from == "published_at"
+	not contains(d.msg, "run history")
+}
+
+test_invalid_first_seen_falls_back_to_publication if {
+	# A first_seen that is not a time is no sighting: publication counts (and is over the window).
+	bad := object.union(_requests, {"published_at": "2026-11-01T00:00:00Z", "first_seen": "yesterday"})
+	denies := rule.deny with input as _input([_scan("v", testing.digest, [bad])], _prod)
+	count(denies) == 1
+	some d in denies
+	contains(d.msg, "published 2026-11-01 (21 days ago)")
+}
+
+test_first_seen_dates_a_finding_the_scan_leaves_undated if {
+	# Grype and pip-audit give no publication date: a sighting in the history makes the window checkable.
+	undated := json.remove(_requests, ["published_at"])
+	recent := object.union(undated, {"first_seen": "2026-11-20T00:00:00Z"})
+	inp := _input([_scan("v", testing.digest, [recent])], _prod)
+	count(rule.deny) == 0 with input as inp
+	count(rule.missing) == 0 with input as inp
+	overdue := object.union(undated, {"first_seen": "2026-10-01T00:00:00Z"})
+	count(rule.deny) == 1 with input as _input([_scan("v", testing.digest, [overdue])], _prod)
 }
 
 test_fires_for_zero_day_window_without_a_date if {

@@ -35,6 +35,8 @@ from typing import TYPE_CHECKING, Any
 from affidavit.artefact import read_regular_file
 from affidavit.errors import InputError
 from affidavit.model import Evidence, EvidenceKind, Subject, Tool
+from affidavit.model.findings import finding_key as finding_key  # re-exported: where the store's readers look
+from affidavit.model.findings import key_of
 from affidavit.store.interface import StoreError
 
 if TYPE_CHECKING:
@@ -278,11 +280,6 @@ def derive_rows(payload: Mapping[str, Any]) -> DerivedRows:
 # Building an entry from a finished run
 
 
-def finding_key(*parts: object) -> str:
-    """A finding's canonical key: a compact JSON array (``["vulnerability","CVE-1","pkg","1.0"]``)."""
-    return json.dumps(list(parts), separators=(",", ":"), ensure_ascii=False)
-
-
 def findings_of(record: Evidence) -> list[dict[str, Any]]:
     """The keyed findings of one record (vulnerabilities, secrets, SAST results); others have none."""
     raw = record.data.get("findings")
@@ -292,19 +289,10 @@ def findings_of(record: Evidence) -> list[dict[str, Any]]:
     for f in raw:
         if not isinstance(f, Mapping):
             continue
-        if record.kind is EvidenceKind.VULNERABILITY_SCAN:
-            found = f.get("package")
-            package: Mapping[str, Any] = found if isinstance(found, Mapping) else {}
-            key = finding_key("vulnerability", f.get("id"), package.get("name"), package.get("version"))
-            severity = f.get("severity")
-        elif record.kind is EvidenceKind.SECRET_SCAN:
-            key = finding_key("secret", f.get("fingerprint"))
-            severity = None
-        elif record.kind is EvidenceKind.SAST:
-            key = finding_key("sast", f.get("rule_id"), f.get("file"), f.get("line"))
-            severity = f.get("severity")
-        else:
+        key = key_of(record.kind, f)  # the one key rule, shared with the pipeline's first-seen dating
+        if key is None:
             return []
+        severity = None if record.kind is EvidenceKind.SECRET_SCAN else f.get("severity")
         out.append(
             {
                 "key": key,
