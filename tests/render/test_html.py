@@ -15,6 +15,7 @@ filters of RFC 2083 / ISO 15948, section 9) to check it is neither blank nor mis
 from __future__ import annotations
 
 import base64
+import dataclasses
 import hashlib
 import html
 import os
@@ -411,3 +412,15 @@ def test_chromium_runs_no_script_but_the_pages_own(tmp_path: Path) -> None:
     (root,) = [dict(attrs) for tag, attrs in Page(dumped.stdout).elements if tag == "html"]
     assert root.get("data-report") == "ready"
     assert "data-injected" not in root
+
+
+def test_a_go_page_claims_rules_not_controls_and_counts_who_needs_people() -> None:
+    """Issue 10: a GO is a statement about rules; partial and manual controls need people."""
+    from affidavit.model import Decision
+    from affidavit.render.html import HtmlRenderer
+    from tests.model.runs import sample_run
+
+    page = HtmlRenderer().render(dataclasses.replace(sample_run(), decision=Decision.GO))
+    assert "Every control in scope passed" not in page
+    assert "not a statement that any control is met" in page
+    assert "need people (partial or manual)" in page

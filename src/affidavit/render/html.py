@@ -53,7 +53,8 @@ _CLASS = {
 _BLOCKING_ORDER = {Outcome.ERROR: 0, Outcome.FAIL: 1, Outcome.INSUFFICIENT_EVIDENCE: 2}
 _DECISION_CLASS = {Decision.GO: "go", Decision.NO_GO: "stop", Decision.INCOMPLETE: "incomplete"}
 _DECISION_TEXT = {
-    Decision.GO: "Every control in scope passed, is not applicable here, or is covered by a valid waiver.",
+    Decision.GO: "Every rule passed, is not applicable here, or is covered by a valid waiver; that is not a "
+    "statement that any control is met.",
     Decision.NO_GO: "Promotion is blocked: {n} rule(s) failed or lack evidence.",
     Decision.INCOMPLETE: "The run could not complete: some evidence could not be read or a rule could not "
     "be evaluated. affidavit fails closed.",
@@ -519,7 +520,9 @@ def _controls(run: Run, refs: Refs) -> H:
                 "p",
                 H(
                     f"{len(statuses)} controls; coverage: {summary}. "
-                    f"{met} met or not applicable, {blocked} not met, {len(statuses) - met - blocked} not assessed."
+                    f"{met} whose rules passed or do not apply, {blocked} failing or lacking evidence, "
+                    f"{len(statuses) - met - blocked} not assessed; "
+                    f"{sum(1 for s in statuses if s.coverage in ('partial', 'manual'))} need people (partial or manual)."
                 ),
             )
         )
