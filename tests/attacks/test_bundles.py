@@ -81,11 +81,12 @@ def _plant(folder: Path, files: dict[str, bytes]) -> None:
 
 
 def _refused(result: GateResult, where: Path, why: str) -> None:
-    """The gate stopped with exit 3, naming ``where`` and saying ``why``, and claimed no decision."""
+    """The gate stopped with exit 3, naming ``where`` and saying ``why``: the decision it reached is
+    printed (issue 15: an unwritable --out still shows it) but says it was not put on record."""
     assert result.exit_code == 3, (result.exit_code, result.stdout, result.stderr)
     assert str(where) in result.stderr
     assert why in result.stderr
-    assert "GO" not in result.stdout  # neither GO nor NO-GO: the run is not on record
+    assert "bundle: NOT written" in result.stdout, result.stdout  # the run is not on record
 
 
 # --- links planted in --out --------------------------------------------------------------------
