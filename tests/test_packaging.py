@@ -710,13 +710,13 @@ def test_documented_workflow_and_action_pass_actionlint(tmp_path: Path) -> None:
 
 
 def zizmor(*paths: Path) -> subprocess.CompletedProcess[str]:
-    """zizmor offline (no GitHub API), every persona's findings, JSON out."""
+    """zizmor offline (no GitHub API), auditor persona (every finding, the strictest), JSON out."""
     return subprocess.run(
         [
             _tool("zizmor"),
             "--offline",
             "--persona",
-            "pedantic",
+            "auditor",
             "--format",
             "json",
             "--no-progress",
