@@ -14,9 +14,12 @@ from tests.conftest import REPO
 
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The wheel, built offline with the locked build backend (requirements/build.txt, which
+    ``make venv`` installs): no unpinned build tool is fetched."""
     out = tmp_path_factory.mktemp("wheel")
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(out), str(REPO)],
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--no-index", "--quiet"]
+        + ["-w", str(out), str(REPO)],
         check=True,
         capture_output=True,
     )
@@ -39,6 +42,8 @@ def test_wheel_members(wheel: Path) -> None:
     ):
         assert member in names
     assert not any(n.startswith(("tests/", "evidence/")) for n in names)
+    (licence,) = [n for n in names if n.endswith(".dist-info/licenses/LICENSE")]
+    assert zipfile.ZipFile(wheel).read(licence) == (REPO / "LICENSE").read_bytes()
 
 
 def test_installed_wheel_finds_its_own_data(wheel: Path, tmp_path: Path) -> None:
