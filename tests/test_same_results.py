@@ -408,6 +408,29 @@ def test_a_copy_made_during_collection_serves_only_its_own_bytes(tmp_path: Path)
         write_bundle(run, [record], collection.documents, tmp_path / "c", stored=collection.stored)
 
 
+def test_records_are_stored_compact_and_read_back_as_the_record(tmp_path: Path) -> None:
+    """Issue 14: a bundle's evidence records are written by the C encoder without indentation
+    (sorted keys, UTF-8, final newline); they read back as exactly the record. Hostile text: a
+    tag value with a line separator, a NUL, quotes, a backslash, an HTML end tag and non-ASCII
+    letters (JSON escapes the controls and quotes, keeps the rest as UTF-8: RFC 8259 section 7)."""
+    plan = json.loads(json.dumps(HOSTILE_PLANS["plain"]))
+    odd = 'a\u2028b\x00"q"\\ </script> Zürich 東京'
+    plan["resource_changes"][0]["change"]["after"]["tags"] = {"note": odd}
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "plan.json").write_text(json.dumps(plan), encoding="utf-8")
+    collection = collect_paths((folder,), CollectOptions(now=NOW, stored_copies=True))
+    (record,) = collection.evidence
+    bundle = write_bundle(run_judging(record), [record], collection.documents, tmp_path / "out")
+    stored = (bundle.path / f"evidence/{record.id[7:19]}.record.json").read_bytes()
+    compact = json.dumps(record.to_json(), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    assert stored == (compact + "\n").encode()
+    assert stored.count(b"\n") == 1 and b"\x00" not in stored and b"\\u0000" in stored
+    assert json.loads(stored) == json.loads(canonical_json(record.to_json()))
+    assert json.loads(stored)["data"]["resource_changes"][0]["after"]["tags"]["note"] == odd
+    assert "Zürich 東京".encode() in stored  # UTF-8 as it is, not \\u escapes
+
+
 # ---------------------------------------------------------------------------------------------
 # A rule's sets asked for in one query give what each set asked for alone gives
 

@@ -5,7 +5,7 @@ Layout of ``<out>/<run-id>/``::
     PRODUCTION_GO_EVIDENCE.md     the human report         } one file per renderer that has a
     results.json                  the decision (v1)         } bundle file name (render.registry)
     evidence/<sha12>-<name>       each raw artefact as read (secret values redacted)
-    evidence/<sha12>.record.json  its normalised evidence record
+    evidence/<sha12>.record.json  its normalised evidence record (compact JSON, sorted keys)
     manifest.json                 the run id and decision, the evidence inventory (each record's
                                   id, kind, source and files) and the sha256 and size of every
                                   file above (affidavit.manifest/v2)
@@ -63,6 +63,7 @@ from __future__ import annotations
 
 import errno
 import hashlib
+import json
 import os
 import shutil
 import stat
@@ -93,6 +94,16 @@ REPORT_NAME = "PRODUCTION_GO_EVIDENCE.md"
 def canonical_json(value: Any) -> bytes:
     """Deterministic JSON bytes: sorted keys, two-space indent, UTF-8, final newline."""
     return canonical_text(value).encode()
+
+
+def compact_json(value: Any) -> bytes:
+    """Deterministic JSON bytes without indentation: sorted keys, UTF-8, final newline.
+
+    For the evidence records, which machines read: ``indent`` makes ``json.dumps`` fall back from
+    its C encoder to the Python one (several times slower on the tens of MB a large plan's record
+    holds). results.json and the manifest, which people read, stay indented.
+    """
+    return (json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":")) + "\n").encode()
 
 
 @dataclass(slots=True)
@@ -210,7 +221,7 @@ def _write_files(
             entry.update({"raw": raw_name, "redacted": redacted})
         record_name = f"evidence/{short}.record.json"
         if record_name not in folder.digests:
-            folder.add(record_name, canonical_json(record.to_json()))
+            folder.add(record_name, compact_json(record.to_json()))
         entry["record"] = record_name
         inventory.append(entry)
 
