@@ -127,6 +127,8 @@ class PeriodBuilder:
         self.first_time: str | None = None
         self.last_time: str | None = None
         self.day_runs: dict[int, int] = {}
+        self.framework_label: str | None = None  # as the newest run's matrix names it
+        self.framework_version: str | None = None
 
     @property
     def runs(self) -> int:
@@ -243,6 +245,11 @@ class PeriodBuilder:
             for m in doc.get("matrices") or []
             if isinstance(m, dict)
         ]
+        for m in doc.get("matrices") or []:
+            if isinstance(m, dict) and m.get("framework") == self.framework:
+                label, version = m.get("label"), m.get("version")
+                self.framework_label = label if isinstance(label, str) else self.framework_label
+                self.framework_version = version if isinstance(version, str) else self.framework_version
         key = hashlib.sha256(canonical([digest, matrices])).hexdigest()
         held = self.policy_sets.get(key)
         if held is None:

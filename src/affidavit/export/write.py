@@ -125,10 +125,6 @@ def _write(
     store: Store, request: ExportRequest, stage: Path, progress: Callable[[int], None] | None
 ) -> dict[str, Any]:
     """Everything of the export into ``stage``; period.json's document."""
-    from affidavit.controls.loader import load_matrices
-
-    matrices = {m.framework: m for m in load_matrices()}
-    matrix = matrices.get(request.framework)
     (stage / PROOFS_DIR).mkdir()
     with (stage / POPULATION_NAME).open("wb") as population, (stage / WAIVERS_NAME).open("wb") as waivers:
         builder = PeriodBuilder(request.period, request.framework, population, waivers)
@@ -182,7 +178,12 @@ def _write(
         if i in picked
     ]
     controls = builder.controls_json()
-    if not controls and matrix is not None:  # no run judged the framework: its controls, unassessed
+    matrix = None
+    if not controls:  # no run judged the framework: the installed matrix's controls, unassessed
+        from affidavit.controls.loader import load_matrices
+
+        matrix = {m.framework: m for m in load_matrices()}.get(request.framework)
+    if not controls and matrix is not None:
         controls = [
             {
                 "id": c.id,
@@ -214,8 +215,8 @@ def _write(
         "period": request.period.to_json(),
         "framework": {
             "id": request.framework,
-            "label": matrix.label if matrix else request.framework,
-            "version": matrix.version if matrix else None,
+            "label": builder.framework_label or (matrix.label if matrix else request.framework),
+            "version": builder.framework_version or (matrix.version if matrix else None),
         },
         "environment": request.environment,
         "store": store.display,
