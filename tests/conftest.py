@@ -24,6 +24,45 @@ UPDATE_GOLDENS = os.environ.get("AFFIDAVIT_UPDATE_GOLDENS") == "1"
 NOW = "2026-11-20T12:00:00Z"
 
 
+# The corpus of real tool outputs sits beside the repository (../shared/corpus). In CI it must be
+# there (.ci/run checks, and these tests fail without it). Elsewhere, a newcomer without it still
+# runs every other test: the modules that read the corpus are left out, and the session header and
+# summary say so.
+CORPUS_REQUIRED = bool(os.environ.get("CI"))
+_READS_CORPUS = ("CORPUS", "corpus_index", "corpus_dir", "SHARED", "/shared/", '"shared"')
+_left_out: list[str] = []
+
+
+def pytest_ignore_collect(collection_path: Path) -> bool | None:
+    """Leave out a test module that reads the corpus when the corpus is absent (never in CI)."""
+    if CORPUS.is_dir() or CORPUS_REQUIRED or collection_path.suffix != ".py":
+        return None
+    if not collection_path.name.startswith("test_"):
+        return None
+    text = collection_path.read_text(encoding="utf-8")
+    if any(marker in text for marker in _READS_CORPUS):
+        _left_out.append(collection_path.relative_to(REPO).as_posix())
+        return True
+    return None
+
+
+def pytest_report_header() -> str | None:
+    """Say at the top of the run when the corpus tests are left out."""
+    if CORPUS.is_dir() or CORPUS_REQUIRED:
+        return None
+    return (
+        f"corpus: {CORPUS} is absent: the tests that read real tool outputs are left out (CI requires them)"
+    )
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """List the modules left out for want of the corpus."""
+    if _left_out:
+        terminalreporter.write_line(
+            f"left out for want of ../shared/corpus ({len(_left_out)} modules): {', '.join(sorted(_left_out))}"
+        )
+
+
 def corpus_index(folder: str) -> list[dict[str, Any]]:
     """The INDEX.json entries of one corpus folder."""
     entries: list[dict[str, Any]] = json.loads((CORPUS / folder / "INDEX.json").read_text(encoding="utf-8"))
