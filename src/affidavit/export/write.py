@@ -9,6 +9,7 @@ Layout of ``--out DIR``::
     waivers.jsonl                one line per waiver applied in a run: what it hid, where
     proofs/<run-id>.json         each run's inclusion proof in the Merkle tree (merkle.py)
     AUDIT_PERIOD_EVIDENCE.md     the report for people (markdown.py)
+    audit-period.html            the same as one self-contained page with weekly trends (html.py)
     attestation.intoto.jsonl     signed exports: a DSSE envelope over an in-toto Statement whose
                                  subjects are every file above
     SHA256SUMS                   every file above and the envelope, coreutils format
@@ -54,6 +55,7 @@ PERIOD_NAME = "period.json"
 POPULATION_NAME = "population.jsonl"
 WAIVERS_NAME = "waivers.jsonl"
 REPORT_NAME = "AUDIT_PERIOD_EVIDENCE.md"
+HTML_NAME = "audit-period.html"
 PROOFS_DIR = "proofs"
 STATEMENT_TYPE = "https://in-toto.io/Statement/v1"
 PREDICATE_TYPE = "urn:affidavit:audit-period:v1"
@@ -260,6 +262,9 @@ def _write(
     from affidavit.export.markdown import render_markdown
 
     (stage / REPORT_NAME).write_text(render_markdown(doc), encoding="utf-8")
+    from affidavit.export.html import render_period_html
+
+    (stage / HTML_NAME).write_text(render_period_html(doc), encoding="utf-8")
     _seal(stage, doc, request.signer)
     return doc
 

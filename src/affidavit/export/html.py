@@ -1,0 +1,180 @@
+"""``audit-period.html``: the period as one self-contained page, from period.json only.
+
+Like the gate's ``report.html`` (``render.html``), the page fetches nothing: no script at all, an
+inline style, and a Content Security Policy of ``default-src 'none'``. Every value from a run is
+written with ``render.html.text`` (white space squeezed, controls spelled out, markup escaped);
+every element and attribute is this module's own.
+
+Each control with rules has a small **trend**: an inline SVG of its weekly pass rate (one bar per
+week of the period, height the share of passing runs; a short grey mark for a week without a run
+that judged it). Its coordinates are integers computed from the counts, so the page is byte-for-byte
+reproducible.
+"""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+from affidavit.render.html import H, text
+
+CSP = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'"
+_STYLE = (
+    "body{font:14px/1.4 system-ui,sans-serif;margin:2em;color:#222}"
+    "table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:3px 6px;text-align:left;"
+    "vertical-align:top}th{background:#f3f3f3}code{font-size:12px}.bad{color:#a00}.ok{color:#070}"
+    "svg{display:block}@media print{body{margin:0}tr{break-inside:avoid}}"
+)
+_BAR, _HEIGHT = 6, 24
+
+
+def trend_svg(rates: list[float | None]) -> H:
+    """The weekly pass-rate bars of one control (see the module docstring)."""
+    width = max(1, len(rates)) * _BAR
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{_HEIGHT}" '
+        f'viewBox="0 0 {width} {_HEIGHT}" role="img"><title>weekly pass rate</title>'
+    ]
+    for week, rate in enumerate(rates):
+        x = week * _BAR
+        if rate is None:
+            parts.append(f'<rect x="{x}" y="{_HEIGHT - 2}" width="{_BAR - 1}" height="2" fill="#bbb"/>')
+            continue
+        h = max(1, round(float(rate) * _HEIGHT))
+        fill = "#2a7" if rate >= 1 else "#c33" if rate < 0.5 else "#e90"
+        parts.append(f'<rect x="{x}" y="{_HEIGHT - h}" width="{_BAR - 1}" height="{h}" fill="{fill}"/>')
+    parts.append("</svg>")
+    return H("".join(parts))
+
+
+def _row(cells: list[H | str | int | None], head: bool = False) -> str:
+    """A table row: ``H`` cells kept, anything else escaped."""
+    tag = "th" if head else "td"
+    return (
+        "<tr>"
+        + "".join(f"<{tag}>{c if isinstance(c, H) else text('-' if c is None else c)}</{tag}>" for c in cells)
+        + "</tr>"
+    )
+
+
+def _code(value: object) -> H:
+    """``value`` as code."""
+    return H(f"<code>{text(value)}</code>")
+
+
+def render_period_html(doc: dict[str, Any]) -> str:
+    """The page for a period document (``write.PERIOD_SCHEMA``)."""
+    period, population, merkle, framework = doc["period"], doc["population"], doc["merkle"], doc["framework"]
+    out: list[str] = [
+        f"<h1>Audit period evidence: {text(framework['label'])}, {text(period['name'])}</h1>",
+        "<table>",
+        _row(["Period", f"{period['first_day']} to {period['last_day']} ({period['days']} days, UTC)"]),
+        _row(["Environment", doc["environment"] or "every environment"]),
+        _row(["Store", _code(doc["store"])]),
+        _row(["Population", f"{population['runs']} run(s) on {population['days_with_promotions']} day(s)"]),
+        _row(["Decisions", ", ".join(f"{k} {v}" for k, v in population["decisions"].items()) or "none"]),
+        _row(["Population sha256", _code(population["sha256"])]),
+        _row(["Merkle root", _code(f"{merkle['algorithm']} {merkle['tree_size']} {merkle['root']}")]),
+        "</table>",
+        "<h2>Controls</h2>",
+        "<table>",
+        _row(
+            [
+                "Control",
+                "Coverage",
+                "Rules",
+                "Promotions",
+                "Passed",
+                "Failed",
+                "Waived",
+                "Days operated / failed / manual / not assessed / none",
+                "Weekly pass rate",
+            ],
+            head=True,
+        ),
+    ]
+    for c in doc["controls"]:
+        d, n = c["days"], c["counts"]
+        days = f"{d['operated']} / {d['failed']} / {d['manual']} / {d['not_assessed']} / {d['no_promotion']}"
+        rules = H(", ".join(_code(r) for r in c["rules"])) if c["rules"] else "-"
+        trend = trend_svg(c["weekly_pass_rate"]) if c["rules"] else "-"
+        out.append(
+            _row(
+                [f"{c['id']} {c['title']}", c["coverage"], rules, n["gated_promotions"], n["passed"], n["failed"],
+                 n["waived"], days, trend]
+            )
+        )  # fmt: skip
+    out += ["</table>", "<h2>Exceptions: waivers applied</h2>"]
+    ledger = doc["waivers"]["ledger"]
+    if ledger:
+        out.append("<table>")
+        out.append(
+            _row(["Rule", "Owner", "Approver", "Reason", "Expires", "Runs", "Findings hidden"], head=True)
+        )
+        for w in ledger:
+            waiver = w["waiver"]
+            out.append(
+                _row(
+                    [waiver.get("rule"), waiver.get("owner"), waiver.get("approver"), waiver.get("reason"),
+                     waiver.get("expires"), w["runs"], w["findings_hidden"]]
+                )
+            )  # fmt: skip
+        out.append("</table>")
+    else:
+        out.append("<p>No waiver was applied in the period.</p>")
+    out += ["<h2>Rules and matrices in force</h2>", "<table>"]
+    out.append(_row(["Policy set", "Runs", "Rules", "First use", "Last use", "Changes"], head=True))
+    for p in doc["policy_changes"]:
+        changes = p.get("changes") or {}
+        said = "; ".join(f"{k.replace('_', ' ')}: {', '.join(v)}" for k, v in changes.items() if v) or "-"
+        out.append(
+            _row(
+                [
+                    _code(p["policy_set_sha256"]),
+                    p["runs"],
+                    p["rules"],
+                    p["first_use"]["time"],
+                    p["last_use"]["time"],
+                    said,
+                ]
+            )
+        )
+    out.append("</table>")
+    sample = doc["sample"]
+    out += [
+        "<h2>Sample to re-perform</h2>",
+        f"<p>Seed {text(sample['seed'])}, frequency {text(sample['frequency'])}, size {text(sample['size'])} "
+        f"({text(sample['size_source'])}).</p>",
+        "<table>",
+        _row(["#", "Run", "Time", "Decision", "Bundle"], head=True),
+    ]
+    for s in sample["runs"]:
+        out.append(
+            _row([s["position"], _code(s["run_id"]), s["time"], s["decision"], s["bundle"].get("path")])
+        )
+    out.append("</table>")
+    deployments = doc["deployments"]
+    out += [
+        "<h2>Deployments reconciled</h2>",
+        f"<p>Sources reconciled: {text(', '.join(deployments['reconciled']) or 'none')}; not given: "
+        f"{text(', '.join(deployments['not_given']) or 'none')}.</p>",
+    ]
+    if deployments["exceptions"]:
+        out.append("<table>")
+        out.append(
+            _row(["Source", "Deployment", "Environment", "Time", "Of", "Why it is an exception"], head=True)
+        )
+        for e in deployments["exceptions"]:
+            what = e.get("digest") or e.get("commit") or "nothing named"
+            out.append(_row([e["source"], e["ref"], e["environment"], e["time"], _code(what), e["reason"]]))
+        out.append("</table>")
+    title = f"Audit period evidence: {framework['label']}, {period['name']}"
+    return (
+        "<!DOCTYPE html>\n"
+        '<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        f'<meta http-equiv="Content-Security-Policy" content="{html.escape(CSP, quote=True)}">\n'
+        '<meta name="referrer" content="no-referrer">\n'
+        f"<title>{text(title)}</title>\n<style>{_STYLE}</style>\n</head>\n<body>\n"
+        + "\n".join(out)
+        + "\n</body>\n</html>\n"
+    )
