@@ -10,6 +10,7 @@ Layout of ``--out DIR``::
     proofs/<run-id>.json         each run's inclusion proof in the Merkle tree (merkle.py)
     AUDIT_PERIOD_EVIDENCE.md     the report for people (markdown.py)
     audit-period.html            the same as one self-contained page with weekly trends (html.py)
+    assessment-results.json      the period as OSCAL 1.1.3 assessment results (oscal.py)
     attestation.intoto.jsonl     signed exports: a DSSE envelope over an in-toto Statement whose
                                  subjects are every file above
     SHA256SUMS                   every file above and the envelope, coreutils format
@@ -56,6 +57,7 @@ POPULATION_NAME = "population.jsonl"
 WAIVERS_NAME = "waivers.jsonl"
 REPORT_NAME = "AUDIT_PERIOD_EVIDENCE.md"
 HTML_NAME = "audit-period.html"
+OSCAL_NAME = "assessment-results.json"
 PROOFS_DIR = "proofs"
 STATEMENT_TYPE = "https://in-toto.io/Statement/v1"
 PREDICATE_TYPE = "urn:affidavit:audit-period:v1"
@@ -265,6 +267,9 @@ def _write(
     from affidavit.export.html import render_period_html
 
     (stage / HTML_NAME).write_text(render_period_html(doc), encoding="utf-8")
+    from affidavit.export.oscal import render_period_oscal
+
+    (stage / OSCAL_NAME).write_text(render_period_oscal(doc), encoding="utf-8")
     _seal(stage, doc, request.signer)
     return doc
 
