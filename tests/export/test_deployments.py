@@ -108,6 +108,23 @@ def test_unreconciled_deployments_are_listed_as_exceptions(quarter: Quarter, tmp
                     "created_at": "2026-11-21T11:00:00Z",
                     "payload": {},
                 },
+                {
+                    "id": 9,
+                    "sha": commit,
+                    "environment": "production",
+                    "created_at": "2026-11-22T10:00:00Z",
+                    "statuses": [{"state": "failure", "created_at": "2026-11-22T10:05:00Z"}],
+                },
+                {
+                    "id": 10,
+                    "sha": commit,
+                    "environment": "production",
+                    "created_at": "2026-11-22T12:00:00Z",
+                    "statuses": [
+                        {"state": "in_progress", "created_at": "2026-11-22T12:00:30Z"},
+                        {"state": "success", "created_at": "2026-11-22T12:01:00Z"},
+                    ],
+                },
             ]
         )
     )
@@ -130,10 +147,17 @@ def test_unreconciled_deployments_are_listed_as_exceptions(quarter: Quarter, tmp
     jsonschema.Draft202012Validator(json.loads(SCHEMA.read_text())).validate(doc)
     found = doc["deployments"]
     assert found["reconciled"] == ["csv", "github"] and found["not_given"] == ["argocd"]
-    assert found["checked"] == 5 and found["reconciled_count"] == 2
+    assert found["checked"] == 7 and found["reconciled_count"] == 4
     reasons = {(e["source"], e["ref"]): e["reason"] for e in found["exceptions"]}
     assert set(reasons) == {("csv", "line 3"), ("csv", "line 4"), ("github", "8")}
     assert "after the deployment" in reasons[("csv", "line 3")]
     assert "no run" in reasons[("github", "8")]
     report = (out / "AUDIT_PERIOD_EVIDENCE.md").read_text()
     assert report.count("- exception:") == 3
+    # DORA, from the GitHub statuses: 1 of 3 finished deployments failed, restored 2 hours later;
+    # lead time needs commit times nobody gave: said, not guessed.
+    dora = doc["dora"]
+    assert dora["deployment_frequency"]["value"] == round(7 / 92, 4)
+    assert dora["change_failure_rate"]["value"] == round(1 / 3, 4)
+    assert dora["time_to_restore"]["value"] == 2.0
+    assert dora["lead_time_for_changes"]["value"] is None and dora["lead_time_for_changes"]["why_not"]

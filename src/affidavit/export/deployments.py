@@ -306,3 +306,76 @@ def _keys(d: Deployment) -> list[tuple[str, str, str]]:
     if d.commit:
         return [(d.environment, "commit", d.commit)]
     return []
+
+
+#: GitHub deployment status states (docs.github.com, "Create a deployment status": ``state``).
+_FAILED_STATES = frozenset({"failure", "error"})
+_DONE_STATES = frozenset({"success", "failure", "error", "inactive"})
+
+
+def dora_metrics(deployments: list[Deployment], days: int, environment: str | None) -> dict[str, Any]:
+    """The four DORA metrics where the deployment records allow, each saying from what it was
+    computed or why it was not (a GO decision is an approval, not a deployment: never counted)."""
+    env = resolve_environment(environment) if environment else None
+    chosen = sorted((d for d in deployments if env is None or d.environment == env), key=lambda d: d.time)
+    out: dict[str, Any] = {}
+    if not chosen:
+        why = "no deployment records in the period (--deployments)"
+        return {
+            name: {"value": None, "why_not": why}
+            for name in (
+                "deployment_frequency",
+                "lead_time_for_changes",
+                "change_failure_rate",
+                "time_to_restore",
+            )
+        }
+    out["deployment_frequency"] = {
+        "value": round(len(chosen) / days, 4),
+        "unit": "deployments per day",
+        "from": f"{len(chosen)} deployment record(s) over {days} day(s)",
+    }
+    out["lead_time_for_changes"] = {
+        "value": None,
+        "why_not": "no commit times: the deployment records and the stored runs name commits, not when they were made",
+    }
+    finished = [d for d in chosen if d.state in _DONE_STATES]
+    if not finished:
+        why = "no deployment with a final status (GitHub deployment statuses give them; Argo CD history and the CSV do not)"
+        out["change_failure_rate"] = {"value": None, "why_not": why}
+        out["time_to_restore"] = {"value": None, "why_not": why}
+        return out
+    failed = [d for d in finished if d.state in _FAILED_STATES]
+    out["change_failure_rate"] = {
+        "value": round(len(failed) / len(finished), 4),
+        "from": f"{len(failed)} of {len(finished)} deployment(s) with a final GitHub status ended in failure or error",
+    }
+    restores: list[float] = []
+    for f in failed:
+        later = next(
+            (
+                d
+                for d in finished
+                if d.time > f.time and d.environment == f.environment and d.state == "success"
+            ),
+            None,
+        )
+        if later is not None:
+            from datetime import datetime
+
+            start = datetime.fromisoformat(f.time.replace("Z", "+00:00"))
+            end = datetime.fromisoformat(later.time.replace("Z", "+00:00"))
+            restores.append((end - start).total_seconds() / 3600)
+    if restores:
+        restores.sort()
+        out["time_to_restore"] = {
+            "value": round(restores[len(restores) // 2], 2),
+            "unit": "hours (median)",
+            "from": f"{len(restores)} failed deployment(s) followed by a successful one in the same environment",
+        }
+    else:
+        out["time_to_restore"] = {
+            "value": None,
+            "why_not": "no failed deployment was followed by a successful one",
+        }
+    return out

@@ -153,6 +153,11 @@ def render_period_html(doc: dict[str, Any]) -> str:
             _row([s["position"], _code(s["run_id"]), s["time"], s["decision"], s["bundle"].get("path")])
         )
     out.append("</table>")
+    out += ["<h2>DORA metrics</h2>", "<table>", _row(["Metric", "Value", "From, or why not"], head=True)]
+    for name, metric in doc["dora"].items():
+        value = None if metric["value"] is None else f"{metric['value']} {metric.get('unit', '')}".strip()
+        out.append(_row([name.replace("_", " "), value, metric.get("from") or metric.get("why_not")]))
+    out.append("</table>")
     deployments = doc["deployments"]
     out += [
         "<h2>Deployments reconciled</h2>",

@@ -133,6 +133,14 @@ def render_markdown(doc: dict[str, Any]) -> str:
             f"{md_code(shown, table=True)} | {_cell(s['decision'])} | "
             f"{md_code(bundle, table=True) if bundle else '-'} |"
         )
+    lines += ["", "## DORA metrics", ""]
+    for name, metric in doc["dora"].items():
+        said = (
+            f"{metric['value']} {md_text(metric.get('unit', ''))} (from {md_text(metric.get('from', ''))})"
+            if metric["value"] is not None
+            else f"not computed: {md_text(metric.get('why_not', ''))}"
+        )
+        lines.append(f"- {md_text(name.replace('_', ' '))}: {said}")
     deployments = doc["deployments"]
     lines += ["", "## Deployments reconciled", ""]
     lines.append(

@@ -37,7 +37,7 @@ from affidavit import __version__
 from affidavit.bundle.sign import ENVELOPE_NAME, SIGNATURE_NAME, SUMS_NAME
 from affidavit.errors import Error, UsageError
 from affidavit.export.build import PeriodBuilder, canonical
-from affidavit.export.deployments import Reconciler
+from affidavit.export.deployments import Reconciler, dora_metrics
 from affidavit.export.sample import draw, plan
 from affidavit.export.source import period_runs
 from affidavit.store.interface import RunQuery
@@ -250,6 +250,7 @@ def _write(
         },
         "policy_changes": builder.policy_ledger(),
         "sample": {**sample_plan.to_json(), "runs": sampled},
+        "dora": dora_metrics(reconciler.deployments, request.period.days, request.environment),
         "deployments": reconciler.result(
             lambda digest, environment, before: bool(
                 store.runs(
