@@ -37,6 +37,7 @@ from affidavit.bundle.redact import redacted_copy
 from affidavit.bundle.write import write_bundle
 from affidavit.collectors import CollectOptions, collect_paths
 from affidavit.collectors.formats.terraform_plan import redact_plan
+from affidavit.collectors.kinds import vulnerability
 from affidavit.collectors.kinds.secrets import mask_tree
 from affidavit.collectors.kinds.terraform import (
     SENSITIVE,
@@ -44,6 +45,7 @@ from affidavit.collectors.kinds.terraform import (
     redact_plan_value,
     scrub_secrets,
 )
+from affidavit.collectors.kinds.vulnerability import newer_fixes
 from affidavit.errors import BundleError, PolicyError
 from affidavit.pipeline import GateRequest, run_gate
 from affidavit.policy.analysis import analyse, analyse_cached
@@ -429,6 +431,66 @@ def test_records_are_stored_compact_and_read_back_as_the_record(tmp_path: Path) 
     assert json.loads(stored) == json.loads(canonical_json(record.to_json()))
     assert json.loads(stored)["data"]["resource_changes"][0]["after"]["tags"]["note"] == odd
     assert "Zürich 東京".encode() in stored  # UTF-8 as it is, not \\u escapes
+
+
+def _univers_newer(installed: str, fixed: list[str]) -> list[str] | None:
+    """``newer_fixes`` for PyPI as it was before issue 14: every version through univers."""
+    have = vulnerability._version("pypi", installed.strip())
+    if have is None:
+        return None
+    newer = []
+    for text in fixed:
+        candidate = vulnerability._version("pypi", text.strip())
+        if candidate is None:
+            return None
+        if candidate > have:
+            newer.append(text)
+    return newer
+
+
+PYPI_VERSIONS = [
+    "2.2.3", "2.2.4", "2.2.3.0", "2.2", "2.2.0.0.0", "0", "00", "0.0", "1.0", "1", "01.2", "1.02",
+    " 2.2.4 ", "v2.2.4", "V2.2.4", "2.2.4rc1", "2.2.4.post1", "2.2.4.dev0", "1!1.0", "2.2.4+local",
+    "2.2 .4", "1..2", ".1", "1.", "", " ", "\u0661.\u0662", "１.２", "9" * 18, "9" * 19, "1." * 15 + "1",
+    "1." * 16 + "1", "1" * 130, "2.2.3-1", "latest", "*",
+]  # fmt: skip
+
+
+def test_plain_pypi_releases_are_ordered_as_univers_orders_them() -> None:
+    """Issue 14: PyPI versions that are plain release numbers are compared without univers; every
+    pair of these (plain, nearly plain and not versions at all: leading zeros, trailing zeros,
+    spaces, a ``v``, pre/post/dev/local parts, an epoch, non-ASCII digits, over-long text) gives
+    what univers gives (PEP 440 release ordering: https://peps.python.org/pep-0440/#final-releases,
+    trailing zeros ignored in comparisons)."""
+    for installed in PYPI_VERSIONS:
+        for fixed in PYPI_VERSIONS:
+            assert newer_fixes("pypi", installed, [fixed]) == _univers_newer(installed, [fixed]), (
+                installed,
+                fixed,
+            )
+        assert newer_fixes("pypi", installed, PYPI_VERSIONS) == _univers_newer(installed, PYPI_VERSIONS)
+        plain = [v for v in PYPI_VERSIONS if vulnerability._plain_release(v.strip()) is not None]
+        assert newer_fixes("pypi", installed, plain) == _univers_newer(installed, plain), installed
+
+
+def test_the_demo_collects_without_importing_univers() -> None:
+    """The demo's one comparison (urllib3 2.2.3, fixed in 2.2.4) needs no univers import; a Debian
+    comparison still imports it (a fresh process each, so nothing was imported before)."""
+    code = (
+        "import sys, json\n"
+        "from affidavit.collectors import CollectOptions, collect_paths\n"
+        "from affidavit.collectors.kinds.vulnerability import newer_fixes\n"
+        "c = collect_paths([__import__('pathlib').Path(sys.argv[1])], CollectOptions(now=sys.argv[2]))\n"
+        "assert not c.errors, c.errors\n"
+        "before = 'univers.versions' in sys.modules\n"
+        "deb = newer_fixes('deb', '2.36-9+deb12u9', ['2.36-9+deb12u10'])\n"
+        "print(json.dumps([before, 'univers.versions' in sys.modules, deb]))\n"
+    )
+    for release in ("go", "no-go"):
+        done = subprocess.run(
+            [sys.executable, "-c", code, str(DEMO / release), NOW], capture_output=True, text=True, check=True
+        )
+        assert json.loads(done.stdout) == [False, True, ["2.36-9+deb12u10"]]
 
 
 # ---------------------------------------------------------------------------------------------
