@@ -100,19 +100,23 @@ WARMUP = [1]  # runs before each measured series (``--warmup``)
 
 def series(code: str, args: list[str], repeat: int, fresh_out: Path | None = None) -> list[Sample]:
     """``repeat`` runs after the warm-up; with ``fresh_out`` each run writes into a new empty folder
-    (a bundle is never written over, and finding one already recorded costs a verify instead)."""
+    (a bundle is never written over, and finding one already recorded costs a verify instead) and
+    records into a new empty run history (what a first run pays; never the user's own history)."""
     samples = []
     for i in range(repeat + WARMUP[0]):
         extra: list[str] = []
-        if fresh_out is not None:
+        history = None if fresh_out is None else fresh_out / f"history{i}.db"
+        if fresh_out is not None and history is not None:
             out = fresh_out / f"run{i}"
             shutil.rmtree(out, ignore_errors=True)
-            extra = ["--out", str(out)]
+            history.unlink(missing_ok=True)
+            extra = ["--out", str(out), "--store", f"sqlite://{history}"]
         sample = spawn(code, *args, *extra)
         if i >= WARMUP[0]:
             samples.append(sample)
-        if fresh_out is not None:
+        if fresh_out is not None and history is not None:
             shutil.rmtree(fresh_out / f"run{i}", ignore_errors=True)
+            history.unlink(missing_ok=True)
     return samples
 
 
@@ -172,7 +176,7 @@ def measure_size(work: Path, size: float, repeat: int, scratch: Path) -> dict[st
     print(line("affidavit gate (the plan alone)", plan, decided=True))
     kept = scratch / "kept"
     shutil.rmtree(kept, ignore_errors=True)
-    spawn(GATE, *gate_args([folder], subject), "--out", str(kept))
+    spawn(GATE, *gate_args([folder], subject), "--out", str(kept), "--no-record")
     bundle = next(p for p in kept.iterdir() if p.is_dir())
     verify = series(VERIFY, [str(bundle), "--allow-unsigned"], repeat)
     print(line("affidavit verify (the folder)", verify))
