@@ -43,7 +43,8 @@ def render_markdown(doc: dict[str, Any]) -> str:
         f"{md_code(merkle['root'])}; one inclusion proof per run in `proofs/`",
         "",
         "Check the folder with `affidavit verify <folder> --key <public key>`, or without affidavit: "
-        "`sha256sum -c SHA256SUMS` and `openssl dgst -sha256 -verify <public key> -signature "
+        "`sha256sum -c SHA256SUMS`, `(cd proofs && sha256sum -c SHA256SUMS)` and "
+        "`openssl dgst -sha256 -verify <public key> -signature "
         "SHA256SUMS.sig SHA256SUMS` (ECDSA P-256 keys). One run's membership: "
         "`affidavit verify <folder> --run <run-id>`.",
         "",

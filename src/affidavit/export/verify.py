@@ -4,8 +4,10 @@ the signature; or one run's membership from its proof alone.
 ``verify_period(folder, key)`` reports each problem it finds (an export with any problem is not
 OK):
 
-* ``SHA256SUMS`` is in coreutils format and lists exactly the folder's regular files (not itself
-  or its signature), each with its sha256; nothing else is in the folder (no link, no other file);
+* ``SHA256SUMS`` is in coreutils format and lists exactly the folder's top regular files (not
+  itself or its signature) and ``proofs/SHA256SUMS``, each with its sha256; ``proofs/SHA256SUMS``
+  lists every proof in population order with its sha256; nothing else is in the folder (no link,
+  no other file or folder);
 * ``period.json`` is ``affidavit.period/v1``; ``population.jsonl`` and ``waivers.jsonl`` hash to
   what it records; the RFC 6962 root over the population lines is its root and tree size;
 * every run of the population has its proof file, each proof names its own line and holds in the
@@ -24,6 +26,7 @@ import base64
 import binascii
 import hashlib
 import json
+import os
 import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -48,6 +51,7 @@ from affidavit.export.write import (
 from affidavit.signatures.keys import pae
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable, Iterator
     from pathlib import Path
 
     from affidavit.signatures.keys import PublicKey
@@ -248,28 +252,39 @@ def verify_period(folder: Path, key: PublicKey | None = None) -> PeriodReport:
     return report
 
 
+def _sum_lines(raw: Iterable[str], name: str, report: PeriodReport) -> Iterator[tuple[str, str]]:
+    """``(digest, file name)`` of each coreutils line; a line that is none is a problem."""
+    for n, line in enumerate(raw, 1):
+        match = _SUM_LINE.fullmatch(line.rstrip("\n"))
+        if not match:
+            report.problems.append(f"{name} line {n} is not a coreutils sha256sum line")
+            continue
+        yield match.group(1), match.group(2)
+
+
 def _check_sums(folder: Path, report: PeriodReport) -> dict[str, str]:
-    """SHA256SUMS against the folder; the listed names and digests."""
+    """The top ``SHA256SUMS`` against the folder's top files; the listed names and digests."""
     try:
         raw = read_regular_file(folder / SUMS_NAME, SUMS_NAME)
     except InputError as exc:
         report.problems.append(f"{SUMS_NAME}: {exc.detail}")
         return {}
     listed: dict[str, str] = {}
-    for n, line in enumerate(raw.decode("utf-8", "replace").splitlines(), 1):
-        match = _SUM_LINE.fullmatch(line)
-        if not match or match.group(2) in listed:
-            report.problems.append(f"{SUMS_NAME} line {n} is not a coreutils sha256sum line")
-            continue
-        listed[match.group(2)] = match.group(1)
+    for digest, name in _sum_lines(raw.decode("utf-8", "replace").splitlines(), SUMS_NAME, report):
+        if name in listed:
+            report.problems.append(f"{SUMS_NAME} lists {name} twice")
+        listed[name] = digest
     present: set[str] = set()
-    for path in folder.rglob("*"):
-        name = path.relative_to(folder).as_posix()
+    for path in folder.iterdir():
         if path.is_symlink() or not (path.is_file() or path.is_dir()):
-            report.problems.append(f"{name} is not a regular file or folder")
-            continue
-        if path.is_file() and name not in (SUMS_NAME, SIGNATURE_NAME):
-            present.add(name)
+            report.problems.append(f"{path.name} is not a regular file or folder")
+        elif path.is_dir() and path.name != PROOFS_DIR:
+            report.problems.append(f"{path.name}/ is a folder an export does not have (added)")
+        elif path.is_file() and path.name not in (SUMS_NAME, SIGNATURE_NAME):
+            present.add(path.name)
+    proof_sums = folder / PROOFS_DIR / SUMS_NAME
+    if proof_sums.is_file() and not proof_sums.is_symlink():
+        present.add(f"{PROOFS_DIR}/{SUMS_NAME}")
     for name in sorted(present - set(listed)):
         report.problems.append(f"{name} is not listed in {SUMS_NAME} (added)")
     for name in sorted(set(listed) - present):
@@ -282,19 +297,19 @@ def _check_sums(folder: Path, report: PeriodReport) -> dict[str, str]:
 
 
 def _check_population(folder: Path, report: PeriodReport, size: int) -> None:
-    """The Merkle root over population.jsonl, and every proof against its line."""
+    """The Merkle root over population.jsonl; every proof against its line and against
+    ``proofs/SHA256SUMS`` (read in step with the population: memory does not grow with the runs);
+    no file in ``proofs/`` besides them."""
     path = folder / POPULATION_NAME
     if not path.is_file():
         report.problems.append(f"{POPULATION_NAME} is missing")
         return
     tree = MerkleLevels()
-    seen: set[str] = set()
     count = 0
     try:
         with path.open("rb") as handle:
             for raw in handle:
-                line = raw.rstrip(b"\n")
-                tree.add(leaf_hash(line))
+                tree.add(leaf_hash(raw.rstrip(b"\n")))
                 count += 1
         root = tree.build().hex()
     finally:
@@ -303,7 +318,16 @@ def _check_population(folder: Path, report: PeriodReport, size: int) -> None:
         report.problems.append(f"{POPULATION_NAME} holds {count} run(s); {PERIOD_NAME} says {size}")
     if root != report.root:
         report.problems.append(f"the Merkle root over {POPULATION_NAME} is not the root in {PERIOD_NAME}")
-    with path.open("rb") as handle:
+    proofs = folder / PROOFS_DIR
+    sums_name = f"{PROOFS_DIR}/{SUMS_NAME}"
+    if not (proofs / SUMS_NAME).is_file():
+        report.problems.append(f"{sums_name} is missing")
+        return
+    with (
+        path.open("rb") as handle,
+        (proofs / SUMS_NAME).open("r", encoding="utf-8", errors="replace") as sums,
+    ):
+        listed = _sum_lines(sums, sums_name, report)
         for n, raw in enumerate(handle):
             line = raw.rstrip(b"\n")
             try:
@@ -311,21 +335,39 @@ def _check_population(folder: Path, report: PeriodReport, size: int) -> None:
             except (ValueError, KeyError, TypeError):
                 report.problems.append(f"{POPULATION_NAME} line {n + 1} is not a population entry")
                 continue
-            seen.add(f"{run_id}.json")
             name = f"{PROOFS_DIR}/{run_id}.json"
+            digest, listed_name = next(listed, ("", ""))
+            if listed_name != f"{run_id}.json":
+                report.problems.append(f"{sums_name} line {n + 1} does not name the proof of {run_id}")
             try:
-                proof = _json(folder / PROOFS_DIR / f"{run_id}.json", name)
-            except ExportError as exc:
-                report.problems.append(exc.message)
+                data = read_regular_file(proofs / f"{run_id}.json", name)
+            except InputError as exc:
+                report.problems.append(f"{name}: {exc.detail}")
                 continue
-            if proof.get("leaf_index") != n if isinstance(proof, dict) else True:
+            report.checked += 1
+            if digest_hex(data) != digest:
+                report.problems.append(f"{name} does not match its sha256 in {sums_name} (changed)")
+            try:
+                proof = json.loads(data)
+            except ValueError:
+                report.problems.append(f"{name} is not JSON")
+                continue
+            if not isinstance(proof, dict) or proof.get("leaf_index") != n:
                 report.problems.append(f"{name}: its leaf index is not the run's place in the population")
             for problem in _proof_problems(proof, run_id, str(report.root), size, line):
                 report.problems.append(f"{name}: {problem}")
-    proofs = folder / PROOFS_DIR
-    if proofs.is_dir():
-        for extra in sorted(p.name for p in proofs.iterdir() if p.name not in seen):
-            report.problems.append(f"{PROOFS_DIR}/{extra} proves a run the population does not hold")
+        if next(listed, None) is not None:
+            report.problems.append(f"{sums_name} lists more proofs than the population has runs")
+    entries = 0
+    with os.scandir(proofs) as found:
+        for entry in found:
+            entries += 1
+            if entry.is_symlink() or not entry.is_file(follow_symlinks=False):
+                report.problems.append(f"{PROOFS_DIR}/{entry.name} is not a regular file")
+    if entries != count + 1:
+        report.problems.append(
+            f"{PROOFS_DIR}/ holds {entries - 1} file(s) besides {SUMS_NAME}; the population has {count} run(s)"
+        )
 
 
 def _check_signature(

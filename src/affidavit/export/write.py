@@ -13,7 +13,8 @@ Layout of ``--out DIR``::
     assessment-results.json      the period as OSCAL 1.1.3 assessment results (oscal.py)
     attestation.intoto.jsonl     signed exports: a DSSE envelope over an in-toto Statement whose
                                  subjects are every file above
-    SHA256SUMS                   every file above and the envelope, coreutils format
+    proofs/SHA256SUMS            every proof file, in population order, coreutils format
+    SHA256SUMS                   every file above at the top, proofs/SHA256SUMS and the envelope
     SHA256SUMS.sig               signed exports: a signature over SHA256SUMS (as for a gate bundle,
                                  ``bundle.sign``: ``openssl`` checks it)
 
@@ -152,6 +153,7 @@ def _write(
                 progress(builder.runs)
     try:
         root = builder.tree.build()
+        proof_sums = (stage / PROOFS_DIR / SUMS_NAME).open("w", encoding="utf-8")
         for position, line in enumerate(_lines(stage / POPULATION_NAME)):
             entry = json.loads(line)
             proof = {
@@ -165,7 +167,10 @@ def _write(
                 "audit_path": [h.hex() for h in builder.tree.proof(position)],
                 "root": root.hex(),
             }
-            (stage / PROOFS_DIR / f"{entry['run_id']}.json").write_bytes(_pretty(proof))
+            data = _pretty(proof)
+            (stage / PROOFS_DIR / f"{entry['run_id']}.json").write_bytes(data)
+            proof_sums.write(f"{hashlib.sha256(data).hexdigest()}  {entry['run_id']}.json\n")
+        proof_sums.close()
     finally:
         builder.tree.close()
     sample_plan = plan(
@@ -303,14 +308,16 @@ def _pretty(value: Any) -> bytes:
 
 
 def listed_files(folder: Path) -> list[str]:
-    """Every regular file under ``folder`` by its relative POSIX path, sorted, except the seal
-    files (``SHA256SUMS`` and its signature)."""
-    names: list[str] = []
-    for path in folder.rglob("*"):
-        if path.is_file() and not path.is_symlink():
-            name = path.relative_to(folder).as_posix()
-            if name not in (SUMS_NAME, SIGNATURE_NAME):
-                names.append(name)
+    """The files ``SHA256SUMS`` lists, sorted: every regular file at the top of ``folder`` but the
+    seal files (``SHA256SUMS`` and its signature), and ``proofs/SHA256SUMS``, which lists every
+    proof in population order (so neither list, nor the statement, grows in memory with the runs)."""
+    names = [
+        p.name
+        for p in folder.iterdir()
+        if p.is_file() and not p.is_symlink() and p.name not in (SUMS_NAME, SIGNATURE_NAME)
+    ]
+    if (folder / PROOFS_DIR / SUMS_NAME).is_file():
+        names.append(f"{PROOFS_DIR}/{SUMS_NAME}")
     return sorted(names)
 
 
