@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import os
 import resource
 import shutil
 import subprocess
@@ -188,6 +189,20 @@ def timed_export(url: str, out: Path) -> tuple[float, float, dict[str, Any]]:
     return seconds, max(peak, before) / 1024, json.loads(done.stdout)
 
 
+def timed_verify(out: Path) -> tuple[float, float, bool]:
+    """Seconds and peak RSS (MiB) of ``affidavit verify OUT --allow-unsigned`` in its own process."""
+    start = time.perf_counter()
+    child = subprocess.Popen(
+        [sys.executable, "-m", "affidavit", "verify", str(out), "--allow-unsigned", "--format", "json"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    _, status, usage = os.wait4(child.pid, 0)
+    seconds = time.perf_counter() - start
+    answer = json.loads(child.stdout.read() if child.stdout else b"{}")
+    return seconds, usage.ru_maxrss / 1024, bool(status == 0 and answer.get("accepted"))
+
+
 def main() -> None:
     """Generate, load, export, print."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -216,6 +231,8 @@ def main() -> None:
                     f"SQLite     {count:>9,} runs: loaded in {loaded:6.1f} s; export {seconds:6.1f} s "
                     f"({count / seconds:,.0f} runs/s), peak RSS {rss:6.0f} MiB, root {answer['merkle']['root'][:16]}"
                 )
+                vsec, vrss, ok = timed_verify(folder / f"out-sqlite-{count}")
+                print(f"           verify {vsec:6.1f} s, peak RSS {vrss:6.0f} MiB, accepted={ok}")
                 shutil.rmtree(folder / f"out-sqlite-{count}")
                 path.unlink()
             if args.backend in ("postgresql", "both"):
@@ -228,6 +245,8 @@ def main() -> None:
                         f"PostgreSQL {count:>9,} runs: loaded in {loaded:6.1f} s; export {seconds:6.1f} s "
                         f"({count / seconds:,.0f} runs/s), peak RSS {rss:6.0f} MiB, root {answer['merkle']['root'][:16]}"
                     )
+                    vsec, vrss, ok = timed_verify(folder / f"out-pg-{count}")
+                    print(f"           verify {vsec:6.1f} s, peak RSS {vrss:6.0f} MiB, accepted={ok}")
                     shutil.rmtree(folder / f"out-pg-{count}")
     finally:
         shutil.rmtree(folder, ignore_errors=True)
