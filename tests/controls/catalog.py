@@ -102,6 +102,12 @@ CATALOG: dict[str, dict[str, tuple[str, ...]]] = {
         "iso27001-2022": ("A.8.20", "A.8.9"),
         "requires": ("terraform-plan",),
     },
+    # Failed checks of Trivy's misconfiguration scanner, read from its vulnerability-scan record.
+    "iac.no_failed_misconfigurations": {
+        "soc2": ("CC7.1",),
+        "iso27001-2022": ("A.8.9",),
+        "requires": ("vulnerability-scan",),
+    },
     "iac.state_backend_secure": {
         "soc2": ("CC6.1", "CC7.1"),
         "iso27001-2022": ("A.8.9", "A.8.24"),

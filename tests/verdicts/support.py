@@ -19,6 +19,10 @@ from pathlib import Path
 from typing import Any
 
 from tests.attacks.support import GateResult, gate, release
+from tests.conftest import SHARED
+
+#: Real tools' outputs kept beside the corpus (``../shared/samples``), read in place.
+SAMPLES = SHARED / "samples"
 
 #: The decision the gate must not reach when a scenario's defect is real.
 GO = "GO"
@@ -123,3 +127,26 @@ def ids(scenarios: Sequence[Scenario]) -> list[str]:
     names = [s.id for s in scenarios]
     assert len(names) == len(set(names)), "scenario ids must be unique"
     return names
+
+
+def trivy_results(*results: dict[str, Any], name: str = "trivy-image.json") -> Change:
+    """A change that appends ``results`` (each one ``Results[]`` entry of Trivy's JSON report: Target,
+    Class, Type, MisconfSummary, Misconfigurations ...) to the release's Trivy report ``name``."""
+
+    def append(document: Any) -> None:
+        document.setdefault("Results", []).extend(json.loads(json.dumps(results)))
+
+    return edit_json(name, append)
+
+
+def shared_sample(folder: str, file: str, name: str | None = None) -> Change:
+    """A change that puts the shared sample ``../shared/samples/<folder>/<file>`` (a real tool's
+    output, see its SOURCES.md) into the release as ``name`` (default: its own name). The sample
+    is read where it lies; only the test's private copy of the release receives it."""
+
+    def change(target: Path) -> None:
+        source = SAMPLES / folder / file
+        assert source.is_file(), f"{source} is missing: the shared samples must sit beside the repository"
+        (target / (name or file)).write_bytes(source.read_bytes())
+
+    return change
