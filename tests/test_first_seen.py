@@ -288,3 +288,29 @@ def test_the_pipeline_takes_from_history_only_what_it_asked_before_its_time(tmp_
     plain_scan = next(e for e in plain.evidence if e.kind.value == "vulnerability-scan")
     assert not any("first_seen" in f for f in plain_scan.data["findings"])
     assert dated.run.run_id != plain.run.run_id
+
+
+def test_backtest_judges_a_run_with_the_dates_it_had(tmp_path: Path) -> None:
+    """The stored record of a dated run carries its first_seen dates, so a backtest with no new rule
+    changes nothing: run 2's medium finding passes again (counted from D), where the publication
+    date would fail it."""
+    from click.testing import CliRunner
+
+    from affidavit.cli import main
+
+    evidence = _release(tmp_path)
+    path = evidence / "trivy-image.json"
+    report = json.loads(path.read_text())
+    python = next(r for r in report["Results"] if r["Target"] == "Python")
+    python["Vulnerabilities"] = [v for v in python["Vulnerabilities"] if v["PkgName"] != "pyjwt"]
+    path.write_text(json.dumps(report, indent=2))  # the medium urllib3 is the one fixable finding
+    store = _store(tmp_path, "history.db")
+    first = _run(tmp_path, evidence, store, DAY_D, "run1")
+    second = _run(tmp_path, evidence, store, DAY_D20, "run2")
+    assert (_rule(first)["outcome"], _rule(second)["outcome"]) == ("fail", "pass")
+    result = CliRunner().invoke(
+        main, ["backtest", "--store", store, "--since", "2026-11-01", "--format", "json"]
+    )
+    assert result.exit_code == 0, result.output
+    backtest = json.loads(result.stdout)
+    assert backtest["runs"] == 2 and backtest["changed"] == 0, backtest
