@@ -10,8 +10,8 @@ derived from the same values) and the run hash-chained on it, so the export's pe
 (chain hash, columns against content) hold as for runs a gate recorded. Runs are spread evenly
 over 2026-Q3. Only the ``runs`` table is loaded (the export reads nothing else).
 
-Each export runs as its own process (``python -m affidavit export``), so its peak resident memory
-(``ru_maxrss`` of the child) is measured alone; running it for several sizes shows whether memory
+Each export and verify runs as its own process under GNU time, so its peak resident memory
+(``%M``) is measured alone; running it for several sizes shows whether memory
 grows with the number of runs.
 """
 
@@ -20,8 +20,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import os
-import resource
 import shutil
 import subprocess
 import sys
@@ -173,34 +171,34 @@ def load_postgres(url: str, count: int, bodies: list[bytes]) -> None:
         conn.execute("VACUUM ANALYZE runs")
 
 
+def _measured(argv: list[str]) -> tuple[float, float, int, str]:
+    """Seconds, peak RSS (MiB), exit code and stdout of one command, run under GNU time (``%M``:
+    the command's own maximum resident set; a child forked from this process would count this
+    process's memory from before its exec)."""
+    start = time.perf_counter()
+    done = subprocess.run(["/usr/bin/time", "-f", "@@%M", *argv], capture_output=True, text=True, check=False)
+    seconds = time.perf_counter() - start
+    peak = int(done.stderr.rsplit("@@", 1)[-1].strip() or 0) / 1024
+    return seconds, peak, done.returncode, done.stdout
+
+
 def timed_export(url: str, out: Path) -> tuple[float, float, dict[str, Any]]:
     """Seconds and peak RSS (MiB) of one ``affidavit export`` process, and its JSON answer."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    start = time.perf_counter()
-    done = subprocess.run(
+    seconds, peak, code, stdout = _measured(
         [sys.executable, "-m", "affidavit", "export", "--framework", "soc2", "--period", "2026-Q3",
-         "--store", url, "--sample-seed", "1", "--out", str(out), "--format", "json"],
-        capture_output=True, text=True, check=False,
+         "--store", url, "--sample-seed", "1", "--out", str(out), "--format", "json"]
     )  # fmt: skip
-    seconds = time.perf_counter() - start
-    if done.returncode != 0:
-        raise SystemExit(f"export failed ({done.returncode}): {done.stderr.strip()[:500]}")
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return seconds, max(peak, before) / 1024, json.loads(done.stdout)
+    if code != 0:
+        raise SystemExit(f"export failed ({code})")
+    return seconds, peak, json.loads(stdout)
 
 
 def timed_verify(out: Path) -> tuple[float, float, bool]:
     """Seconds and peak RSS (MiB) of ``affidavit verify OUT --allow-unsigned`` in its own process."""
-    start = time.perf_counter()
-    child = subprocess.Popen(
-        [sys.executable, "-m", "affidavit", "verify", str(out), "--allow-unsigned", "--format", "json"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
+    seconds, peak, code, stdout = _measured(
+        [sys.executable, "-m", "affidavit", "verify", str(out), "--allow-unsigned", "--format", "json"]
     )
-    _, status, usage = os.wait4(child.pid, 0)
-    seconds = time.perf_counter() - start
-    answer = json.loads(child.stdout.read() if child.stdout else b"{}")
-    return seconds, usage.ru_maxrss / 1024, bool(status == 0 and answer.get("accepted"))
+    return seconds, peak, code == 0 and bool(json.loads(stdout or "{}").get("accepted"))
 
 
 def main() -> None:
