@@ -314,3 +314,24 @@ def test_backtest_judges_a_run_with_the_dates_it_had(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     backtest = json.loads(result.stdout)
     assert backtest["runs"] == 2 and backtest["changed"] == 0, backtest
+
+
+def test_a_history_that_cannot_be_read_counts_from_publication_and_exits_3(tmp_path: Path) -> None:
+    """Fail closed: a store that cannot be reached dates nothing (publication counts), says so, never
+    shows the URL's password, and the gate exits 3 (its windows did not use the history it was given)."""
+    import socket
+
+    with socket.socket() as probe:  # a port nothing listens on: the connection is refused
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    evidence = _release(tmp_path)
+    url = f"postgresql://affidavit:pw-never-shown@127.0.0.1:{port}/history"
+    result = gate(tmp_path, evidence, "--store", url, now=DAY_D20, out="run")
+    assert result.exit_code == 3, (result.stdout, result.stderr)
+    assert "affidavit: error: the run history could not date the findings" in result.stderr
+    assert "first seen: the run history could not be read (see the error)" in result.stdout
+    assert "pw-never-shown" not in result.stdout + result.stderr
+    assert [m for m in _messages(result) if "CVE-2026-28877" in m] == [
+        PUBLISHED_MSG + " (vulnerabilities.remediation_days.critical)"
+    ]
+    assert _history_input(result) is None
