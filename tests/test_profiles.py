@@ -118,7 +118,7 @@ def test_a_library_release_with_the_library_profile_is_go_on_its_own_evidence(tm
     blocked = {
         rid for rid, outcome in _outcomes(strict_results).items() if outcome == "insufficient_evidence"
     }
-    assert len(blocked) == 15  # the "15 of 30 rules insufficient evidence"
+    assert len(blocked) == 15  # the "15 of 30 rules (then) insufficient evidence"
 
     code, output, results = _gate(tmp_path, evidence, "--profile", "python-library", out="library")
     assert code == 0, output

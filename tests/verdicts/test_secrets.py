@@ -556,7 +556,8 @@ SCENARIOS: list[Scenario] = [
         ),
         "pass",
         "aquasecurity/trivy integration/testdata/dockerfile.json.golden",
-        "a misconfiguration is the IaC rules' business",
+        "a misconfiguration is the IaC rules' business: no secret, but iac.no_failed_misconfigurations blocks",
+        decision="NO-GO",
     ),
 ]
 
