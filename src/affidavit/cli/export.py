@@ -132,6 +132,7 @@ def _progress() -> Callable[[int], None]:
     """A progress callback writing the number of runs read to stderr (a terminal)."""
 
     def show(runs: int) -> None:
+        """Overwrite the line with the count so far."""
         click.echo(f"\r  {runs} runs read", nl=False, err=True)
 
     return show

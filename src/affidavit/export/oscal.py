@@ -81,6 +81,7 @@ def render_period_oscal(doc: dict[str, Any]) -> str:
     space = uuid.uuid5(_ROOT, json.dumps([population["sha256"], framework["id"], doc["environment"]]))
 
     def ids(*name: object) -> str:
+        """The UUID of the object called ``name`` in this export."""
         return str(uuid.uuid5(space, json.dumps([str(n) for n in name])))
 
     until = period["until"]
