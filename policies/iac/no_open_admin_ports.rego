@@ -104,9 +104,11 @@ deny contains v if {
 # cover it for the same administrative port.
 deny contains v if {
 	some c in terraform.of_type({"aws_security_group"})
+	inline := _inline_of(c) # once per group, not once per port
+	count(inline) > 1
 	some port in params.list("iac", "admin_ports")
 	is_number(port)
-	admitting := [rule | some rule in _inline_of(c); _admits(rule, port)]
+	admitting := [rule | some rule in inline; _admits(rule, port)]
 	count(admitting) > 1
 	every rule in admitting {
 		not _from_anywhere(rule.sources)
