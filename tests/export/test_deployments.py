@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import jsonschema
 import pytest
@@ -15,8 +16,11 @@ from affidavit.cli import main
 from affidavit.errors import Error
 from affidavit.export.deployments import read_deployments
 from tests.conftest import CORPUS
-from tests.export.conftest import DEMO, Quarter
 from tests.export.test_export import SCHEMA
+from tests.store.conftest import DEMO
+
+if TYPE_CHECKING:
+    from tests.export.conftest import Quarter
 
 
 @pytest.mark.parametrize(
