@@ -76,9 +76,9 @@ policy-test: $(VENV)/.installed
 	$(AFF) policy test --engine all --min-coverage 97.4
 
 # The Python tests with branch coverage of the package. The floor sits 1 point below the measured
-# total (90.6 %): raise it as coverage rises; never lower it to let a change through.
+# total (92.15 %): raise it as coverage rises; never lower it to let a change through.
 unit: $(VENV)/.installed
-	COVERAGE_FILE=$(VENV)/.coverage $(PY) -m pytest --cov=affidavit --cov-report=term:skip-covered --cov-fail-under=89
+	COVERAGE_FILE=$(VENV)/.coverage $(PY) -m pytest --cov=affidavit --cov-report=term:skip-covered --cov-fail-under=91
 
 # Everything CI runs: lint, types, the Rego tests, the Python tests.
 test: lint typecheck policy-test unit
