@@ -45,6 +45,8 @@ from affidavit.policy.params import resolve_environment
 if TYPE_CHECKING:
     from pathlib import Path
 
+    from affidavit.export.period import Period
+
 SOURCES = ("github", "argocd", "csv")
 _DIGEST = re.compile(r"sha256:[0-9a-f]{64}")
 _COMMIT = re.compile(r"[0-9a-f]{7,64}")
@@ -228,6 +230,14 @@ def _csv(text: str, name: str) -> list[Deployment]:
     return out
 
 
+@dataclass(frozen=True, slots=True)
+class CommitTimes:
+    """When commits were made (``--commits``): full commit sha to RFC 3339 UTC time, and the files."""
+
+    times: dict[str, str]
+    files: tuple[tuple[str, str, int], ...] = ()  # (source kind, file, commits read)
+
+
 class Reconciler:
     """Deployments checked against the runs of the period as they stream by (see the module)."""
 
@@ -251,6 +261,10 @@ class Reconciler:
             self._seen.add(key)
             if decision == "GO" and key not in self._first_go:
                 self._first_go[key] = (time, run_id)
+
+    def dora(self, period: Period, environment: str | None, commits: CommitTimes | None) -> dict[str, Any]:
+        """The DORA metrics of the period's deployments (``dora_metrics``), once every run was observed."""
+        return dora_metrics(self.deployments, period.days, environment)
 
     def result(self, earlier_go: Any) -> dict[str, Any]:
         """The reconciliation for period.json. ``earlier_go(digest, environment, before)`` answers

@@ -38,7 +38,7 @@ from affidavit import __version__
 from affidavit.bundle.sign import ENVELOPE_NAME, SIGNATURE_NAME, SUMS_NAME
 from affidavit.errors import Error, UsageError
 from affidavit.export.build import PeriodBuilder, canonical
-from affidavit.export.deployments import Reconciler, dora_metrics
+from affidavit.export.deployments import Reconciler
 from affidavit.export.sample import draw, plan
 from affidavit.export.source import period_runs
 from affidavit.store.interface import RunQuery
@@ -47,7 +47,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
 
     from affidavit.bundle.sign import Signer
-    from affidavit.export.deployments import Deployment
+    from affidavit.export.deployments import CommitTimes, Deployment
     from affidavit.export.period import Period
     from affidavit.store.interface import Store
 
@@ -85,6 +85,7 @@ class ExportRequest:
     sample_size: int | None = None
     signer: Signer | None = None
     deployments: tuple[tuple[str, list[Deployment]], ...] = ()
+    commits: CommitTimes | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -255,7 +256,7 @@ def _write(
         },
         "policy_changes": builder.policy_ledger(),
         "sample": {**sample_plan.to_json(), "runs": sampled},
-        "dora": dora_metrics(reconciler.deployments, request.period.days, request.environment),
+        "dora": reconciler.dora(request.period, request.environment, request.commits),
         "deployments": reconciler.result(
             lambda digest, environment, before: bool(
                 store.runs(
