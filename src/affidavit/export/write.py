@@ -150,7 +150,7 @@ def _write(
                 run.time,
                 run.run_id,
             )
-            if progress is not None and builder.runs % 1000 == 0:
+            if progress is not None:  # every run: the callback decides when to redraw
                 progress(builder.runs)
     try:
         root = builder.tree.build()
