@@ -47,6 +47,7 @@ from affidavit.model.time import format_utc, parse_timestamp
 from affidavit.resources import builtin_controls_dir
 
 if TYPE_CHECKING:
+    from affidavit.collectors.folder import IgnoreList
     from affidavit.config import Config, Profile
     from affidavit.controls.model import ControlMatrix
     from affidavit.model.waiver import Waiver
@@ -174,9 +175,6 @@ def run_gate(request: GateRequest) -> GateRun:
     environment = _resolve_environment(request)
     params, data_changes = effective_rule_data(environment, request.config, request.param_files)
     changes = tuple(DataChange(key, default, value) for key, default, value in data_changes)
-    configuration = _configuration(request, policy_set, matrices)
-    if secret_key is not None:
-        configuration = (*configuration, ConfigInput("secret-key", value=key_id(secret_key)))
 
     options = CollectOptions(
         now=now_text,
@@ -189,6 +187,10 @@ def run_gate(request: GateRequest) -> GateRun:
         stored_copies=True,  # the bundle stores a redacted copy of each artefact
     )
     collection = collect_paths(request.evidence_paths, options, exclude=request.exclude)
+    # After the walk: each .affidavitignore is recorded with the hash of the bytes the walk applied.
+    configuration = _configuration(request, policy_set, matrices, collection.ignore_lists)
+    if secret_key is not None:
+        configuration = (*configuration, ConfigInput("secret-key", value=key_id(secret_key)))
     evidence = sorted(collection.evidence, key=lambda e: (e.kind.value, e.source, e.id))
     # The run history can change a verdict (a remediation window counts from a finding's first
     # sighting), so what it answered is recorded with its sha256 and is part of the run id.
@@ -424,7 +426,10 @@ def _cited(result: RuleResult) -> set[str]:
 
 
 def _configuration(
-    request: GateRequest, policy_set: PolicySet, matrices: Sequence[ControlMatrix]
+    request: GateRequest,
+    policy_set: PolicySet,
+    matrices: Sequence[ControlMatrix],
+    ignore_lists: Sequence[IgnoreList],
 ) -> tuple[ConfigInput, ...]:
     """Every input besides the evidence that can change the verdict, with its sha256."""
     items: list[ConfigInput] = [ConfigInput("params", str(p), _file_sha256(p)) for p in request.param_files]
@@ -460,7 +465,9 @@ def _configuration(
     if request.profile is not None:
         profile = request.profile
         items.append(ConfigInput("profile", profile.origin, profile.sha256, profile.name))
-    items.extend(_ignore_files(request.evidence_paths))
+    # Each evidence folder's .affidavitignore, as the walk read it (it decides which files are
+    # read, so it is recorded like --exclude); one the walk refused unread is not listed.
+    items.extend(ConfigInput("affidavitignore", i.path, i.sha256) for i in ignore_lists)
     if request.engine != "regorus":
         items.append(ConfigInput("engine", value=request.engine))
     return tuple(items)
@@ -473,25 +480,6 @@ def _resolve_environment(request: GateRequest) -> str:
     if request.config is not None:
         return request.config.resolve_environment(request.environment)
     return resolve_environment(request.environment)
-
-
-def _ignore_files(paths: Sequence[Path]) -> list[ConfigInput]:
-    """The ``.affidavitignore`` of each evidence folder, with its sha256: it decides which files
-    are read, so it is recorded like ``--exclude``. One that is not a regular file is left to the
-    walk, which refuses it."""
-    from affidavit.collectors.folder import IGNORE_FILE, MAX_IGNORE_BYTES
-
-    items = []
-    for path in paths:
-        candidate = path / IGNORE_FILE
-        if (
-            path.is_dir()
-            and candidate.is_file()
-            and not candidate.is_symlink()
-            and candidate.stat().st_size <= MAX_IGNORE_BYTES
-        ):
-            items.append(ConfigInput("affidavitignore", str(candidate), _file_sha256(candidate)))
-    return items
 
 
 def _key_id(path: Path) -> str | None:

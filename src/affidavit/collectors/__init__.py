@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from affidavit.artefact import Artefact
-from affidavit.collectors.folder import Action, FoundFile, Skipped, walk
+from affidavit.collectors.folder import Action, FoundFile, IgnoreList, Skipped, walk
 from affidavit.collectors.interface import CollectOptions
 from affidavit.collectors.kinds.secrets import mask_parsed
 from affidavit.collectors.registry import detect
@@ -109,6 +109,7 @@ class Collection:
     documents: dict[str, Path] = field(default_factory=dict)
     skipped: list[Skipped] = field(default_factory=list)
     stored: dict[str, bytes] = field(default_factory=dict)
+    ignore_lists: list[IgnoreList] = field(default_factory=list)  # each folder's .affidavitignore as read
 
 
 STORED_LIMIT = 1 << 30
@@ -133,6 +134,8 @@ def collect_paths(
                 result.errors.append(InputError(item.path, f"is {item.reason}", hint=_REFUSED_HINT))
         elif isinstance(item, InputError):
             result.errors.append(item)
+        elif isinstance(item, IgnoreList):
+            result.ignore_lists.append(item)
         else:
             _collect_file(item, options, result)
     return result

@@ -25,8 +25,10 @@ The folder is whatever a build left behind, so it is read as hostile:
   is ``*``, and ``*`` also matches ``/``). Negation (``!pattern``) and any other backslash are
   refused, as is a file that is not a regular file, not UTF-8, or over 64 KiB: the file is an
   error (the run is incomplete) and only ``--exclude`` applies. Only the file at the top of the
-  folder is read (not one in a sub-folder), and it is itself never read as evidence. Its sha256
-  is part of the run's configuration (``pipeline``).
+  folder is read (not one in a sub-folder), and it is itself never read as evidence. It is read
+  once: the walk yields an ``IgnoreList`` with the sha256 of the very bytes whose patterns it
+  applies, and that is what the run's configuration records (``pipeline``), so a file swapped in
+  between a hash and a read cannot make the record and the walk disagree.
 - Files that are *ignored* (clearly not evidence) are decided by ``collect_paths`` once read.
 
 A path named by the caller is taken as given: a link named on the command line is followed
@@ -37,6 +39,7 @@ and ignoring apply to what is found inside folders.
 from __future__ import annotations
 
 import fnmatch
+import hashlib
 import os
 import stat
 from collections.abc import Iterable, Iterator, Sequence
@@ -80,6 +83,16 @@ class Skipped:
     def to_json(self) -> dict[str, str]:
         """``{"path", "action", "reason"}``."""
         return {"path": self.path, "action": self.action.value, "reason": self.reason}
+
+
+@dataclass(frozen=True, slots=True)
+class IgnoreList:
+    """The ``.affidavitignore`` the walk read at the top of an evidence folder: its path as shown
+    and the sha256 of the bytes it read (yielded once those bytes are read, before they are
+    parsed: a file refused for its content was still read, and is on the record)."""
+
+    path: str
+    sha256: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,8 +170,13 @@ def parse_ignore_file(text: str, source: str) -> tuple[Pattern, ...]:
     return tuple(out)
 
 
-def walk(paths: Iterable[Path], exclude: Sequence[str] = ()) -> Iterator[FoundFile | Skipped | InputError]:
-    """Everything under ``paths`` in a stable order (sorted by path), as described above.
+#: What ``walk`` yields.
+Found = FoundFile | Skipped | InputError | IgnoreList
+
+
+def walk(paths: Iterable[Path], exclude: Sequence[str] = ()) -> Iterator[Found]:
+    """Everything under ``paths`` in a stable order (sorted by path), as described above; an
+    evidence folder's ``IgnoreList`` comes before anything found in it.
 
     A ``FoundFile`` of a folder is only valid until the next item: its folder is closed then.
     """
@@ -182,15 +200,19 @@ def walk(paths: Iterable[Path], exclude: Sequence[str] = ()) -> Iterator[FoundFi
             yield Skipped(str(path), Action.REFUSED, _not_regular(status.st_mode))
 
 
-def _walk_root(root: Path, patterns: tuple[Pattern, ...]) -> Iterator[FoundFile | Skipped | InputError]:
+def _walk_root(root: Path, patterns: tuple[Pattern, ...]) -> Iterator[Found]:
     try:
         fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
     except OSError as exc:
         yield InputError(str(root), f"cannot be read: {exc.strerror or type(exc).__name__}")
         return
     try:
+        source = str(root / IGNORE_FILE)
         try:
-            patterns = patterns + _read_ignore_file(fd, root)
+            raw = _read_ignore_file(fd, source)
+            if raw is not None:
+                yield IgnoreList(source, hashlib.sha256(raw).hexdigest())
+                patterns = patterns + _ignore_patterns(raw, source)
         except InputError as exc:
             yield exc  # the run is incomplete; the folder is still walked with --exclude alone
         yield from _walk_folder(fd, root, PurePosixPath(), os.path.realpath(root), patterns, 0)
@@ -198,13 +220,13 @@ def _walk_root(root: Path, patterns: tuple[Pattern, ...]) -> Iterator[FoundFile 
         os.close(fd)
 
 
-def _read_ignore_file(dir_fd: int, root: Path) -> tuple[Pattern, ...]:
-    """The patterns of the ``.affidavitignore`` in the open folder ``dir_fd`` (none when absent)."""
-    source = str(root / IGNORE_FILE)
+def _read_ignore_file(dir_fd: int, source: str) -> bytes | None:
+    """The bytes of the ``.affidavitignore`` in the open folder ``dir_fd`` (``None`` when absent),
+    read once."""
     try:
         status = os.lstat(IGNORE_FILE, dir_fd=dir_fd)
     except FileNotFoundError:
-        return ()
+        return None
     except OSError as exc:
         raise InputError(source, f"cannot be read: {exc.strerror or type(exc).__name__}") from None
     if stat.S_ISREG(status.st_mode) and status.st_size > MAX_IGNORE_BYTES:
@@ -212,6 +234,11 @@ def _read_ignore_file(dir_fd: int, root: Path) -> tuple[Pattern, ...]:
     raw = read_regular_file(IGNORE_FILE, source, dir_fd=dir_fd)  # a link or a FIFO is refused unread
     if len(raw) > MAX_IGNORE_BYTES:
         raise InputError(source, f"is larger than the {MAX_IGNORE_BYTES // 1024} KiB an ignore list may be")
+    return raw
+
+
+def _ignore_patterns(raw: bytes, source: str) -> tuple[Pattern, ...]:
+    """The patterns of an ``.affidavitignore`` read as ``raw``."""
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
