@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from affidavit.errors import Error
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Mapping
+    from collections.abc import Iterable, Iterator, Mapping
 
     from affidavit.model import Evidence
     from affidavit.store.record import RunEntry
@@ -90,6 +90,29 @@ class StoredRun:
 
 
 @dataclass(frozen=True, slots=True)
+class ScannedRun:
+    """One run as ``Store.scan`` yields it: its indexed columns, its chain link, and either its
+    summary and payload sha256 (runs recorded with chain version 2) or, for a run recorded before
+    summaries existed, its whole canonical payload (inflated, not decoded). Nothing here is checked:
+    the reader recomputes the chain hash (``record.chain_hash``)."""
+
+    seq: int
+    run_id: str
+    time: str
+    environment: str
+    subject_name: str | None
+    subject_digest: str | None
+    decision: str
+    manifest_sha256: str | None
+    commit: str | None
+    prev_hash: str
+    hash: str
+    payload_sha256: str | None
+    summary: bytes | None
+    payload: bytes | None  # only when ``summary`` is None
+
+
+@dataclass(frozen=True, slots=True)
 class Recorded:
     """What ``record`` did: the run's place in the chain, or that it was already there."""
 
@@ -143,6 +166,13 @@ class Store(Protocol):
 
     def runs(self, query: RunQuery) -> list[RunSummary]:
         """The runs that match, newest evaluation time first, at most ``query.limit``."""
+        ...
+
+    def scan(self, since: str, until: str, environment: str | None = None) -> Iterator[ScannedRun]:
+        """Every run evaluated in ``[since, until)`` (in ``environment`` when given), oldest first
+        (evaluation time, then place in the chain), from one consistent snapshot of the store and
+        fetched in batches: memory does not grow with the number of runs. Stop iterating (or close
+        the iterator) to end the snapshot early."""
         ...
 
     def get(self, run_id: str) -> StoredRun | None:

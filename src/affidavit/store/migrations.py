@@ -17,6 +17,13 @@ Schema 1 (see README.md, "Run history"):
 - ``records``: normalised evidence records by content hash (compressed).
 - ``chain_head``: the last run's place and hash.
 
+Schema 2 adds to ``runs`` the ``payload_sha256`` (the sha256 of the uncompressed payload) and the
+run's ``summary`` (``record.derive_summary``: canonical JSON of what a period export reads, about a
+kilobyte), and links new runs with chain version 2, whose hash covers both
+(``record.chain_hash``). A period export then checks each run's link from these two columns alone,
+without inflating its payload; ``history verify`` checks that the payload hashes to
+``payload_sha256`` and that the summary is the one derived from the payload.
+
 Updates and deletes of runs, their rows and records are refused by triggers; the hash chain is what
 makes a change by someone who drops the triggers visible (``history verify``).
 """
@@ -120,7 +127,21 @@ def _schema_1(d: Dialect) -> list[str]:
     return statements
 
 
+def _schema_2(d: Dialect) -> list[str]:
+    """Each run's payload sha256 and summary as columns (chain version 2 covers the summary).
+
+    Runs recorded before keep both NULL and their version-1 chain link: nothing is rewritten (the
+    rows are append-only), and readers take the payload of such a run as before."""
+    return [
+        "ALTER TABLE runs ADD COLUMN payload_sha256 TEXT",
+        "ALTER TABLE runs ADD COLUMN summary TEXT",
+    ]
+
+
 #: (version, description, statements): applied in order; never edit a released entry, add one.
-MIGRATIONS = ((1, "runs, derived rows, records by content hash, hash chain", _schema_1),)
+MIGRATIONS = (
+    (1, "runs, derived rows, records by content hash, hash chain", _schema_1),
+    (2, "runs: payload sha256 and summary columns, chain version 2", _schema_2),
+)
 
 LATEST = MIGRATIONS[-1][0]

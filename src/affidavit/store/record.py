@@ -84,9 +84,148 @@ def decompress(data: bytes, limit: int, what: str) -> bytes:
     return out
 
 
-def chain_hash(seq: int, prev_hash: str, payload_sha256: str) -> str:
-    """The hash of one link: the run's place, the previous run's hash and its payload's sha256."""
-    return sha256_hex(f"{HISTORY_SCHEMA}\n{seq}\n{prev_hash}\n{payload_sha256}".encode())
+def chain_hash(seq: int, prev_hash: str, payload_sha256: str, summary_sha256: str | None = None) -> str:
+    """The hash of one link. Chain version 2 (runs recorded with a summary, schema 2 on): the run's
+    place, the previous run's hash, its payload's sha256 and its summary's sha256. Version 1 (runs
+    recorded before, ``summary_sha256`` None): the same without the summary."""
+    if summary_sha256 is None:
+        return sha256_hex(f"{HISTORY_SCHEMA}\n{seq}\n{prev_hash}\n{payload_sha256}".encode())
+    return sha256_hex(f"{CHAIN_V2}\n{seq}\n{prev_hash}\n{payload_sha256}\n{summary_sha256}".encode())
+
+
+# ---------------------------------------------------------------------------------------------
+# The run's summary: what a period export reads of it, a few hundred bytes
+
+
+#: The first line of a version-2 chain link, and the schema of a run's summary.
+CHAIN_V2 = "affidavit.history/v2"
+SUMMARY_SCHEMA = "affidavit.run-summary/v1"
+#: One letter per control outcome in a summary's ``controls`` strings ("-": no outcome, "?": an
+#: outcome affidavit does not know, counted as failing as every non-passing outcome is).
+OUTCOME_LETTERS = {
+    "pass": "P",
+    "warn": "W",
+    "waived": "V",
+    "not_applicable": "N",
+    "fail": "F",
+    "insufficient_evidence": "I",
+    "error": "E",
+    None: "-",
+}
+LETTER_OUTCOMES = {letter: outcome for outcome, letter in OUTCOME_LETTERS.items()}
+
+
+def _obj(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _letter(outcome: Any) -> str:
+    """The letter of a control outcome (``?`` for one affidavit does not know)."""
+    return OUTCOME_LETTERS.get(outcome, "?") if outcome is None or isinstance(outcome, str) else "?"
+
+
+def _control_items(listed: Any) -> list[dict[str, Any]]:
+    """The items of one framework's control list that name a control (as the export counts them)."""
+    return [item for item in _list(listed) if isinstance(item, dict) and isinstance(item.get("id"), str)]
+
+
+def derive_catalogue(payload: Mapping[str, Any]) -> dict[str, Any]:
+    """What a run's summary refers to by digest and does not repeat (the same for every run judged
+    with the same policies and matrices): per framework its controls in the run's order (id, title,
+    coverage, the rules testing it), the policy files and the rule ids."""
+    run = _obj(payload.get("run"))
+    controls = _obj(run.get("controls"))
+    policies = _obj(run.get("policies"))
+    return {
+        "controls": {
+            str(framework): [
+                [
+                    item["id"],
+                    str(item["title"]) if item.get("title") else None,
+                    str(item.get("coverage") or "manual"),
+                    [r for r in _list(item.get("rules")) if isinstance(r, str)],
+                ]
+                for item in _control_items(listed)
+            ]
+            for framework, listed in controls.items()
+            if isinstance(listed, list)
+        },
+        "files": {
+            str(f.get("path")): str(f.get("sha256"))
+            for f in _list(policies.get("files"))
+            if isinstance(f, dict)
+        },
+        "rules": sorted({str(r.get("id")) for r in _list(run.get("rules")) if isinstance(r, dict)}),
+    }
+
+
+def derive_summary(payload: Mapping[str, Any]) -> bytes:
+    """A run's summary, canonical JSON (``affidavit.run-summary/v1``), derived from its payload:
+    what it decided, about what, when and where; its bundle's manifest digest and commit; the
+    policy-set and matrix digests; per framework one letter per control outcome (``OUTCOME_LETTERS``,
+    in the order of ``derive_catalogue``, whose sha256 it records); and each waiver it applied with
+    what it hid. The recording, ``history verify`` and the export of runs recorded before summaries
+    all call this one function."""
+    run = _obj(payload.get("run"))
+    subject = _obj(run.get("subject"))
+    bundle = _obj(payload.get("bundle"))
+    policies = _obj(run.get("policies"))
+    controls = _obj(run.get("controls"))
+    waived: list[dict[str, Any]] = []
+    for rule in _list(run.get("rules")):
+        if not isinstance(rule, dict):
+            continue
+        for applied in _list(rule.get("waived")):
+            waiver = applied.get("waiver") if isinstance(applied, dict) else None
+            if not isinstance(waiver, dict):
+                continue
+            waived.append(
+                {
+                    "rule": str(rule.get("id")),
+                    "waiver": waiver,
+                    "findings": [
+                        {"msg": f.get("msg"), "evidence_ids": f.get("evidence_ids") or []}
+                        for f in _list(applied.get("findings"))
+                        if isinstance(f, dict)
+                    ],
+                    "absent_evidence": bool(applied.get("absent_evidence")),
+                }
+            )
+    digest = policies.get("digest")
+    return canonical(
+        {
+            "schema": SUMMARY_SCHEMA,
+            "run_id": run.get("run_id"),
+            "time": run.get("time"),
+            "subject": {"name": subject.get("name"), "digest": subject.get("digest")},
+            "environment": run.get("environment"),
+            "decision": run.get("decision"),
+            "commit": run.get("commit"),
+            "manifest_sha256": bundle.get("manifest_sha256"),
+            "policy_sha256": digest if isinstance(digest, str) else None,
+            "matrices": [
+                {
+                    "framework": m.get("framework"),
+                    "version": m.get("version"),
+                    "sha256": m.get("sha256"),
+                    "label": m.get("label"),
+                }
+                for m in _list(run.get("matrices"))
+                if isinstance(m, dict)
+            ],
+            "catalogue_sha256": sha256_hex(canonical(derive_catalogue(payload))),
+            "controls": {
+                str(framework): "".join(_letter(item.get("outcome")) for item in _control_items(listed))
+                for framework, listed in controls.items()
+                if isinstance(listed, list)
+            },
+            "waived": waived,
+        }
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -180,6 +319,12 @@ class RunEntry:
     columns: Columns
     rows: DerivedRows
     records: tuple[RecordBlob, ...]
+    summary: bytes  # derive_summary of the payload
+
+    @property
+    def summary_sha256(self) -> str:
+        """The sha256 of the summary (chain version 2 covers it)."""
+        return sha256_hex(self.summary)
 
     @property
     def payload_sha256(self) -> str:
@@ -445,4 +590,5 @@ def build_entry(
         columns=derive_columns(decoded),
         rows=derive_rows(decoded),
         records=tuple(blobs[h] for h in sorted(blobs)),
+        summary=derive_summary(decoded),
     )

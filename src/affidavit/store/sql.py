@@ -27,6 +27,7 @@ from affidavit.store.interface import (
     Recorded,
     RunQuery,
     RunSummary,
+    ScannedRun,
     StoredRun,
     StoreError,
 )
@@ -39,12 +40,13 @@ from affidavit.store.record import (
     decompress,
     derive_columns,
     derive_rows,
+    derive_summary,
     evidence_from_blob,
     sha256_hex,
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Sequence
+    from collections.abc import Iterable, Mapping, Sequence
 
     from affidavit.model import Evidence
     from affidavit.store.record import RunEntry
@@ -67,6 +69,10 @@ _CHILD_ORDER = {
     "run_waivers": "seq, position",
 }
 _BATCH = 2000
+_SCAN_COLUMNS = (
+    "seq, run_id, time, environment, subject_name, subject_digest, decision, manifest_sha256, commit_sha, "
+    "prev_hash, hash, payload_sha256, summary, payload_size"
+)
 
 
 class SqlStore:
@@ -188,7 +194,7 @@ class SqlStore:
                         )
                     return Recorded(int(held[0]), str(held[1]), True, len(body), 0)
                 seq = int(head[0]) + 1
-                digest = chain_hash(seq, str(head[1]), entry.payload_sha256)
+                digest = chain_hash(seq, str(head[1]), entry.payload_sha256, entry.summary_sha256)
                 new_bytes = 0
                 for blob in entry.records:
                     cur = self._exec(
@@ -198,9 +204,19 @@ class SqlStore:
                     if cur.rowcount == 1:
                         new_bytes += len(blob.body)
                 self._exec(
-                    f"INSERT INTO runs ({_RUN_COLUMNS}, payload, payload_size, prev_hash, hash) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (seq, *_column_values(c), body, len(entry.payload), str(head[1]), digest),
+                    f"INSERT INTO runs ({_RUN_COLUMNS}, payload, payload_size, prev_hash, hash, "
+                    "payload_sha256, summary) VALUES "
+                    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        seq,
+                        *_column_values(c),
+                        body,
+                        len(entry.payload),
+                        str(head[1]),
+                        digest,
+                        entry.payload_sha256,
+                        entry.summary.decode("utf-8"),
+                    ),
                 )
                 self._insert_children(seq, entry)
                 self._exec("UPDATE chain_head SET seq = ?, hash = ? WHERE id = 1", (seq, digest))
@@ -243,6 +259,50 @@ class SqlStore:
         sql = f"SELECT {_RUN_COLUMNS} FROM runs{clause} ORDER BY time DESC, seq DESC LIMIT ?"
         rows = self._guard(lambda: self._all(sql, (*params, max(0, query.limit))))
         return [_summary(r) for r in rows]
+
+    def scan(self, since: str, until: str, environment: str | None = None) -> Iterator[ScannedRun]:
+        """The runs of ``[since, until)``, oldest first, from one snapshot (see ``Store.scan``).
+
+        Through the ``runs_time`` index ``(time, seq)`` (or ``runs_environment_time``); the payload
+        is read only for runs recorded before summaries (chain version 1)."""
+        where = "time >= ? AND time < ?"
+        params: list[Any] = [since, until]
+        if environment is not None:
+            where += " AND environment = ?"
+            params.append(environment)
+        sql = self._q(
+            f"SELECT {_SCAN_COLUMNS}, CASE WHEN summary IS NULL THEN payload END FROM runs "
+            f"WHERE {where} ORDER BY time, seq"
+        )
+        try:
+            with self._snapshot():
+                for row in self._stream(sql, params):
+                    yield self._scanned(row)
+        except self._driver_errors() as exc:
+            raise self._failure(exc) from None
+
+    @staticmethod
+    def _scanned(row: Sequence[Any]) -> ScannedRun:
+        summary = row[12]
+        legacy = None
+        if summary is None:
+            legacy = _canonical_bytes(bytes(row[14]), int(row[13]), str(row[1]))
+        return ScannedRun(
+            seq=int(row[0]),
+            run_id=str(row[1]),
+            time=str(row[2]),
+            environment=str(row[3]),
+            subject_name=row[4],
+            subject_digest=row[5],
+            decision=str(row[6]),
+            manifest_sha256=row[7],
+            commit=row[8],
+            prev_hash=str(row[9]),
+            hash=str(row[10]),
+            payload_sha256=row[11],
+            summary=None if summary is None else str(summary).encode("utf-8"),
+            payload=legacy,
+        )
 
     def get(self, run_id: str) -> StoredRun | None:
         """One run by id or unique prefix (see ``Store.get``)."""
@@ -320,7 +380,8 @@ class SqlStore:
         checked_records: set[str] = set()
         prev_hash, prev_seq, count = GENESIS, 0, 0
         stream = self._stream(
-            f"SELECT {_RUN_COLUMNS}, payload, payload_size, prev_hash, hash FROM runs ORDER BY seq"
+            f"SELECT {_RUN_COLUMNS}, payload, payload_size, prev_hash, hash, payload_sha256, summary "
+            "FROM runs ORDER BY seq"
         )
         for row in stream:
             count += 1
@@ -345,8 +406,8 @@ class SqlStore:
                     group.take(seq)
                 continue
             raw = _canonical_bytes(bytes(row[14]), int(row[15]), run_id)
-            if chain_hash(seq, str(row[16]), sha256_hex(raw)) != str(row[17]):
-                note("its content does not match its hash (the run was edited)")
+            for link_problem in _link_problems(seq, row, raw, payload):
+                note(link_problem)
             try:
                 columns = derive_columns(payload)
                 rows = derive_rows(payload)
@@ -408,6 +469,33 @@ class SqlStore:
     def close(self) -> None:
         """Close the connection."""
         self._conn.close()
+
+
+def _link_problems(seq: int, row: Sequence[Any], raw: bytes, payload: Mapping[str, Any]) -> list[str]:
+    """What is wrong with a run's chain link, payload sha256 and summary (``verify``): the columns
+    ``prev_hash, hash, payload_sha256, summary`` are ``row[16:20]``."""
+    prev_hash, digest, payload_sha256, summary = row[16], row[17], row[18], row[19]
+    actual = sha256_hex(raw)
+    if summary is None:  # chain version 1: recorded before summaries
+        if payload_sha256 is not None:
+            return ["it has a payload sha256 but no summary (a summary was removed)"]
+        if chain_hash(seq, str(prev_hash), actual) != str(digest):
+            return ["its content does not match its hash (the run was edited)"]
+        return []
+    problems: list[str] = []
+    held = str(summary).encode("utf-8")
+    if chain_hash(seq, str(prev_hash), str(payload_sha256), sha256_hex(held)) != str(digest):
+        problems.append(
+            "its content does not match its hash (the run was edited: its summary or payload sha256)"
+        )
+    if payload_sha256 != actual:
+        problems.append(
+            "its content does not match its hash (the run was edited: its payload no longer hashes "
+            "to its payload sha256)"
+        )
+    if held != derive_summary(payload):
+        problems.append("its summary does not match its recorded content (edited)")
+    return problems
 
 
 class _Grouped:
