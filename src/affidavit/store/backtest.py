@@ -7,6 +7,14 @@ the built-in policies plus the ``--policies`` folders given now. The pipeline's 
 (``policy.evaluate.evaluate``) and its overrulings for unreadable and future-dated evidence are
 used, so a backtest judges as a gate would have. Files a run could not read stay unread: the run's
 recorded input errors mark the same rules ``error``, and its decision stays INCOMPLETE.
+
+The release profile the run applied (``configuration.inputs`` role ``profile``: its origin, sha256
+and name) is applied again, as the gate applied it (``pipeline.settle``). The store keeps its
+definition only by hash, so it is found again and checked: a built-in profile of the same name
+and sha256 in this affidavit, or a configuration's own profile in the configuration file the run
+recorded, read again from its recorded path and taken only when the file and the profile hash as
+recorded. When neither holds, the run is not judged again (its ``error`` says why): judging it
+without its profile would report changes the rules did not make.
 """
 
 from __future__ import annotations
@@ -23,6 +31,7 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
     from pathlib import Path
 
+    from affidavit.config import Profile
     from affidavit.policy.loader import PolicySet
     from affidavit.store.interface import RunQuery, Store, StoredRun
 
@@ -145,13 +154,70 @@ def _judge(run: Run, evidence: list[Any], policy_set: PolicySet) -> tuple[dict[s
         params=run.params,
         waivers=run.waivers,
     )
+    profile = recorded_profile(run)
     engine = make_engine(run.engine.name if run.engine.name in ENGINES else "regorus")
     results = evaluate(policy_set, evidence, context, engine=engine)
     unread = [InputError(e.source, e.message, kind=e.kind) for e in run.input_errors]
-    # The run's release profile, if it had one, is not re-applied: a profile is recorded by its
-    # hash, not kept, so a backtest judges every rule (the strict default).
-    results, decision = settle(results, policy_set, evidence, unread, context.now)
+    results, decision = settle(results, policy_set, evidence, unread, context.now, profile)
     return {r.rule_id: r.outcome for r in results}, decision
+
+
+def recorded_profile(run: Run) -> Profile | None:
+    """The release profile ``run`` applied, found again and checked against its recorded sha256
+    (module docstring); ``None`` when it applied none. ``InputError`` (naming the run) when it
+    cannot be found as it was."""
+    from affidavit.config import builtin_profiles
+
+    entries = [c for c in run.configuration if c.role == "profile"]
+    if not entries:
+        return None
+    if len(entries) > 1:
+        raise InputError(run.run_id, "its configuration names more than one release profile")
+    (entry,) = entries
+    name, origin = entry.value or "", entry.path or ""
+    if origin.startswith("builtin:"):
+        profile = builtin_profiles().get(name)
+        if profile is None or profile.origin != origin or profile.sha256 != entry.sha256:
+            raise InputError(
+                run.run_id,
+                f"its built-in release profile {name} is not in this affidavit as the run applied it "
+                "(the sha256 differs or the profile is gone), so it cannot be applied again",
+            )
+        return profile
+    return _config_profile(run, name, origin, entry.sha256)
+
+
+def _config_profile(run: Run, name: str, origin: str, sha256: str | None) -> Profile:
+    """A configuration's own profile, from the configuration file the run recorded: read again
+    once, and used only when those bytes hash as recorded."""
+    from pathlib import Path
+
+    from affidavit.config import load_config
+
+    path_text, _, key = origin.rpartition("#profiles.")
+    configs = [c for c in run.configuration if c.role == "config" and c.path == path_text]
+    unkept = (
+        f"its release profile {name} comes from the configuration file {path_text or '(none recorded)'}, "
+        "and the run history keeps only the hashes of both"
+    )
+    if key != name or len(configs) != 1 or not configs[0].sha256:
+        raise InputError(
+            run.run_id, f"{unkept}; the run does not record that file, so it cannot be applied again"
+        )
+    try:
+        config = load_config(Path(path_text))
+    except Error:
+        raise InputError(
+            run.run_id,
+            f"{unkept}; that file cannot be read here as a configuration, so it cannot be applied again",
+        ) from None
+    profile = config.profiles.get(name)
+    if config.sha256 != configs[0].sha256 or profile is None or profile.sha256 != sha256:
+        raise InputError(
+            run.run_id,
+            f"{unkept}; that file has changed since the run, so the profile cannot be applied again",
+        )
+    return profile
 
 
 def _with_error(base: BacktestRun, message: str) -> BacktestRun:
