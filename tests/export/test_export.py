@@ -21,7 +21,7 @@ from click.testing import CliRunner, Result
 from affidavit.cli import main
 from affidavit.export.source import period_runs
 from affidavit.store import open_store
-from affidavit.store.record import chain_hash, compress, sha256_hex
+from affidavit.store.record import chain_hash, compress, derive_summary, sha256_hex
 from tests.export.conftest import DAYS, WAIVED_AT, Quarter, gate
 
 SCHEMA = Path(__file__).resolve().parents[2] / "src" / "affidavit" / "schemas" / "period.v1.schema.json"
@@ -192,8 +192,9 @@ def test_a_file_added_removed_or_linked_fails_verify(quarter: Quarter, tmp_path:
 
 
 def _edit_run(db: Path, seq: int, *, rehash: bool) -> str:
-    """Hostile, as the database owner: make run ``seq`` a GO (triggers dropped); with ``rehash``
-    also recompute its chain hash so that the run alone looks intact. Returns its run id."""
+    """Hostile, as the database owner: make run ``seq`` a GO (triggers dropped): its payload,
+    decision column, summary and payload sha256 all rewritten consistently; with ``rehash`` also
+    recompute its chain hash so that the run alone looks intact. Returns its run id."""
     conn = sqlite3.connect(db)
     try:
         for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'").fetchall():
@@ -204,12 +205,13 @@ def _edit_run(db: Path, seq: int, *, rehash: bool) -> str:
         payload = json.loads(zlib.decompress(row[1]))
         payload["run"]["decision"] = "GO"
         raw = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
-        digest = chain_hash(seq, row[2], sha256_hex(raw)) if rehash else None
+        summary = derive_summary(payload)
+        digest = chain_hash(seq, row[2], sha256_hex(raw), sha256_hex(summary)) if rehash else None
         conn.execute(
-            "UPDATE runs SET payload = ?, payload_size = ?, decision = 'GO'"
+            "UPDATE runs SET payload = ?, payload_size = ?, decision = 'GO', payload_sha256 = ?, summary = ?"
             + (", hash = ?" if rehash else "")
             + " WHERE seq = ?",
-            (compress(raw), len(raw), *([digest] if rehash else []), seq),
+            (compress(raw), len(raw), sha256_hex(raw), summary.decode(), *([digest] if rehash else []), seq),
         )
         conn.commit()
         return str(row[0])
@@ -272,9 +274,18 @@ def test_a_run_id_that_would_leave_the_proofs_folder_stops_the_export(
     payload = json.loads(zlib.decompress(row[0]))
     payload["run"]["run_id"] = "../../escaped"
     raw = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    summary = derive_summary(payload)
     conn.execute(
-        "UPDATE runs SET run_id = ?, payload = ?, payload_size = ?, hash = ? WHERE seq = 1",
-        ("../../escaped", compress(raw), len(raw), chain_hash(1, row[1], sha256_hex(raw))),
+        "UPDATE runs SET run_id = ?, payload = ?, payload_size = ?, payload_sha256 = ?, summary = ?, hash = ? "
+        "WHERE seq = 1",
+        (
+            "../../escaped",
+            compress(raw),
+            len(raw),
+            sha256_hex(raw),
+            summary.decode(),
+            chain_hash(1, row[1], sha256_hex(raw), sha256_hex(summary)),
+        ),
     )
     conn.commit()
     conn.close()

@@ -31,14 +31,20 @@ from dataclasses import dataclass, field
 from typing import IO, TYPE_CHECKING, Any
 
 from affidavit.export.merkle import MerkleLevels, leaf_hash
+from affidavit.store.record import OUTCOME_LETTERS
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from affidavit.export.period import Period
     from affidavit.export.source import PeriodRun
 
 PASSING = frozenset({"pass", "warn", "waived", "not_applicable"})
 FAILING = frozenset({"fail", "insufficient_evidence", "error"})
 DAY_STATES = ("operated", "failed", "manual", "not_assessed", "no_promotion")
+#: The summary's letters (``record.OUTCOME_LETTERS``) of the outcomes in ``PASSING``.
+_PASSING_LETTERS = frozenset(OUTCOME_LETTERS[o] for o in PASSING)
+_NONE: frozenset[str] = frozenset()
 
 
 def canonical(value: Any) -> bytes:
@@ -120,7 +126,13 @@ class PeriodBuilder:
         self.tree = MerkleLevels()
         self.decisions: dict[str, int] = {}
         self.environments: set[str] = set()
-        self.controls: dict[str, _Control] = {}
+        self._controls: dict[str, _Control] = {}
+        self._tally: dict[tuple[int, str, str, frozenset[str]], int] = {}
+        self._catalogues: dict[str, Mapping[str, Any]] = {}
+        self._catalogue_last: dict[str, int] = {}
+        self._policy_keys: dict[
+            tuple[Any, ...], tuple[str, list[dict[str, Any]], str | None, str | None]
+        ] = {}
         self.policy_sets: dict[str, _PolicySet] = {}
         self._policy_order: list[str] = []
         self.waiver_summary: dict[str, _Waiver] = {}
@@ -159,107 +171,127 @@ class PeriodBuilder:
         self.last_time = run.time
         day = self.period.day_index(run.time)
         self.day_runs[day] = self.day_runs.get(day, 0) + 1
-        doc = run.run
-        waived_rules = self._waivers_of(run, doc)
-        self._controls_of(doc, day, waived_rules)
-        self._policy_of(run, doc)
+        summary = run.summary
+        waived_rules = self._waivers_of(run, summary)
+        self._controls_of(run, day, waived_rules)
+        self._policy_of(run, summary)
         return entry
 
-    def _controls_of(self, doc: dict[str, Any], day: int, waived_rules: set[str]) -> None:
-        """Count the run in each control of the framework."""
-        controls = doc.get("controls")
-        listed = controls.get(self.framework) if isinstance(controls, dict) else None
-        if not isinstance(listed, list):
+    def _controls_of(self, run: PeriodRun, day: int, waived_rules: frozenset[str]) -> None:
+        """Tally the run's outcomes for the framework's controls: one counter per day and distinct
+        (catalogue, outcome letters, waived rules), folded into the controls by ``_fold``."""
+        controls = run.summary.get("controls")
+        letters = controls.get(self.framework) if isinstance(controls, dict) else None
+        if not isinstance(letters, str):
             return
-        week = day // 7
-        for item in listed:
-            if not isinstance(item, dict) or not isinstance(item.get("id"), str):
-                continue
-            control = self.controls.setdefault(item["id"], _Control(item["id"]))
-            control.title = str(item.get("title") or control.title)
-            control.coverage = str(item.get("coverage") or "manual")
-            rules = [r for r in item.get("rules") or [] if isinstance(r, str)]
-            control.rules.update(rules)
-            outcome = item.get("outcome")
-            control.runs += 1
-            control.day_runs[day] = control.day_runs.get(day, 0) + 1
-            if outcome is None and not rules:
-                continue  # manual: no automated outcome
-            control.day_judged[day] = control.day_judged.get(day, 0) + 1
-            control.week_runs[week] = control.week_runs.get(week, 0) + 1
-            if outcome in PASSING:
-                control.passed += 1
-                control.week_passed[week] = control.week_passed.get(week, 0) + 1
-            else:  # fail, insufficient_evidence, error, or anything unknown: never a pass
-                control.failed += 1
-                control.day_failed[day] = control.day_failed.get(day, 0) + 1
-            if waived_rules.intersection(rules):
-                control.waived += 1
+        key = (day, run.catalogue_sha256, letters, waived_rules)
+        self._tally[key] = self._tally.get(key, 0) + 1
+        self._catalogues[run.catalogue_sha256] = run.catalogue
+        self._catalogue_last[run.catalogue_sha256] = self._population.lines
 
-    def _waivers_of(self, run: PeriodRun, doc: dict[str, Any]) -> set[str]:
+    def _fold(self) -> None:
+        """Count the tallied runs in each control (as if one at a time, oldest first: a control's
+        title and coverage are those of the newest run that listed it, its rules all that tested
+        it in any run)."""
+        order = sorted(self._catalogue_last, key=self._catalogue_last.__getitem__)
+        for digest in order:
+            for cid, title, coverage, rules in self._listed(digest):
+                control = self._controls.setdefault(cid, _Control(cid))
+                control.title = str(title or control.title)
+                control.coverage = coverage
+                control.rules.update(rules)
+        for (day, digest, letters, waived_rules), n in self._tally.items():
+            week = day // 7
+            for (cid, _title, _coverage, rules), letter in zip(self._listed(digest), letters, strict=True):
+                control = self._controls[cid]
+                control.runs += n
+                control.day_runs[day] = control.day_runs.get(day, 0) + n
+                if letter == "-" and not rules:
+                    continue  # manual: no automated outcome
+                control.day_judged[day] = control.day_judged.get(day, 0) + n
+                control.week_runs[week] = control.week_runs.get(week, 0) + n
+                if letter in _PASSING_LETTERS:
+                    control.passed += n
+                    control.week_passed[week] = control.week_passed.get(week, 0) + n
+                else:  # fail, insufficient_evidence, error, or anything unknown: never a pass
+                    control.failed += n
+                    control.day_failed[day] = control.day_failed.get(day, 0) + n
+                if waived_rules.intersection(rules):
+                    control.waived += n
+        self._tally.clear()
+
+    def _listed(self, digest: str) -> list[list[Any]]:
+        """The framework's controls in a catalogue: ``[id, title, coverage, rules]`` each."""
+        listed = self._catalogues[digest].get("controls", {}).get(self.framework)
+        return listed if isinstance(listed, list) else []
+
+    @property
+    def controls(self) -> dict[str, _Control]:
+        """Every control of the framework seen so far, by id."""
+        self._fold()
+        return self._controls
+
+    def _waivers_of(self, run: PeriodRun, summary: dict[str, Any]) -> frozenset[str]:
         """Write every waiver the run applied to the ledger; the ids of the rules it waived."""
+        applied = summary.get("waived")
+        if not applied:
+            return _NONE
         waived: set[str] = set()
-        for rule in doc.get("rules") or []:
-            if not isinstance(rule, dict):
-                continue
-            for applied in rule.get("waived") or []:
-                waiver = applied.get("waiver") if isinstance(applied, dict) else None
-                if not isinstance(waiver, dict):
-                    continue
-                rule_id = str(rule.get("id"))
-                waived.add(rule_id)
-                hidden = [
-                    {"msg": f.get("msg"), "evidence_ids": f.get("evidence_ids") or []}
-                    for f in applied.get("findings") or []
-                    if isinstance(f, dict)
-                ]
-                absent = bool(applied.get("absent_evidence"))
-                self._waivers.write(
-                    canonical(
-                        {
-                            "run_id": run.run_id,
-                            "time": run.time,
-                            "subject": {"name": run.subject_name, "digest": run.subject_digest},
-                            "rule": rule_id,
-                            "waiver": waiver,
-                            "findings": hidden,
-                            "absent_evidence": absent,
-                        }
-                    )
+        for item in applied:
+            rule_id, waiver = str(item["rule"]), item["waiver"]
+            hidden = item["findings"]
+            absent = bool(item["absent_evidence"])
+            waived.add(rule_id)
+            self._waivers.write(
+                canonical(
+                    {
+                        "run_id": run.run_id,
+                        "time": run.time,
+                        "subject": {"name": run.subject_name, "digest": run.subject_digest},
+                        "rule": rule_id,
+                        "waiver": waiver,
+                        "findings": hidden,
+                        "absent_evidence": absent,
+                    }
                 )
-                key = hashlib.sha256(canonical(waiver)).hexdigest()
-                summary = self.waiver_summary.setdefault(key, _Waiver(waiver, first_time=run.time))
-                summary.runs += 1
-                summary.findings += len(hidden)
-                summary.absent_evidence += int(absent)
-                summary.last_time = run.time
-        return waived
+            )
+            key = hashlib.sha256(canonical(waiver)).hexdigest()
+            held = self.waiver_summary.setdefault(key, _Waiver(waiver, first_time=run.time))
+            held.runs += 1
+            held.findings += len(hidden)
+            held.absent_evidence += int(absent)
+            held.last_time = run.time
+        return frozenset(waived)
 
-    def _policy_of(self, run: PeriodRun, doc: dict[str, Any]) -> None:
+    def _policy_of(self, run: PeriodRun, summary: dict[str, Any]) -> None:
         """Note the policy set and matrices the run was judged with."""
-        held_policies = doc.get("policies")
-        policies: dict[str, Any] = held_policies if isinstance(held_policies, dict) else {}
-        digest = policies.get("digest") if isinstance(policies.get("digest"), str) else None
-        matrices = [
-            {"framework": m.get("framework"), "version": m.get("version"), "sha256": m.get("sha256")}
-            for m in doc.get("matrices") or []
-            if isinstance(m, dict)
-        ]
-        for m in doc.get("matrices") or []:
-            if isinstance(m, dict) and m.get("framework") == self.framework:
-                label, version = m.get("label"), m.get("version")
-                self.framework_label = label if isinstance(label, str) else self.framework_label
-                self.framework_version = version if isinstance(version, str) else self.framework_version
-        key = hashlib.sha256(canonical([digest, matrices])).hexdigest()
+        digest = summary.get("policy_sha256")
+        matrices = summary.get("matrices") or []
+        seen = (digest, run.catalogue_sha256, tuple(tuple(m.values()) for m in matrices))
+        known = self._policy_keys.get(seen)
+        if known is None:
+            listed = [
+                {"framework": m["framework"], "version": m["version"], "sha256": m["sha256"]}
+                for m in matrices
+            ]
+            label = version = None
+            for m in matrices:
+                if m["framework"] == self.framework:
+                    label = m["label"] if isinstance(m["label"], str) else label
+                    version = m["version"] if isinstance(m["version"], str) else version
+            known = (hashlib.sha256(canonical([digest, listed])).hexdigest(), listed, label, version)
+            self._policy_keys[seen] = known
+        key, listed, label, version = known
+        if label is not None:
+            self.framework_label = label
+        if version is not None:
+            self.framework_version = version
         held = self.policy_sets.get(key)
         if held is None:
-            files = {
-                str(f.get("path")): str(f.get("sha256"))
-                for f in policies.get("files") or []
-                if isinstance(f, dict)
-            }
-            rules = {str(r.get("id")) for r in doc.get("rules") or [] if isinstance(r, dict)}
-            held = _PolicySet(digest, matrices, files, rules, run.time, run.run_id)
+            catalogue = run.catalogue
+            files = dict(catalogue.get("files") or {})
+            rules = set(catalogue.get("rules") or [])
+            held = _PolicySet(digest, listed, files, rules, run.time, run.run_id)
             self.policy_sets[key] = held
             self._policy_order.append(key)
         held.runs += 1
@@ -300,8 +332,9 @@ class PeriodBuilder:
 
         out: list[dict[str, Any]] = []
         weeks = (self.period.days + 6) // 7
-        for cid in sorted(self.controls, key=control_sort_key):
-            c = self.controls[cid]
+        controls = self.controls
+        for cid in sorted(controls, key=control_sort_key):
+            c = controls[cid]
             days = [self.day_state(c, d) for d in range(self.period.days)]
             tally = {state: days.count(state) for state in DAY_STATES}
             out.append(

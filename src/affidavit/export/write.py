@@ -141,11 +141,10 @@ def _write(
                     f"run #{run.seq} of {store.display} has an id that cannot name a file; the export stops"
                 )
             builder.add(run)
-            commit = run.run.get("commit")
             reconciler.observe(
                 run.environment,
                 run.subject_digest,
-                commit if isinstance(commit, str) else None,
+                run.commit,
                 run.decision,
                 run.time,
                 run.run_id,
