@@ -51,6 +51,7 @@ from typing import TYPE_CHECKING, Any
 from affidavit.artefact import YamlError, load_yaml, read_user_file
 from affidavit.errors import InputError, UsageError
 from affidavit.model import EvidenceKind, Outcome, RuleResult, Violation
+from affidavit.policy.params import jsonable
 
 if TYPE_CHECKING:
     from affidavit.policy.loader import RuleMeta
@@ -272,49 +273,20 @@ def _aliases(section: Any, src: str) -> dict[str, str]:
 
 
 def _rule_data(section: Any, src: str, aliases: Mapping[str, str]) -> dict[str, Any]:
-    """``rule_data``: the shape of a ``--params`` file, its environments known (or aliases)."""
-    from affidavit.policy.params import known_environments, resolve_environment
+    """``rule_data``: the shape of a ``--params`` file (checked by the code that checks those), its
+    environments known (or aliases)."""
+    from affidavit.policy.params import check_rule_data, known_environments, resolve_environment
 
-    if section is None:
-        return {"defaults": {}, "environments": {}}
-    if not isinstance(section, dict) or set(section) - {"defaults", "environments"}:
-        raise UsageError(
-            f"{src}: rule_data must be a mapping with 'defaults' and 'environments'",
-            hint="the same shape as a --params file (docs/params.md)",
-        )
-    defaults = section.get("defaults") or {}
-    environments = section.get("environments") or {}
-    if not isinstance(defaults, dict):
-        raise UsageError(f"{src}: rule_data.defaults must be a mapping")
-    if not isinstance(environments, dict) or not all(
-        isinstance(v, dict | None) for v in environments.values()
-    ):
-        raise UsageError(f"{src}: rule_data.environments must map each environment to a mapping")
+    rule_data = check_rule_data(section, src, section="rule_data", error=UsageError)
     known = known_environments()
-    for name in environments:
-        key = str(name).strip().lower()
+    for name in rule_data["environments"]:
+        key = name.strip().lower()
         if aliases.get(key, resolve_environment(key)) not in known:
             raise UsageError(
                 f"{src}: rule_data names an environment affidavit does not know",
                 hint=f"known environments: {', '.join(known)}; a configuration cannot invent one",
             )
-    return {
-        "defaults": _jsonable(defaults),
-        "environments": {str(k): _jsonable(v or {}) for k, v in environments.items()},
-    }
-
-
-def _jsonable(value: Any) -> Any:
-    """Dates to ISO strings, tuples to lists, keys to strings (the shape the Rego input needs)."""
-    import datetime as dt
-
-    if isinstance(value, Mapping):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, dt.datetime | dt.date):
-        return value.isoformat()
-    return value
+    return rule_data
 
 
 def _merge_shortcuts(loaded: Mapping[str, Any], rule_data: dict[str, Any], src: str) -> dict[str, Any]:
@@ -348,7 +320,7 @@ def _merge_shortcuts(loaded: Mapping[str, Any], rule_data: dict[str, Any], src: 
                 f"{src}: {area}.{name} is set twice, by {where} and by rule_data.defaults",
                 hint="keep one of the two",
             )
-        block[name] = _jsonable(value)
+        block[name] = jsonable(value)
         defaults[area] = block
     return {"defaults": defaults, "environments": rule_data["environments"]}
 
@@ -362,31 +334,17 @@ def effective_rule_data(
 ) -> tuple[dict[str, Any], list[tuple[str, Any, Any]]]:
     """The rule data for ``environment`` (already resolved) and each key whose value differs from
     the built-in default (``(dotted key, built-in, in force)``, sorted): built-in, then the
-    configuration, then each ``--params`` file, as ``policy.params.load_params`` merges them."""
-    from affidavit.policy.params import deep_merge, load_params, read_params_file, rule_data_changes
+    configuration, then each ``--params`` file, merged by ``policy.params.load_params`` (which
+    refuses a params file that invents an environment)."""
+    from affidavit.policy.params import diff_rule_data, load_params
 
-    checked = load_params(environment, param_files)  # refuses a params file that invents an environment
-    if config is None or not (config.rule_data.get("defaults") or config.rule_data.get("environments")):
-        return checked, rule_data_changes(environment, param_files)
-    merged = load_params(environment, ())
-    builtin = json.loads(json.dumps(merged))
-    layers: list[Mapping[str, Any]] = [config.rule_data, *(read_params_file(p) for p in param_files)]
-    for layer in layers:
-        merged = deep_merge(merged, layer.get("defaults") or {})
-        for name, block in sorted((layer.get("environments") or {}).items()):
-            if config.resolve_environment(str(name)) == environment:
-                merged = deep_merge(merged, block)
-    changes: list[tuple[str, Any, Any]] = []
-    _diff("", builtin, merged, changes)
-    return merged, sorted(changes, key=lambda c: c[0])
-
-
-def _diff(prefix: str, before: Any, after: Any, out: list[tuple[str, Any, Any]]) -> None:
-    if isinstance(before, Mapping) and isinstance(after, Mapping):
-        for key in sorted(set(before) | set(after)):
-            _diff(f"{prefix}.{key}" if prefix else str(key), before.get(key), after.get(key), out)
-    elif before != after:
-        out.append((prefix, before, after))
+    if config is None:
+        merged = load_params(environment, param_files)
+    else:
+        merged = load_params(
+            environment, param_files, layer=config.rule_data, resolve=config.resolve_environment
+        )
+    return merged, diff_rule_data(load_params(environment, ()), merged)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -446,7 +404,7 @@ def _config_profiles(section: Any, src: str, _digest: str) -> dict[str, Profile]
                 f"{src}: profiles.{name} redefines a built-in profile",
                 hint="give your own profile another name",
             )
-        canonical = json.dumps(_jsonable(body), sort_keys=True, separators=(",", ":"))
+        canonical = json.dumps(jsonable(body), sort_keys=True, separators=(",", ":"))
         digest = hashlib.sha256(canonical.encode()).hexdigest()
         out[name] = _profile(body, f"{src}#profiles.{name}", digest, builtin=False, name=name)
     return out

@@ -12,16 +12,21 @@ The built-in file is ``policies/params.yaml``; users add override files of the s
 ``load_params(environment, overrides)`` deep-merges the defaults, the environment's block, then each
 override file's defaults and environment block, in order. Mappings merge key by key; lists and
 scalars replace. Dates are passed on as ISO strings (the Rego input is JSON).
+
+This module is the one place that checks the shape of rule data (``check_rule_data``), merges it
+(``load_params``) and lists what differs from the built-in (``diff_rule_data``): a configuration
+file's ``rule_data`` section (``affidavit.config``) goes through the same code as a ``--params``
+file, as one more layer between the built-in data and the ``--params`` files.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from affidavit.artefact import YamlError, load_yaml, read_user_file
-from affidavit.errors import InputError, PolicyError, UsageError
+from affidavit.errors import Error, InputError, PolicyError, UsageError
 from affidavit.resources import builtin_policies_dir
 
 if TYPE_CHECKING:
@@ -64,12 +69,12 @@ def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str
     return out
 
 
-def _jsonable(value: Any) -> Any:
+def jsonable(value: Any) -> Any:
     """Dates to ISO strings, tuples to lists, keys to strings: the shape the Rego input needs."""
     if isinstance(value, Mapping):
-        return {str(k): _jsonable(v) for k, v in value.items()}
+        return {str(k): jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
+        return [jsonable(v) for v in value]
     if isinstance(value, dt.datetime | dt.date):
         return value.isoformat()
     return value
@@ -88,27 +93,43 @@ def read_params_file(path: Path) -> dict[str, Any]:
     except YamlError as exc:
         where = f"{path}:{exc.line}" if exc.line is not None else str(path)
         raise PolicyError(f"{where}: rule data is not valid YAML: {exc.problem}") from None
+    return check_rule_data(raw, str(path))
+
+
+def check_rule_data(
+    raw: Any, where: str, *, section: str | None = None, error: type[Error] = PolicyError
+) -> dict[str, Any]:
+    """``raw`` checked for the ``{defaults, environments}`` shape and made JSON-shaped; ``None`` is
+    empty rule data. ``where`` names the file in every message; ``section`` is the key the rule
+    data sits under in it (``rule_data`` in a configuration file; ``None``: the whole file, a
+    ``--params`` file); problems are raised as ``error`` (a configuration's are usage errors)."""
+    whole = "rule data" if section is None else section
+
+    def key(name: str) -> str:
+        return f"'{name}'" if section is None else f"{section}.{name}"
+
     if raw is None:
         raw = {}
     if not isinstance(raw, dict):
-        raise PolicyError(f"{path}: rule data must be a mapping with 'defaults' and 'environments'")
+        raise error(f"{where}: {whole} must be a mapping with 'defaults' and 'environments'")
     unknown = sorted(str(k) for k in raw if k not in _TOP_KEYS)
     if unknown:
-        raise PolicyError(
-            f"{path}: unknown top-level key(s) {', '.join(unknown)}",
-            hint="the file has 'defaults:' and 'environments: {prod: ..., staging: ..., dev: ...}'",
+        raise error(
+            f"{where}: unknown {'top-level' if section is None else section} key(s) {', '.join(unknown)}",
+            hint=f"{whole} has 'defaults:' and 'environments: {{prod: ..., staging: ..., dev: ...}}' "
+            "(docs/params.md)",
         )
     defaults = raw.get("defaults") or {}
     environments = raw.get("environments") or {}
     if not isinstance(defaults, dict):
-        raise PolicyError(f"{path}: 'defaults' must be a mapping")
+        raise error(f"{where}: {key('defaults')} must be a mapping")
     if not isinstance(environments, dict) or not all(
         isinstance(v, dict | None) for v in environments.values()
     ):
-        raise PolicyError(f"{path}: 'environments' must map each environment name to a mapping")
+        raise error(f"{where}: {key('environments')} must map each environment name to a mapping")
     return {
-        "defaults": _jsonable(defaults),
-        "environments": {str(k): _jsonable(v or {}) for k, v in environments.items()},
+        "defaults": jsonable(defaults),
+        "environments": {str(k): jsonable(v or {}) for k, v in environments.items()},
     }
 
 
@@ -122,7 +143,12 @@ def known_environments(overrides: Sequence[Path] = (), base: Path | None = None)
 
 
 def load_params(
-    environment: str, overrides: Sequence[Path] = (), *, base: Path | None = None
+    environment: str,
+    overrides: Sequence[Path] = (),
+    *,
+    base: Path | None = None,
+    layer: Mapping[str, Any] | None = None,
+    resolve: Callable[[str], str] = resolve_environment,
 ) -> dict[str, Any]:
     """The rule data for ``environment`` (``input.context.params``), see the module docstring.
 
@@ -130,6 +156,11 @@ def load_params(
     the rule data of those environments (under their names or their aliases) but never add one:
     a ``production`` block that is not ``prod`` would otherwise make every prod-only rule not
     applicable.
+
+    ``layer``: rule data already checked (``check_rule_data``, and its environments by its owner:
+    a configuration file's section) merged between the base and the override files; ``resolve``
+    names the environment a block of it is for (the configuration's aliases first). Each file is
+    read once.
     """
     files = [base or builtin_params_path(), *overrides]
     parsed = [(path, read_params_file(path)) for path in files]
@@ -150,11 +181,14 @@ def load_params(
             + ", ".join(f"{a} = {e}" for a, e in sorted(ALIASES.items()))
             + ")",
         )
+    layers: list[Mapping[str, Any]] = [content for _, content in parsed]
+    if layer is not None:
+        layers.insert(1, layer)
     merged: dict[str, Any] = {}
-    for _, content in parsed:
-        merged = deep_merge(merged, content["defaults"])
-        for name, block in sorted(content["environments"].items()):
-            if resolve_environment(name) == wanted:
+    for data in layers:
+        merged = deep_merge(merged, data.get("defaults") or {})
+        for name, block in sorted((data.get("environments") or {}).items()):
+            if resolve(str(name)) == wanted:
                 merged = deep_merge(merged, block)
     return merged
 
@@ -167,8 +201,14 @@ def rule_data_changes(
     has ``None`` as its built-in value."""
     if not overrides:
         return []
-    builtin = load_params(environment, (), base=base)
-    effective = load_params(environment, overrides, base=base)
+    return diff_rule_data(
+        load_params(environment, (), base=base), load_params(environment, overrides, base=base)
+    )
+
+
+def diff_rule_data(builtin: Mapping[str, Any], effective: Mapping[str, Any]) -> list[tuple[str, Any, Any]]:
+    """Each dotted key whose value differs between ``builtin`` and ``effective`` rule data:
+    ``(key, built-in value, value in force)``, sorted by key (``None`` for a key one side lacks)."""
     changes: list[tuple[str, Any, Any]] = []
     _diff("", builtin, effective, changes)
     return sorted(changes, key=lambda c: c[0])
