@@ -12,7 +12,6 @@ from affidavit.cli.history import store_option
 from affidavit.errors import Error
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
     from pathlib import Path
 
     from affidavit.signatures.keys import PublicKey
@@ -36,7 +35,15 @@ if TYPE_CHECKING:
     multiple=True,
     type=FILE,
     help="Deployments to reconcile with GO decisions (repeatable): GitHub deployments JSON, an Argo CD "
-    "Application, or a CSV of digest,environment,time.",
+    "Application, or a CSV of digest,environment,time (optional commit, commit_time).",
+)
+@click.option(
+    "--commits",
+    "commits",
+    multiple=True,
+    type=FILE,
+    help="When the deployed commits were made, for DORA lead time (repeatable): GitHub's commits JSON "
+    "(GET /repos/{owner}/{repo}/commits) or the output of git log --format='%H %cI'.",
 )
 @click.option("--sample-seed", type=click.IntRange(0), required=True, help="Seed of the sample (recorded).")
 @click.option("--sample-size", type=click.IntRange(0, 100000), help="Sample size (default: from the table).")
@@ -52,6 +59,7 @@ def export(
     environment: str | None,
     store_url: str | None,
     deployments: tuple[Path, ...],
+    commits: tuple[Path, ...],
     sample_seed: int,
     sample_size: int | None,
     sign_key: Path | None,
@@ -64,7 +72,8 @@ def export(
     Exit 0 when the folder was written; 2 for a usage error; 3 when the store or a run cannot be read.
     """
     from affidavit.bundle.sign import load_signing_key
-    from affidavit.export.deployments import read_deployments
+    from affidavit.cli.progress import Progress
+    from affidavit.export.deployments import CommitTimes, read_commits, read_deployments
     from affidavit.export.period import parse_period
     from affidavit.export.write import ExportRequest, export_period, framework_id
     from affidavit.store import default_store_url, open_store
@@ -72,6 +81,12 @@ def export(
     verbose = bool(ctx.obj and ctx.obj.get("verbose"))
     try:
         records = tuple(read_deployments(path, environment) for path in deployments)
+        commit_times = None
+        if commits:
+            commit_times = CommitTimes()
+            for path in commits:
+                kind, found = read_commits(path)
+                commit_times.add(kind, str(path), found)
         request = ExportRequest(
             period=parse_period(period_text),
             framework=framework_id(framework),
@@ -81,12 +96,17 @@ def export(
             sample_size=sample_size,
             signer=load_signing_key(sign_key) if sign_key else None,
             deployments=records,
+            commits=commit_times,
         )
         store = open_store(store_url or default_store_url(), create=False)
+        # A bar needs the period's number of runs before the scan; the store has no count query
+        # yet, so the line shows the runs read and the rate (total=None) until it has one.
+        progress = Progress(sys.stderr) if fmt == "text" and sys.stderr.isatty() else None
         try:
-            progress = _progress() if sys.stderr.isatty() and fmt == "text" else None
             result = export_period(store, request, progress)
         finally:
+            if progress is not None:
+                progress.close()
             store.close()
     except Error as exc:
         fail(exc, verbose)
@@ -121,21 +141,19 @@ def export(
                 f"{len(found['exceptions'])} exception(s)"
             )
         )
+    lead = doc["dora"]["lead_time_for_changes"]
+    if lead["value"] is not None:
+        click.echo(
+            say(
+                f"  lead time for changes: median {lead['value']} h, p90 {lead['p90']} h, from "
+                f"{lead['counted']} of {lead['deployments']} deployment(s)"
+            )
+        )
     failing = [c["id"] for c in doc["controls"] if c["days"]["failed"]]
     if failing:
         click.echo(say(f"  controls with failed days: {', '.join(failing)}"))
     if request.signer is None:
         click.echo("  ! unsigned: pass --sign-key so the auditor can check who made the export")
-
-
-def _progress() -> Callable[[int], None]:
-    """A progress callback writing the number of runs read to stderr (a terminal)."""
-
-    def show(runs: int) -> None:
-        """Overwrite the line with the count so far."""
-        click.echo(f"\r  {runs} runs read", nl=False, err=True)
-
-    return show
 
 
 def verify_period(

@@ -7,15 +7,19 @@ every element and attribute is this module's own.
 
 Each control with rules has a small **trend**: an inline SVG of its weekly pass rate (one bar per
 week of the period, height the share of passing runs; a short grey mark for a week without a run
-that judged it). Its coordinates are integers computed from the counts, so the page is byte-for-byte
-reproducible.
+that judged it), and the DORA metrics have theirs (deployments, change failure rate and median lead
+time per week): ``trend.py``. Their coordinates are integers computed from the counts, so the page
+is byte-for-byte reproducible.
 """
 
 from __future__ import annotations
 
 import html
+from datetime import date
 from typing import Any
 
+from affidavit.export.deployments import METRICS
+from affidavit.export.trend import count_svg, hours_svg, pass_rate_svg, rate_svg
 from affidavit.render.html import H, text
 
 CSP = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'"
@@ -25,26 +29,13 @@ _STYLE = (
     "vertical-align:top}th{background:#f3f3f3}code{font-size:12px}.bad{color:#a00}.ok{color:#070}"
     "svg{display:block}@media print{body{margin:0}tr{break-inside:avoid}}"
 )
-_BAR, _HEIGHT = 6, 24
+#: Not-counted deployments of the lead time listed on the page (all of them are in period.json).
+_LISTED = 50
 
 
 def trend_svg(rates: list[float | None]) -> H:
-    """The weekly pass-rate bars of one control (see the module docstring)."""
-    width = max(1, len(rates)) * _BAR
-    parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{_HEIGHT}" '
-        f'viewBox="0 0 {width} {_HEIGHT}" role="img"><title>weekly pass rate</title>'
-    ]
-    for week, rate in enumerate(rates):
-        x = week * _BAR
-        if rate is None:
-            parts.append(f'<rect x="{x}" y="{_HEIGHT - 2}" width="{_BAR - 1}" height="2" fill="#bbb"/>')
-            continue
-        h = max(1, round(float(rate) * _HEIGHT))
-        fill = "#2a7" if rate >= 1 else "#c33" if rate < 0.5 else "#e90"
-        parts.append(f'<rect x="{x}" y="{_HEIGHT - h}" width="{_BAR - 1}" height="{h}" fill="{fill}"/>')
-    parts.append("</svg>")
-    return H("".join(parts))
+    """The weekly pass-rate bars of one control (``trend.pass_rate_svg``)."""
+    return pass_rate_svg(rates)
 
 
 def _row(cells: list[H | str | int | None], head: bool = False) -> str:
@@ -153,11 +144,7 @@ def render_period_html(doc: dict[str, Any]) -> str:
             _row([s["position"], _code(s["run_id"]), s["time"], s["decision"], s["bundle"].get("path")])
         )
     out.append("</table>")
-    out += ["<h2>DORA metrics</h2>", "<table>", _row(["Metric", "Value", "From, or why not"], head=True)]
-    for name, metric in doc["dora"].items():
-        value = None if metric["value"] is None else f"{metric['value']} {metric.get('unit', '')}".strip()
-        out.append(_row([name.replace("_", " "), value, metric.get("from") or metric.get("why_not")]))
-    out.append("</table>")
+    out += _dora(doc["dora"])
     deployments = doc["deployments"]
     out += [
         "<h2>Deployments reconciled</h2>",
@@ -183,3 +170,43 @@ def render_period_html(doc: dict[str, Any]) -> str:
         + "\n".join(out)
         + "\n</body>\n</html>\n"
     )
+
+
+def _dora(dora: dict[str, Any]) -> list[str]:
+    """The DORA section: each metric with what it was computed from (or why not) and its weekly
+    trend, then the deployments the lead time did not count and why."""
+    weekly = dora.get("weekly") or {}
+    first = date.fromisoformat(weekly["from"]) if weekly.get("from") else None
+    charts: dict[str, H | str] = {
+        "deployment_frequency": count_svg(weekly["deployments"], first) if weekly else "-",
+        "change_failure_rate": rate_svg(weekly["change_failure_rate"], first) if weekly else "-",
+        "lead_time_for_changes": hours_svg(weekly["lead_time_hours"], first) if weekly else "-",
+        "time_to_restore": "-",
+    }
+    out = [
+        "<h2>DORA metrics</h2>",
+        "<table>",
+        _row(["Metric", "Value", "From, or why not", "Per week"], head=True),
+    ]
+    for name in METRICS:
+        metric = dora[name]
+        value = None if metric["value"] is None else f"{metric['value']} {metric.get('unit', '')}".strip()
+        if metric.get("p90") is not None:
+            value = f"{value}, p90 {metric['p90']} hours (nearest rank)"
+        said = metric.get("from") or metric.get("why_not")
+        out.append(_row([name.replace("_", " "), value, said, charts[name]]))
+    out.append("</table>")
+    skipped = dora["lead_time_for_changes"].get("not_counted") or []
+    if skipped:
+        out += [
+            f"<p>Deployments the lead time did not count: {len(skipped)}"
+            + (f" (the first {_LISTED} here; all in period.json)" if len(skipped) > _LISTED else "")
+            + ".</p>",
+            "<table>",
+            _row(["Source", "Deployment", "Time", "Commit", "Why not counted"], head=True),
+        ]
+        for e in skipped[:_LISTED]:
+            commit = _code(e["commit"]) if e.get("commit") else None
+            out.append(_row([e["source"], e["ref"], e["time"], commit, e["why"]]))
+        out.append("</table>")
+    return out

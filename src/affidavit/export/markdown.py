@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from affidavit.export.deployments import METRICS
 from affidavit.render.escape import md_code, md_text
 
 _STATE_WORDS = (
@@ -18,6 +19,10 @@ _STATE_WORDS = (
     ("not_assessed", "not assessed"),
     ("no_promotion", "no promotion"),
 )
+
+
+#: Not-counted deployments of the lead time listed in the report (all of them are in period.json).
+_LISTED = 50
 
 
 def _cell(value: Any) -> str:
@@ -134,14 +139,7 @@ def render_markdown(doc: dict[str, Any]) -> str:
             f"{md_code(shown, table=True)} | {_cell(s['decision'])} | "
             f"{md_code(bundle, table=True) if bundle else '-'} |"
         )
-    lines += ["", "## DORA metrics", ""]
-    for name, metric in doc["dora"].items():
-        said = (
-            f"{metric['value']} {md_text(metric.get('unit', ''))} (from {md_text(metric.get('from', ''))})"
-            if metric["value"] is not None
-            else f"not computed: {md_text(metric.get('why_not', ''))}"
-        )
-        lines.append(f"- {md_text(name.replace('_', ' '))}: {said}")
+    lines += _dora(doc["dora"])
     deployments = doc["deployments"]
     lines += ["", "## Deployments reconciled", ""]
     lines.append(
@@ -166,3 +164,43 @@ def render_markdown(doc: dict[str, Any]) -> str:
             f"{md_text(e.get('reason'))}"
         )
     return "\n".join(lines) + "\n"
+
+
+def _series(values: list[Any]) -> str:
+    """A weekly series as text: ``-`` for a week without a value."""
+    return " ".join("-" if v is None else f"{v:g}" for v in values)
+
+
+def _dora(dora: dict[str, Any]) -> list[str]:
+    """The DORA section: each metric and what it came from (or why not), the weekly series, and the
+    deployments the lead time did not count."""
+    lines = ["", "## DORA metrics", ""]
+    for name in METRICS:
+        metric = dora[name]
+        if metric["value"] is None:
+            said = f"not computed: {md_text(metric.get('why_not', ''))}"
+        else:
+            p90 = f", p90 {metric['p90']} hours (nearest rank)" if metric.get("p90") is not None else ""
+            said = f"{metric['value']} {md_text(metric.get('unit', ''))}{p90} (from {md_text(metric.get('from', ''))})"
+        lines.append(f"- {md_text(name.replace('_', ' '))}: {said}")
+    weekly = dora.get("weekly")
+    if weekly:
+        lines += [
+            "",
+            f"Per week of the period (from {md_text(weekly['from'])}; `-`: no value that week):",
+            "",
+            f"- deployments: {_series(weekly['deployments'])}",
+            f"- change failure rate: {_series(weekly['change_failure_rate'])}",
+            f"- median lead time, hours: {_series(weekly['lead_time_hours'])}",
+        ]
+    skipped = dora["lead_time_for_changes"].get("not_counted") or []
+    if skipped:
+        more = f" (the first {_LISTED}; all in `period.json`)" if len(skipped) > _LISTED else ""
+        lines += ["", f"Deployments the lead time did not count: {len(skipped)}{more}.", ""]
+        for e in skipped[:_LISTED]:
+            commit = md_code(e["commit"]) if e.get("commit") else "no commit"
+            lines.append(
+                f"- {md_text(e['source'])} deployment {md_code(e['ref'])} at {md_text(e['time'])} of "
+                f"{commit}: {md_text(e['why'])}"
+            )
+    return lines

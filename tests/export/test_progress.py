@@ -1,0 +1,145 @@
+"""The export's progress line: drawn in place on a real terminal (a pseudo-terminal), cleared at the
+end, never sent to a pipe or a file, never with ``--format json``."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import pty
+import re
+import select
+import struct
+import subprocess
+import sys
+import termios
+from pathlib import Path
+from typing import TYPE_CHECKING, TextIO, cast
+
+from affidavit.cli.progress import Progress
+from tests.conftest import REPO
+
+if TYPE_CHECKING:
+    from tests.export.conftest import Quarter
+
+AFFIDAVIT = Path(sys.executable).parent / "affidavit"
+
+
+def _with_stderr_on_a_terminal(command: list[str], columns: int = 80) -> tuple[int, bytes, bytes]:
+    """Run ``command`` with stderr on a new pseudo-terminal ``columns`` wide and stdout on a pipe:
+    the exit code, what reached the terminal and what reached the pipe."""
+    controller, terminal = pty.openpty()
+    fcntl.ioctl(terminal, termios.TIOCSWINSZ, struct.pack("HHHH", 24, columns, 0, 0))
+    env = {k: v for k, v in os.environ.items() if k not in ("AFFIDAVIT_CONFIG", "NO_COLOR")}
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=terminal, env=env, cwd=REPO)
+    os.close(terminal)
+    seen = []
+    while True:
+        ready, _, _ = select.select([controller], [], [], 120)
+        if not ready:
+            process.kill()
+            raise AssertionError("the terminal stayed silent and open for 120 s")
+        try:
+            chunk = os.read(controller, 65536)
+        except OSError:  # EIO: every writer closed the terminal (the process exited)
+            break
+        if not chunk:
+            break
+        seen.append(chunk)
+    os.close(controller)
+    assert process.stdout is not None
+    out = process.stdout.read()
+    return process.wait(timeout=120), b"".join(seen), out
+
+
+def _export(q: Quarter, out: Path, *extra: str) -> list[str]:
+    """The real ``affidavit export`` command line of the quarter."""
+    return [str(AFFIDAVIT), "export", "--framework", "soc2", "--period", "2026-Q4", "--store", q.url,
+            "--sample-seed", "3", "--out", str(out), *extra]  # fmt: skip
+
+
+def _frames(seen: bytes) -> list[str]:
+    """What was drawn: the text between carriage returns (the terminal may add none: no newline)."""
+    return [f for f in seen.decode().split("\r") if f]
+
+
+def test_on_a_terminal_the_runs_read_are_drawn_in_place_and_cleared(quarter: Quarter, tmp_path: Path) -> None:
+    """stderr a terminal, text output: one line redrawn with ``\\r`` (no newline ever), the runs read
+    and the rate, and at the end the line blanked and the cursor back at its start; the summary
+    goes to stdout as usual."""
+    code, seen, out = _with_stderr_on_a_terminal(_export(quarter, tmp_path / "audit"))
+    assert code == 0, (seen, out)
+    assert b"\n" not in seen and seen.startswith(b"\r  1 runs read")
+    frames = _frames(seen)
+    assert all(re.fullmatch(r"  \d[\d,]* runs read(, [\d,]+/s)? *", f) for f in frames[:-1]), frames
+    assert frames[-1].strip() == ""  # the clearing frame: only blanks ...
+    assert seen.endswith(b"\r") and len(frames[-1]) >= max(
+        len(f.rstrip()) for f in frames[:-1]
+    )  # ... over all
+    assert out.startswith(b"EXPORTED ")
+
+
+def test_nothing_is_drawn_on_a_pipe_nor_with_format_json(quarter: Quarter, tmp_path: Path) -> None:
+    """stderr a pipe: not one byte of progress; ``--format json`` on a terminal: none either, and
+    stdout is the JSON alone."""
+    piped = subprocess.run(
+        _export(quarter, tmp_path / "a"), capture_output=True, cwd=REPO, check=False, timeout=300
+    )
+    assert piped.returncode == 0 and piped.stderr == b"", piped.stderr[-300:]
+    code, seen, out = _with_stderr_on_a_terminal(_export(quarter, tmp_path / "b", "--format", "json"))
+    assert code == 0 and seen == b"" and out.startswith(b"{")
+
+
+def test_with_a_total_the_bar_fits_the_terminal_and_ends_full() -> None:
+    """The bar as a terminal 64 columns wide shows it (a real pseudo-terminal and process): every
+    frame narrower than the terminal, the last full at 100 %, then cleared."""
+    script = (
+        "import sys\n"
+        "from affidavit.cli.progress import Progress\n"
+        "ticks = iter(range(100))\n"  # one second per look at the clock: a steady rate
+        "bar = Progress(sys.stderr, 20000, interval=0, clock=lambda: float(next(ticks)))\n"
+        "for done in range(0, 20001, 5000):\n"
+        "    bar(done)\n"
+        "bar.close()\n"
+    )
+    code, seen, _ = _with_stderr_on_a_terminal([sys.executable, "-c", script], columns=64)
+    assert code == 0, seen
+    frames = _frames(seen)
+    assert len(frames) == 6 and frames[-1].strip() == ""
+    assert all(len(f) <= 63 for f in frames)
+    assert frames[0].startswith("  [----") and "0/20,000 runs read (0%)" in frames[0]
+    assert frames[-2].startswith("  [####") and "20,000/20,000 runs read (100%" in frames[-2]
+    assert "-" not in frames[-2].split("]")[0]
+
+
+class _Terminal:
+    """A stand-in stream for the line's arithmetic (the terminal itself is tested above)."""
+
+    def __init__(self) -> None:
+        self.written = ""
+
+    def write(self, text: str) -> int:
+        self.written += text
+        return len(text)
+
+    def flush(self) -> None:
+        return None
+
+
+def test_the_line_is_throttled_and_sized_by_the_clock_and_the_columns() -> None:
+    """Redrawn at most every interval (the last item always), a bar of at most 30 characters, the
+    words alone on a narrow terminal, and nothing to clear when nothing was drawn."""
+    now = [0.0]
+    stream = _Terminal()
+    bar = Progress(cast("TextIO", stream), 100, interval=1.0, clock=lambda: now[0])
+    bar(1)
+    now[0] = 0.5
+    bar(50)  # too soon: not drawn
+    now[0] = 2.0
+    bar(100)
+    assert stream.written.count("\r") == 2 and "50/100" not in stream.written
+    assert bar.line(50, 2.0, 200) == "  [###############---------------] 50/100 runs read (50%, 25/s)"
+    assert bar.line(50, 2.0, 30) == "  50/100 runs read (50%, 25/s)"[:29]
+    assert Progress(cast("TextIO", stream), None).line(1234, 0.0, 80) == "  1,234 runs read"
+    quiet = _Terminal()
+    Progress(cast("TextIO", quiet), None).close()
+    assert quiet.written == ""
