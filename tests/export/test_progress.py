@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, TextIO, cast
 
 from affidavit.cli.progress import Progress
 from tests.conftest import REPO
+from tests.export.test_export import _edit_run
 
 if TYPE_CHECKING:
     from tests.export.conftest import Quarter
@@ -76,6 +77,18 @@ def test_on_a_terminal_the_runs_read_are_drawn_in_place_and_cleared(quarter: Qua
         len(f.rstrip()) for f in frames[:-1]
     )  # ... over all
     assert out.startswith(b"EXPORTED ")
+
+
+def test_an_export_that_stops_clears_the_line_before_its_error(quarter: Quarter, tmp_path: Path) -> None:
+    """The second run edited in the store: the first was read (drawn), the export stops (exit 3)
+    and the message starts on a blank line, not after the count."""
+    _edit_run(Path(quarter.url.removeprefix("sqlite://")), 2, rehash=False)
+    code, seen, _ = _with_stderr_on_a_terminal(_export(quarter, tmp_path / "audit"))
+    assert code == 3 and seen.startswith(b"\r  1 runs read")
+    drawn, _, said = seen.partition(b"does not match its chain hash")
+    assert said, seen
+    cleared = re.search(rb"\r +\r", drawn)
+    assert cleared is not None and b"runs read" not in drawn[cleared.end() :]
 
 
 def test_nothing_is_drawn_on_a_pipe_nor_with_format_json(quarter: Quarter, tmp_path: Path) -> None:
