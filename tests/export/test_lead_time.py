@@ -85,6 +85,21 @@ def test_git_log_lines_are_read_and_their_offsets_made_utc(tmp_path: Path) -> No
     times.add(kind, "commits.txt", found)
     assert times.time_of(found[1][0][:10]) == (found[1][0], "2026-11-19T08:00:00Z", None)
     assert times.time_of("0" * 40) == (None, None, "its commit is in no --commits file")
+    twins = CommitTimes()
+    twins.add(
+        "git-log",
+        "twins.txt",
+        [
+            ("abcdef0" + "0" * 33, "2026-01-01T00:00:00Z", "line 1"),
+            ("abcdef0" + "1" * 33, "2026-01-02T00:00:00Z", "line 2"),
+        ],
+    )
+    assert twins.time_of("abcdef0") == (
+        None,
+        None,
+        "its abbreviated commit matches several commits of --commits",
+    )
+    assert twins.time_of("abcdef01") == ("abcdef0" + "1" * 33, "2026-01-02T00:00:00Z", None)
 
 
 @pytest.mark.parametrize(
