@@ -403,3 +403,106 @@ def test_verify_refuses_a_link_or_fifo_inside_a_bundle_folder(tmp_path: Path, pl
         why = "evidence/extra.json is not a regular file"
     with pytest.raises(BundleError, match=why):
         verify_bundle(folder)
+
+
+ODD = 'a\u2028b\x00\x1f"q"\\ </script> Zürich 東京 \U0001f600'  # controls, quotes, non-ASCII
+PIECEWISE = [
+    {},
+    [],
+    "text",
+    None,
+    {"only": {"one": [1, 2, 3]}},
+    {"b": 1, "a": {"z": [1.5, float("nan"), float("-inf"), None, True, -0.0, 1e16, 10**30]}},
+    {"a": {2: "int keys", 1: "are coerced after ordering"}},
+    {"a": {1.5: "float key"}, "b": {None: "null key"}, "c": {True: "bool key", False: 0}},
+    list(range(2000)),
+    tuple(range(7)),
+    {ODD: [ODD] * 9, "k": {str(i): i for i in range(1500)}, "": ""},
+    {"x": [{"k": i, "s": ODD, "t": (i, [i])} for i in range(1100)], "y": [[[], {}]] * 3},
+]
+
+
+@pytest.mark.parametrize("value", PIECEWISE, ids=range(len(PIECEWISE)))
+@pytest.mark.parametrize("batch", [1, 2, 3, 512])
+def test_a_record_written_in_pieces_is_the_compact_text(value: object, batch: int) -> None:
+    """Issue 14: a record is written a batch of items at a time (never its whole text in memory),
+    and the pieces joined are exactly the compact JSON of the record: sorted keys, the same
+    separators, escapes and numbers, at every batch size (a batch of one opens every container),
+    non-string keys left to ``json.dumps`` as a whole."""
+    from affidavit.bundle.write import compact_json, record_pieces
+
+    pieces = list(record_pieces(value, batch))
+    assert b"".join(pieces) == compact_json(value)
+    assert (
+        compact_json(value)
+        == (json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":")) + "\n").encode()
+    )
+    if batch == 2 and isinstance(value, dict) and "x" in value:
+        assert max(len(p) for p in pieces) < len(compact_json(value)) // 100  # really in pieces
+
+
+def test_a_record_that_json_cannot_write_fails_the_same_way_in_pieces() -> None:
+    """Keys of mixed types cannot be ordered, a cycle cannot be written: the same error either way."""
+    from affidavit.bundle.write import compact_json, record_pieces
+
+    cyclic: dict[str, object] = {"a": 1}
+    cyclic["b"] = cyclic
+    for bad, error in (({"a": {1: 2, "b": 3}}, TypeError), (cyclic, ValueError), ({"s": {1, 2}}, TypeError)):
+        with pytest.raises(error):
+            compact_json(bad)
+        with pytest.raises(error):
+            b"".join(record_pieces(bad, 1))
+
+
+def test_a_copy_made_by_the_collector_is_checked_without_reading_its_file_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 14: with a collector-made copy the artefact is only hashed, in chunks (never read whole
+    beside its copy); the manifest says the copy is redacted exactly when its bytes differ."""
+    import affidavit.bundle.write as writer
+
+    def whole(*_args: object, **_kwargs: object) -> bytes:
+        raise AssertionError("the file was read whole")
+
+    record, path = _evidence(tmp_path, "sbom.json", SBOM)
+    monkeypatch.setattr(writer, "read_regular_file", whole)
+    monkeypatch.setattr(writer, "_HASH_CHUNK", 5)
+    redacted = write_bundle(
+        _results(), [record], {record.id: path}, tmp_path / "a", stored={record.id: b"{}"}
+    )
+    same = write_bundle(_results(), [record], {record.id: path}, tmp_path / "b", stored={record.id: SBOM})
+    for bundle, stored, flag in ((redacted, b"{}", True), (same, SBOM, False)):
+        (entry,) = bundle.manifest["evidence"]
+        assert entry["redacted"] is flag
+        assert (bundle.path / entry["raw"]).read_bytes() == stored
+        assert verify_bundle(bundle.path).ok and verify_bundle(bundle.archive).ok
+    path.write_bytes(SBOM.replace(b"C", b"c"))  # same size, other bytes
+    with pytest.raises(BundleError, match="changed while affidavit was running"):
+        write_bundle(_results(), [record], {record.id: path}, tmp_path / "c", stored={record.id: b"{}"})
+
+
+@pytest.mark.parametrize("swapped", ["link", "fifo", "folder", "gone"])
+def test_an_artefact_swapped_after_collection_is_not_hashed_through(tmp_path: Path, swapped: str) -> None:
+    """A collector-made copy is stored only while its file is still the regular file it was: a link,
+    a FIFO (never waited on), a folder or nothing in its place is refused, naming the source."""
+    record, path = _evidence(tmp_path, "sbom.json", SBOM)
+    real = tmp_path / "real.json"
+    real.write_bytes(SBOM)
+    path.unlink()
+    if swapped == "link":
+        path.symlink_to(real)
+    elif swapped == "fifo":
+        os.mkfifo(path)
+    elif swapped == "folder":
+        path.mkdir()
+    why = {
+        "link": "symbolic link",
+        "fifo": "FIFO|not a regular file",
+        "folder": "directory",
+        "gone": "no such file",
+    }
+    with pytest.raises(
+        BundleError, match=rf"in/sbom.json: cannot be copied into the bundle: .*({why[swapped]})"
+    ):
+        write_bundle(_results(), [record], {record.id: path}, tmp_path / "out", stored={record.id: b"{}"})
+    assert list((tmp_path / "out").iterdir()) == []

@@ -20,9 +20,14 @@ fixed file order and fixed archive metadata, and signatures are deterministic, s
 (and an equal key) give byte-identical bundles. Signing happens after the decision: the key is
 not part of the run id, and a bundle signed or not holds the same results.json.
 
-Memory: the files are written to disk one at a time as they are made (a raw artefact and its
-record are in memory only while they are written), their sha256 and size computed on the way;
-the archive is then written from those files in chunks.
+Memory and time (issue 14): the files are written to disk one at a time as they are made, their
+sha256 and size computed on the way; the archive is then written from those files in chunks.
+Nothing holds a whole artefact or record twice: a record is encoded by the C encoder a batch of
+items at a time and each piece written as it comes (``record_pieces``), an artefact whose
+redacted copy the collector already made is hashed from its file in chunks (never read whole
+beside its copy), and whether a stored copy was redacted is read from its digest. The cyclic
+garbage collector is paused while the files are made (the trees written have no cycles; with a
+large run's records alive, each full collection walks them all).
 
 How a record is put in place (issue 9: bundles never collide or race):
 
@@ -72,7 +77,7 @@ from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from affidavit.artefact import read_regular_file
+from affidavit.artefact import gc_paused, read_regular_file, special_file
 from affidavit.bundle.archive import MANIFEST_NAME, archive_order, write_tar_gz
 from affidavit.bundle.attest import statement
 from affidavit.bundle.redact import redacted_copy
@@ -82,7 +87,7 @@ from affidavit.render.json import canonical_json as canonical_text
 from affidavit.render.registry import bundle_renderers
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping, Sequence
+    from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 
     from affidavit.bundle.sign import Signer
     from affidavit.model import Evidence, Run
@@ -101,9 +106,62 @@ def compact_json(value: Any) -> bytes:
 
     For the evidence records, which machines read: ``indent`` makes ``json.dumps`` fall back from
     its C encoder to the Python one (several times slower on the tens of MB a large plan's record
-    holds). results.json and the manifest, which people read, stay indented.
+    holds). results.json and the manifest, which people read, stay indented. The writer streams
+    the same bytes (``record_pieces``).
     """
-    return (json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":")) + "\n").encode()
+    return (_compact(value) + "\n").encode()
+
+
+#: Items of a large list, or keys of a large dict, that ``record_pieces`` encodes at a time: a
+#: piece is then at most about a MB for the plan records of the 1x benchmark (15,000 resource
+#: changes, 28 MB of record) and the encoder is called a few dozen times, not once per item.
+PIECE_ITEMS = 512
+#: How many levels of containers ``record_pieces`` opens itself (a record, its data, their lists).
+PIECE_DEPTH = 4
+
+
+def record_pieces(value: Any, batch: int = PIECE_ITEMS) -> Iterator[bytes]:
+    """``compact_json(value)`` in pieces whose concatenation is exactly its bytes, for writing a
+    large record without holding its text whole (and its text again as bytes, and again with the
+    newline: three copies of 28 MB for the 1x plan's record).
+
+    The outer containers are opened here and their items encoded ``batch`` at a time by the C
+    encoder: the same separators and sorted keys, so the same bytes. A dict is opened only when
+    every key is a ``str`` (``json.dumps`` orders other keys by their own type and then turns
+    them into text, so such a dict is encoded whole by it), and only plain dicts, lists and
+    tuples are opened (anything else is encoded whole, as ``json.dumps`` treats it).
+    """
+    for piece in _pieces(value, PIECE_DEPTH, max(batch, 1)):
+        yield piece.encode()
+    yield b"\n"
+
+
+def _compact(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def _pieces(value: Any, depth: int, batch: int) -> Iterator[str]:
+    kind = type(value)
+    if depth and kind is dict and len(value) > 1 and all(type(k) is str for k in value):
+        keys = sorted(value)
+        if len(keys) <= batch:
+            opening = "{"
+            for key in keys:
+                yield f"{opening}{_compact(key)}:"
+                yield from _pieces(value[key], depth - 1, batch)
+                opening = ","
+        else:
+            for start in range(0, len(keys), batch):
+                text = _compact({key: value[key] for key in keys[start : start + batch]})
+                yield ("," if start else "{") + text[1:-1]
+        yield "}"
+    elif depth and kind in (list, tuple) and len(value) > batch:
+        for start in range(0, len(value), batch):
+            text = _compact(value[start : start + batch])
+            yield ("," if start else "[") + text[1:-1]
+        yield "]"
+    else:
+        yield _compact(value)
 
 
 @dataclass(slots=True)
@@ -154,7 +212,8 @@ def write_bundle(
     )
 
     def produce(folder: _Folder) -> None:
-        bundle.manifest = _write_files(folder, run, evidence, sources, signer, made)
+        with gc_paused():
+            bundle.manifest = _write_files(folder, run, evidence, sources, signer, made)
 
     bundle.created = _place(run, produce, out_dir, signer)
     return bundle
@@ -171,6 +230,11 @@ class _Folder:
 
     def add(self, name: str, data: bytes) -> None:
         """Create ``name`` (``/`` separates subfolders) holding ``data``."""
+        self.write(name, (data,))
+
+    def write(self, name: str, pieces: Iterable[bytes]) -> None:
+        """Create ``name`` (``/`` separates subfolders) holding the ``pieces`` one after another,
+        each written and hashed as it comes."""
         *parts, leaf = name.split("/")
         where = ""
         for part in parts:
@@ -179,9 +243,14 @@ class _Folder:
                 os.mkdir(part, 0o777, dir_fd=self._folders[where])
                 self._folders[inner] = _open_dir(part, self._folders[where], self.shown / inner)
             where = inner
-        _write_new(self._folders[where], leaf, data)
-        self.digests[name] = hashlib.sha256(data).hexdigest()
-        self.sizes[name] = len(data)
+        digest, size = hashlib.sha256(), 0
+        with _create_new(self._folders[where], leaf) as handle:
+            for piece in pieces:
+                handle.write(piece)
+                digest.update(piece)
+                size += len(piece)
+        self.digests[name] = digest.hexdigest()
+        self.sizes[name] = size
 
     def open(self, name: str) -> IO[bytes]:
         """A file written here, opened for reading (never through a link)."""
@@ -214,14 +283,15 @@ def _write_files(
         name = _safe_name(source_path.name if source_path else "artefact")
         entry: dict[str, Any] = {"id": record.id, "kind": record.kind.value, "source": record.source}
         if source_path is not None:
-            stored, redacted = _stored_copy(record, source_path, made.get(record.id))
             raw_name = f"evidence/{short}-{name}"
             if raw_name not in folder.digests:
-                folder.add(raw_name, stored)
+                folder.add(raw_name, _stored_copy(record, source_path, made.get(record.id)))
+            # The stored bytes are the raw artefact's exactly when they hash to the record's id.
+            redacted = folder.digests[raw_name] != record.id.split(":", 1)[1]
             entry.update({"raw": raw_name, "redacted": redacted})
         record_name = f"evidence/{short}.record.json"
         if record_name not in folder.digests:
-            folder.add(record_name, compact_json(record.to_json()))
+            folder.write(record_name, record_pieces(record.to_json()))
         entry["record"] = record_name
         inventory.append(entry)
 
@@ -255,22 +325,32 @@ def sums_text(digests: Mapping[str, str]) -> bytes:
     return "".join(f"{digests[name]}  {name}\n" for name in sorted(digests)).encode("utf-8")
 
 
-def _stored_copy(record: Evidence, source_path: Path, made: bytes | None) -> tuple[bytes, bool]:
-    """The bytes of ``record``'s artefact to store (secrets redacted) and whether they were;
-    ``made``: the copy its collector made from these bytes, if it made one."""
+def _stored_copy(record: Evidence, source_path: Path, made: bytes | None) -> bytes:
+    """The bytes of ``record``'s artefact to store (secrets redacted); ``made``: the copy its
+    collector made from these bytes, if it made one (then the file is only hashed, in chunks, to
+    show it still holds those bytes: never read whole beside its copy)."""
+    expected = record.id.split(":", 1)[1]
+    raw = None
     try:
         # Read as the collectors read it: never through a link, never blocking on a FIFO
         # swapped in after collection.
-        raw = read_regular_file(source_path, record.source)
+        if made is None:
+            raw = read_regular_file(source_path, record.source)
+            found = hashlib.sha256(raw).hexdigest()
+        else:
+            found = _file_sha256(source_path, record.source)
     except InputError as exc:
         raise BundleError(f"{record.source}: cannot be copied into the bundle: {exc.detail}") from None
-    if hashlib.sha256(raw).hexdigest() != record.id.split(":", 1)[1]:
+    if found != expected:
         raise BundleError(
             f"{record.source} changed while affidavit was running (its hash no longer matches)",
             hint="re-run the gate on artefacts that are not being written to",
         )
+    if raw is None:
+        assert made is not None
+        return made
     try:
-        return redacted_copy(record, raw, made)
+        return redacted_copy(record, raw, None)[0]
     except InputError as exc:
         # A secret-bearing file that cannot be redacted is never stored as it is.
         raise BundleError(
@@ -514,11 +594,52 @@ def _open_dir(name: str, dir_fd: int, shown: Path) -> int:
         raise _cannot(shown, exc) from None
 
 
-def _write_new(dir_fd: int, name: str, data: bytes) -> None:
-    """Create ``name`` under ``dir_fd`` (never an existing name, never through a link) with ``data``."""
+def _create_new(dir_fd: int, name: str) -> IO[bytes]:
+    """``name`` created under ``dir_fd`` (never an existing name, never through a link), open for writing."""
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _CLOEXEC
-    with os.fdopen(os.open(name, flags, 0o666, dir_fd=dir_fd), "wb") as handle:
-        handle.write(data)
+    return os.fdopen(os.open(name, flags, 0o666, dir_fd=dir_fd), "wb")
+
+
+# How an artefact is opened to be hashed: as artefact.read_regular_file opens it.
+_READ_FLAGS = os.O_RDONLY | _NOFOLLOW | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0) | _CLOEXEC
+_CHANGED = "changed while it was being read (it is no longer the regular file that was checked)"
+_HASH_CHUNK = 1 << 20
+
+
+def _file_sha256(path: Path, source: str) -> str:
+    """The sha256 of a regular file, read in chunks with the checks of ``read_regular_file``: not
+    through a link, not blocking on a FIFO, and the file opened the one that was checked.
+    Errors are ``InputError`` naming ``source``, never quoting the file."""
+    try:
+        before = os.lstat(path)
+    except FileNotFoundError:
+        raise InputError(source, "no such file") from None
+    except OSError as exc:
+        raise InputError(source, f"cannot be read: {exc.strerror or type(exc).__name__}") from None
+    if stat.S_ISLNK(before.st_mode):
+        raise InputError(source, "is a symbolic link, and links are not followed here")
+    if stat.S_ISDIR(before.st_mode):
+        raise InputError(source, "is a directory, not a file")
+    special = special_file(before.st_mode)
+    if special is not None:
+        raise InputError(source, f"is {special}, not a regular file")
+    try:
+        fd = os.open(path, _READ_FLAGS)
+    except OSError as exc:
+        if exc.errno in (errno.ELOOP, errno.ENOENT, errno.ENXIO, errno.ENOTDIR, errno.EISDIR):
+            raise InputError(source, _CHANGED) from None
+        raise InputError(source, f"cannot be read: {exc.strerror or type(exc).__name__}") from None
+    with open(fd, "rb", closefd=True) as file:
+        after = os.fstat(fd)
+        if not stat.S_ISREG(after.st_mode) or (after.st_dev, after.st_ino) != (before.st_dev, before.st_ino):
+            raise InputError(source, _CHANGED)
+        digest = hashlib.sha256()
+        try:
+            while chunk := file.read(_HASH_CHUNK):
+                digest.update(chunk)
+        except OSError as exc:
+            raise InputError(source, f"cannot be read: {exc.strerror or type(exc).__name__}") from None
+    return digest.hexdigest()
 
 
 def _cannot(path: Path, exc: OSError) -> BundleError:
