@@ -298,7 +298,7 @@ def private_cluster() -> Iterator[str]:
 
     data = folder / "data"
     subprocess.run(as_owner([str(binaries / "initdb"), "-D", str(data), "-U", "affidavit", "--auth=trust", "-E", "UTF8"]), check=True, capture_output=True)  # fmt: skip
-    opts = f"-c listen_addresses=127.0.0.1 -p {port} -k {folder / 'sock'} -c shared_buffers=512MB -c max_wal_size=4GB"
+    opts = f"-c listen_addresses=127.0.0.1 -p {port} -k {folder / 'sock'} -c shared_buffers=512MB -c max_wal_size=4GB -c wal_level=minimal -c max_wal_senders=0"
     subprocess.run(as_owner([str(binaries / "pg_ctl"), "-D", str(data), "-o", opts, "-l", str(folder / "log"), "-w", "start"]), check=True, capture_output=True)  # fmt: skip
     try:
         import psycopg
