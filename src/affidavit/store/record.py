@@ -13,6 +13,16 @@ Every **row** the store indexes (rule outcomes, evidence, findings, waivers) is
 derived from the payload by ``derive_rows``: the recording and ``verify`` call the same function, so
 an edited row is a row that no longer matches its payload.
 
+A run's **summary** (``derive_summary``, ``affidavit.run-summary/v1``, canonical JSON of about a
+kilobyte) is what a period export reads of it: decision, subject, environment, time, commit, bundle
+manifest digest, policy-set and matrix digests, one letter per control outcome per framework and the
+waivers it applied with what they hid. It is stored beside the payload with the payload's sha256,
+and the chain hash of a run recorded with it (chain version 2) covers both
+(``chain_hash(seq, prev, payload_sha256, summary_sha256)``); runs recorded before keep version 1.
+What the letters refer to (per framework the controls, their titles, coverage and rules; the
+policy files; the rule ids), the same for every run judged with the same policies and matrices, is
+the run's **catalogue** (``derive_catalogue``), named in the summary by its sha256.
+
 The normalised evidence **records** are stored once per content: the record without its
 ``collected_at`` (which the run's evidence entry keeps), canonical JSON, keyed by its sha256 and
 compressed. A backtest rebuilds the records from there and re-runs the rules over them.
