@@ -1,6 +1,6 @@
 """The import direction of DESIGN.md, checked on the source.
 
-errors <- model <- artefact <- signatures <- {collectors (kinds <- formats), policy, controls}
+errors <- model <- {artefact, resources, cache} <- signatures <- {collectors (kinds <- formats), policy, controls}
        <- config
        <- {pipeline, explain} <- {render (reads only the model), store} <- bundle <- export <- cli
 
@@ -25,6 +25,7 @@ LAYER = {
     "model": 1,
     "artefact": 2,
     "resources": 2,
+    "cache": 2,  # the user cache of fixed costs by content hash (policy analysis, matrices' YAML, .tf records)
     "signatures": 3,
     "collectors": 4,
     "policy": 4,

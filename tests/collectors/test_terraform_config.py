@@ -45,6 +45,14 @@ _OWN_MODULES = (
 
 
 @pytest.fixture(autouse=True)
+def _no_cache(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every file read by python-hcl2 here, never from the user cache: some tests change the
+    collector's functions, which the cache's key (the code's files) cannot see.
+    tests/test_fixed_costs.py tests the cache."""
+    monkeypatch.setenv("AFFIDAVIT_NO_CACHE", "1")
+
+
+@pytest.fixture(autouse=True)
 def _own_formats(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Run detection over this area's formats only, so that these tests do not depend on others'."""
     monkeypatch.setattr(registry, "_MODULES", _OWN_MODULES)

@@ -10,6 +10,11 @@ The shape checked here is the one ``schemas/control-matrix.schema.json`` states 
 test validates the built-in matrices with ``jsonschema`` too). It is checked in plain Python so
 that ``jsonschema`` is not a runtime dependency, and so that every problem of a file is reported
 at once, each naming the file, the control and the field.
+
+Reading the YAML of the built-in matrices and the crosswalk costs about 0.1 s a run, so the parsed
+document of each file is kept in the user cache (``affidavit.cache``) under the sha256 of
+its bytes, PyYAML's version and affidavit's code, and every check above runs on it as on a freshly
+parsed one. A file that does not parse is never stored (its error is raised each time).
 """
 
 from __future__ import annotations
@@ -18,7 +23,10 @@ import hashlib
 import re
 from typing import TYPE_CHECKING, Any
 
+import yaml
+
 from affidavit.artefact import YamlError, load_yaml, read_user_file
+from affidavit.cache import cached
 from affidavit.controls.model import (
     CROSSWALK_SCHEMA,
     MATRIX_SCHEMA,
@@ -153,7 +161,21 @@ def _read_yaml(path: Path, where: str) -> tuple[bytes, Any]:
 
 
 def _parse_yaml(raw: bytes, where: str) -> Any:
-    """Parsed YAML of UTF-8 bytes; a syntax error names the line and column."""
+    """Parsed YAML of UTF-8 bytes; a syntax error names the line and column. From the user cache
+    when the same bytes were parsed before (see the module docstring)."""
+    return cached(
+        "yaml-document",
+        [hashlib.sha256(raw).hexdigest(), yaml.__version__, yaml.__with_libyaml__],
+        lambda: _parse_yaml_uncached(raw, where),
+        lambda doc: {"document": doc},
+        lambda entry: (
+            entry["document"] if set(entry) == {"document"} and entry["document"] is not None else None
+        ),
+    )
+
+
+def _parse_yaml_uncached(raw: bytes, where: str) -> Any:
+    """``_parse_yaml`` without the cache."""
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

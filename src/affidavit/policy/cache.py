@@ -1,116 +1,27 @@
-"""A user cache of what the policy text says, by content hash, so a gate does not parse it again.
+"""The user cache, as ``policy.analysis`` names it: ``affidavit.cache`` (see there)."""
 
-Loading the policy library parses every module with regorus, reads each METADATA block as YAML and
-probes regorus for the built-ins the modules call: about a fifth of a demo gate, and the same work
-every run. The outcome depends only on the modules' paths, texts and origins, on affidavit's own
-code and on the regorus version, so it is kept under ``$XDG_CACHE_HOME/affidavit`` (``~/.cache``
-without it) in a file named by the sha256 of all of those, and read back instead of being computed
-when the same modules are loaded again.
+from affidavit.cache import (
+    FORMAT,
+    MAX_ENTRY,
+    cache_dir,
+    cached,
+    code_digest,
+    entry_key,
+    json_exact,
+    package_digest,
+    read_entry,
+    write_entry,
+)
 
-It never changes a result: the key covers every input of the analysis, including the source of
-every affidavit module (a changed checkout is another key); an entry is JSON with a schema of its
-own, and one that cannot be read, is not valid or does not rebuild is ignored and written again;
-an analysis that fails (a syntax error, an unknown function, a misused namespace) is never stored,
-so its error is raised every time. The folder is created ``0700`` and is used only while it belongs
-to this user and no one else can write to it; entries are written whole (a temporary file renamed
-into place) and at most ``MAX_ENTRY`` bytes are read. ``AFFIDAVIT_NO_CACHE=1`` turns it off.
-"""
-
-from __future__ import annotations
-
-import hashlib
-import json
-import os
-import stat
-import sys
-import tempfile
-from functools import cache
-from pathlib import Path
-from typing import Any
-
-MAX_ENTRY = 16 * 1024 * 1024
-FORMAT = "affidavit.cache/v1"
-_PACKAGE = Path(__file__).resolve().parents[1]
-
-
-def cache_dir() -> Path | None:
-    """The cache folder (created ``0700``), or ``None`` when caching is off or the folder is unsafe."""
-    if os.environ.get("AFFIDAVIT_NO_CACHE") == "1":
-        return None
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    if not os.path.isabs(base):
-        return None  # the XDG rule: a relative path is invalid and ignored
-    folder = Path(base) / "affidavit"
-    try:
-        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-        found = os.stat(folder, follow_symlinks=False)
-    except OSError:
-        return None
-    if not stat.S_ISDIR(found.st_mode) or found.st_uid != os.getuid() or found.st_mode & 0o022:
-        return None  # a link, someone else's folder, or one that others can write to
-    return folder
-
-
-@cache
-def code_digest() -> str:
-    """sha256 of the source of every affidavit module: the code that computes what is cached."""
-    h = hashlib.sha256()
-    for path in sorted(_PACKAGE.rglob("*.py")):
-        h.update(path.relative_to(_PACKAGE).as_posix().encode())
-        h.update(b"\0")
-        h.update(path.read_bytes())
-        h.update(b"\0")
-    return h.hexdigest()
-
-
-def entry_key(kind: str, parts: Any) -> str:
-    """The name of the entry of ``kind`` for the JSON-able ``parts`` (with the code and Python)."""
-    text = json.dumps([FORMAT, kind, sys.version, code_digest(), parts], sort_keys=True)
-    return f"{kind}-{hashlib.sha256(text.encode()).hexdigest()}.json"
-
-
-def read_entry(name: str) -> Any:
-    """The JSON value stored under ``name``; ``None`` when there is none or it cannot be read."""
-    folder = cache_dir()
-    if folder is None:
-        return None
-    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
-    try:
-        fd = os.open(folder / name, flags)
-    except OSError:
-        return None
-    try:
-        with os.fdopen(fd, "rb") as handle:
-            if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
-                return None
-            raw = handle.read(MAX_ENTRY + 1)
-        if len(raw) > MAX_ENTRY:
-            return None
-        document = json.loads(raw)
-    except (OSError, ValueError):
-        return None
-    if not isinstance(document, dict) or document.get("format") != FORMAT or document.get("name") != name:
-        return None
-    return document.get("value")
-
-
-def write_entry(name: str, value: Any) -> None:
-    """Store ``value`` (JSON) under ``name``: written whole, then renamed into place; any failure is
-    ignored (the cache only saves time)."""
-    folder = cache_dir()
-    if folder is None:
-        return
-    data = json.dumps({"format": FORMAT, "name": name, "value": value}, sort_keys=True).encode()
-    try:
-        fd, temporary = tempfile.mkstemp(prefix=".", suffix=".tmp", dir=folder)
-    except OSError:
-        return
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(temporary, folder / name)
-    except OSError:
-        try:
-            os.unlink(temporary)
-        except OSError:
-            pass
+__all__ = [
+    "FORMAT",
+    "MAX_ENTRY",
+    "cache_dir",
+    "cached",
+    "code_digest",
+    "entry_key",
+    "json_exact",
+    "package_digest",
+    "read_entry",
+    "write_entry",
+]

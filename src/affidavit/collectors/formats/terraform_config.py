@@ -29,21 +29,33 @@ Values are not evaluated: a ``.tf`` file says what was written, a plan says what
 
 The file itself holds its secrets in clear (provider credentials, variable defaults, heredocs):
 its ``redact`` hook replaces them before an evidence bundle stores the file (see ``redact``).
+
+Building python-hcl2's parser and reading a file with it costs about 0.15 s a run, so the record
+and the bundle's copy of a file are kept in the user cache (``affidavit.cache``) under the sha256
+of the file's bytes, its name, python-hcl2's and lark's files, the organisation key of the
+redaction markers (``AFFIDAVIT_SECRET_KEY``) and affidavit's code. Only what a bundle holds anyway
+is stored: the record's data once no credential is left in it, and the redacted copy; never the
+file's own text, and never a failure (a syntax error is raised each time).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 import re
 import textwrap
 from typing import Any
 
 from affidavit.artefact import Artefact
+from affidavit.cache import cached, package_digest
 from affidavit.collectors.interface import LIKELY, NO, POSSIBLE, CollectOptions, Format, Parsed, Problems
 from affidavit.collectors.kinds.secrets import (
+    SECRET_KEY_ENV,
     is_marker,
     looks_secret,
     mask_credentials,
+    mask_tree,
     quotes_secret,
     redaction_marker,
     secret_name,
@@ -207,8 +219,57 @@ def _terraform_block(
     return backend, required_version, providers
 
 
+def _hcl_identity() -> list[str | None] | None:
+    """The inputs of a read besides the file, as a cache key part: python-hcl2's and lark's files,
+    and the organisation key that redaction markers commit with (``kinds.secrets``; its sha256, and
+    read as it is: a key too short is refused where a marker is made, as without the cache).
+    ``None`` when a library cannot be found: nothing is cached then."""
+    hcl2, lark = package_digest("hcl2"), package_digest("lark")
+    key = os.environ.get(SECRET_KEY_ENV)
+    marker_key = hashlib.sha256(os.fsencode(key)).hexdigest() if key else None
+    return None if hcl2 is None or lark is None else [hcl2, lark, marker_key]
+
+
 def _parse(doc: Artefact, options: CollectOptions) -> Parsed:
-    """Normalise a ``.tf`` source into ``terraform-config`` data."""
+    """Normalise a ``.tf`` source into ``terraform-config`` data (from the user cache when this file
+    was read before; see the module docstring)."""
+    identity = _hcl_identity()
+    if identity is None:
+        return _read_config(doc)
+    return cached(
+        "terraform-config",
+        [doc.sha256, doc.source, identity],
+        lambda: _read_config(doc),
+        _record_entry,
+        _record_from_entry,
+    )
+
+
+def _record_entry(parsed: Parsed) -> dict[str, Any] | None:
+    """What the cache keeps of a record: its data and problems, only when no credential is left in
+    them (the collector masks those afterwards: such a record is read again each time instead)."""
+    if mask_tree(parsed.data) is not parsed.data or any(
+        mask_credentials(p) is not p for p in parsed.problems
+    ):
+        return None
+    return {"data": parsed.data, "problems": parsed.problems}
+
+
+def _record_from_entry(entry: Any) -> Parsed | None:
+    """The record kept by ``_record_entry``; ``None`` when the entry is not of that shape."""
+    data, problems = entry["data"], entry["problems"]
+    if set(entry) != {"data", "problems"} or not isinstance(data, dict) or not isinstance(problems, list):
+        return None
+    if set(data) != _RECORD_KEYS or not all(isinstance(p, str) for p in problems):
+        return None
+    return Parsed(data=data, subject=Subject(), problems=problems)
+
+
+_RECORD_KEYS = frozenset({"backend", "required_version", "providers", "resources", "modules"})
+
+
+def _read_config(doc: Artefact) -> Parsed:
+    """``_parse`` without the cache: the file read with python-hcl2 and normalised."""
     problems = Problems(doc.source)
     tree = _load_hcl(doc)
     backend, required_version, providers = _terraform_block(tree, problems)
@@ -310,8 +371,43 @@ def redact(raw: bytes, source: str) -> bytes:
     is read again: if it no longer parses, or a secret value can still be found in it, the file
     is not stored at all and a two-line note stands in its place. A file with nothing to replace
     is returned byte for byte.
+
+    The result is kept in the user cache (see the module docstring): the redacted text, or whether
+    the file was returned as it is or withheld.
     """
     doc = Artefact(source, raw)
+    identity = _hcl_identity()
+    if identity is None:
+        return _redact(doc)
+    return cached(
+        "terraform-config-copy",
+        [doc.sha256, source, identity],
+        lambda: _redact(doc),
+        lambda copy: (
+            {"same": True}
+            if copy is raw
+            else {"withheld": True}
+            if copy == _WITHHELD.encode()
+            else {"text": copy.decode("utf-8")}
+        ),
+        lambda entry: _copy_from_entry(entry, raw),
+    )
+
+
+def _copy_from_entry(entry: Any, raw: bytes) -> bytes | None:
+    """The bundle's copy kept by ``redact``; ``None`` when the entry is not of that shape."""
+    if entry == {"same": True}:
+        return raw
+    if entry == {"withheld": True}:
+        return _WITHHELD.encode()
+    if isinstance(entry, dict) and set(entry) == {"text"} and isinstance(entry["text"], str):
+        return entry["text"].encode("utf-8")
+    return None
+
+
+def _redact(doc: Artefact) -> bytes:
+    """``redact`` without the cache."""
+    source, raw = doc.source, doc.raw
     tree = _clean(_load_hcl(doc))
     known = _secret_values(tree)
     text = doc.text
