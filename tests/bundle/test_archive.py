@@ -299,3 +299,34 @@ def test_a_bundle_packed_again_by_another_tool_is_refused_with_the_reason(tmp_pa
     with pytest.raises(BundleError, match="does not open with SHA256SUMS and manifest.json"):
         verify_bundle(repacked)
     assert verify_bundle(bundle.path).ok
+
+
+def test_the_archive_does_not_depend_on_the_copy_chunk(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Members are copied ``CHUNK`` bytes at a time; the archive's bytes are the same for any chunk
+    (so the chunk can be tuned without changing a byte-reproducible bundle)."""
+    import random
+
+    import affidavit.bundle.archive as archive
+
+    rng = random.Random(14)
+    files = {
+        "manifest.json": b"{}\n",
+        "evidence/a.json": bytes(rng.getrandbits(8) for _ in range(300_000)),
+        "evidence/b.json": b'{"k": "v"}' * 100_000,
+    }
+    default = tar_gz(RUN_ID, files)
+    for chunk in (1, 4096, 1 << 16):
+        monkeypatch.setattr(archive, "CHUNK", chunk)
+        assert tar_gz(RUN_ID, files) == default
+    assert read_bundle_files_from(default) == files
+
+
+def read_bundle_files_from(data: bytes) -> dict[str, bytes]:
+    """The member files of an archive held in memory."""
+    with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as tar:
+        out = {}
+        for member in tar.getmembers():
+            handle = tar.extractfile(member)
+            assert handle is not None
+            out[member.name.split("/", 1)[1]] = handle.read()
+        return out
