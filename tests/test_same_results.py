@@ -24,6 +24,7 @@ import contextlib
 import hashlib
 import json
 import os
+import re
 import stat
 import subprocess
 import sys
@@ -37,7 +38,6 @@ from affidavit.bundle.redact import redacted_copy
 from affidavit.bundle.write import write_bundle
 from affidavit.collectors import CollectOptions, collect_paths
 from affidavit.collectors.formats.terraform_plan import redact_plan
-from affidavit.collectors.kinds import vulnerability
 from affidavit.collectors.kinds.secrets import mask_tree
 from affidavit.collectors.kinds.terraform import (
     SENSITIVE,
@@ -54,6 +54,7 @@ from affidavit.policy.interface import PolicyModule, epoch_ns
 from affidavit.policy.loader import TEST_SUFFIX, read_modules
 from affidavit.render.json import canonical_json
 from tests.bundle.support import run_judging
+from tests.collectors.test_version_order import univers_newer
 from tests.conftest import CORPUS, NOW, REPO, SHARED
 
 DIGESTS = Path(__file__).resolve().parent / "same_results.json"
@@ -435,17 +436,7 @@ def test_records_are_stored_compact_and_read_back_as_the_record(tmp_path: Path) 
 
 def _univers_newer(installed: str, fixed: list[str]) -> list[str] | None:
     """``newer_fixes`` for PyPI as it was before issue 14: every version through univers."""
-    have = vulnerability._version("pypi", installed.strip())
-    if have is None:
-        return None
-    newer = []
-    for text in fixed:
-        candidate = vulnerability._version("pypi", text.strip())
-        if candidate is None:
-            return None
-        if candidate > have:
-            newer.append(text)
-    return newer
+    return univers_newer("pypi", installed, fixed)
 
 
 PYPI_VERSIONS = [
@@ -469,22 +460,23 @@ def test_plain_pypi_releases_are_ordered_as_univers_orders_them() -> None:
                 fixed,
             )
         assert newer_fixes("pypi", installed, PYPI_VERSIONS) == _univers_newer(installed, PYPI_VERSIONS)
-        plain = [v for v in PYPI_VERSIONS if vulnerability._plain_release(v.strip()) is not None]
+        plain = [v for v in PYPI_VERSIONS if re.fullmatch(r"[0-9]{1,18}(\.[0-9]{1,18}){0,15}", v.strip())]
         assert newer_fixes("pypi", installed, plain) == _univers_newer(installed, plain), installed
 
 
 def test_the_demo_collects_without_importing_univers() -> None:
     """The demo's one comparison (urllib3 2.2.3, fixed in 2.2.4) needs no univers import; a Debian
-    comparison still imports it (a fresh process each, so nothing was imported before)."""
+    comparison imports univers' Debian order only, never all of univers (a fresh process each, so
+    nothing was imported before)."""
     code = (
         "import sys, json\n"
         "from affidavit.collectors import CollectOptions, collect_paths\n"
         "from affidavit.collectors.kinds.vulnerability import newer_fixes\n"
         "c = collect_paths([__import__('pathlib').Path(sys.argv[1])], CollectOptions(now=sys.argv[2]))\n"
         "assert not c.errors, c.errors\n"
-        "before = 'univers.versions' in sys.modules\n"
+        "before = any(m.startswith('univers') for m in sys.modules)\n"
         "deb = newer_fixes('deb', '2.36-9+deb12u9', ['2.36-9+deb12u10'])\n"
-        "print(json.dumps([before, 'univers.versions' in sys.modules, deb]))\n"
+        "print(json.dumps([before, 'univers.debian' in sys.modules and 'univers.versions' not in sys.modules, deb]))\n"
     )
     for release in ("go", "no-go"):
         done = subprocess.run(
