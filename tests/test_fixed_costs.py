@@ -445,3 +445,33 @@ def test_a_stale_compiled_template_is_not_used(monkeypatch: pytest.MonkeyPatch) 
                 assert markdown.render_markdown(run) == expected
     finally:
         markdown._template.cache_clear()
+
+
+# ---------------------------------------------------------------------------------------------
+# What ``affidavit --help`` imports
+
+
+def test_help_imports_neither_the_results_model_nor_difflib() -> None:
+    """``--help`` lists the evidence kinds (``model.evidence``) and nothing more of the model; the
+    waiver parser imports difflib only to suggest a key."""
+    code = (
+        "import sys\n"
+        "from click.testing import CliRunner\n"
+        "from affidavit.cli import main\n"
+        "r = CliRunner().invoke(main, ['--help'])\n"
+        "assert r.exit_code == 0, r.output\n"
+        "names = ('affidavit.model.evidence', 'affidavit.model.results', 'affidavit.model.waiver', 'difflib')\n"
+        "print(' '.join(n for n in names if n in sys.modules))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["affidavit.model.evidence"]
+
+
+def test_the_model_package_names_every_value_type_from_its_module() -> None:
+    import affidavit.model as model
+    from affidavit.model import evidence, results
+
+    for name in model.__all__:
+        assert getattr(model, name) is getattr(evidence if hasattr(evidence, name) else results, name)
+    with pytest.raises(AttributeError, match="no_such_name"):
+        _ = model.no_such_name

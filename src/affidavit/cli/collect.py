@@ -20,7 +20,7 @@ from affidavit.cli.common import (
     verification_options,
 )
 from affidavit.errors import Error, UsageError
-from affidavit.model import EvidenceKind
+from affidavit.model.evidence import EvidenceKind
 
 
 @click.command()

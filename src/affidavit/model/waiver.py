@@ -30,7 +30,6 @@ is an ``AppliedWaiver``.
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -272,6 +271,8 @@ def parse_waiver(item: Any, source: str, index: int | None) -> Waiver:
     if unknown:
         # A key is named only when it is a misspelling of a known one: any other key could be
         # content (a value pasted one line too high) and is not echoed.
+        import difflib  # only for this message: importing it costs every run a few milliseconds
+
         first = unknown[0]
         close = (
             difflib.get_close_matches(first, WAIVER_KEYS, n=1, cutoff=0.75) if isinstance(first, str) else []
