@@ -16,7 +16,7 @@ from pathlib import Path
 from affidavit.artefact import Artefact
 from affidavit.collectors.folder import Action, FoundFile, IgnoreList, Skipped, walk
 from affidavit.collectors.interface import CollectOptions
-from affidavit.collectors.kinds.secrets import mask_parsed
+from affidavit.collectors.kinds.secrets import mask_parsed, unchanged_copy
 from affidavit.collectors.registry import detect
 from affidavit.collectors.shape import by_magic, describe
 from affidavit.errors import InputError, UnknownFormatError
@@ -48,6 +48,8 @@ def _collect(doc: Artefact, options: CollectOptions) -> tuple[Evidence, bytes | 
     try:
         # every credential masked in what becomes the record (kinds.secrets.mask_parsed)
         parsed = mask_parsed(fmt.parse(doc, options))
+        if options.stored_copies and parsed.stored is None:
+            parsed.stored = unchanged_copy(doc, fmt.redact)  # from this parse, not another one
     except InputError as exc:
         if exc.kind is None:
             exc.kind = fmt.kind.value
