@@ -244,3 +244,19 @@ def test_runs_recorded_before_summaries_export_as_before_and_new_runs_chain_afte
     mixed = tmp_path / "mixed"
     assert export(quarter, mixed).exit_code == 0
     assert json.loads((mixed / "period.json").read_text())["population"]["runs"] == quarter.runs + 1
+
+
+def test_the_proofs_of_every_leaf_in_order_are_each_leafs_proof() -> None:
+    """``MerkleLevels.proofs`` (siblings shared by neighbours read once) gives ``proof(i)`` for
+    every leaf, for trees of every shape (odd nodes carried up, powers of two, one leaf, none)."""
+    from affidavit.export.merkle import MerkleLevels, leaf_hash
+
+    for size in (0, 1, 2, 3, 5, 8, 13, 100, 1025):
+        tree = MerkleLevels()
+        try:
+            for i in range(size):
+                tree.add(leaf_hash(str(i).encode()))
+            tree.build()
+            assert list(tree.proofs()) == [tree.proof(i) for i in range(size)]
+        finally:
+            tree.close()

@@ -23,7 +23,7 @@ import tempfile
 from typing import TYPE_CHECKING, BinaryIO
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Iterator, Sequence
 
 HASH_SIZE = 32
 EMPTY_ROOT = hashlib.sha256(b"").digest()
@@ -106,6 +106,22 @@ class MerkleLevels:
                 path.append(self._node(level, sibling))
             index >>= 1
         return path
+
+    def proofs(self) -> Iterator[list[bytes]]:
+        """The audit path of every leaf, in leaf order (``proof`` of each; a sibling shared by
+        neighbouring leaves is read once)."""
+        held: list[tuple[int, bytes]] = [(-1, b"")] * len(self._levels)
+        for leaf in range(self._size):
+            path: list[bytes] = []
+            index = leaf
+            for level, (_, count) in enumerate(self._levels[:-1]):
+                sibling = index ^ 1
+                if sibling < count:
+                    if held[level][0] != sibling:
+                        held[level] = (sibling, self._node(level, sibling))
+                    path.append(held[level][1])
+                index >>= 1
+            yield path
 
     def close(self) -> None:
         """Remove the temporary file."""

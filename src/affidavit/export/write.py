@@ -270,14 +270,15 @@ def _write_proofs(
     tail = f',\n  "period": {period_name},\n  "root": "{root_hex}",\n  "schema": {_quote(PROOF_SCHEMA)},\n'
     tail += f'  "tree_size": {size}\n}}\n'
     with (folder / SUMS_NAME).open("w", encoding="utf-8") as proof_sums, _FileWriter(folder) as files:
+        paths = builder.tree.proofs()
         for position, line in enumerate(_lines(stage / POPULATION_NAME)):
             entry = json.loads(line)
-            path = builder.tree.proof(position)
+            path = next(paths)
             hashes = '[\n    "' + '",\n    "'.join(h.hex() for h in path) + '"\n  ]' if path else "[]"
             leaf = hashlib.sha256(b"\x00" + line).hexdigest()
             # _pretty(proof), written out: keys in sorted order, two-space indent
             text = (
-                f'{head}{hashes},\n  "entry": {_indented(entry, "  ")},\n'
+                f'{head}{hashes},\n  "entry": {_entry_text(entry)},\n'
                 f'  "leaf_hash": "{leaf}",\n'
                 f'  "leaf_index": {position}{tail}'
             )
@@ -351,6 +352,41 @@ class _FileWriter:
             self._thread.join()
         if self._error is not None:
             raise self._error
+
+
+#: The keys of a population entry (build.py) and of its subject, in sorted order.
+_ENTRY_KEYS = (
+    "bundle_digest",
+    "chain_hash",
+    "decision",
+    "environment",
+    "payload_sha256",
+    "position",
+    "run_id",
+    "seq",
+    "subject",
+    "time",
+)
+
+
+def _entry_text(entry: dict[str, Any]) -> str:
+    """``_indented(entry, "  ")`` for a population entry of the usual shape, written out."""
+    subject = entry.get("subject")
+    if (
+        tuple(sorted(entry)) != _ENTRY_KEYS
+        or not isinstance(subject, dict)
+        or tuple(sorted(subject)) != ("digest", "name")
+    ):
+        return _indented(entry, "  ")
+    v = [_indented(entry[k], "    ") for k in _ENTRY_KEYS[:8]]
+    return (
+        f'{{\n    "bundle_digest": {v[0]},\n    "chain_hash": {v[1]},\n    "decision": {v[2]},\n'
+        f'    "environment": {v[3]},\n    "payload_sha256": {v[4]},\n    "position": {v[5]},\n'
+        f'    "run_id": {v[6]},\n    "seq": {v[7]},\n    "subject": {{\n'
+        f'      "digest": {_indented(subject["digest"], "      ")},\n'
+        f'      "name": {_indented(subject["name"], "      ")}\n    }},\n'
+        f'    "time": {_indented(entry["time"], "    ")}\n  }}'
+    )
 
 
 def pretty(value: Any) -> bytes:
