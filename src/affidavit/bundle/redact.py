@@ -9,6 +9,10 @@ record's format. So a format that learns to scrub its record learns to scrub its
 same place, and the two cannot drift apart. A format with no hook of its own still has its
 well-known credentials masked (``kinds.secrets.mask_document``, the masking every hook ends with):
 an SBOM or a scan can quote a token in a description as well as any other artefact.
+
+In a gate the collectors make most copies while they parse (``made``: a Terraform plan's redacted
+copy, or the raw bytes of a JSON artefact in which ``kinds.secrets.unchanged_copy`` proves nothing
+is to be masked), so the raw bytes are neither parsed again nor walked here.
 """
 
 from __future__ import annotations

@@ -11,7 +11,10 @@ string (and key) of a parsed document, and to the strings under a name that says
 ``collectors.collect_document`` passes every record through ``mask_parsed`` (its data, problems,
 tool and subject: rule messages quote record fields, so the report and the terminal are clean
 too), and every format's ``redact`` hook ends with the same masking of the raw copy a bundle
-stores (``mask_document``; ``with_masking`` adds it to a format's own hook). Settings that only
+stores (``mask_document``; ``with_masking`` adds it to a format's own hook). A JSON document in
+which a few scans of its text in C find nothing ``mask_tree`` could mask
+(``json_text_needs_masking``) is stored as it is without a second parse or a walk: the gate's
+collection hands the bundle its raw bytes (``unchanged_copy``). Settings that only
 look like secrets are kept: ``secret_name`` knows ``http_tokens`` (AWS IMDSv2's
 ``"required"``), ``token_endpoint``, ``password_policy``, ``secret_name``, ``kms_key_id`` and the
 other names that describe a secret rather than hold one, and a value that is a setting word
