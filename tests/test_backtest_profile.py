@@ -16,7 +16,8 @@ from affidavit.errors import InputError
 from affidavit.model import Run
 from affidavit.model.results import ConfigInput
 from affidavit.store.backtest import recorded_profile
-from tests.test_profiles import COMMIT, DEMO, DIGEST, NOW, _library
+from tests.attacks.support import DEMO, gate
+from tests.test_profiles import _library
 
 #: A configuration's own profile, the same kinds as the built-in python-library.
 CONFIG = """version: 1
@@ -28,35 +29,10 @@ profiles:
 
 
 def _gate(tmp_path: Path, evidence: Path, store: str, *extra: str) -> dict[str, Any]:
-    out = tmp_path / f"out{len(list(tmp_path.glob('out*')))}"
-    result = CliRunner().invoke(
-        main,
-        [
-            "gate",
-            "--evidence",
-            str(evidence),
-            "--subject",
-            f"ghcr.io/acme/shop@{DIGEST}",
-            "--commit",
-            COMMIT,
-            "--now",
-            NOW,
-            "--replay",
-            "--out",
-            str(out),
-            "--key",
-            str(DEMO / "cosign.pub"),
-            "--params",
-            str(DEMO / "params.yaml"),
-            "--store",
-            store,
-            *extra,
-        ],
-    )
-    assert result.exit_code == 0, result.output  # GO: the profile leaves out what a library lacks
-    (results,) = out.glob("*/results.json")
-    loaded: dict[str, Any] = json.loads(results.read_text())
-    return loaded
+    """A gate run recorded into ``store``; GO (the profile leaves out what a library lacks)."""
+    result = gate(tmp_path, evidence, "--store", store, *extra, out=f"out{len(list(tmp_path.glob('out*')))}")
+    assert result.exit_code == 0, result.stdout + result.stderr
+    return result.results
 
 
 def _backtest(store: str) -> dict[str, Any]:

@@ -5,19 +5,17 @@ second read that a file swapped in between could make disagree."""
 from __future__ import annotations
 
 import hashlib
-import json
 from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner
 
 import affidavit.collectors.folder as folder_module
 from affidavit.artefact import read_regular_file
-from affidavit.cli import main
 from affidavit.collectors import CollectOptions, collect_paths
 from affidavit.collectors.folder import IGNORE_FILE, Action, IgnoreList, walk
-from tests.test_profiles import COMMIT, DEMO, DIGEST, NOW, _library
+from tests.attacks.support import gate
+from tests.test_profiles import NOW, _library
 
 FIRST = b"# nothing left out yet\n"
 SWAPPED = b"# swapped in while the gate ran\ncodeql.sarif\n"
@@ -49,31 +47,9 @@ def test_the_recorded_hash_is_of_the_bytes_the_walk_applied(
     target = evidence / IGNORE_FILE
     target.write_bytes(FIRST)
     reads = _swap_on_read(monkeypatch, target)
-    result = CliRunner().invoke(
-        main,
-        [
-            "gate",
-            "--evidence",
-            str(evidence),
-            "--subject",
-            f"ghcr.io/acme/shop@{DIGEST}",
-            "--commit",
-            COMMIT,
-            "--now",
-            NOW,
-            "--replay",
-            "--out",
-            str(tmp_path / "out"),
-            "--key",
-            str(DEMO / "cosign.pub"),
-            "--params",
-            str(DEMO / "params.yaml"),
-            "--no-record",
-        ],
-    )
-    assert result.exit_code in (0, 1), result.output
-    (results_file,) = (tmp_path / "out").glob("*/results.json")
-    results = json.loads(results_file.read_text())
+    result = gate(tmp_path, evidence, "--no-record")
+    assert result.exit_code in (0, 1), result.stdout + result.stderr
+    results = result.results
     recorded = [c for c in results["configuration"]["inputs"] if c["role"] == "affidavitignore"]
     assert recorded == [
         {
