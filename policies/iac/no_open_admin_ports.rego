@@ -23,23 +23,41 @@ missing contains m if some m in terraform.incomplete
 
 missing contains m if some m in params.problems("iac", {"admin_ports": "array", "open_cidrs": "array"})
 
-# Every ingress rule, normalised: where it is, its protocol and port range, its source ranges
-# and the path to them (for after_unknown).
+# Every ingress rule, normalised: where it is, its protocol and port range, its source ranges,
+# the path to them (for after_unknown) and the administrative ports it admits (worked out once
+# per rule: a plan holds thousands of rules, and every deny and missing entry below reads them).
 _rules := array.concat(array.concat(_inline, _separate), _vpc_rules)
 
 _inline := [rule |
-	some c in terraform.of_type({"aws_security_group"})
-	some rule in _inline_of(c)
+	some group in _groups
+	some rule in group.inline
 ]
 
+# The planned changes of the types this rule reads, picked from the plan once (a plan holds
+# thousands of changes); _of_type(types) then picks from those few.
+_changes := terraform.of_type({"aws_security_group", "aws_security_group_rule", "aws_vpc_security_group_ingress_rule"})
+
+_of_type(types) := [c |
+	some c in _changes
+	c.rc.type in types
+]
+
+# Each security group with its ingress rules (built once per group, for _inline and for the
+# deny on several blocks alike).
+_groups := [{"c": c, "inline": _inline_of(c)} | some c in _of_type({"aws_security_group"})]
+
 # The ingress rules of one security group (linear: never a search of every group's rules).
-_inline_of(c) := [{"c": c, "where": sprintf("%s ingress[%d]", [terraform.address(c.rc), i]), "protocol": object.get(r, "protocol", null), "from": object.get(r, "from_port", null), "to": object.get(r, "to_port", null), "sources": _sources(r, ["cidr_blocks", "ipv6_cidr_blocks"]), "paths": [["ingress", i, "cidr_blocks"], ["ingress", i, "ipv6_cidr_blocks"]]} |
+_inline_of(c) := [_rule(c, sprintf("%s ingress[%d]", [terraform.address(c.rc), i]), object.get(r, "protocol", null), object.get(r, "from_port", null), object.get(r, "to_port", null), _sources(r, ["cidr_blocks", "ipv6_cidr_blocks"]), [["ingress", i, "cidr_blocks"], ["ingress", i, "ipv6_cidr_blocks"]], ["ingress", i]) |
 	some i, r in evidence.array_at(c.rc.after, "ingress")
 	is_object(r)
 ]
 
-_separate := [{"c": c, "where": terraform.address(c.rc), "protocol": object.get(r, "protocol", null), "from": object.get(r, "from_port", null), "to": object.get(r, "to_port", null), "sources": _sources(r, ["cidr_blocks", "ipv6_cidr_blocks"]), "paths": [["cidr_blocks"], ["ipv6_cidr_blocks"]]} |
-	some c in terraform.of_type({"aws_security_group_rule"})
+# One normalised rule; base is the path to the rule's block (["ingress", i] in a security group),
+# and port_paths the path to each of its protocol and port keys.
+_rule(c, where, protocol, from, to, sources, paths, base) := {"c": c, "where": where, "protocol": protocol, "from": from, "to": to, "sources": sources, "paths": paths, "ports": _ports(lower(sprintf("%v", [protocol])), from, to), "port_paths": {key: array.concat(base, [key]) | some key in _port_keys(c.rc.type)}}
+
+_separate := [_rule(c, terraform.address(c.rc), object.get(r, "protocol", null), object.get(r, "from_port", null), object.get(r, "to_port", null), _sources(r, ["cidr_blocks", "ipv6_cidr_blocks"]), [["cidr_blocks"], ["ipv6_cidr_blocks"]], []) |
+	some c in _of_type({"aws_security_group_rule"})
 	r := c.rc.after
 	is_object(r)
 	_ingress_rule(c.rc, r)
@@ -50,8 +68,8 @@ _ingress_rule(_, r) if r.type == "ingress"
 
 _ingress_rule(rc, _) if terraform.unknown(rc, ["type"])
 
-_vpc_rules := [{"c": c, "where": terraform.address(c.rc), "protocol": object.get(r, "ip_protocol", null), "from": object.get(r, "from_port", null), "to": object.get(r, "to_port", null), "sources": {s | some s in [object.get(r, "cidr_ipv4", null), object.get(r, "cidr_ipv6", null)]; is_string(s)}, "paths": [["cidr_ipv4"], ["cidr_ipv6"]]} |
-	some c in terraform.of_type({"aws_vpc_security_group_ingress_rule"})
+_vpc_rules := [_rule(c, terraform.address(c.rc), object.get(r, "ip_protocol", null), object.get(r, "from_port", null), object.get(r, "to_port", null), {s | some s in [object.get(r, "cidr_ipv4", null), object.get(r, "cidr_ipv6", null)]; is_string(s)}, [["cidr_ipv4"], ["cidr_ipv6"]], []) |
+	some c in _of_type({"aws_vpc_security_group_ingress_rule"})
 	r := c.rc.after
 	is_object(r)
 ]
@@ -62,22 +80,25 @@ _sources(r, keys) := {s |
 	is_string(s)
 }
 
-# The admin ports a rule admits.
-_ports(rule) := {p |
+# The administrative ports of rule data (numbers only).
+_admin_ports := {p |
 	some p in params.list("iac", "admin_ports")
 	is_number(p)
-	_admits(rule, p)
 }
 
-_admits(rule, _) if lower(sprintf("%v", [rule.protocol])) in {"-1", "all"}
-
-_admits(rule, port) if {
-	lower(sprintf("%v", [rule.protocol])) in {"tcp", "udp", "6", "17"}
-	is_number(rule.from)
-	is_number(rule.to)
-	rule.from <= port
-	port <= rule.to
-}
+# The admin ports a rule admits: every one for all traffic (protocol -1 or all), those in its
+# range for TCP or UDP, none otherwise. protocol is the rule's protocol in lower-case text.
+_ports(protocol, from, to) := _admin_ports if {
+	protocol in {"-1", "all"}
+} else := {p |
+	some p in _admin_ports
+	from <= p
+	p <= to
+} if {
+	protocol in {"tcp", "udp", "6", "17"}
+	is_number(from)
+	is_number(to)
+} else := set()
 
 _open := {c | some c in params.list("iac", "open_cidrs")}
 
@@ -90,9 +111,9 @@ _from_anywhere(sources) := found if {
 
 deny contains v if {
 	some rule in _rules
-	from_anywhere := _from_anywhere(rule.sources)
-	ports := _ports(rule)
+	ports := rule.ports
 	count(ports) > 0
+	from_anywhere := _from_anywhere(rule.sources)
 	v := {
 		"msg": sprintf("%s admits %s from %s to administrative port(s) %s (%s)", [rule.where, _range(rule), concat(", ", sort(from_anywhere)), concat(", ", [sprintf("%v", [p]) | some p in sort(ports)]), evidence.label(rule.c.record)]),
 		"evidence_ids": evidence.id_list(rule.c.record),
@@ -103,12 +124,12 @@ deny contains v if {
 # Several ingress blocks of one security group whose ranges, none the internet alone, together
 # cover it for the same administrative port.
 deny contains v if {
-	some c in terraform.of_type({"aws_security_group"})
-	inline := _inline_of(c) # once per group, not once per port
+	some group in _groups
+	c := group.c
+	inline := group.inline
 	count(inline) > 1
-	some port in params.list("iac", "admin_ports")
-	is_number(port)
-	admitting := [rule | some rule in inline; _admits(rule, port)]
+	some port in _admin_ports
+	admitting := [rule | some rule in inline; port in rule.ports]
 	count(admitting) > 1
 	every rule in admitting {
 		not _from_anywhere(rule.sources)
@@ -130,9 +151,9 @@ else := sprintf("%v %v-%v", [rule.protocol, rule.from, rule.to])
 
 missing contains v if {
 	some rule in _rules
+	count(rule.ports) > 0
 	some path in rule.paths
 	terraform.unknown(rule.c.rc, path)
-	count(_ports(rule)) > 0
 	v := {
 		"msg": sprintf("%s: its source ranges are only known after apply, so whether it opens administrative ports to the internet cannot be judged (%s)", [rule.where, evidence.label(rule.c.record)]),
 		"evidence_ids": evidence.id_list(rule.c.record),
@@ -142,7 +163,7 @@ missing contains v if {
 # A security group whose whole ingress list is only known after apply: nothing can be said of
 # what it admits.
 missing contains v if {
-	some c in terraform.of_type({"aws_security_group"})
+	some c in _of_type({"aws_security_group"})
 	terraform.unknown(c.rc, ["ingress"])
 	v := {
 		"msg": sprintf("%s: its ingress rules are only known after apply, so whether it opens administrative ports to the internet cannot be judged; write the rules with values known at plan time (%s)", [terraform.address(c.rc), evidence.label(c.record)]),
@@ -154,8 +175,8 @@ missing contains v if {
 # the internet.
 missing contains v if {
 	some rule in _rules
-	some key in _port_keys(rule)
-	terraform.unknown(rule.c.rc, array.concat(_base(rule), [key]))
+	some key, path in rule.port_paths
+	terraform.unknown(rule.c.rc, path)
 	_maybe_open(rule)
 	v := {
 		"msg": sprintf("%s: its %s is only known after apply, so whether it opens an administrative port to the internet cannot be judged (%s)", [rule.where, key, evidence.label(rule.c.record)]),
@@ -163,13 +184,9 @@ missing contains v if {
 	}
 }
 
-_port_keys(rule) := ["ip_protocol", "from_port", "to_port"] if rule.c.rc.type == "aws_vpc_security_group_ingress_rule"
+_port_keys("aws_vpc_security_group_ingress_rule") := ["ip_protocol", "from_port", "to_port"]
 
-else := ["protocol", "from_port", "to_port"]
-
-_base(rule) := [rule.paths[0][0], rule.paths[0][1]] if rule.c.rc.type == "aws_security_group"
-
-else := []
+_port_keys(type) := ["protocol", "from_port", "to_port"] if type != "aws_vpc_security_group_ingress_rule"
 
 _maybe_open(rule) if _from_anywhere(rule.sources)
 

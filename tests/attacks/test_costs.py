@@ -471,3 +471,69 @@ def test_input_json_refuses_exactly_what_the_engine_refuses() -> None:
         input_json([record(ENGINE_MAX_DEPTH - 4)], context)
     with pytest.raises(RuntimeError, match="recursion limit exceeded"):
         regorus.Engine().set_input_json(text.replace("[1]", "[[1]]"))
+
+
+def test_a_lone_surrogate_in_one_file_refuses_that_file_not_the_run(tmp_path: Path) -> None:
+    # JSON may escape half of a UTF-16 pair ("\ud800"); Python reads it into a string, and the
+    # engine refuses the whole input at it. Before: "regorus rejected the input or data document:
+    # unexpected end of hex escape at line 1 column ...", and no bundle. Now that one file is
+    # refused (exit 3, named, with the cause and none of its content), the rest is judged.
+    evidence = release(tmp_path)
+    path = evidence / "trivy-image.json"
+    document = json.loads(path.read_text(encoding="utf-8"))
+    document["Results"][0]["Vulnerabilities"][0]["Title"] = "broken \ud800 title"
+    path.write_text(json.dumps(document), encoding="utf-8")
+    result = gate(tmp_path, evidence)
+    assert result.exit_code == 3, result.stderr
+    assert (
+        f"affidavit: error: {path}: its evidence record cannot be judged: a string holds a lone surrogate"
+        in result.stderr
+    )
+    assert "broken" not in result.stderr and "regorus" not in result.stderr
+    assert result.results["decision"] == "INCOMPLETE"
+    assert result.outcome("secrets.no_secrets") == "fail"  # the rest of the release is still judged
+    # the rules that need the refused scan say why they could not judge it
+    assert result.outcome("vulnerabilities.fixable_within_window") == "error"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "\ud800",
+        "a\udc00",
+        "\ud800\\udc00",  # a high half, then the text \udc00
+        "\\ud83d\udc00",  # the text \ud83d, then a low half
+        "\U0001f600",  # a pair, as JSON writes it
+        "\ud83d\ude00",  # two halves that make a pair
+        "x\\ud800",  # the text \ud800
+        "\\\U0001f600",
+        "plain",
+    ],
+)
+def test_input_json_refuses_a_lone_surrogate_exactly_when_the_engine_does(text: str) -> None:
+    record = Evidence(
+        id="sha256:" + "a" * 64,
+        kind=EvidenceKind.SAST,
+        format="sarif",
+        format_version="2.1.0",
+        tool=None,
+        subject=Subject(),
+        source="scan.sarif",
+        collected_at=NOW,
+        effective_at=None,
+        data={"v": text, text: 1},
+    )
+    context = EvalContext("prod", None, None, dt.datetime(2026, 11, 20, 12, tzinfo=dt.UTC))
+    written = json.dumps(
+        {"evidence": {"sast": [record.to_json()]}, "context": context.to_json()}, separators=(",", ":")
+    )
+    try:
+        regorus.Engine().set_input_json(written)
+    except RuntimeError:
+        with pytest.raises(EngineError, match="scan.sarif"):
+            input_json([record], context)
+    else:
+        assert (
+            json.loads(input_json([record], context))["evidence"]["sast"]
+            == json.loads(written)["evidence"]["sast"]
+        )

@@ -17,7 +17,7 @@ from affidavit.policy.analysis import function
 from affidavit.policy.engines.extensions import EXTENSION_NAMES, extensions
 from affidavit.policy.engines.regorus import RegorusEngine, clean_error
 from affidavit.policy.facts import FunctionInfo
-from affidavit.policy.interface import PolicyModule, epoch_ns
+from affidavit.policy.interface import Evaluation, PolicyModule, epoch_ns
 
 from .helpers import NOW
 
@@ -270,3 +270,51 @@ def test_x509_parse_certificates_rejects_garbage() -> None:
     not_der = base64.b64encode(b"\x30\x03abc").decode()
     malformed = _session(f'x := crypto.x509.parse_certificates("{not_der}")').eval_rule("data.t.x")
     assert malformed.error is not None and "x509: malformed certificate" in malformed.error
+
+
+_SHARED = """package t.{name}
+
+deny contains m if {{
+    some r in data.t.lib.bad
+    m := {{"msg": sprintf("{name} %v", [r])}}
+}}
+
+missing contains {{"msg": "none"}} if count(input.items) == 0
+"""
+
+_LIB = """package t.lib
+
+bad := [r.id | some r in input.items; r.bad]
+"""
+
+
+def test_every_rule_of_a_run_is_asked_for_in_one_query(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 14: the sets of every rule are one query (what rules share is computed once); no
+    rule is asked for on its own while every set answers, and each path gets its own value."""
+    from affidavit.policy.engines.regorus import RegorusSession
+
+    asked: list[str] = []
+    plain_query, plain_rule = RegorusSession.eval_query, RegorusSession.eval_rule
+    monkeypatch.setattr(
+        RegorusSession, "eval_query", lambda self, q: (asked.append("query"), plain_query(self, q))[1]
+    )
+    monkeypatch.setattr(
+        RegorusSession, "eval_rule", lambda self, p: (asked.append(p), plain_rule(self, p))[1]
+    )
+    modules = [PolicyModule.from_text("lib.rego", _LIB)] + [
+        PolicyModule.from_text(f"{n}.rego", _SHARED.format(name=n)) for n in ("a", "b", "c")
+    ]
+    paths = [f"data.t.{n}.{s}" for n in ("a", "b", "c") for s in ("deny", "missing")]
+    doc = json.dumps({"items": [{"id": 1, "bad": True}, {"id": 2, "bad": False}]})
+    values = RegorusEngine().evaluate(modules, doc, paths, now=NOW)
+    assert asked == ["query"]
+    assert list(values) == paths
+    assert values["data.t.b.deny"].value == [{"msg": "b 1"}]
+    assert values["data.t.c.missing"].value == []
+    # a rule that raises is pinned on its own set; the others keep their values
+    asked.clear()
+    broken = PolicyModule.from_text("d.rego", 'package t.d\n\ndeny contains m if { m := to_number("x") }\n')
+    values = RegorusEngine().evaluate([*modules, broken], doc, [*paths, "data.t.d.deny"], now=NOW)
+    assert values["data.t.d.deny"].error is not None
+    assert values["data.t.a.deny"] == Evaluation(value=[{"msg": "a 1"}])
+    assert asked[0] == "query" and "data.t.d.deny" in asked

@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -121,7 +122,8 @@ def _json_default(value: Any) -> Any:
 
 #: The deepest nesting of arrays and objects the engine reads in its input: regorus parses it with
 #: serde_json, whose recursion limit of 128 lets 127 levels through (measured in
-#: tests/attacks/test_costs.py). Past it, or at one NaN or Infinity, it refuses the whole input.
+#: tests/attacks/test_costs.py). Past it, at one NaN or Infinity, or at one string holding a lone
+#: surrogate (a ``\ud800`` escape not part of a pair), it refuses the whole input.
 ENGINE_MAX_DEPTH = 127
 
 # The levels above a record in the input ({"evidence": {<kind>: [record]}}) and above the context.
@@ -132,6 +134,31 @@ _ABOVE_CONTEXT = 1
 def _dumps(value: Any) -> str:
     """Compact JSON of ``value``, refusing NaN and Infinity (``ValueError``) as the engine would."""
     return json.dumps(value, separators=(",", ":"), default=_json_default, allow_nan=False)
+
+
+# What may be the escape of a lone surrogate in the JSON ``json.dumps`` writes (every character past
+# ASCII as a lower-case escape): a high surrogate not followed by a low one, or a low one not right
+# after a high one (an escaped backslash before ``ud83d`` makes it text, not an escape). It finds
+# every lone one, and some that are not: ``_lone_surrogate`` then decides.
+_LONE_ESCAPE = re.compile(
+    r"\\ud[89ab][0-9a-f]{2}(?!\\ud[c-f])|(?<!(?<!\\)\\ud[89ab][0-9a-f]{2})\\ud[c-f][0-9a-f]{2}"
+)
+
+
+def _lone_surrogate(text: str) -> bool:
+    """Whether the JSON text ``_dumps`` wrote holds a string with a lone surrogate (half of a
+    UTF-16 pair with no other half), which the engine refuses.
+
+    A text without the escape of a surrogate (the usual case) is told at C speed; one that may
+    hold a lone one is read back, and a string that keeps a surrogate once pairs are joined is lone.
+    """
+    if "\\ud" not in text or _LONE_ESCAPE.search(text) is None:
+        return False
+    try:
+        json.dumps(json.loads(text), ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
 
 
 def _engine_problem(value: Any, levels_above: int) -> str | None:
@@ -146,6 +173,8 @@ def _engine_problem(value: Any, levels_above: int) -> str | None:
     depth = json_depth(text.encode("ascii")) + levels_above
     if depth > ENGINE_MAX_DEPTH:
         return f"a value would be nested {depth} levels deep, past the {ENGINE_MAX_DEPTH} the engine reads"
+    if _lone_surrogate(text):
+        return "a string holds a lone surrogate (half of a UTF-16 pair), which is not text the engine reads"
     return None
 
 
@@ -162,8 +191,9 @@ def input_json(evidence: Sequence[Evidence], context: EvalContext) -> str:
     """The Rego input as JSON text (built once; the engine parses it once).
 
     An input the engine would refuse as a whole (a value that is not JSON, NaN or Infinity, nesting
-    past ``ENGINE_MAX_DEPTH``) is an ``EngineError`` that names each record (by its source) or the
-    rule data and waivers that make it so, rather than the engine's offset in a text nobody sees.
+    past ``ENGINE_MAX_DEPTH``, a string with a lone surrogate) is an ``EngineError`` that names each
+    record (by its source) or the rule data and waivers that make it so, rather than the engine's
+    offset in a text nobody sees; the gate then refuses those files alone and judges the rest.
     Artefacts' JSON is bounded when it is read (``artefact.load_json``), so this catches what a
     collector builds from another syntax (HCL) or computes, and what rule data holds.
     """
@@ -171,7 +201,11 @@ def input_json(evidence: Sequence[Evidence], context: EvalContext) -> str:
         text: str | None = _dumps(build_input(evidence, context))
     except (TypeError, ValueError, RecursionError):
         text = None
-    if text is not None and json_depth(text.encode("ascii")) <= ENGINE_MAX_DEPTH:
+    if (
+        text is not None
+        and json_depth(text.encode("ascii")) <= ENGINE_MAX_DEPTH
+        and not _lone_surrogate(text)
+    ):
         return text
     causes: list[str] = []
     refusals: list[InputError] = []

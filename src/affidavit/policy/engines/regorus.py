@@ -4,12 +4,15 @@ Installed from PyPI as ``gordon-to-regorus`` (import name ``regorus``); see
 ``../shared/notes/rego-engines.md`` for why, and for the differences from OPA this adapter works
 around:
 
-- a failing built-in raises and aborts the whole query (OPA makes the expression undefined), so every
-  rule set is evaluated on its own: one rule's error is that rule's ``error`` and never hides the
-  others. The sets run one after another in one clone of the prepared engine (a clone must
-  prepare the policies again on its first evaluation, about 7 ms for the built-in library, so a
-  clone per set would cost 20x the evaluation itself); after any error that clone is thrown away
-  and the next set gets a fresh one, so a failed evaluation can never leave state behind;
+- a failing built-in raises and aborts the whole query (OPA makes the expression undefined). Every
+  rule set is asked for in one query first, so that what the rules share (the plan's changes, the
+  records of a kind) is computed once; only when that query fails or leaves a set undefined is
+  each rule asked for on its own, and then each set of a rule that still fails, so one rule's error
+  is that rule's ``error`` and never hides the others. Queries run one after another in one clone
+  of the prepared engine (a clone must prepare the policies again on its first evaluation, about
+  7 ms for the built-in library, so a clone per set would cost 20x the evaluation itself); after any
+  error that clone is thrown away and the next query gets a fresh one, so a failed evaluation can
+  never leave state behind;
 - some built-ins panic (``strings.count(s, "")``); pyo3 raises ``PanicException``, a ``BaseException``,
   which is caught here too, and the panicked clone is thrown away;
 - with ``RUST_BACKTRACE=1`` every error carries a Rust stack trace: the variable is cleared from the
@@ -447,12 +450,20 @@ class RegorusEngine:
     ) -> dict[str, Evaluation]:
         """Evaluate every rule path; errors are per path (see module docstring).
 
-        The sets of one rule (``deny``, ``warn``, ``missing`` of one package) are asked for in one
-        query, so the helper rules they share are evaluated once. Only when that query does not
-        give every set a value (an error, or a set undefined) is each set evaluated on its own,
-        exactly as before, so an error is still pinned on the set that raised it.
+        Every path is asked for in one query, so the helper rules the sets share are evaluated
+        once. When that query does not give every path a value (an error, or a set undefined), the
+        sets of one rule (``deny``, ``warn``, ``missing`` of one package) are asked for in one query
+        per rule, and only when that does not give every set a value either is each set evaluated on
+        its own, so an error is still pinned on the set that raised it.
         """
         session = self.session(modules, now_ns=epoch_ns(now), input_json=input_json)
+        if len(paths) > 1:
+            joint = session.eval_query(_paths_query(paths))
+            value = joint.value
+            keys = [str(i) for i in range(len(paths))]
+            if joint.ok and joint.defined and isinstance(value, dict) and all(k in value for k in keys):
+                session.take_prints()
+                return {path: Evaluation(value=value[k]) for path, k in zip(paths, keys, strict=True)}
         out: dict[str, Evaluation] = {}
         groups, alone = _by_rule(paths)
         for parent, names in groups.items():
@@ -483,6 +494,11 @@ def _by_rule(paths: Sequence[str]) -> tuple[dict[str, list[str]], list[str]]:
         else:
             alone.append(path)
     return groups, alone
+
+
+def _paths_query(paths: Sequence[str]) -> str:
+    """A query whose value is an object of every path's value, keyed by the path's index."""
+    return "{" + ", ".join(f'"{i}": {path}' for i, path in enumerate(paths)) + "}"
 
 
 def _sets_query(parent: str, names: Sequence[str]) -> str:
