@@ -310,6 +310,43 @@ def test_try_json_says_not_json_and_json_keeps_raising() -> None:
         doc.json()
 
 
+def test_a_repeat_is_found_wherever_it_is_and_named_as_the_strict_parse_names_it() -> None:
+    """The parse counts the keys of its objects against the pairs of the text (colons outside
+    strings): a repeat anywhere, of any spelling, next to colons, quotes, brackets and escapes in
+    strings, makes the two differ; a document without one reads as ``json.loads`` reads it."""
+    rng = random.Random(14)
+    pieces = ["[", "]", "{", "}", ":", ",", '"', "\\", "\\\\", '\\"', "x", "\u00e9", "\u2028"]
+
+    def text() -> str:
+        return "".join(rng.choice(pieces) for _ in range(rng.randrange(0, 6)))
+
+    def value(depth: int) -> Any:
+        roll = rng.random()
+        if depth > 8 or roll < 0.3:
+            return rng.choice([text(), 1, -2.5, None, False])
+        if roll < 0.6:
+            return [value(depth + 1) for _ in range(rng.randrange(0, 4))]
+        return {rng.choice(["a", ":", '"', text()]): value(depth + 1) for _ in range(rng.randrange(0, 4))}
+
+    first_key = re.compile(r'\{("(?:[^"\\]|\\.)*"): ')
+    repeats = 0
+    for _ in range(1500):
+        doc = value(0)
+        encoded = json.dumps(doc, ensure_ascii=rng.random() < 0.5, indent=rng.choice([None, 1]))
+        assert load_json(encoded.encode(), "doc.json") == doc
+        objects = list(first_key.finditer(encoded))
+        if not objects:
+            continue
+        at = rng.choice(objects)
+        # the object's first key once more, before its first value: a repeat in that object only
+        repeated = f"{encoded[: at.end()]}0, {at.group(1)}: {encoded[at.end() :]}"
+        line, column = _line_column(repeated, at.end() + 3)
+        with pytest.raises(InputError, match=rf"names the same key twice \(line {line}, column {column}\)"):
+            load_json(repeated.encode(), "doc.json")
+        repeats += 1
+    assert repeats > 250
+
+
 def test_a_repeat_after_which_the_document_is_broken_is_still_named() -> None:
     # the parser stops at the repeat; the broken tail is never reached
     assert "same key twice (line 1, column 10)" in str(_refused('{"a": 1, "a": 2} trailing'))
