@@ -216,6 +216,7 @@ class _Reader:
         self.results_seen = 0
         self.vuln_results = 0
         self.unknown_words: dict[str, str] = {}
+        self.times: dict[str, str | None] = {}
 
     def resources(self, resources: list[Any], path: str) -> None:
         """Read the resources of a ``trivy k8s`` report; each resource's results target it."""
@@ -280,7 +281,7 @@ class _Reader:
 
     def vulnerability(self, item: Any, path: str, target: str | None, kind: str | None) -> None:
         """Read one entry of ``Vulnerabilities`` into a finding."""
-        vuln = require_mapping(self.doc, item, path)
+        vuln = item if type(item) is dict else require_mapping(self.doc, item, path)
         vid = opt_str(vuln.get("VulnerabilityID"))
         if vid is None:
             raise InputError(self.doc.source, "a vulnerability has no VulnerabilityID", path=path)
@@ -306,10 +307,19 @@ class _Reader:
                 target=target,
                 title=opt_str(vuln.get("Title")),
                 status=status_of(vuln.get("Status")),
-                published_at=normalise_time(vuln.get("PublishedDate")),
+                published_at=self.time(vuln.get("PublishedDate")),
                 data_source=opt_str(data_source.get("ID")) if isinstance(data_source, dict) else None,
             )
         )
+
+    def time(self, value: Any) -> str | None:
+        """``normalise_time(value)``, worked out once per distinct string (a CVE's dates repeat
+        for every package and target it affects)."""
+        if type(value) is not str:
+            return normalise_time(value)
+        if value not in self.times:
+            self.times[value] = normalise_time(value)
+        return self.times[value]
 
     def finish(self, database: dict[str, Any] | None = None) -> dict[str, Any]:
         """The data mapping, after noting what deserves a problem sentence."""
