@@ -107,7 +107,19 @@ _open := {c | some c in params.list("iac", "open_cidrs")}
 _from_anywhere(sources) := found if {
 	found := sources & _open
 	count(found) > 0
-} else := sources if terraform.covers_internet(sources)
+} else := sources if _covers_internet(sources)
+
+# terraform.covers_internet(sources) for sources of the rules below, with the strings that are
+# CIDR ranges picked once among every rule's sources rather than once per rule.
+_covers_internet(sources) if terraform.covers_space(sources & _v4)
+
+_covers_internet(sources) if terraform.covers_space(sources & _v6)
+
+_all_sources := {s | some rule in _rules; some s in rule.sources}
+
+_v4 := terraform.cidrs(_all_sources, 4)
+
+_v6 := terraform.cidrs(_all_sources, 6)
 
 deny contains v if {
 	some rule in _rules
@@ -135,7 +147,7 @@ deny contains v if {
 		not _from_anywhere(rule.sources)
 	}
 	sources := {s | some rule in admitting; some s in rule.sources}
-	terraform.covers_internet(sources)
+	_covers_internet(sources)
 	v := {
 		"msg": sprintf("%s admits port %v from %s in %d ingress blocks, which together cover the whole internet (%s)", [terraform.address(c.rc), port, concat(", ", sort(sources)), count(admitting), evidence.label(c.record)]),
 		"evidence_ids": evidence.id_list(c.record),

@@ -35,13 +35,15 @@ after(rc, path) := v if {
 
 # unknown(rc, path) is true when Terraform will only know the value at path (or a parent of
 # it) after apply: after_unknown mirrors `after` with true where a value is unknown. (When nothing
-# under the path's first key is unknown, as for most attributes, one lookup decides it: plans hold
-# thousands of changes.)
+# under the path's first key is unknown, as for most attributes and blocks, that one lookup decides
+# it: plans hold thousands of changes. A key holding the text "true" only skips the shortcut.)
 unknown(rc, path) if object.get(rc, "after_unknown", false) == true
 
 unknown(rc, path) if {
 	count(path) > 0
-	object.get(rc, ["after_unknown", path[0]], false) != false
+	below := object.get(rc, ["after_unknown", path[0]], false)
+	below != false
+	contains(json.marshal(below), "true")
 	some i in numbers.range(1, count(path))
 	object.get(rc, array.concat(["after_unknown"], array.slice(path, 0, i)), false) == true
 }
@@ -107,9 +109,16 @@ _deferred_addresses(d) := sort([sprintf("%v (%v)", [object.get(c, "address", "?"
 # (2^-prefix) add up to 1. Strings that are not CIDR ranges are left out. The shares are summed as
 # doubles: exact for IPv4 (multiples of 2^-32); for IPv6 a set that leaves out less than 10^-12 of
 # the space (rounding could hide that much) counts as covering it, so rounding never opens a gap.
-covers_internet(sources) if _covers(sources, 4)
+covers_internet(sources) if covers_space(_cidrs(sources, 4))
 
-covers_internet(sources) if _covers(sources, 6)
+covers_internet(sources) if covers_space(_cidrs(sources, 6))
+
+# cidrs(sources, family) is the strings of sources that are IPv4 (family 4) or IPv6 (family 6)
+# CIDR ranges, and covers_space(blocks) is true when such ranges, of one family, together cover
+# that family's whole space: covers_internet(sources) is covers_space(cidrs(sources, 4)) or
+# covers_space(cidrs(sources, 6)). A rule judging many sets of sources picks the ranges of all of
+# them once, then intersects (the ranges are told one string at a time).
+cidrs(sources, family) := _cidrs(sources, family)
 
 _cidrs(sources, 4) := {s |
 	some s in sources
@@ -135,8 +144,7 @@ _cidrs(sources, 6) := {s |
 
 _prefix(s) := to_number(split(s, "/")[1])
 
-_covers(sources, family) if {
-	blocks := _cidrs(sources, family)
+covers_space(blocks) if {
 	count(blocks) > 0
 	outer := {s |
 		some s in blocks

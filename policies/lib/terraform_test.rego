@@ -25,3 +25,17 @@ test_unknown_when_the_whole_state_is if {
 	not terraform.unknown({}, ["a"])
 	not terraform.unknown({"after_unknown": false}, ["a"])
 }
+
+# covers_internet(sources) is covers_space of the IPv4 or of the IPv6 ranges that cidrs picks.
+test_covers_internet_by_either_family if {
+	terraform.covers_internet({"0.0.0.0/0"})
+	terraform.covers_internet({"0.0.0.0/1", "128.0.0.0/1", "10.0.0.0/8"})
+	terraform.covers_internet({"::/1", "8000::/1"})
+	not terraform.covers_internet({"0.0.0.0/1", "8000::/1"})
+	not terraform.covers_internet({"10.0.0.0/8", "not a range", 7})
+	not terraform.covers_internet(set())
+	terraform.cidrs({"0.0.0.0/1", "::/0", "300.0.0.0/8", 7}, 4) == {"0.0.0.0/1"}
+	terraform.cidrs({"0.0.0.0/1", "::/0", "300.0.0.0/8", 7}, 6) == {"::/0"}
+	terraform.covers_space({"0.0.0.0/1", "128.0.0.0/2", "192.0.0.0/2"})
+	not terraform.covers_space({"0.0.0.0/1", "128.0.0.0/2"})
+}
