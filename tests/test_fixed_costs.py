@@ -26,6 +26,7 @@ from typing import Any
 
 import jinja2
 import pytest
+from click.testing import CliRunner
 
 from affidavit import cache
 from affidavit.artefact import Artefact
@@ -475,3 +476,64 @@ def test_the_model_package_names_every_value_type_from_its_module() -> None:
         assert getattr(model, name) is getattr(evidence if hasattr(evidence, name) else results, name)
     with pytest.raises(AttributeError, match="no_such_name"):
         _ = model.no_such_name
+
+
+# ---------------------------------------------------------------------------------------------
+# Commands imported when they are run
+
+
+def test_every_command_is_named_with_its_module() -> None:
+    import importlib
+
+    import click
+
+    from affidavit.cli import COMMANDS, main
+
+    for name, module in COMMANDS.items():
+        command = getattr(importlib.import_module(f"affidavit.cli.{module}"), name)
+        assert isinstance(command, click.Command) and command.name == name
+    listed = CliRunner().invoke(main, ["--help"])
+    assert listed.exit_code == 0
+    section = listed.output.split("Commands:\n", 1)[1]
+    assert [
+        line.split()[0]
+        for line in section.splitlines()
+        if line.startswith("  ") and not line.startswith("   ")
+    ] == sorted(COMMANDS)
+    unknown = CliRunner().invoke(main, ["gat"])
+    assert unknown.exit_code == 2 and "No such command 'gat'" in unknown.output and "'gate'" in unknown.output
+
+
+def test_a_gate_imports_no_other_command(tmp_path: Path) -> None:
+    """``affidavit gate`` imports cli.gate (and what it uses), never the other commands' modules."""
+    demo = REPO / "evidence" / "demo"
+    code = (
+        "import sys\n"
+        "from affidavit.cli import main\n"
+        "try:\n"
+        "    main(sys.argv[1:], prog_name='affidavit')\n"
+        "except SystemExit as exc:\n"
+        "    print('exit', exc.code)\n"
+        "print(' '.join(m for m in ('bundles', 'collect', 'export', 'library', 'gate') if 'affidavit.cli.' + m in sys.modules))\n"
+    )
+    args = [
+        "gate",
+        "--evidence",
+        str(demo / "go"),
+        "--subject",
+        "ghcr.io/acme/shop@" + (demo / "SUBJECT_DIGEST").read_text().strip(),
+    ]
+    args += [
+        "--now",
+        "2026-11-20T12:00:00Z",
+        "--replay",
+        "--params",
+        str(demo / "params.yaml"),
+        "--key",
+        str(demo / "cosign.pub"),
+    ]
+    args += ["--commit", (demo / "COMMIT").read_text().strip(), "--out", str(tmp_path / "out"), "--no-record"]
+    out = subprocess.run(
+        [sys.executable, "-c", code, *args], capture_output=True, text=True, check=True, cwd=REPO
+    )
+    assert out.stdout.splitlines()[-2:] == ["exit 0", "gate"], out.stdout[-2000:] + out.stderr[-2000:]
