@@ -537,3 +537,23 @@ def test_a_gate_imports_no_other_command(tmp_path: Path) -> None:
         [sys.executable, "-c", code, *args], capture_output=True, text=True, check=True, cwd=REPO
     )
     assert out.stdout.splitlines()[-2:] == ["exit 0", "gate"], out.stdout[-2000:] + out.stderr[-2000:]
+
+
+# ---------------------------------------------------------------------------------------------
+# The cache folder keeps the entries used most recently
+
+
+def test_the_folder_keeps_the_entries_used_most_recently(
+    cache_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(cache, "MAX_ENTRIES", 3)
+    names = [cache.entry_key("test-prune", [i]) for i in range(5)]
+    for i, name in enumerate(names[:3]):
+        cache.write_entry(name, {"i": i})
+        os.utime(cache_home / name, (1_000_000 + i, 1_000_000 + i))  # written long ago, in this order
+    assert cache.read_entry(names[0]) == {"i": 0}  # read: in use again (its time is now)
+    cache.write_entry(names[3], {"i": 3})  # one too many: the one unused longest goes
+    assert sorted(p.name for p in cache_home.glob("test-prune-*")) == sorted([names[0], names[2], names[3]])
+    cache.write_entry(names[4], {"i": 4})
+    assert sorted(p.name for p in cache_home.glob("test-prune-*")) == sorted([names[0], names[3], names[4]])
+    assert [cache.read_entry(n) for n in names] == [{"i": 0}, None, None, {"i": 3}, {"i": 4}]

@@ -13,7 +13,8 @@ own, and one that cannot be read, is not valid or does not rebuild is ignored an
 an analysis that fails (a syntax error, an unknown function, a misused namespace) is never stored,
 so its error is raised every time. The folder is created ``0700`` and is used only while it belongs
 to this user and no one else can write to it; entries are written whole (a temporary file renamed
-into place) and at most ``MAX_ENTRY`` bytes are read. ``AFFIDAVIT_NO_CACHE=1`` turns it off.
+into place) and at most ``MAX_ENTRY`` bytes are read; the folder keeps the ``MAX_ENTRIES`` entries
+used most recently. ``AFFIDAVIT_NO_CACHE=1`` turns it off.
 
 The other fixed costs of a run use the same folder through ``cached``: the control matrices' YAML
 (``controls.loader``) and what python-hcl2 makes of a ``.tf`` file (``formats.terraform_config``).
@@ -30,12 +31,15 @@ import os
 import stat
 import sys
 import tempfile
+import time
 from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 from typing import Any, TypeVar
 
 MAX_ENTRY = 16 * 1024 * 1024
+MAX_ENTRIES = 512
+TOUCH_AFTER = 86400  # seconds: a read marks its entry as in use at most once a day
 FORMAT = "affidavit.cache/v1"
 _PACKAGE = Path(__file__).resolve().parent
 
@@ -90,9 +94,12 @@ def read_entry(name: str) -> Any:
         return None
     try:
         with os.fdopen(fd, "rb") as handle:
-            if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+            found = os.fstat(handle.fileno())
+            if not stat.S_ISREG(found.st_mode):
                 return None
             raw = handle.read(MAX_ENTRY + 1)
+            if time.time() - found.st_mtime > TOUCH_AFTER:
+                _touch(handle.fileno())
         if len(raw) > MAX_ENTRY:
             return None
         document = json.loads(raw)
@@ -101,6 +108,14 @@ def read_entry(name: str) -> Any:
     if not isinstance(document, dict) or document.get("format") != FORMAT or document.get("name") != name:
         return None
     return document.get("value")
+
+
+def _touch(fd: int) -> None:
+    """Mark an entry as in use (the last to be removed by ``_prune``); a failure is ignored."""
+    try:
+        os.utime(fd)
+    except OSError:
+        pass
 
 
 def write_entry(name: str, value: Any) -> None:
@@ -121,6 +136,30 @@ def write_entry(name: str, value: Any) -> None:
     except OSError:
         try:
             os.unlink(temporary)
+        except OSError:
+            pass
+        return
+    _prune(folder)
+
+
+def _prune(folder: Path) -> None:
+    """Keep at most ``MAX_ENTRIES`` entries: those unused longest are removed first (an entry's
+    modification time is when it was written, or last read a day or more after that). Every change
+    of affidavit's code or a library is a new key, so without this the folder would only grow."""
+    try:
+        with os.scandir(folder) as found:
+            entries = [
+                (entry.stat(follow_symlinks=False).st_mtime_ns, entry.name)
+                for entry in found
+                if entry.name.endswith(".json") and not entry.name.startswith(".")
+                if entry.is_file(follow_symlinks=False)
+            ]
+    except OSError:
+        return
+    entries.sort()
+    for _, name in entries[: max(0, len(entries) - MAX_ENTRIES)]:
+        try:
+            os.unlink(folder / name)
         except OSError:
             pass
 
