@@ -11,8 +11,8 @@ well-known credentials masked (``kinds.secrets.mask_document``, the masking ever
 an SBOM or a scan can quote a token in a description as well as any other artefact.
 
 In a gate the collectors make most copies while they parse (``made``: a Terraform plan's redacted
-copy, or the raw bytes of a JSON artefact in which ``kinds.secrets.unchanged_copy`` proves nothing
-is to be masked), so the raw bytes are neither parsed again nor walked here.
+copy, or ``AS_IS`` for a JSON artefact in which ``kinds.secrets.unchanged_copy`` proves nothing is
+to be masked), so the raw bytes are neither parsed again nor walked here.
 """
 
 from __future__ import annotations
@@ -20,18 +20,21 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from affidavit.collectors import registry
-from affidavit.collectors.kinds.secrets import mask_document
+from affidavit.collectors.kinds.secrets import AS_IS, mask_document
 
 if TYPE_CHECKING:
     from affidavit.model import Evidence
+
+__all__ = ["AS_IS", "redacted_copy"]
 
 
 def redacted_copy(record: Evidence, raw: bytes, made: bytes | None = None) -> tuple[bytes, bool]:
     """The bytes to store for ``record`` and whether they differ from ``raw``.
 
     ``made``: the copy the record's collector made from its own parse of these bytes
-    (``Collection.stored``: what the hook gives for them, without parsing them again); the caller
-    has checked that ``raw`` hashes to the record's id, the bytes it was made from.
+    (``Collection.stored``: what the hook gives for them, without parsing them again; ``AS_IS``:
+    ``raw`` itself); the caller has checked that ``raw`` hashes to the record's id, the bytes it
+    was made from.
 
     ``raw`` is returned as it is when it carried no secret this time (for a format without a
     ``redact`` hook: no well-known credential). When the second value is ``False`` the stored
@@ -40,6 +43,8 @@ def redacted_copy(record: Evidence, raw: bytes, made: bytes | None = None) -> tu
     ``KeyError``, never "nothing to redact".
     """
     if made is not None:
+        if made == AS_IS:  # proven to carry nothing to mask (kinds.secrets.unchanged_copy)
+            return raw, False
         return made, made != raw
     redact = registry.redactor(record.format) or mask_document
     stored = redact(raw, record.source)

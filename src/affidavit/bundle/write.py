@@ -88,7 +88,7 @@ from typing import IO, TYPE_CHECKING, Any
 from affidavit.artefact import gc_paused, read_regular_file, special_file
 from affidavit.bundle.archive import MANIFEST_NAME, archive_order, write_tar_gz
 from affidavit.bundle.attest import statement
-from affidavit.bundle.redact import redacted_copy
+from affidavit.bundle.redact import AS_IS, redacted_copy
 from affidavit.bundle.sign import ENVELOPE_NAME, SIGNATURE_NAME, SUMS_NAME
 from affidavit.errors import BundleError, InputError
 from affidavit.render.json import canonical_json as canonical_text
@@ -342,7 +342,7 @@ def _stored_copy(record: Evidence, source_path: Path, made: bytes | None) -> byt
     try:
         # Read as the collectors read it: never through a link, never blocking on a FIFO
         # swapped in after collection.
-        if made is None:
+        if made is None or made == AS_IS:  # AS_IS: the raw bytes are stored (kinds.secrets)
             raw = read_regular_file(source_path, record.source)
             found = hashlib.sha256(raw).hexdigest()
         else:
@@ -358,7 +358,7 @@ def _stored_copy(record: Evidence, source_path: Path, made: bytes | None) -> byt
         assert made is not None
         return made
     try:
-        return redacted_copy(record, raw, None)[0]
+        return redacted_copy(record, raw, made)[0]
     except InputError as exc:
         # A secret-bearing file that cannot be redacted is never stored as it is.
         raise BundleError(

@@ -14,7 +14,7 @@ too), and every format's ``redact`` hook ends with the same masking of the raw c
 stores (``mask_document``; ``with_masking`` adds it to a format's own hook). A JSON document in
 which a few scans of its text in C find nothing ``mask_tree`` could mask
 (``json_text_needs_masking``) is stored as it is without a second parse or a walk: the gate's
-collection hands the bundle its raw bytes (``unchanged_copy``). Settings that only
+collection tells the bundle so (``unchanged_copy``). Settings that only
 look like secrets are kept: ``secret_name`` knows ``http_tokens`` (AWS IMDSv2's
 ``"required"``), ``token_endpoint``, ``password_policy``, ``secret_name``, ``kms_key_id`` and the
 other names that describe a secret rather than hold one, and a value that is a setting word
@@ -947,8 +947,14 @@ def with_masking(redact: Callable[[bytes, str], bytes]) -> Callable[[bytes, str]
 _SCAN_FIELD_KEYS = re.compile(r'"(?:Secrets?|Misconfigurations|runs|Match|[Ll]ine|offender)"')
 
 
+#: The copy ``unchanged_copy`` makes of an artefact the bundle stores exactly as it is: no bytes (an
+#: artefact is never empty, so no copy is ever these), so that the raw bytes are not held from
+#: collection to the bundle; ``bundle.redact.redacted_copy`` stores the raw bytes it read for it.
+AS_IS = b""
+
+
 def unchanged_copy(doc: Artefact, redact: Callable[[bytes, str], bytes] | None) -> bytes | None:
-    """``doc.raw`` when the bundle would store the artefact exactly as it is, proven from the parse
+    """``AS_IS`` when the bundle would store the artefact exactly as it is, proven from the parse
     its collector made and a few scans of its text; ``None`` when that is not proven (the bundle
     then applies the format's hook to the raw bytes, as it always did).
 
@@ -969,7 +975,7 @@ def unchanged_copy(doc: Artefact, redact: Callable[[bytes, str], bytes] | None) 
     if redact is not None and _SCAN_FIELD_KEYS.search(text) is not None:
         return None
     try:
-        return None if json_text_needs_masking(text) else doc.raw
+        return None if json_text_needs_masking(text) else AS_IS
     except ValueError:  # cannot happen on a document the parser accepted; the bundle decides
         return None
 
