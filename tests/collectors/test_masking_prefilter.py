@@ -253,3 +253,15 @@ def test_the_gate_collection_hands_the_bundle_the_copy_it_would_make(
     assert changed is not kept
     assert stored == mask_document(raw, record.source)  # what the bundle stored before
     assert AWS_KEY_ID not in json.dumps(json.loads(stored), ensure_ascii=False)
+
+
+def test_the_bundle_writer_stores_the_raw_bytes_for_a_copy_proven_unchanged(tmp_path: Path) -> None:
+    from affidavit.bundle.write import _stored_copy  # the writer's one place that reads the file
+
+    path = tmp_path / "sbom.cdx.json"
+    raw = _sbom("plain words")
+    path.write_bytes(raw)
+    collection = collect_paths([path], CollectOptions(now=NOW, stored_copies=True))
+    (record,) = collection.evidence
+    assert collection.stored[record.id] == AS_IS
+    assert _stored_copy(record, path, collection.stored[record.id]) == raw
