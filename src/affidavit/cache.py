@@ -124,7 +124,8 @@ def write_entry(name: str, value: Any) -> None:
     folder = cache_dir()
     if folder is None:
         return
-    data = json.dumps({"format": FORMAT, "name": name, "value": value}, sort_keys=True).encode()
+    # keys in their order: a value read back is the value stored, mappings' order included
+    data = json.dumps({"format": FORMAT, "name": name, "value": value}).encode()
     try:
         fd, temporary = tempfile.mkstemp(prefix=".", suffix=".tmp", dir=folder)
     except OSError:
