@@ -433,3 +433,59 @@ def test_waivers_in_the_input_and_non_json_input(fixtures: PolicySet) -> None:
     broken = evidence(EvidenceKind.SBOM, 7, {"x": object()})
     with pytest.raises(EngineError, match=r"the policy input cannot be written as JSON: object is not JSON"):
         evaluate(fixtures, [broken], _context())
+
+
+def _deep(levels: int) -> Any:
+    value: Any = 1
+    for _ in range(levels):
+        value = [value]
+    return value
+
+
+class _CheckedEngine:
+    """The regorus engine as an engine that does not refuse an unreadable input itself."""
+
+    name = "checked"
+    version = "1"
+
+    def __init__(self) -> None:
+        from affidavit.policy.engines.regorus import RegorusEngine
+
+        self.inner = RegorusEngine()
+        self.calls = 0
+
+    def evaluate(self, modules: Any, text: str, paths: Any, *, now: dt.datetime) -> Any:
+        self.calls += 1
+        return self.inner.evaluate(modules, text, paths, now=now)
+
+
+@pytest.mark.parametrize("bad", [{"deep": _deep(130)}, {"text": "hidden \ud800 value"}])
+def test_an_unreadable_record_is_named_whichever_checks_it(
+    fixtures: PolicySet, bad: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 14: regorus refuses an input nested too deep or holding a lone surrogate itself, so
+    the whole text is not searched for them first; when it refuses, each record it cannot read is
+    named (RecordsRefused, the others judged by the gate). Another engine gets the input checked
+    first, and is never called with it."""
+    import affidavit.policy.evaluate as module
+    from affidavit.policy.evaluate import RecordsRefused
+
+    records = [SCAN, evidence(EvidenceKind.SBOM, 7, bad, source="odd.json")]
+    depth_passes: list[int] = []
+    plain = module.json_depth
+    monkeypatch.setattr(module, "json_depth", lambda data: (depth_passes.append(len(data)), plain(data))[1])
+    with pytest.raises(RecordsRefused) as info:
+        evaluate(fixtures, records, _context())
+    assert [r.source for r in info.value.refusals] == ["odd.json"]
+    assert "the evidence record of odd.json" in str(info.value) and "hidden" not in str(info.value)
+    # the whole input's text was never searched: each record and the rule data, to name them
+    assert len(depth_passes) == len(records) + 1
+    # the readable records alone are judged, and the whole text is not searched for them either
+    depth_passes.clear()
+    assert _by_id(evaluate(fixtures, [SCAN], _context()))
+    assert depth_passes == []
+    # an engine that does not check its input is handed none it cannot read
+    other = _CheckedEngine()
+    with pytest.raises(RecordsRefused) as info:
+        evaluate(fixtures, records, _context(), engine=other)
+    assert [r.source for r in info.value.refusals] == ["odd.json"] and other.calls == 0

@@ -62,6 +62,7 @@ __all__ = [
     "epoch_ns",
     "evaluate",
     "input_json",
+    "refused",
 ]
 
 
@@ -187,26 +188,42 @@ class RecordsRefused(EngineError):
         self.refusals = refusals
 
 
-def input_json(evidence: Sequence[Evidence], context: EvalContext) -> str:
+def input_json(evidence: Sequence[Evidence], context: EvalContext, *, checked: bool = True) -> str:
     """The Rego input as JSON text (built once; the engine parses it once).
 
     An input the engine would refuse as a whole (a value that is not JSON, NaN or Infinity, nesting
-    past ``ENGINE_MAX_DEPTH``, a string with a lone surrogate) is an ``EngineError`` that names each
-    record (by its source) or the rule data and waivers that make it so, rather than the engine's
-    offset in a text nobody sees; the gate then refuses those files alone and judges the rest.
-    Artefacts' JSON is bounded when it is read (``artefact.load_json``), so this catches what a
-    collector builds from another syntax (HCL) or computes, and what rule data holds.
+    past ``ENGINE_MAX_DEPTH``, a string with a lone surrogate) is a ``RecordsRefused`` that names
+    each record (by its source) or the rule data and waivers that make it so, rather than the
+    engine's offset in a text nobody sees; the gate then refuses those files alone and judges the
+    rest. Artefacts' JSON is bounded when it is read (``artefact.load_json``), so this catches what
+    a collector builds from another syntax (HCL) or computes, and what rule data holds.
+
+    With ``checked=False`` the depth and the lone surrogates are not looked for here: the caller
+    hands the text to an engine that refuses such an input itself (``refused`` then names why),
+    which saves a pass over the whole text.
     """
     try:
         text: str | None = _dumps(build_input(evidence, context))
     except (TypeError, ValueError, RecursionError):
         text = None
-    if (
-        text is not None
-        and json_depth(text.encode("ascii")) <= ENGINE_MAX_DEPTH
-        and not _lone_surrogate(text)
+    if text is not None and (
+        not checked or (json_depth(text.encode("ascii")) <= ENGINE_MAX_DEPTH and not _lone_surrogate(text))
     ):
         return text
+    raise refused(evidence, context) or RecordsRefused(
+        "the policy input cannot be written as JSON: the engine cannot read it", [], hint=_INPUT_HINT
+    )
+
+
+_INPUT_HINT = (
+    "evidence data, rule data and waivers must hold only JSON values: finite numbers, nested at most "
+    f"{ENGINE_MAX_DEPTH} levels deep, text without lone surrogates"
+)
+
+
+def refused(evidence: Sequence[Evidence], context: EvalContext) -> RecordsRefused | None:
+    """Why the engine cannot read the input of ``evidence`` and ``context``: each record and the
+    rule data that it cannot read, by name (``None`` when none of them is the cause)."""
     causes: list[str] = []
     refusals: list[InputError] = []
     for record in evidence:
@@ -222,11 +239,10 @@ def input_json(evidence: Sequence[Evidence], context: EvalContext) -> str:
     if problem is not None:
         causes.append(f"{problem} (the run's rule data or waivers)")
         refusals = []  # the rule data itself is unreadable: refusing files would not help
-    raise RecordsRefused(
-        "the policy input cannot be written as JSON: " + "; ".join(causes or ["the engine cannot read it"]),
-        refusals,
-        hint="evidence data, rule data and waivers must hold only JSON values: finite numbers, nested "
-        f"at most {ENGINE_MAX_DEPTH} levels deep",
+    if not causes:
+        return None
+    return RecordsRefused(
+        "the policy input cannot be written as JSON: " + "; ".join(causes), refusals, hint=_INPUT_HINT
     )
 
 
@@ -386,6 +402,30 @@ def _decide(
 _NO_ANSWER = Evaluation(defined=False, error="the policy engine returned no answer for this rule set")
 
 
+def _evaluate_paths(
+    engine: PolicyEngine,
+    policy_set: PolicySet,
+    evidence: Sequence[Evidence],
+    context: EvalContext,
+    paths: Sequence[str],
+) -> Mapping[str, Evaluation]:
+    """The engine's answer for every path. An engine that refuses an unreadable input itself
+    (``refuses_unreadable_input``, the regorus engine: it raises ``InputRejected``) is given the
+    text unchecked, and the records are looked at only when it refuses; any other engine gets an
+    input checked first, so every engine judges the same input."""
+    from affidavit.policy.engines.regorus import InputRejected
+
+    checks_itself = getattr(engine, "refuses_unreadable_input", False) is True
+    text = input_json(evidence, context, checked=not checks_itself)
+    try:
+        return engine.evaluate(policy_set.modules, text, paths, now=context.now_utc)
+    except InputRejected as exc:
+        why = refused(evidence, context) if checks_itself else None
+        if why is None:
+            raise
+        raise why from exc
+
+
 def evaluate(
     policy_set: PolicySet,
     evidence: Sequence[Evidence],
@@ -420,9 +460,7 @@ def evaluate(
     ]
     values: Mapping[str, Evaluation] = {}
     if paths:
-        values = engine.evaluate(
-            policy_set.modules, input_json(evidence, context), paths, now=context.now_utc
-        )
+        values = _evaluate_paths(engine, policy_set, evidence, context, paths)
 
     results: list[RuleResult] = []
     for rule in policy_set.rules:

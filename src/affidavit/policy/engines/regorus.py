@@ -53,6 +53,7 @@ if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
 __all__ = [
+    "InputRejected",
     "LineCoverage",
     "RegorusEngine",
     "RegorusSession",
@@ -383,10 +384,21 @@ def coverable_lines(module: PolicyModule, package: str) -> frozenset[int]:
     return frozenset(report.lines.get(module.path, set()) - {probe_line})
 
 
+class InputRejected(EngineError):
+    """regorus refused the input (or data) document as a whole: nested past 127 levels, a NaN, a
+    lone surrogate in a string (serde_json's words; it refuses the text, it never crashes on it)."""
+
+
 class RegorusEngine:
     """``PolicyEngine`` backed by regorus, with affidavit's extensions registered."""
 
     name = "regorus"
+    #: regorus reads the input as JSON text and refuses (``InputRejected``) one nested past
+    #: ``evaluate.ENGINE_MAX_DEPTH`` or holding a lone surrogate, so ``evaluate`` need not look for
+    #: them in the whole text first (a pass of about a third of writing it); it names the records
+    #: only when the engine refuses. (``Engine.set_input`` of a Python object is no faster, takes
+    #: any depth and crashes the process on a lone surrogate: it is not used.)
+    refuses_unreadable_input = True
 
     def __init__(self) -> None:
         """Check that regorus can be imported, and silence Rust backtrace capture."""
@@ -435,7 +447,7 @@ class RegorusEngine:
         except BaseException as exc:
             if _is_fatal(exc):
                 raise
-            raise EngineError(
+            raise InputRejected(
                 f"regorus rejected the input or data document: {clean_error(str(exc))}"
             ) from None
         return RegorusSession(engine, coverage=coverage)
