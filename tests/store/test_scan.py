@@ -79,3 +79,20 @@ def test_scan_reads_one_snapshot_while_gates_go_on_recording(
     finally:
         reader.close()
         writer.close()
+
+
+def test_a_scan_stopped_early_leaves_the_store_usable(store_url: str, demo_runs: dict[str, Judged]) -> None:
+    """A reader that takes one run and closes the scan (as an export that stops on a bad run
+    does) ends the snapshot: the same connection records and scans again."""
+    judged = demo_runs["go"]
+    store = open_store(store_url)
+    try:
+        for n in range(3):
+            record(store, judged, n, time=f"2026-11-0{n + 1}T00:00:00Z")
+        scan = store.scan("2026-11-01T00:00:00Z", "2026-12-01T00:00:00Z")
+        assert next(scan).seq == 1
+        scan.close()  # type: ignore[attr-defined]
+        record(store, judged, 7, time="2026-11-09T00:00:00Z")
+        assert [r.seq for r in store.scan("2026-11-01T00:00:00Z", "2026-12-01T00:00:00Z")] == [1, 2, 3, 4]
+    finally:
+        store.close()

@@ -276,8 +276,12 @@ class SqlStore:
         )
         try:
             with self._snapshot():
-                for row in self._stream(sql, params):
-                    yield self._scanned(row)
+                rows = self._stream(sql, params)
+                try:
+                    for row in rows:
+                        yield self._scanned(row)
+                finally:  # a reader that stops early: the cursor is closed, then the snapshot
+                    getattr(rows, "close", lambda: None)()
         except self._driver_errors() as exc:
             raise self._failure(exc) from None
 
