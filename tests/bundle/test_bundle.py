@@ -506,3 +506,36 @@ def test_an_artefact_swapped_after_collection_is_not_hashed_through(tmp_path: Pa
     ):
         write_bundle(_results(), [record], {record.id: path}, tmp_path / "out", stored={record.id: b"{}"})
     assert list((tmp_path / "out").iterdir()) == []
+
+
+def test_an_artefact_needing_no_masking_is_copied_in_chunks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 14: an artefact its collector proved to need no masking (``AS_IS``) is copied from its
+    file a chunk at a time (never read whole) and stored exactly as it is, not redacted; a file that
+    changed since is refused and nothing is placed; one swapped for a link is not read through."""
+    import affidavit.bundle.write as writer
+    from affidavit.bundle.redact import AS_IS
+
+    def whole(*_args: object, **_kwargs: object) -> bytes:
+        raise AssertionError("the file was read whole")
+
+    raw = b'{"bomFormat": "CycloneDX", "components": [' + b'{"name": "x"},' * 1000 + b"{}]}"
+    record, path = _evidence(tmp_path, "sbom.json", raw)
+    monkeypatch.setattr(writer, "read_regular_file", whole)
+    monkeypatch.setattr(writer, "_HASH_CHUNK", 4096)
+    run = replace(_results(), inputs=(replace(_results().inputs[0], id=record.id),))
+    bundle = write_bundle(run, [record], {record.id: path}, tmp_path / "a", stored={record.id: AS_IS})
+    (entry,) = bundle.manifest["evidence"]
+    assert entry["redacted"] is False
+    assert (bundle.path / entry["raw"]).read_bytes() == raw
+    assert bundle.manifest["files"][entry["raw"]] == {"sha256": record.id[7:], "size": len(raw)}
+    assert verify_bundle(bundle.path).ok and verify_bundle(bundle.archive).ok
+    path.write_bytes(raw[:-2] + b"] ")  # the same size, other bytes (found after the last chunk)
+    with pytest.raises(BundleError, match="in/sbom.json changed while affidavit was running"):
+        write_bundle(run, [record], {record.id: path}, tmp_path / "b", stored={record.id: AS_IS})
+    assert list((tmp_path / "b").iterdir()) == []
+    path.unlink()
+    path.symlink_to(tmp_path / "a" / bundle.path.name / entry["raw"])
+    with pytest.raises(BundleError, match="in/sbom.json: cannot be copied into the bundle: .*symbolic link"):
+        write_bundle(run, [record], {record.id: path}, tmp_path / "c", stored={record.id: AS_IS})

@@ -25,7 +25,8 @@ sha256 and size computed on the way; the archive is then written from those file
 Nothing holds a whole artefact or record twice: a record is encoded by the C encoder a batch of
 items at a time and each piece written as it comes (``record_pieces``), an artefact whose
 redacted copy the collector already made is hashed from its file in chunks (never read whole
-beside its copy), and whether a stored copy was redacted is read from its digest. The cyclic
+beside its copy), one the collector proved to need no masking (``AS_IS``) is copied from its
+file in chunks, and whether a stored copy was redacted is read from its digest. The cyclic
 garbage collector is paused while the files are made (the trees written have no cycles; with a
 large run's records alive, each full collection walks them all).
 
@@ -292,8 +293,13 @@ def _write_files(
         entry: dict[str, Any] = {"id": record.id, "kind": record.kind.value, "source": record.source}
         if source_path is not None:
             raw_name = f"evidence/{short}-{name}"
-            if raw_name not in folder.digests:
-                folder.add(raw_name, _stored_copy(record, source_path, made.get(record.id)))
+            copy = made.get(record.id)
+            if raw_name in folder.digests:
+                pass  # the same artefact named twice: stored once
+            elif copy == AS_IS:  # proven to need no masking (kinds.secrets): copied as is, in chunks
+                folder.write(raw_name, _copied(record, source_path))
+            else:
+                folder.add(raw_name, _stored_copy(record, source_path, copy))
             # The stored bytes are the raw artefact's exactly when they hash to the record's id.
             redacted = folder.digests[raw_name] != record.id.split(":", 1)[1]
             entry.update({"raw": raw_name, "redacted": redacted})
@@ -614,8 +620,34 @@ _CHANGED = "changed while it was being read (it is no longer the regular file th
 _HASH_CHUNK = 1 << 20
 
 
+def _copied(record: Evidence, source_path: Path) -> Iterator[bytes]:
+    """The bytes of ``record``'s artefact, read in chunks as ``_stored_copy`` reads it, for an
+    artefact stored as it is; ``BundleError`` (after the last chunk) unless they are the bytes
+    the record was made from."""
+    digest = hashlib.sha256()
+    try:
+        for chunk in _file_chunks(source_path, record.source):
+            digest.update(chunk)
+            yield chunk
+    except InputError as exc:
+        raise BundleError(f"{record.source}: cannot be copied into the bundle: {exc.detail}") from None
+    if digest.hexdigest() != record.id.split(":", 1)[1]:
+        raise BundleError(
+            f"{record.source} changed while affidavit was running (its hash no longer matches)",
+            hint="re-run the gate on artefacts that are not being written to",
+        )
+
+
 def _file_sha256(path: Path, source: str) -> str:
-    """The sha256 of a regular file, read in chunks with the checks of ``read_regular_file``: not
+    """The sha256 of a regular file, read in chunks (``_file_chunks``)."""
+    digest = hashlib.sha256()
+    for chunk in _file_chunks(path, source):
+        digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _file_chunks(path: Path, source: str) -> Iterator[bytes]:
+    """A regular file's bytes in chunks, read with the checks of ``read_regular_file``: not
     through a link, not blocking on a FIFO, and the file opened the one that was checked.
     Errors are ``InputError`` naming ``source``, never quoting the file."""
     try:
@@ -641,13 +673,14 @@ def _file_sha256(path: Path, source: str) -> str:
         after = os.fstat(fd)
         if not stat.S_ISREG(after.st_mode) or (after.st_dev, after.st_ino) != (before.st_dev, before.st_ino):
             raise InputError(source, _CHANGED)
-        digest = hashlib.sha256()
-        try:
-            while chunk := file.read(_HASH_CHUNK):
-                digest.update(chunk)
-        except OSError as exc:
-            raise InputError(source, f"cannot be read: {exc.strerror or type(exc).__name__}") from None
-    return digest.hexdigest()
+        while True:
+            try:
+                chunk = file.read(_HASH_CHUNK)
+            except OSError as exc:
+                raise InputError(source, f"cannot be read: {exc.strerror or type(exc).__name__}") from None
+            if not chunk:
+                return
+            yield chunk
 
 
 def _cannot(path: Path, exc: OSError) -> BundleError:
