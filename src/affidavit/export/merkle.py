@@ -109,16 +109,18 @@ class MerkleLevels:
 
     def proofs(self) -> Iterator[list[bytes]]:
         """The audit path of every leaf, in leaf order (``proof`` of each; a sibling shared by
-        neighbouring leaves is read once)."""
+        neighbouring leaves is read once, with ``pread``: the tree's file is not mapped page by
+        page into memory, so the resident set does not grow with the tree)."""
+        fd = self._file.fileno()
         held: list[tuple[int, bytes]] = [(-1, b"")] * len(self._levels)
         for leaf in range(self._size):
             path: list[bytes] = []
             index = leaf
-            for level, (_, count) in enumerate(self._levels[:-1]):
+            for level, (offset, count) in enumerate(self._levels[:-1]):
                 sibling = index ^ 1
                 if sibling < count:
                     if held[level][0] != sibling:
-                        held[level] = (sibling, self._node(level, sibling))
+                        held[level] = (sibling, os.pread(fd, HASH_SIZE, offset + sibling * HASH_SIZE))
                     path.append(held[level][1])
                 index >>= 1
             yield path
