@@ -137,8 +137,9 @@ def test_the_rego_engine_and_opa_are_pinned_by_hash() -> None:
 
 
 def third_party_imports(root: Path) -> dict[str, str]:
-    """Top-level modules imported anywhere under ``root`` that are neither the standard library nor
-    affidavit, each with one file importing it."""
+    """Top-level modules imported anywhere under ``root`` (by an import statement or by a call
+    naming the module) that are neither the standard library nor affidavit, each with one file
+    importing it."""
     import ast
 
     found: dict[str, str] = {}
@@ -148,6 +149,17 @@ def third_party_imports(root: Path) -> dict[str, str]:
                 names = [alias.name for alias in node.names]
             elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
                 names = [node.module]
+            elif (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Name)
+                and node.func.id in {"__import__", "_module", "import_module"}
+                and node.args
+                and isinstance(node.args[0], ast.Constant)
+                and isinstance(node.args[0].value, str)
+            ):
+                # A lazy import by name (kinds/vulnerability.py imports each ecosystem's
+                # version module when a run first meets it).
+                names = [node.args[0].value]
             else:
                 continue
             for name in names:
