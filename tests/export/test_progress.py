@@ -64,14 +64,21 @@ def _frames(seen: bytes) -> list[str]:
 
 
 def test_on_a_terminal_the_runs_read_are_drawn_in_place_and_cleared(quarter: Quarter, tmp_path: Path) -> None:
-    """stderr a terminal, text output: one line redrawn with ``\\r`` (no newline ever), the runs read
-    and the rate, and at the end the line blanked and the cursor back at its start; the summary
-    goes to stdout as usual."""
+    """stderr a terminal, text output: one line redrawn with ``\\r`` (no newline ever), a bar of the
+    runs read out of the period's runs (the store's count), the rate, and at the end the line
+    blanked and the cursor back at its start; the summary goes to stdout as usual."""
     code, seen, out = _with_stderr_on_a_terminal(_export(quarter, tmp_path / "audit"))
     assert code == 0, (seen, out)
-    assert b"\n" not in seen and seen.startswith(b"\r  1 runs read")
+    exported = re.search(rb" runs=(\d+) ", out)
+    assert exported is not None, out[:200]
+    total = int(exported.group(1))
+    assert b"\n" not in seen and seen.startswith(b"\r  [")
     frames = _frames(seen)
-    assert all(re.fullmatch(r"  \d[\d,]* runs read(, [\d,]+/s)? *", f) for f in frames[:-1]), frames
+    bar = r"  \[[#-]+\] \d[\d,]*/(?P<total>[\d,]+) runs read \(\d+%(, [\d,]+/s)?\) *"
+    assert all(re.fullmatch(bar, f) for f in frames[:-1]), frames
+    totals = {re.fullmatch(bar, f).group("total") for f in frames[:-1]}  # type: ignore[union-attr]
+    assert totals == {f"{total:,}"}, (totals, out[:200])  # the count is the population's size
+    assert "(100%" in frames[-2]  # the last run read fills the bar
     assert frames[-1].strip() == ""  # the clearing frame: only blanks ...
     assert seen.endswith(b"\r") and len(frames[-1]) >= max(
         len(f.rstrip()) for f in frames[:-1]
@@ -84,7 +91,7 @@ def test_an_export_that_stops_clears_the_line_before_its_error(quarter: Quarter,
     and the message starts on a blank line, not after the count."""
     _edit_run(Path(quarter.url.removeprefix("sqlite://")), 2, rehash=False)
     code, seen, _ = _with_stderr_on_a_terminal(_export(quarter, tmp_path / "audit"))
-    assert code == 3 and seen.startswith(b"\r  1 runs read")
+    assert code == 3 and seen.startswith(b"\r  [") and b"1/" in seen
     drawn, _, said = seen.partition(b"does not match its chain hash")
     assert said, seen
     cleared = re.search(rb"\r +\r", drawn)

@@ -42,6 +42,11 @@ def test_scan_gives_a_periods_runs_oldest_first_with_their_summaries(
         ]
         prod = [r.seq for r in store.scan("2026-11-01T00:00:00Z", "2026-12-01T00:00:00Z", "prod")]
         assert prod == [2, 1]
+        # count: what a scan with the same bounds gives (the export's progress total)
+        assert store.count("2026-11-01T00:00:00Z", "2026-12-01T00:00:00Z") == 4
+        assert store.count("2026-11-01T00:00:00Z", "2026-12-01T00:00:00Z", "prod") == 2
+        assert store.count("2026-10-01T00:00:00Z", "2026-11-01T00:00:00Z", "staging") == 0
+        assert store.count("2026-10-31T23:59:59Z", "2026-12-01T00:00:01Z", "prod") == 4
         for run in every:
             held = store.get(run.run_id)
             assert held is not None and run.summary is not None and run.payload is None

@@ -99,10 +99,13 @@ def export(
             commits=commit_times,
         )
         store = open_store(store_url or default_store_url(), create=False)
-        # A bar needs the period's number of runs before the scan; the store has no count query
-        # yet, so the line shows the runs read and the rate (total=None) until it has one.
-        progress = Progress(sys.stderr) if fmt == "text" and sys.stderr.isatty() else None
+        progress = None
         try:
+            if fmt == "text" and sys.stderr.isatty():
+                # The bar's total: the period's runs counted before the scan (runs recorded
+                # meanwhile only make the scan longer; the bar stops at its end).
+                total = store.count(request.period.since, request.period.until, request.environment)
+                progress = Progress(sys.stderr, total)
             result = export_period(store, request, progress)
         finally:
             if progress is not None:

@@ -175,6 +175,11 @@ class Store(Protocol):
         the iterator) to end the snapshot early."""
         ...
 
+    def count(self, since: str, until: str, environment: str | None = None) -> int:
+        """How many runs ``scan`` with the same arguments would give now (through the time index;
+        runs recorded between this count and a scan make the scan longer: a progress total)."""
+        ...
+
     def get(self, run_id: str) -> StoredRun | None:
         """One run by its id (a unique prefix of at least 8 characters also finds it)."""
         ...

@@ -260,16 +260,18 @@ class SqlStore:
         rows = self._guard(lambda: self._all(sql, (*params, max(0, query.limit))))
         return [_summary(r) for r in rows]
 
+    def count(self, since: str, until: str, environment: str | None = None) -> int:
+        """The number of runs of ``[since, until)`` (see ``Store.count``)."""
+        where, params = _period_where(since, until, environment)
+        row = self._guard(lambda: self._one(self._q(f"SELECT COUNT(*) FROM runs WHERE {where}"), params))
+        return int(row[0]) if row else 0
+
     def scan(self, since: str, until: str, environment: str | None = None) -> Iterator[ScannedRun]:
         """The runs of ``[since, until)``, oldest first, from one snapshot (see ``Store.scan``).
 
         Through the ``runs_time`` index ``(time, seq)`` (or ``runs_environment_time``); the payload
         is read only for runs recorded before summaries (chain version 1)."""
-        where = "time >= ? AND time < ?"
-        params: list[Any] = [since, until]
-        if environment is not None:
-            where += " AND environment = ?"
-            params.append(environment)
+        where, params = _period_where(since, until, environment)
         sql = self._q(
             f"SELECT {_SCAN_COLUMNS}, CASE WHEN summary IS NULL THEN payload END FROM runs "
             f"WHERE {where} ORDER BY time, seq"
@@ -581,6 +583,16 @@ def _column_pairs(summary: RunSummary, c: Columns) -> list[tuple[str, Any, Any]]
     )
     names = [n.strip() for n in _RUN_COLUMNS.split(",")][1:]
     return list(zip(names, held, _column_values(c), strict=True))
+
+
+def _period_where(since: str, until: str, environment: str | None) -> tuple[str, list[Any]]:
+    """The ``WHERE`` clause and parameters of a period's runs (one environment's when given)."""
+    where = "time >= ? AND time < ?"
+    params: list[Any] = [since, until]
+    if environment is not None:
+        where += " AND environment = ?"
+        params.append(environment)
+    return where, params
 
 
 def _summary(row: Sequence[Any]) -> RunSummary:
