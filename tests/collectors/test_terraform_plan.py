@@ -10,7 +10,6 @@ import codecs
 import json
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -513,8 +512,9 @@ def test_generated_plan_leaks_no_sensitive_value(generated_plan: Path) -> None:
 
 
 @pytest.mark.slow
-def test_benchmark_plan_is_fast(tmp_path: Path) -> None:
-    """The 63 MB, 15,000-resource plan of the shared benchmark normalises within seconds."""
+def test_the_benchmark_plan_is_read_whole(tmp_path: Path) -> None:
+    """The 63 MB, 15,000-resource plan of the shared benchmark is normalised whole (how fast is
+    ``tools/bench.py``'s to say, against a floor measured in the same run: no timed unit test)."""
     subprocess.run(
         [
             sys.executable,
@@ -529,12 +529,8 @@ def test_benchmark_plan_is_fast(tmp_path: Path) -> None:
         check=True,
         capture_output=True,
     )
-    doc = Artefact.from_path(tmp_path / "tfplan.json")
-    start = time.perf_counter()
-    record = collect_document(doc, OPTIONS)
-    elapsed = time.perf_counter() - start
+    record = collect_document(Artefact.from_path(tmp_path / "tfplan.json"), OPTIONS)
     assert len(record.data["resource_changes"]) == 15000
-    assert elapsed < 8.0, f"collect_document took {elapsed:.1f} s"
 
 
 # ---------------------------------------------------------------------------------------------
