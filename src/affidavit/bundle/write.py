@@ -92,6 +92,7 @@ from affidavit.bundle.attest import statement
 from affidavit.bundle.redact import AS_IS, redacted_copy
 from affidavit.bundle.sign import ENVELOPE_NAME, SIGNATURE_NAME, SUMS_NAME
 from affidavit.errors import BundleError, InputError
+from affidavit.jsonwrite import compact_json as compact_text
 from affidavit.render.json import canonical_json as canonical_text
 from affidavit.render.registry import bundle_renderers
 
@@ -146,7 +147,7 @@ def record_pieces(value: Any, batch: int = PIECE_ITEMS) -> Iterator[bytes]:
 
 
 def _compact(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return compact_text(value, sort_keys=True, ensure_ascii=False)
 
 
 def _pieces(value: Any, depth: int, batch: int) -> Iterator[str]:

@@ -18,7 +18,6 @@ the bundle's redaction of a raw plan all mask secrets the same way, with the sam
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from affidavit.collectors.kinds.secrets import (
@@ -31,6 +30,7 @@ from affidavit.collectors.kinds.secrets import (
     secret_name,
     secret_setting,
 )
+from affidavit.jsonwrite import compact_json
 
 SENSITIVE = "(sensitive)"
 
@@ -234,7 +234,7 @@ def redact_plan_value(plan: dict[str, Any]) -> bytes:
     # string that looks like a secret (``_scrub_plan``: both in one walk).
     # Then what is left anywhere (a key, a config constant): ``kinds.secrets.mask_tree``.
     redacted = _scrub_plan(plan, leaves)
-    return (json.dumps(redacted, separators=(",", ":"), sort_keys=True) + "\n").encode()
+    return (compact_json(redacted, sort_keys=True) + "\n").encode()
 
 
 def _scrub_plan(plan: dict[str, Any], leaves: set[str]) -> Any:

@@ -1,0 +1,115 @@
+"""``jsonwrite.compact_json`` writes exactly what ``json.dumps`` writes: on floats of every
+magnitude, every character, keys and integers orjson refuses, and every JSON file of the corpus."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import random
+import struct
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from affidavit.artefact import load_json
+from affidavit.errors import InputError
+from affidavit.jsonwrite import compact_json
+from tests.conftest import CORPUS
+
+
+def _expected(value: Any, **options: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), **options)
+
+
+def _floats(count: int, seed: int) -> list[float]:
+    """Floats of every kind: any bit pattern, every decimal magnitude, round and integral ones."""
+    rng = random.Random(seed)
+    out: list[float] = []
+    while len(out) < count:
+        kind = len(out) % 4
+        if kind == 0:
+            f = struct.unpack("d", struct.pack("Q", rng.getrandbits(64)))[0]
+            if f != f or f in (float("inf"), float("-inf")):
+                continue
+        elif kind == 1:
+            f = rng.random() * 10 ** rng.randint(-12, 25)
+        elif kind == 2:
+            f = round(rng.random() * 10 ** rng.randint(0, 20), rng.randint(0, 8)) * 10 ** rng.randint(-12, 3)
+        else:
+            f = float(rng.randint(0, 10 ** rng.randint(1, 22))) * rng.choice([1, -1, 0.5, 0.25, 0.1])
+        out.append(f)
+    return out
+
+
+@pytest.mark.parametrize("ensure_ascii", [True, False])
+def test_floats_of_every_magnitude_are_written_as_json_writes_them(ensure_ascii: bool) -> None:
+    # orjson writes 1e-7 and 0.00001 where json writes 1e-07 and 1e-05: each such token is caught
+    floats = _floats(200_000, seed=13)
+    for start in range(0, len(floats), 1000):
+        chunk = floats[start : start + 1000]
+        doc = {"values": chunk, "nested": [{"x": f, "y": [f, -f]} for f in chunk[:50]]}
+        assert compact_json(doc, ensure_ascii=ensure_ascii) == _expected(doc, ensure_ascii=ensure_ascii)
+    edges = [1e-7, 1e-5, 1e-4, 9.999e-5, 1e16, 1e15, 1e22, 5e-324, 1.7976931348623157e308, -0.0, 0.0, 100.0]
+    assert compact_json(edges) == _expected(edges)
+
+
+@pytest.mark.parametrize("ensure_ascii", [True, False])
+def test_every_character_is_escaped_as_json_escapes_it(ensure_ascii: bool) -> None:
+    chars = [chr(c) for c in range(0x0, 0xD800)] + [chr(c) for c in range(0xE000, 0x10000, 7)]
+    chars += ["\U0001f600", "\U00010000", "\U0010ffff", "é", "\u2028", "\u2029", "\x7f"]
+    text = "".join(chars)
+    doc = {text[:50]: [text[i : i + 97] for i in range(0, len(text), 97)], "k\u00e9y": "\U0001f600"}
+    assert compact_json(doc, ensure_ascii=ensure_ascii, sort_keys=True) == _expected(
+        doc, ensure_ascii=ensure_ascii, sort_keys=True
+    )
+
+
+def test_what_orjson_refuses_is_written_by_json() -> None:
+    for value in (
+        {1: "integer keys", 2: "b"},  # json.dumps writes "1"
+        {"big": 2**64, "small": -(2**63) - 1},  # past 64 bits
+        {"lone": "\ud800 half of a pair"},
+        [10**40, 1.5],
+    ):
+        assert compact_json(value, sort_keys=True) == _expected(value, sort_keys=True)
+        assert compact_json(value) == _expected(value)
+
+
+def test_default_is_called_for_dates_and_sets_as_json_calls_it() -> None:
+    def default(value: Any) -> Any:
+        if isinstance(value, dt.datetime | dt.date):
+            return f"date:{value.isoformat()}"
+        if isinstance(value, set | frozenset):
+            return sorted(value)
+        raise TypeError(type(value).__name__)
+
+    doc = {"when": dt.datetime(2026, 11, 20, 12, tzinfo=dt.UTC), "day": dt.date(2026, 1, 2), "tags": {"b", "a"}}
+    assert compact_json(doc, default=default, sort_keys=True) == _expected(doc, default=default, sort_keys=True)
+    assert compact_json(doc, default=default).startswith('{"when":"date:2026-11-20T12:00:00+00:00"')
+    with pytest.raises(TypeError):
+        compact_json({"x": object()}, default=default)
+
+
+def test_a_string_that_looks_like_a_number_costs_a_fallback_not_a_wrong_byte() -> None:
+    doc = {"a": "x,1e5,y", "b": ",0.00001]", "c": 0.5}
+    assert compact_json(doc) == _expected(doc)
+
+
+def _corpus_json() -> list[Path]:
+    return sorted(p for p in CORPUS.rglob("*.json") if p.is_file() and p.stat().st_size < 8_000_000)
+
+
+def test_every_json_file_of_the_corpus_is_written_as_json_writes_it() -> None:
+    checked = 0
+    for path in _corpus_json():
+        try:
+            value = load_json(path.read_bytes(), path.name)
+        except InputError:
+            continue  # a file the corpus keeps to be refused
+        for ensure_ascii in (True, False):
+            assert compact_json(value, sort_keys=True, ensure_ascii=ensure_ascii) == _expected(
+                value, sort_keys=True, ensure_ascii=ensure_ascii
+            ), path
+        checked += 1
+    assert checked > 100
