@@ -44,6 +44,7 @@ from typing import TYPE_CHECKING, Any
 
 from affidavit.artefact import read_regular_file
 from affidavit.errors import InputError
+from affidavit.jsonwrite import compact_json
 from affidavit.model import Evidence, EvidenceKind, Subject, Tool
 from affidavit.model.findings import finding_key as finding_key  # re-exported: where the store's readers look
 from affidavit.model.findings import key_of
@@ -460,10 +461,17 @@ def findings_of(record: Evidence) -> list[dict[str, Any]]:
 
 
 def record_blob(record: Evidence) -> RecordBlob:
-    """The record without its collection time, canonical and compressed, keyed by its sha256."""
+    """The record without its collection time, canonical and compressed, keyed by its sha256.
+
+    ``canonical``'s bytes, written by ``jsonwrite.compact_json`` (a plan's record is tens of MB): a
+    record that reaches the history was judged, so the policy input, which refuses NaN and the
+    infinities, held it; nothing else ``canonical`` refuses can be in it."""
     doc = record.to_json()
     doc.pop("collected_at", None)
-    body = canonical(doc)
+    try:
+        body = compact_json(doc, sort_keys=True, ensure_ascii=False).encode("utf-8")
+    except (TypeError, ValueError, UnicodeEncodeError):
+        body = canonical(doc)  # raises the StoreError that names what cannot be stored
     return RecordBlob(sha256_hex(body), len(body), compress(body))
 
 
