@@ -84,8 +84,14 @@ def test_default_is_called_for_dates_and_sets_as_json_calls_it() -> None:
             return sorted(value)
         raise TypeError(type(value).__name__)
 
-    doc = {"when": dt.datetime(2026, 11, 20, 12, tzinfo=dt.UTC), "day": dt.date(2026, 1, 2), "tags": {"b", "a"}}
-    assert compact_json(doc, default=default, sort_keys=True) == _expected(doc, default=default, sort_keys=True)
+    doc = {
+        "when": dt.datetime(2026, 11, 20, 12, tzinfo=dt.UTC),
+        "day": dt.date(2026, 1, 2),
+        "tags": {"b", "a"},
+    }
+    assert compact_json(doc, default=default, sort_keys=True) == _expected(
+        doc, default=default, sort_keys=True
+    )
     assert compact_json(doc, default=default).startswith('{"when":"date:2026-11-20T12:00:00+00:00"')
     with pytest.raises(TypeError):
         compact_json({"x": object()}, default=default)

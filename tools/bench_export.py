@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import os
 import shutil
 import struct
 import subprocess
@@ -307,6 +308,35 @@ def timed_export(url: str, out: Path) -> tuple[float, float, dict[str, Any]]:
     return seconds, peak, json.loads(stdout)
 
 
+def file_floor(folder: Path, count: int, size: int) -> float:
+    """Seconds to create ``count`` new files of ``size`` bytes in a new folder beside the export, as
+    tightly as Python can (``os.open``, one ``os.write``, ``os.close``): the floor of an export that
+    writes one proof file per run, whatever else it does."""
+    target = Path(tempfile.mkdtemp(prefix="floor-", dir=folder))
+    data = b"x" * size
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL
+    start = time.perf_counter()
+    for n in range(count):
+        fd = os.open(target / f"{n:08d}.json", flags, 0o644)
+        os.write(fd, data)
+        os.close(fd)
+    seconds = time.perf_counter() - start
+    shutil.rmtree(target)
+    return seconds
+
+
+def proof_floor(out: Path, folder: Path, count: int, seconds: float) -> None:
+    """Print the file-creation floor for the export in ``out`` and the export's ratio to it."""
+    proofs = [p.stat().st_size for p in (out / "proofs").iterdir() if p.name.endswith(".json")]
+    size = sum(proofs) // max(len(proofs), 1)
+    floor = file_floor(folder, count, size)
+    print(
+        f"           floor: {count:,} new files of {size:,} bytes (the proofs) {floor:6.1f} s; "
+        f"export / floor {seconds / floor:.2f}x",
+        flush=True,
+    )
+
+
 def timed_verify(out: Path) -> tuple[float, float, bool]:
     """Seconds and peak RSS (MiB) of ``affidavit verify OUT --allow-unsigned`` in its own process."""
     seconds, peak, code, stdout = _measured(
@@ -356,6 +386,7 @@ def main() -> None:
                     f"peak RSS {rss:6.0f} MiB, root {answer['merkle']['root'][:16]}",
                     flush=True,
                 )
+                proof_floor(folder / f"out-sqlite-{count}", folder, count, seconds)
                 vsec, vrss, ok = (
                     (0.0, 0.0, None) if args.no_verify else timed_verify(folder / f"out-sqlite-{count}")
                 )
@@ -378,6 +409,7 @@ def main() -> None:
                         f"peak RSS {rss:6.0f} MiB, root {answer['merkle']['root'][:16]}",
                         flush=True,
                     )
+                    proof_floor(folder / f"out-pg-{count}", folder, count, seconds)
                     vsec, vrss, ok = (
                         (0.0, 0.0, None) if args.no_verify else timed_verify(folder / f"out-pg-{count}")
                     )

@@ -77,7 +77,9 @@ def compact_json(
     """``json.dumps(value, separators=(",", ":"), sort_keys=..., ensure_ascii=..., default=...)``,
     the same text (see the module docstring for the values this holds for)."""
     try:
-        written = orjson.dumps(value, default=default, option=_OPTIONS | (orjson.OPT_SORT_KEYS if sort_keys else 0))
+        written = orjson.dumps(
+            value, default=default, option=_OPTIONS | (orjson.OPT_SORT_KEYS if sort_keys else 0)
+        )
     except TypeError:  # orjson.JSONEncodeError is one: a key, an integer or a string it will not write
         written = None
     if written is None or _may_differ(written):
