@@ -14,7 +14,7 @@ import pytest
 
 from affidavit.artefact import load_json
 from affidavit.errors import InputError
-from affidavit.jsonwrite import compact_json
+from affidavit.jsonwrite import compact_json, indented_json
 from tests.conftest import CORPUS
 
 
@@ -50,6 +50,8 @@ def test_floats_of_every_magnitude_are_written_as_json_writes_them(ensure_ascii:
         chunk = floats[start : start + 1000]
         doc = {"values": chunk, "nested": [{"x": f, "y": [f, -f]} for f in chunk[:50]]}
         assert compact_json(doc, ensure_ascii=ensure_ascii) == _expected(doc, ensure_ascii=ensure_ascii)
+        indented = json.dumps(doc, indent=2, ensure_ascii=ensure_ascii)
+        assert indented_json(doc, ensure_ascii=ensure_ascii) == indented
     edges = [1e-7, 1e-5, 1e-4, 9.999e-5, 1e16, 1e15, 1e22, 5e-324, 1.7976931348623157e308, -0.0, 0.0, 100.0]
     assert compact_json(edges) == _expected(edges)
 
@@ -74,6 +76,7 @@ def test_what_orjson_refuses_is_written_by_json() -> None:
     ):
         assert compact_json(value, sort_keys=True) == _expected(value, sort_keys=True)
         assert compact_json(value) == _expected(value)
+        assert indented_json(value) == json.dumps(value, indent=2)
 
 
 def test_default_is_called_for_dates_and_sets_as_json_calls_it() -> None:
@@ -98,8 +101,9 @@ def test_default_is_called_for_dates_and_sets_as_json_calls_it() -> None:
 
 
 def test_a_string_that_looks_like_a_number_costs_a_fallback_not_a_wrong_byte() -> None:
-    doc = {"a": "x,1e5,y", "b": ",0.00001]", "c": 0.5}
+    doc = {"a": "x,1e5,y", "b": ",0.00001]", "c": 0.5, "d": [], "e": {}, "f": [{}]}
     assert compact_json(doc) == _expected(doc)
+    assert indented_json(doc) == json.dumps(doc, indent=2)
 
 
 def _corpus_json() -> list[Path]:
@@ -116,6 +120,9 @@ def test_every_json_file_of_the_corpus_is_written_as_json_writes_it() -> None:
         for ensure_ascii in (True, False):
             assert compact_json(value, sort_keys=True, ensure_ascii=ensure_ascii) == _expected(
                 value, sort_keys=True, ensure_ascii=ensure_ascii
+            ), path
+            assert indented_json(value, sort_keys=True, ensure_ascii=ensure_ascii) == json.dumps(
+                value, indent=2, sort_keys=True, ensure_ascii=ensure_ascii
             ), path
         checked += 1
     assert checked > 100

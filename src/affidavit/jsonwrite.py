@@ -32,17 +32,18 @@ from typing import Any
 
 import orjson
 
-# A number token that ``orjson`` may write otherwise than ``json.dumps`` (after ``:``, ``,`` or
-# ``[``, up to ``,``, ``]`` or ``}``): in exponent form, or below 1e-4 written out.
-_RISKY_NUMBER = re.compile(rb"[:,\[]-?(?:0\.0000[0-9]*|[0-9]+(?:\.[0-9]+)?[eE][-+]?[0-9]+)[,\]}]")
+# A number token that ``orjson`` may write otherwise than ``json.dumps`` (after ``:``, ``,``, ``[``
+# or the space or line break of indented text, up to ``,``, ``]``, ``}`` or a line break): in
+# exponent form, or below 1e-4 written out.
+_RISKY_NUMBER = re.compile(rb"[:,\[ \n]-?(?:0\.0000[0-9]*|[0-9]+(?:\.[0-9]+)?[eE][-+]?[0-9]+)[,\]}\n]")
 # Found by clues first: the pattern above, searched over a whole text, costs 10 ms per MB (it is tried
 # at every colon and comma); each clue is a literal that ``bytes`` finds at memory speed, then a
 # search from it, and the pattern is tried only in the few places a clue leads to (orjson writes an
 # exponent with its sign, in lower case, after a mantissa of 20 characters at most).
 _CLUES = (
-    (b"e-", re.compile(rb"e-[0-9]+[,\]}]")),
-    (b"e+", re.compile(rb"e\+[0-9]+[,\]}]")),
-    (b"0.0000", re.compile(rb"0\.0000[0-9]*[,\]}]")),
+    (b"e-", re.compile(rb"e-[0-9]+[,\]}\n]")),
+    (b"e+", re.compile(rb"e\+[0-9]+[,\]}\n]")),
+    (b"0.0000", re.compile(rb"0\.0000[0-9]*[,\]}\n]")),
 )
 _MANTISSA = 32
 _NOT_ASCII = re.compile(r"[^\x00-\x7e]")  # json.dumps escapes DEL too
@@ -76,15 +77,38 @@ def compact_json(
 ) -> str:
     """``json.dumps(value, separators=(",", ":"), sort_keys=..., ensure_ascii=..., default=...)``,
     the same text (see the module docstring for the values this holds for)."""
+    return _text(value, sort_keys, ensure_ascii, default, indent=False)
+
+
+def indented_json(
+    value: Any,
+    *,
+    sort_keys: bool = False,
+    ensure_ascii: bool = True,
+    default: Callable[[Any], Any] | None = None,
+) -> str:
+    """``json.dumps(value, indent=2, sort_keys=..., ensure_ascii=..., default=...)``, the same text
+    (two spaces a level, ``","`` and ``": "``; see the module docstring)."""
+    return _text(value, sort_keys, ensure_ascii, default, indent=True)
+
+
+def _text(
+    value: Any, sort_keys: bool, ensure_ascii: bool, default: Callable[[Any], Any] | None, *, indent: bool
+) -> str:
+    option = _OPTIONS | (orjson.OPT_SORT_KEYS if sort_keys else 0) | (orjson.OPT_INDENT_2 if indent else 0)
     try:
-        written = orjson.dumps(
-            value, default=default, option=_OPTIONS | (orjson.OPT_SORT_KEYS if sort_keys else 0)
-        )
+        written = orjson.dumps(value, default=default, option=option)
     except TypeError:  # orjson.JSONEncodeError is one: a key, an integer or a string it will not write
         written = None
     if written is None or _may_differ(written):
+        separators = (",", ": ") if indent else (",", ":")
         return json.dumps(
-            value, separators=(",", ":"), sort_keys=sort_keys, ensure_ascii=ensure_ascii, default=default
+            value,
+            indent=2 if indent else None,
+            separators=separators,
+            sort_keys=sort_keys,
+            ensure_ascii=ensure_ascii,
+            default=default,
         )
     text = written.decode("utf-8")
     if ensure_ascii and (not written.isascii() or b"\x7f" in written):

@@ -26,6 +26,7 @@ import json
 import uuid
 from typing import Any
 
+from affidavit.jsonwrite import indented_json
 from affidavit.render.escape import Md, md_text, visible
 from affidavit.render.oscal import NS, OSCAL_VERSION, token
 
@@ -204,4 +205,4 @@ def render_period_oscal(doc: dict[str, Any]) -> str:
             },
         }
     }
-    return json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    return indented_json(document, sort_keys=True, ensure_ascii=False) + "\n"

@@ -41,6 +41,7 @@ from affidavit.export.build import PeriodBuilder, canonical
 from affidavit.export.deployments import Reconciler
 from affidavit.export.sample import draw, plan
 from affidavit.export.source import period_runs
+from affidavit.jsonwrite import indented_json
 from affidavit.store.interface import RunQuery
 
 if TYPE_CHECKING:
@@ -442,7 +443,7 @@ def _lines(path: Path) -> Iterator[bytes]:
 
 def _pretty(value: Any) -> bytes:
     """Indented JSON with sorted keys and a final newline (deterministic)."""
-    return (json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8")
+    return (indented_json(value, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8")
 
 
 def listed_files(folder: Path) -> list[str]:

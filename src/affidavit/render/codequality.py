@@ -29,9 +29,9 @@ description as text; every artefact string in it has its non-printable character
 from __future__ import annotations
 
 import hashlib
-import json
 from typing import TYPE_CHECKING, Any
 
+from affidavit.jsonwrite import indented_json
 from affidavit.render.escape import visible
 from affidavit.render.findings import (
     controls_text,
@@ -58,7 +58,7 @@ class CodeQualityRenderer:
 
     def render(self, run: Run) -> str:
         """gl-code-quality-report.json for ``run``."""
-        return json.dumps(code_quality(run), indent=2, sort_keys=True, ensure_ascii=True) + "\n"
+        return indented_json(code_quality(run), sort_keys=True, ensure_ascii=True) + "\n"
 
 
 def _path(path: str) -> str:

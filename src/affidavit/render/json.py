@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, Any
+
+from affidavit.jsonwrite import indented_json
 
 if TYPE_CHECKING:
     from affidavit.model import Run
@@ -11,7 +12,7 @@ if TYPE_CHECKING:
 
 def canonical_json(value: Any) -> str:
     """Deterministic JSON text: sorted keys, two-space indent, UTF-8 as is, final newline."""
-    return json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    return indented_json(value, sort_keys=True, ensure_ascii=False) + "\n"
 
 
 class JsonRenderer:

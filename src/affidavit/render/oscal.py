@@ -35,6 +35,7 @@ import uuid
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
+from affidavit.jsonwrite import indented_json
 from affidavit.model import Outcome
 from affidavit.render.escape import Md, md_text, visible
 
@@ -76,7 +77,7 @@ class OscalRenderer:
 
     def render(self, run: Run) -> str:
         """The OSCAL assessment-results document of ``run`` (JSON, sorted keys, one trailing newline)."""
-        return json.dumps(assessment_results(run), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+        return indented_json(assessment_results(run), sort_keys=True, ensure_ascii=False) + "\n"
 
 
 def _value(text: object) -> str:
