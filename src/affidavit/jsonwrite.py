@@ -1,10 +1,11 @@
-"""Compact JSON text, byte for byte what ``json.dumps`` writes, at the speed of ``orjson``.
+"""JSON text, compact or indented, byte for byte what ``json.dumps`` writes, at ``orjson``'s speed.
 
 ``json.dumps`` costs about 25 ms per MB in its C encoder: on a large Terraform plan the bundle's
 redacted copy alone took 1.7 s to write, more than the plan took to parse. ``orjson`` writes the
 same document in a seventh of that, but not always with the same bytes, and the bytes matter: a
-stored copy's sha256 is in the bundle and in ``tests/same_results.json``. So ``compact_json``
-asks ``orjson`` first and keeps its text only where it is provably ``json.dumps``'s own:
+stored copy's sha256 is in the bundle and in ``tests/same_results.json``. So ``compact_json`` and
+``indented_json`` ask ``orjson`` first and keep its text only where it is provably
+``json.dumps``'s own:
 
 * ``orjson`` refuses what ``json.dumps`` writes some other way (a key that is not a string, an
   integer past 64 bits, a lone surrogate in a string): then ``json.dumps`` writes it;

@@ -470,7 +470,7 @@ def record_blob(record: Evidence) -> RecordBlob:
     doc.pop("collected_at", None)
     try:
         body = compact_json(doc, sort_keys=True, ensure_ascii=False).encode("utf-8")
-    except (TypeError, ValueError, UnicodeEncodeError):
+    except (TypeError, ValueError):  # UnicodeEncodeError is a ValueError
         body = canonical(doc)  # raises the StoreError that names what cannot be stored
     return RecordBlob(sha256_hex(body), len(body), compress(body))
 
