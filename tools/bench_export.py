@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import os
 import shutil
 import struct
 import subprocess
@@ -308,31 +307,44 @@ def timed_export(url: str, out: Path) -> tuple[float, float, dict[str, Any]]:
     return seconds, peak, json.loads(stdout)
 
 
-def file_floor(folder: Path, count: int, size: int) -> float:
-    """Seconds to create ``count`` new files of ``size`` bytes in a new folder beside the export, as
-    tightly as Python can (``os.open``, one ``os.write``, ``os.close``): the floor of an export that
-    writes one proof file per run, whatever else it does."""
-    target = Path(tempfile.mkdtemp(prefix="floor-", dir=folder))
-    data = b"x" * size
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL
-    start = time.perf_counter()
-    for n in range(count):
-        fd = os.open(target / f"{n:08d}.json", flags, 0o644)
-        os.write(fd, data)
-        os.close(fd)
-    seconds = time.perf_counter() - start
-    shutil.rmtree(target)
-    return seconds
+#: The floor: the period's rows read with the bare driver, as ``Store.scan`` asks for them (same
+#: columns, same order, batches of 2,000; PostgreSQL through a server-side cursor), nothing done
+#: with them. Run as its own process, like the export.
+_READ_FLOOR = """
+import sys
+url = sys.argv[1]
+sql = ("SELECT seq, run_id, time, environment, subject_name, subject_digest, decision, manifest_sha256, "
+       "commit_sha, prev_hash, hash, payload_sha256, summary, payload_size, "
+       "CASE WHEN summary IS NULL THEN payload END FROM runs WHERE time >= {p} AND time < {p} ORDER BY time, seq")
+period = ("2026-07-01T00:00:00Z", "2026-10-01T00:00:00Z")
+n = 0
+if url.startswith("sqlite://"):
+    import sqlite3
+    conn = sqlite3.connect(url.removeprefix("sqlite://"))
+    cur = conn.execute(sql.format(p="?"), period)
+    while rows := cur.fetchmany(2000):
+        n += len(rows)
+else:
+    import psycopg
+    with psycopg.connect(url) as conn, conn.transaction():
+        conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        with conn.cursor(name="floor") as cur:
+            cur.itersize = 2000
+            cur.execute(sql.format(p="%s"), period)
+            for _ in cur:
+                n += 1
+print(n)
+"""
 
 
-def proof_floor(out: Path, folder: Path, count: int, seconds: float) -> None:
-    """Print the file-creation floor for the export in ``out`` and the export's ratio to it."""
-    proofs = [p.stat().st_size for p in (out / "proofs").iterdir() if p.name.endswith(".json")]
-    size = sum(proofs) // max(len(proofs), 1)
-    floor = file_floor(folder, count, size)
+def read_floor(url: str, count: int, seconds: float) -> None:
+    """Print the floor (the period's rows read with the bare driver) and the export's ratio to it."""
+    floor, _peak, code, stdout = _measured([sys.executable, "-c", _READ_FLOOR, url])
+    if code != 0 or int(stdout) != count:
+        raise SystemExit(f"the read floor failed ({code}): {stdout.strip()}")
     print(
-        f"           floor: {count:,} new files of {size:,} bytes (the proofs) {floor:6.1f} s; "
-        f"export / floor {seconds / floor:.2f}x",
+        f"           floor: the period's {count:,} rows read with the bare driver {floor:6.1f} s "
+        f"(cpu {LAST_CPU[0]:6.1f} s); export / floor {seconds / floor:.2f}x",
         flush=True,
     )
 
@@ -343,6 +355,28 @@ def timed_verify(out: Path) -> tuple[float, float, bool]:
         [sys.executable, "-m", "affidavit", "verify", str(out), "--allow-unsigned", "--format", "json"]
     )
     return seconds, peak, code == 0 and bool(json.loads(stdout or "{}").get("accepted"))
+
+
+def existing(url: str, where: Path | None, check: bool) -> None:
+    """Export, floor and verify an already filled store (``--existing``)."""
+    folder = Path(tempfile.mkdtemp(prefix="affidavit-bench-export-", dir=where))
+    try:
+        seconds, rss, answer = timed_export(url, folder / "out")
+        count = answer["population"]["runs"]
+        print(
+            f"existing   {count:>9,} runs: export {seconds:6.1f} s (cpu {LAST_CPU[0]:6.1f} s, "
+            f"{count / LAST_CPU[0]:,.0f} runs per cpu-s), peak RSS {rss:6.0f} MiB, root {answer['merkle']['root'][:16]}",
+            flush=True,
+        )
+        read_floor(url, count, seconds)
+        if check:
+            vsec, vrss, ok = timed_verify(folder / "out")
+            print(
+                f"           verify {vsec:6.1f} s (cpu {LAST_CPU[0]:6.1f} s), peak RSS {vrss:6.0f} MiB, accepted={ok}",
+                flush=True,
+            )
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def main() -> None:
@@ -361,8 +395,16 @@ def main() -> None:
     parser.add_argument("--save-templates", type=Path, help="write the template payloads here and go on")
     parser.add_argument("--workers", type=int, default=2, help="processes generating runs (default 2)")
     parser.add_argument("--no-verify", action="store_true", help="time the export only")
+    parser.add_argument(
+        "--existing",
+        metavar="URL",
+        help="export this store as it is (filled by an earlier load; nothing is loaded)",
+    )
     args = parser.parse_args()
     sizes = [int(x) for x in args.sizes.split(",")]
+    if args.existing:
+        existing(args.existing, args.dir, not args.no_verify)
+        return
     if args.templates_file:
         bodies = [x.encode() for x in json.loads(args.templates_file.read_text())]
     else:
@@ -386,7 +428,7 @@ def main() -> None:
                     f"peak RSS {rss:6.0f} MiB, root {answer['merkle']['root'][:16]}",
                     flush=True,
                 )
-                proof_floor(folder / f"out-sqlite-{count}", folder, count, seconds)
+                read_floor(f"sqlite://{path}", count, seconds)
                 vsec, vrss, ok = (
                     (0.0, 0.0, None) if args.no_verify else timed_verify(folder / f"out-sqlite-{count}")
                 )
@@ -409,7 +451,7 @@ def main() -> None:
                         f"peak RSS {rss:6.0f} MiB, root {answer['merkle']['root'][:16]}",
                         flush=True,
                     )
-                    proof_floor(folder / f"out-pg-{count}", folder, count, seconds)
+                    read_floor(url, count, seconds)
                     vsec, vrss, ok = (
                         (0.0, 0.0, None) if args.no_verify else timed_verify(folder / f"out-pg-{count}")
                     )

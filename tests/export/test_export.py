@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import sqlite3
 import subprocess
 from pathlib import Path
@@ -132,7 +131,16 @@ def test_an_unsigned_export_is_not_accepted_without_allow_unsigned(quarter: Quar
 
 
 def _first_proof(out: Path) -> str:
-    return f"proofs/{json.loads((out / 'population.jsonl').read_text().splitlines()[0])['run_id']}.json"
+    return "proofs/000000.jsonl"
+
+
+def _proof_line(out: Path, run_id: str) -> tuple[Path, int]:
+    """The shard holding the run's proof, and its line there (from 0)."""
+    shard_size = json.loads((out / "period.json").read_text())["merkle"]["proof_shard_size"]
+    for n, line in enumerate((out / "population.jsonl").read_text().splitlines()):
+        if json.loads(line)["run_id"] == run_id:
+            return out / "proofs" / f"{n // shard_size:06d}.jsonl", n % shard_size
+    raise AssertionError(f"{run_id} is not in the population")
 
 
 @pytest.mark.parametrize(
@@ -240,7 +248,10 @@ def test_a_run_edited_in_the_store_is_refused_and_a_consistent_forgery_changes_t
     assert old["merkle"]["root"] != new["merkle"]["root"]
     assert old["population"]["sha256"] != new["population"]["sha256"]
     assert verify(after, "--run", run_id).exit_code == 0  # the forged run is in the new period...
-    shutil.copyfile(before / "proofs" / f"{run_id}.json", after / "proofs" / f"{run_id}.json")
+    (old_shard, n), (new_shard, m) = _proof_line(before, run_id), _proof_line(after, run_id)
+    lines = new_shard.read_bytes().splitlines(keepends=True)
+    lines[m] = old_shard.read_bytes().splitlines(keepends=True)[n]
+    new_shard.write_bytes(b"".join(lines))
     stale = verify(after, "--run", run_id)  # ...and its proof from before does not prove it
     assert stale.exit_code == 1, stale.output
 
@@ -326,3 +337,100 @@ def test_the_export_reads_postgresql_too(pg_url: str, tmp_path: Path, quarter: Q
     assert result.exit_code == 0, result.output
     assert json.loads((out / "period.json").read_text())["population"]["runs"] == 2
     assert verify(out, "--key", str(quarter.pub)).exit_code == 0
+
+
+def _resum(out: Path) -> None:
+    """Both listings rewritten with ``sha256sum``, as whoever edits the folder would."""
+    order = [line.split("  ", 1)[1] for line in (out / "proofs" / "SHA256SUMS").read_text().splitlines()]
+    proofs = subprocess.run(["sha256sum", *order], cwd=out / "proofs", capture_output=True, check=True)
+    (out / "proofs" / "SHA256SUMS").write_bytes(proofs.stdout)
+    top = sorted(
+        p.name for p in out.iterdir() if p.is_file() and p.name not in ("SHA256SUMS", "SHA256SUMS.sig")
+    )
+    sums = subprocess.run(["sha256sum", *top, "proofs/SHA256SUMS"], cwd=out, capture_output=True, check=True)
+    (out / "SHA256SUMS").write_bytes(sums.stdout)
+
+
+@pytest.fixture
+def small_shards(monkeypatch: pytest.MonkeyPatch) -> int:
+    """Exports write 4 proofs per file (4,096 otherwise), so the quarter's runs span shards."""
+    import affidavit.export.write
+
+    monkeypatch.setattr(affidavit.export.write, "SHARD_SIZE", 4)
+    return 4
+
+
+def test_proofs_spanning_shards_verify_and_each_run_is_found_in_its_shard(
+    quarter: Quarter, tmp_path: Path, small_shards: int
+) -> None:
+    """Line ``p % size + 1`` of shard ``p // size`` proves the run at position ``p``, whichever shard
+    it is in, and ``verify --run`` finds it there by its id."""
+    out = tmp_path / "audit"
+    assert export(quarter, out).exit_code == 0
+    doc = json.loads((out / "period.json").read_text())
+    assert doc["merkle"]["proof_shard_size"] == small_shards
+    shards = -(-quarter.runs // small_shards)
+    names = [f"{n:06d}.jsonl" for n in range(shards)]
+    assert sorted(p.name for p in (out / "proofs").iterdir()) == [*names, "SHA256SUMS"]
+    assert [line.split("  ")[1] for line in (out / "proofs" / "SHA256SUMS").read_text().splitlines()] == names
+    assert verify(out, "--key", str(quarter.pub)).exit_code == 0
+    for n, line in enumerate((out / "population.jsonl").read_text().splitlines()):
+        run_id = json.loads(line)["run_id"]
+        shard, at = _proof_line(out, run_id)
+        assert (shard.name, at) == (names[n // small_shards], n % small_shards)
+        assert json.loads(shard.read_text().splitlines()[at])["entry"]["run_id"] == run_id
+        found = json.loads(verify(out, "--run", run_id, "--format", "json").output)
+        assert found["ok"] and found["leaf_index"] == n, found
+
+
+@pytest.mark.parametrize("change", ["swapped", "moved", "dropped-line", "extra-shard", "missing-shard"])
+def test_proof_lines_out_of_place_fail_verify_even_with_the_listings_rewritten(
+    quarter: Quarter, tmp_path: Path, small_shards: int, change: str
+) -> None:
+    """Hostile: every line left a valid proof, but two swapped inside a shard, one moved to the next
+    shard, one dropped, a shard added or taken away; with both SHA256SUMS rewritten to match, verify
+    still refuses, and names the shard."""
+    out = tmp_path / "audit"
+    assert export(quarter, out).exit_code == 0
+    first, second = out / "proofs" / "000000.jsonl", out / "proofs" / "000001.jsonl"
+    a, b = first.read_bytes().splitlines(keepends=True), second.read_bytes().splitlines(keepends=True)
+    if change == "swapped":
+        a[0], a[1] = a[1], a[0]
+    elif change == "moved":
+        b.insert(0, a.pop())
+    elif change == "dropped-line":
+        b.pop()
+    if change == "extra-shard":
+        (out / "proofs" / "000099.jsonl").write_bytes(a[0])
+    elif change == "missing-shard":
+        second.unlink()
+    else:
+        first.write_bytes(b"".join(a))
+        second.write_bytes(b"".join(b))
+    if change != "missing-shard":
+        _resum(out)
+        # sha256sum alone accepts every one of these folders (it checks only the listed files)
+        assert (
+            subprocess.run(["sha256sum", "--quiet", "-c", "SHA256SUMS"], cwd=out / "proofs").returncode == 0
+        )
+    result = verify(out, "--allow-unsigned", "--format", "json")
+    assert result.exit_code == 1, result.output
+    problems = json.loads(result.output)["problems"]
+    assert any("proofs/0000" in p for p in problems), problems
+
+
+def test_an_export_without_sharded_proofs_is_refused_with_what_to_do(
+    quarter: Quarter, tmp_path: Path
+) -> None:
+    """An export whose period.json names no proof shard size (one proof file per run, as affidavit
+    wrote them before proofs were packed) is not half-checked: verify and verify --run say why."""
+    out = tmp_path / "audit"
+    assert export(quarter, out, sign=False).exit_code == 0
+    doc = json.loads((out / "period.json").read_text())
+    del doc["merkle"]["proof_shard_size"]
+    (out / "period.json").write_text(json.dumps(doc))
+    _resum(out)
+    run_id = json.loads((out / "population.jsonl").read_text().splitlines()[0])["run_id"]
+    for args in ((), ("--run", run_id)):
+        result = verify(out, *args, "--allow-unsigned", "--format", "json")
+        assert result.exit_code == 1 and "proof_shard_size" in result.output, result.output

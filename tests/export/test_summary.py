@@ -13,7 +13,6 @@ import zlib
 from pathlib import Path
 from typing import Any
 
-from affidavit.export.write import _pretty
 from affidavit.store import open_store
 from affidavit.store.record import chain_hash, derive_summary, sha256_hex
 from tests.export.conftest import Quarter, gate
@@ -164,14 +163,33 @@ def test_an_edited_payload_is_caught_by_history_verify_only(quarter: Quarter, tm
     assert "#4 its summary does not match its recorded content (edited)" in problems
 
 
-def test_proof_files_are_the_indented_json_of_their_content(quarter: Quarter, tmp_path: Path) -> None:
-    """The proofs are formatted by hand for speed: each is byte for byte ``_pretty`` of itself."""
+def test_proof_lines_are_canonical_json_and_each_proves_its_run(quarter: Quarter, tmp_path: Path) -> None:
+    """The proofs are formatted by hand for speed: each line is byte for byte the canonical JSON of
+    itself, names its run's population line and place, and holds by RFC 9162's algorithm alone."""
+    from affidavit.export.build import canonical
+    from affidavit.export.merkle import leaf_hash, verify_inclusion
+
     out = tmp_path / "audit"
     assert export(quarter, out).exit_code == 0
-    proofs = sorted((out / "proofs").glob("*.json"))
-    assert len(proofs) == quarter.runs
-    for proof in proofs:
-        assert _pretty(json.loads(proof.read_bytes())) == proof.read_bytes()
+    doc = json.loads((out / "period.json").read_text())
+    assert doc["merkle"]["proof_shard_size"] == 4096
+    assert sorted(p.name for p in (out / "proofs").iterdir()) == ["000000.jsonl", "SHA256SUMS"]
+    population = (out / "population.jsonl").read_bytes().splitlines()
+    lines = (out / "proofs" / "000000.jsonl").read_bytes().splitlines()
+    assert len(lines) == len(population) == quarter.runs
+    root = bytes.fromhex(doc["merkle"]["root"])
+    for n, (line, entry) in enumerate(zip(lines, population, strict=True)):
+        proof = json.loads(line)
+        assert canonical(proof) == line
+        assert canonical(proof["entry"]) == entry and proof["leaf_index"] == n
+        assert proof["leaf_hash"] == leaf_hash(entry).hex()
+        assert (proof["tree_size"], proof["root"], proof["period"]) == (
+            len(population),
+            root.hex(),
+            doc["period"]["name"],
+        )
+        path = [bytes.fromhex(h) for h in proof["audit_path"]]
+        assert verify_inclusion(leaf_hash(entry), n, len(population), path, root)
 
 
 def _to_schema_1(db: Path) -> None:
@@ -246,17 +264,32 @@ def test_runs_recorded_before_summaries_export_as_before_and_new_runs_chain_afte
     assert json.loads((mixed / "period.json").read_text())["population"]["runs"] == quarter.runs + 1
 
 
-def test_the_proofs_of_every_leaf_in_order_are_each_leafs_proof() -> None:
-    """``MerkleLevels.proofs`` (siblings shared by neighbours read once) gives ``proof(i)`` for
-    every leaf, for trees of every shape (odd nodes carried up, powers of two, one leaf, none)."""
+def test_the_audit_paths_of_a_block_of_leaves_are_each_leafs_proof() -> None:
+    """``MerkleLevels.block_paths`` (a block's shared path read once, the rest built level by level)
+    gives each leaf's hash and ``proof(i)``, for trees of every shape (odd nodes carried up, powers
+    of two, one leaf) and blocks from one leaf to more than the tree; anything but an aligned block
+    of a power of two leaves is refused."""
+    import pytest
+
     from affidavit.export.merkle import MerkleLevels, leaf_hash
 
-    for size in (0, 1, 2, 3, 5, 8, 13, 100, 1025):
+    for size in (1, 2, 3, 5, 8, 13, 100, 1025):
         tree = MerkleLevels()
         try:
             for i in range(size):
                 tree.add(leaf_hash(str(i).encode()))
             tree.build()
-            assert list(tree.proofs()) == [tree.proof(i) for i in range(size)]
+            for block in (1, 2, 4, 64, 4096):
+                got: list[tuple[bytes, bytes]] = []
+                for start in range(0, size, block):
+                    leaves, paths = tree.block_paths(start, block)
+                    assert len(leaves) == len(paths) == min(block, size - start)
+                    got += zip(leaves, paths, strict=True)
+                assert [(leaf.decode(), json.loads(b"[" + path + b"]")) for leaf, path in got] == [
+                    (leaf_hash(str(i).encode()).hex(), [h.hex() for h in tree.proof(i)]) for i in range(size)
+                ]
+            for start, block in ((0, 3), (1, 2), (size, 1), (0, 0)):
+                with pytest.raises(IndexError):
+                    tree.block_paths(start, block)
         finally:
             tree.close()

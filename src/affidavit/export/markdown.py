@@ -45,7 +45,9 @@ def render_markdown(doc: dict[str, Any]) -> str:
         f"decisions: {md_text(', '.join(f'{k} {v}' for k, v in population['decisions'].items()) or 'none')}",
         f"- Population sha256: {md_code(population['sha256'])} (`{population['file']}`)",
         f"- Merkle root ({md_text(merkle['algorithm'])}, {merkle['tree_size']} leaves): "
-        f"{md_code(merkle['root'])}; one inclusion proof per run in `proofs/`",
+        f"{md_code(merkle['root'])}; one inclusion proof per run, a line of `proofs/*.jsonl` "
+        f"(the run at position p: line p % {merkle['proof_shard_size']} + 1 of file p // "
+        f"{merkle['proof_shard_size']})",
         "",
         "Check the folder with `affidavit verify <folder> --key <public key>`, or without affidavit: "
         "`sha256sum -c SHA256SUMS`, `(cd proofs && sha256sum -c SHA256SUMS)` and "

@@ -16,6 +16,7 @@ the levels above, so a million runs use 64 MB of disk and a bounded amount of me
 
 from __future__ import annotations
 
+import binascii
 import hashlib
 import mmap
 import os
@@ -23,7 +24,7 @@ import tempfile
 from typing import TYPE_CHECKING, BinaryIO
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator, Sequence
+    from collections.abc import Sequence
 
 HASH_SIZE = 32
 EMPTY_ROOT = hashlib.sha256(b"").digest()
@@ -107,23 +108,49 @@ class MerkleLevels:
             index >>= 1
         return path
 
-    def proofs(self) -> Iterator[list[bytes]]:
-        """The audit path of every leaf, in leaf order (``proof`` of each; a sibling shared by
-        neighbouring leaves is read once, with ``pread``: the tree's file is not mapped page by
-        page into memory, so the resident set does not grow with the tree)."""
+    def block_paths(self, start: int, block: int) -> tuple[list[bytes], list[bytes]]:
+        """The leaves ``start`` to ``start + block - 1`` (fewer at the end of the tree): each one's
+        leaf hash in hex, and its audit path (``proof``) as the inside of a JSON array of hex
+        strings (``"h1","h2"``; empty for none), in bytes.
+
+        ``block`` is a power of two and ``start`` a multiple of it, so the block is one subtree:
+        above it every leaf of the block shares its path, read once; inside it each level's nodes
+        are read in one ``pread`` and turned to hex once, and the path text of a node is built from
+        its parent's (the text from a level up is shared by every leaf below it)."""
+        if block <= 0 or block & (block - 1) or start % block or not self._levels or start >= self._size:
+            raise IndexError("not a block of the tree's leaves")
         fd = self._file.fileno()
-        held: list[tuple[int, bytes]] = [(-1, b"")] * len(self._levels)
-        for leaf in range(self._size):
-            path: list[bytes] = []
-            index = leaf
-            for level, (offset, count) in enumerate(self._levels[:-1]):
-                sibling = index ^ 1
-                if sibling < count:
-                    if held[level][0] != sibling:
-                        held[level] = (sibling, os.pread(fd, HASH_SIZE, offset + sibling * HASH_SIZE))
-                    path.append(held[level][1])
-                index >>= 1
-            yield path
+        top = len(self._levels) - 1
+        depth = min(block.bit_length() - 1, top)
+        shared: list[bytes] = []
+        index = start >> depth
+        for offset, count in self._levels[depth:top]:
+            if index ^ 1 < count:
+                shared.append(
+                    b'"' + binascii.hexlify(os.pread(fd, HASH_SIZE, offset + (index ^ 1) * HASH_SIZE)) + b'"'
+                )
+            index >>= 1
+        texts = [b",".join(shared)]
+        hexed = b""
+        for level in range(depth - 1, -1, -1):
+            offset, count = self._levels[level]
+            base = start >> level
+            nodes = min(count - base, block >> level)
+            hexed = binascii.hexlify(os.pread(fd, nodes * HASH_SIZE, offset + base * HASH_SIZE))
+            below: list[bytes] = []
+            for k in range(nodes):
+                above = texts[k >> 1]
+                s = k ^ 1
+                if s >= nodes:  # no sibling: the node was carried up unchanged
+                    below.append(above)
+                elif above:
+                    below.append(b'"' + hexed[s * 64 : s * 64 + 64] + b'",' + above)
+                else:
+                    below.append(b'"' + hexed[s * 64 : s * 64 + 64] + b'"')
+            texts = below
+        if depth == 0:  # a block of one leaf, or a tree of one
+            hexed = binascii.hexlify(os.pread(fd, HASH_SIZE, start * HASH_SIZE))
+        return [hexed[k * 64 : k * 64 + 64] for k in range(len(texts))], texts
 
     def close(self) -> None:
         """Remove the temporary file."""

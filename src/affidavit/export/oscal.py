@@ -26,6 +26,7 @@ import json
 import uuid
 from typing import Any
 
+from affidavit.export.proofs import shard_of
 from affidavit.jsonwrite import indented_json
 from affidavit.render.escape import Md, md_text, visible
 from affidavit.render.oscal import NS, OSCAL_VERSION, token
@@ -71,9 +72,15 @@ def _sampled(s: dict[str, Any], ids: Any) -> dict[str, Any]:
             _prop("bundle-digest", s.get("bundle_digest")),
         ),
         "methods": ["TEST"],
-        "relevant-evidence": [{"href": f"proofs/{s['run_id']}.json", "description": "Its inclusion proof."}],
+        "relevant-evidence": [_proof_evidence(s["position"])],
         "collected": s["time"],
     }
+
+
+def _proof_evidence(position: int) -> dict[str, str]:
+    """Where a run's inclusion proof is (``proofs.shard_of``)."""
+    name, line = shard_of(position)
+    return {"href": f"proofs/{name}", "description": f"Its inclusion proof: line {line + 1} of the file."}
 
 
 def render_period_oscal(doc: dict[str, Any]) -> str:

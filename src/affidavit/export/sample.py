@@ -109,4 +109,7 @@ def draw(sample: SamplePlan, run_ids: Iterable[tuple[int, str]]) -> list[tuple[i
 
 def _invert(key: str) -> str:
     """The hex key with each digit complemented: a smaller key sorts larger (a max-heap on keys)."""
-    return key.translate(str.maketrans("0123456789abcdef", "fedcba9876543210"))
+    return key.translate(_COMPLEMENT)
+
+
+_COMPLEMENT = str.maketrans("0123456789abcdef", "fedcba9876543210")

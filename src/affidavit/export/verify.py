@@ -10,14 +10,17 @@ OK):
   no other file or folder);
 * ``period.json`` is ``affidavit.period/v1``; ``population.jsonl`` and ``waivers.jsonl`` hash to
   what it records; the RFC 6962 root over the population lines is its root and tree size;
-* every run of the population has its proof file, each proof names its own line and holds in the
-  tree (``merkle.verify_inclusion``), and no proof is left over;
+* the proof shards (``proofs.py``) are listed in ``proofs/SHA256SUMS`` in order, each with its
+  sha256, and are byte for byte the proofs made again from the population's tree (a line that
+  differs is checked on its own with ``merkle.verify_inclusion`` to say why); no other file is in
+  ``proofs/``;
 * with ``key``: ``SHA256SUMS.sig`` is the key's signature over ``SHA256SUMS``, and the DSSE
   envelope's statement, signed by the key, lists exactly the files of ``SHA256SUMS`` (the envelope
   aside) and the root of ``period.json``. Without ``key`` the signature is "not checked".
 
-``verify_run(folder, run_id)`` reads only ``period.json`` and ``proofs/<run-id>.json`` and checks
-that the proof's entry, leaf hash and audit path lead to the period's root.
+``verify_run(folder, run_id)`` reads only ``period.json`` and the proof shards (to find the run's
+line) and checks that the line's entry, leaf hash and audit path lead to the period's root with
+RFC 9162's algorithm.
 """
 
 from __future__ import annotations
@@ -36,12 +39,12 @@ from affidavit.bundle.sign import ENVELOPE_NAME, PAYLOAD_TYPE, SIGNATURE_NAME, S
 from affidavit.errors import InputError
 from affidavit.export.build import canonical
 from affidavit.export.merkle import MerkleLevels, leaf_hash, verify_inclusion
+from affidavit.export.proofs import PROOF_SCHEMA, shard_name, shards
 from affidavit.export.write import (
     PERIOD_NAME,
     PERIOD_SCHEMA,
     POPULATION_NAME,
     PREDICATE_TYPE,
-    PROOF_SCHEMA,
     PROOFS_DIR,
     STATEMENT_TYPE,
     WAIVERS_NAME,
@@ -169,33 +172,78 @@ def _period_doc(folder: Path) -> dict[str, Any]:
 
 
 def verify_run(folder: Path, run_id: str) -> RunProofReport:
-    """One run's membership in the period, from ``period.json`` and its proof file only."""
+    """One run's membership in the period, from ``period.json`` and its proof line only (found by
+    its run id in the shards; nothing else of the export is read)."""
     doc = _period_doc(folder)
-    root = str(doc["merkle"]["root"])
+    name, root, size = doc["period"].get("name"), str(doc["merkle"]["root"]), int(doc["merkle"]["tree_size"])
+
+    def report(index: int | None, *problems: str) -> RunProofReport:
+        return RunProofReport(run_id, name, index, size, root, problems)
+
     if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}", run_id):
-        return RunProofReport(run_id, doc["period"].get("name"), None, None, root, ("not a run id",))
-    name = f"{PROOFS_DIR}/{run_id}.json"
+        return report(None, "not a run id")
+    shard_size = _shard_size(doc)
+    if shard_size is None:
+        return report(None, _LAYOUT_PROBLEM)
+    needle = b'"run_id":"' + run_id.encode("ascii") + b'"'
+    for shard in range((size + shard_size - 1) // shard_size):
+        where = f"{PROOFS_DIR}/{shard_name(shard)}"
+        try:
+            data = _shard_bytes(folder / PROOFS_DIR / shard_name(shard), where, shard_size)
+        except ExportError as exc:
+            return report(None, exc.message)
+        at = data.find(needle)
+        while at >= 0:
+            first = data.rfind(b"\n", 0, at) + 1
+            last = data.find(b"\n", at)
+            last = len(data) if last < 0 else last
+            line_no = data.count(b"\n", 0, first)
+            try:
+                proof = json.loads(data[first:last])
+            except ValueError:
+                proof = None
+            if isinstance(proof, dict) and isinstance(proof.get("entry"), dict):
+                if proof["entry"].get("run_id") == run_id:
+                    index = proof.get("leaf_index")
+                    problems = _proof_problems(proof, run_id, root, size, None)
+                    if index != shard * shard_size + line_no:
+                        problems.append("its leaf index is not its place among the proofs")
+                    return report(
+                        index if isinstance(index, int) and not isinstance(index, bool) else None,
+                        *(f"{where} line {line_no + 1}: {p}" for p in problems),
+                    )
+            at = data.find(needle, last)
+    return report(None, f"no proof of the run in {PROOFS_DIR}/: the run is not in the period")
+
+
+#: What ``verify`` says of an export whose ``period.json`` names no sharded proofs.
+_LAYOUT_PROBLEM = (
+    f"{PERIOD_NAME} does not say how its proofs are sharded (proof_shard_size, a power of two): "
+    "an export written before proofs were packed, one file per run, is checked by the affidavit "
+    "that wrote it, or by hand with sha256sum and openssl"
+)
+#: The longest proof line read (an audit path of 64 hashes and a population line fit many times).
+_MAX_PROOF_LINE = 64 * 1024
+
+
+def _shard_size(doc: dict[str, Any]) -> int | None:
+    """The proofs per shard ``period.json`` records, or ``None`` when it names no usable one."""
+    size = doc["merkle"].get("proof_shard_size")
+    if isinstance(size, bool) or not isinstance(size, int) or not 1 <= size <= 1 << 20 or size & (size - 1):
+        return None
+    return size
+
+
+def _shard_bytes(path: Path, name: str, shard_size: int) -> bytes:
+    """A proof shard's bytes (a regular file no longer than ``shard_size`` of the longest lines)."""
     try:
-        proof = _json(folder / PROOFS_DIR / f"{run_id}.json", name)
-    except ExportError:
-        return RunProofReport(
-            run_id,
-            doc["period"].get("name"),
-            None,
-            None,
-            root,
-            (f"{name}: no proof: the run is not in the period",),
-        )
-    problems = _proof_problems(proof, run_id, root, int(doc["merkle"]["tree_size"]), None)
-    index = proof.get("leaf_index") if isinstance(proof, dict) else None
-    return RunProofReport(
-        run_id,
-        doc["period"].get("name"),
-        index if isinstance(index, int) else None,
-        int(doc["merkle"]["tree_size"]),
-        root,
-        tuple(f"{name}: {p}" for p in problems),
-    )
+        if os.lstat(path).st_size > shard_size * _MAX_PROOF_LINE:
+            raise ExportError(f"{name} is larger than any proof file affidavit writes")
+        return read_regular_file(path, name)
+    except FileNotFoundError:
+        raise ExportError(f"{name} is missing") from None
+    except InputError as exc:
+        raise ExportError(f"{name}: {exc.detail}") from None
 
 
 def _proof_problems(proof: Any, run_id: str, root: str, size: int, line: bytes | None) -> list[str]:
@@ -239,15 +287,14 @@ def verify_period(folder: Path, key: PublicKey | None = None) -> PeriodReport:
         return report
     report.period = str(doc["period"].get("name"))
     report.root = str(doc["merkle"]["root"])
-    size = int(doc["merkle"]["tree_size"])
-    report.runs = size
+    report.runs = int(doc["merkle"]["tree_size"])
     for name, recorded in (
         (POPULATION_NAME, doc["population"]["sha256"]),
         (WAIVERS_NAME, doc["waivers"]["sha256"]),
     ):
         if (folder / name).is_file() and file_sha256(folder / name) != recorded:
             report.problems.append(f"{name} does not hash to what {PERIOD_NAME} records")
-    _check_population(folder, report, size)
+    _check_population(folder, report, doc)
     _check_signature(folder, report, key, sums)
     return report
 
@@ -296,78 +343,104 @@ def _check_sums(folder: Path, report: PeriodReport) -> dict[str, str]:
     return listed
 
 
-def _check_population(folder: Path, report: PeriodReport, size: int) -> None:
-    """The Merkle root over population.jsonl; every proof against its line and against
-    ``proofs/SHA256SUMS`` (read in step with the population: memory does not grow with the runs);
-    no file in ``proofs/`` besides them."""
+def _check_population(folder: Path, report: PeriodReport, doc: dict[str, Any]) -> None:
+    """The Merkle root over population.jsonl and its size, then the proofs (``_check_proofs``)."""
     path = folder / POPULATION_NAME
-    if not path.is_file():
+    if not path.is_file() or path.is_symlink():
         report.problems.append(f"{POPULATION_NAME} is missing")
         return
+    size = report.runs
     tree = MerkleLevels()
-    count = 0
     try:
         with path.open("rb") as handle:
             for raw in handle:
                 tree.add(leaf_hash(raw.rstrip(b"\n")))
-                count += 1
-        root = tree.build().hex()
+        root = tree.build()
+        if tree.size != size:
+            report.problems.append(f"{POPULATION_NAME} holds {tree.size} run(s); {PERIOD_NAME} says {size}")
+        if root.hex() != report.root:
+            report.problems.append(f"the Merkle root over {POPULATION_NAME} is not the root in {PERIOD_NAME}")
+        if root.hex() == report.root and tree.size == size:
+            _check_proofs(folder, report, doc, tree, root)
+        else:
+            report.problems.append(
+                f"the proofs in {PROOFS_DIR}/ were not checked: the population is not the period's"
+            )
     finally:
         tree.close()
-    if count != size:
-        report.problems.append(f"{POPULATION_NAME} holds {count} run(s); {PERIOD_NAME} says {size}")
-    if root != report.root:
-        report.problems.append(f"the Merkle root over {POPULATION_NAME} is not the root in {PERIOD_NAME}")
-    proofs = folder / PROOFS_DIR
-    sums_name = f"{PROOFS_DIR}/{SUMS_NAME}"
-    if not (proofs / SUMS_NAME).is_file():
+
+
+def _check_proofs(
+    folder: Path, report: PeriodReport, doc: dict[str, Any], tree: MerkleLevels, root: bytes
+) -> None:
+    """Every proof shard against ``proofs/SHA256SUMS`` and against the proofs made again from the
+    population (``proofs.shards`` over ``tree``, built from it and found to have the period's root),
+    byte for byte: a line that differs is parsed and checked with RFC 9162's algorithm to say why.
+    No file in ``proofs/`` besides them. One shard in memory at a time."""
+    proofs, sums_name = folder / PROOFS_DIR, f"{PROOFS_DIR}/{SUMS_NAME}"
+    shard_size = _shard_size(doc)
+    if shard_size is None:
+        report.problems.append(_LAYOUT_PROBLEM)
+        return
+    if not (proofs / SUMS_NAME).is_file() or (proofs / SUMS_NAME).is_symlink():
         report.problems.append(f"{sums_name} is missing")
         return
+    expected_names = {SUMS_NAME}
     with (
-        path.open("rb") as handle,
+        (folder / POPULATION_NAME).open("rb") as handle,
         (proofs / SUMS_NAME).open("r", encoding="utf-8", errors="replace") as sums,
     ):
         listed = _sum_lines(sums, sums_name, report)
-        for n, raw in enumerate(handle):
-            line = raw.rstrip(b"\n")
-            try:
-                run_id = str(json.loads(line)["run_id"])
-            except (ValueError, KeyError, TypeError):
-                report.problems.append(f"{POPULATION_NAME} line {n + 1} is not a population entry")
-                continue
-            name = f"{PROOFS_DIR}/{run_id}.json"
+        lines = (raw.rstrip(b"\n") for raw in handle)
+        for name, expected, entries in shards(tree, lines, str(doc["period"].get("name")), root, shard_size):
+            expected_names.add(name)
+            where = f"{PROOFS_DIR}/{name}"
             digest, listed_name = next(listed, ("", ""))
-            if listed_name != f"{run_id}.json":
-                report.problems.append(f"{sums_name} line {n + 1} does not name the proof of {run_id}")
+            if listed_name != name:
+                report.problems.append(f"{sums_name} does not list {where} in its place")
             try:
-                data = read_regular_file(proofs / f"{run_id}.json", name)
-            except InputError as exc:
-                report.problems.append(f"{name}: {exc.detail}")
+                data = _shard_bytes(proofs / name, where, shard_size)
+            except ExportError as exc:
+                report.problems.append(exc.message)
                 continue
             report.checked += 1
             if digest_hex(data) != digest:
-                report.problems.append(f"{name} does not match its sha256 in {sums_name} (changed)")
-            try:
-                proof = json.loads(data)
-            except ValueError:
-                report.problems.append(f"{name} is not JSON")
-                continue
-            if not isinstance(proof, dict) or proof.get("leaf_index") != n:
-                report.problems.append(f"{name}: its leaf index is not the run's place in the population")
-            for problem in _proof_problems(proof, run_id, str(report.root), size, line):
-                report.problems.append(f"{name}: {problem}")
+                report.problems.append(f"{where} does not match its sha256 in {sums_name} (changed)")
+            if data != b"".join(expected):
+                report.problems.append(_shard_difference(where, data, expected, entries, report))
         if next(listed, None) is not None:
-            report.problems.append(f"{sums_name} lists more proofs than the population has runs")
-    entries = 0
+            report.problems.append(f"{sums_name} lists more files than the population has proof shards")
     with os.scandir(proofs) as found:
         for entry in found:
-            entries += 1
             if entry.is_symlink() or not entry.is_file(follow_symlinks=False):
                 report.problems.append(f"{PROOFS_DIR}/{entry.name} is not a regular file")
-    if entries != count + 1:
-        report.problems.append(
-            f"{PROOFS_DIR}/ holds {entries - 1} file(s) besides {SUMS_NAME}; the population has {count} run(s)"
-        )
+            elif entry.name not in expected_names:
+                report.problems.append(
+                    f"{PROOFS_DIR}/{entry.name} is not one of the export's proof files (added)"
+                )
+
+
+def _shard_difference(
+    where: str, data: bytes, expected: list[bytes], entries: list[bytes], report: PeriodReport
+) -> str:
+    """Why a shard is not the proofs of its runs: its first line that differs, checked on its own."""
+    found = data.split(b"\n")
+    if found and found[-1] == b"":
+        found.pop()
+    for n, want in enumerate(expected):
+        if n >= len(found):
+            return f"{where} holds {len(found)} proof(s); its runs are {len(expected)}"
+        if found[n] + b"\n" == want:
+            continue
+        run_id = str(json.loads(want)["entry"]["run_id"])
+        try:
+            proof = json.loads(found[n])
+        except ValueError:
+            return f"{where} line {n + 1} (the proof of {run_id}) is not JSON"
+        problems = _proof_problems(proof, run_id, str(report.root), report.runs, entries[n])
+        reason = problems[0] if problems else "it is not the canonical proof the export writes"
+        return f"{where} line {n + 1} (the proof of {run_id}): {reason}"
+    return f"{where} holds {len(found)} proof(s); its runs are {len(expected)}"
 
 
 def _check_signature(

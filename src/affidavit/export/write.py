@@ -7,13 +7,14 @@ Layout of ``--out DIR``::
                                  status, the waiver and policy change ledgers, the sample
     population.jsonl             one canonical JSON line per run, oldest first (build.py)
     waivers.jsonl                one line per waiver applied in a run: what it hid, where
-    proofs/<run-id>.json         each run's inclusion proof in the Merkle tree (merkle.py)
+    proofs/NNNNNN.jsonl          the runs' inclusion proofs in the Merkle tree, one line each, 4,096
+                                 runs per file, in population order (proofs.py, merkle.py)
     AUDIT_PERIOD_EVIDENCE.md     the report for people (markdown.py)
     audit-period.html            the same as one self-contained page with weekly trends (html.py)
     assessment-results.json      the period as OSCAL 1.1.3 assessment results (oscal.py)
     attestation.intoto.jsonl     signed exports: a DSSE envelope over an in-toto Statement whose
                                  subjects are every file above
-    proofs/SHA256SUMS            every proof file, in population order, coreutils format
+    proofs/SHA256SUMS            every proof file, in order, coreutils format
     SHA256SUMS                   every file above at the top, proofs/SHA256SUMS and the envelope
     SHA256SUMS.sig               signed exports: a signature over SHA256SUMS (as for a gate bundle,
                                  ``bundle.sign``: ``openssl`` checks it)
@@ -39,6 +40,8 @@ from affidavit.bundle.sign import ENVELOPE_NAME, SIGNATURE_NAME, SUMS_NAME
 from affidavit.errors import Error, UsageError
 from affidavit.export.build import PeriodBuilder, canonical
 from affidavit.export.deployments import Reconciler
+from affidavit.export.proofs import LAYOUT as PROOF_LAYOUT
+from affidavit.export.proofs import MERKLE_ALGORITHM, SHARD_SIZE, shards
 from affidavit.export.sample import draw, plan
 from affidavit.export.source import period_runs
 from affidavit.jsonwrite import indented_json
@@ -53,7 +56,6 @@ if TYPE_CHECKING:
     from affidavit.store.interface import Store
 
 PERIOD_SCHEMA = "affidavit.period/v1"
-PROOF_SCHEMA = "affidavit.inclusion-proof/v1"
 PERIOD_NAME = "period.json"
 POPULATION_NAME = "population.jsonl"
 WAIVERS_NAME = "waivers.jsonl"
@@ -63,7 +65,6 @@ OSCAL_NAME = "assessment-results.json"
 PROOFS_DIR = "proofs"
 STATEMENT_TYPE = "https://in-toto.io/Statement/v1"
 PREDICATE_TYPE = "urn:affidavit:audit-period:v1"
-MERKLE_ALGORITHM = "rfc6962-sha256"
 #: The frameworks ``--framework`` names, to the matrix framework ids of controls/.
 FRAMEWORKS = {"soc2": "soc2", "iso27001": "iso27001-2022", "iso27001-2022": "iso27001-2022", "ssdf": "ssdf"}
 #: What a run id must look like to name a proof file (the gate's ids are far narrower).
@@ -223,7 +224,8 @@ def _write(
             "leaf": "sha256(0x00 || one line of population.jsonl without its newline)",
             "tree_size": builder.runs,
             "root": root.hex(),
-            "proofs": f"{PROOFS_DIR}/<run-id>.json",
+            "proofs": PROOF_LAYOUT,
+            "proof_shard_size": SHARD_SIZE,
         },
         "controls": controls,
         "waivers": {
@@ -262,77 +264,63 @@ def _write(
 def _write_proofs(
     stage: Path, request: ExportRequest, builder: PeriodBuilder, root: bytes
 ) -> Iterator[tuple[int, str]]:
-    """Write each run's inclusion proof and ``proofs/SHA256SUMS`` (population order), yielding
-    ``(position, run id)`` as it goes (the sample is drawn in the same pass). The files are created
-    by a second thread (``_FileWriter``) while this one formats the next proofs."""
-    folder = stage / PROOFS_DIR
-    period_name, size, root_hex = _quote(request.period.name), builder.runs, root.hex()
-    head = f'{{\n  "algorithm": {_quote(MERKLE_ALGORITHM)},\n  "audit_path": '
-    tail = f',\n  "period": {period_name},\n  "root": "{root_hex}",\n  "schema": {_quote(PROOF_SCHEMA)},\n'
-    tail += f'  "tree_size": {size}\n}}\n'
-    with (folder / SUMS_NAME).open("w", encoding="utf-8") as proof_sums, _FileWriter(folder) as files:
-        paths = builder.tree.proofs()
-        for position, line in enumerate(_lines(stage / POPULATION_NAME)):
-            entry = json.loads(line)
-            path = next(paths)
-            hashes = '[\n    "' + '",\n    "'.join(h.hex() for h in path) + '"\n  ]' if path else "[]"
-            leaf = hashlib.sha256(b"\x00" + line).hexdigest()
-            # _pretty(proof), written out: keys in sorted order, two-space indent
-            text = (
-                f'{head}{hashes},\n  "entry": {_entry_text(entry)},\n'
-                f'  "leaf_hash": "{leaf}",\n'
-                f'  "leaf_index": {position}{tail}'
-            )
-            data = text.encode("utf-8")
-            run_id = entry["run_id"]
-            files.write(f"{run_id}.json", data)
-            proof_sums.write(f"{hashlib.sha256(data).hexdigest()}  {run_id}.json\n")
-            yield position, run_id
+    """Write the runs' inclusion proofs in shards (``proofs.py``) and ``proofs/SHA256SUMS``,
+    yielding ``(position, run id)`` of each run as it goes (the sample is drawn in the same pass).
+    The shard files are written and hashed by a second thread while this one formats the next."""
+    position = 0
+    with _ShardWriter(stage / PROOFS_DIR) as writer:
+        for name, lines, entries in shards(
+            builder.tree, _lines(stage / POPULATION_NAME), request.period.name, root, SHARD_SIZE
+        ):
+            writer.write(name, lines)
+            for entry in entries:
+                yield position, _run_id(entry)
+                position += 1
 
 
-class _FileWriter:
-    """New files created in a folder by a thread of their own, in batches (file creation is the
-    system's work: it runs while the caller formats the next ones). Creation refuses an existing
-    name or a link; the first failure is raised by ``close``."""
+def _run_id(line: bytes) -> str:
+    """The run id of a population line as ``PeriodBuilder`` wrote it (canonical JSON, the id checked
+    against ``_SAFE_ID``: in such a line ``"run_id":"`` can only be the key itself)."""
+    at = line.index(b'"run_id":"') + 10
+    return line[at : line.index(b'"', at)].decode("ascii")
 
-    BATCH = 512
+
+class _ShardWriter:
+    """Proof shards written, hashed and listed in ``SHA256SUMS`` by a thread of their own, in order
+    (writing and hashing release the interpreter's lock: they run while the caller formats the next
+    shard). Creation refuses an existing name or a link; the first failure is raised by ``close``."""
 
     def __init__(self, folder: Path) -> None:
         import queue
         import threading
 
         self._folder = folder
-        self._batch: list[tuple[str, bytes]] = []
-        self._queue: queue.Queue[list[tuple[str, bytes]] | None] = queue.Queue(maxsize=8)
+        self._queue: queue.Queue[tuple[str, list[bytes]] | None] = queue.Queue(maxsize=2)
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._run, name="affidavit-proofs", daemon=True)
         self._thread.start()
 
-    def __enter__(self) -> _FileWriter:
+    def __enter__(self) -> _ShardWriter:
         return self
 
     def __exit__(self, kind: object, error: object, trace: object) -> None:
         self.close()
 
-    def write(self, name: str, data: bytes) -> None:
-        """Queue ``data`` as the new file ``name``."""
-        self._batch.append((name, data))
-        if len(self._batch) >= self.BATCH:
-            self._put(self._batch)
-            self._batch = []
-
-    def _put(self, batch: list[tuple[str, bytes]] | None) -> None:
+    def write(self, name: str, lines: list[bytes]) -> None:
+        """Queue the shard ``name`` holding ``lines``."""
         if self._error is not None:
             raise self._error
-        self._queue.put(batch)
+        self._queue.put((name, lines))
 
     def _run(self) -> None:
         flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
-        while (batch := self._queue.get()) is not None:
-            if self._error is not None:
-                continue  # drain: the caller learns of the failure from close()
-            try:
-                for name, data in batch:
+        with (self._folder / SUMS_NAME).open("x", encoding="utf-8") as sums:
+            while (item := self._queue.get()) is not None:
+                if self._error is not None:
+                    continue  # drain: the caller learns of the failure from close()
+                name, lines = item
+                try:
+                    data = b"".join(lines)
                     fd = os.open(self._folder / name, flags, 0o644)
                     try:
                         view = memoryview(data)
@@ -340,83 +328,17 @@ class _FileWriter:
                             view = view[os.write(fd, view) :]
                     finally:
                         os.close(fd)
-            except OSError as exc:
-                self._error = exc
+                    sums.write(f"{hashlib.sha256(data).hexdigest()}  {name}\n")
+                except OSError as exc:
+                    self._error = exc
 
     def close(self) -> None:
         """Write what is queued, stop the thread, raise its first failure."""
         if self._thread.is_alive():
-            if self._batch and self._error is None:
-                self._queue.put(self._batch)
-            self._batch = []
             self._queue.put(None)
             self._thread.join()
         if self._error is not None:
             raise self._error
-
-
-#: The keys of a population entry (build.py) and of its subject, in sorted order.
-_ENTRY_KEYS = (
-    "bundle_digest",
-    "chain_hash",
-    "decision",
-    "environment",
-    "payload_sha256",
-    "position",
-    "run_id",
-    "seq",
-    "subject",
-    "time",
-)
-
-
-def _entry_text(entry: dict[str, Any]) -> str:
-    """``_indented(entry, "  ")`` for a population entry of the usual shape, written out."""
-    subject = entry.get("subject")
-    if (
-        tuple(sorted(entry)) != _ENTRY_KEYS
-        or not isinstance(subject, dict)
-        or tuple(sorted(subject)) != ("digest", "name")
-    ):
-        return _indented(entry, "  ")
-    v = [_indented(entry[k], "    ") for k in _ENTRY_KEYS[:8]]
-    return (
-        f'{{\n    "bundle_digest": {v[0]},\n    "chain_hash": {v[1]},\n    "decision": {v[2]},\n'
-        f'    "environment": {v[3]},\n    "payload_sha256": {v[4]},\n    "position": {v[5]},\n'
-        f'    "run_id": {v[6]},\n    "seq": {v[7]},\n    "subject": {{\n'
-        f'      "digest": {_indented(subject["digest"], "      ")},\n'
-        f'      "name": {_indented(subject["name"], "      ")}\n    }},\n'
-        f'    "time": {_indented(entry["time"], "    ")}\n  }}'
-    )
-
-
-def pretty(value: Any) -> bytes:
-    """``_pretty(value)`` byte for byte (indented JSON, sorted keys, final newline), several times
-    faster: the standard library indents with its pure-Python encoder."""
-    return (_indented(value, "") + "\n").encode("utf-8")
-
-
-def _indented(value: Any, pad: str) -> str:
-    if isinstance(value, str):
-        return _quote(value)
-    if value is None or isinstance(value, (bool, float)):
-        return json.dumps(value)
-    if isinstance(value, int):
-        return int.__repr__(value)
-    inner = pad + "  "
-    if isinstance(value, dict):
-        if not value:
-            return "{}"
-        items = ",\n".join(f"{inner}{_quote(str(k))}: {_indented(value[k], inner)}" for k in sorted(value))
-        return "{\n" + items + "\n" + pad + "}"
-    if isinstance(value, (list, tuple)):
-        if not value:
-            return "[]"
-        return "[\n" + ",\n".join(inner + _indented(x, inner) for x in value) + "\n" + pad + "]"
-    return json.dumps(value, ensure_ascii=False)
-
-
-_quote = json.encoder.encode_basestring
 
 
 def _sampled(store: Store, entry: dict[str, Any]) -> dict[str, Any]:
