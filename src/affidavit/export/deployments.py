@@ -396,6 +396,8 @@ class Reconciler:
         self, environment: str, digest: str | None, commit: str | None, decision: str, time: str, run_id: str
     ) -> None:
         """Note one run of the period (oldest first)."""
+        if not self._keys:  # no deployment to reconcile
+            return
         env = resolve_environment(environment)
         for key in ((env, "digest", digest or ""), (env, "commit", (commit or "").lower())):
             if key not in self._keys:

@@ -10,7 +10,7 @@ is ``affidavit.history/v1`` JSON (see ``record.py``).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 from affidavit.errors import Error
 
@@ -89,12 +89,12 @@ class StoredRun:
     payload: Mapping[str, Any]
 
 
-@dataclass(frozen=True, slots=True)
-class ScannedRun:
+class ScannedRun(NamedTuple):
     """One run as ``Store.scan`` yields it: its indexed columns, its chain link, and either its
     summary and payload sha256 (runs recorded with chain version 2) or, for a run recorded before
     summaries existed, its whole canonical payload (inflated, not decoded). Nothing here is checked:
-    the reader recomputes the chain hash (``record.chain_hash``)."""
+    the reader recomputes the chain hash (``record.chain_hash``). A named tuple: immutable, and made
+    in a third of a frozen dataclass's time (a scan makes one per run, a million for a big quarter)."""
 
     seq: int
     run_id: str

@@ -87,9 +87,8 @@ class PostgresStore(SqlStore):
 
     def _stream(self, sql: str, params: Sequence[Any] = ()) -> Iterator[tuple[Any, ...]]:
         with self._conn.cursor(name=f"affidavit_{next(_names)}") as cursor:
-            cursor.itersize = 2000
             cursor.execute(sql, tuple(params))
-            yield from cursor
+            yield from _prefetched(cursor)
 
     def _failure(self, exc: Exception) -> StoreError:
         return StoreError(f"the run history {self._display} cannot be used: {_reason(exc)}", hint=_HINT)
@@ -103,3 +102,55 @@ class PostgresStore(SqlStore):
 def _reason(exc: Exception) -> str:
     """The server's or driver's first line (psycopg never puts the password in it)."""
     return str(exc).strip().split("\n", 1)[0][:300] or type(exc).__name__
+
+
+#: Rows fetched from a server-side cursor at once, and batches fetched ahead of the reader.
+_BATCH, _AHEAD = 2000, 2
+
+
+def _prefetched(cursor: Any) -> Iterator[tuple[Any, ...]]:
+    """The rows of a server-side cursor, fetched ``_BATCH`` at a time by a thread of their own while
+    the caller works on the rows before them: the server makes the next batch while this process
+    is busy (fetched in step, each batch was waited for; psycopg waits for the server without the
+    interpreter's lock). At most ``_AHEAD`` batches wait, so memory stays bounded. A failure of the
+    fetch is raised to the reader; a reader that stops early stops the thread before the cursor
+    closes. The connection's lock keeps the reader's own queries (``get``) apart from the fetches."""
+    import queue
+    import threading
+
+    batches: queue.Queue[list[tuple[Any, ...]] | BaseException] = queue.Queue(maxsize=_AHEAD)
+    stop = threading.Event()
+
+    def fetch() -> None:
+        try:
+            while not stop.is_set():
+                rows = cursor.fetchmany(_BATCH)
+                while not stop.is_set():
+                    try:
+                        batches.put(rows, timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if not rows:
+                    return
+        except BaseException as exc:  # noqa: BLE001  (raised again in the reader's thread)
+            batches.put(exc)
+
+    thread = threading.Thread(target=fetch, name="affidavit-fetch", daemon=True)
+    thread.start()
+    try:
+        while True:
+            batch = batches.get()
+            if isinstance(batch, BaseException):
+                raise batch
+            if not batch:
+                return
+            yield from batch
+    finally:
+        stop.set()
+        while thread.is_alive():  # the fetch may be waiting to put, or on the server
+            try:
+                batches.get(timeout=0.1)
+            except queue.Empty:
+                pass
+        thread.join()
