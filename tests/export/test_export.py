@@ -353,7 +353,7 @@ def _resum(out: Path) -> None:
 
 @pytest.fixture
 def small_shards(monkeypatch: pytest.MonkeyPatch) -> int:
-    """Exports write 4 proofs per file (4,096 otherwise), so the quarter's runs span shards."""
+    """Exports write 4 proofs per file (1,024 otherwise), so the quarter's runs span shards."""
     import affidavit.export.write
 
     monkeypatch.setattr(affidavit.export.write, "SHARD_SIZE", 4)

@@ -172,7 +172,7 @@ def test_proof_lines_are_canonical_json_and_each_proves_its_run(quarter: Quarter
     out = tmp_path / "audit"
     assert export(quarter, out).exit_code == 0
     doc = json.loads((out / "period.json").read_text())
-    assert doc["merkle"]["proof_shard_size"] == 4096
+    assert doc["merkle"]["proof_shard_size"] == 1024
     assert sorted(p.name for p in (out / "proofs").iterdir()) == ["000000.jsonl", "SHA256SUMS"]
     population = (out / "population.jsonl").read_bytes().splitlines()
     lines = (out / "proofs" / "000000.jsonl").read_bytes().splitlines()

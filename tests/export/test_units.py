@@ -124,3 +124,19 @@ def test_the_sample_size_follows_the_frequency_table_and_the_draw_is_reproducibl
     assert first != draw(plan(43, "a" * 64, 5000, 92, None), iter(ids))
     assert first != draw(plan(42, "b" * 64, 5000, 92, None), iter(ids))
     assert plan(1, "a" * 64, 3, 92, 10).size == 3  # never more than the population
+
+
+def test_the_sample_is_the_runs_with_the_smallest_documented_keys() -> None:
+    """The draw as the module documents it, by brute force: sort every run by
+    ``sha256("<seed>:<population sha256>:<run id>")`` in hex and keep the first ``size``, listed in
+    population order. ``draw`` keeps only ``size`` candidates and compares digests; same runs."""
+    import hashlib
+
+    from affidavit.export.sample import draw_key
+
+    ids = [(i, f"2026{i:07d}T000000Z-{i * 7919 % 10**6:06x}") for i in range(3000)]
+    for seed, size in ((1, 1), (20261001, 40), (7, 2999), (99, 3000)):
+        p = plan(seed, "c" * 64, 3000, 92, size)
+        expected = sorted(sorted(ids, key=lambda item: draw_key(seed, "c" * 64, item[1]))[:size])
+        assert draw(p, iter(ids)) == expected
+        assert draw_key(seed, "c" * 64, "r") == hashlib.sha256(f"{seed}:{'c' * 64}:r".encode()).hexdigest()

@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 PROOF_SCHEMA = "affidavit.inclusion-proof/v1"
 MERKLE_ALGORITHM = "rfc6962-sha256"
 #: Proofs per file (a power of two: a shard is one subtree).
-SHARD_SIZE = 4096
+SHARD_SIZE = 1024
 #: How ``period.json`` describes where a run's proof is.
 LAYOUT = f"proofs/NNNNNN.jsonl: the proof of the run at position p is line p % {SHARD_SIZE} + 1 of file p // {SHARD_SIZE}"
 

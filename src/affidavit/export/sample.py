@@ -93,13 +93,16 @@ def draw_key(seed: int, population_sha256: str, run_id: str) -> str:
 
 def draw(sample: SamplePlan, run_ids: Iterable[tuple[int, str]]) -> list[tuple[int, str]]:
     """The sampled ``(position, run id)`` pairs of ``run_ids`` (population order), keeping only
-    ``size`` candidates in memory at once."""
+    ``size`` candidates in memory at once. The keys are compared as digests (the same order as
+    their hex): the text before the run id is hashed once and copied for each run."""
     if sample.size <= 0:
         return []
-    heap: list[tuple[str, int, str]] = []  # max-heap on the key through negated ordering
+    prefix = hashlib.sha256(f"{sample.seed}:{sample.population_sha256}:".encode())
+    heap: list[tuple[bytes, int, str]] = []  # a max-heap on the key: each key's bytes complemented
     for position, run_id in run_ids:
-        key = draw_key(sample.seed, sample.population_sha256, run_id)
-        item = (_invert(key), position, run_id)
+        hashed = prefix.copy()
+        hashed.update(run_id.encode())
+        item = (hashed.digest().translate(_COMPLEMENT), position, run_id)
         if len(heap) < sample.size:
             heapq.heappush(heap, item)
         elif item > heap[0]:
@@ -107,9 +110,5 @@ def draw(sample: SamplePlan, run_ids: Iterable[tuple[int, str]]) -> list[tuple[i
     return sorted((position, run_id) for _, position, run_id in heap)
 
 
-def _invert(key: str) -> str:
-    """The hex key with each digit complemented: a smaller key sorts larger (a max-heap on keys)."""
-    return key.translate(_COMPLEMENT)
-
-
-_COMPLEMENT = str.maketrans("0123456789abcdef", "fedcba9876543210")
+#: Each byte to 255 minus it: a smaller digest sorts larger.
+_COMPLEMENT = bytes(range(255, -1, -1))

@@ -7,7 +7,7 @@ Layout of ``--out DIR``::
                                  status, the waiver and policy change ledgers, the sample
     population.jsonl             one canonical JSON line per run, oldest first (build.py)
     waivers.jsonl                one line per waiver applied in a run: what it hid, where
-    proofs/NNNNNN.jsonl          the runs' inclusion proofs in the Merkle tree, one line each, 4,096
+    proofs/NNNNNN.jsonl          the runs' inclusion proofs in the Merkle tree, one line each, 1,024
                                  runs per file, in population order (proofs.py, merkle.py)
     AUDIT_PERIOD_EVIDENCE.md     the report for people (markdown.py)
     audit-period.html            the same as one self-contained page with weekly trends (html.py)
