@@ -434,3 +434,40 @@ def test_an_export_without_sharded_proofs_is_refused_with_what_to_do(
     for args in ((), ("--run", run_id)):
         result = verify(out, *args, "--allow-unsigned", "--format", "json")
         assert result.exit_code == 1 and "proof_shard_size" in result.output, result.output
+
+
+def test_a_population_line_that_is_no_entry_fails_verify_even_when_everything_is_recomputed(
+    quarter: Quarter, tmp_path: Path
+) -> None:
+    """Hostile, without the signing key: one population line replaced by something that is not a
+    run's entry, and the rest made consistent with it (Merkle root, population hash, every proof,
+    both SHA256SUMS). Only the signature could tell, and the export is unsigned: verify still
+    refuses it for what the line is, and does not crash on it."""
+    from affidavit.export.merkle import MerkleLevels, leaf_hash
+    from affidavit.export.proofs import shards
+
+    out = tmp_path / "audit"
+    assert export(quarter, out, sign=False).exit_code == 0
+    lines = (out / "population.jsonl").read_bytes().splitlines()
+    lines[1] = b'["not", "an", "entry", "\\u001b[31m"]'
+    (out / "population.jsonl").write_bytes(b"".join(line + b"\n" for line in lines))
+    tree = MerkleLevels()
+    try:
+        for line in lines:
+            tree.add(leaf_hash(line))
+        root = tree.build()
+        doc = json.loads((out / "period.json").read_text())
+        for name, proof_lines, _ in shards(tree, iter(lines), doc["period"]["name"], root, 1024):
+            (out / "proofs" / name).write_bytes(b"".join(proof_lines))
+    finally:
+        tree.close()
+    import hashlib
+
+    doc["merkle"]["root"] = root.hex()
+    doc["population"]["sha256"] = hashlib.sha256((out / "population.jsonl").read_bytes()).hexdigest()
+    (out / "period.json").write_text(json.dumps(doc))
+    _resum(out)
+    result = verify(out, "--allow-unsigned", "--format", "json")
+    assert result.exit_code == 1, result.output
+    problems = json.loads(result.output)["problems"]
+    assert problems == ["population.jsonl line(s) 2: not a population entry in its place"], problems

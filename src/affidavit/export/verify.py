@@ -34,6 +34,8 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+import orjson
+
 from affidavit.artefact import read_regular_file
 from affidavit.bundle.sign import ENVELOPE_NAME, PAYLOAD_TYPE, SIGNATURE_NAME, SUMS_NAME, signature_valid
 from affidavit.errors import InputError
@@ -61,6 +63,8 @@ if TYPE_CHECKING:
 
 VERIFIED, UNSIGNED, NOT_CHECKED, INVALID = "verified", "unsigned", "not-checked", "invalid"
 _SUM_LINE = re.compile(r"([0-9a-f]{64})  ([^\n]+)")
+#: A run id the export writes (``write._SAFE_ID``).
+_RUN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
 _SMALL = 64 * 1024 * 1024  # period.json, a proof, the envelope: read whole up to this
 
 
@@ -180,7 +184,7 @@ def verify_run(folder: Path, run_id: str) -> RunProofReport:
     def report(index: int | None, *problems: str) -> RunProofReport:
         return RunProofReport(run_id, name, index, size, root, problems)
 
-    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}", run_id):
+    if not _RUN_ID.fullmatch(run_id):
         return report(None, "not a run id")
     shard_size = _shard_size(doc)
     if shard_size is None:
@@ -352,9 +356,16 @@ def _check_population(folder: Path, report: PeriodReport, doc: dict[str, Any]) -
     size = report.runs
     tree = MerkleLevels()
     try:
+        odd: list[int] = []
         with path.open("rb") as handle:
-            for raw in handle:
-                tree.add(leaf_hash(raw.rstrip(b"\n")))
+            for n, raw in enumerate(handle):
+                line = raw.rstrip(b"\n")
+                tree.add(leaf_hash(line))
+                if not _is_entry(line, n):
+                    odd.append(n + 1)
+        if odd:
+            shown = ", ".join(map(str, odd[:10])) + (f" and {len(odd) - 10} more" if len(odd) > 10 else "")
+            report.problems.append(f"{POPULATION_NAME} line(s) {shown}: not a population entry in its place")
         root = tree.build()
         if tree.size != size:
             report.problems.append(f"{POPULATION_NAME} holds {tree.size} run(s); {PERIOD_NAME} says {size}")
@@ -368,6 +379,24 @@ def _check_population(folder: Path, report: PeriodReport, doc: dict[str, Any]) -
             )
     finally:
         tree.close()
+
+
+def _is_entry(line: bytes, position: int) -> bool:
+    """Whether a population line is an entry (``build.population_entry``) at ``position``."""
+    try:
+        entry = orjson.loads(line)
+    except orjson.JSONDecodeError:
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            return False
+    return (
+        isinstance(entry, dict)
+        and entry.get("position") == position
+        and isinstance(entry.get("run_id"), str)
+        and _RUN_ID.fullmatch(entry["run_id"]) is not None
+        and isinstance(entry.get("subject"), dict)
+    )
 
 
 def _check_proofs(
@@ -432,7 +461,12 @@ def _shard_difference(
             return f"{where} holds {len(found)} proof(s); its runs are {len(expected)}"
         if found[n] + b"\n" == want:
             continue
-        run_id = str(json.loads(want)["entry"]["run_id"])
+        try:
+            run_id = json.loads(entries[n])["run_id"]
+        except (ValueError, TypeError, KeyError):
+            run_id = None
+        if not isinstance(run_id, str) or not _RUN_ID.fullmatch(run_id):  # said of the population
+            return f"{where} line {n + 1} is not the proof of the population's line at its place"
         try:
             proof = json.loads(found[n])
         except ValueError:
