@@ -160,18 +160,7 @@ class _Reader:
             if len(self._waived) >= _KEPT:
                 self._waived.clear()
             self._waived[waived_text] = waived
-        digest, controls, policy_sha256, matrices = shared
-        return self._run(
-            row,
-            row.payload_sha256 or "",
-            digest,
-            controls,
-            policy_sha256,
-            matrices,
-            waived,
-            policy_text,
-            controls_text,
-        )
+        return self._run(row, row.payload_sha256 or "", shared, waived, policy_text, controls_text)
 
     @staticmethod
     def _cut(row: ScannedRun) -> tuple[bytes, bytes, bytes, bytes] | None:
@@ -266,33 +255,23 @@ class _Reader:
                 f"the summary of run {row.run_id} (#{row.seq}) is not {SUMMARY_SCHEMA}",
                 hint="run `affidavit history verify`",
             )
-        return self._run(
-            row,
-            payload_sha256,
-            digest,
-            controls,
-            policy_sha256,
-            matrices,
-            waived,
-            policy_text,
-            controls_text,
-        )
+        shared = (digest, controls, policy_sha256, matrices)
+        return self._run(row, payload_sha256, shared, waived, policy_text, controls_text)
 
     def _run(
         self,
         row: ScannedRun,
         payload_sha256: str,
-        digest: Any,
-        controls: Any,
-        policy_sha256: Any,
-        matrices: Any,
+        shared: tuple[Any, ...],
         waived: Any,
         policy_text: bytes,
         controls_text: bytes,
     ) -> PeriodRun:
         """The run, once its summary's parts were found of the shape ``derive_summary`` writes: its
         catalogue read (``_catalogue_of``, once per catalogue) and its outcome letters found to fit
-        it (once per letters and catalogue)."""
+        it (once per letters and catalogue). ``shared``: the catalogue digest, controls, policy digest
+        and matrices."""
+        digest, controls, policy_sha256, matrices = shared
         where = f"run {row.run_id} (#{row.seq})"
         catalogue = self._catalogues.get(digest)
         if catalogue is None:
