@@ -65,8 +65,9 @@ def _frames(seen: bytes) -> list[str]:
 
 def test_on_a_terminal_the_runs_read_are_drawn_in_place_and_cleared(quarter: Quarter, tmp_path: Path) -> None:
     """stderr a terminal, text output: one line redrawn with ``\\r`` (no newline ever), a bar of the
-    runs read out of the period's runs (the store's count), the rate, and at the end the line
-    blanked and the cursor back at its start; the summary goes to stdout as usual."""
+    runs read out of the period's runs (the store's count), the rate, then of the proofs written,
+    and at the end the line blanked and the cursor back at its start; the summary goes to stdout
+    as usual."""
     code, seen, out = _with_stderr_on_a_terminal(_export(quarter, tmp_path / "audit"))
     assert code == 0, (seen, out)
     exported = re.search(rb" runs=(\d+) ", out)
@@ -74,11 +75,16 @@ def test_on_a_terminal_the_runs_read_are_drawn_in_place_and_cleared(quarter: Qua
     total = int(exported.group(1))
     assert b"\n" not in seen and seen.startswith(b"\r  [")
     frames = _frames(seen)
-    bar = r"  \[[#-]+\] \d[\d,]*/(?P<total>[\d,]+) runs read \(\d+%(, [\d,]+/s)?\) *"
-    assert all(re.fullmatch(bar, f) for f in frames[:-1]), frames
-    totals = {re.fullmatch(bar, f).group("total") for f in frames[:-1]}  # type: ignore[union-attr]
+    bar = r"  \[[#-]+\] \d[\d,]*/(?P<total>[\d,]+) (?P<what>runs read|proofs written) \(\d+%(, [\d,]+/s)?\) *"
+    drawn = [re.fullmatch(bar, f) for f in frames[:-1]]
+    assert all(drawn), frames
+    phases = [m.group("what") for m in drawn]  # type: ignore[union-attr]
+    read = phases.count("runs read")
+    assert read and phases == ["runs read"] * read + ["proofs written"] * (len(phases) - read), phases
+    totals = {m.group("total") for m in drawn}  # type: ignore[union-attr]
     assert totals == {f"{total:,}"}, (totals, out[:200])  # the count is the population's size
-    assert "(100%" in frames[-2]  # the last run read fills the bar
+    assert "(100%" in frames[read - 1]  # the last run read fills the bar...
+    assert "(100%" in frames[-2] and "proofs written" in frames[-2]  # ...and so does the last proof
     assert frames[-1].strip() == ""  # the clearing frame: only blanks ...
     assert seen.endswith(b"\r") and len(frames[-1]) >= max(
         len(f.rstrip()) for f in frames[:-1]
@@ -163,3 +169,18 @@ def test_the_line_is_throttled_and_sized_by_the_clock_and_the_columns() -> None:
     quiet = _Terminal()
     Progress(cast("TextIO", quiet), None).close()
     assert quiet.written == ""
+
+
+def test_a_new_phase_counts_from_zero_with_its_own_words_total_and_rate() -> None:
+    """After the runs are read the line counts the proofs written: drawn at once (however soon),
+    its own total, and its rate from the phase's start, not the export's."""
+    now = [0.0]
+    stream = _Terminal()
+    bar = Progress(cast("TextIO", stream), 10, interval=1.0, clock=lambda: now[0])
+    bar(10)
+    now[0] = 8.0
+    bar.phase("proofs written", 4)
+    now[0] = 8.1
+    bar(2)  # within the interval of the last draw, but the first of its phase
+    assert stream.written.endswith("2/4 proofs written (50%, 20/s)")
+    assert stream.written.count("\r") == 2

@@ -53,6 +53,13 @@ class Progress:
         self._last_draw = now
         self._draw(self.line(done, now - self.started, self._columns()))
 
+    def phase(self, what: str, total: int | None) -> None:
+        """Count something else from now on (``what``, out of ``total``), from zero and at its own
+        rate; the next call draws."""
+        self.what, self.total = what, total
+        self.started = self.clock()
+        self._last_draw = None
+
     def line(self, done: int, elapsed: float, columns: int) -> str:
         """The line for ``done`` items after ``elapsed`` seconds, at most ``columns - 1`` wide."""
         rate = f", {done / elapsed:,.0f}/s" if elapsed > 0 and done else ""

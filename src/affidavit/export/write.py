@@ -33,7 +33,7 @@ import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from affidavit import __version__
 from affidavit.bundle.sign import ENVELOPE_NAME, SIGNATURE_NAME, SUMS_NAME
@@ -48,7 +48,7 @@ from affidavit.jsonwrite import indented_json
 from affidavit.store.interface import RunQuery
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator
+    from collections.abc import Iterator
 
     from affidavit.bundle.sign import Signer
     from affidavit.export.deployments import CommitTimes, Deployment
@@ -108,8 +108,19 @@ def framework_id(name: str) -> str:
     return found
 
 
+class ExportProgress(Protocol):
+    """What the export tells of its progress: items done (``progress(done)``), and when it turns
+    from reading the runs to writing their proofs (``phase``). ``cli.progress.Progress`` is one."""
+
+    def __call__(self, done: int) -> None:
+        """``done`` items of the current phase are done."""
+
+    def phase(self, what: str, total: int | None) -> None:
+        """From now on, ``what`` is counted, out of ``total``."""
+
+
 def export_period(
-    store: Store, request: ExportRequest, progress: Callable[[int], None] | None = None
+    store: Store, request: ExportRequest, progress: ExportProgress | None = None
 ) -> ExportResult:
     """Write the export of ``request.period`` from ``store`` (see the module docstring)."""
     out = request.out
@@ -130,7 +141,7 @@ def export_period(
 
 
 def _write(
-    store: Store, request: ExportRequest, stage: Path, progress: Callable[[int], None] | None
+    store: Store, request: ExportRequest, stage: Path, progress: ExportProgress | None
 ) -> dict[str, Any]:
     """Everything of the export into ``stage``; period.json's document."""
     (stage / PROOFS_DIR).mkdir()
@@ -156,9 +167,11 @@ def _write(
     sample_plan = plan(
         request.sample_seed, builder.population_sha256, builder.runs, request.period.days, request.sample_size
     )
+    if progress is not None:
+        progress.phase("proofs written", builder.runs)
     try:
         root = builder.tree.build()
-        picked = dict(draw(sample_plan, _write_proofs(stage, request, builder, root)))
+        picked = dict(draw(sample_plan, _write_proofs(stage, request, builder, root, progress)))
     finally:
         builder.tree.close()
     sampled = [
@@ -262,7 +275,7 @@ def _write(
 
 
 def _write_proofs(
-    stage: Path, request: ExportRequest, builder: PeriodBuilder, root: bytes
+    stage: Path, request: ExportRequest, builder: PeriodBuilder, root: bytes, progress: ExportProgress | None
 ) -> Iterator[tuple[int, str]]:
     """Write the runs' inclusion proofs in shards (``proofs.py``) and ``proofs/SHA256SUMS``,
     yielding ``(position, run id)`` of each run as it goes (the sample is drawn in the same pass).
@@ -276,6 +289,8 @@ def _write_proofs(
             for entry in entries:
                 yield position, _run_id(entry)
                 position += 1
+            if progress is not None:
+                progress(position)
 
 
 def _run_id(line: bytes) -> str:
