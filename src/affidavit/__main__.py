@@ -2,4 +2,5 @@
 
 from affidavit.cli import run
 
-run()
+if __name__ == "__main__":  # not when a process started from this one imports it again
+    run()
