@@ -25,6 +25,7 @@ import pickle
 import subprocess
 import sys
 from collections import deque
+from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from affidavit.export.source import _KEPT, PeriodRun, _Reader, _shared, _waived_ok
@@ -178,8 +179,14 @@ class _Helper:
 
 
 def _command() -> list[str]:
-    """How the helper is started: this interpreter, running ``serve``."""
-    return [sys.executable, "-c", "from affidavit.export.checker import serve; serve()"]
+    """How the helper is started: this interpreter in isolated mode (``-I``: neither the working
+    folder nor ``PYTHONPATH`` can put a module in its way), finding affidavit where this process
+    found it, running ``serve``."""
+    import affidavit
+
+    root = str(Path(affidavit.__file__).resolve().parent.parent)
+    code = f"import sys; sys.path.append({root!r}); from affidavit.export.checker import serve; serve()"
+    return [sys.executable, "-I", "-c", code]
 
 
 def serve(
