@@ -78,24 +78,10 @@ class PeriodRun(NamedTuple):
     catalogue_sha256: str
 
 
-#: Periods of at least this many runs have their runs checked by a helper process (``checker.py``):
-#: starting one costs about a third of a second, a tenth of checking 20,000 runs.
-ASIDE_FROM = 20_000
-
-
-def period_runs(
-    store: Store, period: Period, environment: str | None, *, expected: int = 0, reader: _Reader | None = None
-) -> Iterator[PeriodRun]:
-    """Every run evaluated in ``period`` (in ``environment`` when given), oldest first; with
-    ``expected`` (the runs the period is thought to hold) at ``ASIDE_FROM`` or more, their chain
-    hashes and summaries are checked by a helper process (the same checks, the same result)."""
-    reader = reader or _Reader(store)
+def period_runs(store: Store, period: Period, environment: str | None) -> Iterator[PeriodRun]:
+    """Every run evaluated in ``period`` (in ``environment`` when given), oldest first."""
+    reader = _Reader(store)
     rows = store.scan(period.since, period.until, environment)
-    if expected >= ASIDE_FROM:
-        from affidavit.export.checker import checked_aside
-
-        yield from checked_aside(reader, rows)
-        return
     try:
         for scanned in rows:
             if scanned.summary is None:
@@ -135,7 +121,6 @@ class _Reader:
         self._parts: dict[tuple[bytes, bytes, bytes], tuple[Any, ...]] = {}
         self._waived: dict[bytes, list[dict[str, Any]]] = {}
         self._fits: set[tuple[bytes, str]] = set()
-        self.aside = 0  # runs whose chain hash and summary a helper process checked (checker.py)
 
     def summarised(self, row: ScannedRun) -> PeriodRun:
         """A chain-version-2 run, checked from its summary and payload sha256 alone."""

@@ -148,8 +148,7 @@ def _write(
     with (stage / POPULATION_NAME).open("wb") as population, (stage / WAIVERS_NAME).open("wb") as waivers:
         builder = PeriodBuilder(request.period, request.framework, population, waivers)
         reconciler = Reconciler(list(request.deployments), request.period.since, request.period.until)
-        expected = store.count(request.period.since, request.period.until, request.environment)
-        for run in period_runs(store, request.period, request.environment, expected=expected):
+        for run in period_runs(store, request.period, request.environment):
             if not _SAFE_ID.fullmatch(run.run_id):
                 raise ExportError(
                     f"run #{run.seq} of {store.display} has an id that cannot name a file; the export stops"
