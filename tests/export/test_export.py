@@ -471,3 +471,29 @@ def test_a_population_line_that_is_no_entry_fails_verify_even_when_everything_is
     assert result.exit_code == 1, result.output
     problems = json.loads(result.output)["problems"]
     assert problems == ["population.jsonl line(s) 2: not a population entry in its place"], problems
+
+
+def test_the_interpreters_switch_interval_is_shortened_for_the_export_only(
+    quarter: Quarter, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The export shortens the interval at which threads take the interpreter's lock (its fetching
+    and writing threads waited 5 ms for it each time) and gives the caller's back, after a
+    success as after a failure."""
+    import sys
+
+    import affidavit.export.write as write
+
+    seen: list[float] = []
+    real = write._write
+
+    def spy(*args: object, **kwargs: object) -> object:
+        seen.append(sys.getswitchinterval())
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(write, "_write", spy)
+    before = sys.getswitchinterval()
+    assert export(quarter, tmp_path / "a").exit_code == 0
+    assert sys.getswitchinterval() == before and seen == [min(before, 0.0005)]
+    _edit_run(Path(quarter.url.removeprefix("sqlite://")), 2, rehash=False)
+    assert export(quarter, tmp_path / "b").exit_code == 3
+    assert sys.getswitchinterval() == before and len(seen) == 2
