@@ -79,7 +79,7 @@ def verify(
     a bundle at all.
     """
     from affidavit.bundle.verify import INVALID, NOT_CHECKED, UNSIGNED, VERIFIED, verify_bundle
-    from affidavit.export.verify import is_period_export
+    from affidavit.export import is_period_export
 
     verbose = bool(ctx.obj["verbose"])
     if run_id is not None or is_period_export(bundle):  # a period export (affidavit export)

@@ -39,11 +39,11 @@ import orjson
 from affidavit.artefact import read_regular_file
 from affidavit.bundle.sign import ENVELOPE_NAME, PAYLOAD_TYPE, SIGNATURE_NAME, SUMS_NAME, signature_valid
 from affidavit.errors import InputError
+from affidavit.export import PERIOD_NAME, is_period_export
 from affidavit.export.build import canonical
 from affidavit.export.merkle import MerkleLevels, leaf_hash, verify_inclusion
 from affidavit.export.proofs import PROOF_SCHEMA, shard_name, shards
 from affidavit.export.write import (
-    PERIOD_NAME,
     PERIOD_SCHEMA,
     POPULATION_NAME,
     PREDICATE_TYPE,
@@ -134,12 +134,6 @@ class RunProofReport:
             "ok": self.ok,
             "problems": list(self.problems),
         }
-
-
-def is_period_export(folder: Path) -> bool:
-    """Whether ``folder`` is a period export (it holds a regular ``period.json``)."""
-    path = folder / PERIOD_NAME
-    return folder.is_dir() and path.is_file() and not path.is_symlink()
 
 
 def _json(path: Path, name: str) -> Any:

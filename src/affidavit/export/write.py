@@ -39,6 +39,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from affidavit import __version__
 from affidavit.bundle.sign import ENVELOPE_NAME, SIGNATURE_NAME, SUMS_NAME
 from affidavit.errors import Error, UsageError
+from affidavit.export import PERIOD_NAME
 from affidavit.export.build import PeriodBuilder, canonical
 from affidavit.export.deployments import Reconciler
 from affidavit.export.proofs import LAYOUT as PROOF_LAYOUT
@@ -57,7 +58,6 @@ if TYPE_CHECKING:
     from affidavit.store.interface import Store
 
 PERIOD_SCHEMA = "affidavit.period/v1"
-PERIOD_NAME = "period.json"
 POPULATION_NAME = "population.jsonl"
 WAIVERS_NAME = "waivers.jsonl"
 REPORT_NAME = "AUDIT_PERIOD_EVIDENCE.md"
