@@ -57,7 +57,7 @@ def _matrices(matrices: list[dict[str, Any]]) -> str:
     return ", ".join(f"{m.get('framework')} {m.get('sha256')}" for m in matrices)
 
 
-def _sampled(s: dict[str, Any], ids: Any) -> dict[str, Any]:
+def _sampled(s: dict[str, Any], ids: Any, shard_size: int) -> dict[str, Any]:
     """The observation of one sampled run."""
     return {
         "uuid": ids("sample", s["run_id"]),
@@ -72,14 +72,14 @@ def _sampled(s: dict[str, Any], ids: Any) -> dict[str, Any]:
             _prop("bundle-digest", s.get("bundle_digest")),
         ),
         "methods": ["TEST"],
-        "relevant-evidence": [_proof_evidence(s["position"])],
+        "relevant-evidence": [_proof_evidence(s["position"], shard_size)],
         "collected": s["time"],
     }
 
 
-def _proof_evidence(position: int) -> dict[str, str]:
+def _proof_evidence(position: int, shard_size: int) -> dict[str, str]:
     """Where a run's inclusion proof is (``proofs.shard_of``)."""
-    name, line = shard_of(position)
+    name, line = shard_of(position, shard_size)
     return {"href": f"proofs/{name}", "description": f"Its inclusion proof: line {line + 1} of the file."}
 
 
@@ -114,7 +114,8 @@ def render_period_oscal(doc: dict[str, Any]) -> str:
             "collected": until,
         }
     ]
-    observations.extend(_sampled(s, ids) for s in doc["sample"]["runs"])
+    shard_size = doc["merkle"]["proof_shard_size"]
+    observations.extend(_sampled(s, ids, shard_size) for s in doc["sample"]["runs"])
     for n, e in enumerate(doc["deployments"]["exceptions"]):
         observations.append(
             {

@@ -32,8 +32,6 @@ PROOF_SCHEMA = "affidavit.inclusion-proof/v1"
 MERKLE_ALGORITHM = "rfc6962-sha256"
 #: Proofs per file (a power of two: a shard is one subtree).
 SHARD_SIZE = 1024
-#: How ``period.json`` describes where a run's proof is.
-LAYOUT = f"proofs/NNNNNN.jsonl: the proof of the run at position p is line p % {SHARD_SIZE} + 1 of file p // {SHARD_SIZE}"
 
 
 def shard_name(index: int) -> str:
@@ -41,9 +39,14 @@ def shard_name(index: int) -> str:
     return f"{index:06d}.jsonl"
 
 
-def shard_of(position: int) -> tuple[str, int]:
+def layout(shard_size: int) -> str:
+    """How ``period.json`` says where a run's proof is, for shards of ``shard_size``."""
+    return f"proofs/NNNNNN.jsonl: the proof of the run at position p is line p % {shard_size} + 1 of file p // {shard_size}"
+
+
+def shard_of(position: int, shard_size: int) -> tuple[str, int]:
     """The shard file holding the proof of the run at ``position``, and its line there (from 0)."""
-    return shard_name(position // SHARD_SIZE), position % SHARD_SIZE
+    return shard_name(position // shard_size), position % shard_size
 
 
 def shards(

@@ -42,8 +42,7 @@ from affidavit.errors import Error, UsageError
 from affidavit.export import PERIOD_NAME
 from affidavit.export.build import PeriodBuilder, canonical
 from affidavit.export.deployments import Reconciler
-from affidavit.export.proofs import LAYOUT as PROOF_LAYOUT
-from affidavit.export.proofs import MERKLE_ALGORITHM, SHARD_SIZE, shards
+from affidavit.export.proofs import MERKLE_ALGORITHM, SHARD_SIZE, layout, shards
 from affidavit.export.sample import draw, plan
 from affidavit.export.source import period_runs
 from affidavit.jsonwrite import indented_json
@@ -250,7 +249,7 @@ def _write(
             "leaf": "sha256(0x00 || one line of population.jsonl without its newline)",
             "tree_size": builder.runs,
             "root": root.hex(),
-            "proofs": PROOF_LAYOUT,
+            "proofs": layout(SHARD_SIZE),
             "proof_shard_size": SHARD_SIZE,
         },
         "controls": controls,
