@@ -48,6 +48,7 @@ from affidavit.export.write import (
     POPULATION_NAME,
     PREDICATE_TYPE,
     PROOFS_DIR,
+    SAFE_RUN_ID,
     STATEMENT_TYPE,
     WAIVERS_NAME,
     ExportError,
@@ -63,8 +64,6 @@ if TYPE_CHECKING:
 
 VERIFIED, UNSIGNED, NOT_CHECKED, INVALID = "verified", "unsigned", "not-checked", "invalid"
 _SUM_LINE = re.compile(r"([0-9a-f]{64})  ([^\n]+)")
-#: A run id the export writes (``write._SAFE_ID``).
-_RUN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
 _SMALL = 64 * 1024 * 1024  # period.json, a proof, the envelope: read whole up to this
 
 
@@ -178,7 +177,7 @@ def verify_run(folder: Path, run_id: str) -> RunProofReport:
     def report(index: int | None, *problems: str) -> RunProofReport:
         return RunProofReport(run_id, name, index, size, root, problems)
 
-    if not _RUN_ID.fullmatch(run_id):
+    if not SAFE_RUN_ID.fullmatch(run_id):
         return report(None, "not a run id")
     shard_size = _shard_size(doc)
     if shard_size is None:
@@ -388,7 +387,7 @@ def _is_entry(line: bytes, position: int) -> bool:
         isinstance(entry, dict)
         and entry.get("position") == position
         and isinstance(entry.get("run_id"), str)
-        and _RUN_ID.fullmatch(entry["run_id"]) is not None
+        and SAFE_RUN_ID.fullmatch(entry["run_id"]) is not None
         and isinstance(entry.get("subject"), dict)
     )
 
@@ -459,7 +458,7 @@ def _shard_difference(
             run_id = json.loads(entries[n])["run_id"]
         except (ValueError, TypeError, KeyError):
             run_id = None
-        if not isinstance(run_id, str) or not _RUN_ID.fullmatch(run_id):  # said of the population
+        if not isinstance(run_id, str) or not SAFE_RUN_ID.fullmatch(run_id):  # said of the population
             return f"{where} line {n + 1} is not the proof of the population's line at its place"
         try:
             proof = json.loads(found[n])

@@ -67,8 +67,9 @@ STATEMENT_TYPE = "https://in-toto.io/Statement/v1"
 PREDICATE_TYPE = "urn:affidavit:audit-period:v1"
 #: The frameworks ``--framework`` names, to the matrix framework ids of controls/.
 FRAMEWORKS = {"soc2": "soc2", "iso27001": "iso27001-2022", "iso27001-2022": "iso27001-2022", "ssdf": "ssdf"}
-#: What a run id must look like to name a proof file (the gate's ids are far narrower).
-_SAFE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
+#: What a run id must look like to be exported (found in a proof line by its text; the gate's ids are
+#: far narrower): the export refuses another, verify reads no other.
+SAFE_RUN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
 
 
 class ExportError(Error):
@@ -161,7 +162,7 @@ def _write(
         builder = PeriodBuilder(request.period, request.framework, population, waivers)
         reconciler = Reconciler(list(request.deployments), request.period.since, request.period.until)
         for run in period_runs(store, request.period, request.environment):
-            if not _SAFE_ID.fullmatch(run.run_id):
+            if not SAFE_RUN_ID.fullmatch(run.run_id):
                 raise ExportError(
                     f"run #{run.seq} of {store.display} has an id that cannot name a file; the export stops"
                 )
@@ -307,7 +308,7 @@ def _write_proofs(
 
 def _run_id(line: bytes) -> str:
     """The run id of a population line as ``PeriodBuilder`` wrote it (canonical JSON, the id checked
-    against ``_SAFE_ID``: in such a line ``"run_id":"`` can only be the key itself)."""
+    against ``SAFE_RUN_ID``: in such a line ``"run_id":"`` can only be the key itself)."""
     at = line.index(b'"run_id":"') + 10
     return line[at : line.index(b'"', at)].decode("ascii")
 
