@@ -117,9 +117,9 @@ class Artefact:
             try:
                 self._json = load_json(self.raw if self.encoding == "utf-8" else self.text, self.source)
             except InputError as exc:
-                self._json_error = exc
+                self._json_error = _detached(exc)
         if self._json_error is not None:
-            raise self._json_error
+            raise _detached(self._json_error)
         return self._json
 
     def try_json(self) -> Any:
@@ -135,6 +135,18 @@ class Artefact:
         """Drop the cached parse so that memory goes back once the record is built."""
         self._json = _NOT_PARSED
         self.__dict__.pop("text", None)
+
+
+def _detached(error: InputError) -> InputError:
+    """A new ``InputError`` that says what ``error`` says, with no traceback or context.
+
+    The parse error an artefact keeps must not be the one raised: a raised exception's traceback
+    holds the frames it passed through, one of them ``Artefact.json`` with the artefact itself, and
+    the frames of the parse with the whole text; kept on the artefact, that is a reference cycle
+    freed only by the cyclic collector, which the gate pauses. Each raise gets its own copy too, so
+    that a caller that notes the kind on the one it caught (``collectors._collect``) changes no
+    other."""
+    return type(error)(error.source, error.detail, path=error.path, hint=error.hint, kind=error.kind)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -314,8 +314,15 @@ def _scrub_plan(plan: dict[str, Any], leaves: set[str]) -> Any:
                 changed[i] = new
         return node if changed is None else changed
 
-    scrubbed = in_dict(plan)
-    suspects = credential_candidates(strings + list(names))
+    try:
+        scrubbed = in_dict(plan)
+        suspects = credential_candidates(strings + list(names))
+    finally:
+        # ``in_dict`` and ``in_list`` call each other through their closures, a reference cycle:
+        # what they hold would outlive this call until the cyclic collector runs (the gate pauses
+        # it), and ``strings`` holds every string of the plan, which would outlive the plan.
+        strings.clear()
+        names.clear()
     looking = {text: SENSITIVE for text in suspects if _literal(text) and looks_secret(text)}
     if looking:  # rare: values that look like credentials; the plain path, exactly
         return mask_tree(_replace_values(scrubbed, looking))
