@@ -41,6 +41,8 @@ _ALWAYS = frozenset("\\`*[]<&|~$")
 #: A value's first character is escaped when it could open a block where the value starts one
 #: (in a list item, at the start of a paragraph): heading, quote, list item, setext underline.
 _FIRST = frozenset("#>-+=")
+# Every character ``_escape`` may put a backslash before.
+_MAY_ESCAPE = re.compile("[" + re.escape("".join(sorted(_ALWAYS))) + "_:.]")
 #: An ordered list marker at a value's start (``1.`` or ``1)`` then a space or the end).
 _ORDERED = re.compile(r"(\d{1,9})([.)])(?=\s|\Z)")
 #: A single-backtick code span in rule prose.
@@ -108,18 +110,21 @@ def _escape(text: str, *, first: bool) -> str:
 
     ``first``: the text starts the value, so a block marker at its start is escaped too.
     """
-    out: list[str] = []
-    for i, c in enumerate(text):
+
+    def one(match: re.Match[str]) -> str:
+        c, i = match.group(), match.start()
         if (
             c in _ALWAYS
             or (c == "_" and not _intraword(text, i))
             or (c == ":" and text.startswith("//", i + 1))
             or (c == "." and _www(text, i))
         ):
-            out.append("\\" + c)
-        else:
-            out.append(c)
-    escaped = "".join(out)
+            return "\\" + c
+        return c
+
+    # Only the characters that may need a backslash are looked at, each in its place (a loop over
+    # every character cost a tenth of the demo gate's rendering).
+    escaped = _MAY_ESCAPE.sub(one, text)
     if first and escaped:
         if escaped[0] in _FIRST:
             return "\\" + escaped
