@@ -145,8 +145,8 @@ def _detached(error: InputError) -> InputError:
     the frames of the parse with the whole text; kept on the artefact, that is a reference cycle
     freed only by the cyclic collector, which the gate pauses. Each raise gets its own copy too, so
     that a caller that notes the kind on the one it caught (``collectors._collect``) changes no
-    other."""
-    return type(error)(error.source, error.detail, path=error.path, hint=error.hint, kind=error.kind)
+    other. (``load_json`` raises plain ``InputError`` only, and the copy is one.)"""
+    return InputError(error.source, error.detail, path=error.path, hint=error.hint, kind=error.kind)
 
 
 # ---------------------------------------------------------------------------------------------
