@@ -330,3 +330,78 @@ def read_bundle_files_from(data: bytes) -> dict[str, bytes]:
             assert handle is not None
             out[member.name.split("/", 1)[1]] = handle.read()
         return out
+
+
+def _deflate_files() -> dict[str, bytes]:
+    import random
+
+    rng = random.Random(1952)
+    return {
+        "manifest.json": b"{}\n",
+        "evidence/random.bin": bytes(rng.getrandbits(8) for _ in range(200_000)),
+        "evidence/repetitive.json": b'{"k": "v", "n": 1}' * 40_000,
+        "evidence/empty.json": b"",
+    }
+
+
+def test_the_parallel_deflate_is_one_gzip_member_any_reader_takes(tmp_path: Path) -> None:
+    """RFC 1952: one member whose trailer holds the CRC-32 and length of the whole; gzip(1) tests
+    it, Python's gzip checks both, and a raw inflater ends exactly at the trailer."""
+    files = _deflate_files()
+    archive = tar_gz(RUN_ID, files)
+    assert read_bundle_files_from(archive) == files
+    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    stream = inflater.decompress(archive)
+    assert inflater.eof and inflater.unused_data == b""
+    assert stream == gzip.decompress(archive)
+    path = tmp_path / "a.tar.gz"
+    path.write_bytes(archive)
+    subprocess.run(["gzip", "-t", str(path)], check=True)
+    assert archive[:10] == b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff"  # MTIME 0, no name
+
+
+@pytest.mark.parametrize("block", [512, 1000, 4096, 65536])
+def test_the_deflate_blocks_change_no_byte_of_the_tar_stream(
+    monkeypatch: pytest.MonkeyPatch, block: int
+) -> None:
+    """Blocks of any size, including a size every tar record is a multiple of (the last block is
+    then empty), inflate to the very same tar stream as one block does."""
+    import affidavit.bundle.archive as archive
+
+    files = _deflate_files()
+    monkeypatch.setattr(archive, "DEFLATE_BLOCK", 1 << 30)  # one block: a plain deflate stream
+    whole = gzip.decompress(tar_gz(RUN_ID, files))
+    monkeypatch.setattr(archive, "DEFLATE_BLOCK", block)
+    split = tar_gz(RUN_ID, files)
+    assert gzip.decompress(split) == whole
+    assert read_bundle_files_from(split) == files
+
+
+def test_the_archive_does_not_depend_on_the_number_of_threads(monkeypatch: pytest.MonkeyPatch) -> None:
+    import affidavit.bundle.archive as archive
+
+    files = _deflate_files()
+    monkeypatch.setattr(archive, "DEFLATE_BLOCK", 4096)
+    made = set()
+    for cpus in (1, 2, 4, 16):
+        monkeypatch.setattr(archive.os, "cpu_count", lambda cpus=cpus: cpus)
+        made.add(tar_gz(RUN_ID, files))
+    assert len(made) == 1
+
+
+def test_a_failed_member_leaves_no_trailer(monkeypatch: pytest.MonkeyPatch) -> None:
+    """After an error the writer writes nothing more: what it staged is not a whole gzip file."""
+    import affidavit.bundle.archive as archive
+
+    monkeypatch.setattr(archive, "DEFLATE_BLOCK", 4096)
+    out = io.BytesIO()
+    files = _deflate_files()
+    with pytest.raises(BundleError, match="changed size"):
+        archive.write_tar_gz(
+            out,
+            RUN_ID,
+            [("evidence/random.bin", len(files["evidence/random.bin"]) - 1)],
+            lambda n: io.BytesIO(files[n]),
+        )
+    with pytest.raises((EOFError, OSError)):
+        gzip.decompress(out.getvalue())

@@ -10,6 +10,14 @@ equal bundles give byte-identical archives. Each member is copied from its file 
 (``write_tar_gz``): nothing is held in memory whole. The gzip level is ``GZIP_LEVEL``, chosen by
 measurement (see its comment).
 
+The one deflate stream is compressed in parallel (``_ParallelGzip``, pigz's scheme): the tar
+stream is cut into blocks of ``DEFLATE_BLOCK`` bytes, each deflated by a worker thread (zlib
+releases the GIL) with the 32 KiB before it as its preset dictionary, and ended on a byte boundary
+by a sync flush (an empty stored block), the last one by the end of the stream. RFC 1951 allows
+exactly this: the blocks joined are one valid deflate stream, read by any inflater as one, with
+the CRC-32 and length of the whole in the trailer (RFC 1952). The bytes depend only on the tar
+stream, the level and the block size, never on the number of threads or their timing.
+
 **Reading** (``iter_members``, ``read_bundle_files``) is a stream with bounded memory, whatever the
 archive claims: the gzip stream is inflated in chunks of at most ``CHUNK`` bytes (never one call
 that may expand a small input a thousandfold), and the tar headers are parsed here, strictly,
@@ -28,14 +36,17 @@ of the archive. Refused, with the archive's path and what is wrong (``BundleErro
 
 from __future__ import annotations
 
-import gzip
 import io
 import os
 import stat
+import struct
 import tarfile
 import zlib
+from collections import deque
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from types import TracebackType
 from typing import IO, TYPE_CHECKING
 
 from affidavit.bundle.sign import ENVELOPE_NAME, SIGNATURE_NAME, SUMS_NAME
@@ -59,6 +70,10 @@ HEAD = (SUMS_NAME, SIGNATURE_NAME, ENVELOPE_NAME, MANIFEST_NAME)
 #: 2.21 s, 15.7 MB; level 9 4.26 s, 15.4 MB. Level 3 stays: level 1 saves no measurable time and is
 #: 11 % larger; level 6 doubles the cost for 18 % less.
 GZIP_LEVEL = 3
+#: Bytes of the tar stream deflated as one block (``_ParallelGzip``). Measured on the 1x gate's
+#: bundle (146 MB): one stream 1.32 to 1.48 s, blocks of 1 MiB on two threads 0.77 s, and 0.2 %
+#: smaller (each block starts from the 32 KiB before it, so little is lost at the seams).
+DEFLATE_BLOCK = 1 << 20
 #: Bytes read, inflated or copied at a time.
 CHUNK = 1 << 20
 #: How deep the folders of a bundle folder may be nested (the writer makes ``evidence/``).
@@ -85,10 +100,15 @@ def write_tar_gz(
     opened with ``open_member`` and copied in chunks. A file whose size is not the one given is a
     ``BundleError`` (the archive would not match the folder)."""
     with (
-        gzip.GzipFile(fileobj=out, mode="wb", mtime=0, compresslevel=GZIP_LEVEL, filename="") as gz,
+        _ParallelGzip(out, GZIP_LEVEL) as gz,
         # Members are copied CHUNK bytes at a time (tarfile's default is 16 KiB: ten thousand
-        # calls into gzip for a large bundle); zlib's output does not depend on the chunking.
-        tarfile.TarFile(fileobj=gz, mode="w", format=tarfile.PAX_FORMAT, copybufsize=CHUNK) as tar,
+        # calls into gzip for a large bundle); the output does not depend on the chunking.
+        tarfile.TarFile(
+            fileobj=gz,  # type: ignore[arg-type]  # write-only: tarfile's "w" mode only writes and tells
+            mode="w",
+            format=tarfile.PAX_FORMAT,
+            copybufsize=CHUNK,
+        ) as tar,
     ):
         for name, size in members:
             info = tarfile.TarInfo(f"{run_id}/{name}")
@@ -99,6 +119,88 @@ def write_tar_gz(
             info.uname = info.gname = ""
             with open_member(name) as handle:
                 tar.addfile(info, _Exactly(handle, size, name))
+
+
+# The gzip header of every archive (RFC 1952): deflate, no flags, MTIME 0, no extra flags (as
+# Python's gzip module writes for a level other than 1 and 9), operating system unknown.
+_GZIP_HEADER = b"\x1f\x8b\x08\x00" + struct.pack("<L", 0) + b"\x00\xff"
+_WINDOW = 1 << 15  # deflate's window: the most of the past a block can refer to
+
+
+def _deflate(block: bytes, dictionary: bytes, level: int, last: bool) -> bytes:
+    """``block`` as raw deflate data that may refer to ``dictionary`` (the bytes just before it),
+    ended by a sync flush, or by the end of the stream when it is the ``last``."""
+    if dictionary:
+        compressor = zlib.compressobj(
+            level, zlib.DEFLATED, -zlib.MAX_WBITS, zlib.DEF_MEM_LEVEL, zlib.Z_DEFAULT_STRATEGY, dictionary
+        )
+    else:
+        compressor = zlib.compressobj(level, zlib.DEFLATED, -zlib.MAX_WBITS)
+    return compressor.compress(block) + compressor.flush(zlib.Z_FINISH if last else zlib.Z_SYNC_FLUSH)
+
+
+class _ParallelGzip:
+    """A write-only file that writes one gzip member to ``out``, its blocks deflated in parallel
+    (see the module docstring). ``close`` (or leaving the ``with`` block without an error) writes
+    the last block and the trailer; after an error nothing more is written (the caller discards
+    what it staged). At most ``2 x threads`` blocks are in flight, so memory stays a few MiB."""
+
+    def __init__(self, out: IO[bytes], level: int) -> None:
+        self._out, self._level = out, level
+        threads = max(1, min(4, os.cpu_count() or 1))
+        self._pool = ThreadPoolExecutor(threads, thread_name_prefix="affidavit-gzip")
+        self._limit = 2 * threads
+        self._pending: deque[Future[bytes]] = deque()
+        self._buffer = bytearray()
+        self._before = b""  # the last _WINDOW bytes submitted: the next block's dictionary
+        self._crc = 0
+        self._size = 0
+        self._closed = False
+        out.write(_GZIP_HEADER)
+
+    def write(self, data: bytes) -> int:
+        """Take ``data``; every full block but the last is handed to a worker."""
+        self._crc = zlib.crc32(data, self._crc)
+        self._size += len(data)
+        self._buffer += data
+        while len(self._buffer) > DEFLATE_BLOCK:  # a full block is kept back: it may be the last
+            block = bytes(self._buffer[:DEFLATE_BLOCK])
+            del self._buffer[:DEFLATE_BLOCK]
+            self._submit(block, last=False)
+        return len(data)
+
+    def tell(self) -> int:
+        """Bytes taken so far (``tarfile`` asks where it is)."""
+        return self._size
+
+    def _submit(self, block: bytes, *, last: bool) -> None:
+        self._pending.append(self._pool.submit(_deflate, block, self._before, self._level, last))
+        self._before = (self._before + block)[-_WINDOW:]
+        while len(self._pending) > (0 if last else self._limit):
+            self._out.write(self._pending.popleft().result())
+
+    def close(self) -> None:
+        """Deflate what is left as the last block, write every block in order, then the trailer."""
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            self._submit(bytes(self._buffer), last=True)
+            self._out.write(struct.pack("<LL", self._crc, self._size & 0xFFFFFFFF))
+        finally:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def __enter__(self) -> _ParallelGzip:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        if kind is None:
+            self.close()
+        else:
+            self._closed = True
+            self._pool.shutdown(wait=True, cancel_futures=True)
 
 
 def tar_gz(run_id: str, files: Mapping[str, bytes]) -> bytes:

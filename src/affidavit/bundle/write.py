@@ -31,12 +31,10 @@ garbage collector is paused while the files are made (the trees written have no 
 large run's records alive, each full collection walks them all).
 
 The archive is written after the folder, not while the rules are evaluated: its first members
-(``SHA256SUMS``, ``manifest.json``) describe all the others and exist only at the end, and a
-gzip file is one deflate stream, so compressing the artefacts ahead of time would need
-separately flushed pieces stitched together (pigz's way: other bytes than today's archives,
-and another format path to trust) and a staging folder alive while evaluation may still fail.
-On the 1x benchmark it could overlap at most the 1 s of compression with evaluation, on a
-two-core machine.
+(``SHA256SUMS``, ``manifest.json``) describe all the others and exist only at the end, and
+compressing the artefacts ahead of time would need a staging folder alive while evaluation may
+still fail. Its one deflate stream is compressed in blocks on worker threads instead
+(``archive._ParallelGzip``): on the 1x benchmark 0.77 s where one stream took 1.3 to 1.5 s.
 
 How a record is put in place (issue 9: bundles never collide or race):
 
