@@ -114,6 +114,17 @@ class _HashedWriter:
         self.digest.update(data)
         self.lines += 1
 
+    def append(self, source: IO[bytes], lines: int) -> None:
+        """Write all of ``source`` (``lines`` lines another writer wrote), hashed on the way."""
+        seen = 0
+        while chunk := source.read(1 << 20):
+            self.out.write(chunk)
+            self.digest.update(chunk)
+            seen += chunk.count(b"\n")
+        if seen != lines:
+            raise ValueError(f"{lines} lines were written, {seen} were read back")
+        self.lines += lines
+
 
 @dataclass
 class _Control:
@@ -161,14 +172,39 @@ class _Waiver:
     last_time: str = ""
 
 
+@dataclass
+class BuilderPart:
+    """What a ``PeriodBuilder`` holds of the runs it added, but their lines (``PeriodBuilder.part``)."""
+
+    runs: int  # the position after its last run
+    waiver_lines: int
+    leaves: bytes
+    decisions: dict[str, int]
+    environments: set[str]
+    first_time: str | None
+    last_time: str | None
+    day_runs: dict[int, int]
+    tally: dict[tuple[int, str, str, frozenset[str]], int]
+    catalogues: dict[str, dict[str, Any]]
+    catalogue_last: dict[str, int]
+    policy_sets: list[tuple[str, _PolicySet]]
+    waiver_summary: dict[str, _Waiver]
+    framework_label: str | None
+    framework_version: str | None
+
+
 class PeriodBuilder:
     """The period's facts, built from its runs one at a time."""
 
-    def __init__(self, period: Period, framework: str, population: IO[bytes], waivers: IO[bytes]) -> None:
-        """A builder writing the population and waiver ledger to the given binary files."""
+    def __init__(
+        self, period: Period, framework: str, population: IO[bytes], waivers: IO[bytes], start: int = 0
+    ) -> None:
+        """A builder writing the population and waiver ledger to the given binary files; its first
+        run at population position ``start`` (the runs before it taken by another builder, see
+        ``part``)."""
         self.period = period
         self.framework = framework
-        self._population = _HashedWriter(population)
+        self._population = _HashedWriter(population, lines=start)
         self._waivers = _HashedWriter(waivers)
         self.tree = MerkleLevels()
         self.decisions: dict[str, int] = {}
@@ -208,6 +244,70 @@ class PeriodBuilder:
         waived_rules = self._waivers_of(run) if run.waived else _NONE
         self._controls_of(run, day, waived_rules)
         self._policy_of(run)
+
+    def part(self) -> BuilderPart:
+        """What this builder holds of its runs but the lines it wrote, for ``absorb`` by the builder of
+        the runs before them (in another process: every value pickles)."""
+        return BuilderPart(
+            runs=self._population.lines,
+            waiver_lines=self._waivers.lines,
+            leaves=self.tree.leaves(),
+            decisions=self.decisions,
+            environments=self.environments,
+            first_time=self.first_time,
+            last_time=self.last_time,
+            day_runs=self.day_runs,
+            tally=self._tally,
+            catalogues={k: dict(v) for k, v in self._catalogues.items()},
+            catalogue_last=self._catalogue_last,
+            policy_sets=[(key, self.policy_sets[key]) for key in self._policy_order],
+            waiver_summary=self.waiver_summary,
+            framework_label=self.framework_label,
+            framework_version=self.framework_version,
+        )
+
+    def absorb(self, part: BuilderPart, population: IO[bytes], waivers: IO[bytes]) -> None:
+        """Take in the runs that follow this builder's last one, as another builder (started at
+        this one's next position) saw them: its ``part``, and the population and waiver lines it
+        wrote (``population`` and ``waivers``, read to their ends and appended to this builder's
+        files, hashed on the way). Afterwards this builder is as if it had added those runs."""
+        if part.waiver_lines < 0 or part.runs < self._population.lines:
+            raise ValueError("the part does not follow this builder's runs")
+        self._population.append(population, part.runs - self._population.lines)
+        self._waivers.append(waivers, part.waiver_lines)
+        self.tree.extend(part.leaves)
+        if self.tree.size != self._population.lines:
+            raise ValueError("the part's leaves are not one per run")
+        for decision, n in part.decisions.items():
+            self.decisions[decision] = self.decisions.get(decision, 0) + n
+        self.environments |= part.environments
+        self.first_time = self.first_time or part.first_time
+        self.last_time = part.last_time or self.last_time
+        for day, n in part.day_runs.items():
+            self.day_runs[day] = self.day_runs.get(day, 0) + n
+        for counted, n in part.tally.items():
+            self._tally[counted] = self._tally.get(counted, 0) + n
+        self._catalogues.update(part.catalogues)
+        self._catalogue_last.update(part.catalogue_last)
+        for key, theirs in part.policy_sets:
+            held = self.policy_sets.get(key)
+            if held is None:
+                self.policy_sets[key] = theirs
+                self._policy_order.append(key)
+            else:
+                held.runs += theirs.runs
+                held.last_time, held.last_run = theirs.last_time, theirs.last_run
+        for key, waiver in part.waiver_summary.items():
+            mine = self.waiver_summary.get(key)
+            if mine is None:
+                self.waiver_summary[key] = waiver
+            else:
+                mine.runs += waiver.runs
+                mine.findings += waiver.findings
+                mine.absent_evidence += waiver.absent_evidence
+                mine.last_time = waiver.last_time
+        self.framework_label = part.framework_label or self.framework_label
+        self.framework_version = part.framework_version or self.framework_version
 
     def _controls_of(self, run: PeriodRun, day: int, waived_rules: frozenset[str]) -> None:
         """Tally the run's outcomes for the framework's controls: one counter per day and distinct

@@ -406,6 +406,22 @@ class Reconciler:
             if decision == "GO" and key not in self._first_go:
                 self._first_go[key] = (time, run_id, commit.lower() if commit else None)
 
+    def part(
+        self,
+    ) -> tuple[dict[tuple[str, str, str], tuple[str, str, str | None]], set[tuple[str, str, str]]]:
+        """What the runs observed so far left (for ``absorb`` in another process)."""
+        return self._first_go, self._seen
+
+    def absorb(
+        self, part: tuple[dict[tuple[str, str, str], tuple[str, str, str | None]], set[tuple[str, str, str]]]
+    ) -> None:
+        """Take in what another reconciler of the same deployments observed of the runs that follow
+        every run this one observed (``part``): as if this one had observed them."""
+        first_go, seen = part
+        for key, first in first_go.items():
+            self._first_go.setdefault(key, first)
+        self._seen |= seen
+
     def go_commit(self, d: Deployment) -> tuple[str, str] | None:
         """For a deployment named by image digest only: ``(commit, run id)`` of the GO of the period
         that preceded it, when that run recorded its commit (the gate's ``--commit``)."""

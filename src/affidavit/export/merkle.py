@@ -62,6 +62,22 @@ class MerkleLevels:
         self._file.write(leaf)
         self._size += 1
 
+    def extend(self, leaves: bytes) -> None:
+        """Append many leaf hashes at once (``leaves``: their bytes, one after another)."""
+        if self._levels:
+            raise ValueError("the tree is already built")
+        if len(leaves) % HASH_SIZE:
+            raise ValueError("not a whole number of leaf hashes")
+        self._file.write(leaves)
+        self._size += len(leaves) // HASH_SIZE
+
+    def leaves(self) -> bytes:
+        """Every leaf hash added so far, one after another (before ``build``)."""
+        if self._levels:
+            raise ValueError("the tree is already built")
+        self._file.flush()
+        return os.pread(self._file.fileno(), self._size * HASH_SIZE, 0)
+
     def build(self) -> bytes:
         """Hash every level into the file after the leaves; the root (``EMPTY_ROOT`` for none)."""
         self._file.flush()

@@ -43,7 +43,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
 
     from affidavit.export.period import Period
-    from affidavit.store.interface import ScannedRun, Store
+    from affidavit.store.interface import RunKey, ScannedRun, Store
 
 _EDITED = "run `affidavit history verify`; the export vouches only for runs as recorded"
 
@@ -78,10 +78,18 @@ class PeriodRun(NamedTuple):
     catalogue_sha256: str
 
 
-def period_runs(store: Store, period: Period, environment: str | None) -> Iterator[PeriodRun]:
-    """Every run evaluated in ``period`` (in ``environment`` when given), oldest first."""
+def period_runs(
+    store: Store,
+    period: Period,
+    environment: str | None,
+    *,
+    start: RunKey | None = None,
+    stop: RunKey | None = None,
+) -> Iterator[PeriodRun]:
+    """Every run evaluated in ``period`` (in ``environment`` when given), oldest first (only those
+    from the run keyed ``start`` on and before the one keyed ``stop`` when given: ``Store.scan``)."""
     reader = _Reader(store)
-    rows = store.scan(period.since, period.until, environment)
+    rows = store.scan(period.since, period.until, environment, start=start, stop=stop)
     try:
         for scanned in rows:
             if scanned.summary is None:

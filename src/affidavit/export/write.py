@@ -54,6 +54,7 @@ if TYPE_CHECKING:
     from affidavit.bundle.sign import Signer
     from affidavit.export.deployments import CommitTimes, Deployment
     from affidavit.export.period import Period
+    from affidavit.export.source import PeriodRun
     from affidavit.store.interface import Store
 
 PERIOD_SCHEMA = "affidavit.period/v1"
@@ -161,22 +162,7 @@ def _write(
     with (stage / POPULATION_NAME).open("wb") as population, (stage / WAIVERS_NAME).open("wb") as waivers:
         builder = PeriodBuilder(request.period, request.framework, population, waivers)
         reconciler = Reconciler(list(request.deployments), request.period.since, request.period.until)
-        for run in period_runs(store, request.period, request.environment):
-            if not SAFE_RUN_ID.fullmatch(run.run_id):
-                raise ExportError(
-                    f"run #{run.seq} of {store.display} has an id that cannot name a file; the export stops"
-                )
-            builder.add(run)
-            reconciler.observe(
-                run.environment,
-                run.subject_digest,
-                run.commit,
-                run.decision,
-                run.time,
-                run.run_id,
-            )
-            if progress is not None:  # every run: the callback decides when to redraw
-                progress(builder.runs)
+        _read_runs(store, request, stage.parent, builder, reconciler, progress)
     sample_plan = plan(
         request.sample_seed, builder.population_sha256, builder.runs, request.period.days, request.sample_size
     )
@@ -285,6 +271,58 @@ def _write(
     (stage / OSCAL_NAME).write_text(render_period_oscal(doc), encoding="utf-8")
     _seal(stage, doc, request.signer)
     return doc
+
+
+def _read_runs(
+    store: Store,
+    request: ExportRequest,
+    near: Path,
+    builder: PeriodBuilder,
+    reconciler: Reconciler,
+    progress: ExportProgress | None,
+) -> None:
+    """Every run of the period into ``builder`` and ``reconciler``, oldest first: by this process
+    alone, or for a large PostgreSQL period with its later half read by a second process at the
+    same time (``split.py``; the result is the same). ``near``: where the second process may keep
+    its files."""
+    from affidavit.export import split
+
+    period, environment = request.period, request.environment
+    with store.pinned():
+        half = key = None
+        total = store.count(period.since, period.until, environment)
+        place = split.middle(total)
+        if split.splittable(store, total):
+            key = store.key_at(period.since, period.until, environment, place)
+        if key is not None:
+            half = split.SecondHalf(
+                store, period, request.framework, environment, key, place, request.deployments, near
+            )
+        try:
+            other = half.done if half is not None else int
+            for run in period_runs(store, period, environment, stop=key):
+                check_run_id(run, store)
+                builder.add(run)
+                split.observe(reconciler, run)
+                if progress is not None:  # every run: the callback decides when to redraw
+                    progress(builder.runs + other())
+            if half is not None:
+                if builder.runs != place:  # one snapshot: cannot happen unless the store lies
+                    raise ExportError(
+                        f"{store.display} gave another count of the period's runs than its scan"
+                    )
+                half.finish(builder, reconciler)
+        finally:
+            if half is not None:
+                half.close()
+
+
+def check_run_id(run: PeriodRun, store: Store) -> None:
+    """Refuse a run whose id could not name a file (``SAFE_RUN_ID``)."""
+    if not SAFE_RUN_ID.fullmatch(run.run_id):
+        raise ExportError(
+            f"run #{run.seq} of {store.display} has an id that cannot name a file; the export stops"
+        )
 
 
 def _write_proofs(

@@ -16,6 +16,7 @@ from affidavit.errors import Error
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator, Mapping
+    from contextlib import AbstractContextManager
 
     from affidavit.model import Evidence
     from affidavit.store.record import RunEntry
@@ -87,6 +88,13 @@ class StoredRun:
     prev_hash: str
     hash: str
     payload: Mapping[str, Any]
+
+
+class RunKey(NamedTuple):
+    """Where a run sits in ``Store.scan``'s order: its evaluation time, then its place in the chain."""
+
+    time: str
+    seq: int
 
 
 class ScannedRun(NamedTuple):
@@ -168,11 +176,30 @@ class Store(Protocol):
         """The runs that match, newest evaluation time first, at most ``query.limit``."""
         ...
 
-    def scan(self, since: str, until: str, environment: str | None = None) -> Iterator[ScannedRun]:
+    def scan(
+        self,
+        since: str,
+        until: str,
+        environment: str | None = None,
+        *,
+        start: RunKey | None = None,
+        stop: RunKey | None = None,
+    ) -> Iterator[ScannedRun]:
         """Every run evaluated in ``[since, until)`` (in ``environment`` when given), oldest first
         (evaluation time, then place in the chain), from one consistent snapshot of the store and
         fetched in batches: memory does not grow with the number of runs. Stop iterating (or close
-        the iterator) to end the snapshot early."""
+        the iterator) to end the snapshot early. With ``start`` and ``stop`` (``key_at``), only the
+        runs from the one keyed ``start`` on and before the one keyed ``stop``. Inside ``pinned``
+        the scan reads the pinned snapshot and leaves it open."""
+        ...
+
+    def key_at(self, since: str, until: str, environment: str | None, place: int) -> RunKey | None:
+        """The key of the run at ``place`` (from 0) of what ``scan`` would give, ``None`` past the end."""
+        ...
+
+    def pinned(self) -> AbstractContextManager[None]:
+        """Every read inside (``count``, ``key_at``, ``scan``, ``get``...) sees one snapshot of the
+        store; nested, the outer one holds."""
         ...
 
     def count(self, since: str, until: str, environment: str | None = None) -> int:

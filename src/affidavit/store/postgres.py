@@ -10,6 +10,7 @@ through server-side cursors.
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
@@ -27,6 +28,8 @@ MIGRATION_LOCK = 0x6166666964617669
 CONNECT_TIMEOUT = 10
 _HINT = "check the --store URL (or AFFIDAVIT_STORE) and that the server is up, or pass --no-record"
 _names = itertools.count()
+#: What ``pg_export_snapshot`` returns (``00000003-0000001B-1``): hex groups and a number.
+_SNAPSHOT_ID = re.compile(r"[0-9A-F]{8}(-[0-9A-F]{8})*-[0-9]+")
 
 
 def display_url(url: str) -> str:
@@ -65,6 +68,51 @@ class PostgresStore(SqlStore):
         except StoreError:
             conn.close()
             raise
+        store._url = url
+        return store
+
+    #: The URL the store was opened with (held in memory only, for ``another_reader``).
+    _url: str | None = None
+    #: The exported snapshot every ``_snapshot`` of this connection joins (``another_reader``).
+    _joined: str | None = None
+
+    def share_snapshot(self) -> str:
+        """Inside ``pinned``: the id of its snapshot, for another connection (``another_reader``)
+        to read exactly the same state while this one's transaction stays open
+        (``pg_export_snapshot``)."""
+        if not self._pinned:
+            raise RuntimeError("share_snapshot is only for a pinned snapshot")
+        row = self._guard(lambda: self._one("SELECT pg_export_snapshot()"))
+        assert row is not None
+        return str(row[0])
+
+    def reader_url(self) -> str:
+        """What ``another_reader`` needs to connect as this store did (the URL, password and all:
+        never print it, pass it only to another process of this export)."""
+        if self._url is None:
+            raise RuntimeError("the store was not opened from a URL")
+        return self._url
+
+    @classmethod
+    def another_reader(cls, url: str, snapshot: str) -> PostgresStore:
+        """A second connection to the store at ``url`` whose every read (``pinned``, ``scan``)
+        sees the snapshot another connection shared (``share_snapshot``), not the store as it is
+        now. No migration: it only reads."""
+        import psycopg
+
+        if not _SNAPSHOT_ID.fullmatch(snapshot):
+            raise StoreError("the shared snapshot's id is not one PostgreSQL makes")
+        display = display_url(url)
+        try:
+            conn = psycopg.connect(
+                url, autocommit=True, connect_timeout=CONNECT_TIMEOUT, application_name="affidavit"
+            )
+        except psycopg.Error as exc:
+            raise StoreError(
+                f"the run history {display} cannot be reached: {_reason(exc)}", hint=_HINT
+            ) from None
+        store = cls(conn, display)
+        store._joined = snapshot
         return store
 
     @contextmanager
@@ -83,6 +131,8 @@ class PostgresStore(SqlStore):
     def _snapshot(self) -> Iterator[None]:
         with self._conn.transaction():
             self._conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+            if self._joined is not None:  # checked against _SNAPSHOT_ID: quoting is not needed
+                self._conn.execute(f"SET TRANSACTION SNAPSHOT '{self._joined}'")
             yield
 
     def _stream(self, sql: str, params: Sequence[Any] = ()) -> Iterator[tuple[Any, ...]]:

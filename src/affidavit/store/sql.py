@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import astuple
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -25,6 +25,7 @@ from affidavit.store.interface import (
     ChainProblem,
     ChainReport,
     Recorded,
+    RunKey,
     RunQuery,
     RunSummary,
     ScannedRun,
@@ -84,6 +85,7 @@ class SqlStore:
     def __init__(self, conn: Any, display: str) -> None:
         self._conn = conn
         self._display = display
+        self._pinned = False
 
     # -- what subclasses provide -----------------------------------------------------------
 
@@ -266,24 +268,55 @@ class SqlStore:
         row = self._guard(lambda: self._one(self._q(f"SELECT COUNT(*) FROM runs WHERE {where}"), params))
         return int(row[0]) if row else 0
 
-    def scan(self, since: str, until: str, environment: str | None = None) -> Iterator[ScannedRun]:
+    def scan(
+        self,
+        since: str,
+        until: str,
+        environment: str | None = None,
+        *,
+        start: RunKey | None = None,
+        stop: RunKey | None = None,
+    ) -> Iterator[ScannedRun]:
         """The runs of ``[since, until)``, oldest first, from one snapshot (see ``Store.scan``).
 
         Through the ``runs_time`` index ``(time, seq)`` (or ``runs_environment_time``); the payload
         is read only for runs recorded before summaries (chain version 1)."""
-        where, params = _period_where(since, until, environment)
+        where, params = _period_where(since, until, environment, start, stop)
         sql = self._q(
             f"SELECT {_SCAN_COLUMNS}, CASE WHEN summary IS NULL THEN payload END FROM runs "
             f"WHERE {where} ORDER BY time, seq"
         )
         try:
-            with self._snapshot():
+            with nullcontext() if self._pinned else self._snapshot():
                 rows = self._stream(sql, params)
                 try:
                     for row in rows:
                         yield self._scanned(row)
                 finally:  # a reader that stops early: the cursor is closed, then the snapshot
                     getattr(rows, "close", lambda: None)()
+        except self._driver_errors() as exc:
+            raise self._failure(exc) from None
+
+    def key_at(self, since: str, until: str, environment: str | None, place: int) -> RunKey | None:
+        """The key of the run at ``place`` (from 0) in ``scan``'s order (see ``Store.key_at``)."""
+        where, params = _period_where(since, until, environment)
+        sql = f"SELECT time, seq FROM runs WHERE {where} ORDER BY time, seq LIMIT 1 OFFSET ?"
+        row = self._guard(lambda: self._one(self._q(sql), (*params, max(0, place))))
+        return None if row is None else RunKey(str(row[0]), int(row[1]))
+
+    @contextmanager
+    def pinned(self) -> Iterator[None]:
+        """Every read inside sees one snapshot of the store (see ``Store.pinned``)."""
+        if self._pinned:
+            yield
+            return
+        try:
+            with self._snapshot():
+                self._pinned = True
+                try:
+                    yield
+                finally:
+                    self._pinned = False
         except self._driver_errors() as exc:
             raise self._failure(exc) from None
 
@@ -585,13 +618,27 @@ def _column_pairs(summary: RunSummary, c: Columns) -> list[tuple[str, Any, Any]]
     return list(zip(names, held, _column_values(c), strict=True))
 
 
-def _period_where(since: str, until: str, environment: str | None) -> tuple[str, list[Any]]:
-    """The ``WHERE`` clause and parameters of a period's runs (one environment's when given)."""
+def _period_where(
+    since: str,
+    until: str,
+    environment: str | None,
+    start: RunKey | None = None,
+    stop: RunKey | None = None,
+) -> tuple[str, list[Any]]:
+    """The ``WHERE`` clause and parameters of a period's runs (one environment's when given; from
+    the run keyed ``start`` on and before the run keyed ``stop``, when given)."""
     where = "time >= ? AND time < ?"
     params: list[Any] = [since, until]
     if environment is not None:
         where += " AND environment = ?"
         params.append(environment)
+    # ``time >= t`` and ``time <= t`` alone bound the index range; the rest sorts out runs at t
+    if start is not None:
+        where += " AND time >= ? AND (time > ? OR seq >= ?)"
+        params += [start.time, start.time, start.seq]
+    if stop is not None:
+        where += " AND time <= ? AND (time < ? OR seq < ?)"
+        params += [stop.time, stop.time, stop.seq]
     return where, params
 
 
