@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from click.testing import CliRunner, Result
@@ -138,22 +138,27 @@ def two_readers(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     monkeypatch.setattr(split, "SPLIT_FROM", 1)
     monkeypatch.setattr(split, "_cpus", lambda: 2)
     middle = split.middle
-    monkeypatch.setattr(split, "middle", lambda runs: places[-1] if places else middle(runs))
+    monkeypatch.setattr(split, "middle", lambda runs, shard: places[-1] if places else middle(runs, shard))
     return places
 
 
-@pytest.mark.parametrize("environment", [None, "prod"])
+@pytest.mark.parametrize(("environment", "shard"), [(None, 4), ("prod", 1024)])
 def test_the_export_read_by_two_processes_is_the_same_byte_for_byte_wherever_it_is_cut(
     pg_quarter: str,
     tmp_path: Path,
     two_readers: list[int],
     deployments: Path,
     environment: str | None,
+    shard: int,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Cut after the first run, in the middle, between two runs of one time, before the last:
-    population, waiver ledger, proofs, period.json and reports equal those of one reader; and the
-    second process did run (the reads before the cut are fewer than the population)."""
+    population, waiver ledger, proofs, their listing, period.json (the sample) and reports equal
+    those of one reader. The second process did read its half, and, when its first run starts a
+    proof shard, wrote the later shards."""
+    import affidavit.export.write
+
+    monkeypatch.setattr(affidavit.export.write, "SHARD_SIZE", shard)
     extra = ["--deployments", str(deployments)] + (["--environment", environment] if environment else [])
     monkeypatch.setattr(split, "SPLIT_FROM", 10**9)
     alone = tmp_path / "alone"
@@ -163,27 +168,38 @@ def test_the_export_read_by_two_processes_is_the_same_byte_for_byte_wherever_it_
     assert runs >= 15
     monkeypatch.setattr(split, "SPLIT_FROM", 1)
     halves: list[int] = []
-    real = split.SecondHalf.__init__
+    proofs: list[int] = []
+    real_init, real_proofs = split.SecondHalf.__init__, split.SecondHalf.proofs
 
-    def noted(self: split.SecondHalf, *args: object, **kwargs: object) -> None:
-        halves.append(args[5])  # type: ignore[arg-type]
-        real(self, *args, **kwargs)  # type: ignore[arg-type]
+    def noted(self: split.SecondHalf, *args: Any, **kwargs: Any) -> None:
+        halves.append(args[5])
+        real_init(self, *args, **kwargs)
+
+    def proved(self: split.SecondHalf, *args: Any, **kwargs: Any) -> split.SecondHalf:
+        proofs.append(self.position)
+        return real_proofs(self, *args, **kwargs)
 
     monkeypatch.setattr(split.SecondHalf, "__init__", noted)
-    for place in sorted({1, 2, runs // 2, runs - 1, 3, 4, 5, 6, 7}):
+    monkeypatch.setattr(split.SecondHalf, "proofs", proved)
+    cuts = sorted({1, 2, 3, 4, 5, 6, 7, 8, runs // 2, runs - 1})
+    for place in cuts:
         two_readers.append(place)
         out = tmp_path / f"cut-{place}"
         result = export(pg_quarter, out, *extra)
         assert result.exit_code == 0, result.output
         assert halves[-1] == place
+        assert (proofs[-1:] == [place]) == (place % shard == 0)
         got = files(out)
         assert got.keys() == expected.keys()
         for name in expected:
             assert got[name] == expected[name], f"{name} differs when cut at {place}"
+    assert proofs == [place for place in cuts if place % shard == 0]
+    assert len(proofs) >= (2 if shard == 4 else 0)
     doc = json.loads(expected["period.json"])
     assert doc["waivers"]["applied"] >= 3 and doc["deployments"]["exceptions"]
     assert len(doc["policy_changes"]) == 2
     assert doc["policy_changes"][1]["changes"]["policy_files_removed"]
+    assert len(doc["sample"]["runs"]) == 6
 
 
 def test_both_halves_read_one_snapshot_while_a_gate_records(
@@ -272,3 +288,72 @@ def test_the_url_reaches_the_second_process_through_a_pipe_only(
     finally:
         store.close()
     assert seen[0] and all(b"hunter2" not in blob for blob in seen)
+
+
+def test_a_second_process_that_dies_stops_the_export_with_what_happened(
+    pg_quarter: str, tmp_path: Path, two_readers: list[int]
+) -> None:
+    """The second process killed before it answers: ``finish`` raises an error naming its exit (no
+    wait for ever, no half-merged population), and ``close`` leaves no files behind."""
+    from affidavit.errors import Error
+    from affidavit.export.build import PeriodBuilder
+    from affidavit.export.deployments import Reconciler
+
+    store = open_store(pg_quarter)
+    assert isinstance(store, PostgresStore)
+    period = parse_period("2026-Q4")
+    try:
+        with (
+            store.pinned(),
+            (tmp_path / "p").open("wb") as population,
+            (tmp_path / "w").open("wb") as waivers,
+        ):
+            key = store.key_at(period.since, period.until, None, 5)
+            assert key is not None
+            half = split.SecondHalf(store, period, "soc2", None, key, 5, (), tmp_path)
+            half._process.kill()
+            builder = PeriodBuilder(period, "soc2", population, waivers, start=5)
+            try:
+                with pytest.raises(Error, match=r"stopped without an answer \(exit code -9"):
+                    half.finish(builder, Reconciler([], period.since, period.until))
+            finally:
+                half.close()
+                builder.tree.close()
+            assert builder.runs == 5
+    finally:
+        store.close()
+    assert not list(tmp_path.glob(".affidavit-second-half-*"))
+
+
+SCRIPT = """\
+import sys
+from pathlib import Path
+import affidavit.export.split as split
+from affidavit.export.period import parse_period
+from affidavit.export.write import ExportRequest, export_period
+from affidavit.store import open_store
+
+split.SPLIT_FROM, split._cpus = 1, lambda: 2
+print("the script ran", flush=True)
+store = open_store(sys.argv[1])
+result = export_period(store, ExportRequest(parse_period("2026-Q4"), "soc2", None, Path(sys.argv[2]), 5))
+print("runs", result.period["population"]["runs"], flush=True)
+"""
+
+
+def test_a_script_without_a_main_guard_can_export_with_two_processes(pg_quarter: str, tmp_path: Path) -> None:
+    """The library used from a plain script (no ``if __name__ == "__main__"``): the second process
+    imports only affidavit, never the script again (as ``multiprocessing``'s spawn would, and
+    fail)."""
+    import subprocess
+    import sys
+
+    script = tmp_path / "export_quarter.py"
+    script.write_text(SCRIPT)
+    out = tmp_path / "audit"
+    done = subprocess.run(
+        [sys.executable, str(script), pg_quarter, str(out)], capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.count("the script ran") == 1
+    assert "runs " in done.stdout and (out / "period.json").is_file()

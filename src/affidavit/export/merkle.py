@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, BinaryIO
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
+    from pathlib import Path
 
 HASH_SIZE = 32
 EMPTY_ROOT = hashlib.sha256(b"").digest()
@@ -43,12 +44,35 @@ def node_hash(left: bytes, right: bytes) -> bytes:
 class MerkleLevels:
     """Leaf hashes appended one at a time, then the whole tree built into a temporary file."""
 
-    def __init__(self) -> None:
-        """An empty tree backed by an anonymous temporary file."""
-        self._file: BinaryIO = tempfile.TemporaryFile(prefix="affidavit-merkle-")  # noqa: SIM115
+    def __init__(self, path: Path | None = None) -> None:
+        """An empty tree backed by an anonymous temporary file, or by a new file at ``path`` (which
+        another process may then read: ``built``)."""
+        if path is None:
+            self._file: BinaryIO = tempfile.TemporaryFile(prefix="affidavit-merkle-")  # noqa: SIM115
+        else:
+            flags = os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+            self._file = os.fdopen(os.open(path, flags, 0o600), "w+b")
         self._size = 0
         self._levels: list[tuple[int, int]] = []  # (offset of the level in the file, node count)
         self._map: mmap.mmap | None = None
+
+    @classmethod
+    def built(cls, path: Path, size: int) -> MerkleLevels:
+        """The tree of ``size`` leaves another ``MerkleLevels`` built into the file at ``path``, for
+        reading (``block_paths``, ``proof``)."""
+        tree = cls.__new__(cls)
+        tree._file = path.open("rb")
+        tree._size = size
+        tree._levels = [(0, size)]
+        offset, count = 0, size
+        while count > 1:
+            offset, count = offset + count * HASH_SIZE, (count + 1) // 2
+            tree._levels.append((offset, count))
+        if os.fstat(tree._file.fileno()).st_size != offset + count * HASH_SIZE:
+            tree._file.close()
+            raise ValueError("the file is not a built tree of that many leaves")
+        tree._map = mmap.mmap(tree._file.fileno(), 0, access=mmap.ACCESS_READ) if size else None
+        return tree
 
     @property
     def size(self) -> int:

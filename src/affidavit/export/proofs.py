@@ -50,11 +50,20 @@ def shard_of(position: int, shard_size: int) -> tuple[str, int]:
 
 
 def shards(
-    tree: MerkleLevels, lines: Iterator[bytes], period: str, root: bytes, shard_size: int = SHARD_SIZE
+    tree: MerkleLevels,
+    lines: Iterator[bytes],
+    period: str,
+    root: bytes,
+    shard_size: int = SHARD_SIZE,
+    *,
+    first: int = 0,
+    stop: int | None = None,
 ) -> Iterator[tuple[str, list[bytes], list[bytes]]]:
     """Every shard in order: its file name, its proof lines (each ending in a newline) and the
     population lines they prove (``lines``: the population in order, without newlines; ``tree``
-    built over them; ``shard_size`` a power of two)."""
+    built over them; ``shard_size`` a power of two). With ``first`` and ``stop`` (multiples of
+    ``shard_size``), only the shards of the runs at those positions on and before (``lines``
+    then starting at position ``first``)."""
     size = tree.size
     head = b'{"algorithm":"' + MERKLE_ALGORITHM.encode() + b'","audit_path":['
     tail = (
@@ -62,7 +71,7 @@ def shards(
         + json.dumps(period, ensure_ascii=False)
         + f',"root":"{root.hex()}","schema":"{PROOF_SCHEMA}","tree_size":{size}}}\n'
     ).encode("utf-8")
-    for start in range(0, size, shard_size):
+    for start in range(first, size if stop is None else min(stop, size), shard_size):
         leaves, paths = tree.block_paths(start, shard_size)
         entries = [next(lines) for _ in leaves]
         out = [

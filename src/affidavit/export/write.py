@@ -25,6 +25,7 @@ the end: a failed export leaves nothing, and an existing ``DIR`` is never writte
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -39,11 +40,12 @@ from typing import TYPE_CHECKING, Any, Protocol
 from affidavit import __version__
 from affidavit.bundle.sign import ENVELOPE_NAME, SIGNATURE_NAME, SUMS_NAME
 from affidavit.errors import Error, UsageError
-from affidavit.export import PERIOD_NAME
+from affidavit.export import PERIOD_NAME, split
 from affidavit.export.build import PeriodBuilder, canonical
 from affidavit.export.deployments import Reconciler
+from affidavit.export.merkle import MerkleLevels
 from affidavit.export.proofs import MERKLE_ALGORITHM, SHARD_SIZE, layout, shards
-from affidavit.export.sample import draw, plan
+from affidavit.export.sample import SamplePlan, draw, plan
 from affidavit.export.source import period_runs
 from affidavit.jsonwrite import indented_json
 from affidavit.store.interface import RunQuery
@@ -159,20 +161,30 @@ def _write(
 ) -> dict[str, Any]:
     """Everything of the export into ``stage``; period.json's document."""
     (stage / PROOFS_DIR).mkdir()
-    with (stage / POPULATION_NAME).open("wb") as population, (stage / WAIVERS_NAME).open("wb") as waivers:
+    with contextlib.ExitStack() as held:
+        population = held.enter_context((stage / POPULATION_NAME).open("wb"))
+        waivers = held.enter_context((stage / WAIVERS_NAME).open("wb"))
         builder = PeriodBuilder(request.period, request.framework, population, waivers)
+        held.callback(lambda: builder.tree.close())
         reconciler = Reconciler(list(request.deployments), request.period.since, request.period.until)
-        _read_runs(store, request, stage.parent, builder, reconciler, progress)
-    sample_plan = plan(
-        request.sample_seed, builder.population_sha256, builder.runs, request.period.days, request.sample_size
-    )
-    if progress is not None:
-        progress.phase("proofs written", builder.runs)
-    try:
+        half = _read_runs(store, request, stage.parent, builder, reconciler, progress)
+        if half is not None:
+            held.callback(half.close)
+        population.close()
+        waivers.close()
+        sample_plan = plan(
+            request.sample_seed,
+            builder.population_sha256,
+            builder.runs,
+            request.period.days,
+            request.sample_size,
+        )
+        if progress is not None:
+            progress.phase("proofs written", builder.runs)
         root = builder.tree.build()
-        picked = dict(draw(sample_plan, _write_proofs(stage, request, builder, root, progress)))
-    finally:
-        builder.tree.close()
+        picked = dict(
+            draw(sample_plan, _write_proofs(stage, request, builder, root, progress, half, sample_plan))
+        )
     sampled = [
         _sampled(store, json.loads(line))
         for i, line in enumerate(_lines(stage / POPULATION_NAME))
@@ -280,18 +292,17 @@ def _read_runs(
     builder: PeriodBuilder,
     reconciler: Reconciler,
     progress: ExportProgress | None,
-) -> None:
+) -> split.SecondHalf | None:
     """Every run of the period into ``builder`` and ``reconciler``, oldest first: by this process
     alone, or for a large PostgreSQL period with its later half read by a second process at the
     same time (``split.py``; the result is the same). ``near``: where the second process may keep
-    its files."""
-    from affidavit.export import split
-
+    its files. The second process, when there is one, is returned running (it can write the later
+    half's proofs: ``_write_proofs``); the caller closes it."""
     period, environment = request.period, request.environment
     with store.pinned():
         half = key = None
         total = store.count(period.since, period.until, environment)
-        place = split.middle(total)
+        place = split.middle(total, SHARD_SIZE)
         if split.splittable(store, total):
             key = store.key_at(period.since, period.until, environment, place)
         if key is not None:
@@ -299,6 +310,9 @@ def _read_runs(
                 store, period, request.framework, environment, key, place, request.deployments, near
             )
         try:
+            if half is not None:  # its tree in a file the second process can read for the proofs
+                builder.tree.close()
+                builder.tree = MerkleLevels(half.tree_path)
             other = half.done if half is not None else int
             for run in period_runs(store, period, environment, stop=key):
                 check_run_id(run, store)
@@ -312,9 +326,11 @@ def _read_runs(
                         f"{store.display} gave another count of the period's runs than its scan"
                     )
                 half.finish(builder, reconciler)
-        finally:
+        except BaseException:
             if half is not None:
                 half.close()
+            raise
+    return half
 
 
 def check_run_id(run: PeriodRun, store: Store) -> None:
@@ -326,22 +342,44 @@ def check_run_id(run: PeriodRun, store: Store) -> None:
 
 
 def _write_proofs(
-    stage: Path, request: ExportRequest, builder: PeriodBuilder, root: bytes, progress: ExportProgress | None
+    stage: Path,
+    request: ExportRequest,
+    builder: PeriodBuilder,
+    root: bytes,
+    progress: ExportProgress | None,
+    half: split.SecondHalf | None,
+    sample_plan: SamplePlan,
 ) -> Iterator[tuple[int, str]]:
     """Write the runs' inclusion proofs in shards (``proofs.py``) and ``proofs/SHA256SUMS``,
     yielding ``(position, run id)`` of each run as it goes (the sample is drawn in the same pass).
-    The shard files are written and hashed by a second thread while this one formats the next."""
+    The shard files are written and hashed by a second thread while this one formats the next.
+    With a second process that read the later half of the runs from a shard's first run on, that
+    process writes the later half's shards meanwhile, and of its runs only the sample's candidates
+    are yielded (``SecondHalf.proofs``)."""
     position = 0
-    with _ShardWriter(stage / PROOFS_DIR) as writer:
+    folder = stage / PROOFS_DIR
+    later = None
+    if half is not None and half.position % SHARD_SIZE == 0:
+        later = half.proofs(folder, root, builder.tree.size, request.period.name, sample_plan, SHARD_SIZE)
+    with ShardWriter(folder) as writer:
         for name, lines, entries in shards(
-            builder.tree, _lines(stage / POPULATION_NAME), request.period.name, root, SHARD_SIZE
+            builder.tree,
+            _lines(stage / POPULATION_NAME),
+            request.period.name,
+            root,
+            SHARD_SIZE,
+            stop=None if later is None else half.position,  # type: ignore[union-attr]
         ):
             writer.write(name, lines)
             for entry in entries:
                 yield position, _run_id(entry)
                 position += 1
             if progress is not None:
-                progress(position)
+                progress(position + (later.done() if later is not None else 0))
+        if later is not None:
+            sums, candidates = later.result()
+            writer.listed(sums)
+            yield from candidates
 
 
 def _run_id(line: bytes) -> str:
@@ -351,22 +389,23 @@ def _run_id(line: bytes) -> str:
     return line[at : line.index(b'"', at)].decode("ascii")
 
 
-class _ShardWriter:
-    """Proof shards written, hashed and listed in ``SHA256SUMS`` by a thread of their own, in order
+class ShardWriter:
+    """Proof shards written, hashed and listed in ``SHA256SUMS`` (or ``sums``) by a thread of their own, in order
     (writing and hashing release the interpreter's lock: they run while the caller formats the next
     shard). Creation refuses an existing name or a link; the first failure is raised by ``close``."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, sums: Path | None = None) -> None:
         import queue
         import threading
 
         self._folder = folder
+        self._sums = folder / SUMS_NAME if sums is None else sums
         self._queue: queue.Queue[tuple[str, list[bytes]] | None] = queue.Queue(maxsize=2)
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._run, name="affidavit-proofs", daemon=True)
         self._thread.start()
 
-    def __enter__(self) -> _ShardWriter:
+    def __enter__(self) -> ShardWriter:
         return self
 
     def __exit__(self, kind: object, error: object, trace: object) -> None:
@@ -378,13 +417,22 @@ class _ShardWriter:
             raise self._error
         self._queue.put((name, lines))
 
+    def listed(self, sums: str) -> None:
+        """Queue lines of ``SHA256SUMS`` for shards written by another writer (after those queued)."""
+        if self._error is not None:
+            raise self._error
+        self._queue.put(("", [sums.encode("utf-8")]))
+
     def _run(self) -> None:
         flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
-        with (self._folder / SUMS_NAME).open("x", encoding="utf-8") as sums:
+        with self._sums.open("x", encoding="utf-8") as sums:
             while (item := self._queue.get()) is not None:
                 if self._error is not None:
                     continue  # drain: the caller learns of the failure from close()
                 name, lines = item
+                if not name:  # lines of SHA256SUMS for shards another writer wrote
+                    sums.write(lines[0].decode("utf-8"))
+                    continue
                 try:
                     data = b"".join(lines)
                     fd = os.open(self._folder / name, flags, 0o644)
