@@ -51,22 +51,11 @@ class PostgresStore(SqlStore):
     @classmethod
     def open(cls, url: str) -> PostgresStore:
         """Connect to ``url`` (``postgresql://user@host:port/db``) and migrate the schema."""
-        import psycopg
-
-        display = display_url(url)
-        try:
-            conn = psycopg.connect(
-                url, autocommit=True, connect_timeout=CONNECT_TIMEOUT, application_name="affidavit"
-            )
-        except psycopg.Error as exc:
-            raise StoreError(
-                f"the run history {display} cannot be reached: {_reason(exc)}", hint=_HINT
-            ) from None
-        store = cls(conn, display)
+        store = cls._connected(url)
         try:
             store.migrate()
         except StoreError:
-            conn.close()
+            store.close()
             raise
         store._url = url
         return store
@@ -98,10 +87,17 @@ class PostgresStore(SqlStore):
         """A second connection to the store at ``url`` whose every read (``pinned``, ``scan``)
         sees the snapshot another connection shared (``share_snapshot``), not the store as it is
         now. No migration: it only reads."""
-        import psycopg
-
         if not _SNAPSHOT_ID.fullmatch(snapshot):
             raise StoreError("the shared snapshot's id is not one PostgreSQL makes")
+        store = cls._connected(url)
+        store._joined = snapshot
+        return store
+
+    @classmethod
+    def _connected(cls, url: str) -> PostgresStore:
+        """A store on a new connection to ``url`` (autocommit: transactions are explicit)."""
+        import psycopg
+
         display = display_url(url)
         try:
             conn = psycopg.connect(
@@ -112,7 +108,6 @@ class PostgresStore(SqlStore):
                 f"the run history {display} cannot be reached: {_reason(exc)}", hint=_HINT
             ) from None
         store = cls(conn, display)
-        store._joined = snapshot
         return store
 
     @contextmanager
