@@ -17,7 +17,9 @@ into place) and at most ``MAX_ENTRY`` bytes are read; the folder keeps the ``MAX
 used most recently. ``AFFIDAVIT_NO_CACHE=1`` turns it off.
 
 The other fixed costs of a run use the same folder through ``cached``: the control matrices' YAML
-(``controls.loader``) and what python-hcl2 makes of a ``.tf`` file (``formats.terraform_config``).
+(``controls.loader``) and what python-hcl2 makes of a ``.tf`` file (``formats.terraform_config``);
+and through ``read_entry`` and ``write_entry``, the licence entries ``license-expression`` read
+(``kinds.licenses._Remembered``, one entry that grows as new ones are read).
 A value is stored only when JSON gives it back exactly (``json_exact``), and one read back is used
 only once its reader has checked its shape; anything else is computed again.
 """

@@ -54,12 +54,25 @@ _SHA_DIGITS = re.compile(r"^sha(\d+)$")
 
 
 @cache
-def _spdx_ids() -> dict[str, str]:
-    """Lower-cased SPDX licence id -> its canonical spelling (read once from the shipped list)."""
+def _spdx_list() -> bytes:
+    """The SPDX licence id list cyclonedx-python-lib ships (a JSON schema file), as its bytes."""
     from cyclonedx.schema._res import SPDX_JSON  # a path constant; the module imports nothing heavy
 
-    with open(SPDX_JSON, encoding="utf-8") as handle:
-        ids: list[str] = json.load(handle).get("enum", [])
+    with open(SPDX_JSON, "rb") as handle:
+        return handle.read()
+
+
+def _spdx_list_digest() -> str:
+    """The sha256 of ``_spdx_list``."""
+    import hashlib
+
+    return hashlib.sha256(_spdx_list()).hexdigest()
+
+
+@cache
+def _spdx_ids() -> dict[str, str]:
+    """Lower-cased SPDX licence id -> its canonical spelling (read once from the shipped list)."""
+    ids: list[str] = json.loads(_spdx_list()).get("enum", [])
     return {i.lower(): i for i in ids}
 
 
@@ -212,6 +225,16 @@ def _entry_choices(value: str) -> tuple[tuple[frozenset[str], ...], frozenset[st
         return (frozenset({fast}),), frozenset({fast})
     if len(value) > MAX_EXPRESSION or _depth(value) > MAX_DEPTH or not _shaped_like_expression(value):
         return None
+    remembered = _remembered()
+    if value in remembered.entries:
+        return remembered.entries[value]
+    found = _parsed_entry(value)
+    remembered.add(value, found)
+    return found
+
+
+def _parsed_entry(value: str) -> tuple[tuple[frozenset[str], ...], frozenset[str]] | None:
+    """``_entry_choices`` of an entry ``license-expression`` must read."""
     licensing = _spdx_licensing()
     try:
         info = licensing.validate(value)
@@ -228,6 +251,99 @@ def _entry_choices(value: str) -> tuple[tuple[frozenset[str], ...], frozenset[st
     )
     choices = _dnf(parsed)
     return (() if choices is None else tuple(choices)), ids
+
+
+#: The most entries ``_Remembered`` keeps (each at most ``MAX_EXPRESSION`` characters).
+MAX_REMEMBERED = 4096
+_Entry = tuple[tuple[frozenset[str], ...], frozenset[str]] | None
+
+
+class _Remembered:
+    """What ``license-expression`` made of the entries it read, kept in the user cache
+    (``affidavit.cache``) from one run to the next, so that a later run reads them without
+    importing and building the library (about 70 ms of a gate whose SBOM holds an expression or a
+    GPL-family id).
+
+    The entry's key names the library (``license-expression`` and ``boolean.py``, by the sha256 of
+    their files), the SPDX id list ``canonical_id`` reads, and affidavit's own code: the reading of
+    an entry is a function of these and of its text alone, so a value read back is the value
+    computed afresh (``tests/collectors/test_licence_cache.py`` compares them). Entries are added
+    as they are computed and stored when the process exits; at most ``MAX_REMEMBERED``; a cache
+    entry of another shape is ignored and written again. With the cache off nothing is kept."""
+
+    def __init__(self) -> None:
+        from affidavit import cache
+
+        self.entries: dict[str, _Entry] = {}
+        self._name: str | None = None
+        self._added = False
+        self._folder = cache.cache_dir()
+        if self._folder is None:
+            return
+        parts = [
+            cache.package_digest("license_expression"),
+            cache.package_digest("boolean"),
+            _spdx_list_digest(),
+        ]
+        if None in parts:
+            return
+        self._name = cache.entry_key("licence-entries", parts)
+        stored = cache.read_entry(self._name)
+        if isinstance(stored, dict) and len(stored) <= MAX_REMEMBERED:
+            try:
+                self.entries = {value: _loaded(item) for value, item in stored.items()}
+            except (TypeError, ValueError):
+                self.entries = {}
+
+    def add(self, value: str, found: _Entry) -> None:
+        """Keep ``found`` as the reading of ``value`` (stored when the process exits)."""
+        if self._name is None or len(self.entries) >= MAX_REMEMBERED:
+            return
+        self.entries[value] = found
+        if not self._added:
+            self._added = True
+            import atexit
+
+            atexit.register(self.save)
+
+    def save(self) -> None:
+        """Store every entry kept (a failure is ignored: the cache only saves time)."""
+        from affidavit import cache
+
+        if self._name is not None and cache.cache_dir() == self._folder:  # the cache it was read from
+            document = {value: _dumped(item) for value, item in self.entries.items()}
+            if cache.json_exact(document):
+                cache.write_entry(self._name, document)
+
+
+def _dumped(found: _Entry) -> Any:
+    """An entry's reading as JSON: ``null`` (unidentified) or its choices and ids, sorted."""
+    if found is None:
+        return None
+    choices, ids = found
+    return {"choices": [sorted(choice) for choice in choices], "ids": sorted(ids)}
+
+
+def _loaded(item: Any) -> _Entry:
+    """``_dumped``'s value read back; ``ValueError`` for anything else."""
+    if item is None:
+        return None
+    if not isinstance(item, dict) or set(item) != {"choices", "ids"}:
+        raise ValueError("not a licence entry")
+    choices, ids = item["choices"], item["ids"]
+    if not (
+        isinstance(choices, list)
+        and isinstance(ids, list)
+        and all(isinstance(i, str) for i in ids)
+        and all(isinstance(c, list) and all(isinstance(i, str) for i in c) for c in choices)
+    ):
+        raise ValueError("not a licence entry")
+    return tuple(frozenset(c) for c in choices), frozenset(ids)
+
+
+@cache
+def _remembered() -> _Remembered:
+    return _Remembered()
 
 
 def reading(licenses: list[str]) -> tuple[list[list[str]], list[str]]:

@@ -32,7 +32,6 @@ import mmap
 import re
 from dataclasses import dataclass, field
 from functools import cache, cached_property
-from importlib import metadata
 from typing import TYPE_CHECKING, Any
 
 from affidavit.errors import EngineError, PolicyError
@@ -104,6 +103,8 @@ def opa_version() -> str:
 
 def _distribution_version() -> str:
     """Version of the installed bindings wheel (``unknown`` without metadata)."""
+    from importlib import metadata
+
     try:
         return metadata.version(DISTRIBUTION)
     except metadata.PackageNotFoundError:
