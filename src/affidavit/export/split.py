@@ -1,17 +1,20 @@
-"""A large period read by two processes at once: the later half of its runs checked and counted by
-a second process while this one takes the earlier half (PostgreSQL only).
+"""A large period read by two processes at once: the later half of its runs checked, counted and
+proved by a second process while this one takes the earlier half (PostgreSQL only).
 
 Reading a run costs this process far more than it costs the database (the chain hash, the summary,
 the population line, the counters: tens of microseconds against the driver's few), so a million
-runs kept one core busy for a minute while the other waited. The period is cut at its middle run
-(``Store.key_at``), both halves are read from **one snapshot** (``PostgresStore.share_snapshot``:
+runs kept one core busy for a minute while the other waited. The period is cut at its middle run,
+rounded down to the first run of a proof shard (``middle``, ``Store.key_at``); both halves are read from **one snapshot** (``PostgresStore.share_snapshot``:
 the second process's connection joins the first's transaction, so a run recorded meanwhile is in
 neither half, as for one scan), and each half goes through the same code (``source.period_runs``,
 ``build.PeriodBuilder``, ``deployments.Reconciler``). The second process writes its population and
 waiver lines to files of its own and hands back what its builder and reconciler hold
 (``BuilderPart``); this process appends the lines to its own files, hashing them on the way, and
 takes the counters in (``PeriodBuilder.absorb``), which leaves it exactly as if it had read every
-run itself: every file of the export is the same byte for byte (``tests/export/test_split.py``).
+run itself. Once this process has built the Merkle tree (into a file the second one reads), the
+second writes the proof shards of its runs while this one writes the earlier ones, and hands back
+their ``SHA256SUMS`` lines and the runs of its half that may be drawn for the sample. Every file
+of the export is the same byte for byte as one process's (``tests/export/test_split.py``).
 
 An error in either half stops the export: this process's own at once, the second's when its half
 is done (the same message a single reader gives). The second process is a fresh interpreter
@@ -33,7 +36,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -64,7 +67,7 @@ _TELL_EVERY = 1024
 class _Job:
     """What the second process needs: where to read, which runs, where to write."""
 
-    url: str
+    url: str = field(repr=False)  # the password in it is never shown
     snapshot: str
     period: Period
     framework: str
@@ -276,8 +279,9 @@ def _child() -> None:
     """The second process: read the job from stdin, its half of the period, write its lines, send
     back its part; then, when asked, write its runs' proofs. Its own output is kept for the
     messages (anything printed goes to stderr)."""
-    import sys
+    from affidavit.export.write import SWITCH_INTERVAL
 
+    sys.setswitchinterval(SWITCH_INTERVAL)  # its fetching and writing threads, as in the first
     out = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)
     job: _Job = pickle.load(sys.stdin.buffer)

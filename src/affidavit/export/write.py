@@ -140,7 +140,7 @@ def export_period(
     # thread computes: at the default 5 ms a wait, a million runs' proofs took 15 to 19 s instead of
     # 9 to 11 s (measured). A shorter interval for the export only.
     interval = sys.getswitchinterval()
-    sys.setswitchinterval(min(interval, _SWITCH_INTERVAL))
+    sys.setswitchinterval(min(interval, SWITCH_INTERVAL))
     try:
         period_doc = _write(store, request, stage, progress)
         os.rename(stage, out)
@@ -153,7 +153,7 @@ def export_period(
 
 
 #: Seconds a thread runs before another waiting for the interpreter's lock gets it, while exporting.
-_SWITCH_INTERVAL = 0.0005
+SWITCH_INTERVAL = 0.0005
 
 
 def _write(
