@@ -217,20 +217,29 @@ def json_exact(value: Any) -> bool:
     return True
 
 
-@cache
-def package_digest(name: str) -> str | None:
-    """sha256 of the files of the installed package ``name`` (names and bytes; compiled caches and
-    hidden files left out), found without importing it: a library's identity in a cache key.
-    ``None`` when it cannot be found or read (nothing is then cached)."""
+def package_folders(name: str) -> list[str] | None:
+    """The folders of the installed package ``name``, found without importing it; ``None`` when it
+    is not a package that can be found."""
     try:
         spec = importlib.util.find_spec(name)
     except (ImportError, ValueError):
         return None
     if spec is None or not spec.submodule_search_locations:
         return None
+    return list(spec.submodule_search_locations)
+
+
+@cache
+def package_digest(name: str) -> str | None:
+    """sha256 of the files of the installed package ``name`` (names and bytes; compiled caches and
+    hidden files left out), found without importing it: a library's identity in a cache key.
+    ``None`` when it cannot be found or read (nothing is then cached)."""
+    folders = package_folders(name)
+    if folders is None:
+        return None
     h = hashlib.sha256()
     try:
-        for location in sorted(spec.submodule_search_locations):
+        for location in sorted(folders):
             for folder, dirs, files in os.walk(location):
                 dirs[:] = sorted(d for d in dirs if d != "__pycache__" and not d.startswith("."))
                 for file in sorted(f for f in files if not f.startswith(".") and not f.endswith(".pyc")):

@@ -541,18 +541,16 @@ def _dist_info_version(package: str, distributions: Sequence[str]) -> str | None
     """The ``Version`` of the single ``*.dist-info`` of one of ``distributions`` in the folder that
     holds ``package``, checked against its ``Name``; ``None`` when there is not exactly one, or it
     cannot be read."""
-    import importlib.util
     from pathlib import Path
 
-    try:
-        spec = importlib.util.find_spec(package)
-    except (ImportError, ValueError):
-        return None
-    if spec is None or not spec.submodule_search_locations:
+    from affidavit.cache import package_folders
+
+    folders = package_folders(package)
+    if folders is None:
         return None
     wanted = {re.sub(r"[-_.]+", "_", name).lower() for name in distributions}
     found: list[tuple[str, str]] = []
-    for location in spec.submodule_search_locations:
+    for location in folders:
         try:
             entries = os.listdir(Path(location).parent)
         except OSError:
