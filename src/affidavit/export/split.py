@@ -216,7 +216,7 @@ class SecondHalf:
 
     def proofs(
         self, folder: Path, root: bytes, size: int, period: str, sample: SamplePlan, shard_size: int
-    ) -> SecondHalf:
+    ) -> None:
         """Have the second process write the proof shards of its runs into ``folder`` (the tree
         built into ``tree_path``; its first run the first of a shard); ``result`` waits for them."""
         if self.position % shard_size:
@@ -224,7 +224,6 @@ class SecondHalf:
         self._done = 0
         self._settled = False
         self._send(("proofs", str(folder), root, size, period, sample, shard_size))
-        return self
 
     def result(self) -> tuple[str, list[tuple[int, str]]]:
         """The lines of ``SHA256SUMS`` for the shards the second process wrote, in order, and its
@@ -342,7 +341,6 @@ def _proofs(
 
     mine = Path(job.folder)
     tree = MerkleLevels.built(mine / "merkle", size)
-    ids: list[tuple[int, str]] = []
     position = job.position
 
     def runs() -> Iterator[tuple[int, str]]:

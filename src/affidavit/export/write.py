@@ -358,9 +358,9 @@ def _write_proofs(
     are yielded (``SecondHalf.proofs``)."""
     position = 0
     folder = stage / PROOFS_DIR
-    later = None
-    if half is not None and half.position % SHARD_SIZE == 0:
-        later = half.proofs(folder, root, builder.tree.size, request.period.name, sample_plan, SHARD_SIZE)
+    later = half if half is not None and half.position % SHARD_SIZE == 0 else None
+    if later is not None:
+        later.proofs(folder, root, builder.tree.size, request.period.name, sample_plan, SHARD_SIZE)
     with ShardWriter(folder) as writer:
         for name, lines, entries in shards(
             builder.tree,
@@ -368,7 +368,7 @@ def _write_proofs(
             request.period.name,
             root,
             SHARD_SIZE,
-            stop=None if later is None else half.position,  # type: ignore[union-attr]
+            stop=None if later is None else later.position,
         ):
             writer.write(name, lines)
             for entry in entries:
