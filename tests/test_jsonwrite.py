@@ -126,3 +126,34 @@ def test_every_json_file_of_the_corpus_is_written_as_json_writes_it() -> None:
             ), path
         checked += 1
     assert checked > 100
+
+
+def test_the_line_of_bytes_is_the_compact_text_encoded_with_a_line_break() -> None:
+    """Issue 14: ``compact_json_line`` (the redacted plan's copy, written without a text of it) is
+    byte for byte ``compact_json`` plus a line break, encoded: on every JSON file of the corpus,
+    and on what takes ``json.dumps``'s own path (a risky float, a key that is not a string, an
+    integer past 64 bits, text past ASCII, DEL)."""
+    from affidavit.jsonwrite import compact_json_line
+
+    values: list[Any] = []
+    for path in _corpus_json():
+        try:
+            values.append(load_json(path.read_bytes(), path.name))
+        except InputError:
+            continue  # a file the corpus keeps to be refused
+    assert len(values) > 100
+    values += [
+        {"f": 1e-07, "g": [0.00001, 1e16, 1e22]},
+        {1: "a", "b": None},
+        {"big": 2**70, "neg": -(2**64)},
+        {"text": "é😀\x7f", "z": "\u2028"},
+        [],
+        "plain",
+    ]
+    for value in values:
+        for sort_keys in (True, False):
+            if sort_keys and isinstance(value, dict) and not all(isinstance(k, str) for k in value):
+                continue  # json.dumps cannot sort keys of mixed types either
+            line = compact_json_line(value, sort_keys=sort_keys)
+            assert line == (compact_json(value, sort_keys=sort_keys) + "\n").encode()
+            assert line.endswith(b"\n") and line.isascii()

@@ -52,6 +52,7 @@ if TYPE_CHECKING:
     from affidavit.controls.model import ControlMatrix
     from affidavit.model.waiver import Waiver
     from affidavit.policy.loader import PolicySet
+    from affidavit.spool import SpooledCopy
 
 
 class FirstSeen(Protocol):
@@ -110,7 +111,7 @@ class GateRun:
     evidence: list[Evidence]
     sources: dict[str, Path]
     errors: list[InputError] = field(default_factory=list)
-    stored: dict[str, bytes] = field(default_factory=dict)
+    stored: dict[str, bytes | SpooledCopy] = field(default_factory=dict)
 
     @property
     def run_id(self) -> str:

@@ -539,3 +539,73 @@ def test_an_artefact_needing_no_masking_is_copied_in_chunks(
     path.symlink_to(tmp_path / "a" / bundle.path.name / entry["raw"])
     with pytest.raises(BundleError, match="in/sbom.json: cannot be copied into the bundle: .*symbolic link"):
         write_bundle(run, [record], {record.id: path}, tmp_path / "c", stored={record.id: AS_IS})
+
+
+def test_a_spooled_copy_is_streamed_in_as_the_collector_made_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 14: a large collector-made copy waits in an unnamed temporary file (``SpooledCopy``),
+    not in memory, while the evidence is judged; the bundle stores exactly its bytes, the artefact
+    is still only hashed in chunks, a changed artefact or a copy that cannot be read back is
+    refused naming the source, and nothing is placed."""
+    import affidavit.bundle.write as writer
+    from affidavit.spool import SpooledCopy
+
+    def whole(*_args: object, **_kwargs: object) -> bytes:
+        raise AssertionError("the file was read whole")
+
+    record, path = _evidence(tmp_path, "sbom.json", SBOM)
+    monkeypatch.setattr(writer, "read_regular_file", whole)
+    monkeypatch.setattr(writer, "_HASH_CHUNK", 5)
+    made = b'{"bomFormat":"(sensitive)"}\n' * 3000  # several read chunks
+    monkeypatch.setattr("affidavit.spool.CHUNK", 4096)
+    copy = SpooledCopy(made)
+    assert len(copy) == len(made) and copy.read() == made and copy.read() == made
+    bundle = write_bundle(_results(), [record], {record.id: path}, tmp_path / "a", stored={record.id: copy})
+    (entry,) = bundle.manifest["evidence"]
+    assert entry["redacted"] is True
+    assert (bundle.path / entry["raw"]).read_bytes() == made
+    assert bundle.manifest["files"][entry["raw"]]["sha256"] == hashlib.sha256(made).hexdigest()
+    assert verify_bundle(bundle.path).ok and verify_bundle(bundle.archive).ok
+
+    copy._file.truncate(100)  # the temporary file lost its end behind affidavit's back
+    with pytest.raises(BundleError, match=r"in/sbom.json: its redacted copy could not be read back"):
+        write_bundle(_results(), [record], {record.id: path}, tmp_path / "b", stored={record.id: copy})
+    assert list((tmp_path / "b").iterdir()) == []
+    path.write_bytes(SBOM.replace(b"C", b"c"))
+    with pytest.raises(BundleError, match="in/sbom.json changed while affidavit was running"):
+        write_bundle(
+            _results(), [record], {record.id: path}, tmp_path / "c", stored={record.id: SpooledCopy(made)}
+        )
+    assert list((tmp_path / "c").iterdir()) == []
+    copy.close()
+    copy.close()  # twice is harmless
+
+
+def test_a_large_plan_copy_waits_on_disk_not_in_memory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 14: from ``SPOOL_FROM`` bytes the plan's redacted copy is kept in a ``SpooledCopy``
+    (an unnamed file: nothing named appears in the temporary folder), below it as bytes; the bundle
+    stores the same bytes either way, and they are ``redact_plan``'s."""
+    import affidavit.collectors as collectors
+    from affidavit.collectors import CollectOptions, collect_paths
+    from affidavit.collectors.formats.terraform_plan import redact_plan
+    from affidavit.spool import SpooledCopy
+    from tests.conftest import CORPUS
+
+    plan = CORPUS / "terraform-plan" / "opentofu-show-json-sensitive-values.json"  # values marked sensitive
+    options = CollectOptions(now="2026-11-20T12:00:00Z", stored_copies=True)
+    spool_dir = tmp_path / "tmp"
+    spool_dir.mkdir()
+    monkeypatch.setenv("TMPDIR", str(spool_dir))
+    monkeypatch.setattr("tempfile.tempdir", None)
+    held = collect_paths([plan], options)
+    (record,) = held.evidence
+    assert isinstance(held.stored[record.id], bytes)
+    monkeypatch.setattr(collectors, "SPOOL_FROM", 1)
+    spooled = collect_paths([plan], options)
+    copy = spooled.stored[record.id]
+    assert isinstance(copy, SpooledCopy)
+    assert list(spool_dir.iterdir()) == []
+    assert copy.read() == held.stored[record.id] == redact_plan(plan.read_bytes(), str(plan))

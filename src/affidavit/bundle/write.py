@@ -92,6 +92,7 @@ from affidavit.errors import BundleError, InputError
 from affidavit.jsonwrite import compact_json as compact_text
 from affidavit.render.json import canonical_json as canonical_text
 from affidavit.render.registry import bundle_renderers
+from affidavit.spool import SpooledCopy
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -198,7 +199,7 @@ def write_bundle(
     out_dir: Path,
     signer: Signer | None = None,
     *,
-    stored: Mapping[str, bytes] | None = None,
+    stored: Mapping[str, bytes | SpooledCopy] | None = None,
 ) -> Bundle:
     """Write the bundle for one run into ``out_dir/<run-id>/`` and its ``.tar.gz`` (see the module
     docstring: never over anything, never through a link, staged and renamed into place), signed
@@ -208,7 +209,7 @@ def write_bundle(
     a record's copy is used only once the file it was read from still hashes to the record's id.
     Any other record's copy is made here by its format's ``redact`` hook.
     """
-    made: Mapping[str, bytes] = stored or {}
+    made: Mapping[str, bytes | SpooledCopy] = stored or {}
     run_id = run.run_id
     _check_run_id(run_id)
     bundle = Bundle(
@@ -279,7 +280,7 @@ def _write_files(
     evidence: Sequence[Evidence],
     sources: Mapping[str, Path],
     signer: Signer | None,
-    made: Mapping[str, bytes],
+    made: Mapping[str, bytes | SpooledCopy],
 ) -> dict[str, Any]:
     """Every file of the bundle into ``folder``, one at a time; the manifest written (``made``:
     copies already redacted, by record id)."""
@@ -296,6 +297,9 @@ def _write_files(
                 pass  # the same artefact named twice: stored once
             elif copy == AS_IS:  # proven to need no masking (kinds.secrets): copied as is, in chunks
                 folder.write(raw_name, _copied(record, source_path))
+            elif isinstance(copy, SpooledCopy):  # a large copy, waiting on disk: streamed in
+                _check_unchanged(record, source_path)
+                folder.write(raw_name, _spooled(record, copy))
             else:
                 folder.add(raw_name, _stored_copy(record, source_path, copy))
             # The stored bytes are the raw artefact's exactly when they hash to the record's id.
@@ -337,30 +341,47 @@ def sums_text(digests: Mapping[str, str]) -> bytes:
     return "".join(f"{digests[name]}  {name}\n" for name in sorted(digests)).encode("utf-8")
 
 
-def _stored_copy(record: Evidence, source_path: Path, made: bytes | None) -> bytes:
-    """The bytes of ``record``'s artefact to store (secrets redacted); ``made``: the copy its
-    collector made from these bytes, if it made one (then the file is only hashed, in chunks, to
-    show it still holds those bytes: never read whole beside its copy)."""
-    expected = record.id.split(":", 1)[1]
-    raw = None
+def _check_unchanged(record: Evidence, source_path: Path, raw: bytes | None = None) -> None:
+    """``BundleError`` unless the file ``record`` was read from still hashes to its id: ``raw``,
+    its bytes read whole, or else read in chunks (as the collectors read it: never through a link,
+    never blocking on a FIFO swapped in after collection)."""
     try:
-        # Read as the collectors read it: never through a link, never blocking on a FIFO
-        # swapped in after collection.
-        if made is None or made == AS_IS:  # AS_IS: the raw bytes are stored (kinds.secrets)
-            raw = read_regular_file(source_path, record.source)
-            found = hashlib.sha256(raw).hexdigest()
-        else:
-            found = _file_sha256(source_path, record.source)
+        found = (
+            hashlib.sha256(raw).hexdigest() if raw is not None else _file_sha256(source_path, record.source)
+        )
     except InputError as exc:
         raise BundleError(f"{record.source}: cannot be copied into the bundle: {exc.detail}") from None
-    if found != expected:
+    if found != record.id.split(":", 1)[1]:
         raise BundleError(
             f"{record.source} changed while affidavit was running (its hash no longer matches)",
             hint="re-run the gate on artefacts that are not being written to",
         )
-    if raw is None:
-        assert made is not None
+
+
+def _spooled(record: Evidence, copy: SpooledCopy) -> Iterator[bytes]:
+    """The chunks of a spooled copy; ``BundleError`` naming the record's source if they cannot
+    be read back."""
+    try:
+        yield from copy.chunks()
+    except OSError:
+        raise BundleError(
+            f"{record.source}: its redacted copy could not be read back from the temporary folder",
+            hint="check the space and health of the temporary folder (TMPDIR) and re-run the gate",
+        ) from None
+
+
+def _stored_copy(record: Evidence, source_path: Path, made: bytes | None) -> bytes:
+    """The bytes of ``record``'s artefact to store (secrets redacted); ``made``: the copy its
+    collector made from these bytes, if it made one (then the file is only hashed, in chunks, to
+    show it still holds those bytes: never read whole beside its copy)."""
+    if made is not None and made != AS_IS:  # AS_IS: the raw bytes are stored (kinds.secrets)
+        _check_unchanged(record, source_path)
         return made
+    try:
+        raw = read_regular_file(source_path, record.source)
+    except InputError as exc:
+        raise BundleError(f"{record.source}: cannot be copied into the bundle: {exc.detail}") from None
+    _check_unchanged(record, source_path, raw)
     try:
         return redacted_copy(record, raw, made)[0]
     except InputError as exc:

@@ -21,6 +21,7 @@ from affidavit.collectors.registry import detect
 from affidavit.collectors.shape import by_magic, describe
 from affidavit.errors import InputError, UnknownFormatError
 from affidavit.model import Evidence
+from affidavit.spool import SPOOL_FROM, SpooledCopy
 
 __all__ = [
     "Action",
@@ -104,13 +105,15 @@ class Collection:
     ``stored``: the raw copies for a bundle that formats made while they parsed (by record id, so
     each serves only the bytes it was made from; ``CollectOptions.stored_copies``), at most
     ``STORED_LIMIT`` bytes in all: past that a copy is left out and the bundle writer makes it
-    from the raw bytes again, so an evidence folder of many large plans is never held whole."""
+    from the raw bytes again, so an evidence folder of many large plans is never held whole. A copy
+    of ``spool.SPOOL_FROM`` bytes or more waits in an unnamed temporary file (``SpooledCopy``), not
+    in memory, while the evidence is judged."""
 
     evidence: list[Evidence] = field(default_factory=list)
     errors: list[InputError] = field(default_factory=list)
     documents: dict[str, Path] = field(default_factory=dict)
     skipped: list[Skipped] = field(default_factory=list)
-    stored: dict[str, bytes] = field(default_factory=dict)
+    stored: dict[str, bytes | SpooledCopy] = field(default_factory=dict)
     ignore_lists: list[IgnoreList] = field(default_factory=list)  # each folder's .affidavitignore as read
 
 
@@ -170,4 +173,4 @@ def _collect_file(found: FoundFile, options: CollectOptions, result: Collection)
     result.evidence.append(evidence)
     result.documents[evidence.id] = found.location
     if stored is not None and sum(map(len, result.stored.values())) + len(stored) <= STORED_LIMIT:
-        result.stored[evidence.id] = stored
+        result.stored[evidence.id] = SpooledCopy(stored) if len(stored) >= SPOOL_FROM else stored

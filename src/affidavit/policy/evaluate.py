@@ -416,9 +416,15 @@ def _evaluate_paths(
     from affidavit.policy.engines.regorus import InputRejected
 
     checks_itself = getattr(engine, "refuses_unreadable_input", False) is True
-    text = input_json(evidence, context, checked=not checks_itself)
     try:
-        return engine.evaluate(policy_set.modules, text, paths, now=context.now_utc)
+        # The text is handed over, not kept: an engine that has read it can let it go (the regorus
+        # engine does, once its input is set) while it evaluates, its peak of memory.
+        return engine.evaluate(
+            policy_set.modules,
+            input_json(evidence, context, checked=not checks_itself),
+            paths,
+            now=context.now_utc,
+        )
     except InputRejected as exc:
         why = refused(evidence, context) if checks_itself else None
         if why is None:

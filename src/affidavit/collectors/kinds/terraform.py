@@ -30,7 +30,7 @@ from affidavit.collectors.kinds.secrets import (
     secret_name,
     secret_setting,
 )
-from affidavit.jsonwrite import compact_json
+from affidavit.jsonwrite import compact_json_line
 
 SENSITIVE = "(sensitive)"
 
@@ -233,8 +233,7 @@ def redact_plan_value(plan: dict[str, Any]) -> bytes:
     # a constant in the configuration): mask every string equal to one masked above, and every
     # string that looks like a secret (``_scrub_plan``: both in one walk).
     # Then what is left anywhere (a key, a config constant): ``kinds.secrets.mask_tree``.
-    redacted = _scrub_plan(plan, leaves)
-    return (compact_json(redacted, sort_keys=True) + "\n").encode()
+    return compact_json_line(_scrub_plan(plan, leaves), sort_keys=True)
 
 
 def _scrub_plan(plan: dict[str, Any], leaves: set[str]) -> Any:

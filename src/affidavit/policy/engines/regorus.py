@@ -468,6 +468,7 @@ class RegorusEngine:
         its own, so an error is still pinned on the set that raised it.
         """
         session = self.session(modules, now_ns=epoch_ns(now), input_json=input_json)
+        del input_json  # the engine holds its own copy: the text (tens of MB) is not kept meanwhile
         if len(paths) > 1:
             joint = session.eval_query(_paths_query(paths))
             value = joint.value

@@ -1,0 +1,67 @@
+"""A large stored copy kept on disk between collection and the bundle, not in memory.
+
+A collector makes the bundle's redacted copy of a large artefact while it parses it (a Terraform
+plan's copy is as large as the plan). Held as bytes, that copy sat in memory through the
+evaluation, the gate's peak of memory (the engine's own copy of the input is built then). From
+``SPOOL_FROM`` bytes, ``Collection`` keeps it in a ``SpooledCopy`` instead: an unnamed temporary
+file (created already unlinked, so nothing is left behind however the process ends, and no other
+process can open it by name), which the bundle writer streams into the bundle in chunks. The bytes
+are those the collector made, so the bundle is the same.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Iterator
+
+#: A stored copy of at least this many bytes waits on disk (smaller ones stay in memory: a file
+#: costs more than it saves).
+SPOOL_FROM = 4 << 20
+CHUNK = 1 << 20
+
+
+class SpooledCopy:
+    """Bytes written once to an unnamed temporary file, read back in chunks (``chunks``) or whole
+    (``read``). ``len()`` is their size. Closed, and the disk space freed, with ``close``, or when
+    the object is collected."""
+
+    __slots__ = ("_file", "_size")
+
+    def __init__(self, data: bytes) -> None:
+        self._file = tempfile.TemporaryFile(prefix="affidavit-copy-")
+        try:
+            self._file.write(data)
+            self._file.flush()
+        except BaseException:
+            self._file.close()
+            raise
+        self._size = len(data)
+
+    def __len__(self) -> int:
+        return self._size
+
+    def __repr__(self) -> str:
+        return f"SpooledCopy({self._size} bytes)"
+
+    def chunks(self) -> Iterator[bytes]:
+        """The bytes from the start, ``CHUNK`` at a time; an ``OSError`` if fewer can be read than
+        were written (the file was truncated behind affidavit's back)."""
+        self._file.seek(0)
+        left = self._size
+        while left:
+            chunk = self._file.read(min(CHUNK, left))
+            if not chunk:
+                raise OSError(f"a spooled copy of {self._size} bytes ended {left} bytes early")
+            left -= len(chunk)
+            yield chunk
+
+    def read(self) -> bytes:
+        """All the bytes at once."""
+        return b"".join(self.chunks())
+
+    def close(self) -> None:
+        """Free the file (idempotent)."""
+        self._file.close()
+
+    def __del__(self) -> None:
+        self._file.close()  # closed, not left to the file object's own finaliser (which warns)
