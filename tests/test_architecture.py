@@ -23,6 +23,7 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "affidavit"
 LAYER = {
     "errors": 0,
     "jsonwrite": 0,  # json.dumps's text, written faster: imports nothing of affidavit
+    "spool": 0,  # a large stored copy kept on disk from collection to the bundle: imports nothing of affidavit
     "model": 1,
     "artefact": 2,
     "resources": 2,
