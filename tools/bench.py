@@ -11,8 +11,14 @@ ratio against a floor measured in the same run, never an absolute time in a unit
   exit code are known by then; nothing of the gate is changed);
 - the gate on the plan alone (the input checkov takes 250 s over);
 - the two floors: ``json.loads`` of the same files with Python's garbage collector on, and paused;
+- the floors of the work itself, each step alone in its own process: regorus given the very input
+  the gate built (kept by the wrapper) and asked for the same rule sets, and the gate's own archive
+  writer on the bundle folder the gate wrote; with the paused parse they make the least a gate that
+  reads its inputs, judges them with real Rego and archives its bundle can cost, and the ratios to
+  it are printed beside the issue's goals (and the same for the plan alone);
 - ``affidavit verify`` of the bundle the gate wrote (folder and archive);
-- the gate on the demo releases and ``affidavit --help`` (what a CI user pays per release).
+- the gate on the demo releases and ``affidavit --help`` (what a CI user pays per release), with
+  ``import click`` alone (the command line's framework, which ``--help`` cannot do without).
 
 Usage: ``python tools/bench.py [--sizes 0.25,1] [--repeat 3] [--work DIR] [--skip-large]``.
 Inputs are written once into ``--work`` (a temporary folder by default) and reused.
@@ -42,13 +48,22 @@ FILES = ("tfplan.json", "sbom.cdx.json", "trivy.json")
 # The gate as ``affidavit`` runs it, but the moment the bundle writer is called is written to
 # stderr (a wall-clock epoch, compared with the moment the bench spawned the process).
 GATE = """
-import sys, time
+import os, sys, time
 import affidavit.bundle.write as _write
 _inner = _write.write_bundle
 def _timed(*args, **kwargs):
     print("DECIDED", repr(time.time()), file=sys.stderr, flush=True)
     return _inner(*args, **kwargs)
 _write.write_bundle = _timed
+if os.environ.get("BENCH_KEEP_INPUT"):  # the engine's input and rule paths, kept for the engine floor
+    import json
+    from affidavit.policy.engines import regorus as _regorus
+    _evaluate = _regorus.RegorusEngine.evaluate
+    def _kept(self, modules, input_json, paths, *, now):
+        with open(os.environ["BENCH_KEEP_INPUT"], "w", encoding="utf-8") as out:
+            out.write(json.dumps({"paths": list(paths), "now": now.isoformat()}) + chr(10) + input_json)
+        return _evaluate(self, modules, input_json, paths, now=now)
+    _regorus.RegorusEngine.evaluate = _kept
 from affidavit.cli import run
 sys.argv = ["affidavit", *sys.argv[1:]]
 run()
@@ -59,6 +74,35 @@ if sys.argv[1] == "paused":
     gc.disable()
 docs = [json.loads(open(p, "rb").read()) for p in sys.argv[2:]]
 """
+# The engine alone: regorus given the very input the gate built and asked for the same rule sets
+# (the policy library loaded first, from the user cache as a gate loads it); the seconds from
+# handing it the input text to its answer are written to stderr.
+ENGINE = """
+import datetime, json, sys, time
+from affidavit.policy.engines.regorus import RegorusEngine
+from affidavit.policy.loader import load_policy_set
+with open(sys.argv[1], encoding="utf-8") as kept:
+    head = json.loads(kept.readline())
+    text = kept.read()
+modules = load_policy_set(()).modules
+began = time.perf_counter()
+RegorusEngine().evaluate(modules, text, head["paths"], now=datetime.datetime.fromisoformat(head["now"]))
+print("PART", repr(time.perf_counter() - began), file=sys.stderr)
+"""
+# The archive alone: the bundle folder the gate wrote, as a .tar.gz by the gate's own writer (its
+# level, its threads); the seconds of writing it are written to stderr.
+ARCHIVE = """
+import os, sys, time
+from pathlib import Path
+from affidavit.bundle.archive import archive_order, write_tar_gz
+folder = Path(sys.argv[1])
+names = [str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file()]
+began = time.perf_counter()
+with open(sys.argv[2], "wb") as out:
+    write_tar_gz(out, folder.name, [(n, (folder / n).stat().st_size) for n in archive_order(names)], lambda n: open(folder / n, "rb"))
+print("PART", repr(time.perf_counter() - began), file=sys.stderr)
+"""
+CLICK = "import click"
 VERIFY = "import sys\nfrom affidavit.cli import run\nsys.argv = ['affidavit', 'verify', *sys.argv[1:]]\nrun()"
 HELP = "import sys; sys.argv = ['affidavit', '--help']\nfrom affidavit.cli import run\nrun()"
 
@@ -70,11 +114,14 @@ class Sample:
     seconds: float
     decided: float | None
     peak_mib: float
+    part: float | None = None  # the seconds a floor's own step took (``PART`` on stderr)
 
 
-def spawn(code: str, *args: str, ok: tuple[int, ...] = (0, 1)) -> Sample:
+def spawn(
+    code: str, *args: str, ok: tuple[int, ...] = (0, 1), extra_env: dict[str, str] | None = None
+) -> Sample:
     """Run ``python -c code args`` to its end; its time, time to decision and peak memory."""
-    env = dict(os.environ, PYTHONHASHSEED="0")
+    env = dict(os.environ, PYTHONHASHSEED="0", **(extra_env or {}))
     env.pop("RUST_BACKTRACE", None)
     # An installed affidavit runs from bytecode (pip compiles it; Python caches it after a first
     # run): a shell that forbids writing it would time recompiling every module on every run.
@@ -91,11 +138,13 @@ def spawn(code: str, *args: str, ok: tuple[int, ...] = (0, 1)) -> Sample:
     proc.returncode = os.waitstatus_to_exitcode(status)
     if proc.returncode not in ok:
         raise SystemExit(f"benchmark step failed (exit {proc.returncode}): {args[:3]}\n{err[-2000:]}")
-    decided = None
+    decided = part = None
     for line in err.splitlines():
         if line.startswith("DECIDED "):
             decided = float(line.split()[1]) - started
-    return Sample(elapsed, decided, usage.ru_maxrss / 1024)
+        elif line.startswith("PART "):
+            part = float(line.split()[1])
+    return Sample(elapsed, decided, usage.ru_maxrss / 1024, part)
 
 
 WARMUP = [1]  # runs before each measured series (``--warmup``)
@@ -140,6 +189,13 @@ def line(label: str, samples: list[Sample], decided: bool = False) -> str:
     return text + f"  peak {max(s.peak_mib for s in samples):6.0f} MiB"
 
 
+def part_line(label: str, samples: list[Sample]) -> str:
+    """``label  median s (min-max) of the step itself``, then the whole process's peak memory."""
+    parts = [s.part for s in samples if s.part is not None]
+    text = f"  {label:34} {med(samples, 'part'):7.2f} s ({min(parts):.2f}-{max(parts):.2f})"
+    return text + " " * 25 + f"  peak {max(s.peak_mib for s in samples):6.0f} MiB"
+
+
 def generate(work: Path, size: float) -> Path:
     """The generator's inputs at ``size`` times its defaults (written once, then reused)."""
     folder = work / f"x{size:g}"
@@ -179,8 +235,36 @@ def measure_size(work: Path, size: float, repeat: int, scratch: Path) -> dict[st
     print(line("affidavit gate (the plan alone)", plan, decided=True))
     kept = scratch / "kept"
     shutil.rmtree(kept, ignore_errors=True)
-    spawn(GATE, *gate_args([folder], subject), "--out", str(kept), "--no-record")
+    engine_input, plan_input = scratch / "engine-input.txt", scratch / "plan-input.txt"
+    spawn(
+        GATE,
+        *gate_args([folder], subject),
+        "--out",
+        str(kept),
+        "--no-record",
+        extra_env={"BENCH_KEEP_INPUT": str(engine_input)},
+    )
+    spawn(
+        GATE,
+        *gate_args([folder / "tfplan.json"], subject),
+        "--out",
+        str(scratch / "kept-plan"),
+        "--no-record",
+        extra_env={"BENCH_KEEP_INPUT": str(plan_input)},
+    )
+    shutil.rmtree(scratch / "kept-plan", ignore_errors=True)
     bundle = next(p for p in kept.iterdir() if p.is_dir())
+    engine = series(ENGINE, [str(engine_input)], repeat)
+    print(part_line("regorus on the gate's input, alone", engine))
+    archive_alone = series(ARCHIVE, [str(bundle), str(scratch / "archive.tar.gz")], repeat)
+    print(part_line("the bundle's .tar.gz, alone", archive_alone))
+    plan_parse = series(FLOOR, ["paused", str(folder / "tfplan.json")], repeat)
+    print(line("json.loads of the plan, paused", plan_parse))
+    plan_engine = series(ENGINE, [str(plan_input)], repeat)
+    print(part_line("regorus on the plan's input, alone", plan_engine))
+    engine_input.unlink()
+    plan_input.unlink()
+    (scratch / "archive.tar.gz").unlink(missing_ok=True)
     verify = series(VERIFY, [str(bundle), "--allow-unsigned"], repeat)
     print(line("affidavit verify (the folder)", verify))
     archive = next(kept.glob("*.tar.gz"))
@@ -195,7 +279,17 @@ def measure_size(work: Path, size: float, repeat: int, scratch: Path) -> dict[st
         "decided": med(full, "decided"),
         "gate_mib": max(s.peak_mib for s in full),
         "plan": med(plan, "seconds"),
+        "engine": med(engine, "part"),
+        "archive": med(archive_alone, "part"),
+        "plan_floor": med(plan_parse, "seconds") + med(plan_engine, "part"),
     }
+    done = result["floor_off"] + result["engine"]  # parse and judge: no gate decides sooner
+    whole = done + result["archive"]  # and the archive: no gate writes its bundle sooner
+    print(
+        f"  floors of the work itself: parse (paused) + regorus {done:.2f} s, + archive {whole:.2f} s, "
+        f"the plan's parse + regorus {result['plan_floor']:.2f} s; gate / that {result['gate'] / whole:.2f}x, "
+        f"decision / that {result['decided'] / done:.2f}x, plan alone / that {result['plan'] / result['plan_floor']:.2f}x"
+    )
     print(
         f"  ratios: gate/floor(gc on) {result['gate'] / result['floor_on']:.2f}x (goal <= 2), "
         f"decision/floor(gc paused) {result['decided'] / result['floor_off']:.2f}x (goal <= 2), "
@@ -248,6 +342,7 @@ def fixed_costs(repeat: int, scratch: Path) -> None:
     print("fixed costs")
     print(line("affidavit --help", series(HELP, [], repeat * 2)))
     print(line("python -c pass", series("pass", [], repeat * 2)))
+    print(line("python -c 'import click'", series(CLICK, [], repeat * 2)))
     subject = f"ghcr.io/acme/shop@{(DEMO / 'SUBJECT_DIGEST').read_text().strip()}"
     for release in ("go", "no-go"):
         demo = gate_args([DEMO / release], subject) + ["--key", str(DEMO / "cosign.pub")]
