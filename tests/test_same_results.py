@@ -637,3 +637,40 @@ def test_a_failing_analysis_is_never_stored(cache_home: Path) -> None:
         with pytest.raises(PolicyError):
             analyse_cached(bad)
     assert _entries(cache_home) == []
+
+
+def test_every_plan_copy_made_during_collection_is_the_copy_made_from_the_bytes_alone(
+    tmp_path: Path,
+) -> None:
+    """Issue 14: the collector's copy skips the search for floats written otherwise when its parse
+    met none (``Artefact.json_floats``); on every plan of the corpus, and on plans with floats in
+    each form ``orjson`` writes otherwise than ``json.dumps`` (exponents, below 1e-4), the copy is
+    byte for byte the one ``redact_plan`` makes from the bytes alone (which never skips it)."""
+    from affidavit.artefact import Artefact
+
+    plans = sorted((CORPUS / "terraform-plan").glob("*.json"))
+    floaty = dict(HOSTILE_PLANS["shapes"], floats=[1e-07, 1e22, 0.00001, 2.5, 1e16])
+    extra = tmp_path / "floats.json"
+    extra.write_text(json.dumps(floaty))
+    compared = 0
+    for path in [*plans, extra]:
+        raw = path.read_bytes()
+        collection = collect_paths((path,), CollectOptions(now=NOW, stored_copies=True))
+        if not collection.evidence:
+            continue  # a plan the corpus keeps to be refused
+        (record,) = collection.evidence
+        made = collection.stored[record.id]
+        assert isinstance(made, bytes)
+        assert made == redact_plan(raw, str(path)), path.name
+        compared += 1
+    assert compared >= 10
+    doc = Artefact("floats.json", extra.read_bytes())
+    doc.json()
+    assert doc.json_floats is True
+    whole = Artefact("ints.json", b'{"a": [1, -2, 30000000000], "b": "1.5e-7"}')
+    whole.json()
+    assert whole.json_floats is False
+    repeated = Artefact("twice.json", b'{"a": 1.5, "a": 2}')
+    with pytest.raises(Exception, match="same key twice"):
+        repeated.json()
+    assert repeated.json_floats is None

@@ -55,6 +55,9 @@ class Artefact:
         self.sha256 = hashlib.sha256(raw).hexdigest()
         self._json: Any = _NOT_PARSED
         self._json_error: InputError | None = None
+        # Whether the parsed document holds a number with a fraction or an exponent (a float):
+        # ``None`` until ``json()`` has parsed it, and when that is not known.
+        self.json_floats: bool | None = None
 
     @classmethod
     def from_path(cls, path: Path, source: str | None = None, *, dir_fd: int | None = None) -> Artefact:
@@ -115,7 +118,9 @@ class Artefact:
         """The parsed JSON document (parsed once). Raises ``InputError`` if it is not JSON."""
         if self._json is _NOT_PARSED and self._json_error is None:
             try:
-                self._json = load_json(self.raw if self.encoding == "utf-8" else self.text, self.source)
+                self._json, self.json_floats = _load_json(
+                    self.raw if self.encoding == "utf-8" else self.text, self.source
+                )
             except InputError as exc:
                 self._json_error = _detached(exc)
         if self._json_error is not None:
@@ -545,6 +550,12 @@ def load_json(data: bytes | str, source: str) -> Any:
 
     Bytes are decoded as ``json.loads`` would decode them (UTF-8, -16 or -32).
     """
+    return _load_json(data, source)[0]
+
+
+def _load_json(data: bytes | str, source: str) -> tuple[Any, bool | None]:
+    """``load_json``, and whether the document holds a float (``None`` when that is not known):
+    a document without one parses to a value ``json.dumps`` and ``orjson`` write alike."""
     utf8: bytes | None = None  # the document as UTF-8 bytes, when it came as such
     try:
         if isinstance(data, str):
@@ -566,12 +577,17 @@ def load_json(data: bytes | str, source: str) -> Any:
     depth = _nesting(structure, MAX_JSON_DEPTH)
     pairs = structure.count(b":")
     del structure
-    keys = 0
+    keys = floats = 0
 
     def count_keys(obj: dict[str, Any]) -> dict[str, Any]:
         nonlocal keys
         keys += len(obj)
         return obj
+
+    def count_float(token: str) -> float:
+        nonlocal floats
+        floats += 1
+        return _finite_float(token)
 
     # The parser keeps one value of a repeated key, so a repeat shows as fewer keys in the
     # objects than pairs in the text. Any refusal is found again by the strict parse, which
@@ -582,17 +598,18 @@ def load_json(data: bytes | str, source: str) -> Any:
                 text,
                 object_hook=count_keys,
                 parse_constant=_refuse_constant,
-                parse_float=_finite_float,
+                parse_float=count_float,
                 parse_int=_bounded_int,
             )
     except (ValueError, RecursionError, _UnreadableNumber):  # JSONDecodeError is a ValueError
-        value = _strict_parse(text, source)
+        value, counted = _strict_parse(text, source), False
     else:
-        if keys != pairs:
+        counted = keys == pairs
+        if not counted:
             value = _strict_parse(text, source)
     if depth > MAX_JSON_DEPTH:
         raise _too_deep(text, source)
-    return value
+    return value, (floats > 0 if counted else None)
 
 
 def _strict_parse(text: str, source: str) -> Any:

@@ -93,19 +93,27 @@ def indented_json(
     return _text(value, sort_keys, ensure_ascii, default, indent=True)
 
 
-def compact_json_line(value: Any, *, sort_keys: bool = False) -> bytes:
+def compact_json_line(value: Any, *, sort_keys: bool = False, floats: bool | None = None) -> bytes:
     """``(compact_json(value, sort_keys=...) + "\n").encode()``, the same bytes, without the text.
 
     For a large document (a redacted Terraform plan): ``orjson`` writes the line break itself, and
     its bytes are returned as they are when they are ASCII, so no text of the document and no
     further copy of it is ever made (three copies at once were the gate's peak of memory).
+    ``floats=False``: the caller knows ``value`` holds no float (the parse it came from met none:
+    ``Artefact.json_floats``), the only values the two write otherwise, so the search of the text
+    for a number written otherwise is skipped (a third of a second on a 63 MB plan).
     """
     option = _OPTIONS | orjson.OPT_APPEND_NEWLINE | (orjson.OPT_SORT_KEYS if sort_keys else 0)
     try:
         written = orjson.dumps(value, option=option)
     except TypeError:
         written = None
-    if written is not None and written.isascii() and b"\x7f" not in written and not _may_differ(written):
+    if (
+        written is not None
+        and written.isascii()
+        and b"\x7f" not in written
+        and (floats is False or not _may_differ(written))
+    ):
         return written
     del written
     return (compact_json(value, sort_keys=sort_keys) + "\n").encode()

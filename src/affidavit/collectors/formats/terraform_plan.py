@@ -257,7 +257,8 @@ def _parse(doc: Artefact, options: CollectOptions) -> Parsed:
         if options.stored_copies:
             # The bundle's copy, from this parse (the record is built: only top-level objects of
             # ``plan`` change now, never a value the record holds); what ``redact_plan`` gives.
-            parsed.stored = redact_plan_value(plan)
+            floats = doc.json_floats if not doc.head.startswith("[command]") else None
+            parsed.stored = redact_plan_value(plan, floats=floats)
         return parsed
 
 

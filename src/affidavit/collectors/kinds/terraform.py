@@ -187,7 +187,7 @@ def scrub_secrets(value: Any, path: list[Any], masked: list[list[Any]]) -> Any:
 # Redaction of a raw plan for evidence bundles
 
 
-def redact_plan_value(plan: dict[str, Any]) -> bytes:
+def redact_plan_value(plan: dict[str, Any], *, floats: bool | None = None) -> bytes:
     """The plan with every sensitive value masked, as the bytes an evidence bundle stores.
 
     ``plan`` is the parsed plan: the one parse the collector made (its top-level change, resource,
@@ -201,7 +201,8 @@ def redact_plan_value(plan: dict[str, Any]) -> bytes:
     every value that looks like a credential (``scrub_secrets``), as the collectors do, and
     ``kinds.secrets.mask_tree`` for what is left. Every step after the marks is copy-on-write: only
     the containers along a changed path are new. The result is compact JSON with sorted keys (the
-    raw bytes cannot be kept: they hold the secrets).
+    raw bytes cannot be kept: they hold the secrets). ``floats``: whether the parse of the plan met
+    a float (``Artefact.json_floats``; ``None``: not known).
     """
     masked: list[list[Any]] = []
     leaves: set[str] = set()
@@ -233,7 +234,8 @@ def redact_plan_value(plan: dict[str, Any]) -> bytes:
     # a constant in the configuration): mask every string equal to one masked above, and every
     # string that looks like a secret (``_scrub_plan``: both in one walk).
     # Then what is left anywhere (a key, a config constant): ``kinds.secrets.mask_tree``.
-    return compact_json_line(_scrub_plan(plan, leaves), sort_keys=True)
+    # Masking replaces strings with strings only: a plan parsed without a float holds none still.
+    return compact_json_line(_scrub_plan(plan, leaves), sort_keys=True, floats=floats)
 
 
 def _scrub_plan(plan: dict[str, Any], leaves: set[str]) -> Any:
