@@ -27,6 +27,7 @@ LAYER = {
     "model": 1,
     "artefact": 2,
     "resources": 2,
+    "codecache": 2.5,  # dataclasses' generated code, compiled once, in the user cache (imports cache)
     "cache": 2,  # the user cache of fixed costs by content hash (policy analysis, matrices' YAML, .tf records)
     "signatures": 3,
     "collectors": 4,

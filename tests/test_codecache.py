@@ -1,0 +1,165 @@
+"""The code ``dataclasses`` generates for affidavit's classes, compiled once and kept in the user
+cache (``affidavit.codecache``, issue 14's fixed costs): a later process compiles none of it and
+its classes behave the same; a gate gives the same bundle with and without the cache; a damaged
+entry is ignored and written again; with the cache off nothing is patched or kept.
+
+Every test runs in fresh processes (the entry is stored when a process exits), each with a cache
+folder of its own.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import NOW, REPO
+
+# Counts what is compiled for dataclasses in this process, then uses classes of every kind
+# (frozen, slots, ordered, defaults and factories) and reports what they do.
+CODE = """\
+import json, sys
+import affidavit.codecache as cc
+compiled = []
+real = compile
+def counting(source, *args, **kwargs):
+    compiled.append(source)
+    return real(source, *args, **kwargs)
+cc.compile = counting
+import dataclasses
+from affidavit.model import Decision, Outcome, Subject, Tool
+from affidavit.model.results import RuleResult
+from affidavit.spool import SPOOL_FROM
+a, b = Tool("syft", "1.0"), Tool("syft", "1.0")
+try:
+    a.name = "other"
+    frozen = False
+except dataclasses.FrozenInstanceError:
+    frozen = True
+result = RuleResult(rule_id="x.y", outcome=Outcome.PASS)
+print(json.dumps({
+    "compiled": len(compiled),
+    "patched": getattr(dataclasses, "exec", None) is cc._run,
+    "equal": a == b, "hash": hash(a) == hash(b), "repr": repr(a), "frozen": frozen,
+    "subject": repr(Subject("n", None, None)),
+    "result": repr(result), "fields": [f.name for f in dataclasses.fields(RuleResult)],
+}))
+"""
+
+
+def _env(cache_home: Path, *, off: bool = False) -> dict[str, str]:
+    env = {**os.environ, "XDG_CACHE_HOME": str(cache_home)}
+    env.pop("AFFIDAVIT_NO_CACHE", None)
+    if off:
+        env["AFFIDAVIT_NO_CACHE"] = "1"
+    return env
+
+
+def _run(cache_home: Path, *, off: bool = False) -> dict[str, object]:
+    done = subprocess.run(
+        [sys.executable, "-c", CODE],
+        env=_env(cache_home, off=off),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    result: dict[str, object] = json.loads(done.stdout)
+    return result
+
+
+def _entries(cache_home: Path) -> list[Path]:
+    return sorted((cache_home / "affidavit").glob("dataclass-code-*.json"))
+
+
+def test_a_later_process_compiles_none_of_it_and_its_classes_behave_the_same(tmp_path: Path) -> None:
+    first = _run(tmp_path)
+    assert first["patched"] is True
+    assert isinstance(first["compiled"], int) and first["compiled"] > 50  # the model's classes
+    assert len(_entries(tmp_path)) == 1
+    second = _run(tmp_path)
+    assert second["compiled"] == 0  # the point: every method from the cache
+    off = _run(tmp_path / "off", off=True)
+    assert off["patched"] is False and off["compiled"] == 0  # not ours to count: dataclasses compiled
+    assert not (tmp_path / "off" / "affidavit").exists() or _entries(tmp_path / "off") == []
+    for key in ("equal", "hash", "repr", "frozen", "subject", "result", "fields"):
+        assert first[key] == second[key] == off[key], key
+    assert first["equal"] is True and first["frozen"] is True
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        "not json",
+        '{"format": "affidavit.cache/v1", "name": "%s", "value": "!!not base64!!"}',
+        '{"format": "affidavit.cache/v1", "name": "%s", "value": "AAAA"}',
+        "marshal:str-keys",
+        "marshal:not-code",
+        "marshal:truncated",
+    ],
+)
+def test_a_damaged_entry_is_ignored_and_written_again(tmp_path: Path, damage: str) -> None:
+    import base64
+    import marshal
+
+    _run(tmp_path)
+    (entry,) = _entries(tmp_path)
+    name = entry.name
+    if damage.startswith("marshal:"):
+        kind = damage.split(":", 1)[1]
+        stored = json.loads(entry.read_text())["value"]
+        real = marshal.loads(base64.b64decode(stored))  # the digests of the real sources
+        value: object = {
+            "str-keys": {digest.hex(): code for digest, code in real.items()},
+            "not-code": dict.fromkeys(real, 1),  # ran as it is, exec would fail
+        }.get(kind, real)
+        data = marshal.dumps(value)
+        if kind == "truncated":
+            data = data[:-7]
+        text = json.dumps(
+            {"format": "affidavit.cache/v1", "name": name, "value": base64.b64encode(data).decode()}
+        )
+    else:
+        text = damage % name if "%s" in damage else damage
+    entry.write_text(text)
+    again = _run(tmp_path)
+    assert isinstance(again["compiled"], int) and again["compiled"] > 50  # nothing taken from it
+    assert again["repr"] == "Tool(name='syft', version='1.0')"
+    assert _run(tmp_path)["compiled"] == 0  # written again, whole
+
+
+def _without_wall_clock(value: object) -> object:
+    """``results.json`` without the moment the gate ran (a replay records it; it differs per run)."""
+    if isinstance(value, dict):
+        return {k: _without_wall_clock(v) for k, v in value.items() if k != "wall_clock"}
+    if isinstance(value, list):
+        return [_without_wall_clock(v) for v in value]
+    return value
+
+
+def test_a_gate_gives_the_same_results_with_and_without_the_cache(tmp_path: Path) -> None:
+    """The demo gate three times: cache off, cache filled, cache used: the same run id, the same
+    results (but for the wall clock a replay records) and the same evidence files, byte for byte."""
+    outputs = []
+    for label, off in (("off", True), ("fill", False), ("use", False)):
+        out = tmp_path / label
+        done = subprocess.run(
+            [sys.executable, "-m", "affidavit", "gate", "--evidence", str(REPO / "evidence" / "demo" / "go")]
+            + ["--out", str(out), "-q", "--no-record", "--now", NOW, "--replay"],
+            env=_env(tmp_path / "cache", off=off),
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert done.returncode in (0, 1), done.stderr[-2000:]
+        (bundle,) = [p for p in out.iterdir() if p.is_dir()]
+        evidence = {p.name: p.read_bytes() for p in (bundle / "evidence").iterdir()}
+        results = _without_wall_clock(json.loads((bundle / "results.json").read_text()))
+        outputs.append((bundle.name, results, evidence))
+    assert outputs[0] == outputs[1] == outputs[2]
+    assert len(outputs[0][2]) > 5
+    assert len(_entries(tmp_path / "cache")) == 1
