@@ -163,3 +163,79 @@ def test_a_gate_gives_the_same_results_with_and_without_the_cache(tmp_path: Path
     assert outputs[0] == outputs[1] == outputs[2]
     assert len(outputs[0][2]) > 5
     assert len(_entries(tmp_path / "cache")) == 1
+
+
+# Imports every module of affidavit, then compares each pattern its modules hold with the one
+# Python's own compiler makes of the same text and flags (``Pattern.__eq__`` compares the code).
+REGEX_CODE = """\
+import importlib, json, pkgutil, re, sys
+import affidavit, affidavit.codecache as cc
+names = [m.name for m in pkgutil.walk_packages(affidavit.__path__, "affidavit.") if not m.name.endswith("__main__")]
+for name in names:
+    importlib.import_module(name)
+patterns = [v for name in names for v in vars(sys.modules[name]).values() if isinstance(v, re.Pattern)]
+real = cc._real_compile or re._compiler.compile
+same = all(p == real(p.pattern, p.flags) for p in patterns)
+print(json.dumps({"patterns": len(patterns), "same": same, "new": cc._regexes_new,
+                  "cached": len(cc._regexes or {}), "installed": cc._real_compile is not None}))
+"""
+
+
+def _regexes(cache_home: Path, *, off: bool = False) -> dict[str, object]:
+    done = subprocess.run(
+        [sys.executable, "-c", REGEX_CODE],
+        env=_env(cache_home, off=off),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    result: dict[str, object] = json.loads(done.stdout)
+    return result
+
+
+@pytest.mark.skipif(
+    sys.version_info[:2] != (3, 11), reason="the regular expressions' cache is for Python 3.11"
+)
+def test_every_pattern_from_the_cache_is_the_one_python_compiles(tmp_path: Path) -> None:
+    first = _regexes(tmp_path)
+    assert first["installed"] is True and first["new"] is True
+    assert isinstance(first["patterns"], int) and first["patterns"] > 100
+    assert first["same"] is True
+    second = _regexes(tmp_path)
+    assert second["new"] is False  # every pattern from the entry
+    assert second["same"] is True and second["patterns"] == first["patterns"]
+    off = _regexes(tmp_path / "off", off=True)
+    assert off["installed"] is False and off["same"] is True
+
+
+@pytest.mark.skipif(
+    sys.version_info[:2] != (3, 11), reason="the regular expressions' cache is for Python 3.11"
+)
+def test_code_the_engine_refuses_is_compiled_afresh(tmp_path: Path) -> None:
+    """An entry whose code ``_sre`` refuses (here: every pattern's code cut to three numbers) is
+    not trusted: each pattern is compiled again, equal to Python's own; ``re.DEBUG`` patterns are
+    never taken from the cache."""
+    import base64
+    import marshal
+
+    _regexes(tmp_path)
+    (entry,) = sorted((tmp_path / "affidavit").glob("regex-code-*.json"))
+    stored = json.loads(entry.read_text())
+    found = marshal.loads(base64.b64decode(stored["value"]))
+    broken = {key: (item[0], item[1][:3], *item[2:]) for key, item in found.items()}
+    stored["value"] = base64.b64encode(marshal.dumps(broken)).decode()
+    entry.write_text(json.dumps(stored))
+    again = _regexes(tmp_path)
+    assert again["same"] is True and again["new"] is True
+    code = (
+        "import re, io, contextlib, affidavit.codecache as cc\n"
+        "out = io.StringIO()\n"
+        "with contextlib.redirect_stdout(out):\n"
+        "    re.compile('a+b', re.DEBUG)\n"
+        "print(len(out.getvalue()) > 0, cc._regexes_new)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], env=_env(tmp_path), capture_output=True, text=True, timeout=60
+    )
+    assert done.stdout.split() == ["True", "False"], done.stderr[-2000:]
