@@ -239,3 +239,22 @@ def test_code_the_engine_refuses_is_compiled_afresh(tmp_path: Path) -> None:
         [sys.executable, "-c", code], env=_env(tmp_path), capture_output=True, text=True, timeout=60
     )
     assert done.stdout.split() == ["True", "False"], done.stderr[-2000:]
+
+
+@pytest.mark.parametrize(
+    "first",
+    ["import affidavit.cache", "import affidavit, json", "import affidavit.artefact", "import affidavit.cli"],
+)
+def test_any_first_import_works_with_the_cache_empty_and_filled(tmp_path: Path, first: str) -> None:
+    """The entries are read on first use, which may come while a module (one the cache itself
+    needs, say) is being imported: in a new process, whatever affidavit imports first, with the
+    cache empty and then filled, every module is whole (a regression: ``import affidavit.cache``
+    first once failed on a half-imported ``affidavit.cache``)."""
+    code = f"{first}\nimport json, affidavit.cache as c\nprint(json.dumps(c.json_exact([1])))"
+    for _ in range(2):
+        done = subprocess.run(
+            [sys.executable, "-c", code], env=_env(tmp_path), capture_output=True, text=True, timeout=60
+        )
+        assert done.returncode == 0 and done.stdout.strip() == "true", done.stderr[-2000:]
+    if first.endswith(("artefact", "cli")) and sys.version_info[:2] == (3, 11):  # these compile patterns
+        assert len(sorted((tmp_path / "affidavit").glob("regex-code-*.json"))) == 1

@@ -19,7 +19,8 @@ used most recently. ``AFFIDAVIT_NO_CACHE=1`` turns it off.
 The other fixed costs of a run use the same folder through ``cached``: the control matrices' YAML
 (``controls.loader``) and what python-hcl2 makes of a ``.tf`` file (``formats.terraform_config``);
 and through ``read_entry`` and ``write_entry``, the licence entries ``license-expression`` read
-(``kinds.licenses._Remembered``, one entry that grows as new ones are read).
+(``kinds.licenses._Remembered``, one entry that grows as new ones are read), and the code Python
+compiles for dataclasses and regular expressions (``codecache``, two entries, by the Python build).
 A value is stored only when JSON gives it back exactly (``json_exact``), and one read back is used
 only once its reader has checked its shape; anything else is computed again.
 """

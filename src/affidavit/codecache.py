@@ -45,10 +45,11 @@ _codes: dict[bytes, CodeType] | None = None  # read from the entry on first use
 _compiled: dict[bytes, CodeType] = {}  # compiled by this process, stored at exit
 
 
-def _entry_name() -> str:
-    from affidavit.cache import entry_key
-
-    return entry_key(KIND, [sys.version, sys.flags.optimize, marshal.version])
+def _entry_name(kind: str) -> str:
+    """The entry of ``kind`` for this Python build: the code compiled from a text depends on nothing
+    else (not on affidavit's own code, so the name is found without reading it)."""
+    text = repr((kind, sys.version, sys.flags.optimize, marshal.version))
+    return f"{kind}-{hashlib.sha256(text.encode()).hexdigest()}.json"
 
 
 def _stored() -> dict[bytes, CodeType]:
@@ -56,7 +57,7 @@ def _stored() -> dict[bytes, CodeType]:
     or it is unusable."""
     from affidavit.cache import read_entry
 
-    value = read_entry(_entry_name())
+    value = read_entry(_entry_name(KIND))
     if not isinstance(value, str):
         return {}
     try:
@@ -92,7 +93,7 @@ def _save() -> None:
         return
     from affidavit.cache import write_entry
 
-    write_entry(_entry_name(), base64.b64encode(marshal.dumps(_codes)).decode("ascii"))
+    write_entry(_entry_name(KIND), base64.b64encode(marshal.dumps(_codes)).decode("ascii"))
     _compiled.clear()
 
 
@@ -108,12 +109,6 @@ _real_compile: Any = None
 _re_compiler: Any = None  # re._compiler, re._parser and _sre, set by ``install``
 _re_parser: Any = None
 _engine: Any = None
-
-
-def _regex_entry_name() -> str:
-    from affidavit.cache import entry_key
-
-    return entry_key(REGEX_KIND, [sys.version, marshal.version])
 
 
 def _valid_compiled(value: Any) -> bool:
@@ -134,7 +129,7 @@ def _valid_compiled(value: Any) -> bool:
 def _stored_regexes() -> dict[bytes, _Compiled]:
     from affidavit.cache import read_entry
 
-    value = read_entry(_regex_entry_name())
+    value = read_entry(_entry_name(REGEX_KIND))
     if not isinstance(value, str):
         return {}
     try:
@@ -201,7 +196,7 @@ def _save_regexes() -> None:
         return
     from affidavit.cache import write_entry
 
-    write_entry(_regex_entry_name(), base64.b64encode(marshal.dumps(_regexes)).decode("ascii"))
+    write_entry(_entry_name(REGEX_KIND), base64.b64encode(marshal.dumps(_regexes)).decode("ascii"))
     _regexes_new = False
 
 
@@ -215,6 +210,10 @@ def install() -> None:
         return
     import atexit
     import dataclasses
+
+    # The entries are read on first use, maybe while some module is being imported: what reads them
+    # is imported whole first, before anything is patched, so none of it is ever found half made.
+    import affidavit.cache  # noqa: F401
 
     if getattr(dataclasses, "exec", None) is not _run:
         setattr(dataclasses, "exec", _run)  # noqa: B010  (a module global that shadows the built-in)
