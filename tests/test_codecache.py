@@ -98,6 +98,7 @@ def test_a_later_process_compiles_none_of_it_and_its_classes_behave_the_same(tmp
         '{"format": "affidavit.cache/v1", "name": "%s", "value": "!!not base64!!"}',
         '{"format": "affidavit.cache/v1", "name": "%s", "value": "AAAA"}',
         "marshal:str-keys",
+        "marshal:not-bytes",
         "marshal:not-code",
         "marshal:truncated",
     ],
@@ -114,8 +115,9 @@ def test_a_damaged_entry_is_ignored_and_written_again(tmp_path: Path, damage: st
         stored = json.loads(entry.read_text())["value"]
         real = marshal.loads(base64.b64decode(stored))  # the digests of the real sources
         value: object = {
-            "str-keys": {digest.hex(): code for digest, code in real.items()},
-            "not-code": dict.fromkeys(real, 1),  # ran as it is, exec would fail
+            "str-keys": {digest.hex(): blob for digest, blob in real.items()},
+            "not-bytes": dict.fromkeys(real, 1),
+            "not-code": dict.fromkeys(real, marshal.dumps(1)),  # ran as it is, exec would fail
         }.get(kind, real)
         data = marshal.dumps(value)
         if kind == "truncated":
@@ -176,8 +178,8 @@ for name in names:
 patterns = [v for name in names for v in vars(sys.modules[name]).values() if isinstance(v, re.Pattern)]
 real = cc._real_compile or re._compiler.compile
 same = all(p == real(p.pattern, p.flags) for p in patterns)
-print(json.dumps({"patterns": len(patterns), "same": same, "new": cc._regexes_new,
-                  "cached": len(cc._regexes or {}), "installed": cc._real_compile is not None}))
+print(json.dumps({"patterns": len(patterns), "same": same, "new": cc._regexes.added,
+                  "cached": len(cc._regexes.blobs or {}), "installed": cc._real_compile is not None}))
 """
 
 
@@ -223,7 +225,10 @@ def test_code_the_engine_refuses_is_compiled_afresh(tmp_path: Path) -> None:
     (entry,) = sorted((tmp_path / "affidavit").glob("regex-code-*.json"))
     stored = json.loads(entry.read_text())
     found = marshal.loads(base64.b64decode(stored["value"]))
-    broken = {key: (item[0], item[1][:3], *item[2:]) for key, item in found.items()}
+    broken = {}
+    for key, blob in found.items():
+        item = marshal.loads(blob)
+        broken[key] = marshal.dumps((item[0], item[1][:3], *item[2:]))
     stored["value"] = base64.b64encode(marshal.dumps(broken)).decode()
     entry.write_text(json.dumps(stored))
     again = _regexes(tmp_path)
@@ -233,7 +238,7 @@ def test_code_the_engine_refuses_is_compiled_afresh(tmp_path: Path) -> None:
         "out = io.StringIO()\n"
         "with contextlib.redirect_stdout(out):\n"
         "    re.compile('a+b', re.DEBUG)\n"
-        "print(len(out.getvalue()) > 0, cc._regexes_new)\n"
+        "print(len(out.getvalue()) > 0, cc._regexes.added)\n"
     )
     done = subprocess.run(
         [sys.executable, "-c", code], env=_env(tmp_path), capture_output=True, text=True, timeout=60

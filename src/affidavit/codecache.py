@@ -9,12 +9,13 @@ of compiling, an eighth of a demo gate, spent again by every command.
 built-in): given source text, it runs the code object compiled from exactly that text, taken from
 the cache entry when an earlier process compiled it, else compiled now (and stored when the process
 exits). Running ``compile(text)``'s code is what ``exec(text)`` does, so nothing about the classes
-changes. The entry (in ``affidavit.cache``'s folder, with its checks and its pruning) is keyed by the exact
-Python build and its optimisation level, under which the same text always compiles to the same
-code; within it, code objects are found by the sha256 of their source text. The entry is ``marshal`` data,
-as Python's own ``__pycache__`` files are: it is read only from the cache folder, which is used only
-while it belongs to this user and no one else can write to it, and an entry that cannot be read, or
-that holds anything but digests and code, is ignored and written again.
+changes. The entry (in ``affidavit.cache``'s folder, with its checks and its pruning) is keyed by
+the exact Python build and its optimisation level, under which the same text always compiles to
+the same code; within it, each code object is ``marshal`` data (as in Python's own ``__pycache__``
+files) found by the sha256 of its source text, and read only when it is first asked for (a command
+that defines few classes does not read them all). It is read only from the cache folder, which is
+used only while it belongs to this user and no one else can write to it; an entry that cannot be
+read is ignored and written again, and an item that is not what it should be is compiled afresh.
 The same holds for regular expressions (about 220 compiled by a demo gate, 40 ms): on Python 3.11,
 whose ``re`` this was written against and is tested with, ``re``'s compiler is given a version
 that keeps what it computes from a pattern and its flags (the parse turned into the engine's code,
@@ -33,16 +34,13 @@ import builtins
 import hashlib
 import marshal
 import sys
+from collections.abc import Callable
 from types import CodeType
 from typing import Any
 
 KIND = "dataclass-code"
 REGEX_KIND = "regex-code"
-MAX_CODES = 4096  # more than affidavit ever defines; an entry past it is not grown further
-
-# By the sha256 of the source text each was compiled from (a fraction of the text's size to read).
-_codes: dict[bytes, CodeType] | None = None  # read from the entry on first use
-_compiled: dict[bytes, CodeType] = {}  # compiled by this process, stored at exit
+MAX_ITEMS = 4096  # more than a process of affidavit ever compiles; an entry past it is not grown
 
 
 def _entry_name(kind: str) -> str:
@@ -52,49 +50,92 @@ def _entry_name(kind: str) -> str:
     return f"{kind}-{hashlib.sha256(text.encode()).hexdigest()}.json"
 
 
-def _stored() -> dict[bytes, CodeType]:
-    """The code objects of the entry, by the sha256 of their source text; empty when there is none
-    or it is unusable."""
-    from affidavit.cache import read_entry
+class _Entry:
+    """One cache entry: items by the sha256 of what they were compiled from, each kept as its
+    ``marshal`` bytes and read only when first asked for (``get``, which checks it with ``valid``).
+    Read on first use; stored again at exit when this process added an item (``save``)."""
 
-    value = read_entry(_entry_name(KIND))
-    if not isinstance(value, str):
-        return {}
-    try:
-        codes = marshal.loads(base64.b64decode(value.encode("ascii"), validate=True))
-    except (ValueError, EOFError, TypeError):
-        return {}
-    if not isinstance(codes, dict) or not all(
-        type(digest) is bytes and len(digest) == 32 and type(code) is CodeType
-        for digest, code in codes.items()
-    ):
-        return {}
-    return codes
+    def __init__(self, kind: str, valid: Callable[[Any], bool]) -> None:
+        self.kind = kind
+        self.valid = valid
+        self.blobs: dict[bytes, bytes] | None = None
+        self.items: dict[bytes, Any] = {}
+        self.added = False
+        self.loading = False
+
+    def ready(self) -> bool:
+        """Read the entry if it is not read yet; ``False`` while it is being read (the modules that
+        read it may compile code of their own meanwhile: that is compiled as usual)."""
+        if self.blobs is None and not self.loading:
+            self.loading = True
+            try:
+                self.blobs = self._read()
+            finally:
+                self.loading = False
+        return self.blobs is not None
+
+    def _read(self) -> dict[bytes, bytes]:
+        from affidavit.cache import read_entry
+
+        value = read_entry(_entry_name(self.kind))
+        if not isinstance(value, str):
+            return {}
+        try:
+            blobs = marshal.loads(base64.b64decode(value.encode("ascii"), validate=True))
+        except (ValueError, EOFError, TypeError):
+            return {}
+        if not isinstance(blobs, dict) or not all(
+            type(k) is bytes and len(k) == 32 and type(v) is bytes for k, v in blobs.items()
+        ):
+            return {}
+        return blobs
+
+    def get(self, digest: bytes) -> Any:
+        """The item stored for ``digest``, or ``None`` (none, or not what it should be)."""
+        item = self.items.get(digest)
+        if item is None and self.blobs is not None and digest in self.blobs:
+            try:
+                found = marshal.loads(self.blobs[digest])
+            except (ValueError, EOFError, TypeError):
+                found = None
+            if found is not None and self.valid(found):
+                item = self.items[digest] = found
+            else:
+                del self.blobs[digest]  # written again when it is compiled afresh
+        return item
+
+    def put(self, digest: bytes, item: Any) -> None:
+        self.items[digest] = item
+        if self.blobs is not None:
+            self.blobs[digest] = marshal.dumps(item)
+            self.added = True
+
+    def save(self) -> None:
+        if not self.added or self.blobs is None or len(self.blobs) > MAX_ITEMS:
+            return
+        from affidavit.cache import write_entry
+
+        write_entry(_entry_name(self.kind), base64.b64encode(marshal.dumps(self.blobs)).decode("ascii"))
+        self.added = False
+
+
+# ---------------------------------------------------------------------------------------------
+# Dataclasses
+
+_codes = _Entry(KIND, lambda found: type(found) is CodeType)
 
 
 def _run(source: Any, globals: dict[str, Any] | None = None, locals: Any = None) -> None:
     """``exec`` for ``dataclasses``: source text runs as the code compiled from it (see above)."""
-    global _codes
-    if type(source) is not str:
+    if type(source) is not str or not _codes.ready():
         builtins.exec(source, globals, locals)
         return
-    if _codes is None:
-        _codes = _stored()
     digest = hashlib.sha256(source.encode("utf-8", "surrogatepass")).digest()
     code = _codes.get(digest)
     if code is None:
-        code = _codes[digest] = _compiled[digest] = compile(source, "<string>", "exec")
+        code = compile(source, "<string>", "exec")
+        _codes.put(digest, code)
     builtins.exec(code, globals, locals)
-
-
-def _save() -> None:
-    """Store the entry again when this process compiled code it did not hold (at exit)."""
-    if not _compiled or _codes is None or len(_codes) > MAX_CODES:
-        return
-    from affidavit.cache import write_entry
-
-    write_entry(_entry_name(KIND), base64.b64encode(marshal.dumps(_codes)).decode("ascii"))
-    _compiled.clear()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -103,12 +144,6 @@ def _save() -> None:
 # What ``re._compiler.compile`` gives ``_sre.compile`` besides the pattern: its flags, its code, the
 # number of groups less one, the group index and the index of group names.
 _Compiled = tuple[int, list[int], int, dict[str, int], tuple[str | None, ...]]
-_regexes: dict[bytes, _Compiled] | None = None
-_regexes_new = False
-_real_compile: Any = None
-_re_compiler: Any = None  # re._compiler, re._parser and _sre, set by ``install``
-_re_parser: Any = None
-_engine: Any = None
 
 
 def _valid_compiled(value: Any) -> bool:
@@ -126,48 +161,21 @@ def _valid_compiled(value: Any) -> bool:
     )
 
 
-def _stored_regexes() -> dict[bytes, _Compiled]:
-    from affidavit.cache import read_entry
-
-    value = read_entry(_entry_name(REGEX_KIND))
-    if not isinstance(value, str):
-        return {}
-    try:
-        found = marshal.loads(base64.b64decode(value.encode("ascii"), validate=True))
-    except (ValueError, EOFError, TypeError):
-        return {}
-    if not isinstance(found, dict) or not all(
-        type(key) is bytes and len(key) == 32 and _valid_compiled(item) for key, item in found.items()
-    ):
-        return {}
-    return found
-
-
-_loading = False
-
-
-def _load_regexes() -> None:
-    """Read the entry (once): the modules that read it compile patterns of their own meanwhile."""
-    global _regexes, _loading
-    _loading = True
-    try:
-        _regexes = _stored_regexes()
-    finally:
-        _loading = False
+_regexes = _Entry(REGEX_KIND, _valid_compiled)
+_real_compile: Any = None
+_re_compiler: Any = None  # re._compiler, re._parser and _sre, set by ``install``
+_re_parser: Any = None
+_engine: Any = None
+_UNCACHED_FLAGS = 0  # re.DEBUG | re.LOCALE, set by ``install``
 
 
 def _compile_regex(pattern: Any, flags: Any = 0) -> Any:
     """``re._compiler.compile`` for ``re``: the same pattern, from the cache when it holds it."""
-    global _regexes_new
-    import re
-
-    if _regexes is None and not _loading:
-        _load_regexes()
-    if _regexes is None or type(pattern) not in (str, bytes) or flags & (re.DEBUG | re.LOCALE):
-        return _real_compile(pattern, flags)  # while the entry is read (its modules compile some)
+    if type(pattern) not in (str, bytes) or flags & _UNCACHED_FLAGS or not _regexes.ready():
+        return _real_compile(pattern, flags)
     text = pattern.encode("utf-8", "surrogatepass") if type(pattern) is str else pattern
-    key = hashlib.sha256(b"%s\0%d\0" % (type(pattern).__name__.encode(), int(flags)) + text).digest()
-    found = _regexes.get(key)
+    digest = hashlib.sha256(b"%s\0%d\0" % (type(pattern).__name__.encode(), int(flags)) + text).digest()
+    found = _regexes.get(digest)
     if found is not None:
         try:
             return _engine.compile(pattern, *found)
@@ -185,31 +193,21 @@ def _compile_regex(pattern: Any, flags: Any = 0) -> Any:
         groupindex,
         tuple(indexgroup),
     )
-    _regexes[key] = made
-    _regexes_new = True
+    _regexes.put(digest, made)
     return _engine.compile(pattern, *made)
-
-
-def _save_regexes() -> None:
-    global _regexes_new
-    if not _regexes_new or _regexes is None or len(_regexes) > MAX_CODES:
-        return
-    from affidavit.cache import write_entry
-
-    write_entry(_entry_name(REGEX_KIND), base64.b64encode(marshal.dumps(_regexes)).decode("ascii"))
-    _regexes_new = False
 
 
 def install() -> None:
     """Give ``dataclasses`` the cached ``exec``, and on Python 3.11 ``re`` the cached compiler
     (once; nothing when caching is off)."""
-    global _real_compile, _re_compiler, _re_parser, _engine
+    global _real_compile, _re_compiler, _re_parser, _engine, _UNCACHED_FLAGS
     import os
 
     if os.environ.get("AFFIDAVIT_NO_CACHE") == "1":
         return
     import atexit
     import dataclasses
+    import re
 
     # The entries are read on first use, maybe while some module is being imported: what reads them
     # is imported whole first, before anything is patched, so none of it is ever found half made.
@@ -217,14 +215,15 @@ def install() -> None:
 
     if getattr(dataclasses, "exec", None) is not _run:
         setattr(dataclasses, "exec", _run)  # noqa: B010  (a module global that shadows the built-in)
-        atexit.register(_save)
+        atexit.register(_codes.save)
     if sys.version_info[:2] == (3, 11):
         import importlib
 
         _re_compiler = importlib.import_module("re._compiler")
         _re_parser = importlib.import_module("re._parser")
         _engine = importlib.import_module("_sre")
+        _UNCACHED_FLAGS = int(re.DEBUG | re.LOCALE)
         if _re_compiler.compile is not _compile_regex:
             _real_compile = _re_compiler.compile
             _re_compiler.compile = _compile_regex
-            atexit.register(_save_regexes)
+            atexit.register(_regexes.save)
