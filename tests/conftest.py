@@ -143,6 +143,31 @@ class Raw(str):
     """JSON text already written (an object with a repeat inside), put into ``object_text`` as it is."""
 
 
+def cache_env(cache_home: Path | None, *, off: bool = False) -> dict[str, str]:
+    """This process's environment for a child whose user cache is ``cache_home`` (off when ``None``
+    or ``off``)."""
+    env = {**os.environ}
+    env.pop("AFFIDAVIT_NO_CACHE", None)
+    if cache_home is not None:
+        env["XDG_CACHE_HOME"] = str(cache_home)
+    if cache_home is None or off:
+        env["AFFIDAVIT_NO_CACHE"] = "1"
+    return env
+
+
+def process_json(code: str, env: Mapping[str, str], *args: str) -> dict[str, Any]:
+    """What ``python -c code args`` prints as one JSON object (it must exit 0)."""
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-c", code, *args], env=dict(env), capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    result: dict[str, Any] = json.loads(done.stdout)
+    return result
+
+
 def object_text(pairs: Sequence[tuple[str, Any]]) -> Raw:
     """A JSON object written from ``pairs`` in order, a key given twice written twice."""
     members = (

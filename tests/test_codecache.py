@@ -10,14 +10,13 @@ folder of its own.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import NOW, REPO
+from tests.conftest import NOW, REPO, cache_env, process_json
 
 # Counts what is compiled for dataclasses in this process, then uses classes of every kind
 # (frozen, slots, ordered, defaults and factories) and reports what they do.
@@ -52,24 +51,11 @@ print(json.dumps({
 
 
 def _env(cache_home: Path, *, off: bool = False) -> dict[str, str]:
-    env = {**os.environ, "XDG_CACHE_HOME": str(cache_home)}
-    env.pop("AFFIDAVIT_NO_CACHE", None)
-    if off:
-        env["AFFIDAVIT_NO_CACHE"] = "1"
-    return env
+    return cache_env(cache_home, off=off)
 
 
-def _run(cache_home: Path, *, off: bool = False) -> dict[str, object]:
-    done = subprocess.run(
-        [sys.executable, "-c", CODE],
-        env=_env(cache_home, off=off),
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
-    result: dict[str, object] = json.loads(done.stdout)
-    return result
+def _run(cache_home: Path, *, off: bool = False, code: str = CODE) -> dict[str, object]:
+    return process_json(code, _env(cache_home, off=off))
 
 
 def _entries(cache_home: Path) -> list[Path]:
@@ -184,16 +170,7 @@ print(json.dumps({"patterns": len(patterns), "same": same, "new": cc._regexes.ad
 
 
 def _regexes(cache_home: Path, *, off: bool = False) -> dict[str, object]:
-    done = subprocess.run(
-        [sys.executable, "-c", REGEX_CODE],
-        env=_env(cache_home, off=off),
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
-    result: dict[str, object] = json.loads(done.stdout)
-    return result
+    return _run(cache_home, off=off, code=REGEX_CODE)
 
 
 @pytest.mark.skipif(

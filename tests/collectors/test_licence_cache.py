@@ -10,12 +10,11 @@ with a cache folder of its own.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+
+from tests.conftest import cache_env, process_json
 
 #: Entries of each kind that needs the library: an expression, GPL-family ids (current, deprecated,
 #: "+", a retired "-with-...-exception" id), an exception, a LicenseRef, an unknown id, a free-text
@@ -49,22 +48,7 @@ print(json.dumps({"readings": [reading([e]) for e in entries] + [reading(entries
 def _read(cache_home: Path | None, entries: list[str] = ENTRIES, *, off: bool = False) -> dict[str, object]:
     """The readings of ``entries`` (each alone, then all of them as one component's) in a new
     process with the cache in ``cache_home`` (off when ``None`` or ``off``)."""
-    env = {**os.environ}
-    env.pop("AFFIDAVIT_NO_CACHE", None)
-    if cache_home is not None:
-        env["XDG_CACHE_HOME"] = str(cache_home)
-    if cache_home is None or off:
-        env["AFFIDAVIT_NO_CACHE"] = "1"
-    done = subprocess.run(
-        [sys.executable, "-c", CODE, json.dumps(entries)],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
-    result: dict[str, object] = json.loads(done.stdout)
-    return result
+    return process_json(CODE, cache_env(cache_home, off=off), json.dumps(entries))
 
 
 def _entries(cache_home: Path) -> list[Path]:
