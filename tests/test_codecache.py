@@ -240,3 +240,46 @@ def test_any_first_import_works_with_the_cache_empty_and_filled(tmp_path: Path, 
         assert done.returncode == 0 and done.stdout.strip() == "true", done.stderr[-2000:]
     if first.endswith(("artefact", "cli")) and sys.version_info[:2] == (3, 11):  # these compile patterns
         assert len(sorted((tmp_path / "affidavit").glob("regex-code-*.json"))) == 1
+
+
+@pytest.mark.skipif(
+    sys.version_info[:2] != (3, 11), reason="the regular expressions' cache is for Python 3.11"
+)
+def test_only_patterns_written_in_code_are_kept(tmp_path: Path) -> None:
+    """A pattern asked for by a module's or a class's body, or a constant of the function asking, is
+    kept; one made while running (as from rule data or a ruleset's branch pattern in the evidence)
+    is compiled as always and never stored, so nothing affidavit reads reaches the cache."""
+    code = (
+        "import json, re, affidavit.codecache as cc\n"
+        "AT_TOP = re.compile('kept-at-module-level-[0-9]+')\n"
+        "IN_A_COMPREHENSION = tuple(re.compile(w + '-[0-9]') for w in ('kept-from-a-comprehension',))\n"
+        "class Holder:\n"
+        "    IN_CLASS = re.compile('kept-in-a-class-body-[a-z]+')\n"
+        "def made_while_running(text):\n"
+        "    return re.compile(text).pattern\n"
+        "def matched_while_running():\n"
+        "    return re.match('-'.join(['matched-while-running', 'x']), 'y')\n"
+        "def constant_in_a_function():\n"
+        "    return re.fullmatch('a-constant-of-a-function-[0-9]', 'y')\n"
+        "constant_in_a_function()\n"
+        "def comprehension_while_running(words):\n"
+        "    return [re.compile(w + '-[0-9]') for w in words]\n"
+        "comprehension_while_running(['made-in-a-function-comprehension'])\n"
+        "made_while_running('from-the-evidence-[0-9]{3}')\n"
+        "matched_while_running()\n"
+        "keys = cc._regexes.blobs or {}\n"
+        "print(json.dumps({p: cc.regex_digest(p, re.UNICODE) in keys or cc.regex_digest(p, 0) in keys for p in [\n"
+        "    'kept-at-module-level-[0-9]+', 'kept-in-a-class-body-[a-z]+',\n"
+        "    'from-the-evidence-[0-9]{3}', 'matched-while-running-x', 'a-constant-of-a-function-[0-9]',\n"
+        "    'kept-from-a-comprehension-[0-9]', 'made-in-a-function-comprehension-[0-9]']}))\n"
+    )
+    kept = process_json(code, _env(tmp_path))
+    assert kept == {
+        "kept-at-module-level-[0-9]+": True,
+        "kept-in-a-class-body-[a-z]+": True,
+        "from-the-evidence-[0-9]{3}": False,
+        "matched-while-running-x": False,
+        "a-constant-of-a-function-[0-9]": True,
+        "kept-from-a-comprehension-[0-9]": True,
+        "made-in-a-function-comprehension-[0-9]": False,
+    }

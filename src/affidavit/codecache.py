@@ -20,9 +20,11 @@ The same holds for regular expressions (about 220 compiled by a demo gate, 40 ms
 whose ``re`` this was written against and is tested with, ``re``'s compiler is given a version
 that keeps what it computes from a pattern and its flags (the parse turned into the engine's code,
 the groups and their names) and gives ``_sre.compile`` exactly what ``re`` itself gives it; the
-pattern made is equal to ``re``'s own (``Pattern.__eq__`` compares the code). Patterns with
-``re.DEBUG`` (which prints) or ``re.LOCALE`` are compiled as always, and so is everything on other
-versions of Python. ``_sre`` checks the code it is given, so a damaged entry cannot crash it: a
+pattern made is equal to ``re``'s own (``Pattern.__eq__`` compares the code). Only the patterns
+written in code are kept (asked for by the body of a module or a class, or a comprehension in one,
+or a constant of the function that asks); one made while running, perhaps from what affidavit reads, is compiled as
+always and never stored. Patterns with ``re.DEBUG`` (which prints) or ``re.LOCALE`` are compiled as always,
+and so is everything on other versions of Python. ``_sre`` checks the code it is given, so a damaged entry cannot crash it: a
 refusal means compiling afresh.
 ``AFFIDAVIT_NO_CACHE=1`` turns both off: everything is compiled as Python always does.
 """
@@ -35,7 +37,7 @@ import hashlib
 import marshal
 import sys
 from collections.abc import Callable
-from types import CodeType
+from types import CodeType, FrameType
 from typing import Any
 
 KIND = "dataclass-code"
@@ -169,12 +171,52 @@ _engine: Any = None
 _UNCACHED_FLAGS = 0  # re.DEBUG | re.LOCALE, set by ``install``
 
 
+# A code object's flag for a function's own locals: set for every function, clear for the body of
+# a module or a class, where the patterns written in the code are compiled.
+_NEWLOCALS = 0x0002
+# The frames between ``_compile_regex`` and the code that asked for a pattern: ``re._compile``,
+# then ``re.compile``, ``re.match``, ``re.sub``... (any other path is simply not cached).
+_CALLER_DEPTH = 3
+_COMPREHENSIONS = frozenset({"<genexpr>", "<listcomp>", "<setcomp>", "<dictcomp>"})
+
+
+def _written_in_code(pattern: str | bytes) -> bool:
+    """Whether the pattern being compiled is written in the code that asks for it: asked for by the
+    body of a module or a class (or a comprehension in one), or a constant of the function that
+    asks. One made while running
+    (from rule data, an ``--exclude`` glob, a ruleset's branch pattern in the evidence) is compiled
+    as always and never kept, so nothing of what affidavit reads reaches the cache, and the entry
+    cannot be grown by an input."""
+    try:
+        frame = sys._getframe(_CALLER_DEPTH + 1)  # + this function's own frame
+    except ValueError:
+        return False
+    if any(c is pattern for c in frame.f_code.co_consts):
+        return True
+    # A comprehension in a module's or a class's body (``tuple(re.compile(p) for p in (...))``)
+    # runs as a function of its own: the body it belongs to is what decides.
+    body: FrameType | None = frame
+    while body is not None and body.f_code.co_name in _COMPREHENSIONS:
+        body = body.f_back
+    return body is not None and not body.f_code.co_flags & _NEWLOCALS
+
+
+def regex_digest(pattern: str | bytes, flags: int) -> bytes:
+    """The key of a pattern and its flags in the entry."""
+    text = pattern.encode("utf-8", "surrogatepass") if isinstance(pattern, str) else pattern
+    return hashlib.sha256(b"%s\0%d\0" % (type(pattern).__name__.encode(), int(flags)) + text).digest()
+
+
 def _compile_regex(pattern: Any, flags: Any = 0) -> Any:
     """``re._compiler.compile`` for ``re``: the same pattern, from the cache when it holds it."""
-    if type(pattern) not in (str, bytes) or flags & _UNCACHED_FLAGS or not _regexes.ready():
+    if (
+        type(pattern) not in (str, bytes)
+        or flags & _UNCACHED_FLAGS
+        or not _written_in_code(pattern)
+        or not _regexes.ready()
+    ):
         return _real_compile(pattern, flags)
-    text = pattern.encode("utf-8", "surrogatepass") if type(pattern) is str else pattern
-    digest = hashlib.sha256(b"%s\0%d\0" % (type(pattern).__name__.encode(), int(flags)) + text).digest()
+    digest = regex_digest(pattern, flags)
     found = _regexes.get(digest)
     if found is not None:
         try:

@@ -64,4 +64,17 @@ class SpooledCopy:
         self._file.close()
 
     def __del__(self) -> None:
-        self._file.close()  # closed, not left to the file object's own finaliser (which warns)
+        file = getattr(self, "_file", None)  # none when the temporary file could not be made
+        if file is not None:
+            file.close()  # closed, not left to the file object's own finaliser (which warns)
+
+
+def spooled(data: bytes) -> bytes | SpooledCopy:
+    """``data`` in a ``SpooledCopy`` from ``SPOOL_FROM`` bytes; kept as it is when smaller, or when
+    the temporary folder cannot take it (full, read-only, missing: memory only costs more)."""
+    if len(data) < SPOOL_FROM:
+        return data
+    try:
+        return SpooledCopy(data)
+    except OSError:
+        return data

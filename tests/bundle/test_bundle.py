@@ -588,7 +588,6 @@ def test_a_large_plan_copy_waits_on_disk_not_in_memory(
     """Issue 14: from ``SPOOL_FROM`` bytes the plan's redacted copy is kept in a ``SpooledCopy``
     (an unnamed file: nothing named appears in the temporary folder), below it as bytes; the bundle
     stores the same bytes either way, and they are ``redact_plan``'s."""
-    import affidavit.collectors as collectors
     from affidavit.collectors import CollectOptions, collect_paths
     from affidavit.collectors.formats.terraform_plan import redact_plan
     from affidavit.spool import SpooledCopy
@@ -603,9 +602,28 @@ def test_a_large_plan_copy_waits_on_disk_not_in_memory(
     held = collect_paths([plan], options)
     (record,) = held.evidence
     assert isinstance(held.stored[record.id], bytes)
-    monkeypatch.setattr(collectors, "SPOOL_FROM", 1)
+    monkeypatch.setattr("affidavit.spool.SPOOL_FROM", 1)
     spooled = collect_paths([plan], options)
     copy = spooled.stored[record.id]
     assert isinstance(copy, SpooledCopy)
     assert list(spool_dir.iterdir()) == []
     assert copy.read() == held.stored[record.id] == redact_plan(plan.read_bytes(), str(plan))
+
+
+def test_a_copy_the_temporary_folder_cannot_take_stays_in_memory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 14: with no usable temporary folder (gone, here) a large copy is kept as bytes rather
+    than failing the run, and the gate's bundle holds the same copy."""
+    from affidavit.collectors import CollectOptions, collect_paths
+    from affidavit.collectors.formats.terraform_plan import redact_plan
+    from affidavit.spool import spooled
+    from tests.conftest import CORPUS
+
+    plan = CORPUS / "terraform-plan" / "opentofu-show-json-sensitive-values.json"
+    monkeypatch.setattr("tempfile.tempdir", str(tmp_path / "gone"))
+    monkeypatch.setattr("affidavit.spool.SPOOL_FROM", 1)
+    assert spooled(b"x" * 10) == b"x" * 10
+    collection = collect_paths([plan], CollectOptions(now="2026-11-20T12:00:00Z", stored_copies=True))
+    (record,) = collection.evidence
+    assert collection.stored[record.id] == redact_plan(plan.read_bytes(), str(plan))

@@ -21,7 +21,7 @@ from affidavit.collectors.registry import detect
 from affidavit.collectors.shape import by_magic, describe
 from affidavit.errors import InputError, UnknownFormatError
 from affidavit.model import Evidence
-from affidavit.spool import SPOOL_FROM, SpooledCopy
+from affidavit.spool import SpooledCopy, spooled
 
 __all__ = [
     "Action",
@@ -107,7 +107,7 @@ class Collection:
     ``STORED_LIMIT`` bytes in all: past that a copy is left out and the bundle writer makes it
     from the raw bytes again, so an evidence folder of many large plans is never held whole. A copy
     of ``spool.SPOOL_FROM`` bytes or more waits in an unnamed temporary file (``SpooledCopy``), not
-    in memory, while the evidence is judged."""
+    in memory, while the evidence is judged (in memory when the temporary folder cannot take it)."""
 
     evidence: list[Evidence] = field(default_factory=list)
     errors: list[InputError] = field(default_factory=list)
@@ -173,4 +173,4 @@ def _collect_file(found: FoundFile, options: CollectOptions, result: Collection)
     result.evidence.append(evidence)
     result.documents[evidence.id] = found.location
     if stored is not None and sum(map(len, result.stored.values())) + len(stored) <= STORED_LIMIT:
-        result.stored[evidence.id] = SpooledCopy(stored) if len(stored) >= SPOOL_FROM else stored
+        result.stored[evidence.id] = spooled(stored)
