@@ -28,11 +28,13 @@ venv: $(VENV)/.installed
 
 # Regenerates the lock files after a change to the dependencies in pyproject.toml; versions already
 # locked are kept unless UPGRADE=--upgrade. runtime.txt is the runtime subset of dev.txt, so what
-# ships is what the tests ran on.
+# ships is what the tests ran on. dev.txt keeps the extras another package asks for (coverage[toml]
+# for pytest-cov): without them, pip 23's hash mode takes `coverage[toml]>=7.10.6` as a second,
+# unpinned requirement as soon as a newer coverage is published, and refuses the whole file.
 UV_COMPILE = $(VENV)/bin/uv pip compile --quiet --universal --python-version 3.11 --generate-hashes \
              --custom-compile-command "make lock" $(UPGRADE)
 lock: $(VENV)/.installed
-	$(UV_COMPILE) pyproject.toml --extra dev -o requirements/dev.txt
+	$(UV_COMPILE) --no-strip-extras pyproject.toml --extra dev -o requirements/dev.txt
 	$(UV_COMPILE) pyproject.toml -c requirements/dev.txt -o requirements/runtime.txt
 	$(UV_COMPILE) requirements/build.in -c requirements/dev.txt -o requirements/build.txt
 
