@@ -157,3 +157,54 @@ def test_the_line_of_bytes_is_the_compact_text_encoded_with_a_line_break() -> No
             line = compact_json_line(value, sort_keys=sort_keys)
             assert line == (compact_json(value, sort_keys=sort_keys) + "\n").encode()
             assert line.endswith(b"\n") and line.isascii()
+
+
+def _line_values() -> list[Any]:
+    """Every JSON file of the corpus the reader accepts, and values that take ``json.dumps``'s own
+    path in one place only, deep inside (a risky float, an integer past 64 bits, text past ASCII,
+    DEL, a line separator), so that one piece falls back and its neighbours do not."""
+    values: list[Any] = []
+    for path in _corpus_json():
+        try:
+            values.append(load_json(path.read_bytes(), path.name))
+        except InputError:
+            continue
+    assert len(values) > 100
+    plain = [{"address": f"aws_s3_bucket.b{i}", "after": {"acl": "private", "n": i}} for i in range(40)]
+    for odd in (1e-07, 2**70, "é😀", "\x7f", "\u2028", 1e22):
+        items = [dict(item) for item in plain]
+        items[17]["after"] = {"odd": odd, "tags": {"z": 1, "a": [odd, odd]}}
+        values.append({"resource_changes": items, "format_version": "1.2", "b": {"x": [1, 2, 3]}})
+    return values + [[], {}, {"one": [1]}, "plain", None, list(range(100))]
+
+
+@pytest.mark.parametrize(("depth", "batch"), [(4, 512), (4, 1), (1, 3), (0, 5), (8, 2)])
+def test_the_line_in_pieces_is_the_line(depth: int, batch: int) -> None:
+    """Issue 14: the redacted plan's copy is written a piece at a time into its spool file
+    (``compact_json_line_pieces``): the pieces joined are byte for byte ``compact_json_line`` with
+    sorted keys, on every corpus JSON file and where one piece alone must be written by
+    ``json.dumps`` (whatever the depth opened and the items per piece), with and without the
+    promise that no float is held."""
+    from affidavit.jsonwrite import compact_json_line, compact_json_line_pieces
+
+    split = 0
+    for value in _line_values():
+        floats_held = [None] if "1e-07" in repr(value) or "1e+22" in repr(value) else [None, False]
+        for floats in floats_held:
+            pieces = list(compact_json_line_pieces(value, floats=floats, depth=depth, batch=batch))
+            assert b"".join(pieces) == compact_json_line(value, sort_keys=True, floats=floats)
+            assert all(isinstance(piece, bytes) and piece for piece in pieces)
+            split += len(pieces) > 2
+    assert split > 50 if depth else split == 0  # the containers were opened, not written whole
+
+
+def test_a_value_json_cannot_write_fails_the_same_way_in_pieces() -> None:
+    """A value neither writer takes (an object that is not JSON) raises the error ``json.dumps``
+    raises, whether it is written whole or in pieces; nothing is written for it silently."""
+    from affidavit.jsonwrite import compact_json_line, compact_json_line_pieces
+
+    bad = {"a": [1, 2, {"b": object()}], "c": 1}
+    with pytest.raises(TypeError):
+        compact_json_line(bad, sort_keys=True)
+    with pytest.raises(TypeError):
+        b"".join(compact_json_line_pieces(bad, depth=4, batch=1))

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import orjson
@@ -103,7 +103,61 @@ def compact_json_line(value: Any, *, sort_keys: bool = False, floats: bool | Non
     ``Artefact.json_floats``), the only values the two write otherwise, so the search of the text
     for a number written otherwise is skipped (a third of a second on a 63 MB plan).
     """
-    option = _OPTIONS | orjson.OPT_APPEND_NEWLINE | (orjson.OPT_SORT_KEYS if sort_keys else 0)
+    return _compact_bytes(value, sort_keys, floats, newline=True)
+
+
+def compact_json_line_pieces(
+    value: Any, *, floats: bool | None = None, depth: int = 4, batch: int = 512
+) -> Iterator[bytes]:
+    """``compact_json_line(value, sort_keys=True, floats=...)`` in pieces whose concatenation is
+    exactly its bytes (``json_pieces``): a document of tens of MB is written out a piece at a
+    time and never held whole. Each piece is checked on its own, and one that ``orjson`` would
+    write otherwise is written by ``json.dumps``, as the whole document would have been."""
+    yield from json_pieces(
+        value, lambda item: _compact_bytes(item, True, floats, newline=False), depth, batch
+    )
+    yield b"\n"
+
+
+def json_pieces(value: Any, encode: Callable[[Any], bytes], depth: int, batch: int) -> Iterator[bytes]:
+    """``encode(value)`` in pieces whose concatenation is exactly its bytes, for an ``encode`` that
+    writes compact JSON with sorted keys (``","`` and ``":"``, no whitespace), as ``json.dumps``
+    does.
+
+    The outer ``depth`` levels of containers are opened here and their items given to ``encode``
+    ``batch`` at a time: the same separators and sorted keys, so the same bytes. A dict is opened
+    only when every key is a ``str`` (``json.dumps`` orders other keys by their own type and then
+    turns them into text, so such a dict is encoded whole), and only plain dicts, lists and tuples
+    are opened (anything else is encoded whole, as ``json.dumps`` treats it).
+    """
+    kind = type(value)
+    if depth and kind is dict and len(value) > 1 and all(type(k) is str for k in value):
+        keys = sorted(value)
+        if len(keys) <= batch:
+            opening = b"{"
+            for key in keys:
+                yield opening + encode(key) + b":"
+                yield from json_pieces(value[key], encode, depth - 1, batch)
+                opening = b","
+        else:
+            for start in range(0, len(keys), batch):
+                text = encode({key: value[key] for key in keys[start : start + batch]})
+                yield (b"," if start else b"{") + text[1:-1]
+        yield b"}"
+    elif depth and kind in (list, tuple) and len(value) > batch:
+        for start in range(0, len(value), batch):
+            text = encode(value[start : start + batch])
+            yield (b"," if start else b"[") + text[1:-1]
+        yield b"]"
+    else:
+        yield encode(value)
+
+
+def _compact_bytes(value: Any, sort_keys: bool, floats: bool | None, *, newline: bool) -> bytes:
+    """``compact_json(value, sort_keys=...)`` as bytes, with a line break when ``newline``."""
+    option = (
+        _OPTIONS | (orjson.OPT_APPEND_NEWLINE if newline else 0) | (orjson.OPT_SORT_KEYS if sort_keys else 0)
+    )
     try:
         written = orjson.dumps(value, option=option)
     except TypeError:
@@ -116,7 +170,7 @@ def compact_json_line(value: Any, *, sort_keys: bool = False, floats: bool | Non
     ):
         return written
     del written
-    return (compact_json(value, sort_keys=sort_keys) + "\n").encode()
+    return (compact_json(value, sort_keys=sort_keys) + ("\n" if newline else "")).encode()
 
 
 def _text(

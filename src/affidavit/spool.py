@@ -12,7 +12,8 @@ are those the collector made, so the bundle is the same.
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
+from itertools import chain
 
 #: A stored copy of at least this many bytes waits on disk (smaller ones stay in memory: a file
 #: costs more than it saves).
@@ -27,15 +28,19 @@ class SpooledCopy:
 
     __slots__ = ("_file", "_size")
 
-    def __init__(self, data: bytes) -> None:
+    def __init__(self, data: bytes | Iterable[bytes]) -> None:
+        """``data``: the bytes, or pieces of them written one after the other as they come."""
         self._file = tempfile.TemporaryFile(prefix="affidavit-copy-")
+        size = 0
         try:
-            self._file.write(data)
+            for piece in (data,) if isinstance(data, bytes) else data:
+                self._file.write(piece)
+                size += len(piece)
             self._file.flush()
         except BaseException:
             self._file.close()
             raise
-        self._size = len(data)
+        self._size = size
 
     def __len__(self) -> int:
         return self._size
@@ -69,12 +74,35 @@ class SpooledCopy:
             file.close()  # closed, not left to the file object's own finaliser (which warns)
 
 
-def spooled(data: bytes) -> bytes | SpooledCopy:
+def spooled(data: bytes | SpooledCopy) -> bytes | SpooledCopy:
     """``data`` in a ``SpooledCopy`` from ``SPOOL_FROM`` bytes; kept as it is when smaller, or when
-    the temporary folder cannot take it (full, read-only, missing: memory only costs more)."""
-    if len(data) < SPOOL_FROM:
+    the temporary folder cannot take it (full, read-only, missing: memory only costs more), or
+    when it waits on disk already."""
+    if isinstance(data, SpooledCopy) or len(data) < SPOOL_FROM:
         return data
     try:
         return SpooledCopy(data)
     except OSError:
         return data
+
+
+def spooled_pieces(make: Callable[[], Iterable[bytes]]) -> bytes | SpooledCopy:
+    """The concatenation of the pieces ``make()`` gives, as ``spooled`` keeps it, never held whole on
+    the way to disk: the first ``SPOOL_FROM`` bytes are gathered in memory, and only once they are
+    reached is a ``SpooledCopy`` made of them and of every piece still to come. When the temporary
+    folder cannot take them, ``make()`` is asked again and its pieces are joined in memory."""
+    pieces = iter(make())
+    head: list[bytes] = []
+    size = 0
+    for piece in pieces:
+        head.append(piece)
+        size += len(piece)
+        if size >= SPOOL_FROM:
+            break
+    else:
+        return b"".join(head)
+    try:
+        return SpooledCopy(chain(head, pieces))
+    except OSError:
+        del head, pieces
+    return b"".join(make())

@@ -10,17 +10,21 @@ import shutil
 import tarfile
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from click.testing import CliRunner
 
 from affidavit.bundle.verify import verify_bundle
-from affidavit.bundle.write import Bundle, write_bundle
+from affidavit.bundle.write import Bundle, compact_json, write_bundle
 from affidavit.cli import main
 from affidavit.errors import BundleError
 from affidavit.model import Evidence, EvidenceKind, Outcome, Run, Subject, Tool
 from tests.conftest import object_text
 from tests.model.runs import sample_run
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 
 def _evidence(
@@ -627,3 +631,91 @@ def test_a_copy_the_temporary_folder_cannot_take_stays_in_memory(
     collection = collect_paths([plan], CollectOptions(now="2026-11-20T12:00:00Z", stored_copies=True))
     (record,) = collection.evidence
     assert collection.stored[record.id] == redact_plan(plan.read_bytes(), str(plan))
+
+
+def test_a_copy_made_in_pieces_goes_to_disk_as_they_come(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 14: the plan's redacted copy is made a piece at a time (``spool.spooled_pieces``):
+    below ``SPOOL_FROM`` bytes it is joined in memory; past it, the pieces gathered so far go to
+    the unnamed file and every later piece is written as it is made (never all held at once), and
+    the bytes read back are the pieces joined. A temporary folder that fails part way (full) loses
+    nothing: the pieces are made again and kept in memory."""
+    import tempfile
+
+    from affidavit.spool import SpooledCopy, spooled_pieces
+
+    monkeypatch.setattr("affidavit.spool.SPOOL_FROM", 64)
+    made: list[int] = []
+    held_at_write: list[int] = []
+
+    def make(count: int) -> Iterator[bytes]:
+        made.clear()
+        for i in range(count):
+            made.append(i)
+            yield b"%06d," % i
+
+    assert spooled_pieces(lambda: make(5)) == b"".join(make(5))  # 35 bytes: in memory
+    real = tempfile.TemporaryFile
+
+    class Watched:
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            self.inner = real(*args, **kwargs)
+
+        def write(self, data: bytes) -> int:
+            held_at_write.append(len(made))
+            return self.inner.write(data)
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(self.inner, name)
+
+    monkeypatch.setattr("affidavit.spool.tempfile.TemporaryFile", Watched)
+    copy = spooled_pieces(lambda: make(1000))
+    assert isinstance(copy, SpooledCopy)
+    assert copy.read() == b"".join(make(1000)) and len(copy) == 7000
+    assert held_at_write[:12] == [10] * 10 + [11, 12]  # 10 pieces make 64 bytes; then one by one
+    copy.close()
+
+    class Full(Watched):
+        def write(self, data: bytes) -> int:
+            if len(held_at_write) > 20:
+                raise OSError(28, "No space left on device")
+            return super().write(data)
+
+    calls: list[int] = []
+
+    def counted() -> Iterator[bytes]:
+        calls.append(1)
+        return make(1000)
+
+    held_at_write.clear()
+    monkeypatch.setattr("affidavit.spool.tempfile.TemporaryFile", Full)
+    assert spooled_pieces(counted) == b"".join(make(1000))
+    assert len(calls) == 2
+
+
+def test_the_bundle_makes_the_history_blob_of_each_record_from_the_file_it_writes(tmp_path: Path) -> None:
+    """Issue 14: a record is written as JSON once. The bundle's record file is the record as it
+    always was, and the blob the history keeps of it, made from the same pieces, is
+    ``record_blob``'s: the same hash and size, and the same canonical bytes once inflated."""
+    import zlib
+
+    from affidavit.collectors import CollectOptions, collect_paths
+    from affidavit.store.record import record_blob
+    from tests.conftest import CORPUS
+
+    plans = sorted((CORPUS / "terraform-plan").glob("*.json"))[:6]
+    sboms = (
+        sorted((CORPUS / "sbom-cyclonedx").glob("*.json"))[:4]
+        + sorted((CORPUS / "scan-trivy").glob("*.json"))[:3]
+    )
+    collection = collect_paths([*plans, *sboms], CollectOptions(now="2026-11-20T12:00:00Z"))
+    assert len(collection.evidence) >= 8
+    bundle = write_bundle(_results(), collection.evidence, collection.documents, tmp_path / "out")
+    assert set(bundle.record_blobs) == {record.id for record in collection.evidence}
+    for record in collection.evidence:
+        made, expected = bundle.record_blobs[record.id], record_blob(record)
+        assert (made.hash, made.size) == (expected.hash, expected.size)
+        assert zlib.decompress(made.body) == zlib.decompress(expected.body)
+        name = f"evidence/{record.id.split(':', 1)[1][:12]}.record.json"
+        written = (bundle.path / name).read_bytes()
+        assert written == compact_json(record.to_json())
+        assert json.loads(written)["collected_at"] == "2026-11-20T12:00:00Z"

@@ -79,7 +79,7 @@ import os
 import shutil
 import stat
 import tempfile
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
@@ -90,9 +90,11 @@ from affidavit.bundle.redact import AS_IS, redacted_copy
 from affidavit.bundle.sign import ENVELOPE_NAME, SIGNATURE_NAME, SUMS_NAME
 from affidavit.errors import BundleError, InputError
 from affidavit.jsonwrite import compact_json as compact_text
+from affidavit.jsonwrite import json_pieces
 from affidavit.render.json import canonical_json as canonical_text
 from affidavit.render.registry import bundle_renderers
 from affidavit.spool import SpooledCopy
+from affidavit.store.record import BlobWriter, RecordBlob
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -131,45 +133,41 @@ PIECE_DEPTH = 4
 def record_pieces(value: Any, batch: int = PIECE_ITEMS) -> Iterator[bytes]:
     """``compact_json(value)`` in pieces whose concatenation is exactly its bytes, for writing a
     large record without holding its text whole (and its text again as bytes, and again with the
-    newline: three copies of 28 MB for the 1x plan's record).
-
-    The outer containers are opened here and their items encoded ``batch`` at a time by the C
-    encoder: the same separators and sorted keys, so the same bytes. A dict is opened only when
-    every key is a ``str`` (``json.dumps`` orders other keys by their own type and then turns
-    them into text, so such a dict is encoded whole by it), and only plain dicts, lists and
-    tuples are opened (anything else is encoded whole, as ``json.dumps`` treats it).
-    """
-    for piece in _pieces(value, PIECE_DEPTH, max(batch, 1)):
-        yield piece.encode()
+    newline: three copies of 28 MB for the 1x plan's record): ``jsonwrite.json_pieces``, the
+    items of its outer containers encoded ``batch`` at a time by the C encoder."""
+    yield from json_pieces(value, _compact_utf8, PIECE_DEPTH, max(batch, 1))
     yield b"\n"
+
+
+def _record_file(record: Evidence, blobs: dict[str, RecordBlob]) -> Iterator[bytes]:
+    """The pieces of the record's file (``record_pieces`` of the record), and on the way the
+    history's blob of the record (``store.record.record_blob``: the same canonical JSON without
+    the collection time) made from them, into ``blobs``.
+
+    The collection time is the record's first key in sorted order, so the file is its member
+    followed by the blob's text without its opening brace: the record is written as JSON once."""
+    doc = record.to_json()
+    collected = doc.pop("collected_at")
+    if len(doc) < 2 or min(doc) < "collected_at":  # not a record's shape: written whole, no blob
+        yield from record_pieces(record.to_json())
+        return
+    writer = BlobWriter()
+    opening = b'{"collected_at":' + _compact_utf8(collected) + b","
+    for piece in json_pieces(doc, _compact_utf8, PIECE_DEPTH, PIECE_ITEMS):
+        writer.update(piece)
+        if opening:
+            piece, opening = opening + piece[1:], b""
+        yield piece
+    yield b"\n"
+    blobs[record.id] = writer.blob()
 
 
 def _compact(value: Any) -> str:
     return compact_text(value, sort_keys=True, ensure_ascii=False)
 
 
-def _pieces(value: Any, depth: int, batch: int) -> Iterator[str]:
-    kind = type(value)
-    if depth and kind is dict and len(value) > 1 and all(type(k) is str for k in value):
-        keys = sorted(value)
-        if len(keys) <= batch:
-            opening = "{"
-            for key in keys:
-                yield f"{opening}{_compact(key)}:"
-                yield from _pieces(value[key], depth - 1, batch)
-                opening = ","
-        else:
-            for start in range(0, len(keys), batch):
-                text = _compact({key: value[key] for key in keys[start : start + batch]})
-                yield ("," if start else "{") + text[1:-1]
-        yield "}"
-    elif depth and kind in (list, tuple) and len(value) > batch:
-        for start in range(0, len(value), batch):
-            text = _compact(value[start : start + batch])
-            yield ("," if start else "[") + text[1:-1]
-        yield "]"
-    else:
-        yield _compact(value)
+def _compact_utf8(value: Any) -> bytes:
+    return _compact(value).encode()
 
 
 @dataclass(slots=True)
@@ -185,6 +183,9 @@ class Bundle:
     manifest: dict[str, Any]
     created: tuple[Path, ...] = ()
     signed_by: str | None = None
+    # The history's blob of each record whose file this call wrote, made from the same pieces
+    # (``store.record.BlobWriter``), by record id: ``gate`` hands them to the run history.
+    record_blobs: dict[str, RecordBlob] = field(default_factory=dict)
 
     @property
     def already_recorded(self) -> bool:
@@ -221,7 +222,8 @@ def write_bundle(
 
     def produce(folder: _Folder) -> None:
         with gc_paused():
-            bundle.manifest = _write_files(folder, run, evidence, sources, signer, made)
+            bundle.record_blobs = {}
+            bundle.manifest = _write_files(folder, run, evidence, sources, signer, made, bundle.record_blobs)
 
     bundle.created = _place(run, produce, out_dir, signer)
     return bundle
@@ -281,9 +283,11 @@ def _write_files(
     sources: Mapping[str, Path],
     signer: Signer | None,
     made: Mapping[str, bytes | SpooledCopy],
+    blobs: dict[str, RecordBlob],
 ) -> dict[str, Any]:
     """Every file of the bundle into ``folder``, one at a time; the manifest written (``made``:
-    copies already redacted, by record id)."""
+    copies already redacted, by record id; ``blobs`` receives the history's blob of each record
+    written)."""
     inventory: list[dict[str, Any]] = []
     for record in evidence:
         short = record.id.split(":", 1)[1][:12]
@@ -307,7 +311,7 @@ def _write_files(
             entry.update({"raw": raw_name, "redacted": redacted})
         record_name = f"evidence/{short}.record.json"
         if record_name not in folder.digests:
-            folder.write(record_name, record_pieces(record.to_json()))
+            folder.write(record_name, _record_file(record, blobs))
         entry["record"] = record_name
         inventory.append(entry)
 

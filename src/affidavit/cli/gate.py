@@ -249,7 +249,9 @@ def gate(
     recorded, record_error = None, None
     if not no_record:
         try:
-            recorded = record_run(run, judged.evidence, bundle.path, bundle.archive, store_url)
+            recorded = record_run(
+                run, judged.evidence, bundle.path, bundle.archive, store_url, bundle.record_blobs
+            )
         except Error as exc:
             record_error = exc
     for err in judged.errors:

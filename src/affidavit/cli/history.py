@@ -18,10 +18,11 @@ from affidavit.cli.common import EXISTING, emit_json, fail, say
 from affidavit.errors import Error, UsageError
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Sequence
+    from collections.abc import Callable, Mapping, Sequence
 
     from affidavit.model import Evidence, Run
     from affidavit.store import Recorded, RunQuery, Store
+    from affidavit.store.record import RecordBlob
 
 _DECISIONS = ("GO", "NO-GO", "INCOMPLETE")
 
@@ -314,10 +315,16 @@ def backtest(
 
 
 def record_run(
-    run: Run, evidence: Sequence[Evidence], bundle_path: Path, archive: Path, store_url: str | None
+    run: Run,
+    evidence: Sequence[Evidence],
+    bundle_path: Path,
+    archive: Path,
+    store_url: str | None,
+    blobs: Mapping[str, RecordBlob] | None = None,
 ) -> Recorded:
     """Append a gate's run to the history (``gate`` calls this after the bundle is written); the
-    ``Recorded`` result, or ``StoreError`` when the store cannot be reached or refuses the run."""
+    ``Recorded`` result, or ``StoreError`` when the store cannot be reached or refuses the run.
+    ``blobs``: the records' blobs the bundle writer made (``Bundle.record_blobs``)."""
     import os
     from datetime import UTC, datetime
 
@@ -334,6 +341,7 @@ def record_run(
         manifest_sha256=manifest,
         signature_files=signature_files,
         ci=ci_context(os.environ),
+        made=blobs,
     )
     store = _open(store_url, create=True)
     try:

@@ -39,7 +39,7 @@ def collect_document(doc: Artefact, options: CollectOptions) -> Evidence:
     return _collect(doc, options)[0]
 
 
-def _collect(doc: Artefact, options: CollectOptions) -> tuple[Evidence, bytes | None]:
+def _collect(doc: Artefact, options: CollectOptions) -> tuple[Evidence, bytes | SpooledCopy | None]:
     """``collect_document``, and the raw copy for a bundle its format made while it parsed
     (``CollectOptions.stored_copies``; ``None`` when it made none)."""
     try:

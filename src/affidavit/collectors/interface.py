@@ -18,13 +18,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from affidavit.artefact import Artefact
 from affidavit.artefact import json_type as json_type  # re-exported: the formats' one import
 from affidavit.artefact import shape_of as shape_of
 from affidavit.errors import InputError
 from affidavit.model import EvidenceKind, Subject, Tool
+
+if TYPE_CHECKING:
+    from affidavit.spool import SpooledCopy
 
 # Confidence levels used by detectors. A format that recognises its own declared marker
 # (``bomFormat: CycloneDX``, ``SchemaVersion`` + ``ArtifactName``) says DEFINITE; a shape guess
@@ -86,8 +89,9 @@ class Parsed:
     problems: list[str] = field(default_factory=list)
     kind: EvidenceKind | None = None  # only when one format yields more than one kind
     # The raw copy a bundle stores, made from this parse (``CollectOptions.stored_copies``): exactly
-    # what the format's ``redact`` hook gives for these bytes. None: the hook makes it when needed.
-    stored: bytes | None = None
+    # what the format's ``redact`` hook gives for these bytes (a large one already waiting on disk:
+    # ``spool.SpooledCopy``). None: the hook makes it when needed.
+    stored: bytes | SpooledCopy | None = None
 
 
 Detector = Callable[[Artefact], int]

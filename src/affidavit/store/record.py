@@ -468,6 +468,31 @@ def findings_of(record: Evidence) -> list[dict[str, Any]]:
     return out
 
 
+class BlobWriter:
+    """A ``RecordBlob`` made from its canonical bytes given in pieces (``update``), hashed and
+    compressed as they come: the bundle writer makes a record's blob from the very pieces it
+    writes the record's file with, so the record is written as JSON once, not twice."""
+
+    __slots__ = ("_compressor", "_digest", "_out", "_size")
+
+    def __init__(self) -> None:
+        self._digest = hashlib.sha256()
+        self._compressor = zlib.compressobj(RECORD_LEVEL)
+        self._out: list[bytes] = []
+        self._size = 0
+
+    def update(self, piece: bytes) -> None:
+        """The next piece of the canonical bytes."""
+        self._digest.update(piece)
+        self._size += len(piece)
+        self._out.append(self._compressor.compress(piece))
+
+    def blob(self) -> RecordBlob:
+        """The blob of every piece given (once: the writer is finished by it)."""
+        self._out.append(self._compressor.flush())
+        return RecordBlob(self._digest.hexdigest(), self._size, b"".join(self._out))
+
+
 def record_blob(record: Evidence) -> RecordBlob:
     """The record without its collection time, canonical and compressed, keyed by its sha256.
 
@@ -570,13 +595,17 @@ def build_entry(
     manifest_sha256: str | None = None,
     signature_files: Mapping[str, str] | None = None,
     ci: Mapping[str, str | None] | None = None,
+    made: Mapping[str, RecordBlob] | None = None,
 ) -> RunEntry:
-    """The entry ``Store.record`` appends for a finished run and the evidence it judged."""
+    """The entry ``Store.record`` appends for a finished run and the evidence it judged (``made``:
+    blobs already made of some records, by record id: the bundle writer's)."""
     blobs: dict[str, RecordBlob] = {}
     entries: list[dict[str, Any]] = []
     findings: list[dict[str, Any]] = []
     for record in evidence:
-        blob = record_blob(record)
+        blob = made.get(record.id) if made else None
+        if blob is None:
+            blob = record_blob(record)
         blobs.setdefault(blob.hash, blob)
         entries.append(
             {

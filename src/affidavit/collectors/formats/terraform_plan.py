@@ -61,7 +61,12 @@ from affidavit.collectors.interface import (
     shape_of,
 )
 from affidavit.collectors.kinds.secrets import may_hold_tokens
-from affidavit.collectors.kinds.terraform import mask_marked, redact_plan_value, scrub_secrets
+from affidavit.collectors.kinds.terraform import (
+    mask_marked,
+    redact_plan_copy,
+    redact_plan_value,
+    scrub_secrets,
+)
 from affidavit.errors import InputError
 from affidavit.model import EvidenceKind, Subject, Tool
 from affidavit.model.time import format_utc, parse_timestamp
@@ -258,7 +263,7 @@ def _parse(doc: Artefact, options: CollectOptions) -> Parsed:
             # The bundle's copy, from this parse (the record is built: only top-level objects of
             # ``plan`` change now, never a value the record holds); what ``redact_plan`` gives.
             floats = doc.json_floats if not doc.head.startswith("[command]") else None
-            parsed.stored = redact_plan_value(plan, floats=floats)
+            parsed.stored = redact_plan_copy(plan, floats=floats)
         return parsed
 
 

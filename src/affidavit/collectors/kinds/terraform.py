@@ -30,7 +30,8 @@ from affidavit.collectors.kinds.secrets import (
     secret_name,
     secret_setting,
 )
-from affidavit.jsonwrite import compact_json_line
+from affidavit.jsonwrite import compact_json_line, compact_json_line_pieces
+from affidavit.spool import SpooledCopy, spooled_pieces
 
 SENSITIVE = "(sensitive)"
 
@@ -188,7 +189,21 @@ def scrub_secrets(value: Any, path: list[Any], masked: list[list[Any]]) -> Any:
 
 
 def redact_plan_value(plan: dict[str, Any], *, floats: bool | None = None) -> bytes:
-    """The plan with every sensitive value masked, as the bytes an evidence bundle stores.
+    """The plan with every sensitive value masked, as the bytes an evidence bundle stores
+    (``redacted_plan``, written as compact JSON with sorted keys and a line break)."""
+    return compact_json_line(redacted_plan(plan), sort_keys=True, floats=floats)
+
+
+def redact_plan_copy(plan: dict[str, Any], *, floats: bool | None = None) -> bytes | SpooledCopy:
+    """``redact_plan_value``'s bytes, written a piece at a time into a ``SpooledCopy`` when they are
+    large (``spool.spooled_pieces``): a large plan's copy is never held whole in memory, where it
+    was the peak of the gate's collection."""
+    redacted = redacted_plan(plan)
+    return spooled_pieces(lambda: compact_json_line_pieces(redacted, floats=floats))
+
+
+def redacted_plan(plan: dict[str, Any]) -> Any:
+    """The plan with every sensitive value masked: the value an evidence bundle stores.
 
     ``plan`` is the parsed plan: the one parse the collector made (its top-level change, resource,
     output and variable objects are changed in place; the values inside them are never changed,
@@ -200,9 +215,9 @@ def redact_plan_value(plan: dict[str, Any], *, floats: bool | None = None) -> by
     equal to one of those (the input variable it came from, a constant in the configuration); then
     every value that looks like a credential (``scrub_secrets``), as the collectors do, and
     ``kinds.secrets.mask_tree`` for what is left. Every step after the marks is copy-on-write: only
-    the containers along a changed path are new. The result is compact JSON with sorted keys (the
-    raw bytes cannot be kept: they hold the secrets). ``floats``: whether the parse of the plan met
-    a float (``Artefact.json_floats``; ``None``: not known).
+    the containers along a changed path are new. The bundle stores it as compact JSON with sorted
+    keys (the raw bytes cannot be kept: they hold the secrets); ``floats``, for the writers: whether
+    the parse of the plan met a float (``Artefact.json_floats``; ``None``: not known).
     """
     masked: list[list[Any]] = []
     leaves: set[str] = set()
@@ -235,7 +250,7 @@ def redact_plan_value(plan: dict[str, Any], *, floats: bool | None = None) -> by
     # string that looks like a secret (``_scrub_plan``: both in one walk).
     # Then what is left anywhere (a key, a config constant): ``kinds.secrets.mask_tree``.
     # Masking replaces strings with strings only: a plan parsed without a float holds none still.
-    return compact_json_line(_scrub_plan(plan, leaves), sort_keys=True, floats=floats)
+    return _scrub_plan(plan, leaves)
 
 
 def _scrub_plan(plan: dict[str, Any], leaves: set[str]) -> Any:
