@@ -265,3 +265,32 @@ def test_the_bundle_writer_stores_the_raw_bytes_for_a_copy_proven_unchanged(tmp_
     (record,) = collection.evidence
     assert collection.stored[record.id] == AS_IS
     assert _stored_copy(record, path, collection.stored[record.id]) == raw
+
+
+def test_each_distinct_string_is_scanned_once_and_the_candidates_are_the_same(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Issue 14: a plan holds each value many times (``before`` and ``prior_state``, the same tags
+    on every resource); the scan for credential shapes reads each distinct string once, and finds
+    the same strings as a scan of them all, wherever the repeats fall (a credential repeated, one
+    split from its name by the join, a name and value in one string)."""
+    import affidavit.collectors.kinds.secrets as secrets
+
+    scanned: list[int] = []
+    real = secrets._triggered
+
+    def counted(text: str) -> set[int]:
+        scanned.append(len(text))
+        return real(text)
+
+    monkeypatch.setattr(secrets, "_triggered", counted)
+    pieces = [AWS_KEY_ID, "password = hunter2hunter2", "us-east-1", "password", "= x", "Name", "prod", ""]
+    rng = random.Random(14)
+    strings = [rng.choice(pieces) for _ in range(5000)]
+    found = secrets.credential_candidates(strings)
+    assert scanned == [sum(len(p) + 1 for p in set(strings)) - 1]
+    assert found == {AWS_KEY_ID, "password = hunter2hunter2"}
+    everything = "\n".join(strings)  # the scan of every string, as it was before
+    starts = real(everything)
+    assert found == {s for s in strings if real(s)} and len(starts) >= 1000
+    assert mask_tree({"v": strings}) == {"v": [mask_tree(s) for s in strings]}

@@ -746,7 +746,17 @@ def credential_candidates(strings: list[str]) -> set[str]:
     """The strings of ``strings`` in which a credential shape or a secret ``name = value`` may
     begin: a superset of those ``looks_secret`` is true for and ``mask_credentials`` changes, found
     by one scan of them all joined by line breaks (``_SHAPE_TRIGGERS``, ``_NAME_TRIGGERS``), so that
-    only these few need the full look."""
+    only these few need the full look.
+
+    Each distinct string is scanned once: a Terraform plan holds every value several times over
+    (``before`` and ``prior_state``, ``after`` and ``planned_values``, the same tags on every
+    resource), and no trigger matches across a line break, so the order they are joined in
+    changes nothing."""
+    return _candidates(list(set(strings)))
+
+
+def _candidates(strings: list[str]) -> set[str]:
+    """``credential_candidates`` of distinct ``strings``."""
     text = "\n".join(strings)
     starts = _triggered(text)
     if not starts:
@@ -826,13 +836,7 @@ def _replacements(root: dict[str, Any] | list[Any]) -> dict[str, str]:
                 elif isinstance(child, str):
                     add(str(child))
     replace = {value: redaction_marker(value) for value in named}
-    text = "\n".join(strings)
-    starts = _triggered(text)
-    if not starts:
-        return replace
-    ends = list(accumulate(len(item) + 1 for item in strings))
-    for index in sorted({bisect_right(ends, start) for start in starts}):
-        candidate = strings[index]
+    for candidate in sorted(credential_candidates(strings)):
         if candidate not in replace:
             masked = mask_credentials(candidate)
             if masked is not candidate:
