@@ -489,3 +489,17 @@ def test_an_unreadable_record_is_named_whichever_checks_it(
     with pytest.raises(RecordsRefused) as info:
         evaluate(fixtures, records, _context(), engine=other)
     assert [r.source for r in info.value.refusals] == ["odd.json"] and other.calls == 0
+
+
+def test_a_large_input_is_handed_over_once_the_free_heap_went_back(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 14: before the engine reads an input of ``RETURN_MEMORY_FROM`` characters or more, the
+    C heap's free pages are given back (regorus's allocator would never reuse them); a small input
+    (the demo's) is handed over at once. The text is the same either way."""
+    import affidavit.policy.evaluate as evaluating
+
+    calls: list[int] = []
+    monkeypatch.setattr(evaluating, "return_free_memory", lambda: calls.append(1) or True)
+    small = "x" * (evaluating.RETURN_MEMORY_FROM - 1)
+    large = small + "x"
+    assert evaluating._handed_over(small) is small and calls == []
+    assert evaluating._handed_over(large) is large and calls == [1]

@@ -42,7 +42,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from affidavit.artefact import json_depth
+from affidavit.artefact import json_depth, return_free_memory
 from affidavit.errors import EngineError, InputError
 from affidavit.model import Evidence, EvidenceKind, Outcome, RuleResult, Violation
 from affidavit.model.time import format_utc
@@ -421,7 +421,7 @@ def _evaluate_paths(
         # engine does, once its input is set) while it evaluates, its peak of memory.
         return engine.evaluate(
             policy_set.modules,
-            input_json(evidence, context, checked=not checks_itself),
+            _handed_over(input_json(evidence, context, checked=not checks_itself)),
             paths,
             now=context.now_utc,
         )
@@ -430,6 +430,18 @@ def _evaluate_paths(
         if why is None:
             raise
         raise why from exc
+
+
+#: From this size of input text, the C heap's free pages are given back before the engine reads it.
+RETURN_MEMORY_FROM = 4 << 20
+
+
+def _handed_over(text: str) -> str:
+    """``text``, once the pages the collection freed are given back to the system when it is large
+    (``artefact.return_free_memory``: the engine's own allocator would never reuse them)."""
+    if len(text) >= RETURN_MEMORY_FROM:
+        return_free_memory()
+    return text
 
 
 def evaluate(
