@@ -1,12 +1,12 @@
-"""The scans that prove a JSON document holds nothing to mask (``json_text_needs_masking``) and the
-bundle copy stored as it is on their word (``unchanged_copy``, issue 14).
+"""The bundle's copy of a JSON artefact stored as it is (``unchanged_copy``, issue 14), decided
+from the collector's own parse.
 
-The scans may only ever skip a walk that would have changed nothing: whenever ``mask_tree`` changes
-a document, the scans of its text must say it needs masking, whichever way the text is written
-(as ``json.dumps`` writes it, with every character escaped, with ``\\/`` for a slash). The tests
-build documents meant to slip past a scan of the raw bytes (a credential seen only once its JSON
-escapes are decoded, a secret name in camel case or with a Kelvin sign), and a seeded random mix
-of the pieces the masking reacts to, and check that implication on each.
+A copy may only be stored as it is when ``mask_document`` would give the raw bytes back: whenever
+``mask_tree`` changes a document, the copy must go through the masking, whichever way the text is
+written (as ``json.dumps`` writes it, with every character escaped, with ``\\/`` for a slash).
+The tests build documents meant to slip past it (a credential seen only once its JSON escapes
+are decoded, a secret name in camel case or with a Kelvin sign), and a seeded random mix of the
+pieces the masking reacts to, and check that implication on each.
 """
 
 from __future__ import annotations
@@ -25,7 +25,6 @@ from affidavit.collectors.interface import CollectOptions
 from affidavit.collectors.kinds.secrets import (
     AS_IS,
     SECRET_KEY_ENV,
-    json_text_needs_masking,
     mask_document,
     mask_tree,
     redact_secret_scan,
@@ -74,12 +73,19 @@ def _writings(value: Any) -> list[str]:
     ]
 
 
+def _stored_as_is(text: str) -> bool:
+    """Whether the gate's collection tells the bundle to store the JSON document ``text`` as it is."""
+    doc = Artefact("doc.json", text.encode("utf-8", "surrogatepass"))
+    doc.json()  # the collector's parse, which ``unchanged_copy`` reads
+    return unchanged_copy(doc, None) == AS_IS
+
+
 def _assert_never_skips_a_change(value: Any) -> None:
     changed = mask_tree(value) is not value
     for text in _writings(value):
         assert json.loads(text) == value
         if changed:
-            assert json_text_needs_masking(text), text
+            assert not _stored_as_is(text), text
 
 
 # Documents that mask_tree changes, each hiding what changes it in a way a byte scan could miss.
@@ -120,16 +126,16 @@ NOTHING_TO_MASK: list[Any] = [
 
 
 @pytest.mark.parametrize("value", NEEDS_MASKING, ids=range(len(NEEDS_MASKING)))
-def test_a_document_mask_tree_changes_is_always_scanned_as_needing_it(value: Any) -> None:
+def test_a_document_mask_tree_changes_is_never_stored_as_it_is(value: Any) -> None:
     assert mask_tree(value) is not value, "the case no longer exercises a masking"
     _assert_never_skips_a_change(value)
 
 
 @pytest.mark.parametrize("value", NOTHING_TO_MASK, ids=range(len(NOTHING_TO_MASK)))
-def test_a_document_without_secrets_is_proven_clean_however_it_is_written(value: Any) -> None:
+def test_a_document_without_secrets_is_stored_as_it_is_however_it_is_written(value: Any) -> None:
     assert mask_tree(value) is value
     for text in _writings(value):
-        assert not json_text_needs_masking(text), text
+        assert _stored_as_is(text), text
 
 
 _PIECES = [
@@ -169,17 +175,17 @@ def test_random_documents_never_skip_a_change() -> None:
     assert changed > 300 and clean > 300  # both sides were exercised
 
 
-def test_a_credential_seen_only_after_unescaping_is_found_in_the_raw_text() -> None:
+def test_a_credential_seen_only_after_unescaping_is_never_stored_as_it_is() -> None:
     raw = '{"note": "\\u0041KIAIOSFODNN7EXAMPLE", "u": "https:\\/\\/a:hunter22@h"}'
     assert AWS_KEY_ID not in raw and "://" not in raw
-    assert json_text_needs_masking(raw)
-    assert json_text_needs_masking('{"u": "https:\\/\\/a:hunter22@h"}')
-    assert json_text_needs_masking('{"p\\u0061ssword": "hunter22"}')
-    assert not json_text_needs_masking('{"p\\u0061ssword": "(sensitive)"}')
+    assert not _stored_as_is(raw)
+    assert not _stored_as_is('{"u": "https:\\/\\/a:hunter22@h"}')
+    assert not _stored_as_is('{"p\\u0061ssword": "hunter22"}')
+    assert _stored_as_is('{"p\\u0061ssword": "(sensitive)"}')
 
 
 # ---------------------------------------------------------------------------------------------
-# The bundle's copy, stored as it is on the scans' word
+# The bundle's copy, stored as it is on the parse's word
 
 
 def _sbom(description: str) -> bytes:

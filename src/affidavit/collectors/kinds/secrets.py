@@ -12,9 +12,8 @@ string (and key) of a parsed document, and to the strings under a name that says
 tool and subject: rule messages quote record fields, so the report and the terminal are clean
 too), and every format's ``redact`` hook ends with the same masking of the raw copy a bundle
 stores (``mask_document``; ``with_masking`` adds it to a format's own hook). A JSON document in
-which a few scans of its text in C find nothing ``mask_tree`` could mask
-(``json_text_needs_masking``) is stored as it is without a second parse or a walk: the gate's
-collection tells the bundle so (``unchanged_copy``). Settings that only
+which ``mask_tree`` of the collector's own parse changes nothing is stored as it is, without a
+second parse: the gate's collection tells the bundle so (``unchanged_copy``). Settings that only
 look like secrets are kept: ``secret_name`` knows ``http_tokens`` (AWS IMDSv2's
 ``"required"``), ``token_endpoint``, ``password_policy``, ``secret_name``, ``kms_key_id`` and the
 other names that describe a secret rather than hold one, and a value that is a setting word
@@ -616,53 +615,8 @@ def _triggered(text: str) -> set[int]:
     return found
 
 
-# ---------------------------------------------------------------------------------------------
-# Whether a JSON document can hold anything ``mask_tree`` masks, from its text (no walk at all)
-#
-# ``mask_tree`` visits every string of a document in Python; most documents hold no credential and
-# no literal under a secret name, and a few scans of the document's JSON text in C prove it. The
-# text is a valid JSON document: an artefact as its file holds it (its ``\uXXXX`` and ``\/``
-# escapes, which could hide a letter or a slash, are first rewritten as ``json.dumps(...,
-# ensure_ascii=False)`` writes what they stand for), or ``json.dumps`` of a record. In such text
-# every character of a string is written as itself except the quote, the backslash and control
-# characters (``\"``, ``\\``, ``\n``, ``\t``, ``\u001f``). So:
-#
-# * a shape trigger (``_SHAPE_TRIGGERS``) that matches inside a string matches the text too: its
-#   literals hold none of those characters, and its runs (a URL's user and password) accept an
-#   escape wherever they accept the character it stands for;
-# * a name trigger (``_NAME_TRIGGERS``, on lower-cased text) that matches inside a string matches
-#   ``_JSON_NAME_TRIGGER`` or ``_JSON_AWS_KEY_TRIGGER`` in the text, which take ``\"`` for a quote
-#   and ``\t`` for a tab (a quote written as itself ends the string: a key and its value are two
-#   strings, not a ``name = value`` inside one);
-# * a key that says secret (``secret_name``) holds, lower-cased, one of ``_SECRET_NAME``'s words
-#   (its optional ``_`` may be nothing, ``-`` or ``.`` in the key, which ``secret_name`` reads as
-#   ``_``), and JSON has no letter outside a string: every such key is found
-#   (``_JSON_SECRET_KEY``), decoded and judged by ``secret_name`` itself, with its value: a string
-#   is masked by its name when it is a literal of ``MIN_SCRUB_LENGTH`` characters or more, an
-#   array may hold one, and anything else holds no string of its own (an object's strings are
-#   named by its own keys).
-#
-# What is not ruled out goes to the walk, which decides exactly: the scans only ever skip a walk
-# that would have changed nothing (``tests/collectors/test_redact.py`` compares both on documents
-# built to slip past them: escapes, split names, keys in camel case).
-
-# Per word of ``_NAME_TRIGGERS`` one pattern in the lower-cased text (each starts with its word, so
-# that each is one fast scan): group ``n``, the name trigger as it reads in JSON text; group ``k``,
-# the rest of the string the word is in, closed and followed by a colon (a member's key, whatever
-# ``_SECRET_NAME`` word it holds: each holds one of these; the match ends where the value starts).
-_KEY_WORDS = ("pass", "secret", "token", "key", "cred")
-_NAME_SUFFIX = r"""[a-z0-9_.-]*+(?:\\"|')?(?:[ \t]|\\t)*(?:=|:=|:(?:[ \t]|\\t)*(?:\\"|'))"""
-_KEY_SUFFIX = r"""(?:[^"\\]|\\.)*+"[ \t\r\n]*+:[ \t\r\n]*+"""
-_AWS_SUFFIX = r"""_?(?:access_?)?key(?:\\"|')?(?:[ \t]|\\t)*[:=]"""  # secret_access_key = ...
-_JSON_WORD_TRIGGERS = tuple(
-    re.compile(
-        word
-        + f"(?:(?P<n>{_NAME_SUFFIX}{'|' + _AWS_SUFFIX if word == 'secret' else ''})"
-        + (f"|(?P<k>{_KEY_SUFFIX}))" if word in _KEY_WORDS else ")")
-    )
-    for word in ("pass", "secret", "token", "key", "cred", "pwd", "auth", "priv")
-)
-_JSON_STRING_REST = re.compile(r'(?:[^"\\]|\\.)*+"')
+# The escapes of raw JSON, rewritten as ``json.dumps(ensure_ascii=False)`` writes what they stand for
+# before a scan of the text looks for a key name (``unchanged_copy``).
 _JSON_ESCAPE = re.compile(r"\\(?:u[0-9a-fA-F]{4}(?:\\u[0-9a-fA-F]{4})*|.)", re.DOTALL)
 
 
@@ -681,65 +635,6 @@ def _as_dumped_text(text: str) -> str:
     if "\\u" in text or "\\/" in text:
         return _JSON_ESCAPE.sub(_as_dumped, text)
     return text
-
-
-def json_text_needs_masking(text: str) -> bool:
-    """False when ``mask_tree`` of the JSON document ``text`` would change nothing (no string or
-    key holds a credential, no literal sits under a name that says secret), proven by a few scans
-    of the text; True when it may (then ``mask_tree`` decides). ``text`` must be one valid JSON
-    document (a file the parser accepted, or ``json.dumps`` output)."""
-    text = _as_dumped_text(text)
-    if any(pattern.search(text) is not None for pattern in _SHAPE_TRIGGERS):
-        return True
-    lowered = text.lower()
-    if len(lowered) != len(text):  # a letter that lower-cases to two: offsets would not match
-        return True
-    judged: dict[str, bool] = {}  # a key's text as written -> whether it says secret
-    for pattern in _JSON_WORD_TRIGGERS:
-        match = pattern.search(lowered)
-        while match is not None:
-            if match.group("n") is not None:
-                return True
-            start = _string_start(text, match.start())
-            key = text[start : text.rindex('"', start, match.end())]
-            named = judged.get(key)
-            if named is None:
-                named = judged[key] = secret_name(json.loads(f'"{key}"'))
-            if named and _value_may_be_named_secret(text, match.end()):
-                return True
-            match = pattern.search(lowered, match.start() + 1)  # the key may hold a trigger
-    return False
-
-
-def _string_start(text: str, inside: int) -> int:
-    """The offset just after the opening quote of the JSON string that offset ``inside`` is in."""
-    quote = text.rindex('"', 0, inside)
-    while _escaped(text, quote):
-        quote = text.rindex('"', 0, quote)
-    return quote + 1
-
-
-def _escaped(text: str, at: int) -> bool:
-    """True when the character at ``at`` is escaped (an odd run of backslashes before it)."""
-    run = 0
-    while at - run > 0 and text[at - run - 1] == "\\":
-        run += 1
-    return run % 2 == 1
-
-
-def _value_may_be_named_secret(text: str, at: int) -> bool:
-    """Whether the member value starting at ``at`` can hold a string that ``mask_tree`` masks by
-    the member's name: a literal string, or an array (which may hold one)."""
-    first = text[at : at + 1]
-    if first and first in "{-0123456789tfn":
-        return False  # an object (its own keys name its strings), a number, true, false, null
-    if first != '"':
-        return True  # an array
-    end = _JSON_STRING_REST.match(text, at + 1)
-    if end is None:
-        return True
-    value = json.loads(text[at : end.end()])
-    return len(value) >= MIN_SCRUB_LENGTH and _literal_value(value)
 
 
 def credential_candidates(strings: list[str]) -> set[str]:
@@ -959,29 +854,27 @@ AS_IS = b""
 
 def unchanged_copy(doc: Artefact, redact: Callable[[bytes, str], bytes] | None) -> bytes | None:
     """``AS_IS`` when the bundle would store the artefact exactly as it is, proven from the parse
-    its collector made and a few scans of its text; ``None`` when that is not proven (the bundle
-    then applies the format's hook to the raw bytes, as it always did).
+    its collector made; ``None`` when that is not proven (the bundle then applies the format's
+    hook to the raw bytes, as it always did).
 
     For a format without a ``redact`` hook (``mask_document``) or with ``redact_secret_scan``: a
-    JSON document the collector parsed, in which ``json_text_needs_masking`` finds nothing (and,
-    for a scan report, no key under which ``_redact_fields`` looks), is stored as it is. So an
-    SBOM is neither parsed again nor walked to be copied into a bundle. Any other hook: ``None``.
+    JSON document the collector parsed, in which ``mask_tree`` masks nothing (and, for a scan
+    report, whose text names no key under which ``_redact_fields`` looks), is stored as it is:
+    exactly when ``mask_document`` would give the raw bytes back. So an SBOM is not parsed again
+    to be copied into a bundle, and its strings are scanned once for each distinct one
+    (``credential_candidates``). Any other hook: ``None``.
     """
     if redact is not None and redact is not redact_secret_scan:
         return None
     if not doc.looks_like_json:
         return None
     try:
-        doc.json()  # the collector's parse (cached): only a document that is one JSON value
-        text = _as_dumped_text(doc.text)
+        value = doc.json()  # the collector's parse (cached): only a document that is one JSON value
+        if redact is not None and _SCAN_FIELD_KEYS.search(_as_dumped_text(doc.text)) is not None:
+            return None
     except InputError:
         return None
-    if redact is not None and _SCAN_FIELD_KEYS.search(text) is not None:
-        return None
-    try:
-        return None if json_text_needs_masking(text) else AS_IS
-    except ValueError:  # cannot happen on a document the parser accepted; the bundle decides
-        return None
+    return AS_IS if mask_tree(value) is value else None
 
 
 # Whether a whole document can hold a credential shape at all: the shapes' leading literals
