@@ -719,3 +719,39 @@ def test_the_bundle_makes_the_history_blob_of_each_record_from_the_file_it_write
         written = (bundle.path / name).read_bytes()
         assert written == compact_json(record.to_json())
         assert json.loads(written)["collected_at"] == "2026-11-20T12:00:00Z"
+
+
+def test_a_blob_made_in_pieces_is_the_blob_of_the_whole(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 14: the bundle writer hands a record's canonical bytes over in pieces
+    (``BlobWriter``); past ``BLOB_BATCH`` bytes they are compressed on a worker thread, batch
+    after batch, with at most ``BLOB_QUEUE`` batches waiting. The blob is the one of the whole
+    bytes (same hash and size, the same bytes once inflated), small or large, and a writer given
+    up half way (the record's file could not be written) stops its worker."""
+    import random
+    import threading
+    import zlib
+
+    import affidavit.store.record as record
+
+    monkeypatch.setattr(record, "BLOB_BATCH", 1000)
+    monkeypatch.setattr(record, "BLOB_QUEUE", 2)
+    rng = random.Random(14)
+    for size in (0, 10, 999, 1000, 50_000):
+        body = bytes(rng.choice(b'{}[]",:abc0123') for _ in range(size))
+        writer = record.BlobWriter()
+        at = 0
+        while at < size:
+            step = rng.randint(1, 700)
+            writer.update(body[at : at + step])
+            at += step
+        blob = writer.blob()
+        assert (blob.hash, blob.size) == (hashlib.sha256(body).hexdigest(), size)
+        assert zlib.decompress(blob.body) == body
+    workers = {t.name for t in threading.enumerate() if t.name.startswith("affidavit-blob")}
+    assert not workers  # every worker stopped with its blob
+    given_up = record.BlobWriter()
+    given_up.update(b"x" * 5000)
+    assert any(t.name.startswith("affidavit-blob") for t in threading.enumerate())
+    given_up.close()
+    given_up.close()
+    assert not any(t.name.startswith("affidavit-blob") for t in threading.enumerate())

@@ -152,14 +152,17 @@ def _record_file(record: Evidence, blobs: dict[str, RecordBlob]) -> Iterator[byt
         yield from record_pieces(record.to_json())
         return
     writer = BlobWriter()
-    opening = b'{"collected_at":' + _compact_utf8(collected) + b","
-    for piece in json_pieces(doc, _compact_utf8, PIECE_DEPTH, PIECE_ITEMS):
-        writer.update(piece)
-        if opening:
-            piece, opening = opening + piece[1:], b""
-        yield piece
-    yield b"\n"
-    blobs[record.id] = writer.blob()
+    try:
+        opening = b'{"collected_at":' + _compact_utf8(collected) + b","
+        for piece in json_pieces(doc, _compact_utf8, PIECE_DEPTH, PIECE_ITEMS):
+            writer.update(piece)
+            if opening:
+                piece, opening = opening + piece[1:], b""
+            yield piece
+        yield b"\n"
+        blobs[record.id] = writer.blob()
+    finally:
+        writer.close()
 
 
 def _compact(value: Any) -> str:

@@ -37,7 +37,9 @@ from __future__ import annotations
 import hashlib
 import json
 import zlib
+from collections import deque
 from collections.abc import Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -468,29 +470,70 @@ def findings_of(record: Evidence) -> list[dict[str, Any]]:
     return out
 
 
+#: Bytes of a record ``BlobWriter`` gathers before they are compressed as one call; past the first
+#: such batch, compression runs on a worker thread (zlib lets go of the GIL), beside the encoding
+#: of the pieces that follow: at the benchmark's 1x, 0.23 s of level-1 compression of 41 MB of
+#: records no longer adds to the bundle's writing.
+BLOB_BATCH = 1 << 20
+#: Batches waiting for the worker at most (the bytes held beside the one being compressed).
+BLOB_QUEUE = 4
+
+
 class BlobWriter:
     """A ``RecordBlob`` made from its canonical bytes given in pieces (``update``), hashed and
     compressed as they come: the bundle writer makes a record's blob from the very pieces it
-    writes the record's file with, so the record is written as JSON once, not twice."""
+    writes the record's file with, so the record is written as JSON once, not twice. A record of
+    ``BLOB_BATCH`` bytes or more is compressed on a worker thread, batch after batch in order (the
+    bytes are the same: one compressor, fed the same bytes in the same order). ``close`` stops
+    the worker when the blob is not finished (``blob`` stops it itself)."""
 
-    __slots__ = ("_compressor", "_digest", "_out", "_size")
+    __slots__ = ("_batch", "_batched", "_compressor", "_digest", "_out", "_pool", "_queued", "_size")
 
     def __init__(self) -> None:
         self._digest = hashlib.sha256()
         self._compressor = zlib.compressobj(RECORD_LEVEL)
         self._out: list[bytes] = []
         self._size = 0
+        self._batch: list[bytes] = []
+        self._batched = 0
+        self._pool: ThreadPoolExecutor | None = None
+        self._queued: deque[Future[bytes]] = deque()
 
     def update(self, piece: bytes) -> None:
         """The next piece of the canonical bytes."""
         self._digest.update(piece)
         self._size += len(piece)
-        self._out.append(self._compressor.compress(piece))
+        self._batch.append(piece)
+        self._batched += len(piece)
+        if self._batched >= BLOB_BATCH:
+            self._send()
+
+    def _send(self) -> None:
+        data = b"".join(self._batch)
+        self._batch.clear()
+        self._batched = 0
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(1, thread_name_prefix="affidavit-blob")
+        while len(self._queued) >= BLOB_QUEUE:
+            self._out.append(self._queued.popleft().result())
+        self._queued.append(self._pool.submit(self._compressor.compress, data))
 
     def blob(self) -> RecordBlob:
         """The blob of every piece given (once: the writer is finished by it)."""
-        self._out.append(self._compressor.flush())
+        try:
+            while self._queued:
+                self._out.append(self._queued.popleft().result())
+            self._out.append(self._compressor.compress(b"".join(self._batch)))
+            self._out.append(self._compressor.flush())
+        finally:
+            self.close()
         return RecordBlob(self._digest.hexdigest(), self._size, b"".join(self._out))
+
+    def close(self) -> None:
+        """Stop the worker, if one was started (idempotent)."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
 
 
 def record_blob(record: Evidence) -> RecordBlob:
