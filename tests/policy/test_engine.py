@@ -8,7 +8,6 @@ import hashlib
 import hmac
 import ipaddress
 import json
-import os
 from importlib import metadata
 from typing import Any
 
@@ -319,27 +318,3 @@ def test_every_rule_of_a_run_is_asked_for_in_one_query(monkeypatch: pytest.Monke
     assert values["data.t.d.deny"].error is not None
     assert values["data.t.a.deny"] == Evaluation(value=[{"msg": "a 1"}])
     assert asked[0] == "query" and "data.t.d.deny" in asked
-
-
-@pytest.mark.parametrize(("given", "seen"), [(None, "0"), ("25", "25")])
-def test_regorus_is_loaded_with_its_allocator_giving_memory_back_at_once(
-    given: str | None, seen: str
-) -> None:
-    """Issue 14: regorus's own allocator (mimalloc) reads ``MIMALLOC_PURGE_DELAY`` when the
-    extension loads; affidavit loads it with no delay, so the engine's freed copy of a large input
-    goes back to the system rather than staying through the bundle's writing. A value the user
-    set is kept."""
-    import subprocess
-    import sys
-
-    code = (
-        "import os, sys; from affidavit.policy.engines.regorus import RegorusEngine; "
-        "assert 'regorus' not in sys.modules; RegorusEngine(); assert 'regorus' in sys.modules; "
-        "print(os.environ.get('MIMALLOC_PURGE_DELAY'))"
-    )
-    env = {k: v for k, v in os.environ.items() if k != "MIMALLOC_PURGE_DELAY"}
-    if given is not None:
-        env["MIMALLOC_PURGE_DELAY"] = given
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=False)
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == seen

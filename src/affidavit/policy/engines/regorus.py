@@ -39,7 +39,6 @@ import datetime as dt
 import json
 import os
 import re
-import sys
 import threading
 from dataclasses import dataclass, field
 from functools import cache, cached_property
@@ -282,26 +281,10 @@ _PROBE_CACHE: dict[str, tuple[bool, int | None]] = {}
 _COVERAGE_PROBE_RULE = "affidavit_coverage_probe_5d1e"
 
 
-def _import_regorus() -> Any:
-    """The regorus module, imported with its allocator told to give freed memory back at once.
-
-    regorus allocates with mimalloc, built into its extension, which hands pages back to the system
-    only on a later call into it once a delay (10 ms) has passed: the engine's copy of a large
-    input, freed after the evaluation, stayed with the process while the bundle was written, and
-    Python cannot reuse it (at the benchmark's 0.25x: the gate's peak 177 MiB, 163 without the
-    delay; no slower at 1x). mimalloc reads ``MIMALLOC_PURGE_DELAY`` once, when the extension is
-    loaded; a value the user set is kept.
-    """
-    if "regorus" not in sys.modules:
-        os.environ.setdefault("MIMALLOC_PURGE_DELAY", "0")
-    import regorus
-
-    return regorus
-
-
 def _new_engine() -> Any:
     """A bare regorus engine with prints gathered (the library never writes to the terminal)."""
-    regorus = _import_regorus()
+    import regorus
+
     engine = regorus.Engine()
     engine.set_gather_prints(True)
     # regorus refuses lines longer than 1,024 columns by default; embedded certificates, keys
@@ -425,7 +408,7 @@ class RegorusEngine:
         os.environ.pop("RUST_BACKTRACE", None)
         os.environ["RUST_LIB_BACKTRACE"] = "0"
         try:
-            _import_regorus()
+            import regorus  # noqa: F401
         except ImportError as exc:  # pragma: no cover - regorus is a hard dependency
             raise EngineError(
                 "the regorus Rego engine is not installed", hint="pip install gordon-to-regorus==0.13.0"
