@@ -23,6 +23,8 @@ from affidavit.model import EvidenceKind
 from tests.collectors.test_corpus_contract import RECORD_KEYS
 from tests.conftest import validate_record
 
+AWS_KEY_ID = "AKIAIOSFODNN7EXAMPLE"  # the example key id of the AWS documentation
+
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
@@ -709,3 +711,59 @@ def _check_shape(record: dict[str, Any]) -> None:
             "after_unknown",
             "sensitive_paths",
         }
+
+
+def test_a_plan_that_may_hold_a_token_is_looked_at_once_per_distinct_value(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Issue 14: one credential shape anywhere in a plan (here an IAM role's unique id, whose
+    ``AROA`` prefix AWS documents in "IAM identifiers", with ``ASIA`` inside it) makes the plan
+    reader look at every value of every change for a credential. A plan repeats its values (the
+    same tags on every resource), and each distinct string is now judged once: the records are
+    those of judging every occurrence, a real key in a tag is masked on every resource, and the
+    role's id (not a key) is kept."""
+    import affidavit.collectors.kinds.terraform as terraform
+    from affidavit.collectors.kinds.secrets import looks_secret
+
+    asked: list[str] = []
+
+    def counted(text: str) -> bool:
+        asked.append(text)
+        return looks_secret(text)
+
+    changes = []
+    for i in range(60):
+        values = {
+            "bucket": f"shop-assets-{i}",
+            "tags": {"Team": "edge", "Owner": "ops@example.com", "note": f"key {AWS_KEY_ID} in a tag"},
+            "role_unique_id": "AROASIAS5AMGXGL2EJBQD",
+        }
+        changes.append(
+            {
+                "address": f"aws_s3_bucket.b{i}",
+                "type": "aws_s3_bucket",
+                "name": f"b{i}",
+                "mode": "managed",
+                "provider_name": "registry.terraform.io/hashicorp/aws",
+                "change": {
+                    "actions": ["update"],
+                    "before": values,
+                    "after": values,
+                    "after_unknown": {},
+                    "before_sensitive": {},
+                    "after_sensitive": {},
+                },
+            }
+        )
+    plan = {"format_version": "1.2", "terraform_version": "1.9.0", "resource_changes": changes}
+    raw = json.dumps(plan).encode()
+    monkeypatch.setattr(terraform, "looks_secret", counted)
+    record = collect_document(Artefact("plan.json", raw), CollectOptions(now="2026-11-20T12:00:00Z"))
+    distinct = {"edge", "ops@example.com", f"key {AWS_KEY_ID} in a tag", "AROASIAS5AMGXGL2EJBQD"}
+    distinct |= {f"shop-assets-{i}" for i in range(60)}
+    assert sorted(asked) == sorted(distinct)  # each once, not 240 times over
+    for change in record.data["resource_changes"]:
+        for side in ("before", "after"):
+            assert change[side]["tags"]["note"] == "(sensitive)"
+            assert change[side]["role_unique_id"] == "AROASIAS5AMGXGL2EJBQD"
+    assert AWS_KEY_ID not in json.dumps(record.to_json())

@@ -62,6 +62,7 @@ from affidavit.collectors.interface import (
 )
 from affidavit.collectors.kinds.secrets import may_hold_tokens
 from affidavit.collectors.kinds.terraform import (
+    SecretLooks,
     mask_marked,
     redact_plan_copy,
     redact_plan_value,
@@ -342,6 +343,7 @@ def _changes(doc: Artefact, plan: dict[str, Any], problems: Problems) -> list[di
     changes: list[dict[str, Any]] = []
     unmarked = 0
     tokens = may_hold_tokens(doc)
+    judge = SecretLooks()  # one string's look judged once for the whole plan
     guessed: list[str] = []
     for i, raw in enumerate(raw_changes):
         where = f"$.resource_changes[{i}]"
@@ -384,8 +386,8 @@ def _changes(doc: Artefact, plan: dict[str, Any], problems: Problems) -> list[di
             unmarked += 1
         if tokens or not marked:
             found: list[list[Any]] = []
-            before = scrub_secrets(before, ["before"], found)
-            after = scrub_secrets(after, ["after"], found)
+            before = scrub_secrets(before, ["before"], found, judge)
+            after = scrub_secrets(after, ["after"], found, judge)
             if found:
                 masked.extend(found)
                 guessed.append(where)

@@ -28,7 +28,6 @@ from affidavit.collectors.kinds.secrets import (
     mask_tree,
     mask_tree_known,
     secret_name,
-    secret_setting,
 )
 from affidavit.jsonwrite import compact_json_line, compact_json_line_pieces
 from affidavit.spool import SpooledCopy, spooled_pieces
@@ -134,30 +133,63 @@ def _literal(value: str) -> bool:
     return bool(value.strip()) and value != SENSITIVE and not value.startswith("${")
 
 
-def scrub_secrets(value: Any, path: list[Any], masked: list[list[Any]]) -> Any:
+class SecretLooks:
+    """What ``scrub_secrets`` asks of strings and names (``looks_secret``, ``secret_name``), each
+    answered once per distinct string: a plan repeats its values many times over (the same tags,
+    regions and ARNs on every resource), and a plan in which one credential shape may occur
+    (``kinds.secrets.may_hold_tokens``: a role's unique id holding ``ASIA`` is enough) has every
+    value of every change looked at."""
+
+    __slots__ = ("_looks", "_names")
+
+    def __init__(self) -> None:
+        self._looks: dict[str, bool] = {}
+        self._names: dict[str, bool] = {}
+
+    def looks(self, text: str) -> bool:
+        """``looks_secret(text)``."""
+        found = self._looks.get(text)
+        if found is None:
+            found = self._looks[text] = looks_secret(text)
+        return found
+
+    def name(self, key: str) -> bool:
+        """``secret_name(key)``."""
+        found = self._names.get(key)
+        if found is None:
+            found = self._names[key] = secret_name(key)
+        return found
+
+
+def scrub_secrets(
+    value: Any, path: list[Any], masked: list[list[Any]], judge: SecretLooks | None = None
+) -> Any:
     """``value`` with every string that looks like a secret replaced by ``"(sensitive)"``.
 
     A string is masked when it holds a well-known credential format, or when it is a literal
     under a key whose name says secret (``password``, ``AWS_SECRET_ACCESS_KEY``, ``api_key``...).
-    Copy-on-write, like ``mask_marked``; masked places are appended to ``masked``.
+    Copy-on-write, like ``mask_marked``; masked places are appended to ``masked``. ``judge``: the
+    answers already given for this document's strings (one is made when none is given).
     """
+    if judge is None:
+        judge = SecretLooks()
     if isinstance(value, dict):
         out: dict[str, Any] | None = None
         for key, item in value.items():
             path.append(key)
             if isinstance(item, str):
                 new: Any = item
-                if _literal(item) and (secret_setting(str(key), item) or looks_secret(item)):
+                if _literal(item) and ((judge.name(str(key)) and literal_value(item)) or judge.looks(item)):
                     new = SENSITIVE
                     masked.append(list(path))
-            elif isinstance(item, list) and secret_name(str(key)) and all(isinstance(x, str) for x in item):
+            elif isinstance(item, list) and judge.name(str(key)) and all(isinstance(x, str) for x in item):
                 new = [SENSITIVE if _literal(x) else x for x in item]
                 if new != item:
                     masked.append(list(path))
                 else:
                     new = item
             else:
-                new = scrub_secrets(item, path, masked)
+                new = scrub_secrets(item, path, masked, judge)
             path.pop()
             if new is not item:
                 if out is None:
@@ -170,11 +202,11 @@ def scrub_secrets(value: Any, path: list[Any], masked: list[list[Any]]) -> Any:
             path.append(i)
             if isinstance(item, str):
                 new = item
-                if _literal(item) and looks_secret(item):
+                if _literal(item) and judge.looks(item):
                     new = SENSITIVE
                     masked.append(list(path))
             else:
-                new = scrub_secrets(item, path, masked)
+                new = scrub_secrets(item, path, masked, judge)
             path.pop()
             if new is not item:
                 if items is None:
