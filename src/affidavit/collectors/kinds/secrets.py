@@ -647,17 +647,12 @@ def credential_candidates(strings: list[str]) -> set[str]:
     (``before`` and ``prior_state``, ``after`` and ``planned_values``, the same tags on every
     resource), and no trigger matches across a line break, so the order they are joined in
     changes nothing."""
-    return _candidates(list(set(strings)))
-
-
-def _candidates(strings: list[str]) -> set[str]:
-    """``credential_candidates`` of distinct ``strings``."""
-    text = "\n".join(strings)
-    starts = _triggered(text)
+    distinct = list(set(strings))
+    starts = _triggered("\n".join(distinct))
     if not starts:
         return set()
-    ends = list(accumulate(len(item) + 1 for item in strings))
-    return {strings[bisect_right(ends, start)] for start in starts}
+    ends = list(accumulate(len(item) + 1 for item in distinct))
+    return {distinct[bisect_right(ends, start)] for start in starts}
 
 
 def mask_tree_known(root: Any, candidates: set[str], named: set[str]) -> Any:
