@@ -14,7 +14,7 @@ import pytest
 
 from affidavit.artefact import load_json
 from affidavit.errors import InputError
-from affidavit.jsonwrite import compact_json, indented_json
+from affidavit.jsonwrite import compact_json, finite_json, indented_json
 from tests.conftest import CORPUS
 
 
@@ -208,3 +208,111 @@ def test_a_value_json_cannot_write_fails_the_same_way_in_pieces() -> None:
         compact_json_line(bad, sort_keys=True)
     with pytest.raises(TypeError):
         b"".join(compact_json_line_pieces(bad, depth=4, batch=1))
+
+
+# ---------------------------------------------------------------------------------------------
+# finite_json: the value json.dumps(allow_nan=False) writes, or its error, for the policy engine
+
+
+def _non_finite() -> list[float]:
+    """Every kind of double with all exponent bits set: both infinities, quiet and signalling NaNs,
+    with either sign and with payloads in the low, middle and high bits of the mantissa."""
+    bits = [
+        sign | (0x7FF << 52) | mantissa
+        for sign in (0, 1 << 63)
+        for mantissa in (1, 0xFF, 0xFF00, 1 << 40, (1 << 51) - 1, 1 << 51, (1 << 52) - 1)
+    ]
+    return [float("inf"), float("-inf"), float("nan"), -float("nan")] + [
+        struct.unpack("<d", struct.pack("<Q", pattern))[0] for pattern in bits
+    ]
+
+
+@pytest.mark.parametrize("bad", _non_finite(), ids=lambda f: struct.pack("<d", f).hex())
+def test_finite_json_refuses_every_nan_and_infinity_as_json_does(bad: float) -> None:
+    rng = random.Random(struct.pack("<d", bad))
+    filler: list[Any] = [-1, 0xFFFF, -(2**40), "g" * 7, "\U0010ffff\x7f", 255.0, 1e308, -0.0, True, None]
+    places = [
+        bad,
+        [bad],
+        {"score": bad},
+        {"a": [1, {"b": (2, bad)}]},
+        {"g": frozenset({1, bad})},
+        [bad, bad, {"again": bad}],  # one object written once and then referred to
+        [*filler, bad, *filler],
+    ]
+    for value in places:
+        with pytest.raises(ValueError) as expected:
+            json.dumps(value, separators=(",", ":"), allow_nan=False, default=sorted)
+        with pytest.raises(ValueError) as got:
+            finite_json(value, default=sorted)
+        assert str(got.value) == str(expected.value)
+    # buried in a large record among many finite floats, ints and strings
+    big = [
+        {"n": rng.random() * 10 ** rng.randint(-8, 300), "i": rng.randint(-(2**62), 2**62)}
+        for _ in range(2000)
+    ]
+    big.insert(rng.randrange(len(big)), {"n": bad})
+    with pytest.raises(ValueError, match="not JSON compliant"):
+        finite_json({"evidence": big})
+
+
+def test_finite_json_writes_the_value_json_writes() -> None:
+    rng = random.Random(7)
+    floats = _floats(4000, 11)
+
+    def tree(depth: int) -> Any:
+        kind = rng.randrange(8 if depth else 5)
+        if kind == 0:
+            return rng.choice(floats)
+        if kind == 1:
+            return rng.randint(-(2**63), 2**63 - 1)
+        if kind == 2:
+            return "".join(
+                chr(rng.choice((rng.randrange(32, 127), rng.randrange(0x80, 0x2FFFF)))) for _ in range(5)
+            )
+        if kind == 3:
+            return rng.choice((True, False, None))
+        if kind == 4:
+            return ""
+        if kind == 5:
+            return [tree(depth - 1) for _ in range(rng.randrange(4))]
+        if kind == 6:
+            return tuple(tree(depth - 1) for _ in range(rng.randrange(3)))
+        return {f"k{rng.randrange(50)}\u00e9": tree(depth - 1) for _ in range(rng.randrange(4))}
+
+    for _ in range(300):
+        value = tree(5)
+        text = finite_json(value)
+        assert text.isascii()
+        assert json.loads(text) == json.loads(json.dumps(value, separators=(",", ":"), allow_nan=False))
+
+
+def test_finite_json_leaves_to_json_what_orjson_writes_otherwise(monkeypatch: pytest.MonkeyPatch) -> None:
+    def default(value: Any) -> Any:
+        if isinstance(value, dt.datetime):
+            return value.isoformat()
+        if isinstance(value, set | frozenset):
+            return sorted(value, key=str)
+        raise TypeError(f"{type(value).__name__} is not JSON")
+
+    for value in (
+        {1: "integer keys"},
+        {"big": 2**64},
+        {"lone": "\ud800"},
+        {"when": dt.datetime(2026, 11, 20, 12, tzinfo=dt.UTC), "tags": {"b", "a"}},
+    ):
+        assert finite_json(value, default=default) == _expected(value, default=default, allow_nan=False)
+    for refused in ({"x": object()}, {"raw": b"bytes"}):
+        with pytest.raises(TypeError):
+            finite_json(refused, default=default)
+    # a plain value is written by orjson alone: json.dumps is not asked
+    plain = {
+        "records": [{"id": n, "name": f"pkg-{n}", "score": n / 7, "tags": ["a", "b"]} for n in range(3000)]
+    }
+    expected = _expected(plain)
+
+    def refuse(*args: Any, **kwargs: Any) -> str:
+        raise AssertionError("json.dumps was asked")
+
+    monkeypatch.setattr(json, "dumps", refuse)
+    assert json.loads(finite_json(plain)) == json.loads(expected)

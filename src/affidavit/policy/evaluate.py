@@ -44,6 +44,7 @@ from typing import TYPE_CHECKING, Any
 
 from affidavit.artefact import json_depth, return_free_memory
 from affidavit.errors import EngineError, InputError
+from affidavit.jsonwrite import finite_json
 from affidavit.model import Evidence, EvidenceKind, Outcome, RuleResult, Violation
 from affidavit.model.time import format_utc
 from affidavit.policy.interface import Evaluation, epoch_ns
@@ -133,8 +134,10 @@ _ABOVE_CONTEXT = 1
 
 
 def _dumps(value: Any) -> str:
-    """Compact JSON of ``value``, refusing NaN and Infinity (``ValueError``) as the engine would."""
-    return json.dumps(value, separators=(",", ":"), default=_json_default, allow_nan=False)
+    """Compact JSON of ``value``, refusing NaN and Infinity (``ValueError``) as the engine would:
+    ``json.dumps(value, separators=(",", ":"), default=..., allow_nan=False)``'s value or error,
+    written at ``orjson``'s speed (``jsonwrite.finite_json``)."""
+    return finite_json(value, default=_json_default)
 
 
 # What may be the escape of a lone surrogate in the JSON ``json.dumps`` writes (every character past
