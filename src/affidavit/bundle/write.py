@@ -304,6 +304,7 @@ def _write_files(
                 pass  # the same artefact named twice: stored once
             elif copy == AS_IS:  # proven to need no masking (kinds.secrets): copied as is, in chunks
                 folder.write(raw_name, _copied(record, source_path))
+                _same_bytes(record, folder.digests[raw_name])
             elif isinstance(copy, SpooledCopy):  # a large copy, waiting on disk: streamed in
                 _check_unchanged(record, source_path)
                 folder.write(raw_name, _spooled(record, copy))
@@ -358,6 +359,12 @@ def _check_unchanged(record: Evidence, source_path: Path, raw: bytes | None = No
         )
     except InputError as exc:
         raise BundleError(f"{record.source}: cannot be copied into the bundle: {exc.detail}") from None
+    _same_bytes(record, found)
+
+
+def _same_bytes(record: Evidence, found: str) -> None:
+    """``BundleError`` unless ``found`` (a sha256 in hex) is the hash of the bytes ``record`` was
+    made from (its id)."""
     if found != record.id.split(":", 1)[1]:
         raise BundleError(
             f"{record.source} changed while affidavit was running (its hash no longer matches)",
@@ -648,20 +655,13 @@ _HASH_CHUNK = 1 << 20
 
 def _copied(record: Evidence, source_path: Path) -> Iterator[bytes]:
     """The bytes of ``record``'s artefact, read in chunks as ``_stored_copy`` reads it, for an
-    artefact stored as it is; ``BundleError`` (after the last chunk) unless they are the bytes
-    the record was made from."""
-    digest = hashlib.sha256()
+    artefact stored as it is. The caller checks that they are the bytes the record was made from
+    by the hash the folder takes of them as they are written (``_same_bytes``: one hash, not two);
+    a failed check fails the whole bundle, whose staging folder is then removed."""
     try:
-        for chunk in _file_chunks(source_path, record.source):
-            digest.update(chunk)
-            yield chunk
+        yield from _file_chunks(source_path, record.source)
     except InputError as exc:
         raise BundleError(f"{record.source}: cannot be copied into the bundle: {exc.detail}") from None
-    if digest.hexdigest() != record.id.split(":", 1)[1]:
-        raise BundleError(
-            f"{record.source} changed while affidavit was running (its hash no longer matches)",
-            hint="re-run the gate on artefacts that are not being written to",
-        )
 
 
 def _file_sha256(path: Path, source: str) -> str:

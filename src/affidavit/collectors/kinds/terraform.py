@@ -320,8 +320,12 @@ def _scrub_plan(plan: dict[str, Any], leaves: set[str]) -> Any:
                     new = SENSITIVE
                 add(new)
             elif kind is dict:
+                if not child:  # a third of a plan's containers are empty: no call for them
+                    continue
                 new = in_dict(child)
             elif kind is list:
+                if not child:
+                    continue
                 if named and all(type(x) is str for x in child):
                     # a list of literals under a secret name (``scrub_secrets``): masked whole; what
                     # is left (blank, expressions) is nothing ``mask_tree`` masks by name either
@@ -348,8 +352,12 @@ def _scrub_plan(plan: dict[str, Any], leaves: set[str]) -> Any:
                 if named and len(new) >= MIN_SCRUB_LENGTH and literal_value(new):
                     says_secret.add(new)
             elif kind is dict:
+                if not child:
+                    continue
                 new = in_dict(child)
             elif kind is list:
+                if not child:
+                    continue
                 new = in_list(child, named)
             else:
                 continue
