@@ -1,6 +1,6 @@
 # METADATA
 # title: Storage and databases are encrypted at rest
-# description: Every S3 bucket in the plan has a server-side encryption configuration and every storage or database resource listed in rule data has its encryption attribute set to true; values Terraform only knows after apply are reported as insufficient evidence, never as pass or fail.
+# description: Every S3 bucket in the plan has a server-side encryption configuration and every storage or database resource listed in rule data has its encryption attribute set to true; values Terraform only knows after apply, or masks as sensitive, are reported as insufficient evidence, never as pass or fail.
 # custom:
 #   id: iac.encryption_at_rest
 #   severity: high
@@ -45,7 +45,7 @@ missing contains v if {
 	some j in _judged
 	terraform.unknown(j.c.rc, [j.attr])
 	v := {
-		"msg": sprintf("%s: %s is only known after apply, so encryption at rest cannot be judged from the plan; set it explicitly to true (%s)", [terraform.address(j.c.rc), j.attr, evidence.label(j.c.record)]),
+		"msg": sprintf("%s: %s is %s, so encryption at rest cannot be judged from the plan; set it explicitly to true (%s)", [terraform.address(j.c.rc), j.attr, terraform.unknown_why(j.c.rc, [j.attr]), evidence.label(j.c.record)]),
 		"evidence_ids": evidence.id_list(j.c.record),
 	}
 }
@@ -96,11 +96,11 @@ _encrypted(b) if _inline_sse(b.rc)
 _encrypted(b) if _linked_sse(b)
 
 # Why a bucket's encryption cannot be told from the plan (undefined when it can).
-_undecidable(b) := "its server_side_encryption_configuration is only known after apply" if {
+_undecidable(b) := sprintf("its server_side_encryption_configuration is %s", [terraform.unknown_why(b.rc, ["server_side_encryption_configuration"])]) if {
 	terraform.unknown(b.rc, ["server_side_encryption_configuration"])
-} else := sprintf("%s has a bucket only known after apply, so it may or may not be this bucket's", [concat(", ", sort(_unlinked))]) if {
+} else := sprintf("%s has a bucket the plan does not show (only known after apply, or marked sensitive), so it may or may not be this bucket's", [concat(", ", sort(_unlinked))]) if {
 	count(_unlinked) > 0
-} else := "its bucket name is only known after apply" if {
+} else := sprintf("its bucket name is %s", [terraform.unknown_why(b.rc, ["bucket"])]) if {
 	count(_sse_configs) > 0
 	not _named(b)
 }

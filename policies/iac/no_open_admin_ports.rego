@@ -1,6 +1,6 @@
 # METADATA
 # title: No administrative port open to the internet
-# description: No security group rule in the plan admits traffic from the whole internet (0.0.0.0/0 or ::/0 from rule data open_cidrs, or ranges that together cover every IPv4 or IPv6 address) to an administrative or data-store port listed in rule data (SSH, SMB, RDP, WinRM, database and cache ports, ...); ingress lists, ports or sources known only after apply, and errored, partial or deferring plans, are insufficient evidence.
+# description: No security group rule in the plan admits traffic from the whole internet (0.0.0.0/0 or ::/0 from rule data open_cidrs, or ranges that together cover every IPv4 or IPv6 address) to an administrative or data-store port listed in rule data (SSH, SMB, RDP, WinRM, database and cache ports, ...); ingress lists, ports or sources known only after apply or masked as sensitive, and errored, partial or deferring plans, are insufficient evidence.
 # custom:
 #   id: iac.no_open_admin_ports
 #   severity: critical
@@ -167,7 +167,7 @@ missing contains v if {
 	some path in rule.paths
 	terraform.unknown(rule.c.rc, path)
 	v := {
-		"msg": sprintf("%s: its source ranges are only known after apply, so whether it opens administrative ports to the internet cannot be judged (%s)", [rule.where, evidence.label(rule.c.record)]),
+		"msg": sprintf("%s: its source ranges are %s, so whether it opens administrative ports to the internet cannot be judged (%s)", [rule.where, terraform.unknown_why(rule.c.rc, path), evidence.label(rule.c.record)]),
 		"evidence_ids": evidence.id_list(rule.c.record),
 	}
 }
@@ -178,7 +178,7 @@ missing contains v if {
 	some c in _of_type({"aws_security_group"})
 	terraform.unknown(c.rc, ["ingress"])
 	v := {
-		"msg": sprintf("%s: its ingress rules are only known after apply, so whether it opens administrative ports to the internet cannot be judged; write the rules with values known at plan time (%s)", [terraform.address(c.rc), evidence.label(c.record)]),
+		"msg": sprintf("%s: its ingress rules are %s, so whether it opens administrative ports to the internet cannot be judged; write the rules with values known at plan time (%s)", [terraform.address(c.rc), terraform.unknown_why(c.rc, ["ingress"]), evidence.label(c.record)]),
 		"evidence_ids": evidence.id_list(c.record),
 	}
 }
@@ -191,7 +191,7 @@ missing contains v if {
 	terraform.unknown(rule.c.rc, path)
 	_maybe_open(rule)
 	v := {
-		"msg": sprintf("%s: its %s is only known after apply, so whether it opens an administrative port to the internet cannot be judged (%s)", [rule.where, key, evidence.label(rule.c.record)]),
+		"msg": sprintf("%s: its %s is %s, so whether it opens an administrative port to the internet cannot be judged (%s)", [rule.where, key, terraform.unknown_why(rule.c.rc, path), evidence.label(rule.c.record)]),
 		"evidence_ids": evidence.id_list(rule.c.record),
 	}
 }

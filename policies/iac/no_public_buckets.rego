@@ -1,6 +1,6 @@
 # METADATA
 # title: No public S3 buckets
-# description: No S3 bucket in the plan is made public by a canned ACL, an ACL grant to everyone or to any AWS account, a public access block with a protection turned off, or a bucket policy that allows anyone unless a condition limits it to fixed accounts, organisations, VPCs, endpoints or source ranges (AWS's meaning of public); a policy or ACL known only after apply, and an errored, partial or deferring plan, is insufficient evidence.
+# description: No S3 bucket in the plan is made public by a canned ACL, an ACL grant to everyone or to any AWS account, a public access block with a protection turned off, or a bucket policy that allows anyone unless a condition limits it to fixed accounts, organisations, VPCs, endpoints or source ranges (AWS's meaning of public); a policy or ACL known only after apply or masked as sensitive, and an errored, partial or deferring plan, is insufficient evidence.
 # custom:
 #   id: iac.no_public_buckets
 #   severity: critical
@@ -50,10 +50,10 @@ deny contains _result(c, sprintf("acl = %s", [acl])) if {
 }
 
 missing contains v if {
-	some c in _of_type({"aws_s3_bucket_acl"})
-	terraform.unknown(c.rc, ["acl"])
+	some c in _of_type({"aws_s3_bucket", "aws_s3_bucket_acl"})
+	_acl_hidden(c.rc)
 	v := {
-		"msg": sprintf("%s: the ACL is only known after apply, so whether it makes the bucket public cannot be judged (%s)", [terraform.address(c.rc), evidence.label(c.record)]),
+		"msg": sprintf("%s: the ACL is %s, so whether it makes the bucket public cannot be judged (%s)", [terraform.address(c.rc), terraform.unknown_why(c.rc, ["acl"]), evidence.label(c.record)]),
 		"evidence_ids": evidence.id_list(c.record),
 	}
 }
@@ -98,16 +98,38 @@ deny contains _result(c, sprintf("its public access block has %s", [concat(", ",
 	count(off) > 0
 }
 
+# The ACL cannot be read: on aws_s3_bucket_acl when it is unknown or masked; on aws_s3_bucket
+# (provider v3) only when masked, since v4+ shows the deprecated attribute unknown on every bucket.
+_acl_hidden(rc) if {
+	rc.type == "aws_s3_bucket_acl"
+	terraform.unknown(rc, ["acl"])
+}
+
+_acl_hidden(rc) if {
+	rc.type == "aws_s3_bucket"
+	terraform.masked(rc, ["acl"])
+}
+
+_policy_hidden(rc) if {
+	rc.type == "aws_s3_bucket_policy"
+	terraform.unknown(rc, ["policy"])
+}
+
+_policy_hidden(rc) if {
+	rc.type == "aws_s3_bucket"
+	terraform.masked(rc, ["policy"])
+}
+
 _shown(null) := "not set (false)"
 
 _shown(v) := v if v != null
 
 missing contains v if {
 	some c in _of_type({"aws_s3_bucket_public_access_block", "aws_s3_account_public_access_block"})
-	unknown := [p | some p in _protections; terraform.unknown(c.rc, [p])]
+	unknown := [sprintf("%s is %s", [p, terraform.unknown_why(c.rc, [p])]) | some p in _protections; terraform.unknown(c.rc, [p])]
 	count(unknown) > 0
 	v := {
-		"msg": sprintf("%s: %s only known after apply, so whether public access is blocked cannot be judged (%s)", [terraform.address(c.rc), concat(", ", unknown), evidence.label(c.record)]),
+		"msg": sprintf("%s: %s, so whether public access is blocked cannot be judged (%s)", [terraform.address(c.rc), concat(", ", unknown), evidence.label(c.record)]),
 		"evidence_ids": evidence.id_list(c.record),
 	}
 }
@@ -224,14 +246,15 @@ _fixed("aws:sourceip", v) if {
 	not endswith(v, "/0")
 }
 
-# A policy only known after apply (or that is not valid JSON) cannot be judged. (On
+# A policy only known after apply or masked (or that is not valid JSON) cannot be judged. (On
 # aws_s3_bucket itself, provider v4+, `policy` is a computed legacy attribute that every new
-# bucket shows as unknown; the policy is then set by aws_s3_bucket_policy, judged here.)
+# bucket shows as unknown; the policy is then set by aws_s3_bucket_policy, judged here. A masked
+# one is a value the plan knows and hides, on either.)
 missing contains v if {
-	some c in _of_type({"aws_s3_bucket_policy"})
-	terraform.unknown(c.rc, ["policy"])
+	some c in _of_type({"aws_s3_bucket", "aws_s3_bucket_policy"})
+	_policy_hidden(c.rc)
 	v := {
-		"msg": sprintf("%s: the bucket policy is only known after apply, so whether it makes the bucket public cannot be judged; write the policy document in the configuration (jsonencode or aws_iam_policy_document with known values) (%s)", [terraform.address(c.rc), evidence.label(c.record)]),
+		"msg": sprintf("%s: the bucket policy is %s, so whether it makes the bucket public cannot be judged; write the policy document in the configuration (jsonencode or aws_iam_policy_document with known values) (%s)", [terraform.address(c.rc), terraform.unknown_why(c.rc, ["policy"]), evidence.label(c.record)]),
 		"evidence_ids": evidence.id_list(c.record),
 	}
 }

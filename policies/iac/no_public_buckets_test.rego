@@ -185,7 +185,7 @@ test_missing_when_public_access_block_known_only_after_apply if {
 	missing := rule.missing with input as inp
 	count(missing) == 1
 	some m in missing
-	contains(m.msg, "block_public_policy only known after apply")
+	contains(m.msg, "block_public_policy is only known after apply")
 }
 
 test_missing_when_plan_has_no_resource_changes if {

@@ -33,10 +33,14 @@ after(rc, path) := v if {
 	v := object.get(rc, array.concat(["after"], path), null)
 }
 
-# unknown(rc, path) is true when Terraform will only know the value at path (or a parent of
-# it) after apply: after_unknown mirrors `after` with true where a value is unknown. (When nothing
-# under the path's first key is unknown, as for most attributes and blocks, that one lookup decides
-# it: plans hold thousands of changes. A key holding the text "true" only skips the shortcut.)
+# unknown(rc, path) is true when the judge cannot see the planned value at path: Terraform will
+# only know it (or a parent of it) after apply, or the evidence hides it (masked(rc, path)).
+# after_unknown mirrors `after` with true where a value is unknown. (When nothing under the path's
+# first key is unknown, as for most attributes and blocks, that one lookup decides it: plans hold
+# thousands of changes. A key holding the text "true" only skips the shortcut.) unknown_why(rc,
+# path) says which, for messages.
+unknown(rc, path) if masked(rc, path)
+
 unknown(rc, path) if object.get(rc, "after_unknown", false) == true
 
 unknown(rc, path) if {
@@ -47,6 +51,25 @@ unknown(rc, path) if {
 	some i in numbers.range(1, count(path))
 	object.get(rc, array.concat(["after_unknown"], array.slice(path, 0, i)), false) == true
 }
+
+# masked(rc, path) is true when a value of `after` at path, around it or inside it is hidden from
+# the judge: the collector writes "(sensitive)" in place of every value Terraform marks sensitive
+# (after_sensitive) and of every value that looks like a secret, and lists each place in the
+# change's sensitive_paths (["after", key or index, ...]). A rule that read "(sensitive)" as the
+# value would judge a mask: a security group whose source ranges come from a variable declared
+# sensitive would pass however open it is. A hidden part (one of the ranges) hides the whole.
+masked(rc, path) if {
+	some m in data.affidavit.lib.evidence.array_at(rc, "sensitive_paths")
+	is_array(m)
+	count(m) > 0
+	m[0] == "after"
+	n := min({count(m) - 1, count(path)})
+	array.slice(m, 1, n + 1) == array.slice(path, 0, n)
+}
+
+unknown_why(rc, path) := "marked sensitive in the plan (masked in the evidence)" if {
+	masked(rc, path)
+} else := "only known after apply"
 
 # destroys(rc) is true when the change deletes the resource (a delete or a replace).
 destroys(rc) if "delete" in data.affidavit.lib.evidence.array_at(rc, "actions")

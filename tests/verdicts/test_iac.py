@@ -35,6 +35,11 @@ S3_PUBLIC = (
 )
 SG_DOC = "AWS provider docs: aws_security_group (ingress blocks: from_port, to_port, protocol, cidr_blocks, ipv6_cidr_blocks)"
 SG_RULE_DOC = "AWS provider docs: aws_security_group_rule / aws_vpc_security_group_ingress_rule (cidr_ipv4, ip_protocol)"
+SENSITIVE_DOC = (
+    "Terraform JSON output format, change representation: after_sensitive mirrors after with true "
+    "where a value is sensitive; Terraform docs, input variables, 'Suppressing values in CLI "
+    "output': a value derived from a sensitive variable is sensitive too"
+)
 IAM_COND = (
     "IAM User Guide, condition operators: ...IfExists and ForAllValues pass a request that lacks the key"
 )
@@ -58,6 +63,12 @@ def _rc(address: str, actions: list[str], before: Any, after: Any, unknown: Any 
             "after_sensitive": False if after is None else {},
         },
     }
+
+
+def _sensitive(rc: dict[str, Any], marks: Any) -> dict[str, Any]:
+    """``rc`` with its planned values marked sensitive where ``marks`` (``after_sensitive``) says."""
+    rc["change"]["after_sensitive"] = marks
+    return rc
 
 
 def _add(*changes: dict[str, Any]) -> Change:
@@ -679,6 +690,135 @@ SCENARIOS: list[Scenario] = [
         "AWS provider docs: aws_docdb_cluster",
         "the demo's approved change record covers the promotion: shown, not blocking",
         decision="GO",
+    ),
+    # --- values the plan masks: the evidence holds "(sensitive)", never the value ------------
+    Scenario(
+        "iac-sg-ingress-from-sensitive-variable",
+        AREA,
+        "iac.no_open_admin_ports",
+        _add(_sensitive(_sg([_ingress(22, ["0.0.0.0/0"])]), {"ingress": True})),
+        "insufficient_evidence",
+        SENSITIVE_DOC + "; " + SG_DOC + " (ingress is a set: a mark inside it marks the whole set)",
+        "SSH open to the internet, its ranges from a variable declared sensitive: the gate sees a mask",
+    ),
+    Scenario(
+        "iac-sg-rule-cidr-from-sensitive-variable",
+        AREA,
+        "iac.no_open_admin_ports",
+        _add(
+            _sensitive(
+                _rc(
+                    "aws_security_group_rule.ssh",
+                    ["create"],
+                    None,
+                    {
+                        "type": "ingress",
+                        "from_port": 22,
+                        "to_port": 22,
+                        "protocol": "tcp",
+                        "cidr_blocks": ["0.0.0.0/0"],
+                        "security_group_id": "sg-0a1b2c3d4e5f60718",
+                    },
+                    {"id": True},
+                ),
+                {"cidr_blocks": [True]},
+            )
+        ),
+        "insufficient_evidence",
+        SENSITIVE_DOC + "; " + SG_RULE_DOC,
+        "cidr_blocks = [var.admin_cidr], declared sensitive: one masked range hides the list",
+    ),
+    Scenario(
+        "iac-vpc-ingress-rule-port-from-sensitive-variable",
+        AREA,
+        "iac.no_open_admin_ports",
+        _add(
+            _sensitive(
+                _rc(
+                    "aws_vpc_security_group_ingress_rule.db",
+                    ["create"],
+                    None,
+                    {
+                        "security_group_id": "sg-0a1b2c3d4e5f60718",
+                        "ip_protocol": "tcp",
+                        "from_port": 5432,
+                        "to_port": 5432,
+                        "cidr_ipv4": "0.0.0.0/0",
+                    },
+                    {"id": True, "arn": True},
+                ),
+                {"from_port": True, "to_port": True},
+            )
+        ),
+        "insufficient_evidence",
+        SENSITIVE_DOC + "; " + SG_RULE_DOC,
+        "the port of a rule open to the internet comes from a sensitive variable",
+    ),
+    Scenario(
+        "iac-db-encryption-flag-from-sensitive-variable",
+        AREA,
+        "iac.encryption_at_rest",
+        _add(
+            _sensitive(
+                _rc(
+                    "aws_db_instance.reports",
+                    ["create"],
+                    None,
+                    dict(_DB, storage_encrypted=False),
+                    {"id": True},
+                ),
+                {"storage_encrypted": True},
+            )
+        ),
+        "insufficient_evidence",
+        SENSITIVE_DOC + "; AWS provider docs: aws_db_instance storage_encrypted",
+        "the gate cannot see whether the database is encrypted: it must not judge the mask",
+    ),
+    Scenario(
+        "iac-public-access-block-flag-from-sensitive-variable",
+        AREA,
+        "iac.no_public_buckets",
+        _add(
+            _sensitive(
+                _rc(
+                    "aws_s3_bucket_public_access_block.exports",
+                    ["create"],
+                    None,
+                    {
+                        "bucket": "acme-shop-exports-prod",
+                        "block_public_acls": False,
+                        "block_public_policy": True,
+                        "ignore_public_acls": True,
+                        "restrict_public_buckets": True,
+                    },
+                    {"id": True},
+                ),
+                {"block_public_acls": True},
+            )
+        ),
+        "insufficient_evidence",
+        SENSITIVE_DOC + "; AWS provider docs: aws_s3_bucket_public_access_block",
+        "block_public_acls is masked: whether public ACLs are blocked cannot be told",
+    ),
+    Scenario(
+        "iac-bucket-acl-from-sensitive-variable",
+        AREA,
+        "iac.no_public_buckets",
+        _add(
+            _sensitive(
+                _rc(
+                    "aws_s3_bucket.exports_v3",
+                    ["create"],
+                    None,
+                    {"bucket": "acme-shop-exports-v3", "acl": "public-read", "force_destroy": False},
+                    {"id": True, "arn": True},
+                ),
+                {"acl": True},
+            )
+        ),
+        "insufficient_evidence",
+        SENSITIVE_DOC + "; AWS provider v3 docs: aws_s3_bucket acl (canned ACL)",
+        "acl = var.acl, declared sensitive, on a provider-v3 bucket",
     ),
     Scenario(
         "iac-docdb-unencrypted",
