@@ -442,3 +442,30 @@ def test_the_secret_key_is_on_the_record_by_its_id_and_changes_the_run_id(tmp_pa
     assert len(secret) == 1 and len(secret[0]["value"]) == 8 and "k" * 16 not in keyed.every_output()
     short = run_gate(tmp_path, evidence, out="short", env={"AFFIDAVIT_SECRET_KEY": "short"})
     assert short.exit_code == 2 and not short.bundles
+
+
+def test_a_marked_value_the_provider_echoes_unmarked_is_masked_everywhere(tmp_path: Path) -> None:
+    """A tag set from a sensitive variable is marked in ``after_sensitive``, but the AWS provider
+    computes ``tags_all`` (the tags merged with the provider's ``default_tags``) and Terraform
+    marks only the paths the configuration's sensitive values reach, so the same plaintext stands
+    unmarked in ``tags_all`` (Terraform JSON output format, change representation; AWS provider
+    docs, "default_tags" and the ``tags_all`` attribute). It is masked there too, in the record
+    as in the stored copy, and the place is listed as masked, so no rule reads the mask as a value."""
+    secret = "correct-horse-battery-staple-42"
+
+    def plant(evidence: Path) -> None:
+        def change(plan: dict[str, Any]) -> None:
+            rc = plan["resource_changes"][0]["change"]
+            rc["after"]["tags"]["db_note"] = secret
+            rc["after"]["tags_all"] = {**rc["after"]["tags"], "team": "shop"}
+            rc["after_sensitive"] = {"tags": {"db_note": True}}
+
+        _edit_json(evidence / "tfplan.json", change)
+
+    _, collected, outputs = _attack(tmp_path, plant)
+    _assert_nowhere(outputs, secret)
+    change = _record(collected, "tfplan.json")["data"]["resource_changes"][0]
+    assert change["after"]["tags"]["db_note"] == change["after"]["tags_all"]["db_note"] == "(sensitive)"
+    assert change["after"]["tags_all"]["team"] == "shop"
+    assert ["after", "tags_all", "db_note"] in change["sensitive_paths"]
+    assert ["after", "tags", "db_note"] in change["sensitive_paths"]

@@ -376,7 +376,9 @@ def test_sensitive_values_are_masked() -> None:
 
 
 def test_marks_on_whole_objects_and_list_items(tmp_path: Path) -> None:
-    """``true`` on an object masks it whole; list marks mask single items."""
+    """``true`` on an object masks it whole; list marks mask single items; a string of a masked
+    value that stands unmarked elsewhere in the same change (here the user of the connection that
+    was sensitive as a whole before) is masked there too, and listed."""
     plan = {
         "format_version": "1.2",
         "terraform_version": "1.9.5",
@@ -411,17 +413,18 @@ def test_marks_on_whole_objects_and_list_items(tmp_path: Path) -> None:
     change = record["data"]["resource_changes"][0]
     assert change["before"] == {"conn": "(sensitive)", "keys": ["k-one", "(sensitive)"], "n": 1}
     assert change["after"] == {
-        "conn": {"user": "admin", "pass": "(sensitive)"},
+        "conn": {"user": "(sensitive)", "pass": "(sensitive)"},
         "keys": ["k-one", "(sensitive)"],
         "n": 2,
     }
     assert sorted(change["sensitive_paths"]) == [
         ["after", "conn", "pass"],
+        ["after", "conn", "user"],
         ["after", "keys", 1],
         ["before", "conn"],
         ["before", "keys", 1],
     ]
-    for secret in ("hunter2-old", "hunter2-new", "k-two", "k-three"):
+    for secret in ("hunter2-old", "hunter2-new", "k-two", "k-three", "admin"):
         assert secret not in json.dumps(record)
 
 

@@ -14,8 +14,12 @@ not kept); and the names (only) of the changed outputs.
 Sensitive values. Every value the plan marks in ``before_sensitive`` / ``after_sensitive`` is
 replaced by the string ``"(sensitive)"`` in ``before`` / ``after`` (the marks mirror the value's
 structure; ``true`` on an object or list masks it whole), and the masked places are listed in
-``sensitive_paths`` (each a list of keys and indexes, as Terraform's ``replace_paths``). The
-plaintext never reaches the record.
+``sensitive_paths`` (each a list of keys and indexes, as Terraform's ``replace_paths``). A string
+of a masked value that stands unmarked elsewhere in the same change is masked there too, and
+listed: Terraform marks only the paths the configuration's sensitive values reach, so an attribute
+the provider computes from them (``tags_all``, the tags merged with ``default_tags``) echoes the
+plaintext unmarked. The plaintext never reaches the record, and the policies treat every listed
+place as a value they cannot see (``terraform.masked``), never as the text ``"(sensitive)"``.
 
 Values that only *look* like secrets are masked the same way (``kinds.terraform.scrub_secrets``:
 a string holding a well-known credential format, such as an AWS access key id, a private key, a
@@ -63,6 +67,7 @@ from affidavit.collectors.interface import (
 from affidavit.collectors.kinds.secrets import may_hold_tokens
 from affidavit.collectors.kinds.terraform import (
     SecretLooks,
+    mask_equal,
     mask_marked,
     redact_plan_copy,
     redact_plan_value,
@@ -345,6 +350,7 @@ def _changes(doc: Artefact, plan: dict[str, Any], problems: Problems) -> list[di
     tokens = may_hold_tokens(doc)
     judge = SecretLooks()  # one string's look judged once for the whole plan
     guessed: list[str] = []
+    echoed: list[str] = []
     for i, raw in enumerate(raw_changes):
         where = f"$.resource_changes[{i}]"
         rc = require_mapping(doc, raw, where)
@@ -380,8 +386,15 @@ def _changes(doc: Artefact, plan: dict[str, Any], problems: Problems) -> list[di
         before, after = change.get("before"), change.get("after")
         marked = "before_sensitive" in change or "after_sensitive" in change
         if marked:
-            before = mask_marked(before, change.get("before_sensitive"), ["before"], masked)
-            after = mask_marked(after, change.get("after_sensitive"), ["after"], masked)
+            plaintexts: set[str] = set()
+            before = mask_marked(before, change.get("before_sensitive"), ["before"], masked, plaintexts)
+            after = mask_marked(after, change.get("after_sensitive"), ["after"], masked, plaintexts)
+            if plaintexts:  # (only a change with a mark that masked something is walked again)
+                marks_masked = len(masked)
+                before = mask_equal(before, plaintexts, ["before"], masked)
+                after = mask_equal(after, plaintexts, ["after"], masked)
+                if len(masked) > marks_masked:
+                    echoed.append(where)
         elif before is not None or after is not None:
             unmarked += 1
         if tokens or not marked:
@@ -409,6 +422,13 @@ def _changes(doc: Artefact, plan: dict[str, Any], problems: Problems) -> list[di
                 "after_unknown": change.get("after_unknown"),
                 "sensitive_paths": masked,
             }
+        )
+    if echoed:
+        problems.add(
+            "$.resource_changes",
+            f"values equal to ones the plan marks sensitive stand unmarked elsewhere in {len(echoed)} "
+            f"resource change(s) ({', '.join(echoed[:3])}{', ...' if len(echoed) > 3 else ''}), as an "
+            f"attribute the provider computes from them (tags_all) echoes them: masked there too",
         )
     if unmarked:
         problems.add(

@@ -216,6 +216,43 @@ def scrub_secrets(
     return value
 
 
+def mask_equal(value: Any, plaintexts: set[str], path: list[Any], masked: list[list[Any]]) -> Any:
+    """``value`` with every string (never a key) found in ``plaintexts`` replaced by
+    ``"(sensitive)"``, each place appended to ``masked``; copy-on-write, like ``mask_marked``.
+
+    For a value Terraform marks in one place of a resource and writes unmarked in another: it marks
+    only the paths the configuration's sensitive values reach, so an attribute the provider computes
+    from them (``tags_all``, the tags merged with ``default_tags``) carries the plaintext unmarked."""
+    if isinstance(value, str):
+        if value in plaintexts:
+            masked.append(list(path))
+            return SENSITIVE
+        return value
+    if isinstance(value, dict):
+        out: dict[str, Any] | None = None
+        for key, item in value.items():
+            path.append(key)
+            new = mask_equal(item, plaintexts, path, masked)
+            path.pop()
+            if new is not item:
+                if out is None:
+                    out = dict(value)
+                out[key] = new
+        return value if out is None else out
+    if isinstance(value, list):
+        items: list[Any] | None = None
+        for i, item in enumerate(value):
+            path.append(i)
+            new = mask_equal(item, plaintexts, path, masked)
+            path.pop()
+            if new is not item:
+                if items is None:
+                    items = list(value)
+                items[i] = new
+        return value if items is None else items
+    return value
+
+
 # ---------------------------------------------------------------------------------------------
 # Redaction of a raw plan for evidence bundles
 
