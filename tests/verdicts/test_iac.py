@@ -65,6 +65,21 @@ def _rc(address: str, actions: list[str], before: Any, after: Any, unknown: Any 
     }
 
 
+def _ssh_rule(unknown: dict[str, Any], **after: Any) -> dict[str, Any]:
+    """A new ``aws_security_group_rule.ssh``: ingress on TCP 22 to a security group, with ``after``
+    added to (or, as ``None``, taken from) its planned values."""
+    values: dict[str, Any] = {
+        "type": "ingress",
+        "from_port": 22,
+        "to_port": 22,
+        "protocol": "tcp",
+        "security_group_id": "sg-0a1b2c3d4e5f60718",
+    }
+    values.update(after)
+    planned = {key: value for key, value in values.items() if value is not None}
+    return _rc("aws_security_group_rule.ssh", ["create"], None, planned, unknown)
+
+
 def _sensitive(rc: dict[str, Any], marks: Any) -> dict[str, Any]:
     """``rc`` with its planned values marked sensitive where ``marks`` (``after_sensitive``) says."""
     rc["change"]["after_sensitive"] = marks
@@ -488,12 +503,8 @@ SCENARIOS: list[Scenario] = [
         AREA,
         "iac.no_open_admin_ports",
         _add(
-            _rc(
-                "aws_security_group_rule.ssh",
-                ["create"],
-                None,
-                {"from_port": 22, "to_port": 22, "protocol": "tcp", "cidr_blocks": ["0.0.0.0/0"]},
-                {"id": True, "type": True},
+            _ssh_rule(
+                {"id": True, "type": True}, type=None, security_group_id=None, cidr_blocks=["0.0.0.0/0"]
             )
         ),
         "fail",
@@ -572,21 +583,7 @@ SCENARIOS: list[Scenario] = [
         "iac-rule-cidr-unknown",
         AREA,
         "iac.no_open_admin_ports",
-        _add(
-            _rc(
-                "aws_security_group_rule.ssh",
-                ["create"],
-                None,
-                {
-                    "type": "ingress",
-                    "from_port": 22,
-                    "to_port": 22,
-                    "protocol": "tcp",
-                    "security_group_id": "sg-0a1b",
-                },
-                {"id": True, "cidr_blocks": True},
-            )
-        ),
+        _add(_ssh_rule({"id": True, "cidr_blocks": True})),
         "insufficient_evidence",
         SG_RULE_DOC,
     ),
@@ -705,25 +702,7 @@ SCENARIOS: list[Scenario] = [
         "iac-sg-rule-cidr-from-sensitive-variable",
         AREA,
         "iac.no_open_admin_ports",
-        _add(
-            _sensitive(
-                _rc(
-                    "aws_security_group_rule.ssh",
-                    ["create"],
-                    None,
-                    {
-                        "type": "ingress",
-                        "from_port": 22,
-                        "to_port": 22,
-                        "protocol": "tcp",
-                        "cidr_blocks": ["0.0.0.0/0"],
-                        "security_group_id": "sg-0a1b2c3d4e5f60718",
-                    },
-                    {"id": True},
-                ),
-                {"cidr_blocks": [True]},
-            )
-        ),
+        _add(_sensitive(_ssh_rule({"id": True}, cidr_blocks=["0.0.0.0/0"]), {"cidr_blocks": [True]})),
         "insufficient_evidence",
         SENSITIVE_DOC + "; " + SG_RULE_DOC,
         "cidr_blocks = [var.admin_cidr], declared sensitive: one masked range hides the list",

@@ -228,29 +228,18 @@ def mask_equal(value: Any, plaintexts: set[str], path: list[Any], masked: list[l
             masked.append(list(path))
             return SENSITIVE
         return value
-    if isinstance(value, dict):
-        out: dict[str, Any] | None = None
-        for key, item in value.items():
-            path.append(key)
-            new = mask_equal(item, plaintexts, path, masked)
-            path.pop()
-            if new is not item:
-                if out is None:
-                    out = dict(value)
-                out[key] = new
-        return value if out is None else out
-    if isinstance(value, list):
-        items: list[Any] | None = None
-        for i, item in enumerate(value):
-            path.append(i)
-            new = mask_equal(item, plaintexts, path, masked)
-            path.pop()
-            if new is not item:
-                if items is None:
-                    items = list(value)
-                items[i] = new
-        return value if items is None else items
-    return value
+    if not isinstance(value, dict | list):
+        return value
+    copy: Any = None
+    for place, item in value.items() if isinstance(value, dict) else enumerate(value):
+        path.append(place)
+        new = mask_equal(item, plaintexts, path, masked)
+        path.pop()
+        if new is not item:
+            if copy is None:
+                copy = dict(value) if isinstance(value, dict) else list(value)
+            copy[place] = new
+    return value if copy is None else copy
 
 
 # ---------------------------------------------------------------------------------------------
