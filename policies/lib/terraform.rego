@@ -69,7 +69,7 @@ masked(rc, path) if {
 	array.slice(m, 1, n + 1) == array.slice(path, 0, n)
 }
 
-unknown_why(rc, path) := "marked sensitive in the plan (masked in the evidence)" if {
+unknown_why(rc, path) := "masked in the evidence as sensitive (the plan marks it, or it looks like a credential)" if {
 	masked(rc, path)
 } else := "only known after apply"
 

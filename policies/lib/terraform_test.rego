@@ -42,7 +42,7 @@ test_masked_reads_the_path_its_parents_and_what_it_holds if {
 	not terraform.masked(rc, ["tags_all"])
 	terraform.unknown(rc, ["ingress", 0, "cidr_blocks"])
 	not terraform.unknown(rc, ["ingress", 0, "from_port"])
-	terraform.unknown_why(rc, ["tags"]) == "marked sensitive in the plan (masked in the evidence)"
+	terraform.unknown_why(rc, ["tags"]) == "masked in the evidence as sensitive (the plan marks it, or it looks like a credential)"
 	terraform.unknown_why({"after_unknown": {"acl": true}}, ["acl"]) == "only known after apply"
 }
 
