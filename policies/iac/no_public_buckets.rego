@@ -66,6 +66,19 @@ deny contains _result(c, sprintf("it grants %v to %s", [object.get(g, "permissio
 	uri in _public_uris
 }
 
+# Grants the plan masks (a grantee from a sensitive variable; grant is a set, so the mark takes
+# the whole set): whether one is to everyone cannot be told. (Only masked ones: on an
+# aws_s3_bucket_acl with a canned acl, access_control_policy is computed, unknown until apply.)
+missing contains v if {
+	some c in _of_type({"aws_s3_bucket", "aws_s3_bucket_acl"})
+	some key in ["grant", "access_control_policy"]
+	terraform.masked(c.rc, [key])
+	v := {
+		"msg": sprintf("%s: its %s is %s, so whether it makes the bucket public cannot be judged (%s)", [terraform.address(c.rc), key, terraform.unknown_why(c.rc, [key]), evidence.label(c.record)]),
+		"evidence_ids": evidence.id_list(c.record),
+	}
+}
+
 _grants(rc) := array.concat(
 	[g | some g in evidence.array_at(object.get(rc, "after", {}), "grant"); is_object(g)],
 	[g |

@@ -214,3 +214,18 @@ test_fires_for_an_access_control_policy_grant_to_all_users if {
 	some d in denies
 	contains(d.msg, "it grants READ to http://acs.amazonaws.com/groups/global/AllUsers")
 }
+
+test_missing_when_grants_or_the_acl_are_masked_as_sensitive if {
+	# grant is a set: a grantee from a sensitive variable marks the whole set, and the collector
+	# lists the masked place in sensitive_paths (Terraform JSON output format, after_sensitive)
+	acl := object.union(_rc("aws_s3_bucket_acl.assets", {"bucket": "acme-shop-assets", "access_control_policy": [{"grant": "(sensitive)", "owner": [{"id": "abc"}]}]}, {"id": true}), {"sensitive_paths": [["after", "access_control_policy", 0, "grant"]]})
+	v3 := object.union(_rc("aws_s3_bucket.old", {"bucket": "acme-shop-old", "acl": "(sensitive)"}, {"id": true}), {"sensitive_paths": [["after", "acl"]]})
+	inp := _input([_bucket, _block({}), acl, v3])
+	count(rule.deny) == 0 with input as inp
+	msgs := {m.msg | some m in rule.missing with input as inp}
+	count(msgs) == 2
+	some a in msgs
+	contains(a, "aws_s3_bucket_acl.assets: its access_control_policy is masked in the evidence as sensitive")
+	some b in msgs
+	contains(b, "aws_s3_bucket.old: the ACL is masked in the evidence as sensitive")
+}

@@ -65,6 +65,21 @@ def _rc(address: str, actions: list[str], before: Any, after: Any, unknown: Any 
     }
 
 
+_ALL_USERS = "http://acs.amazonaws.com/groups/global/AllUsers"
+
+
+def _acl_to_all_users() -> dict[str, Any]:
+    """An ``aws_s3_bucket_acl`` on the exports bucket whose access_control_policy grants READ to
+    every user (the ``AllUsers`` group)."""
+    grantee = {"type": "Group", "uri": _ALL_USERS, "id": None, "email_address": None}
+    policy = {
+        "grant": [{"grantee": [grantee], "permission": "READ"}],
+        "owner": [{"id": "79a59df900b949e55d96a1e698fbaced", "display_name": None}],
+    }
+    after = {"bucket": "acme-shop-exports-prod", "access_control_policy": [policy]}
+    return _rc("aws_s3_bucket_acl.exports", ["create"], None, after, {"id": True})
+
+
 def _ssh_rule(unknown: dict[str, Any], **after: Any) -> dict[str, Any]:
     """A new ``aws_security_group_rule.ssh``: ingress on TCP 22 to a security group, with ``after``
     added to (or, as ``None``, taken from) its planned values."""
@@ -798,6 +813,38 @@ SCENARIOS: list[Scenario] = [
         "insufficient_evidence",
         SENSITIVE_DOC + "; AWS provider v3 docs: aws_s3_bucket acl (canned ACL)",
         "acl = var.acl, declared sensitive, on a provider-v3 bucket",
+    ),
+    Scenario(
+        "iac-acl-grants-from-sensitive-variable",
+        AREA,
+        "iac.no_public_buckets",
+        _add(_sensitive(_acl_to_all_users(), {"access_control_policy": [{"grant": True}]})),
+        "insufficient_evidence",
+        SENSITIVE_DOC + "; AWS provider docs: aws_s3_bucket_acl access_control_policy (grant is a set)",
+        "a grant to AllUsers whose grantee comes from a sensitive variable: the set is masked whole",
+    ),
+    Scenario(
+        "iac-bucket-grants-from-sensitive-variable",
+        AREA,
+        "iac.no_public_buckets",
+        _add(
+            _sensitive(
+                _rc(
+                    "aws_s3_bucket.exports_v3",
+                    ["create"],
+                    None,
+                    {
+                        "bucket": "acme-shop-exports-v3",
+                        "grant": [{"type": "Group", "uri": _ALL_USERS, "permissions": ["READ"], "id": ""}],
+                    },
+                    {"id": True, "arn": True},
+                ),
+                {"grant": True},
+            )
+        ),
+        "insufficient_evidence",
+        SENSITIVE_DOC + "; AWS provider v3 docs: aws_s3_bucket grant blocks",
+        "inline grants of a provider-v3 bucket, masked as sensitive",
     ),
     Scenario(
         "iac-docdb-unencrypted",
