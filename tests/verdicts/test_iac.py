@@ -80,6 +80,12 @@ def _acl_to_all_users() -> dict[str, Any]:
     return _rc("aws_s3_bucket_acl.exports", ["create"], None, after, {"id": True})
 
 
+def _v3_bucket(**after: Any) -> dict[str, Any]:
+    """A new ``aws_s3_bucket.exports_v3`` as AWS provider v3 plans it (ACL and grants on the bucket)."""
+    values = {"bucket": "acme-shop-exports-v3", **after}
+    return _rc("aws_s3_bucket.exports_v3", ["create"], None, values, {"id": True, "arn": True})
+
+
 def _ssh_rule(unknown: dict[str, Any], **after: Any) -> dict[str, Any]:
     """A new ``aws_security_group_rule.ssh``: ingress on TCP 22 to a security group, with ``after``
     added to (or, as ``None``, taken from) its planned values."""
@@ -798,18 +804,7 @@ SCENARIOS: list[Scenario] = [
         "iac-bucket-acl-from-sensitive-variable",
         AREA,
         "iac.no_public_buckets",
-        _add(
-            _sensitive(
-                _rc(
-                    "aws_s3_bucket.exports_v3",
-                    ["create"],
-                    None,
-                    {"bucket": "acme-shop-exports-v3", "acl": "public-read", "force_destroy": False},
-                    {"id": True, "arn": True},
-                ),
-                {"acl": True},
-            )
-        ),
+        _add(_sensitive(_v3_bucket(acl="public-read", force_destroy=False), {"acl": True})),
         "insufficient_evidence",
         SENSITIVE_DOC + "; AWS provider v3 docs: aws_s3_bucket acl (canned ACL)",
         "acl = var.acl, declared sensitive, on a provider-v3 bucket",
@@ -829,16 +824,7 @@ SCENARIOS: list[Scenario] = [
         "iac.no_public_buckets",
         _add(
             _sensitive(
-                _rc(
-                    "aws_s3_bucket.exports_v3",
-                    ["create"],
-                    None,
-                    {
-                        "bucket": "acme-shop-exports-v3",
-                        "grant": [{"type": "Group", "uri": _ALL_USERS, "permissions": ["READ"], "id": ""}],
-                    },
-                    {"id": True, "arn": True},
-                ),
+                _v3_bucket(grant=[{"type": "Group", "uri": _ALL_USERS, "permissions": ["READ"], "id": ""}]),
                 {"grant": True},
             )
         ),
