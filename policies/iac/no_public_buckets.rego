@@ -51,7 +51,7 @@ deny contains _result(c, sprintf("acl = %s", [acl])) if {
 
 missing contains v if {
 	some c in _of_type({"aws_s3_bucket", "aws_s3_bucket_acl"})
-	_acl_hidden(c.rc)
+	_hidden(c.rc, "acl", "aws_s3_bucket_acl")
 	v := {
 		"msg": sprintf("%s: the ACL is %s, so whether it makes the bucket public cannot be judged (%s)", [terraform.address(c.rc), terraform.unknown_why(c.rc, ["acl"]), evidence.label(c.record)]),
 		"evidence_ids": evidence.id_list(c.record),
@@ -111,26 +111,17 @@ deny contains _result(c, sprintf("its public access block has %s", [concat(", ",
 	count(off) > 0
 }
 
-# The ACL cannot be read: on aws_s3_bucket_acl when it is unknown or masked; on aws_s3_bucket
-# (provider v3) only when masked, since v4+ shows the deprecated attribute unknown on every bucket.
-_acl_hidden(rc) if {
-	rc.type == "aws_s3_bucket_acl"
-	terraform.unknown(rc, ["acl"])
+# The ACL or the policy (key) cannot be read: on the resource that sets it (own) when it is unknown
+# or masked; on aws_s3_bucket itself (provider v3) only when masked, since v4+ shows those
+# deprecated attributes unknown on every new bucket.
+_hidden(rc, key, own) if {
+	rc.type == own
+	terraform.unknown(rc, [key])
 }
 
-_acl_hidden(rc) if {
+_hidden(rc, key, _) if {
 	rc.type == "aws_s3_bucket"
-	terraform.masked(rc, ["acl"])
-}
-
-_policy_hidden(rc) if {
-	rc.type == "aws_s3_bucket_policy"
-	terraform.unknown(rc, ["policy"])
-}
-
-_policy_hidden(rc) if {
-	rc.type == "aws_s3_bucket"
-	terraform.masked(rc, ["policy"])
+	terraform.masked(rc, [key])
 }
 
 _shown(null) := "not set (false)"
@@ -265,7 +256,7 @@ _fixed("aws:sourceip", v) if {
 # one is a value the plan knows and hides, on either.)
 missing contains v if {
 	some c in _of_type({"aws_s3_bucket", "aws_s3_bucket_policy"})
-	_policy_hidden(c.rc)
+	_hidden(c.rc, "policy", "aws_s3_bucket_policy")
 	v := {
 		"msg": sprintf("%s: the bucket policy is %s, so whether it makes the bucket public cannot be judged; write the policy document in the configuration (jsonencode or aws_iam_policy_document with known values) (%s)", [terraform.address(c.rc), terraform.unknown_why(c.rc, ["policy"]), evidence.label(c.record)]),
 		"evidence_ids": evidence.id_list(c.record),

@@ -402,43 +402,10 @@ def _scrub_plan(plan: dict[str, Any], leaves: set[str]) -> Any:
         # it), and ``strings`` holds every string of the plan, which would outlive the plan.
         strings.clear()
         names.clear()
-    looking = {text: SENSITIVE for text in suspects if _literal(text) and looks_secret(text)}
+    looking = {text for text in suspects if _literal(text) and looks_secret(text)}
     if looking:  # rare: values that look like credentials; the plain path, exactly
-        return mask_tree(_replace_values(scrubbed, looking))
+        return mask_tree(mask_equal(scrubbed, looking, [], []))
     return mask_tree_known(scrubbed, suspects, says_secret)
-
-
-def _replace_values(root: Any, replace: dict[str, str]) -> Any:
-    """``root`` with every string value (never a key) found in ``replace`` replaced; copy-on-write
-    and iterative."""
-    if isinstance(root, str):
-        return replace.get(root, root)
-    if not isinstance(root, dict | list):
-        return root
-    done: dict[int, Any] = {}
-    walk: list[tuple[Any, bool]] = [(root, False)]
-    while walk:
-        node, ready = walk.pop()
-        if not ready:
-            walk.append((node, True))
-            children = node.values() if type(node) is dict else node
-            walk.extend((child, False) for child in children if isinstance(child, dict | list))
-            continue
-        pairs = node.items() if type(node) is dict else enumerate(node)
-        copy: Any = None
-        for place, child in pairs:
-            if isinstance(child, str):
-                new = replace.get(child, child)
-            elif isinstance(child, dict | list):
-                new = done[id(child)]
-            else:
-                continue
-            if new is not child:
-                if copy is None:
-                    copy = dict(node) if type(node) is dict else list(node)
-                copy[place] = new
-        done[id(node)] = node if copy is None else copy
-    return done[id(root)]
 
 
 def _mask_change(change: dict[str, Any], masked: list[list[Any]], leaves: set[str]) -> None:
