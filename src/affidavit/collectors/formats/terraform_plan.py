@@ -5,18 +5,20 @@ to 1.14 and OpenTofu). The record keeps what a change-management policy needs an
 (``planned_values``, ``prior_state``, ``configuration``, ``variables``): per resource change its
 address, previous address (moved blocks), type, name, index, module, provider, mode, the
 ``actions`` exactly as the plan lists them (a replacement is ``["delete", "create"]`` or, with
-``create_before_destroy``, ``["create", "delete"]``), the reason, ``before``, ``after`` and
+``create_before_destroy``, ``["create", "delete"]``), the reason, ``after`` and
 ``after_unknown``; a summary that counts a replacement once, as ``replace``; the drift Terraform
 detected; whether the plan errored; the changes Terraform deferred to a later plan
 (``deferred_changes``, Terraform 1.8+: address, type, actions and reason of each; their values are
-not kept); and the names (only) of the changed outputs.
+not kept); and the names (only) of the changed outputs. A change's earlier values (``before``)
+are left out: no rule reads them, they are a third of a large plan's record and of the engine's
+input, and the bundle's redacted copy of the plan keeps them.
 
 Sensitive values. Every value the plan marks in ``before_sensitive`` / ``after_sensitive`` is
-replaced by the string ``"(sensitive)"`` in ``before`` / ``after`` (the marks mirror the value's
-structure; ``true`` on an object or list masks it whole), and the masked places are listed in
-``sensitive_paths`` (each a list of keys and indexes, as Terraform's ``replace_paths``). A string
-of a masked value that stands unmarked elsewhere in the same change is masked there too, and
-listed: Terraform marks only the paths the configuration's sensitive values reach, so an attribute
+replaced by the string ``"(sensitive)"`` in ``after`` (the marks mirror the value's structure;
+``true`` on an object or list masks it whole), and the masked places are listed in
+``sensitive_paths`` (each ``"after"`` then keys and indexes, as Terraform's ``replace_paths``). A
+string of a value masked on either side that stands unmarked elsewhere in ``after`` is masked
+there too, and listed: Terraform marks only the paths the configuration's sensitive values reach, so an attribute
 the provider computes from them (``tags_all``, the tags merged with ``default_tags``) echoes the
 plaintext unmarked. The plaintext never reaches the record, and the policies treat every listed
 place as a value they cannot see (``terraform.masked``), never as the text ``"(sensitive)"``.
@@ -382,24 +384,25 @@ def _changes(doc: Artefact, plan: dict[str, Any], problems: Problems) -> list[di
             mode = "data" if address.startswith("data.") or ".data." in address else "managed"
             problems.add(where, f"has no 'mode'; read as {mode!r} from the address")
 
+        # The record keeps the planned values (``after``), not the earlier ones: no rule reads
+        # ``before``, and the bundle's redacted copy of the plan keeps it whole. A value it marks
+        # sensitive is still a plaintext to look for in ``after``.
         masked: list[list[Any]] = []
-        before, after = change.get("before"), change.get("after")
+        after = change.get("after")
         marked = "before_sensitive" in change or "after_sensitive" in change
         if marked:
             plaintexts: set[str] = set()
-            before = mask_marked(before, change.get("before_sensitive"), ["before"], masked, plaintexts)
+            mask_marked(change.get("before"), change.get("before_sensitive"), [], [], plaintexts)
             after = mask_marked(after, change.get("after_sensitive"), ["after"], masked, plaintexts)
             if plaintexts:  # (only a change with a mark that masked something is walked again)
                 marks_masked = len(masked)
-                before = mask_equal(before, plaintexts, ["before"], masked)
                 after = mask_equal(after, plaintexts, ["after"], masked)
                 if len(masked) > marks_masked:
                     echoed.append(where)
-        elif before is not None or after is not None:
+        elif change.get("before") is not None or after is not None:
             unmarked += 1
         if tokens or not marked:
             found: list[list[Any]] = []
-            before = scrub_secrets(before, ["before"], found, judge)
             after = scrub_secrets(after, ["after"], found, judge)
             if found:
                 masked.extend(found)
@@ -417,7 +420,6 @@ def _changes(doc: Artefact, plan: dict[str, Any], problems: Problems) -> list[di
                 "actions": list(actions),
                 "action_reason": opt_str(rc.get("action_reason")),
                 "replace_paths": change.get("replace_paths") or [],
-                "before": before,
                 "after": after,
                 "after_unknown": change.get("after_unknown"),
                 "sensitive_paths": masked,
