@@ -427,6 +427,48 @@ def test_marks_on_whole_objects_and_list_items(tmp_path: Path) -> None:
         assert secret not in json.dumps(record)
 
 
+def test_a_secret_no_mark_covers_is_masked_and_listed_in_a_marked_plan() -> None:
+    """A provider marks only what its schema declares sensitive: the AWS provider's
+    ``aws_lambda_function`` ``environment.variables`` is a plain map, so a literal password there
+    stands unmarked in ``after`` of a Terraform 1.9 plan whose other marks are all in place
+    (JSON output format: ``after_sensitive`` mirrors ``after``). Nothing in the plan has a
+    credential's shape. The password is masked as sensitive and listed, so that a rule treats it
+    as unseen; it was once left to the records' general masking, which wrote a different marker
+    and listed nothing."""
+    after = {
+        "function_name": "orders-sync",
+        "environment": [{"variables": {"DB_PASSWORD": "correct-horse-battery-staple", "STAGE": "prod"}}],
+        "kms_key_arn": None,
+    }
+    plan = {
+        "format_version": "1.2",
+        "terraform_version": "1.9.8",
+        "resource_changes": [
+            {
+                "address": "aws_lambda_function.sync",
+                "mode": "managed",
+                "type": "aws_lambda_function",
+                "name": "sync",
+                "provider_name": "registry.terraform.io/hashicorp/aws",
+                "change": {
+                    "actions": ["create"],
+                    "before": None,
+                    "after": after,
+                    "after_unknown": {"arn": True},
+                    "before_sensitive": False,
+                    "after_sensitive": {"environment": [{"variables": {}}]},
+                },
+            }
+        ],
+    }
+    record = _collect("lambda-env.json", json.dumps(plan).encode())
+    change = record["data"]["resource_changes"][0]
+    assert change["after"]["environment"][0]["variables"] == {"DB_PASSWORD": "(sensitive)", "STAGE": "prod"}
+    assert change["sensitive_paths"] == [["after", "environment", 0, "variables", "DB_PASSWORD"]]
+    assert any("look like secrets" in p and "($.resource_changes[0])" in p for p in record["problems"])
+    assert "correct-horse" not in json.dumps(record)
+
+
 def test_unmarked_old_plan_masks_what_looks_secret() -> None:
     """A Terraform 0.12 plan has no marks: credentials in a Lambda environment are masked on a guess."""
     name = "checkov-plan_tags-tfplan.json"

@@ -23,16 +23,15 @@ the provider computes from them (``tags_all``, the tags merged with ``default_ta
 plaintext unmarked. The plaintext never reaches the record, and the policies treat every listed
 place as a value they cannot see (``terraform.masked``), never as the text ``"(sensitive)"``.
 
-Values that only *look* like secrets are masked the same way (``kinds.terraform.scrub_secrets``:
-a string holding a well-known credential format, such as an AWS access key id, a private key, a
-GitHub or Slack token or ``SECRET=...`` in a script, or a literal under a name that says secret,
-such as ``password``, ``AWS_SECRET_ACCESS_KEY`` or ``api_key``) in two cases: in resource changes without
-any marks (plans from before Terraform 0.15, where this is the only protection), and in every
-change of a plan whose bytes contain a credential prefix (``AKIA``, ``ASIA``, ``PRIVATE KEY``,
-``ghp_``, ``github_pat_``, ``xox``; a few byte searches, where walking every value of a 60 MB
-plan would cost a second). Otherwise Terraform's marks are the whole story: a secret in an
-attribute no provider marks sensitive is kept, so mark it sensitive in the configuration. The
-record's ``problems`` say where a value was masked on a guess.
+Values that only *look* like secrets are masked the same way, in every resource change, after
+the marks (``kinds.terraform.scrub_secrets``: a string holding a well-known credential format, such
+as an AWS access key id, a private key, a GitHub or Slack token or ``SECRET=...`` in a script, or a
+literal under a name that says secret, such as ``password``, ``AWS_SECRET_ACCESS_KEY`` or
+``api_key``): in plans from before Terraform 0.15, without marks, this is the only protection, and
+a provider marks only the attributes its schema declares sensitive (a Lambda's environment
+variables are not). Each string is judged once per plan. The record's ``problems`` say where a
+value was masked on a guess; mark it sensitive in the configuration so that Terraform hides it
+too.
 
 Unknown values. ``after`` is kept exactly as Terraform wrote it: a value that is only known after
 apply is simply *absent* from ``after`` (or ``null`` inside a list), and ``after_unknown`` (kept
@@ -66,7 +65,6 @@ from affidavit.collectors.interface import (
     require_mapping,
     shape_of,
 )
-from affidavit.collectors.kinds.secrets import may_hold_tokens
 from affidavit.collectors.kinds.terraform import (
     SecretLooks,
     mask_equal,
@@ -349,7 +347,6 @@ def _changes(doc: Artefact, plan: dict[str, Any], problems: Problems) -> list[di
     raw_changes = require_list(doc, plan.get("resource_changes") or [], "$.resource_changes")
     changes: list[dict[str, Any]] = []
     unmarked = 0
-    tokens = may_hold_tokens(doc)
     judge = SecretLooks()  # one string's look judged once for the whole plan
     guessed: list[str] = []
     echoed: list[str] = []
@@ -401,12 +398,13 @@ def _changes(doc: Artefact, plan: dict[str, Any], problems: Problems) -> list[di
                     echoed.append(where)
         elif change.get("before") is not None or after is not None:
             unmarked += 1
-        if tokens or not marked:
-            found: list[list[Any]] = []
-            after = scrub_secrets(after, ["after"], found, judge)
-            if found:
-                masked.extend(found)
-                guessed.append(where)
+        # What no mark covers but looks like a secret, in every change: a provider marks only the
+        # attributes its schema declares sensitive (a Lambda's environment is not).
+        found: list[list[Any]] = []
+        after = scrub_secrets(after, ["after"], found, judge)
+        if found:
+            masked.extend(found)
+            guessed.append(where)
         changes.append(
             {
                 "address": address,

@@ -872,20 +872,6 @@ def unchanged_copy(doc: Artefact, redact: Callable[[bytes, str], bytes] | None) 
     return AS_IS if mask_tree(value) is value else None
 
 
-# Whether a whole document can hold a credential shape at all: the shapes' leading literals
-# (``_SHAPE_TRIGGERS``, each one fast scan of the bytes) and an AWS secret key's name. A name that
-# says secret is not among them: it is looked for where values are walked one by one, and every
-# record is masked again (``mask_parsed``) anyway.
-_BYTE_TRIGGERS = tuple(re.compile(pattern.pattern.encode()) for pattern in _SHAPE_TRIGGERS)
-_TOKEN_HINTS = (b"ecret_access_key", b"ECRET_ACCESS_KEY", b"ecretAccessKey")
-
-
-def may_hold_tokens(doc: Artefact) -> bool:
-    """False when no credential shape can occur anywhere in the document (cheap byte search)."""
-    raw = doc.raw if doc.encoding in ("utf-8", "utf-8-sig") else doc.text.encode("utf-8", "surrogatepass")
-    return any(hint in raw for hint in _TOKEN_HINTS) or any(p.search(raw) is not None for p in _BYTE_TRIGGERS)
-
-
 # ``key = value``, ``key: value``, ``"key": "value"``, ``KEY=value`` in a quoted line of code.
 _ASSIGNMENT = re.compile(
     r"""(?<![\w.-])(?P<key>[A-Za-z_][\w.-]*+)["']?[ \t]*(?::|=(?!=))[ \t]*"""

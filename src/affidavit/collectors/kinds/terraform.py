@@ -136,9 +136,7 @@ def _literal(value: str) -> bool:
 class SecretLooks:
     """What ``scrub_secrets`` asks of strings and names (``looks_secret``, ``secret_name``), each
     answered once per distinct string: a plan repeats its values many times over (the same tags,
-    regions and ARNs on every resource), and a plan in which one credential shape may occur
-    (``kinds.secrets.may_hold_tokens``: a role's unique id holding ``ASIA`` is enough) has every
-    value of every change looked at."""
+    regions and ARNs on every resource), and every planned value of every change is looked at."""
 
     __slots__ = ("_looks", "_names")
 
