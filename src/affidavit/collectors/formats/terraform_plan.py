@@ -18,9 +18,9 @@ replaced by the string ``"(sensitive)"`` in ``after`` (the marks mirror the valu
 ``true`` on an object or list masks it whole), and the masked places are listed in
 ``sensitive_paths`` (each ``"after"`` then keys and indexes, as Terraform's ``replace_paths``). A
 string of a value masked on either side that stands unmarked elsewhere in ``after`` is masked
-there too, and listed: Terraform marks only the paths the configuration's sensitive values reach, so an attribute
-the provider computes from them (``tags_all``, the tags merged with ``default_tags``) echoes the
-plaintext unmarked. The plaintext never reaches the record, and the policies treat every listed
+there too, and listed: Terraform marks only the paths the configuration's sensitive values reach,
+so an attribute the provider computes from them (``tags_all``, the tags merged with
+``default_tags``) echoes the plaintext unmarked. The plaintext never reaches the record, and the policies treat every listed
 place as a value they cannot see (``terraform.masked``), never as the text ``"(sensitive)"``.
 
 Values that only *look* like secrets are masked the same way, in every resource change, after
