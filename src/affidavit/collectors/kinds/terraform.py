@@ -138,11 +138,12 @@ class SecretLooks:
     answered once per distinct string: a plan repeats its values many times over (the same tags,
     regions and ARNs on every resource), and every planned value of every change is looked at."""
 
-    __slots__ = ("_looks", "_names")
+    __slots__ = ("_looks", "_names", "_unnamed")
 
     def __init__(self) -> None:
         self._looks: dict[str, bool] = {}
         self._names: dict[str, bool] = {}
+        self._unnamed: dict[str, bool] = {}  # _literal(text) and looks_secret(text)
 
     def looks(self, text: str) -> bool:
         """``looks_secret(text)``."""
@@ -158,6 +159,21 @@ class SecretLooks:
             found = self._names[key] = secret_name(key)
         return found
 
+    def masks(self, key: Any, text: str) -> bool:
+        """Whether ``scrub_secrets`` masks the string ``text`` under the name ``key``: a literal
+        under a name that says secret, or a literal that looks like a secret wherever it stands."""
+        if self.name(str(key)):
+            return _literal(text) and (literal_value(text) or self.looks(text))
+        return self.masks_anywhere(text)
+
+    def masks_anywhere(self, text: str) -> bool:
+        """Whether ``text`` is a literal that looks like a secret (masked under any name, and as
+        an item of a list)."""
+        found = self._unnamed.get(text)
+        if found is None:
+            found = self._unnamed[text] = _literal(text) and self.looks(text)
+        return found
+
 
 def scrub_secrets(
     value: Any, path: list[Any], masked: list[list[Any]], judge: SecretLooks | None = None
@@ -171,45 +187,52 @@ def scrub_secrets(
     """
     if judge is None:
         judge = SecretLooks()
+    masks = judge.masks
     if isinstance(value, dict):
         out: dict[str, Any] | None = None
         for key, item in value.items():
-            path.append(key)
             if isinstance(item, str):
-                new: Any = item
-                if _literal(item) and ((judge.name(str(key)) and literal_value(item)) or judge.looks(item)):
-                    new = SENSITIVE
-                    masked.append(list(path))
+                if not masks(key, item):
+                    continue
+                new: Any = SENSITIVE
+                masked.append([*path, key])
             elif isinstance(item, list) and judge.name(str(key)) and all(isinstance(x, str) for x in item):
                 new = [SENSITIVE if _literal(x) else x for x in item]
                 if new != item:
-                    masked.append(list(path))
+                    masked.append([*path, key])
                 else:
-                    new = item
-            else:
+                    continue
+            elif isinstance(item, dict | list):
+                path.append(key)
                 new = scrub_secrets(item, path, masked, judge)
-            path.pop()
-            if new is not item:
-                if out is None:
-                    out = dict(value)
-                out[key] = new
+                path.pop()
+                if new is item:
+                    continue
+            else:
+                continue
+            if out is None:
+                out = dict(value)
+            out[key] = new
         return value if out is None else out
     if isinstance(value, list):
         items: list[Any] | None = None
         for i, item in enumerate(value):
-            path.append(i)
             if isinstance(item, str):
-                new = item
-                if _literal(item) and judge.looks(item):
-                    new = SENSITIVE
-                    masked.append(list(path))
-            else:
+                if not judge.masks_anywhere(item):
+                    continue
+                new = SENSITIVE
+                masked.append([*path, i])
+            elif isinstance(item, dict | list):
+                path.append(i)
                 new = scrub_secrets(item, path, masked, judge)
-            path.pop()
-            if new is not item:
-                if items is None:
-                    items = list(value)
-                items[i] = new
+                path.pop()
+                if new is item:
+                    continue
+            else:
+                continue
+            if items is None:
+                items = list(value)
+            items[i] = new
         return value if items is None else items
     return value
 
