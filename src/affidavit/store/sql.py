@@ -15,8 +15,9 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
-from dataclasses import astuple
+from dataclasses import fields
 from datetime import UTC, datetime
+from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
 from affidavit.model.time import format_utc
@@ -37,6 +38,9 @@ from affidavit.store.record import (
     MAX_PAYLOAD_BYTES,
     MAX_RECORD_BYTES,
     Columns,
+    EvidenceRow,
+    FindingRow,
+    WaiverRow,
     chain_hash,
     decompress,
     derive_columns,
@@ -566,17 +570,24 @@ class _Grouped:
         return len(self._skipped)
 
 
+# A row's values in field order. The rows hold only scalars, so a shallow read is enough:
+# ``dataclasses.astuple`` deep-copies every value, 0.1 s for the 5,000 findings of the 1x benchmark.
+_EVIDENCE_VALUES = attrgetter(*(f.name for f in fields(EvidenceRow)))
+_FINDING_VALUES = attrgetter(*(f.name for f in fields(FindingRow)))
+_WAIVER_VALUES = attrgetter(*(f.name for f in fields(WaiverRow)))
+
+
 def _expected_children(seq: int, c: Columns, rows: Any) -> dict[str, list[tuple[Any, ...]]]:
     return {
         "run_rules": sorted(rows.rules),
-        "run_evidence": [astuple(e) for e in rows.evidence],
-        "run_findings": [(*astuple(f), c.subject_name, c.time) for f in rows.findings],
+        "run_evidence": [_EVIDENCE_VALUES(e) for e in rows.evidence],
+        "run_findings": [(*_FINDING_VALUES(f), c.subject_name, c.time) for f in rows.findings],
         "run_waivers": [_waiver_tuple(w) for w in rows.waivers],
     }
 
 
 def _waiver_tuple(w: Any) -> tuple[Any, ...]:
-    values = astuple(w)
+    values = _WAIVER_VALUES(w)
     return (*values[:-1], int(values[-1]))
 
 
