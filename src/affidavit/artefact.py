@@ -959,6 +959,11 @@ def gc_paused() -> Iterator[None]:
             gc.enable()
 
 
+#: From this size of a policy input's text, the C heap's free pages are given back before the engine
+#: reads it (``policy.evaluate``) and once the engine has let the text go (``policy.engines.regorus``).
+RETURN_MEMORY_FROM = 4 << 20
+
+
 def return_free_memory() -> bool:
     """Give the C library's free heap pages back to the system (glibc's ``malloc_trim``); ``False``
     where there is no such call (another C library, another system), which changes nothing else.

@@ -365,3 +365,33 @@ def test_the_engine_hands_its_memory_back_once_it_is_dropped() -> None:
     default = _probe_freed_pages({"MIMALLOC_PURGE_DELAY": "10"})
     assert default["kept"] > default["held"] / 2, default
     assert default["env"] == "10", default  # a value the user set is left alone
+
+
+def test_a_large_input_text_is_let_go_and_its_pages_given_back_before_the_evaluation(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Issue 14: once regorus holds its own copy of a large input, the text is dropped and the C
+    heap's free pages are given back before any rule is evaluated (the gate's peak on small and
+    medium inputs); a small input (the demo's) costs no call."""
+    from affidavit.artefact import RETURN_MEMORY_FROM
+    from affidavit.policy.engines import regorus as adapter
+
+    seen: list[int] = []  # how many times the pages were given back, at each evaluation
+    real_run = adapter.RegorusSession._run
+
+    def traced(self: Any, method: str, argument: str) -> Any:
+        seen.append(len(calls))
+        return real_run(self, method, argument)
+
+    calls: list[int] = []
+    monkeypatch.setattr(adapter, "return_free_memory", lambda: calls.append(1) or True)
+    monkeypatch.setattr(adapter.RegorusSession, "_run", traced)
+    module = PolicyModule.from_text("t.rego", "package t\n\nn := count(input.pad)\n")
+    pad = "x" * RETURN_MEMORY_FROM
+    large = RegorusEngine().evaluate([module], json.dumps({"pad": pad}), ["data.t.n"], now=NOW)
+    assert large["data.t.n"].value == RETURN_MEMORY_FROM
+    assert calls == [1] and seen and seen[0] == 1  # given back before the first evaluation
+    calls.clear()
+    seen.clear()
+    small = RegorusEngine().evaluate([module], json.dumps({"pad": "xy"}), ["data.t.n"], now=NOW)
+    assert small["data.t.n"].value == 2 and calls == [] and seen

@@ -42,7 +42,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from affidavit.artefact import json_depth, return_free_memory
+from affidavit.artefact import RETURN_MEMORY_FROM, json_depth, return_free_memory
 from affidavit.errors import EngineError, InputError
 from affidavit.jsonwrite import finite_json
 from affidavit.model import Evidence, EvidenceKind, Outcome, RuleResult, Violation
@@ -433,10 +433,6 @@ def _evaluate_paths(
         if why is None:
             raise
         raise why from exc
-
-
-#: From this size of input text, the C heap's free pages are given back before the engine reads it.
-RETURN_MEMORY_FROM = 4 << 20
 
 
 def _handed_over(text: str) -> str:
