@@ -283,31 +283,35 @@ _PROBE_CACHE: dict[str, tuple[bool, int | None]] = {}
 _COVERAGE_PROBE_RULE = "affidavit_coverage_probe_5d1e"
 
 
-# regorus is built with the mimalloc allocator, which reads its options from the environment once,
-# when the library is loaded. By default it keeps freed pages for a while before it hands them
-# back: after an evaluation the engine's memory (its copy of the input, the values it built) stays
-# in the process while the bundle is written on top of it, and sets the gate's peak on small and
-# medium inputs (0.25x of the benchmark: 170 MiB against 154 MiB with the pages handed back at
-# once, in the same time; no change at 1x and 4x). Nothing evaluated depends on it.
-_PURGE_OPTION = "MIMALLOC_PURGE_DELAY"
+# regorus is built with the mimalloc allocator (2.2), which reads its options from the environment
+# once, when the library is loaded. Two of its defaults cost the gate, and nothing evaluated
+# depends on either:
+# - it keeps freed pages for a while before handing them back: after an evaluation the engine's
+#   memory (its copy of the input, the values it built) stayed in the process while the bundle was
+#   written on top of it, the gate's peak on small and medium inputs (0.25x of the benchmark:
+#   170 MiB against 154 MiB with the pages handed back at once, in the same time);
+# - it asks the kernel for transparent huge pages on its arenas (madvise), and each first touch of
+#   one clears 2 MiB: reading the 1x benchmark's input took 0.63 s, 0.39 s of it in the kernel,
+#   against 0.28 s with ordinary pages (the evaluation itself takes as long either way).
+_ALLOCATOR_OPTIONS = {"MIMALLOC_PURGE_DELAY": "0", "MIMALLOC_ALLOW_THP": "0"}
 
 
 def _regorus() -> Any:
-    """The ``regorus`` module, loaded with mimalloc told to hand freed pages back at once.
+    """The ``regorus`` module, loaded with its allocator set as ``_ALLOCATOR_OPTIONS`` says.
 
-    The option is set only for the load and removed again (child processes such as ``openssl``
-    do not inherit it); a value the user set is kept as it is."""
+    The options are set only for the load and removed again (child processes such as ``openssl``
+    do not inherit them); a value the user set is kept as it is."""
     loaded = sys.modules.get("regorus")
     if loaded is not None:
         return loaded
-    ours = _PURGE_OPTION not in os.environ
-    if ours:
-        os.environ[_PURGE_OPTION] = "0"
+    ours = [name for name in _ALLOCATOR_OPTIONS if name not in os.environ]
+    for name in ours:
+        os.environ[name] = _ALLOCATOR_OPTIONS[name]
     try:
         import regorus
     finally:
-        if ours:
-            os.environ.pop(_PURGE_OPTION, None)
+        for name in ours:
+            os.environ.pop(name, None)
     return regorus
 
 
