@@ -288,8 +288,11 @@ _COVERAGE_PROBE_RULE = "affidavit_coverage_probe_5d1e"
 # depends on either:
 # - it keeps freed pages for a while before handing them back: after an evaluation the engine's
 #   memory (its copy of the input, the values it built) stayed in the process while the bundle was
-#   written on top of it, the gate's peak on small and medium inputs (0.25x of the benchmark:
-#   170 MiB against 154 MiB with the pages handed back at once, in the same time);
+#   written on top of it, the gate's peak on small and medium inputs. Handing them back at once
+#   is the only setting that frees them (any delay waits for a next call that never comes; the
+#   library exports no way to ask). At 0.25x of the benchmark, with ordinary pages: peak 157 ->
+#   146 MiB (within the 1.5x of the parse that issue 14 asks, 154 MiB), for 0.1 s more (median
+#   of five gates 1.72 -> 1.82 s: the evaluation hands pages back and takes them again);
 # - it asks the kernel for transparent huge pages on its arenas (madvise), and each first touch of
 #   one clears 2 MiB: reading the 1x benchmark's input took 0.63 s, 0.39 s of it in the kernel,
 #   against 0.28 s with ordinary pages (the evaluation itself takes as long either way).
