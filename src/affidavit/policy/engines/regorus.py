@@ -295,15 +295,19 @@ _COVERAGE_PROBE_RULE = "affidavit_coverage_probe_5d1e"
 #   of five gates 1.72 -> 1.82 s: the evaluation hands pages back and takes them again);
 # - it asks the kernel for transparent huge pages on its arenas (madvise), and each first touch of
 #   one clears 2 MiB: reading the 1x benchmark's input took 0.63 s, 0.39 s of it in the kernel,
-#   against 0.28 s with ordinary pages (the evaluation itself takes as long either way).
+#   against 0.28 s with ordinary pages (the evaluation itself takes as long either way). mimalloc
+#   applies ALLOW_THP=0 with prctl(PR_SET_THP_DISABLE): a switch of the whole process, which its
+#   child processes inherit (they, and Python's own heap where the kernel would give huge pages
+#   unasked, use ordinary pages too; only page sizes change).
 _ALLOCATOR_OPTIONS = {"MIMALLOC_PURGE_DELAY": "0", "MIMALLOC_ALLOW_THP": "0"}
 
 
 def _regorus() -> Any:
     """The ``regorus`` module, loaded with its allocator set as ``_ALLOCATOR_OPTIONS`` says.
 
-    The options are set only for the load and removed again (child processes such as ``openssl``
-    do not inherit them); a value the user set is kept as it is."""
+    The variables are set only for the load and removed again (child processes such as ``openssl``
+    do not inherit them, though they do inherit the huge-page switch: see above); a value the user
+    set is kept as it is."""
     loaded = sys.modules.get("regorus")
     if loaded is not None:
         return loaded
