@@ -393,6 +393,7 @@ def test_a_large_input_text_is_let_go_and_its_pages_given_back_before_the_evalua
     """Issue 14: once regorus holds its own copy of a large input, the text is dropped and the C
     heap's free pages are given back before any rule is evaluated (the gate's peak on small and
     medium inputs); a small input (the demo's) costs no call."""
+    from affidavit import artefact
     from affidavit.artefact import RETURN_MEMORY_FROM
     from affidavit.policy.engines import regorus as adapter
 
@@ -404,7 +405,7 @@ def test_a_large_input_text_is_let_go_and_its_pages_given_back_before_the_evalua
         return real_run(self, method, argument)
 
     calls: list[int] = []
-    monkeypatch.setattr(adapter, "return_free_memory", lambda: calls.append(1) or True)
+    monkeypatch.setattr(artefact, "return_free_memory", lambda: calls.append(1) or True)
     monkeypatch.setattr(adapter.RegorusSession, "_run", traced)
     module = PolicyModule.from_text("t.rego", "package t\n\nn := count(input.pad)\n")
     pad = "x" * RETURN_MEMORY_FROM

@@ -20,8 +20,9 @@ replaced by the string ``"(sensitive)"`` in ``after`` (the marks mirror the valu
 string of a value masked on either side that stands unmarked elsewhere in ``after`` is masked
 there too, and listed: Terraform marks only the paths the configuration's sensitive values reach,
 so an attribute the provider computes from them (``tags_all``, the tags merged with
-``default_tags``) echoes the plaintext unmarked. The plaintext never reaches the record, and the policies treat every listed
-place as a value they cannot see (``terraform.masked``), never as the text ``"(sensitive)"``.
+``default_tags``) echoes the plaintext unmarked. The plaintext never reaches the record, and the
+policies treat every listed place as a value they cannot see (``terraform.masked``), never as the
+text ``"(sensitive)"``.
 
 Values that only *look* like secrets are masked the same way, in every resource change, after
 the marks (``kinds.terraform.scrub_secrets``: a string holding a well-known credential format, such

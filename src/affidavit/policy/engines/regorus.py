@@ -45,7 +45,6 @@ from dataclasses import dataclass, field
 from functools import cache, cached_property
 from typing import TYPE_CHECKING, Any
 
-from affidavit.artefact import RETURN_MEMORY_FROM, return_free_memory
 from affidavit.errors import EngineError, PolicyError
 from affidavit.policy.engines.extensions import EXTENSION_NAMES, extensions
 from affidavit.policy.interface import Evaluation, PolicyModule, epoch_ns
@@ -506,6 +505,9 @@ class RegorusEngine:
         per rule, and only when that does not give every set a value either is each set evaluated on
         its own, so an error is still pinned on the set that raised it.
         """
+        # Imported here: the module is loaded by `policy` commands too, which need no YAML reader.
+        from affidavit.artefact import RETURN_MEMORY_FROM, return_free_memory
+
         large = len(input_json) >= RETURN_MEMORY_FROM
         session = self.session(modules, now_ns=epoch_ns(now), input_json=input_json)
         del input_json  # the engine holds its own copy: the text (tens of MB) is not kept meanwhile
