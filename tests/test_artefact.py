@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
+from affidavit import artefact
 from affidavit.artefact import MAX_JSON_DEPTH, Artefact, json_depth, load_json
 from affidavit.cli import main
 from affidavit.errors import InputError
@@ -462,6 +463,46 @@ def test_json_depth_agrees_with_a_walk_on_random_documents() -> None:
         for ascii_only in (True, False):
             encoded = json.dumps(doc, ensure_ascii=ascii_only).encode("utf-8")
             assert json_depth(encoded) == walk(doc), encoded
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 3, 5, 8])
+def test_the_structure_read_in_chunks_is_the_structure_of_the_whole(
+    chunk: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A large document's structure (its depth, and its key-value pairs for the repeated-key check)
+    # is reduced STRUCTURE_CHUNK bytes at a time, each chunk ending after a byte that is not a
+    # backslash. Chunks of a few bytes put a boundary at every place of these documents: inside
+    # runs of backslashes, between a backslash and the quote it escapes, inside multi-byte UTF-8.
+    monkeypatch.setattr(artefact, "STRUCTURE_CHUNK", chunk)
+    rng = random.Random(chunk)
+    pieces = ["[", "]", "{", "}", ":", '"', "\\", "\\\\", '\\"', "\\\\\\", "x", "é", "\n", ","]
+
+    def text() -> str:
+        return "".join(rng.choice(pieces) for _ in range(rng.randrange(0, 9)))
+
+    def value(depth: int) -> Any:
+        roll = rng.random()
+        if depth > 8 or roll < 0.3:
+            return rng.choice([text(), 1, None])
+        if roll < 0.65:
+            return [value(depth + 1) for _ in range(rng.randrange(0, 4))]
+        return {text(): value(depth + 1) for _ in range(rng.randrange(0, 4))}
+
+    for _ in range(300):
+        doc = {"root": value(0)}
+        for ascii_only in (True, False):
+            encoded = json.dumps(doc, ensure_ascii=ascii_only).encode("utf-8")
+            assert artefact._structure(encoded, artefact._NOT_BRACKET_OR_COLON) == _whole_structure(encoded)
+            assert load_json(encoded, "doc.json") == doc  # no pair miscounted as a repeat
+    repeated = b'{"a\\\\\\"": 1, "b": [{"x": "\\\\"}], "a\\\\\\"": 2}'
+    with pytest.raises(InputError, match="same key twice"):
+        load_json(repeated, "doc.json")
+
+
+def _whole_structure(document: bytes) -> bytes:
+    """The structure of a document reduced in one piece (the reference for the chunked reduction)."""
+    kept = re.sub(rb'\\[\\"]', b"", document).translate(None, artefact._NOT_BRACKET_OR_COLON)
+    return b"".join(kept.replace(b'""', b"").split(b'"')[::2])
 
 
 def test_utf16_documents_are_bounded_too() -> None:

@@ -456,6 +456,11 @@ _NOT_BRACKET_OR_COLON = bytes(b for b in range(256) if b not in b'"[]{}:')
 _ONE_PAIR = bytes.maketrans(b"[{]}", b"(())")
 
 
+#: Bytes of a document that ``_structure`` reduces at a time.
+STRUCTURE_CHUNK = 4 << 20
+_BACKSLASH = ord("\\")
+
+
 def _structure(document: bytes, not_kept: bytes) -> bytes:
     """The bytes of ``document`` (UTF-8 JSON) outside its strings that ``not_kept`` does not drop.
 
@@ -463,10 +468,29 @@ def _structure(document: bytes, not_kept: bytes) -> bytes:
     what is kept (UTF-8 multi-byte characters never hold an ASCII byte), then every pair of
     adjacent quotes (an empty string, or the end of one string and the start of the next: the
     bytes left keep their side of every string), then what strings still hold.
+
+    The first two steps go ``STRUCTURE_CHUNK`` bytes at a time, each chunk ending after a byte
+    that is no backslash: a run of backslashes then lies whole in one chunk, and the escapes are
+    paired from the start of each run as in one pass over the whole. Done on the whole at once,
+    the escapes dropped from a 63 MB plan made a copy of it (0.35 s for that plan, against 0.23 s
+    in chunks; 1.3 s against 0.9 s at four times the size, where the copy's first touch dominates).
     """
-    if b"\\" in document:
-        document = _QUOTING_ESCAPE.sub(b"", document)
-    structure = document.translate(None, not_kept).replace(b'""', b"")
+    size = len(document)
+    parts: list[bytes] = []
+    start = 0
+    while start < size:
+        end = min(start + STRUCTURE_CHUNK, size)
+        while end < size and document[end - 1] == _BACKSLASH:
+            end += 1
+        part = document[start:end]  # the document itself when it is one chunk
+        if b"\\" in part:
+            part = _QUOTING_ESCAPE.sub(b"", part)
+        parts.append(part.translate(None, not_kept))
+        start = end
+    kept = b"".join(parts)
+    del parts
+    structure = kept.replace(b'""', b"")
+    del kept
     if b'"' in structure:
         structure = b"".join(structure.split(b'"')[::2])
     return structure
