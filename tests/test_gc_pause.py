@@ -94,6 +94,13 @@ def test_the_gate_pauses_the_collector_and_restores_it(
 
     monkeypatch.setattr(affidavit.pipeline, "run_gate", spy)
     assert gc.isenabled()
+    _gate_on_the_demo(tmp_path)
+    assert seen == [False]
+    assert gc.isenabled()
+
+
+def _gate_on_the_demo(out: Path) -> None:
+    """The gate on the demo release, in this process; it must decide (GO or NO-GO) and write its bundle."""
     result = CliRunner().invoke(
         main,
         [
@@ -101,14 +108,12 @@ def test_the_gate_pauses_the_collector_and_restores_it(
             "--evidence",
             str(REPO / "evidence" / "demo" / "go"),
             "--out",
-            str(tmp_path),
+            str(out),
             "--no-record",
             "-q",
         ],
     )
     assert result.exit_code in (0, 1), result.output
-    assert seen == [False]
-    assert gc.isenabled()
 
 
 class _Watched(dict):  # type: ignore[type-arg]
@@ -139,19 +144,7 @@ def test_the_gate_lets_its_run_go_before_the_collector_comes_back(
 
     monkeypatch.setattr(affidavit.pipeline, "run_gate", spy)
     monkeypatch.setattr(gc, "enable", spy_enable)
-    result = CliRunner().invoke(
-        main,
-        [
-            "gate",
-            "--evidence",
-            str(REPO / "evidence" / "demo" / "go"),
-            "--out",
-            str(tmp_path),
-            "--no-record",
-            "-q",
-        ],
-    )
-    assert result.exit_code in (0, 1), result.output  # a decision, with its bundle written
+    _gate_on_the_demo(tmp_path)
     assert len(watched) == 1
     assert alive_when_enabled == [False]
     assert gc.isenabled()
